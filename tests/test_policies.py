@@ -1,0 +1,358 @@
+"""Packaged policies load and hold the facts of their seeds; broken policy files are reported
+with file, line and field."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from warroom.domain.errors import PolicyError
+from warroom.domain.policy import (
+    DEFAULT_POLICY_ID,
+    Policy,
+    PolicyBook,
+    builtin_policy_dir,
+    load_policy_file,
+)
+
+SEED_POLICIES = {
+    "parsify-severity": "seed 000",
+    "p-levels-001": "seed 001",
+    "sev-levels-002": "seed 002",
+    "p-levels-003": "seed 003",
+    "sev-levels-004": "seed 004",
+}
+PACKAGED_FILES = sorted(builtin_policy_dir().glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def book() -> PolicyBook:
+    return PolicyBook.load()
+
+
+def minutes(n: int) -> timedelta:
+    return timedelta(minutes=n)
+
+
+def hours(n: int) -> timedelta:
+    return timedelta(hours=n)
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
+# --- every packaged file ------------------------------------------------------------------------
+
+
+def test_all_expected_policies_are_packaged():
+    stems = {path.stem for path in PACKAGED_FILES}
+    assert {DEFAULT_POLICY_ID, *SEED_POLICIES} <= stems
+
+
+@pytest.mark.parametrize("path", PACKAGED_FILES, ids=lambda p: p.stem)
+def test_packaged_policy_is_well_formed(path: Path):
+    policy = load_policy_file(path)
+    assert policy.id == path.stem
+    assert policy.severity and all(level.response_target >= timedelta(0) for level in policy.severity)
+    for level in policy.severity:
+        assert level.qualifies, level.id
+        # every duration parses (the properties raise on a bad one)
+        level.resolution_target, level.update_cadence, level.first_update_deadline  # noqa: B018
+    assert sum(status.resolved for status in policy.status) == 1
+    assert policy.find_severity(policy.policy.default_severity) is not None
+    assert any(role.required for role in policy.role)
+    assert all(role.duties.strip() for role in policy.role)
+    assert {"internal", "executive", "public"} <= {audience.id for audience in policy.audience}
+    assert policy.postmortem_sections
+    assert policy.checklist and policy.escalation
+
+
+@pytest.mark.parametrize("policy_id", sorted(SEED_POLICIES))
+def test_seed_policy_names_its_source(book: PolicyBook, policy_id: str):
+    policy = book.get(policy_id)
+    assert policy.policy.source == SEED_POLICIES[policy_id]
+    assert policy.playbook
+
+
+def test_book_loads_every_packaged_file(book: PolicyBook):
+    assert {policy.id for policy in book} == {path.stem for path in PACKAGED_FILES}
+    assert len(book) == len(PACKAGED_FILES)
+    assert next(iter(book)).id == DEFAULT_POLICY_ID
+
+
+def test_unknown_policy_id_is_a_policy_error(book: PolicyBook):
+    with pytest.raises(PolicyError, match="unknown policy 'nope'"):
+        book.get("nope")
+
+
+# --- the default policy -------------------------------------------------------------------------
+
+
+def test_default_policy_shape(book: PolicyBook):
+    policy = book.default
+    assert policy.id == "default"
+    assert [level.id for level in policy.severity] == ["SEV-1", "SEV-2", "SEV-3", "SEV-4"]
+    assert [role.id for role in policy.role] == ["ic", "tl", "cl", "scribe"]
+    assert {role.id for role in policy.role if role.required} == {"ic", "tl", "cl"}
+    assert policy.first_status.id == "investigating"
+
+
+def test_lookups_are_case_insensitive(book: PolicyBook):
+    policy = book.default
+    assert policy.find_severity("sev2").id == "SEV-2"
+    assert policy.find_severity("SEV2").id == "SEV-2"
+    assert policy.find_severity("Critical").id == "SEV-1"
+    assert policy.find_severity("sev-4").id == "SEV-4"
+    assert policy.find_role("Tech-Lead").id == "tl"
+    assert policy.find_role("IC").id == "ic"
+    assert policy.find_role("incident_commander").id == "ic"
+    assert policy.find_status("IDENTIFIED").id == "identified"
+    assert policy.find_severity("sev9") is None
+    assert policy.find_role("") is None
+    with pytest.raises(KeyError):
+        policy.status_by_id("closed")
+
+
+# --- facts taken from the seeds -----------------------------------------------------------------
+
+
+def test_seed_000_severity_scheme(book: PolicyBook):
+    policy = book.get("parsify-severity")
+    sev1 = policy.find_severity("sev1")
+    assert sev1.id == "Severity 1"
+    assert sev1.response_target == minutes(15)
+    assert sev1.resolution_target == hours(1)
+    assert sev1.update_cadence == minutes(15)  # executive updates
+    assert sev1.first_update_deadline is None  # the seed gives none
+    assert policy.find_severity("severity 2").resolution_target == hours(4)
+    assert policy.find_severity("3").update_cadence == hours(2)
+    sev4 = policy.find_severity("LOW")
+    assert (sev4.resolution_target, sev4.update_cadence) == (hours(72), days(1))
+    assert policy.find_role("support lead").id == "sl"
+    assert {p.id for p in policy.playbook} == {"service-outage", "database-performance", "security-incident"}
+    assert "Lessons learned" in policy.postmortem_sections
+
+
+def test_seed_001_priority_scheme(book: PolicyBook):
+    policy = book.get("p-levels-001")
+    p0 = policy.find_severity("p0")
+    assert p0.response_target == timedelta(0)
+    assert p0.resolution_target == hours(1)
+    assert p0.update_cadence == minutes(30)
+    assert policy.find_severity("P1").update_cadence == hours(1)
+    assert policy.find_severity("P1").response_target == minutes(15)
+    assert policy.find_severity("p2").update_cadence is None  # no cadence in the seed
+    assert policy.find_severity("p3").resolution_target == days(14)  # "next sprint"
+    assert [status.id for status in policy.status] == ["investigating", "identified", "monitoring", "resolved"]
+    assert policy.escalation[0].steps[-1].startswith("CTO")
+    assert policy.find_role("On-Call").required
+
+
+def test_seed_002_sev_scheme(book: PolicyBook):
+    policy = book.get("sev-levels-002")
+    sev1 = policy.find_severity("sev1")
+    assert (sev1.first_update_deadline, sev1.update_cadence) == (minutes(5), minutes(15))
+    assert sev1.resolution_target == hours(1)
+    sev2 = policy.find_severity("sev2")
+    assert (sev2.response_target, sev2.update_cadence, sev2.resolution_target) == (minutes(15), minutes(30), hours(4))
+    assert policy.find_severity("sev3").update_cadence == hours(4)
+    assert policy.find_severity("sev4").update_cadence == days(1)
+    assert [status.id for status in policy.status] == ["investigating", "mitigating", "monitoring", "resolved"]
+    assert {e.name for e in policy.escalation} == {"Technical", "Business", "External"}
+
+
+def test_seed_003_priority_scheme(book: PolicyBook):
+    policy = book.get("p-levels-003")
+    p0 = policy.find_severity("critical")
+    assert (p0.id, p0.response_target, p0.update_cadence) == ("P0", minutes(15), minutes(30))
+    p1 = policy.find_severity("p1")
+    assert (p1.response_target, p1.update_cadence, p1.resolution_target) == (hours(1), hours(2), hours(8))
+    assert policy.find_severity("p2").response_target == hours(4)
+    assert policy.find_severity("p3").resolution_target == days(7)
+    assert policy.find_role("Monitoring Lead").id == "ml"
+    assert {p.id for p in policy.playbook} == {
+        "service-outage", "performance-degradation", "security-incident", "data-loss",
+    }
+
+
+def test_seed_004_sev_scheme(book: PolicyBook):
+    policy = book.get("sev-levels-004")
+    assert policy.find_severity("sev1").response_target == minutes(5)
+    assert policy.find_severity("sev4").response_target == days(1)  # next business day
+    assert {level.update_cadence for level in policy.severity} == {minutes(30)}
+    assert all(level.resolution is None for level in policy.severity)
+    assert {"database-connection", "high-error-rate", "service-outage", "security-incident"} <= {
+        p.id for p in policy.playbook
+    }
+    assert policy.escalation[0].steps[-1].startswith("CEO")
+
+
+# --- user policies ------------------------------------------------------------------------------
+
+MINIMAL = """\
+[policy]
+id = "team"
+name = "Team policy"
+description = "A small policy for tests."
+default_severity = "SEV-2"
+
+[[severity]]
+id = "SEV-1"
+label = "Critical"
+aliases = ["sev1", "critical"]
+qualifies = ["Everything is down"]
+response = "5m"
+
+[[severity]]
+id = "SEV-2"
+label = "High"
+aliases = ["sev2"]
+qualifies = [
+    "Something is broken",
+    "Users notice",
+]
+response = "30m"
+update_every = "1h"
+
+[[role]]
+id = "ic"
+name = "Incident Commander"
+duties = "Runs the incident."
+required = true
+
+[[role]]
+id = "tl"
+name = "Tech Lead"
+duties = "Fixes it."
+
+[[status]]
+id = "investigating"
+label = "Investigating"
+
+[[status]]
+id = "resolved"
+label = "Resolved"
+resolved = true
+"""
+
+
+def test_minimal_policy_is_valid(tmp_path: Path):
+    path = tmp_path / "team.toml"
+    path.write_text(MINIMAL)
+    policy = load_policy_file(path)
+    assert isinstance(policy, Policy)
+    assert policy.severity_by_id("sev2").update_cadence == hours(1)
+
+
+def test_user_policy_adds_and_overrides_by_id(tmp_path: Path):
+    (tmp_path / "team.toml").write_text(MINIMAL)
+    override = MINIMAL.replace('id = "team"', 'id = "default"').replace("Team policy", "Our default")
+    (tmp_path / "zz-mine.toml").write_text(override)
+    book = PolicyBook.load(tmp_path)
+    assert book.get("team").name == "Team policy"
+    assert book.default.name == "Our default"
+    assert [level.id for level in book.default.severity] == ["SEV-1", "SEV-2"]
+    assert {"default", "team", *SEED_POLICIES} <= {policy.id for policy in book}
+    assert len(book) == len(PACKAGED_FILES) + 1
+
+
+def test_missing_user_dir_is_ignored(tmp_path: Path):
+    book = PolicyBook.load(tmp_path / "absent")
+    assert len(book) == len(PACKAGED_FILES)
+
+
+# --- broken files -------------------------------------------------------------------------------
+
+
+def _edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def _line(text: str, fragment: str, occurrence: int = 0) -> int:
+    """1-based number of the line holding `fragment` (its `occurrence`-th appearance)."""
+    found = [n for n, line in enumerate(text.splitlines(), start=1) if fragment in line]
+    return found[occurrence]
+
+
+def _error(tmp_path: Path, text: str) -> tuple[Path, str]:
+    path = tmp_path / "broken.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as caught:
+        load_policy_file(path)
+    return path, str(caught.value)
+
+
+BROKEN = [
+    # (case, old, new, fragment locating the expected line, occurrence, field, words in message)
+    ("wrong type", 'label = "High"', "label = 5", "label = 5", 0, "severity[1].label", "Expected `str`"),
+    ("wrong type in header", 'name = "Team policy"', "name = true", "name = true", 0, "policy.name", "Expected `str`"),
+    ("wrong type in array", '"Users notice",', "42,", "qualifies", 1, "severity[1].qualifies[1]", "Expected `str`"),
+    ("bad duration", 'response = "30m"', 'response = "soon"', 'response = "soon"', 0,
+     "severity[1].response", "not a duration"),
+    ("bad cadence", 'update_every = "1h"', 'update_every = "hourly"', "update_every", 0,
+     "severity[1].update_every", "not a duration"),
+    ("unknown field", 'label = "High"', 'label = "High"\ncolour = "red"', "colour", 0,
+     "severity[1].colour", "unknown field `colour`"),
+    ("unknown field in header", 'name = "Team policy"', 'name = "Team policy"\nowner = "me"', "owner", 0,
+     "policy.owner", "unknown field `owner`"),
+    ("unknown top-level field", "[policy]", 'version = 2\n\n[policy]', "version = 2", 0,
+     "version", "unknown field `version`"),
+    ("unknown table", "[[status]]\nid = \"investigating\"", "[[stage]]\nid = \"investigating\"", "[[stage]]", 0,
+     "stage", "unknown field `stage`"),
+    ("missing required field", 'name = "Tech Lead"\n', "", "[[role]]", 1, "role[1].name", "missing required field `name`"),
+    ("duplicate alias", 'aliases = ["sev2"]', 'aliases = ["sev2", "critical"]', 'aliases = ["sev2"', 0,
+     "severity[1].aliases", "'critical' is used by two severity entries"),
+    ("duplicate role name", 'name = "Tech Lead"', 'name = "Incident Commander"', 'name = "Incident Commander"', 1,
+     "role[1].name", "'Incident Commander' is used by two role entries"),
+    ("default severity unknown", 'default_severity = "SEV-2"', 'default_severity = "SEV-9"', "default_severity", 0,
+     "policy.default_severity", "unknown severity 'SEV-9'"),
+    ("no resolved status", "resolved = true\n", "", "[[status]]", 0, "status", "resolved = true"),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment", "occurrence", "field", "words"),
+    [case[1:] for case in BROKEN],
+    ids=[case[0] for case in BROKEN],
+)
+def test_broken_file_names_file_line_and_field(tmp_path, old, new, fragment, occurrence, field, words):
+    text = _edit(MINIMAL, old, new)
+    path, message = _error(tmp_path, text)
+    line = _line(text, fragment, occurrence)
+    assert message.startswith(f"{path}:{line}: field {field}: "), message
+    assert words in message
+
+
+def test_missing_required_table_names_file_and_field(tmp_path):
+    text = MINIMAL.split("[[severity]]")[0]
+    path, message = _error(tmp_path, text)
+    assert message.startswith(f"{path}: field severity: "), message
+    assert "missing required field `severity`" in message
+
+
+def test_bad_toml_syntax_names_file_and_line(tmp_path):
+    text = _edit(MINIMAL, 'label = "High"', 'label = "High')
+    path, message = _error(tmp_path, text)
+    line = _line(text, 'label = "High')
+    assert message.startswith(f"{path}: invalid TOML"), message
+    assert f"line {line}," in message
+
+
+def test_broken_user_policy_stops_the_book_with_its_file_name(tmp_path):
+    (tmp_path / "team.toml").write_text(_edit(MINIMAL, 'response = "5m"', 'response = "5 minutes"'))
+    with pytest.raises(PolicyError) as caught:
+        PolicyBook.load(tmp_path)
+    message = str(caught.value)
+    line = _line(MINIMAL, 'response = "5m"')
+    assert message.startswith(f"{tmp_path / 'team.toml'}:{line}: field severity[0].response: "), message
+
+
+def test_non_utf8_file_is_reported(tmp_path):
+    path = tmp_path / "latin.toml"
+    path.write_bytes(MINIMAL.replace("Runs", "L\xe4uft").encode("latin-1"))
+    with pytest.raises(PolicyError, match="latin.toml: cannot read policy file"):
+        load_policy_file(path)

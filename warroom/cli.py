@@ -1,0 +1,283 @@
+"""The `warroom` command line: scripting commands plus the entry points of the war-room screen.
+
+Exit codes: 0 success, 2 usage/config/input errors (one line on stderr), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import click
+
+from warroom.domain.errors import WarroomError
+
+EXIT_USAGE = 2
+
+
+class _Context:
+    def __init__(self, db: str | None, user: str | None, theme: str | None):
+        self.db_option, self.user_option, self.theme_option = db, user, theme
+        self._config = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from warroom.config import load_config
+
+            self._config = load_config()
+        return self._config
+
+    def user(self, override: str | None = None) -> str:
+        from warroom.config import resolve_user
+
+        return resolve_user(override or self.user_option, self.config)
+
+    def database(self) -> Path:
+        from warroom.config import resolve_database
+
+        return resolve_database(self.db_option, self.config)
+
+    def policies(self):
+        from warroom.config import user_policy_dir
+        from warroom.domain.policy import PolicyBook
+
+        return PolicyBook.load(user_policy_dir())
+
+    def run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Open the service, run `work(service)`, close it."""
+        from warroom.service import IncidentService
+
+        policies = self.policies()
+
+        async def main() -> Any:
+            service = await IncidentService.open(self.database(), policies)
+            try:
+                return await work(service)
+            finally:
+                await service.close()
+
+        return asyncio.run(main())
+
+
+pass_context = click.make_pass_decorator(_Context)
+as_option = click.option("--as", "as_user", metavar="NAME", help="Who is writing (default: config, $WARROOM_USER, login).")
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", metavar="PATH", help="Database file (default: $WARROOM_DB, config, user data dir).")
+@click.option("--as", "as_user", metavar="NAME", help="Who is typing (default: config, $WARROOM_USER, login).")
+@click.option("--theme", metavar="NAME", help="UI theme (warroom-dark, warroom-light, warroom-contrast...).")
+@click.option("--probes", "probes_file", metavar="FILE", type=click.Path(dir_okay=False), help="Probe definitions (TOML).")
+@click.version_option(package_name="warroom")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None) -> None:
+    """warroom: a terminal war room for production incidents.
+
+    Without a command, opens the war room for the only open incident, or a picker.
+    """
+    ctx.obj = _Context(db, as_user, theme)
+    ctx.obj.probes_option = probes_file
+    if ctx.invoked_subcommand is None:
+        _open_ui(ctx.obj, incident_id=None)
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--severity", "-s", required=True, metavar="S", help="Severity id or alias from the policy.")
+@click.option("--policy", "-p", "policy_id", metavar="P", help="Policy id (see `warroom policies`).")
+@click.option("--commander", metavar="NAME", help="Seat this person as Incident Commander.")
+@click.option("--service", "services", multiple=True, metavar="NAME", help="An affected service (repeatable).")
+@click.option("--impact", default="", metavar="TEXT", help="One-line impact summary.")
+@as_option
+@pass_context
+def declare(obj: _Context, title: str, severity: str, policy_id: str | None, commander: str | None,
+            services: tuple[str, ...], impact: str, as_user: str | None) -> None:
+    """Declare a new incident; prints only its id."""
+    author = obj.user(as_user)
+    policy_id = policy_id or obj.config.default_policy
+    incident = obj.run(lambda s: s.declare(title, severity, author=author, policy_id=policy_id,
+                                           commander=commander, services=services, impact=impact))
+    click.echo(incident.id)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("incident_id", metavar="ID")
+@click.argument("text", nargs=-1, required=True, type=click.UNPROCESSED)
+@as_option
+@pass_context
+def log(obj: _Context, incident_id: str, text: tuple[str, ...], as_user: str | None) -> None:
+    """Add TEXT to the timeline (any entry-bar command works); prints only the entry number."""
+    author = obj.user(as_user)
+    joined = " ".join(text)
+    entries = obj.run(lambda s: s.execute(incident_id, joined, author))
+    click.echo(entries[0].number if entries else "")
+
+
+@cli.command(name="list")
+@click.option("--all", "include_closed", is_flag=True, help="Include resolved and closed incidents.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def list_command(obj: _Context, include_closed: bool, as_json: bool) -> None:
+    """List open incidents (newest first)."""
+    from warroom.domain.clock import format_duration, to_stored
+    from warroom.domain.text import visible
+
+    async def work(service):
+        rows = []
+        for incident in await service.incidents(include_closed):
+            seats = await service.roster(incident)
+            commander = next((seat.person for seat in seats if seat.role_id == "ic"), None)
+            rows.append((incident, commander))
+        return rows, service.now()
+
+    rows, now = obj.run(work)
+    if as_json:
+        click.echo(json.dumps([
+            {"id": i.id, "title": i.title, "severity": i.severity, "status": i.status, "policy": i.policy_id,
+             "created_at": to_stored(i.created_at), "commander": commander, "open": i.is_open}
+            for i, commander in rows
+        ], indent=2, sort_keys=True))
+        return
+    if not rows:
+        click.echo("No open incidents." if not include_closed else "No incidents.")
+        return
+    for incident, commander in rows:
+        age = format_duration(now - incident.created_at)
+        click.echo(f"{incident.id}  {incident.severity:<10} {incident.status:<14} {age:>8}  "
+                   f"IC {visible(commander or '(none)'):<12} {visible(incident.title)}")
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@pass_context
+def show(obj: _Context, incident_id: str) -> None:
+    """Print an incident's record."""
+    from warroom.domain.report import plain_summary
+
+    async def work(service):
+        return plain_summary(await service.record(incident_id), service.now())
+
+    click.echo(obj.run(work))
+
+
+@cli.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--format", "-f", "fmt", type=click.Choice(["json", "markdown", "csv"]), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of stdout.")
+@pass_context
+def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> None:
+    """Export an incident: complete JSON, the Markdown post-incident report, or the timeline as CSV."""
+    from warroom.domain import report
+
+    record = obj.run(lambda s: s.record(incident_id))
+    if fmt == "json":
+        text = json.dumps(report.to_json_dict(record), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        text = report.to_csv(record)
+    else:
+        text = report.to_markdown(record)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise WarroomError(f"cannot write {output}: {error.strerror}") from None
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def policies(obj: _Context, as_json: bool) -> None:
+    """List the policies: packaged ones and your own (config dir / policies)."""
+    book = obj.policies()
+    if as_json:
+        click.echo(json.dumps([
+            {"id": p.id, "name": p.name, "source": p.policy.source,
+             "severities": [{"id": s.id, "label": s.label, "update_every": s.update_every} for s in p.severity],
+             "roles": [r.id for r in p.role], "statuses": [s.id for s in p.status]}
+            for p in book
+        ], indent=2))
+        return
+    for p in book:
+        click.echo(f"{p.id}: {p.name}" + (f"  [{p.policy.source}]" if p.policy.source else ""))
+        for s in p.severity:
+            cadence = f"updates every {s.update_every}" if s.update_every else "no update cadence"
+            click.echo(f"    {s.id:<12} {s.label:<10} respond {s.response:<5} {cadence}")
+        click.echo("    roles: " + ", ".join(r.name for r in p.role))
+        click.echo("    statuses: " + " -> ".join(s.label for s in p.status))
+
+
+def _open_ui(obj: _Context, incident_id: str | None, demo: bool = False) -> None:
+    try:
+        from warroom.ui.launch import launch
+    except ImportError as error:  # the screen is not built yet in this checkout
+        raise WarroomError(f"the war-room screen is not available: {error}") from None
+    launch(obj, incident_id=incident_id, demo=demo)
+
+
+@cli.command(name="open")
+@click.argument("incident_id", metavar="ID")
+@pass_context
+def open_command(obj: _Context, incident_id: str) -> None:
+    """Open the war room for incident ID."""
+    _open_ui(obj, incident_id)
+
+
+@cli.command()
+@click.option("--print", "print_only", is_flag=True, help="Seed the demo database and print it instead of opening the UI.")
+@pass_context
+def demo(obj: _Context, print_only: bool) -> None:
+    """Open the war room on a fresh demo incident (temporary database)."""
+    from warroom.demo import seed_demo_database
+
+    path, incident_id = asyncio.run(seed_demo_database(obj.db_option))
+    obj.db_option = str(path)
+    if print_only or not sys.stdout.isatty():
+        from warroom.domain.report import plain_summary
+
+        click.echo(obj.run(lambda s: _summary(s, incident_id, plain_summary)))
+        click.echo(f"\nDemo database: {path}")
+        return
+    _open_ui(obj, incident_id, demo=True)
+
+
+async def _summary(service, incident_id, render):
+    return render(await service.record(incident_id), service.now())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one line on stderr and exit 2 for anything the user can fix; never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="warroom", standalone_mode=False)
+    except WarroomError as error:
+        click.echo(f"warroom: error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.ctx.get_help() if error.ctx else str(error), err=True)
+        sys.exit(EXIT_USAGE)
+    except click.UsageError as error:
+        hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx else ""
+        click.echo(f"warroom: error: {error.format_message()}{hint}", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as error:
+        click.echo(f"warroom: error: {error.format_message()}", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.Abort:
+        click.echo("warroom: aborted", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as error:  # a bug: say so in one line; WARROOM_DEBUG=1 shows the traceback
+        if os.environ.get("WARROOM_DEBUG"):
+            raise
+        click.echo(f"warroom: internal error: {type(error).__name__}: {error}", err=True)
+        sys.exit(1)
+    sys.exit(0)

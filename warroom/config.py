@@ -1,0 +1,106 @@
+"""Where warroom keeps things, and the user's config file (TOML, validated strictly)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from pathlib import Path
+
+import msgspec
+import platformdirs
+
+from warroom.domain.errors import WarroomError
+from warroom.domain.tomlspot import line_of, split_path
+
+APP_NAME = "warroom"
+
+
+class ConfigError(WarroomError):
+    """The config file has a mistake (message names file, line and field)."""
+
+
+class Webhook(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """A delivery target for posted updates; the URL is read from an environment variable."""
+
+    kind: str  # "slack" or "json"
+    url_env: str
+    name: str = ""
+    timeout: float = 5.0
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    user: str | None = None
+    theme: str | None = None
+    database: str | None = None
+    default_policy: str | None = None
+    updates_dir: str | None = None
+    probes: str | None = None
+    webhook: list[Webhook] = []
+
+
+def config_dir() -> Path:
+    override = os.environ.get("WARROOM_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def user_policy_dir() -> Path:
+    return config_dir() / "policies"
+
+
+def state_path() -> Path:
+    """Small remembered choices (the last theme picked in the UI)."""
+    return config_dir() / "state.toml"
+
+
+def default_database_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "warroom.db"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file; a missing file is an empty config, a broken one a ConfigError."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config: {error}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    try:
+        config = msgspec.convert(raw, Config)
+    except msgspec.ValidationError as error:
+        detail, _, where = str(error).rpartition(" - at `")
+        parts = split_path(where.rstrip("`"))
+        line = line_of(text, parts)
+        field = ".".join(str(p) for p in parts) or "(top level)"
+        raise ConfigError(f"{path}{f':{line}' if line else ''}: field {field}: {detail or error}") from None
+    for index, hook in enumerate(config.webhook):
+        if hook.kind not in ("slack", "json"):
+            line = line_of(text, ["webhook", index, "kind"])
+            raise ConfigError(f"{path}:{line}: field webhook[{index}].kind: must be 'slack' or 'json'")
+    return config
+
+
+def resolve_database(cli_value: str | None, config: Config) -> Path:
+    """--db, then WARROOM_DB, then the config file, then the user data dir."""
+    chosen = cli_value or os.environ.get("WARROOM_DB") or config.database
+    return Path(chosen).expanduser() if chosen else default_database_path()
+
+
+def resolve_user(cli_value: str | None, config: Config) -> str:
+    """--as, then WARROOM_USER, then the config file, then the login name."""
+    chosen = cli_value or os.environ.get("WARROOM_USER") or config.user
+    if chosen:
+        return chosen.strip()
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"

@@ -1,0 +1,63 @@
+"""The demo war room: a fresh database seeded from sample_data/demo_incident.toml."""
+
+from __future__ import annotations
+
+import tempfile
+import tomllib
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+from warroom.config import user_policy_dir
+from warroom.domain.clock import UTC, system_clock
+from warroom.domain.policy import PolicyBook
+from warroom.service import IncidentService
+
+
+def sample_data_dir() -> Path:
+    """sample_data/ ships inside the wheel as warroom/sample_data; in a checkout it sits beside warroom/."""
+    packaged = Path(str(resources.files("warroom"))) / "sample_data"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "sample_data"
+
+
+class _ScriptClock:
+    """A clock the seeder moves through the script, so every entry gets its scripted time."""
+
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+async def seed_demo(service: IncidentService, now: datetime, script: dict) -> str:
+    """Play the scripted incident into `service` as if it happened before `now`; returns its id."""
+    clock = _ScriptClock(now)
+    real_clock, service.clock = service.clock, clock
+    try:
+        spec = script["incident"]
+        clock.moment = now - timedelta(minutes=spec["declared_at"])
+        incident = await service.declare(
+            spec["title"], spec["severity"], author=spec["declared_by"], policy_id=spec.get("policy"),
+            commander=spec.get("commander"), services=tuple(spec.get("services", ())), impact=spec.get("impact", ""),
+        )
+        for step in script["step"]:
+            clock.moment = now - timedelta(minutes=step["at"])
+            await service.execute(incident.id, step["text"], step["by"])
+        return incident.id
+    finally:
+        service.clock = real_clock
+
+
+async def seed_demo_database(path: str | None = None, now: datetime | None = None) -> tuple[Path, str]:
+    """Create a new demo database (in a fresh temporary directory unless `path` is given)."""
+    target = Path(path) if path else Path(tempfile.mkdtemp(prefix="warroom-demo-")) / "demo.db"
+    script = tomllib.loads((sample_data_dir() / "demo_incident.toml").read_text(encoding="utf-8"))
+    service = await IncidentService.open(target, PolicyBook.load(user_policy_dir()))
+    try:
+        incident_id = await seed_demo(service, (now or system_clock()).astimezone(UTC), script)
+    finally:
+        await service.close()
+    return target, incident_id

@@ -1,0 +1,1 @@
+"""Pure-Python core of warroom: models, policies, grammar, metrics. Never imports textual."""

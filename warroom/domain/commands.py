@@ -1,0 +1,87 @@
+"""Typed commands produced by the entry-bar grammar and applied by the service layer.
+
+Every command may carry `occurred_at` (back-dating with `-5m ...` or `@14:02 ...`); None means now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from warroom.domain.models import EntryKind, Milestone
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddEntry(Command):
+    """A note, decision, root cause or lesson: text that goes on the timeline as it is."""
+
+    kind: EntryKind = EntryKind.NOTE
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetSeverity(Command):
+    severity_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetStatus(Command):
+    status_id: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AssignRole(Command):
+    role_id: str = ""
+    person: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff(Command):
+    """Hand a role to someone and write a handoff summary entry."""
+
+    role_id: str = ""
+    person: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AddAction(Command):
+    text: str = ""
+    owner: str | None = None
+    due: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetMilestone(Command):
+    milestone: Milestone = Milestone.DETECTED
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PinEntry(Command):
+    number: int = 0
+    pinned: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectEntry(Command):
+    number: int = 0
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PostUpdate(Command):
+    text: str = ""
+    audience: str = "internal"
+
+
+@dataclass(frozen=True, slots=True)
+class AddProbe(Command):
+    name: str = ""
+    url: str = ""

@@ -1,0 +1,27 @@
+"""Errors a person can act on. The CLI prints them as one line and exits 2."""
+
+
+class WarroomError(Exception):
+    """A problem with the user's input, files or configuration (exit code 2)."""
+
+    exit_code = 2
+
+
+class ParseError(WarroomError):
+    """Text typed in the entry bar or given to `warroom log` could not be understood."""
+
+
+class PolicyError(WarroomError):
+    """A policy file is malformed; the message names file, line and field."""
+
+
+class NotFoundError(WarroomError):
+    """An incident, entry or other record does not exist."""
+
+
+class DatabaseError(WarroomError):
+    """The database file cannot be used (unreadable, foreign, too new, not writable)."""
+
+
+class RuleError(WarroomError):
+    """A change the procedure does not allow (out-of-order milestone, unknown role...)."""

@@ -1,0 +1,425 @@
+"""The entry-bar grammar: turn what a scribe types into a typed Command.
+
+Plain text is a note, `/word ...` is a command, and a leading `-5m` or `@14:02` back-dates
+either. `parse` raises only ParseError, whose message says what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from warroom.domain.clock import UTC, parse_duration
+from warroom.domain.commands import (
+    AddAction, AddEntry, AddProbe, AssignRole, Command, CorrectEntry, Handoff, PinEntry,
+    PostUpdate, SetMilestone, SetSeverity, SetStatus,
+)  # fmt: skip
+from warroom.domain.errors import ParseError
+from warroom.domain.models import EntryKind, Milestone
+from warroom.domain.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One entry-bar command as shown on help screens and offered by completion."""
+
+    name: str
+    aliases: tuple[str, ...]
+    synopsis: str
+    help: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+    @property
+    def usage(self) -> str:
+        return f"/{self.name} {self.synopsis}".rstrip()
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("note", (), "TEXT", "Add a note (plain text does the same)"),
+    CommandSpec("decision", ("d",), "TEXT", "Record a decision"),
+    CommandSpec("rootcause", (), "TEXT", "Record the root cause"),
+    CommandSpec("lesson", (), "TEXT", "Record a lesson learned"),
+    CommandSpec("action", (), "TEXT [@owner] [due:WHEN]", "Add a follow-up action item"),
+    CommandSpec("sev", ("severity",), "LEVEL [reason]", "Set the severity"),
+    CommandSpec("status", (), "STATUS [note]", "Set the status"),
+    CommandSpec("assign", (), "ROLE PERSON", "Give a role to someone"),
+    CommandSpec("handoff", (), "ROLE PERSON", "Hand a role over to someone"),
+    CommandSpec("impact", (), "[note]", "Mark when impact started"),
+    CommandSpec("detected", (), "[note]", "Mark the incident detected"),
+    CommandSpec("ack", ("acknowledged",), "[note]", "Mark the incident acknowledged"),
+    CommandSpec("mitigated", (), "[note]", "Mark the impact mitigated"),
+    CommandSpec("resolve", ("resolved",), "[note]", "Mark the incident resolved"),
+    CommandSpec("close", (), "[note]", "Close the incident"),
+    CommandSpec("update", (), "[AUDIENCE] TEXT", "Post a stakeholder update (default: internal)"),
+    CommandSpec("pin", (), "N", "Pin timeline entry N (#N works too)"),
+    CommandSpec("unpin", (), "N", "Unpin timeline entry N"),
+    CommandSpec("correct", (), "N TEXT", "Correct timeline entry N"),
+    CommandSpec("probe", (), "add NAME URL", "Start an HTTP health probe"),
+)
+
+_SPECS: dict[str, CommandSpec] = {name: spec for spec in COMMANDS for name in spec.names}
+
+# Back-dating and due-date syntax. Digits are ASCII on purpose: `int()` would accept others.
+_OFFSET = re.compile(r"-(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?")
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_STAMP = re.compile(_DATE.pattern + r"[Tt]" + _CLOCK.pattern)
+_WORD = re.compile(r"\S+")
+_COMMAND = re.compile(r"/(\S*)(\s+)?(.*)", re.DOTALL)
+_OWNER = re.compile(r"@(\w+(?:[.\-]\w+)*)")
+_NUMBER = re.compile(r"#?([0-9]{1,9})")
+_QUOTES = "\"'"
+_MAX_NAME_WORDS = 6  # longest unquoted multi-word role/status/severity name tried
+_DUE_FORMS = "YYYY-MM-DD, YYYY-MM-DDTHH:MM, HH:MM (UTC) or a duration like 2h or 3d"
+
+
+def parse(text: str, policy: Policy, now: datetime) -> Command:
+    """Parse one line from the entry bar. `now` is aware UTC; raises ParseError only."""
+    now = now.astimezone(UTC)
+    line = text.strip()
+    if not line:
+        raise ParseError("nothing to record: type a note, or a /command (see /help)")
+    token, rest = _split_first(line)
+    occurred_at = _backdate(token, now)
+    if occurred_at is None:
+        return _parse_body(line, policy, now)
+    if not rest:
+        raise ParseError(f"nothing after '{token}': type the note or /command it back-dates")
+    return replace(_parse_body(rest, policy, now), occurred_at=occurred_at)
+
+
+def _parse_body(body: str, policy: Policy, now: datetime) -> Command:
+    if body.startswith("//"):
+        return AddEntry(kind=EntryKind.NOTE, text=body[1:])
+    if not body.startswith("/"):
+        return AddEntry(kind=EntryKind.NOTE, text=body)
+    match = _COMMAND.fullmatch(body)
+    assert match is not None  # the pattern accepts anything starting with "/"
+    word, args = match.group(1), match.group(3).strip()
+    spec = _SPECS.get(word.lower())
+    if spec is None:
+        raise ParseError(_unknown_command(word))
+    return _HANDLERS[spec.name](args, policy, now, spec)
+
+
+def _unknown_command(word: str) -> str:
+    escape = "start with // for a note beginning with '/'"
+    if not word:
+        return f"type a command name after '/' (see /help), or {escape}"
+    close = difflib.get_close_matches(word.lower(), list(_SPECS), n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join('/' + name for name in close)}? " if close else ""
+    return f"unknown command '/{word}'; {hint}see /help, or {escape}"
+
+
+# --- time --------------------------------------------------------------------------------------
+
+
+def _backdate(token: str, now: datetime) -> datetime | None:
+    """The moment a leading `-1h30m` / `@14:02[:30]` / `@YYYY-MM-DDTHH:MM` token names, or None."""
+    if len(token) > 1 and _OFFSET.fullmatch(token):
+        return _shifted(now, -_duration(token[1:], token), token)
+    if not token.startswith("@"):
+        return None
+    if clock := _CLOCK.fullmatch(token[1:]):
+        moment = _at(now.date(), clock.groups(), token)
+        return _shifted(moment, -timedelta(days=1), token) if moment > now else moment
+    if stamp := _STAMP.fullmatch(token[1:]):
+        moment = _at(_day(stamp.groups()[:3], token), stamp.groups()[3:], token)
+        if moment > now:
+            raise ParseError(f"'{token}' is in the future (now is {now:%Y-%m-%d %H:%M} UTC)")
+        return moment
+    return None
+
+
+def _due(value: str, now: datetime) -> datetime:
+    """A due date: a UTC date (midnight), date and time, clock time (next one) or duration."""
+    token = f"due:{value}"
+    if day := _DATE.fullmatch(value):
+        return _at(_day(day.groups(), token), ("0", "0", None), token)
+    if stamp := _STAMP.fullmatch(value):
+        return _at(_day(stamp.groups()[:3], token), stamp.groups()[3:], token)
+    if clock := _CLOCK.fullmatch(value):
+        moment = _at(now.date(), clock.groups(), token)
+        return _shifted(moment, timedelta(days=1), token) if moment < now else moment
+    problem = f"invalid due date '{value}'; use {_DUE_FORMS}"
+    return _shifted(now, _duration(value, token, problem), token)
+
+
+def _duration(text: str, token: str, message: str = "") -> timedelta:
+    try:
+        return parse_duration(text)
+    except (ValueError, OverflowError):
+        raise ParseError(message or f"'{token}' is not a usable time offset") from None
+
+
+def _shifted(moment: datetime, delta: timedelta, token: str) -> datetime:
+    try:
+        return moment + delta
+    except OverflowError:
+        raise ParseError(f"'{token}' is too far away in time") from None
+
+
+def _day(parts: tuple[str | None, ...], token: str) -> date:
+    try:
+        return date(*(int(part or 0) for part in parts))
+    except ValueError:
+        raise ParseError(f"'{token}' is not a valid date") from None
+
+
+def _at(day: date, clock: tuple[str | None, ...], token: str) -> datetime:
+    hour, minute, second = (int(part or 0) for part in clock)
+    try:
+        return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        raise ParseError(f"'{token}' is not a valid time (use HH:MM, 00:00 to 23:59)") from None
+
+
+# --- argument helpers --------------------------------------------------------------------------
+
+
+def _split_first(text: str) -> tuple[str, str]:
+    """First whitespace-separated word and the stripped rest."""
+    parts = text.split(None, 1) + ["", ""]
+    return parts[0], parts[1].strip()
+
+
+def _is_quoted(text: str) -> bool:
+    return bool(text) and text[0] in _QUOTES
+
+
+def _take_word(text: str) -> tuple[str, str]:
+    """First word, or a quoted phrase, and the stripped rest."""
+    if _is_quoted(text):
+        end = text.find(text[0], 1)
+        if end < 0:
+            raise ParseError(f"unclosed quote in '{text}'")
+        return text[1:end].strip(), text[end + 1 :].strip()
+    return _split_first(text)
+
+
+def _usage(spec: CommandSpec, problem: str = "") -> ParseError:
+    return ParseError(f"{problem + '; ' if problem else ''}usage: {spec.usage}")
+
+
+def _required(args: str, spec: CommandSpec) -> str:
+    if not args:
+        raise _usage(spec)
+    return args
+
+
+def _take_named(
+    args: str, spec: CommandSpec, kind: str, find: Callable[[str], Any], valid: str
+) -> tuple[Any, str]:
+    """Resolve a leading policy name (quoted, or the longest matching words) and return the rest."""
+    if _is_quoted(_required(args, spec)):
+        word, rest = _take_word(args)
+        if (found := find(word)) is not None:
+            return found, rest
+    else:
+        words = list(_WORD.finditer(args))
+        for match in reversed(words[:_MAX_NAME_WORDS]):
+            if (found := find(args[: match.end()])) is not None:
+                return found, args[match.end() :].strip()
+        word = words[0].group()
+    raise ParseError(f"unknown {kind} '{word}'; valid: {valid}")
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` without the given spans, the pieces left joined by single spaces."""
+    pieces, start = [], 0
+    for begin, end in sorted(spans):
+        pieces.append(text[start:begin].strip())
+        start = end
+    pieces.append(text[start:].strip())
+    return " ".join(piece for piece in pieces if piece)
+
+
+def _entry_number(args: str, spec: CommandSpec) -> tuple[int, str]:
+    word, rest = _split_first(_required(args, spec))
+    match = _NUMBER.fullmatch(word)
+    if match is None or int(match.group(1)) == 0:
+        raise _usage(spec, f"expected an entry number like 12 or #12, got '{word}'")
+    return int(match.group(1)), rest
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
+_Handler = Callable[[str, Policy, datetime, CommandSpec], Command]
+
+
+def _entry(kind: EntryKind) -> _Handler:
+    return lambda args, policy, now, spec: AddEntry(kind=kind, text=_required(args, spec))
+
+
+def _milestone(milestone: Milestone) -> _Handler:
+    return lambda args, policy, now, spec: SetMilestone(milestone=milestone, note=args)
+
+
+def _severity(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    names = policy.severity_names()
+    level, reason = _take_named(args, spec, "severity", policy.find_severity, names)
+    return SetSeverity(severity_id=level.id, reason=reason)
+
+
+def _status(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    status, note = _take_named(args, spec, "status", policy.find_status, policy.status_names())
+    return SetStatus(status_id=status.id, note=note)
+
+
+def _role_change(command: type[AssignRole] | type[Handoff]) -> _Handler:
+    def handle(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+        role, person = _take_named(args, spec, "role", policy.find_role, policy.role_names())
+        if _is_quoted(person) and len(person) > 1 and person[-1] == person[0]:
+            person = person[1:-1]
+        person = person.strip().removeprefix("@").strip()
+        if not person:
+            raise _usage(spec, f"who takes {role.id} ({role.name})?")
+        return command(role_id=role.id, person=person)
+
+    return handle
+
+
+def _action(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    words = list(_WORD.finditer(args))
+    dues = [word for word in words if word.group()[:4].lower() == "due:"]
+    if len(dues) > 1:
+        raise _usage(spec, "give at most one due: date")
+    owners = [word for word in words if _OWNER.fullmatch(word.group())]
+    owner = owners[-1].group()[1:] if owners else None
+    due = _due(dues[0].group()[4:], now) if dues else None
+    text = _cut(args, [word.span() for word in dues + owners[-1:]])
+    if not text:
+        raise _usage(spec, "the action needs a description")
+    return AddAction(text=text, owner=owner, due=due)
+
+
+def _pin(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    number, rest = _entry_number(args, spec)
+    if rest:
+        raise _usage(spec, f"unexpected '{rest}'")
+    return PinEntry(number=number, pinned=spec.name == "pin")
+
+
+def _correct(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    number, text = _entry_number(args, spec)
+    if not text:
+        raise _usage(spec, f"give the corrected text for #{number}")
+    return CorrectEntry(number=number, text=text)
+
+
+def _find_audience(policy: Policy, word: str) -> str | None:
+    """Audience id named by id, label or a 4+ letter prefix of the id (`exec`), else None."""
+    wanted = word.casefold()
+    ids = [a.id for a in policy.audience if wanted in (a.id.casefold(), a.label.casefold())]
+    if not ids and len(wanted) >= 4:
+        ids = [a.id for a in policy.audience if a.id.casefold().startswith(wanted)]
+    return ids[0] if len(ids) == 1 else None
+
+
+def _update(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    _required(args, spec)
+    try:
+        word, rest = _take_word(args)
+    except ParseError:  # an unclosed quote: not an audience, just text
+        word, rest = "", args
+    audience = _find_audience(policy, word) if word else None
+    if audience is None:
+        return PostUpdate(text=args, audience="internal")
+    if not rest:
+        raise _usage(spec, f"the {audience} update has no text")
+    return PostUpdate(text=rest, audience=audience)
+
+
+def _probe(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    sub, rest = _split_first(args)
+    if sub.lower() != "add" or not rest:
+        raise _usage(spec)
+    name, rest = _take_word(rest)
+    url, extra = _split_first(rest)
+    if not name or not url or extra:
+        raise _usage(spec)
+    if not re.match(r"https?://.", url, re.IGNORECASE):
+        raise _usage(spec, f"the probe URL must start with http:// or https://, got '{url}'")
+    return AddProbe(name=name, url=url)
+
+
+_HANDLERS: dict[str, _Handler] = {
+    "note": _entry(EntryKind.NOTE),
+    "decision": _entry(EntryKind.DECISION),
+    "rootcause": _entry(EntryKind.ROOT_CAUSE),
+    "lesson": _entry(EntryKind.LESSON),
+    "action": _action,
+    "sev": _severity,
+    "status": _status,
+    "assign": _role_change(AssignRole),
+    "handoff": _role_change(Handoff),
+    "impact": _milestone(Milestone.IMPACT_STARTED),
+    "detected": _milestone(Milestone.DETECTED),
+    "ack": _milestone(Milestone.ACKNOWLEDGED),
+    "mitigated": _milestone(Milestone.MITIGATED),
+    "resolve": _milestone(Milestone.RESOLVED),
+    "close": _milestone(Milestone.CLOSED),
+    "update": _update,
+    "pin": _pin,
+    "unpin": _pin,
+    "correct": _correct,
+    "probe": _probe,
+}
+
+
+# --- completion --------------------------------------------------------------------------------
+
+
+def complete(text: str, policy: Policy) -> list[str]:
+    """Whole-line replacements for the input so far: command names, roles, severities, statuses."""
+    body = text.lstrip()
+    token, _ = _split_first(body)
+    if token != body and _looks_backdated(token):
+        body = body[len(token) :].lstrip()
+    head = text[: len(text) - len(body)]
+    match = _COMMAND.fullmatch(body)
+    if match is None or body.startswith("//"):
+        return []
+    word, gap, fragment = match.groups()
+    if gap is None:
+        typed = word.lower()
+        found = [next((n for n in spec.names if n.startswith(typed)), None) for spec in COMMANDS]
+        return [f"{head}/{name} " for name in found if name is not None]
+    spec = _SPECS.get(word.lower())
+    choices = _argument_choices(spec.name, policy) if spec else []
+    quote = fragment[0] if _is_quoted(fragment) else ""
+    typed = fragment[len(quote) :].casefold()
+    prefix = head + body[: len(body) - len(fragment)]
+    out: list[str] = []
+    for shown, spellings in choices:
+        if any(spelling.casefold().startswith(typed) for spelling in spellings):
+            out.append(f"{prefix}{quote}{shown}{quote} ")
+    return out
+
+
+def _argument_choices(name: str, policy: Policy) -> list[tuple[str, list[str]]]:
+    """(what to insert, spellings that select it) for the argument of command `name`."""
+    if name in ("assign", "handoff"):
+        seen: dict[str, str] = {}
+        for role in policy.role:
+            for spelling in (role.id, role.name, *role.aliases):
+                seen.setdefault(spelling.casefold(), spelling)
+        return [(spelling, [spelling]) for spelling in seen.values()]
+    if name == "sev":
+        return [(s.id, [s.id, s.label, *s.aliases]) for s in policy.severity]
+    if name == "status":
+        return [(s.id, [s.id, s.label]) for s in policy.status]
+    return []
+
+
+def _looks_backdated(token: str) -> bool:
+    """Whether `token` has back-dating syntax (its value is not checked)."""
+    if len(token) > 1 and _OFFSET.fullmatch(token):
+        return True
+    return token[:1] == "@" and any(p.fullmatch(token[1:]) for p in (_CLOCK, _STAMP))

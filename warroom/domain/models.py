@@ -1,0 +1,162 @@
+"""The incident record: incidents, timeline entries, roles, updates and action items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EntryKind(StrEnum):
+    """What a timeline entry records. Each kind has a glyph and a word so colour is never needed."""
+
+    NOTE = "note"
+    DECISION = "decision"
+    ACTION = "action"
+    STATUS = "status"
+    SEVERITY = "severity"
+    ROLE = "role"
+    MILESTONE = "milestone"
+    UPDATE = "update"
+    PROBE = "probe"
+    CHECKLIST = "checklist"
+    SYSTEM = "system"
+    CORRECTION = "correction"
+    ROOT_CAUSE = "rootcause"
+    LESSON = "lesson"
+
+    @property
+    def glyph(self) -> str:
+        return KIND_GLYPHS[self]
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_GLYPHS: dict[EntryKind, str] = {
+    EntryKind.NOTE: "·",
+    EntryKind.DECISION: "◆",
+    EntryKind.ACTION: "▶",
+    EntryKind.STATUS: "◎",
+    EntryKind.SEVERITY: "▲",
+    EntryKind.ROLE: "☺",
+    EntryKind.MILESTONE: "⚑",
+    EntryKind.UPDATE: "✉",
+    EntryKind.PROBE: "♥",
+    EntryKind.CHECKLIST: "☑",
+    EntryKind.SYSTEM: "⚙",
+    EntryKind.CORRECTION: "✎",
+    EntryKind.ROOT_CAUSE: "⌖",
+    EntryKind.LESSON: "✦",
+}
+
+KIND_LABELS: dict[EntryKind, str] = {
+    EntryKind.NOTE: "note",
+    EntryKind.DECISION: "decision",
+    EntryKind.ACTION: "action",
+    EntryKind.STATUS: "status",
+    EntryKind.SEVERITY: "severity",
+    EntryKind.ROLE: "role",
+    EntryKind.MILESTONE: "milestone",
+    EntryKind.UPDATE: "update",
+    EntryKind.PROBE: "probe",
+    EntryKind.CHECKLIST: "checklist",
+    EntryKind.SYSTEM: "system",
+    EntryKind.CORRECTION: "correction",
+    EntryKind.ROOT_CAUSE: "root cause",
+    EntryKind.LESSON: "lesson",
+}
+
+
+class Milestone(StrEnum):
+    """Points in an incident's life, in the order they must happen."""
+
+    IMPACT_STARTED = "impact_started"
+    DETECTED = "detected"
+    ACKNOWLEDGED = "acknowledged"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+MILESTONE_ORDER: tuple[Milestone, ...] = tuple(Milestone)
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One incident as it stands now. History lives in the timeline."""
+
+    id: str
+    title: str
+    policy_id: str
+    severity: str
+    status: str
+    created_at: datetime
+    created_by: str
+    services: tuple[str, ...] = ()
+    impact: str = ""
+    milestones: dict[Milestone, datetime] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return Milestone.RESOLVED not in self.milestones and Milestone.CLOSED not in self.milestones
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One append-only timeline entry. `number` is the per-incident number people type (#12)."""
+
+    id: int
+    incident_id: str
+    number: int
+    occurred_at: datetime
+    recorded_at: datetime
+    author: str
+    kind: EntryKind
+    text: str
+    data: dict[str, Any] | None = None
+    corrects: int | None = None
+    pinned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    """Who held a role from when to when (ended_at None: still holding it)."""
+
+    incident_id: str
+    role_id: str
+    person: str
+    started_at: datetime
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A posted stakeholder update and the time the next one was promised."""
+
+    id: int
+    incident_id: str
+    audience: str
+    text: str
+    posted_at: datetime
+    author: str
+    next_update_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    """A follow-up with an owner and an optional due date."""
+
+    id: int
+    incident_id: str
+    text: str
+    owner: str | None
+    created_at: datetime
+    due: datetime | None = None
+    done: bool = False

@@ -1,0 +1,107 @@
+"""Find the line of a field in TOML text, so validation errors can say file, line and field."""
+
+from __future__ import annotations
+
+import re
+
+_PATH_PART = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]")
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
+_STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
+
+
+def split_path(path: str) -> list[str | int]:
+    """Turn msgspec's '$.severity[2].label' into ['severity', 2, 'label']."""
+    return [name if name else int(index) for name, index in _PATH_PART.findall(path)]
+
+
+def line_of(text: str, parts: list[str | int]) -> int | None:
+    """Best line number (1-based) for the field at `parts`, or None when it cannot be found.
+
+    Handles the layouts policy and probe files use: `[table]`, `[[array]]` headers with
+    keys below them, and top-level keys. Deeper paths fall back to their nearest found parent.
+    """
+    tables: list[tuple[str, int]] = []  # (header name, line) for every header in order
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _HEADER.match(line)
+        if match:
+            tables.append((match.group(2).strip(), number))
+    lines = text.splitlines()
+
+    def key_line(start: int, end: int, key: str) -> int | None:
+        for number in range(start, end):
+            match = _KEY.match(lines[number - 1])
+            if match and match.group(1).strip("\"'") == key:
+                return number
+        return None
+
+    def section_end(start: int) -> int:
+        for _, line in tables:
+            if line > start:
+                return line
+        return len(lines) + 1
+
+    if not parts:
+        return None
+    head = parts[0]
+    if isinstance(head, int):
+        return None
+    if len(parts) >= 2 and isinstance(parts[1], int):
+        occurrences = [line for name, line in tables if name == head]
+        if parts[1] < len(occurrences):
+            start = occurrences[parts[1]]
+            if len(parts) >= 3 and isinstance(parts[2], str):
+                return key_line(start + 1, section_end(start), parts[2]) or start
+            return start
+        found = key_line(1, section_end(0) if tables else len(lines) + 1, head)
+        return found or (occurrences[-1] if occurrences else None)
+    for name, line in tables:
+        if name == head:
+            if len(parts) >= 2 and isinstance(parts[1], str):
+                return key_line(line + 1, section_end(line), parts[1]) or line
+            return line
+    first_header = tables[0][1] if tables else len(lines) + 1
+    found = key_line(1, first_header, head)
+    if found is None and all(isinstance(part, str) for part in parts):
+        # A sub-table written as its own header, e.g. `[policy.extra]`.
+        dotted = ".".join(str(part) for part in parts)
+        found = next((line for name, line in tables if name == dotted), None)
+    return found
+
+
+def value_line(text: str, parts: list[str | int], value: str) -> tuple[int, str] | None:
+    """Line (1-based) and key of the first string equal to `value` inside the entry at `parts`.
+
+    `parts` names a table or an element of an array of tables (`['severity', 2]`); the search
+    covers that entry's keys only, including values of multi-line arrays. None when not found.
+    """
+    lines = text.splitlines()
+    headers = [(match.group(2).strip(), number)
+               for number, line in enumerate(lines, start=1)
+               if (match := _HEADER.match(line))]
+    if not parts or not isinstance(parts[0], str):
+        return None
+    head = parts[0]
+    start = None
+    if len(parts) >= 2 and isinstance(parts[1], int):
+        occurrences = [line for name, line in headers if name == head]
+        if parts[1] < len(occurrences):
+            start = occurrences[parts[1]]
+    else:
+        start = next((line for name, line in headers if name == head), None)
+    if start is None:
+        return None
+    end = next((line for _, line in headers if line > start), len(lines) + 1)
+    key = None
+    for number in range(start + 1, end):
+        line = lines[number - 1]
+        match = _KEY.match(line)
+        if match:
+            key = match.group(1).strip("\"'")
+            line = line[match.end():]
+        if key is None:
+            continue
+        for found in _STRING.finditer(line):
+            if (found.group(1) if found.group(1) is not None else found.group(2)) == value:
+                return number, key
+    return None

@@ -1,0 +1,181 @@
+"""Opening the database file safely, migrating it, and running write transactions.
+
+Journal mode WAL lets the screen read while `warroom log` in another terminal writes.
+`synchronous=FULL`: in WAL mode NORMAL may lose the last commits on power loss; FULL fsyncs
+the WAL on every commit. bench/bench_sqlite_sync.py measures the price (see README): well
+under what a person typing, or the batched probe writer, can notice, so durability wins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+import aiosqlite
+
+from warroom.domain.errors import DatabaseError
+from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 15_000
+_LOCK_RETRIES = 8
+
+
+def _check_existing_file(path: Path) -> None:
+    """Refuse, without writing a byte, a file that is not a warroom database we can use."""
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a directory, not a database file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_MAGIC))
+    except OSError as error:
+        raise DatabaseError(f"cannot read database {path}: {error.strerror}") from None
+    if not header:
+        return  # an empty file (for example made by mktemp) becomes a new database
+    if header != SQLITE_MAGIC:
+        raise DatabaseError(f"{path} is not a SQLite database; refusing to touch it")
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = probe.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as error:
+        raise DatabaseError(f"{path} cannot be read as a database: {error}") from None
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path} was written by a newer warroom (schema {version}, this one knows {SCHEMA_VERSION})"
+        )
+    if version == 0 and tables:
+        raise DatabaseError(f"{path} is a SQLite database of another program; refusing to touch it")
+    if version > 0 and "incidents" not in tables:
+        raise DatabaseError(f"{path} is a SQLite database of another program; refusing to touch it")
+
+
+def _create_file(path: Path) -> None:
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseError(f"cannot create directory {parent}: {error.strerror}") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DatabaseError(f"directory {parent} is not writable")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+        os.close(fd)
+    except FileExistsError:
+        pass  # another process created it a moment ago; fine
+    except OSError as error:
+        raise DatabaseError(f"cannot create database {path}: {error.strerror}") from None
+
+
+class Database:
+    """One aiosqlite connection with warroom's pragmas and a retrying write transaction."""
+
+    def __init__(self, path: Path, connection: aiosqlite.Connection):
+        self.path = path
+        self.conn = connection
+        self._write_lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; rolls back on any error so nothing is half-done."""
+        async with self._write_lock:
+            for attempt in range(_LOCK_RETRIES):
+                try:
+                    await self.conn.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) and "busy" not in str(error):
+                        raise
+                    if attempt == _LOCK_RETRIES - 1:
+                        raise DatabaseError(f"{self.path} stayed locked by another writer") from None
+                    await asyncio.sleep(0.05 * (attempt + 1))
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
+                try:
+                    await self.conn.commit()
+                except sqlite3.Error:
+                    await self.conn.rollback()
+                    raise
+
+    async def data_version(self) -> int:
+        """Changes when another connection commits (PRAGMA data_version)."""
+        async with self.conn.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0])
+
+
+async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        version = (await cursor.fetchone())[0]
+    if version >= SCHEMA_VERSION:
+        return
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        async with conn.execute("PRAGMA user_version") as cursor:
+            version = (await cursor.fetchone())[0]  # another process may have migrated meanwhile
+        for number in range(version, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[number]):
+                await conn.execute(statement)
+        await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        await conn.commit()
+    except BaseException:
+        await conn.rollback()
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers contain inner semicolons)."""
+    statements, current = [], []
+    for line in script.splitlines():
+        current.append(line)
+        candidate = "\n".join(current).strip()
+        if candidate and sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            current = []
+    return statements
+
+
+async def open_database(path: Path | str) -> Database:
+    """Open (creating with mode 0600 if needed) and migrate a warroom database."""
+    path = Path(path).expanduser()
+    if path.exists():
+        _check_existing_file(path)
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise DatabaseError(f"database {path} is not readable and writable by you")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise DatabaseError(f"directory {path.parent} is not writable (SQLite needs it for its journal)")
+    else:
+        _create_file(path)
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as error:
+        raise DatabaseError(f"cannot open database {path}: {error}") from None
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await _migrate(conn, path)
+    except sqlite3.DatabaseError as error:
+        await conn.close()
+        raise DatabaseError(f"cannot use database {path}: {error}") from None
+    except BaseException:
+        await conn.close()
+        raise
+    conn.row_factory = sqlite3.Row
+    return Database(path, conn)

@@ -1,0 +1,334 @@
+"""Queries over the incident record. Writers take a connection inside `Database.transaction()`,
+so a service call that touches several tables still commits once or not at all."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from warroom.domain.clock import from_stored, to_stored
+from warroom.domain.errors import NotFoundError
+from warroom.domain.models import (
+    ActionItem,
+    Entry,
+    EntryKind,
+    Incident,
+    Milestone,
+    RoleAssignment,
+    StatusUpdate,
+)
+
+_ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned"
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(
+        id=row["id"],
+        incident_id=row["incident_id"],
+        number=row["number"],
+        occurred_at=from_stored(row["occurred_at"]),
+        recorded_at=from_stored(row["recorded_at"]),
+        author=row["author"],
+        kind=EntryKind(row["kind"]),
+        text=row["text"],
+        data=json.loads(row["data"]) if row["data"] else None,
+        corrects=row["corrects"],
+        pinned=bool(row["pinned"]),
+    )
+
+
+async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+# ---- incidents -------------------------------------------------------------------------------
+
+
+async def insert_incident(
+    conn: aiosqlite.Connection,
+    *,
+    title: str,
+    policy_id: str,
+    severity: str,
+    status: str,
+    created_by: str,
+    created_at: datetime,
+    services: tuple[str, ...] = (),
+    impact: str = "",
+) -> str:
+    """Insert an incident with the next free INC-YYYYMMDD-NNN id (call inside a write transaction)."""
+    day = to_stored(created_at)[:10].replace("-", "")
+    row = await _one(conn, "SELECT COALESCE(MAX(day_seq), 0) + 1 FROM incidents WHERE day = ?", (day,))
+    seq = row[0]
+    incident_id = f"INC-{day}-{seq:03d}"
+    await conn.execute(
+        "INSERT INTO incidents (id, day, day_seq, title, policy, severity, status, services, impact,"
+        " created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (incident_id, day, seq, title, policy_id, severity, status, json.dumps(list(services)),
+         impact, to_stored(created_at), created_by),
+    )
+    return incident_id
+
+
+async def get_incident(conn: aiosqlite.Connection, incident_id: str) -> Incident:
+    row = await _one(conn, "SELECT * FROM incidents WHERE id = ?", (incident_id,))
+    if row is None:
+        raise NotFoundError(f"no incident {incident_id!r} (see `warroom list --all`)")
+    stones = await _all(conn, "SELECT name, at FROM milestones WHERE incident_id = ?", (incident_id,))
+    return _incident(row, {Milestone(r["name"]): from_stored(r["at"]) for r in stones})
+
+
+def _incident(row: sqlite3.Row, milestones: dict[Milestone, datetime]) -> Incident:
+    return Incident(
+        id=row["id"],
+        title=row["title"],
+        policy_id=row["policy"],
+        severity=row["severity"],
+        status=row["status"],
+        created_at=from_stored(row["created_at"]),
+        created_by=row["created_by"],
+        services=tuple(json.loads(row["services"])),
+        impact=row["impact"],
+        milestones=milestones,
+    )
+
+
+async def list_incidents(conn: aiosqlite.Connection) -> list[Incident]:
+    """Every incident, newest first."""
+    rows = await _all(conn, "SELECT * FROM incidents ORDER BY created_at DESC, id DESC")
+    stones = await _all(conn, "SELECT incident_id, name, at FROM milestones")
+    by_incident: dict[str, dict[Milestone, datetime]] = {}
+    for stone in stones:
+        by_incident.setdefault(stone["incident_id"], {})[Milestone(stone["name"])] = from_stored(stone["at"])
+    return [_incident(row, by_incident.get(row["id"], {})) for row in rows]
+
+
+async def update_incident(conn: aiosqlite.Connection, incident_id: str, **fields: Any) -> None:
+    """Change the incident's current severity, status, impact or services (history is in the timeline)."""
+    allowed = {"severity", "status", "impact", "services", "title"}
+    assert set(fields) <= allowed, fields
+    if "services" in fields:
+        fields["services"] = json.dumps(list(fields["services"]))
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    await conn.execute(f"UPDATE incidents SET {assignments} WHERE id = ?", (*fields.values(), incident_id))
+
+
+async def set_milestone(conn: aiosqlite.Connection, incident_id: str, milestone: Milestone, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO milestones (incident_id, name, at) VALUES (?, ?, ?)"
+        " ON CONFLICT (incident_id, name) DO UPDATE SET at = excluded.at",
+        (incident_id, milestone.value, to_stored(at)),
+    )
+
+
+# ---- timeline --------------------------------------------------------------------------------
+
+
+async def insert_entry(
+    conn: aiosqlite.Connection,
+    *,
+    incident_id: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    author: str,
+    kind: EntryKind,
+    text: str,
+    data: dict[str, Any] | None = None,
+    corrects: int | None = None,
+) -> Entry:
+    """Append one entry with the incident's next number."""
+    row = await _one(conn, "SELECT COALESCE(MAX(number), 0) + 1 FROM entries WHERE incident_id = ?", (incident_id,))
+    number = row[0]
+    cursor = await conn.execute(
+        "INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (incident_id, number, to_stored(occurred_at), to_stored(recorded_at), author, kind.value, text,
+         json.dumps(data, sort_keys=True) if data is not None else None, corrects),
+    )
+    entry_id = cursor.lastrowid
+    await cursor.close()
+    return Entry(
+        id=entry_id, incident_id=incident_id, number=number, occurred_at=occurred_at,
+        recorded_at=recorded_at, author=author, kind=kind, text=text, data=data, corrects=corrects,
+    )
+
+
+async def entry_by_number(conn: aiosqlite.Connection, incident_id: str, number: int) -> Entry:
+    row = await _one(
+        conn, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number = ?", (incident_id, number)
+    )
+    if row is None:
+        raise NotFoundError(f"{incident_id} has no entry #{number}")
+    return _entry(row)
+
+
+async def set_pinned(conn: aiosqlite.Connection, entry_id: int, pinned: bool) -> None:
+    await conn.execute("UPDATE entries SET pinned = ? WHERE id = ?", (int(pinned), entry_id))
+
+
+def _filter_clause(query: str) -> tuple[str, tuple]:
+    """Match entries whose text or author contains `query`, or whose kind is `query`."""
+    query = query.strip()
+    if not query:
+        return "", ()
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    kind = query.casefold().replace(" ", "")
+    return (
+        " AND (text LIKE ? ESCAPE '\\' OR author LIKE ? ESCAPE '\\' OR kind = ?)",
+        (pattern, pattern, kind),
+    )
+
+
+async def count_entries(conn: aiosqlite.Connection, incident_id: str, query: str = "") -> int:
+    clause, params = _filter_clause(query)
+    row = await _one(conn, f"SELECT COUNT(*) FROM entries WHERE incident_id = ?{clause}", (incident_id, *params))
+    return int(row[0])
+
+
+async def entries_page(
+    conn: aiosqlite.Connection, incident_id: str, offset: int, limit: int, query: str = ""
+) -> list[Entry]:
+    """Entries in timeline order (occurred_at, then number), one page at a time, optionally filtered."""
+    clause, params = _filter_clause(query)
+    rows = await _all(
+        conn,
+        f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ?{clause}"
+        " ORDER BY occurred_at, number LIMIT ? OFFSET ?",
+        (incident_id, *params, limit, offset),
+    )
+    return [_entry(row) for row in rows]
+
+
+async def all_entries(conn: aiosqlite.Connection, incident_id: str) -> list[Entry]:
+    rows = await _all(
+        conn, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ? ORDER BY occurred_at, number", (incident_id,)
+    )
+    return [_entry(row) for row in rows]
+
+
+async def entries_since(conn: aiosqlite.Connection, incident_id: str, after_id: int) -> list[Entry]:
+    """Entries written after entry id `after_id` (by any process), in insertion order."""
+    rows = await _all(
+        conn, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND id > ? ORDER BY id",
+        (incident_id, after_id),
+    )
+    return [_entry(row) for row in rows]
+
+
+async def last_entry_id(conn: aiosqlite.Connection, incident_id: str) -> int:
+    row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM entries WHERE incident_id = ?", (incident_id,))
+    return int(row[0])
+
+
+# ---- roles -----------------------------------------------------------------------------------
+
+
+async def current_holder(conn: aiosqlite.Connection, incident_id: str, role_id: str) -> str | None:
+    row = await _one(
+        conn, "SELECT person FROM role_assignments WHERE incident_id = ? AND role = ? AND ended_at IS NULL",
+        (incident_id, role_id),
+    )
+    return row["person"] if row else None
+
+
+async def assign_role(
+    conn: aiosqlite.Connection, incident_id: str, role_id: str, person: str, at: datetime
+) -> None:
+    """End the current holder's term (if any) and start `person`'s."""
+    await conn.execute(
+        "UPDATE role_assignments SET ended_at = ? WHERE incident_id = ? AND role = ? AND ended_at IS NULL",
+        (to_stored(at), incident_id, role_id),
+    )
+    await conn.execute(
+        "INSERT INTO role_assignments (incident_id, role, person, started_at) VALUES (?, ?, ?, ?)",
+        (incident_id, role_id, person, to_stored(at)),
+    )
+
+
+async def role_history(conn: aiosqlite.Connection, incident_id: str) -> list[RoleAssignment]:
+    rows = await _all(
+        conn, "SELECT * FROM role_assignments WHERE incident_id = ? ORDER BY started_at, id", (incident_id,)
+    )
+    return [
+        RoleAssignment(
+            incident_id=row["incident_id"], role_id=row["role"], person=row["person"],
+            started_at=from_stored(row["started_at"]),
+            ended_at=from_stored(row["ended_at"]) if row["ended_at"] else None,
+        )
+        for row in rows
+    ]
+
+
+# ---- updates and action items ----------------------------------------------------------------
+
+
+async def insert_update(
+    conn: aiosqlite.Connection, *, incident_id: str, audience: str, text: str, posted_at: datetime,
+    author: str, next_update_at: datetime | None, entry_id: int,
+) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO status_updates (incident_id, audience, text, posted_at, author, next_update_at, entry_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (incident_id, audience, text, to_stored(posted_at), author,
+         to_stored(next_update_at) if next_update_at else None, entry_id),
+    )
+    update_id = cursor.lastrowid
+    await cursor.close()
+    return update_id
+
+
+async def list_updates(conn: aiosqlite.Connection, incident_id: str) -> list[StatusUpdate]:
+    rows = await _all(conn, "SELECT * FROM status_updates WHERE incident_id = ? ORDER BY posted_at, id", (incident_id,))
+    return [
+        StatusUpdate(
+            id=row["id"], incident_id=row["incident_id"], audience=row["audience"], text=row["text"],
+            posted_at=from_stored(row["posted_at"]), author=row["author"],
+            next_update_at=from_stored(row["next_update_at"]) if row["next_update_at"] else None,
+        )
+        for row in rows
+    ]
+
+
+async def insert_action(
+    conn: aiosqlite.Connection, *, incident_id: str, text: str, owner: str | None, due: datetime | None,
+    created_at: datetime, entry_id: int,
+) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO action_items (incident_id, text, owner, due, created_at, entry_id) VALUES (?, ?, ?, ?, ?, ?)",
+        (incident_id, text, owner, to_stored(due) if due else None, to_stored(created_at), entry_id),
+    )
+    action_id = cursor.lastrowid
+    await cursor.close()
+    return action_id
+
+
+async def set_action_done(conn: aiosqlite.Connection, incident_id: str, action_id: int, done: bool) -> ActionItem:
+    await conn.execute(
+        "UPDATE action_items SET done = ? WHERE id = ? AND incident_id = ?", (int(done), action_id, incident_id)
+    )
+    for item in await list_actions(conn, incident_id):
+        if item.id == action_id:
+            return item
+    raise NotFoundError(f"{incident_id} has no action item {action_id}")
+
+
+async def list_actions(conn: aiosqlite.Connection, incident_id: str) -> list[ActionItem]:
+    rows = await _all(conn, "SELECT * FROM action_items WHERE incident_id = ? ORDER BY id", (incident_id,))
+    return [
+        ActionItem(
+            id=row["id"], incident_id=row["incident_id"], text=row["text"], owner=row["owner"],
+            created_at=from_stored(row["created_at"]), due=from_stored(row["due"]) if row["due"] else None,
+            done=bool(row["done"]),
+        )
+        for row in rows
+    ]
