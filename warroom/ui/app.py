@@ -1,0 +1,122 @@
+"""The warroom Textual application."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from rich.text import Text
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from warroom.domain.clock import system_clock
+from warroom.domain.policy import PolicyBook
+from warroom.service import IncidentService
+from warroom.ui.palette import WarRoomCommands
+from warroom.ui.screens.dialogs import Confirm
+from warroom.ui.screens.help import HelpScreen
+from warroom.ui.themes import DEFAULT_THEME, load_themes
+
+
+class WarRoomApp(App):
+    """Opens an incident's war room, or the picker."""
+
+    CSS_PATH = "warroom.tcss"
+    TITLE = "warroom"
+    COMMANDS = App.COMMANDS | {WarRoomCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", tooltip="Quit (asks only when the entry bar has unsent text)", priority=True),
+    ]
+
+    def __init__(
+        self, db_path: Path, policies: PolicyBook, user: str, *, incident_id: str | None = None,
+        theme: str | None = None, clock: Callable[[], datetime] = system_clock,
+        on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
+        config=None, updates_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.db_path, self.policies, self.user = db_path, policies, user
+        self.incident_id, self.clock = incident_id, clock
+        self.requested_theme = theme
+        self.on_theme_change = on_theme_change
+        self.extra_theme_dirs = list(extra_theme_dirs)
+        self.service: IncidentService | None = None
+        from warroom.config import Config
+
+        self.config = config or Config()
+        self.updates_dir = updates_dir
+
+    async def on_mount(self) -> None:
+        themes, problems = load_themes(self.extra_theme_dirs)
+        for theme in themes:
+            self.register_theme(theme)
+        names = {theme.name for theme in themes}
+        wanted = self.requested_theme or DEFAULT_THEME
+        if wanted not in names and wanted not in self.available_themes:
+            problems.append(f"unknown theme {wanted!r}; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        if problems:
+            self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=10, markup=False)
+        self.service = await IncidentService.open(self.db_path, self.policies, self.clock)
+        if self.incident_id:
+            self.open_incident(self.incident_id)
+        else:
+            self.choose_start()
+
+    async def on_unmount(self) -> None:
+        if self.service is not None:
+            await self.service.close()
+
+    def watch_theme(self, theme: str) -> None:
+        if self.on_theme_change and self.is_mounted(self):
+            self.on_theme_change(theme)
+
+    def is_mounted(self, _widget=None) -> bool:
+        return self.service is not None
+
+    @work(exclusive=True, group="start")
+    async def choose_start(self) -> None:
+        open_incidents = await self.service.incidents()
+        if len(open_incidents) == 1:
+            self.open_incident(open_incidents[0].id)
+        else:
+            from warroom.ui.screens.picker import PickerScreen
+
+            self.push_screen(PickerScreen())
+
+    @work(exclusive=True, group="start")
+    async def open_incident(self, incident_id: str) -> None:
+        from warroom.ui.screens.war_room import WarRoomScreen
+
+        incident = await self.service.incident(incident_id)
+        self.sub_title = incident.id
+        await self.push_screen(WarRoomScreen(incident))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    @work(exclusive=True, group="quit")
+    async def action_quit(self) -> None:
+        screen = self.screen
+        unsent = screen.unsent_text() if hasattr(screen, "unsent_text") else ""
+        if unsent:
+            leave = await self.push_screen_wait(
+                Confirm(f"The entry bar has unsent text:\n{unsent[:200]}\nQuit and lose it?", yes="Quit", no="Stay"))
+            if not leave:
+                return
+        self.exit()
+
+    def palette_commands(self):
+        found = [("Quit", self.action_quit, "Leave warroom")]
+        for name in sorted(self.available_themes):
+            if name.startswith("warroom") or name in ("textual-dark", "textual-light"):
+                found.append((f"Theme: {name}", lambda n=name: setattr(self, "theme", n), "Switch and remember"))
+        return found
+
+
+def plain(text: str) -> Text:
+    return Text(text)

@@ -1,0 +1,57 @@
+"""Starting the UI from the command line: resolve paths, check the database, remember the theme."""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from pathlib import Path
+
+from warroom.config import config_dir, state_path
+from warroom.domain.errors import WarroomError
+from warroom.store import open_database
+
+
+def _remembered_theme() -> str | None:
+    try:
+        return tomllib.loads(state_path().read_text(encoding="utf-8")).get("theme")
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+
+
+def remember_theme(name: str) -> None:
+    """Store the last chosen theme; failing to is not worth bothering anyone about."""
+    try:
+        path = state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'theme = "{name}"\n', encoding="utf-8")
+    except OSError:
+        pass
+
+
+async def _check(path: Path, incident_id: str | None) -> None:
+    from warroom.store import queries
+
+    db = await open_database(path)
+    try:
+        if incident_id:
+            await queries.get_incident(db.conn, incident_id)
+    finally:
+        await db.close()
+
+
+def launch(context, incident_id: str | None = None, demo: bool = False) -> None:
+    """Open the war room (errors in the database or the id are reported before the screen opens)."""
+    from warroom.ui.app import WarRoomApp
+
+    path = context.database()
+    asyncio.run(_check(path, incident_id))
+    theme = context.theme_option or context.config.theme or _remembered_theme()
+    app = WarRoomApp(
+        path, context.policies(), context.user(), incident_id=incident_id, theme=theme,
+        on_theme_change=remember_theme, extra_theme_dirs=[config_dir() / "themes"],
+        config=context.config,
+        updates_dir=Path(context.config.updates_dir).expanduser() if context.config.updates_dir else Path.cwd() / "updates",
+    )
+    app.run()
+    if app.return_code not in (0, None):
+        raise WarroomError(f"warroom stopped with code {app.return_code}")

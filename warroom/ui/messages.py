@@ -1,0 +1,63 @@
+"""Typed messages the war-room widgets and workers exchange. Workers post these; nobody pokes widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from warroom.domain.cadence import Countdown
+from warroom.domain.models import Entry, Incident
+from warroom.service import RoleSeat
+
+
+@dataclass
+class EntrySubmitted(Message):
+    """The scribe pressed Enter in the entry bar."""
+
+    text: str
+
+
+@dataclass
+class EntryRejected(Message):
+    """What the scribe typed could not be applied; the bar keeps the text."""
+
+    error: str
+
+
+@dataclass
+class EntryCommitted(Message):
+    """The entry bar's text was written (its transaction committed)."""
+
+    text: str
+    entries: list[Entry]
+
+
+@dataclass
+class RecordChanged(Message):
+    """The incident, its roster or its timeline changed (here or in another process)."""
+
+    incident: Incident
+    roster: list[RoleSeat]
+    entry_count: int
+    last_entry_id: int
+
+
+@dataclass
+class CountdownTick(Message):
+    countdown: Countdown
+
+
+@dataclass
+class EntryChosen(Message):
+    """The timeline's cursor moved to an entry."""
+
+    entry: Entry | None
+
+
+@dataclass
+class AssignRequested(Message):
+    """Someone asked to seat a person in a role (from the roles pane)."""
+
+    role_id: str
+    role_name: str

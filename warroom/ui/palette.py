@@ -1,0 +1,36 @@
+"""The command palette provider: every war-room action, by name."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class WarRoomCommands(Provider):
+    """Offers the screen's actions plus severity, status and role commands from the policy."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        screen = self.screen
+        found: list[tuple[str, Callable[[], object], str]] = []
+        if hasattr(screen, "palette_commands"):
+            found.extend(screen.palette_commands())
+        found.extend(self.app.palette_commands())
+        return found
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+def run_text(screen, text: str) -> Callable[[], object]:
+    """A palette callback that logs `text` as if typed in the entry bar."""
+    return partial(screen.write_entry, text)

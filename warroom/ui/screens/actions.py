@@ -1,0 +1,70 @@
+"""Action items: owner, due date, done; toggling done is recorded on the timeline."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+from warroom.domain.text import visible
+
+
+class ActionsScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("space,enter,x", "toggle", "Done / not done"),
+        Binding("escape", "dismiss", "Close"),
+    ]
+    DEFAULT_CSS = """
+    ActionsScreen { align: center middle; }
+    ActionsScreen > Vertical { width: 110; max-width: 98%; height: 80%; border: thick $primary;
+        background: $surface; padding: 0 1; }
+    ActionsScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, war_room) -> None:
+        super().__init__()
+        self.war_room = war_room
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Action items: Space toggles done · add with /action TEXT @owner due:DATE · Esc closes"))
+            table = DataTable(cursor_type="row", id="actions")
+            table.add_columns("Done", "Action", "Owner", "Due (UTC)")
+            yield table
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for item in await self.app.service.actions(self.war_room.incident.id):
+            table.add_row(
+                Text("☑ done" if item.done else "☐ open"), Text(visible(item.text)),
+                Text(visible(item.owner) if item.owner else "(none)"),
+                Text(f"{item.due:%Y-%m-%d %H:%M}" if item.due else "-"),
+                key=str(item.id),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+            table.focus()
+
+    def action_toggle(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        done = str(table.get_cell_at((table.cursor_row, 0))).startswith("☐")
+        self.toggle(int(key), done)
+
+    @work(group="toggle")
+    async def toggle(self, action_id: int, done: bool) -> None:
+        await self.app.service.set_action_done(self.war_room.incident.id, action_id, done, self.app.user)
+        self.war_room.refresh_record()
+        self.load()

@@ -1,0 +1,113 @@
+"""The update composer: a draft per audience from the record, edited, posted, then delivered."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, TextArea
+
+from warroom.domain.clock import UTC
+
+
+class ComposerScreen(ModalScreen[None]):
+    """Ctrl+S posts; Esc closes without posting. Switching audience re-drafts unless you edited."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "post", "Post update", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    ComposerScreen { align: center middle; }
+    ComposerScreen > Vertical { width: 100; max-width: 98%; height: 90%; border: thick $primary;
+        background: $surface; padding: 0 1; }
+    ComposerScreen #composer-row { height: auto; }
+    ComposerScreen #composer-audience { width: 30; }
+    ComposerScreen #composer-next { width: 1fr; }
+    ComposerScreen TextArea { height: 1fr; }
+    ComposerScreen #composer-buttons { height: auto; align: right middle; }
+    ComposerScreen Button { margin-left: 2; }
+    ComposerScreen .hint { color: $text-muted; }
+    """
+
+    def __init__(self, screen) -> None:
+        super().__init__()
+        self.war_room = screen
+        self._draft = ""
+
+    @property
+    def service(self):
+        return self.app.service
+
+    def compose(self) -> ComposeResult:
+        policy = self.war_room.policy
+        audiences = [(a.label, a.id) for a in policy.audience] or [("Internal", "internal")]
+        with Vertical():
+            yield Label(Text(f"Stakeholder update for {self.war_room.incident.id}"))
+            with Horizontal(id="composer-row"):
+                yield Select(audiences, value=audiences[0][1], allow_blank=False, id="composer-audience")
+                yield Input(placeholder="next update at HH:MM (UTC)", id="composer-next")
+            yield TextArea(id="composer-text", soft_wrap=True)
+            yield Label(Text("Ctrl+S posts and delivers (clipboard, updates folder, webhooks) · Esc cancels"),
+                        classes="hint")
+            with Horizontal(id="composer-buttons"):
+                yield Button("Cancel (Esc)", id="composer-cancel")
+                yield Button("Post (Ctrl+S)", id="composer-post", variant="primary")
+
+    def on_mount(self) -> None:
+        self.redraft(str(self.query_one("#composer-audience", Select).value))
+        self.query_one(TextArea).focus()
+
+    @work(exclusive=True, group="draft")
+    async def redraft(self, audience: str) -> None:
+        from warroom.domain.updates import compose_update, next_update_promise
+
+        record = await self.service.record(self.war_room.incident.id)
+        now = self.service.now()
+        self._draft = compose_update(record, audience, now)
+        area = self.query_one(TextArea)
+        area.load_text(self._draft)
+        promise = next_update_promise(record.incident, record.policy, now)
+        self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
+
+    @on(Select.Changed, "#composer-audience")
+    def audience_changed(self, event: Select.Changed) -> None:
+        area = self.query_one(TextArea)
+        if not area.text.strip() or area.text == self._draft:
+            self.redraft(str(event.value))
+
+    @on(Button.Pressed, "#composer-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _promise(self) -> datetime | None:
+        value = self.query_one("#composer-next", Input).value.strip()
+        if not value:
+            return None
+        try:
+            hours, minutes = (int(part) for part in value.split(":"))
+            now = self.service.now()
+            moment = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+        except ValueError:
+            raise ValueError(f"next update time {value!r} is not HH:MM (UTC)") from None
+        return moment if moment > now else moment + timedelta(days=1)
+
+    @on(Button.Pressed, "#composer-post")
+    def action_post(self) -> None:
+        text = self.query_one(TextArea).text.strip()
+        if not text:
+            self.notify("The update is empty", severity="warning")
+            return
+        try:
+            promise = self._promise()
+        except ValueError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        audience = str(self.query_one("#composer-audience", Select).value)
+        self.war_room.post_update(audience, text, promise)
+        self.dismiss(None)

@@ -1,0 +1,60 @@
+"""Help: every key and every entry-bar command."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from warroom.domain.grammar import COMMANDS
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("Enter", "log what is typed in the entry bar"),
+    ("Up / Down", "entry bar: walk the history of what you typed"),
+    ("Right / End", "entry bar: accept the suggested completion"),
+    ("Tab / Shift+Tab", "move between panes"),
+    ("Esc", "back to the entry bar, close a dialog"),
+    ("j / k, Up / Down", "timeline: move the selection"),
+    ("PageUp / PageDown", "timeline: a page at a time"),
+    ("Home / End (g / G)", "timeline: first entry / last entry and follow"),
+    ("/ (or Ctrl+F)", "filter the timeline by text, kind or author"),
+    ("p", "timeline: pin or unpin the selected entry"),
+    ("c", "timeline: correct the selected entry (a new correction entry)"),
+    ("y", "timeline: copy the selected entry"),
+    ("a or Enter", "roles: assign or hand over the selected role"),
+    ("F1 or ?", "this help"),
+    ("Ctrl+P", "command palette: every action, themes"),
+    ("Ctrl+Q", "quit (asks first only if the entry bar has unsent text)"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 100; max-width: 98%; height: 90%; border: thick $primary;
+        background: $surface; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        keys = Table(title="Keys", show_header=False, expand=True, box=None, padding=(0, 1))
+        keys.add_column(style="bold", no_wrap=True)
+        keys.add_column()
+        for key, what in KEYS:
+            keys.add_row(Text(key), Text(what))
+        commands = Table(title="Entry-bar commands", show_header=False, expand=True, box=None, padding=(0, 1))
+        commands.add_column(style="bold", no_wrap=True)
+        commands.add_column()
+        commands.add_row(Text("plain text"), Text("a note"))
+        for spec in COMMANDS:
+            names = "/" + spec.name + "".join(f", /{alias}" for alias in spec.aliases)
+            commands.add_row(Text(f"{names} {spec.synopsis}".strip()), Text(spec.help))
+        commands.add_row(Text("-5m TEXT, @14:02 TEXT"), Text("back-date any entry (UTC)"))
+        with VerticalScroll():
+            yield Static(keys)
+            yield Static(commands)
+            yield Static(Text("Esc closes this help.", style="italic"))

@@ -1,0 +1,92 @@
+"""The incident picker: open incidents, and a form to declare a new one."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select
+
+from warroom.domain.clock import format_duration
+from warroom.domain.errors import WarroomError
+from warroom.domain.text import visible
+
+
+class PickerScreen(Screen):
+    """Shown when there is no open incident or several."""
+
+    BINDINGS = [
+        Binding("n", "new", "Declare new", tooltip="Jump to the declare form"),
+        Binding("r", "reload", "Reload"),
+        Binding("f1", "app.help", "Help", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Label(Text("Open incidents: Enter opens one"), id="picker-title")
+            table = DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
+            table.add_columns("Incident", "Severity", "Status", "Age", "Commander", "Title")
+            yield table
+            yield Label(Text("Declare a new incident"), id="declare-title")
+            with Vertical(id="declare"):
+                yield Input(placeholder="Title, e.g. Checkout API returning 502s", id="declare-title-input")
+                with Horizontal(id="declare-row"):
+                    policy = self.app.service.policies.default
+                    yield Select([(f"{s.id} {s.label}", s.id) for s in policy.severity],
+                                 value=policy.policy.default_severity if policy.find_severity(
+                                     policy.policy.default_severity) is None else policy.find_severity(
+                                     policy.policy.default_severity).id,
+                                 allow_blank=False, id="declare-severity")
+                    yield Input(placeholder="Incident commander", value=self.app.user, id="declare-commander")
+                    yield Button("Declare", id="declare-button", variant="error")
+                yield Label("", id="declare-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    @work(exclusive=True)
+    async def action_reload(self) -> None:
+        service = self.app.service
+        table = self.query_one("#incidents", DataTable)
+        table.clear()
+        now = service.now()
+        incidents = await service.incidents()
+        for incident in incidents:
+            seats = await service.roster(incident)
+            commander = next((s.person for s in seats if s.role_id == "ic"), None)
+            status = service.policy_for(incident).find_status(incident.status)
+            table.add_row(Text(incident.id), Text(f"▲ {incident.severity}"),
+                          Text(status.label if status else incident.status),
+                          Text(format_duration(now - incident.created_at)),
+                          Text(visible(commander) if commander else "⚠ none"), Text(visible(incident.title)),
+                          key=incident.id)
+        if incidents:
+            table.focus()
+        else:
+            self.query_one("#picker-title", Label).update(Text("No open incidents. Declare one below."))
+            self.query_one("#declare-title-input", Input).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.open_incident(str(event.row_key.value))
+
+    def action_new(self) -> None:
+        self.query_one("#declare-title-input", Input).focus()
+
+    @on(Button.Pressed, "#declare-button")
+    @on(Input.Submitted, "#declare-title-input")
+    @on(Input.Submitted, "#declare-commander")
+    @work(exclusive=True, group="declare")
+    async def declare(self) -> None:
+        title = self.query_one("#declare-title-input", Input).value
+        severity = self.query_one("#declare-severity", Select).value
+        commander = self.query_one("#declare-commander", Input).value.strip() or None
+        try:
+            incident = await self.app.service.declare(title, str(severity), author=self.app.user, commander=commander)
+        except WarroomError as error:
+            self.query_one("#declare-error", Label).update(Text("✗ " + visible(str(error))))
+            return
+        self.app.open_incident(incident.id)

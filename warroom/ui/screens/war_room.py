@@ -1,0 +1,394 @@
+"""The war-room screen: header, timeline, countdown, roles, health and the entry bar."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from warroom.domain import commands as cmd
+from warroom.domain.cadence import countdown
+from warroom.domain.errors import WarroomError
+from warroom.domain.models import Entry, EntryKind, Incident, StatusUpdate
+from warroom.domain.text import visible
+from warroom.ui.messages import (
+    AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
+)
+from warroom.ui.screens.dialogs import AskText
+from warroom.ui.screens.help import HelpScreen
+from warroom.ui.widgets.countdown import CountdownPane
+from warroom.ui.widgets.entry_bar import EntryBar
+from warroom.ui.widgets.header import IncidentHeader
+from warroom.ui.widgets.health import HealthPane
+from warroom.ui.widgets.roles import RolesPane
+from warroom.ui.widgets.timeline import Timeline
+
+POLL_SECONDS = 0.5
+
+
+class _Source:
+    """Feeds the timeline from the service, one page at a time."""
+
+    def __init__(self, service, incident_id: str):
+        self.service, self.incident_id = service, incident_id
+
+    async def count(self, query: str) -> int:
+        return await self.service.entry_count(self.incident_id, query)
+
+    async def page(self, offset: int, limit: int, query: str) -> list[Entry]:
+        return await self.service.entries_page(self.incident_id, offset, limit, query)
+
+
+class WarRoomScreen(Screen):
+    """One incident, live."""
+
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", tooltip="Every key and entry-bar command"),
+        Binding("escape", "to_entry_bar", "Entry bar", show=False),
+        Binding("ctrl+f", "filter", "Filter", tooltip="Filter the timeline by text, kind or author"),
+        Binding("f2,u", "compose", "Update", tooltip="Compose and post a stakeholder update"),
+        Binding("f3", "procedures", "Checklists", tooltip="Checklists and playbooks from the policy"),
+        Binding("f4", "actions", "Actions", tooltip="Action items: owner, due, done"),
+        Binding("f6", "export_report", "Report", tooltip="Write the post-incident report (Markdown)"),
+        Binding("ctrl+t", "focus_timeline", "Timeline", show=False),
+        Binding("ctrl+r", "focus_roles", "Roles", show=False),
+    ]
+
+    def __init__(self, incident: Incident, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.incident = incident
+        self.updates: list[StatusUpdate] = []
+        self._data_version: int | None = None
+        self._last_entry_id = 0
+
+    @property
+    def service(self):
+        return self.app.service
+
+    @property
+    def policy(self):
+        return self.service.policy_for(self.incident)
+
+    def compose(self) -> ComposeResult:
+        clock = self.service.now
+        yield IncidentHeader(clock, id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                timeline = Timeline(_Source(self.service, self.incident.id), clock, id="timeline")
+                timeline.border_title = "Timeline (times UTC)"
+                yield timeline
+                yield Static("", id="detail")
+            with Vertical(id="side"):
+                countdown_pane = CountdownPane(id="countdown")
+                countdown_pane.border_title = "Next update"
+                yield countdown_pane
+                roles = RolesPane(clock, id="roles")
+                roles.border_title = "Roles"
+                yield roles
+                health = HealthPane(id="health")
+                health.border_title = "Health"
+                yield health
+        yield EntryBar(self.policy, id="entry-bar")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one(EntryBar).input.focus()
+        self.query_one(HealthPane).show([])
+        self.refresh_record()
+        self.set_interval(POLL_SECONDS, self.poll_changes)
+        self.set_interval(1.0, self.tick)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 100, "-narrow")
+        self.set_class(self.size.height < 30, "-short")
+
+    # ---- keeping up with the record ------------------------------------------------------------
+
+    @work(group="record", exclusive=True)
+    async def refresh_record(self) -> None:
+        service = self.service
+        incident = await service.incident(self.incident.id)
+        roster = await service.roster(incident)
+        self.updates = await service.updates(incident.id)
+        count = await service.entry_count(incident.id)
+        last_id = await service.last_entry_id(incident.id)
+        self._data_version = await service.data_version()
+        self.post_message(RecordChanged(incident, roster, count, last_id))
+
+    @work(group="poll", exclusive=True)
+    async def poll_changes(self) -> None:
+        """Another process (warroom log, a second screen) committed: reload within half a second."""
+        version = await self.service.data_version()
+        if self._data_version is not None and version != self._data_version:
+            self.refresh_record()
+
+    async def on_record_changed(self, message: RecordChanged) -> None:
+        self.incident = message.incident
+        commander = next((seat.person for seat in message.roster if seat.role_id == "ic"), None)
+        self.query_one(IncidentHeader).show(message.incident, self.policy, commander)
+        self.query_one(RolesPane).show(message.roster)
+        self.tick()
+        if message.last_entry_id != self._last_entry_id:
+            self._last_entry_id = message.last_entry_id
+            await self.query_one(Timeline).reload()
+
+    def tick(self) -> None:
+        last = self.updates[-1] if self.updates else None
+        self.query_one(CountdownPane).show(countdown(self.incident, self.policy, last, self.service.now()))
+
+    # ---- the entry bar -------------------------------------------------------------------------
+
+    def on_entry_submitted(self, message: EntrySubmitted) -> None:
+        text = message.text
+        if text.strip().casefold() in ("/help", "/?"):
+            self.query_one(EntryBar).committed("")
+            self.action_help()
+            return
+        if text.strip().casefold() in ("/resolve", "/resolved"):
+            self.resolve_with_summary(text)
+            return
+        self.write_entry(text)
+
+    @work(group="dialog")
+    async def resolve_with_summary(self, typed: str) -> None:
+        summary = await self.app.push_screen_wait(
+            AskText("Resolve the incident: one-line resolution summary", placeholder="what fixed it"))
+        if not summary or not summary.strip():
+            self.notify("Not resolved: a resolution summary is needed", severity="warning")
+            return
+        try:
+            await self.service.resolve(self.incident.id, summary.strip(), self.app.user)
+        except WarroomError as error:
+            self.post_message(EntryRejected(str(error)))
+            return
+        self.post_message(EntryCommitted(typed, []))
+
+    @work(group="write")
+    async def write_entry(self, text: str) -> None:
+        try:
+            entries = await self.service.execute(self.incident.id, text, self.app.user)
+        except WarroomError as error:
+            self.post_message(EntryRejected(str(error)))
+        except Exception as error:  # keep the text: nothing typed is ever lost
+            self.post_message(EntryRejected(f"not saved: {type(error).__name__}: {error}"))
+        else:
+            self.post_message(EntryCommitted(text, entries))
+            for entry in entries:
+                if entry.kind is EntryKind.SEVERITY and entry.data and entry.data.get("notify"):
+                    self.notify("Escalate now: " + "; ".join(entry.data["notify"]), title=f"Now {entry.data['to']}",
+                                severity="warning", timeout=20, markup=False)
+
+    def on_entry_rejected(self, message: EntryRejected) -> None:
+        self.query_one(EntryBar).show_error(message.error)
+
+    def on_entry_committed(self, message: EntryCommitted) -> None:
+        bar = self.query_one(EntryBar)
+        if bar.input.value == message.text:
+            bar.committed(message.text)
+        else:
+            bar.input.remember(message.text)
+        self.refresh_record()
+
+    # ---- timeline actions ----------------------------------------------------------------------
+
+    def on_entry_chosen(self, message: EntryChosen) -> None:
+        entry = message.entry
+        detail = self.query_one("#detail", Static)
+        if entry is None:
+            detail.update("")
+            return
+        when = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        recorded = "" if entry.recorded_at == entry.occurred_at else f" (logged {entry.recorded_at:%H:%M:%S} UTC)"
+        text = Text(f"#{entry.number} {when}{recorded} · {entry.kind.glyph} {entry.kind.label} · ")
+        text.append(visible(entry.author), style="bold")
+        text.append(f"{' · pinned' if entry.pinned else ''}\n")
+        text.append(visible(entry.text, keep_newlines=True))
+        detail.update(text)
+
+    def on_timeline_action(self, message: Timeline.Action) -> None:
+        entry = message.entry
+        if message.action == "filter":
+            self.action_filter()
+            return
+        if entry is None:
+            self.notify("Select an entry first", severity="warning")
+            return
+        if message.action == "pin":
+            self.apply_command(cmd.PinEntry(number=entry.number, pinned=not entry.pinned),
+                               f"{'Unpinned' if entry.pinned else 'Pinned'} #{entry.number}")
+        elif message.action == "copy":
+            self.app.copy_to_clipboard(f"#{entry.number} {entry.occurred_at:%Y-%m-%d %H:%M:%S} UTC "
+                                       f"{entry.author}: {entry.text}")
+            self.notify(f"Copied #{entry.number} to the clipboard (OSC 52)")
+        elif message.action == "correct":
+            self.correct_entry(entry)
+
+    @work(group="dialog")
+    async def correct_entry(self, entry: Entry) -> None:
+        text = await self.app.push_screen_wait(
+            AskText(f"Correct #{entry.number} (the original stays; a correction entry points at it)",
+                    value=entry.text))
+        if text and text.strip() and text != entry.text:
+            self.apply_command(cmd.CorrectEntry(number=entry.number, text=text.strip()),
+                               f"Correction of #{entry.number} logged")
+
+    @work(group="write")
+    async def apply_command(self, command: cmd.Command, done: str) -> None:
+        try:
+            await self.service.apply(self.incident.id, command, self.app.user)
+        except WarroomError as error:
+            self.notify(visible(str(error)), severity="error", markup=False)
+            return
+        self.notify(done, markup=False)
+        await self.query_one(Timeline).reload()
+        self.refresh_record()
+
+    @on(AssignRequested)
+    @work(group="dialog")
+    async def assign(self, message: AssignRequested) -> None:
+        person = await self.app.push_screen_wait(AskText(f"Who takes {message.role_name}?", placeholder="name"))
+        if person and person.strip():
+            self.apply_command(cmd.AssignRole(role_id=message.role_id, person=person.strip().lstrip("@")),
+                               f"{message.role_name}: {person.strip()}")
+
+    # ---- key actions ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_to_entry_bar(self) -> None:
+        self.query_one(EntryBar).input.focus()
+
+    def action_focus_timeline(self) -> None:
+        self.query_one(Timeline).focus()
+
+    def action_focus_roles(self) -> None:
+        self.query_one(RolesPane).focus()
+
+    @work(group="dialog")
+    async def action_filter(self) -> None:
+        timeline = self.query_one(Timeline)
+        query = await self.app.push_screen_wait(
+            AskText("Filter the timeline", value=timeline.query, placeholder="text, author or kind (empty: all)"))
+        if query is not None:
+            timeline.query = query.strip()
+            timeline.focus()
+
+    def action_compose(self) -> None:
+        from warroom.ui.screens.composer import ComposerScreen
+
+        self.app.push_screen(ComposerScreen(self))
+
+    def action_procedures(self) -> None:
+        from warroom.ui.screens.procedures import ProceduresScreen
+
+        self.app.push_screen(ProceduresScreen(self))
+
+    def action_actions(self) -> None:
+        from warroom.ui.screens.actions import ActionsScreen
+
+        self.app.push_screen(ActionsScreen(self))
+
+    @work(group="write")
+    async def post_update(self, audience: str, text: str, promise: datetime | None) -> None:
+        """Store the update first (it is never lost), then copy and deliver it."""
+        try:
+            entry = await self.service.post_update(self.incident.id, audience, text, self.app.user, promise)
+        except WarroomError as error:
+            self.notify(f"Update NOT posted: {error}", severity="error", markup=False)
+            return
+        self.refresh_record()
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Update #{entry.number} posted and copied to the clipboard (OSC 52)", markup=False)
+        await self.deliver(text, entry.number)
+
+    async def deliver(self, text: str, number: int) -> None:
+        from warroom.delivery import deliver_update
+
+        results = await deliver_update(text, self.incident.id, number, self.app.config,
+                                       updates_dir=self.app.updates_dir)
+        for result in results:
+            if result.ok:
+                self.notify(f"Delivered to {result.target}", markup=False)
+            else:
+                await self.service.record_system(
+                    self.incident.id, f"Delivery of update #{number} to {result.target} failed "
+                    f"after {result.attempts} attempts: {result.error}",
+                    {"delivery": result.target, "update_number": number})
+                self.notify(f"Delivery to {result.target} failed: {result.error}", severity="error",
+                            timeout=15, markup=False)
+        self.refresh_record()
+
+    @work(group="write")
+    async def action_export_report(self) -> None:
+        from pathlib import Path
+
+        from warroom.domain.report import to_markdown
+
+        record = await self.service.record(self.incident.id)
+        directory = self.app.updates_dir or Path.cwd()
+        path = Path(directory) / f"{self.incident.id}-report.md"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(to_markdown(record), encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Report not written: {error}", severity="error", markup=False)
+            return
+        self.notify(f"Report written to {path}", markup=False, timeout=10)
+
+    def prefill(self, text: str) -> None:
+        """Put a command in the entry bar for the user to finish (used by the palette)."""
+        bar = self.query_one(EntryBar)
+        bar.input.value = text
+        bar.input.cursor_position = len(text)
+        bar.input.focus()
+
+    def unsent_text(self) -> str:
+        return self.query_one(EntryBar).input.value.strip()
+
+    def now(self) -> datetime:
+        return self.service.now()
+
+    def palette_commands(self):
+        """(name, callback, help) for the command palette."""
+        from warroom.ui.palette import run_text
+
+        timeline = self.query_one(Timeline)
+        found = [
+            ("Help: keys and commands", self.action_help, "Every key and entry-bar command"),
+            ("Filter timeline", self.action_filter, "Show only entries matching text, author or kind"),
+            ("Clear timeline filter", lambda: setattr(timeline, "query", ""), "Show every entry"),
+            ("Jump to latest entry", timeline.action_last, "Select the newest entry and follow the tail"),
+            ("Pin / unpin selected entry", timeline.action_pin, "Pinned entries lead the report's key timeline"),
+            ("Correct selected entry", timeline.action_correct, "Log a correction that points at the entry"),
+            ("Copy selected entry", timeline.action_copy, "Copy to the clipboard (OSC 52)"),
+            ("Compose update…", self.action_compose, "Draft from the record, edit, post and deliver"),
+            ("Quick update…", partial_prefill(self, "/update "), "Post a one-line update and reset the countdown"),
+            ("Checklists and playbooks", self.action_procedures, "Tick checklist items, attach playbooks"),
+            ("Action items", self.action_actions, "Owners, due dates, done"),
+            ("Write post-incident report", self.action_export_report, "Markdown report into the updates folder"),
+            ("Log decision…", partial_prefill(self, "/decision "), "Record a decision"),
+            ("Add action item…", partial_prefill(self, "/action "), "A follow-up with @owner and due:DATE"),
+        ]
+        for level in self.policy.severity:
+            found.append((f"Set severity {level.id} ({level.label})", run_text(self, f"/sev {level.id}"),
+                          f"Update every {level.update_every}" if level.update_every else "No update cadence"))
+        for status in self.policy.status:
+            found.append((f"Set status {status.label}", run_text(self, f"/status {status.id}"), status.description))
+        for role in self.policy.role:
+            found.append((f"Assign {role.name}…", partial_prefill(self, f"/assign {role.id} "), role.duties))
+        for name, command in (("Acknowledged", "/ack"), ("Detected", "/detected"), ("Mitigated", "/mitigated"),
+                              ("Impact started", "/impact"), ("Closed", "/close")):
+            found.append((f"Milestone: {name} now", run_text(self, command), "Back-date with -5m or @HH:MM in the entry bar"))
+        found.append(("Resolve incident…", lambda: self.resolve_with_summary("/resolve"), "Asks for a resolution summary"))
+        return found
+
+
+def partial_prefill(screen: WarRoomScreen, text: str):
+    return lambda: screen.prefill(text)

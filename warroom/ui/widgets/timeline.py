@@ -1,0 +1,308 @@
+"""The timeline: a line-API ScrollView that reads pages of entries from the store on demand.
+
+Only the visible pages are held in memory and each rendered line is cached as a Strip, so an
+incident with 100,000 entries scrolls as fast as one with ten (see bench/bench_timeline.py).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Awaitable, Callable, Protocol
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from warroom.domain.models import Entry, EntryKind
+from warroom.domain.text import visible
+from warroom.ui.messages import EntryChosen
+
+PAGE_SIZE = 200
+COMPACT_BELOW = 72
+SHORT_LABELS = {
+    EntryKind.DECISION: "decide", EntryKind.SEVERITY: "sev", EntryKind.MILESTONE: "milest",
+    EntryKind.CHECKLIST: "check", EntryKind.CORRECTION: "correc", EntryKind.ROOT_CAUSE: "cause",
+}
+MAX_PAGES = 40
+MAX_STRIPS = 4000
+
+
+class TimelineSource(Protocol):
+    async def count(self, query: str) -> int: ...
+    async def page(self, offset: int, limit: int, query: str) -> list[Entry]: ...
+
+
+@dataclass
+class _PageLoaded(Message):
+    generation: int
+    page: int
+    entries: list[Entry]
+
+
+class Timeline(ScrollView, can_focus=True):
+    """Every entry of the incident, one line each, oldest first; follows the tail."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor(1)", "Down", show=False),
+        Binding("k,up", "cursor(-1)", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last / follow", show=False),
+        Binding("p", "pin", "Pin", tooltip="Pin or unpin the selected entry"),
+        Binding("c", "correct", "Correct", tooltip="Write a correction of the selected entry"),
+        Binding("y", "copy", "Copy", tooltip="Copy the selected entry to the clipboard"),
+        Binding("slash", "filter", "Filter", tooltip="Filter by text, kind or author"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "timeline--time", "timeline--number", "timeline--author", "timeline--text", "timeline--cursor",
+        "timeline--pinned", "timeline--loading", "timeline--kind-plain", "timeline--kind-decision",
+        "timeline--kind-change", "timeline--kind-alert", "timeline--kind-quiet", "timeline--kind-good",
+    }
+
+    DEFAULT_CSS = """
+    Timeline { height: 1fr; }
+    Timeline > .timeline--time { color: $text-muted; }
+    Timeline > .timeline--number { color: $text-muted; }
+    Timeline > .timeline--author { color: $secondary; text-style: bold; }
+    Timeline > .timeline--text { color: $foreground; }
+    Timeline > .timeline--cursor { background: $boost; text-style: bold; }
+    Timeline:focus > .timeline--cursor { background: $primary 35%; }
+    Timeline > .timeline--pinned { color: $accent; text-style: bold; }
+    Timeline > .timeline--loading { color: $text-disabled; }
+    Timeline > .timeline--kind-plain { color: $foreground; }
+    Timeline > .timeline--kind-decision { color: $accent; text-style: bold; }
+    Timeline > .timeline--kind-change { color: $primary; text-style: bold; }
+    Timeline > .timeline--kind-alert { color: $error; text-style: bold; }
+    Timeline > .timeline--kind-quiet { color: $text-muted; }
+    Timeline > .timeline--kind-good { color: $success; text-style: bold; }
+    """
+
+    cursor: reactive[int] = reactive(-1, always_update=True)
+    query: reactive[str] = reactive("", init=False)
+
+    class Action(Message):
+        """The user asked for something the screen must do with an entry (pin, correct, copy, filter)."""
+
+        def __init__(self, action: str, entry: Entry | None) -> None:
+            super().__init__()
+            self.action = action
+            self.entry = entry
+
+    def __init__(self, source: TimelineSource, clock: Callable[[], datetime], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        self.clock = clock
+        self.total = 0
+        self.following = True
+        self.unseen = 0
+        self._generation = 0
+        self._pages: OrderedDict[int, list[Entry]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._strips: OrderedDict[tuple, Strip] = OrderedDict()
+
+    # ---- data --------------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        """Re-count and drop cached pages (after a commit here or elsewhere)."""
+        total = await self.source.count(self.query)
+        grown = total - self.total
+        self._generation += 1
+        self._pages.clear()
+        self._pending.clear()
+        self.total = total
+        self.virtual_size = Size(self.size.width, total)
+        if self.following:
+            self.unseen = 0
+            self.cursor = total - 1
+            self.call_after_refresh(self._follow_tail)
+        elif grown > 0:
+            self.unseen += grown
+        self._update_subtitle()
+        self.refresh()
+
+    def _follow_tail(self) -> None:
+        if self.following:
+            self.scroll_to(y=max(0, self.total - self.size.height), animate=False)
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+        self.call_after_refresh(self._follow_tail)
+
+    def entry_at(self, row: int) -> Entry | None:
+        page, index = divmod(row, PAGE_SIZE)
+        entries = self._pages.get(page)
+        if entries is None:
+            self._request(page)
+            return None
+        self._pages.move_to_end(page)
+        return entries[index] if index < len(entries) else None
+
+    @property
+    def selected(self) -> Entry | None:
+        return self.entry_at(self.cursor) if 0 <= self.cursor < self.total else None
+
+    def _request(self, page: int) -> None:
+        if page in self._pending:
+            return
+        self._pending.add(page)
+        self.run_worker(self._load(page, self._generation), group="timeline-pages")
+
+    async def _load(self, page: int, generation: int) -> None:
+        entries = await self.source.page(page * PAGE_SIZE, PAGE_SIZE, self.query)
+        self.post_message(_PageLoaded(generation, page, entries))
+
+    def on__page_loaded(self, message: _PageLoaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._pending.discard(message.page)
+        self._pages[message.page] = message.entries
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        self.refresh()
+        self._announce()
+
+    # ---- rendering ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        row = self.scroll_offset.y + y
+        width = self.size.width
+        if row >= self.total:
+            return Strip.blank(width, self.rich_style)
+        entry = self.entry_at(row)
+        if entry is None:
+            style = self.get_component_rich_style("timeline--loading")
+            return Strip([Segment("  loading…".ljust(width), style)], width)
+        today = self.clock().date()
+        key = (entry.id, entry.pinned, row == self.cursor, self.has_focus, width, entry.occurred_at.date() == today)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_entry(entry, row == self.cursor, width, today)
+            self._strips[key] = strip
+            if len(self._strips) > MAX_STRIPS:
+                self._strips.popitem(last=False)
+        return strip
+
+    def _render_entry(self, entry: Entry, selected: bool, width: int, today) -> Strip:
+        style = self.get_component_rich_style
+        compact = width < COMPACT_BELOW
+        is_today = entry.occurred_at.date() == today
+        if compact:
+            stamp = entry.occurred_at.strftime("%H:%M" if is_today else "%Y-%m-%d %H:%M")
+        else:
+            stamp = entry.occurred_at.strftime("%H:%M:%S" if is_today else "%Y-%m-%d %H:%M:%S")
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append(f"{stamp} ", style("timeline--time"))
+        if not compact:
+            line.append(f"#{entry.number:<4}", style("timeline--number"))
+        line.append("★" if entry.pinned else " ", style("timeline--pinned"))
+        label = entry.kind.label if not compact else SHORT_LABELS.get(entry.kind, entry.kind.label)
+        line.append(f"{entry.kind.glyph} {label:<{6 if compact else 10}} ", style(_kind_class(entry.kind)))
+        author_width = 8 if compact else 12
+        line.append(f"{visible(entry.author)[:author_width]:<{author_width}} ", style("timeline--author"))
+        text = visible(entry.text)
+        if entry.kind is EntryKind.CORRECTION and entry.data:
+            text = f"(corrects #{entry.data.get('corrects_number', '?')}) {text}"
+        line.append(text, style("timeline--text"))
+        line.truncate(width, overflow="ellipsis", pad=True)
+        base = style("timeline--cursor") if selected else self.rich_style
+        segments = list(line.render(self.app.console))
+        segments = list(Segment.apply_style(segments, post_style=None, style=base)) if selected else segments
+        return Strip(segments).adjust_cell_length(width, base).simplify()
+
+    # ---- cursor and keys ---------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        if self.total == 0:
+            return
+        clamped = max(0, min(new, self.total - 1))
+        if clamped != new:
+            self.cursor = clamped
+            return
+        top, height = self.scroll_offset.y, self.size.height
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif height and new >= top + height:
+            self.scroll_to(y=new - height + 1, animate=False)
+        self.following = new >= self.total - 1
+        if self.following:
+            self.unseen = 0
+        self._update_subtitle()
+        self.refresh()
+        self._announce()
+
+    def _announce(self) -> None:
+        self.post_message(EntryChosen(self.selected))
+
+    def watch_query(self) -> None:
+        self.following = True
+        self.total = 0
+        self.run_worker(self.reload(), group="timeline-reload", exclusive=True)
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        self.cursor = self.scroll_offset.y + event.y
+
+    def _update_subtitle(self) -> None:
+        parts = []
+        if self.query:
+            parts.append(f"filter: {visible(self.query)} ({self.total} match)")
+        if self.unseen and not self.following:
+            parts.append(f"▼ {self.unseen} new, End to follow")
+        elif self.following:
+            parts.append("following")
+        self.border_subtitle = " · ".join(parts)
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor = (self.cursor if self.cursor >= 0 else self.total - 1) + delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor = self.cursor + direction * max(1, self.size.height - 1)
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = self.total - 1
+
+    def action_pin(self) -> None:
+        self.post_message(self.Action("pin", self.selected))
+
+    def action_correct(self) -> None:
+        self.post_message(self.Action("correct", self.selected))
+
+    def action_copy(self) -> None:
+        self.post_message(self.Action("copy", self.selected))
+
+    def action_filter(self) -> None:
+        self.post_message(self.Action("filter", self.selected))
+
+
+def _kind_class(kind: EntryKind) -> str:
+    if kind in (EntryKind.DECISION, EntryKind.ROOT_CAUSE, EntryKind.LESSON):
+        return "timeline--kind-decision"
+    if kind in (EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.ROLE, EntryKind.MILESTONE, EntryKind.UPDATE):
+        return "timeline--kind-change"
+    if kind in (EntryKind.PROBE, EntryKind.CORRECTION):
+        return "timeline--kind-alert"
+    if kind in (EntryKind.SYSTEM, EntryKind.CHECKLIST):
+        return "timeline--kind-quiet"
+    if kind is EntryKind.ACTION:
+        return "timeline--kind-good"
+    return "timeline--kind-plain"
