@@ -1,0 +1,351 @@
+"""Probe definitions from TOML (`[[probe]]` tables), validated strictly.
+
+A mistake is reported as ``FILE:LINE: probe NAME: field X: problem`` (ProbeConfigError, exit 2).
+Header values may hold ``${ENV_VAR}`` templates: the spec keeps the template, the value is read
+from the environment only when a request is made (`ProbeSpec.resolve_headers`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from warroom.domain.errors import WarroomError
+from warroom.domain.tomlspot import line_of
+from warroom.probes.conditions import Condition, ConditionError, parse_condition
+
+TYPES = ("http", "tcp", "dns")
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+DEFAULT_CONDITIONS = {"http": ("status < 400",), "tcp": ("connected == true",), "dns": ("resolves == true",)}
+MIN_INTERVAL = 0.1
+_HTTP_ONLY = ("method", "headers", "body", "follow_redirects", "verify_tls")
+_KEYS = {
+    "name", "group", "type", "target", "interval", "timeout", "conditions", "failure_threshold",
+    "success_threshold", "degraded_over", "retries", *_HTTP_ONLY,
+}
+_TEMPLATE = re.compile(r"\$\{([^}]*)\}")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SPAN = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SENSITIVE = re.compile(r"auth|token|secret|key|cookie|session|password", re.IGNORECASE)
+
+
+class ProbeConfigError(WarroomError):
+    """A probe file (or a probe given on the command line) is malformed."""
+
+
+class MissingSecret(Exception):
+    """A header references an environment variable that is not set at request time."""
+
+
+def parse_seconds(value: str | int | float) -> float:
+    """'250ms', '1.5s', '30s', '5m', '1h30m', '2d' (or a number of seconds) -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration")
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = value.strip().replace(" ", "")
+    if not text or _SPAN.sub("", text):
+        raise ValueError(f"{value!r} is not a duration (use forms like 500ms, 30s, 5m, 1h30m)")
+    return sum(float(number) * _UNIT[unit] for number, unit in _SPAN.findall(text))
+
+
+def format_seconds(seconds: float) -> str:
+    """Inverse of parse_seconds for the values probes use: '30s', '5m', '1.5s', '250ms'."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+@dataclass(frozen=True, eq=False)
+class ProbeSpec:
+    """One probe. Build it with `parse_probes`, `spec_from_dict` or `make_http_probe`."""
+
+    name: str
+    type: str
+    target: str
+    group: str = ""
+    interval: float = 30.0
+    timeout: float = 10.0
+    method: str = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
+    follow_redirects: bool = False
+    verify_tls: bool = True
+    conditions: tuple[str, ...] = ()
+    failure_threshold: int = 3
+    success_threshold: int = 2
+    degraded_over: float | None = None  # milliseconds
+    retries: int = 0
+    compiled: tuple[Condition, ...] = field(default=(), repr=False)
+
+    @property
+    def checks(self) -> tuple[Condition, ...]:
+        """Parsed conditions (the type's default when none are configured)."""
+        if self.compiled:
+            return self.compiled
+        return tuple(parse_condition(text, self.type) for text in self.conditions or DEFAULT_CONDITIONS[self.type])
+
+    def env_names(self) -> list[str]:
+        """Environment variables the headers reference."""
+        return [name for value in self.headers.values() for name in _TEMPLATE.findall(value)]
+
+    def resolve_headers(self, env: Mapping[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers with ${VAR} filled in, {secret value: "${VAR}"}) for one request.
+
+        Raises MissingSecret naming the variable (never a value). The second mapping lets the
+        checker scrub any echo of a secret out of errors and body excerpts.
+        """
+        env = os.environ if env is None else env
+        secrets: dict[str, str] = {}
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                raise MissingSecret(f"environment variable {name} is not set (header of probe {self.name})")
+            if len(env[name]) >= 3:
+                secrets[env[name]] = "${" + name + "}"
+            return env[name]
+
+        return {key: _TEMPLATE.sub(fill, value) for key, value in self.headers.items()}, secrets
+
+    def to_dict(self) -> dict[str, Any]:
+        """TOML/JSON-ready dict that `spec_from_dict` accepts; templates stay unresolved."""
+        data: dict[str, Any] = {"name": self.name, "type": self.type, "target": self.target}
+        if self.group:
+            data["group"] = self.group
+        data["interval"] = format_seconds(self.interval)
+        data["timeout"] = format_seconds(self.timeout)
+        if self.type == "http":
+            data.update(method=self.method, follow_redirects=self.follow_redirects, verify_tls=self.verify_tls)
+            if self.headers:
+                data["headers"] = dict(self.headers)
+            if self.body is not None:
+                data["body"] = self.body
+        if self.conditions:
+            data["conditions"] = list(self.conditions)
+        data.update(failure_threshold=self.failure_threshold, success_threshold=self.success_threshold)
+        if self.degraded_over is not None:
+            data["degraded_over"] = self.degraded_over
+        if self.retries:
+            data["retries"] = self.retries
+        return data
+
+    def redacted(self) -> dict[str, Any]:
+        """`to_dict` safe to store, export or show: ${VAR} templates kept, and literal values of
+        secret-looking headers (Authorization, *token*, *key*, Cookie...) masked."""
+        data = self.to_dict()
+        if "headers" in data:
+            data["headers"] = {
+                key: value if _TEMPLATE.search(value) or not _SENSITIVE.search(key) else "<redacted>"
+                for key, value in data["headers"].items()
+            }
+        return data
+
+
+def _fail(source: str, text: str | None, index: int | None, name: str | None, key: str | None, problem: str):
+    line = line_of(text, ["probe", index, key] if key else ["probe", index]) if text and index is not None else None
+    where = f"{source}:{line}" if line else source
+    who = f"probe {name}" if name else f"probe #{(index or 0) + 1}"
+    what = f"field {key}: " if key else ""
+    return ProbeConfigError(f"{where}: {who}: {what}{problem}")
+
+
+def _validate(raw: Any, fail) -> ProbeSpec:
+    """Turn one raw table into a ProbeSpec; `fail(key, problem)` builds the located error."""
+    if not isinstance(raw, dict):
+        raise fail(None, "each [[probe]] must be a table")
+    for key in raw:
+        if key not in _KEYS:
+            raise fail(key, f"unknown field (known: {', '.join(sorted(_KEYS))})")
+
+    def get(key: str, kinds: type | tuple[type, ...], default: Any = None, what: str = "") -> Any:
+        if key not in raw:
+            return default
+        value = raw[key]
+        if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+            raise fail(key, f"expected {what}, got {value!r}")
+        if not isinstance(value, kinds):
+            raise fail(key, f"expected {what}, got {type(value).__name__} {value!r}")
+        return value
+
+    for key in ("name", "type", "target"):
+        if key not in raw:
+            raise fail(None, f"missing required field {key}")
+    name = get("name", str, what="a string").strip()
+    if not name or len(name) > 64 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise fail("name", "must be 1-64 printable characters")
+    kind = get("type", str, what="a string")
+    if kind not in TYPES:
+        raise fail("type", f"unknown type {kind!r} (use http, tcp or dns)")
+    target = get("target", str, what="a string").strip()
+    problem = _target_problem(kind, target)
+    if problem:
+        raise fail("target", problem)
+    if kind != "http":
+        for key in _HTTP_ONLY:
+            if key in raw:
+                raise fail(key, "only http probes take this field")
+
+    def seconds(key: str, default: float | None) -> float | None:
+        value = get(key, (str, int, float), None, "a duration such as 30s")
+        if value is None:
+            return default
+        try:
+            result = parse_seconds(value)
+        except ValueError as error:
+            raise fail(key, str(error)) from None
+        if result < MIN_INTERVAL:
+            raise fail(key, f"must be at least {format_seconds(MIN_INTERVAL)}")
+        return result
+
+    interval = seconds("interval", 30.0)
+    timeout = seconds("timeout", min(10.0, 0.8 * interval))
+    if timeout > interval:
+        raise fail("timeout", f"{format_seconds(timeout)} is longer than the interval {format_seconds(interval)}")
+    method = get("method", str, "GET", "a string").upper()
+    if method not in METHODS:
+        raise fail("method", f"unknown method {method!r} (use {', '.join(METHODS)})")
+    headers = get("headers", dict, {}, "a table of strings")
+    for key, value in headers.items():
+        if not isinstance(value, str):
+            raise fail("headers", f"value of {key!r} must be a string")
+        if not key or any(ord(ch) <= 32 or ch in ":()<>@,;\\\"/[]?={}" for ch in key):
+            raise fail("headers", f"{key!r} is not a valid header name")
+        if any(ch in value for ch in "\r\n\0"):
+            raise fail("headers", f"value of {key!r} contains a line break")
+        for var in re.findall(r"\$\{([^}]*)\}?", value):
+            if not _ENV_NAME.match(var):
+                raise fail("headers", f"value of {key!r}: ${{{var}}} is not an environment variable name")
+        if value.count("${") != len(_TEMPLATE.findall(value)):
+            raise fail("headers", f"value of {key!r}: unclosed ${{...}}")
+    conditions = get("conditions", list, [], "a list of strings")
+    compiled = []
+    for number, text in enumerate(conditions, start=1):
+        if not isinstance(text, str):
+            raise fail("conditions", f"condition {number} must be a string")
+        try:
+            compiled.append(parse_condition(text, kind))
+        except ConditionError as error:
+            raise fail("conditions", f"condition {number} {text!r}: {error}") from None
+    if not compiled:
+        compiled = [parse_condition(text, kind) for text in DEFAULT_CONDITIONS[kind]]
+
+    def count(key: str, default: int, low: int, high: int) -> int:
+        value = get(key, int, default, "an integer")
+        if not low <= value <= high:
+            raise fail(key, f"must be between {low} and {high}")
+        return value
+
+    degraded = get("degraded_over", (int, float, str), None, "milliseconds (a number) or a duration")
+    if isinstance(degraded, str):
+        try:
+            degraded = parse_seconds(degraded) * 1000
+        except ValueError as error:
+            raise fail("degraded_over", str(error)) from None
+    if degraded is not None and degraded <= 0:
+        raise fail("degraded_over", "must be positive (milliseconds)")
+    return ProbeSpec(
+        name=name,
+        type=kind,
+        target=target,
+        group=get("group", str, "", "a string").strip(),
+        interval=interval,
+        timeout=timeout,
+        method=method,
+        headers=dict(headers),
+        body=get("body", str, None, "a string"),
+        follow_redirects=get("follow_redirects", bool, False, "true or false"),
+        verify_tls=get("verify_tls", bool, True, "true or false"),
+        conditions=tuple(conditions),
+        failure_threshold=count("failure_threshold", 3, 1, 100),
+        success_threshold=count("success_threshold", 2, 1, 100),
+        degraded_over=float(degraded) if degraded is not None else None,
+        retries=count("retries", 0, 0, 3),
+        compiled=tuple(compiled),
+    )
+
+
+def _target_problem(kind: str, target: str) -> str | None:
+    if not target:
+        return "must not be empty"
+    if kind == "http":
+        if not re.match(r"^https?://", target, re.IGNORECASE):
+            return f"{target!r} is not an http:// or https:// URL"
+        host = re.match(r"^https?://([^/?#]*)", target, re.IGNORECASE).group(1).rpartition("@")[2]
+        if not host or any(ch.isspace() for ch in target):
+            return f"{target!r} is not a valid URL"
+        return None
+    if kind == "tcp":
+        host, _, port = target.rpartition(":")
+        if not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+            return f"{target!r} is not host:port"
+        return None
+    if "/" in target or ":" in target or any(ch.isspace() for ch in target):
+        return f"{target!r} is not a host name"
+    return None
+
+
+def parse_probes(text: str, source: str) -> list[ProbeSpec]:
+    """Validate probe TOML text; `source` names the file in error messages."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"at line (\d+)", str(error))
+        where = f"{source}:{found.group(1)}" if found else source
+        raise ProbeConfigError(f"{where}: invalid TOML: {error}") from None
+    for key in raw:
+        if key != "probe":
+            line = line_of(text, [key])
+            where = f"{source}:{line}" if line else source
+            raise ProbeConfigError(f"{where}: unknown top-level field {key!r} (probe files hold [[probe]] tables)")
+    tables = raw.get("probe", [])
+    if not isinstance(tables, list):
+        raise ProbeConfigError(f"{source}: probe must be an array of tables ([[probe]])")
+    specs: list[ProbeSpec] = []
+    seen: dict[str, int] = {}
+    for index, table in enumerate(tables):
+        name = table.get("name") if isinstance(table, dict) and isinstance(table.get("name"), str) else None
+
+        def fail(key, problem, index=index, name=name):
+            return _fail(source, text, index, name, key, problem)
+
+        spec = _validate(table, fail)
+        if spec.name in seen:
+            raise fail("name", f"duplicate name (first used by probe #{seen[spec.name] + 1})")
+        seen[spec.name] = index
+        specs.append(spec)
+    return specs
+
+
+def load_probe_file(path: Path | str) -> list[ProbeSpec]:
+    """Read and validate one probe file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProbeConfigError(f"{path}: cannot read probe file: {error}") from None
+    return parse_probes(text, str(path))
+
+
+def spec_from_dict(data: Mapping[str, Any], source: str = "<probe>") -> ProbeSpec:
+    """Validate one probe given as a dict (e.g. the JSON stored with an incident)."""
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    return _validate(dict(data), lambda key, problem: _fail(source, None, None, name, key, problem))
+
+
+def make_http_probe(name: str, url: str, *, group: str = "", source: str = "/probe add", **fields: Any) -> ProbeSpec:
+    """The probe `/probe add NAME URL` creates: GET URL, defaults for everything else."""
+    return spec_from_dict({"name": name, "type": "http", "target": url, "group": group, **fields}, source)
+
+
+def with_interval(spec: ProbeSpec, interval: float) -> ProbeSpec:
+    """A copy running at `interval`, its timeout capped at 0.8 x interval (used by fast mode)."""
+    return replace(spec, interval=interval, timeout=min(spec.timeout, 0.8 * interval))
