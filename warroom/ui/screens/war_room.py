@@ -15,13 +15,14 @@ from textual.widgets import Footer, Static
 from warroom.domain import commands as cmd
 from warroom.domain.cadence import countdown
 from warroom.domain.errors import WarroomError
-from warroom.domain.models import Entry, EntryKind, Incident, StatusUpdate
+from warroom.domain.models import Entry, Incident, StatusUpdate
 from warroom.domain.text import visible
 from warroom.ui.messages import (
     AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
 )
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
+from warroom.ui.screens.war_room_procedures import ProceduresMixin
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.header import IncidentHeader
@@ -45,7 +46,7 @@ class _Source:
         return await self.service.entries_page(self.incident_id, offset, limit, query)
 
 
-class WarRoomScreen(Screen):
+class WarRoomScreen(ProceduresMixin, Screen):
     """One incident, live."""
 
     BINDINGS = [
@@ -155,20 +156,6 @@ class WarRoomScreen(Screen):
             return
         self.write_entry(text)
 
-    @work(group="dialog")
-    async def resolve_with_summary(self, typed: str) -> None:
-        summary = await self.app.push_screen_wait(
-            AskText("Resolve the incident: one-line resolution summary", placeholder="what fixed it"))
-        if not summary or not summary.strip():
-            self.notify("Not resolved: a resolution summary is needed", severity="warning")
-            return
-        try:
-            await self.service.resolve(self.incident.id, summary.strip(), self.app.user)
-        except WarroomError as error:
-            self.post_message(EntryRejected(str(error)))
-            return
-        self.post_message(EntryCommitted(typed, []))
-
     @work(group="write")
     async def write_entry(self, text: str) -> None:
         try:
@@ -179,10 +166,7 @@ class WarRoomScreen(Screen):
             self.post_message(EntryRejected(f"not saved: {type(error).__name__}: {error}"))
         else:
             self.post_message(EntryCommitted(text, entries))
-            for entry in entries:
-                if entry.kind is EntryKind.SEVERITY and entry.data and entry.data.get("notify"):
-                    self.notify("Escalate now: " + "; ".join(entry.data["notify"]), title=f"Now {entry.data['to']}",
-                                severity="warning", timeout=20, markup=False)
+            self.after_commit(entries)
 
     def on_entry_rejected(self, message: EntryRejected) -> None:
         self.query_one(EntryBar).show_error(message.error)
@@ -279,68 +263,6 @@ class WarRoomScreen(Screen):
         if query is not None:
             timeline.query = query.strip()
             timeline.focus()
-
-    def action_compose(self) -> None:
-        from warroom.ui.screens.composer import ComposerScreen
-
-        self.app.push_screen(ComposerScreen(self))
-
-    def action_procedures(self) -> None:
-        from warroom.ui.screens.procedures import ProceduresScreen
-
-        self.app.push_screen(ProceduresScreen(self))
-
-    def action_actions(self) -> None:
-        from warroom.ui.screens.actions import ActionsScreen
-
-        self.app.push_screen(ActionsScreen(self))
-
-    @work(group="write")
-    async def post_update(self, audience: str, text: str, promise: datetime | None) -> None:
-        """Store the update first (it is never lost), then copy and deliver it."""
-        try:
-            entry = await self.service.post_update(self.incident.id, audience, text, self.app.user, promise)
-        except WarroomError as error:
-            self.notify(f"Update NOT posted: {error}", severity="error", markup=False)
-            return
-        self.refresh_record()
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Update #{entry.number} posted and copied to the clipboard (OSC 52)", markup=False)
-        await self.deliver(text, entry.number)
-
-    async def deliver(self, text: str, number: int) -> None:
-        from warroom.delivery import deliver_update
-
-        results = await deliver_update(text, self.incident.id, number, self.app.config,
-                                       updates_dir=self.app.updates_dir)
-        for result in results:
-            if result.ok:
-                self.notify(f"Delivered to {result.target}", markup=False)
-            else:
-                await self.service.record_system(
-                    self.incident.id, f"Delivery of update #{number} to {result.target} failed "
-                    f"after {result.attempts} attempts: {result.error}",
-                    {"delivery": result.target, "update_number": number})
-                self.notify(f"Delivery to {result.target} failed: {result.error}", severity="error",
-                            timeout=15, markup=False)
-        self.refresh_record()
-
-    @work(group="write")
-    async def action_export_report(self) -> None:
-        from pathlib import Path
-
-        from warroom.domain.report import to_markdown
-
-        record = await self.service.record(self.incident.id)
-        directory = self.app.updates_dir or Path.cwd()
-        path = Path(directory) / f"{self.incident.id}-report.md"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(to_markdown(record), encoding="utf-8")
-        except OSError as error:
-            self.notify(f"Report not written: {error}", severity="error", markup=False)
-            return
-        self.notify(f"Report written to {path}", markup=False, timeout=10)
 
     def prefill(self, text: str) -> None:
         """Put a command in the entry bar for the user to finish (used by the palette)."""

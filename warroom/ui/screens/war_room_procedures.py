@@ -1,0 +1,117 @@
+"""The war room's procedure actions: updates (compose, post, deliver), checklists, action items,
+handoff, resolution, escalation notices and the report. Mixed into WarRoomScreen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from textual import work
+
+from warroom.domain.errors import WarroomError
+from warroom.domain.models import Entry, EntryKind
+from warroom.ui.messages import EntryCommitted, EntryRejected
+from warroom.ui.screens.dialogs import AskText
+
+
+class ProceduresMixin:
+    """Needs `service`, `incident`, `app`, `notify`, `refresh_record` and `post_message` from the screen."""
+
+    def action_compose(self) -> None:
+        from warroom.ui.screens.composer import ComposerScreen
+
+        self.app.push_screen(ComposerScreen(self))
+
+    def action_procedures(self) -> None:
+        from warroom.ui.screens.procedures import ProceduresScreen
+
+        self.app.push_screen(ProceduresScreen(self))
+
+    def action_actions(self) -> None:
+        from warroom.ui.screens.actions import ActionsScreen
+
+        self.app.push_screen(ActionsScreen(self))
+
+    @work(group="dialog")
+    async def resolve_with_summary(self, typed: str) -> None:
+        summary = await self.app.push_screen_wait(
+            AskText("Resolve the incident: one-line resolution summary", placeholder="what fixed it"))
+        if not summary or not summary.strip():
+            self.notify("Not resolved: a resolution summary is needed", severity="warning")
+            return
+        try:
+            await self.service.resolve(self.incident.id, summary.strip(), self.app.user)
+        except WarroomError as error:
+            self.post_message(EntryRejected(str(error)))
+            return
+        self.post_message(EntryCommitted(typed, []))
+
+    def after_commit(self, entries: list[Entry]) -> None:
+        """Follow-ups of entries typed in the entry bar: escalation notices, delivery, handoff summary."""
+        for entry in entries:
+            data = entry.data or {}
+            if entry.kind is EntryKind.SEVERITY:
+                self.announce_escalation(data.get("to", ""), entry.occurred_at)
+            elif entry.kind is EntryKind.UPDATE:
+                self.copy_and_deliver(entry, data.get("audience", "internal"))
+            elif entry.kind is EntryKind.ROLE and data.get("handoff"):
+                from warroom.ui.screens.actions import HandoffScreen
+
+                self.app.push_screen(HandoffScreen(entry))
+
+    def announce_escalation(self, severity_id: str, at: datetime) -> None:
+        """Who the policy says must be told about the new severity, and by when."""
+        notice = self.service.escalation_for(self.incident, severity_id, at)
+        if notice.duties or notice.paths:
+            self.notify(notice.describe(), title=f"Now {notice.severity}: escalate",
+                        severity="warning", timeout=30, markup=False)
+
+    @work(group="write")
+    async def post_update(self, audience: str, text: str, promise: datetime | None) -> None:
+        """Store the update first (it is never lost), then copy and deliver it."""
+        try:
+            posted = await self.service.post_update(self.incident.id, audience, text, self.app.user, promise)
+        except WarroomError as error:
+            self.notify(f"Update NOT posted: {error}", severity="error", markup=False)
+            return
+        self.refresh_record()
+        await self._copy_and_deliver(posted.entry, audience, posted.sequence)
+
+    @work(group="write")
+    async def copy_and_deliver(self, entry: Entry, audience: str) -> None:
+        updates = await self.service.updates(self.incident.id)
+        await self._copy_and_deliver(entry, audience, len(updates))
+
+    async def _copy_and_deliver(self, entry: Entry, audience: str, sequence: int) -> None:
+        from warroom.delivery import deliver_update
+
+        self.app.copy_to_clipboard(entry.text)
+        self.notify(f"Update {sequence} posted (#{entry.number}) and copied to the clipboard (OSC 52)",
+                    markup=False)
+        results = await deliver_update(entry.text, self.incident.id, sequence, self.app.config,
+                                       updates_dir=self.app.updates_dir, audience=audience)
+        for result in results:
+            if result.ok:
+                self.notify(f"Delivered to {result.target}", markup=False)
+                continue
+            await self.service.record_system(
+                self.incident.id, f"Delivery of update {sequence} (#{entry.number}) to {result.target} failed "
+                f"after {result.attempts} attempt(s): {result.error}",
+                {"delivery": result.target, "update": sequence, "entry": entry.number, "ok": False})
+            self.notify(f"Delivery to {result.target} failed: {result.error} (the update is saved)",
+                        severity="error", timeout=15, markup=False)
+        self.refresh_record()
+
+    @work(group="write")
+    async def action_export_report(self) -> None:
+        from warroom.domain.report import to_markdown
+
+        record = await self.service.record(self.incident.id)
+        path = Path(self.app.updates_dir or Path.cwd() / "updates") / f"{self.incident.id}-report.md"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(to_markdown(record), encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Report not written: {error}", severity="error", markup=False)
+            return
+        self.notify(f"Report written to {path}", markup=False, timeout=10)
