@@ -126,12 +126,14 @@ def list_command(obj: _Context, include_closed: bool, as_json: bool) -> None:
     """List open incidents (newest first)."""
     from warroom.domain.clock import format_duration, to_stored
     from warroom.domain.text import visible
+    from warroom.service import commander_role
 
     async def work(service):
         rows = []
         for incident in await service.incidents(include_closed):
             seats = await service.roster(incident)
-            commander = next((seat.person for seat in seats if seat.role_id == "ic"), None)
+            ic = commander_role(service.policy_for(incident)).id
+            commander = next((seat.person for seat in seats if seat.role_id == ic), None)
             rows.append((incident, commander))
         return rows, service.now()
 

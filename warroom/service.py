@@ -146,7 +146,7 @@ class IncidentService:
                 data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services)},
             )
             if commander:
-                await _assign(conn, incident_id, _commander_role(policy), commander, now, now, author)
+                await _assign(conn, incident_id, commander_role(policy), commander, now, now, author)
         return await self.incident(incident_id)
 
     async def execute(self, incident_id: str, text: str, author: str) -> list[Entry]:
@@ -156,12 +156,12 @@ class IncidentService:
         return await self.apply(incident_id, command, author)
 
     async def apply(self, incident_id: str, command: cmd.Command, author: str) -> list[Entry]:
-        incident = await self.incident(incident_id)
-        policy = self.policy_for(incident)
         now = self.now()
         at = command.occurred_at or now
         async with self.db.transaction() as conn:
-            writer = _Writer(conn, incident, policy, author, now, at)
+            # Read inside the write lock: another process may have changed the incident since.
+            incident = await q.get_incident(conn, incident_id)
+            writer = _Writer(conn, incident, self.policy_for(incident), author, now, at)
             return await writer.run(command)
 
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
@@ -183,7 +183,8 @@ class IncidentService:
                                         author=author, kind=kind, text=text, data=data)
 
 
-def _commander_role(policy: Policy):
+def commander_role(policy: Policy):
+    """The policy's incident-commander role (or its first role when it has none by that name)."""
     return policy.find_role("ic") or policy.find_role("incident commander") or policy.role[0]
 
 

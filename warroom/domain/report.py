@@ -82,6 +82,12 @@ def to_json_dict(record: IncidentRecord) -> dict[str, Any]:
 
 
 CSV_COLUMNS = ("number", "occurred_at", "recorded_at", "author", "kind", "text", "corrects", "pinned")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert_cell(text: str) -> str:
+    """Prefix a quote to text a spreadsheet would otherwise run as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def to_csv(record: IncidentRecord) -> str:
@@ -91,8 +97,8 @@ def to_csv(record: IncidentRecord) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for e in record.entries:
-        text = e.text if not e.text[:1] in ("=", "+", "-", "@") else "'" + e.text
-        writer.writerow([e.number, _t(e.occurred_at), _t(e.recorded_at), e.author, e.kind.value, text,
+        writer.writerow([e.number, _t(e.occurred_at), _t(e.recorded_at), _inert_cell(e.author), e.kind.value,
+                         _inert_cell(e.text),
                          by_id.get(e.corrects, "") if e.corrects else "", int(e.pinned)])
     return out.getvalue()
 

@@ -88,7 +88,9 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT; rolls back on any error so nothing is half-done."""
+        """BEGIN IMMEDIATE ... COMMIT; rolls back on any error so nothing is half-done.
+
+        SQLite failures inside the transaction come out as DatabaseError (a WarroomError)."""
         async with self._write_lock:
             for attempt in range(_LOCK_RETRIES):
                 try:
@@ -96,21 +98,24 @@ class Database:
                     break
                 except sqlite3.OperationalError as error:
                     if "locked" not in str(error) and "busy" not in str(error):
-                        raise
+                        raise DatabaseError(f"cannot write to {self.path}: {error}") from error
                     if attempt == _LOCK_RETRIES - 1:
                         raise DatabaseError(f"{self.path} stayed locked by another writer") from None
                     await asyncio.sleep(0.05 * (attempt + 1))
             try:
                 yield self.conn
+            except sqlite3.Error as error:
+                await self.conn.rollback()
+                raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
             except BaseException:
                 await self.conn.rollback()
                 raise
             else:
                 try:
                     await self.conn.commit()
-                except sqlite3.Error:
+                except sqlite3.Error as error:
                     await self.conn.rollback()
-                    raise
+                    raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
 
     async def data_version(self) -> int:
         """Changes when another connection commits (PRAGMA data_version)."""

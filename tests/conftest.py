@@ -1,0 +1,81 @@
+"""Shared fixtures: a frozen clock, the packaged policies, a service on a tmp_path database, and a
+runner for the real `warroom` command in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from warroom.domain.policy import PolicyBook
+from warroom.service import IncidentService
+
+FROZEN_NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class FrozenClock:
+    """A clock that only moves when told to (call it like `system_clock`)."""
+
+    def __init__(self, now: datetime = FROZEN_NOW):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **span: float) -> datetime:
+        self.now += timedelta(**span)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture(scope="session")
+def policies() -> PolicyBook:
+    return PolicyBook.load()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "warroom.db"
+
+
+@pytest.fixture
+async def service(db_path: Path, policies: PolicyBook, clock: FrozenClock):
+    """An IncidentService on a fresh database in tmp_path, with a frozen clock."""
+    opened = await IncidentService.open(db_path, policies, clock)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, db_path: Path) -> dict[str, str]:
+    """Environment for running `warroom` as a subprocess: tmp database, tmp config dir, a user."""
+    config_dir = tmp_path / "config"
+    config_dir.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
+    env.update(WARROOM_DB=str(db_path), WARROOM_CONFIG_DIR=str(config_dir), WARROOM_USER="tester",
+               PYTHONPATH=str(REPO_ROOT), COLUMNS="120")
+    return env
+
+
+@pytest.fixture
+def run_cli(cli_env: dict[str, str], tmp_path: Path):
+    """Run `python -m warroom ARGS...` and return the CompletedProcess (text mode)."""
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "warroom", *args], env=env or cli_env, cwd=cwd or tmp_path,
+            capture_output=True, text=True, timeout=60,
+        )
+
+    return run
