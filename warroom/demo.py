@@ -45,10 +45,21 @@ async def seed_demo(service: IncidentService, now: datetime, script: dict) -> st
         )
         for step in script["step"]:
             clock.moment = now - timedelta(minutes=step["at"])
-            await service.execute(incident.id, step["text"], step["by"])
+            await _play(service, incident.id, step)
         return incident.id
     finally:
         service.clock = real_clock
+
+
+async def _play(service: IncidentService, incident_id: str, step: dict) -> None:
+    """One scripted step: a line typed in the entry bar, a ticked checklist item or an attached playbook."""
+    if "tick" in step:
+        tick = step["tick"]
+        await service.tick_checklist(incident_id, tick["checklist"], tick["item"], True, step["by"])
+    elif "attach" in step:
+        await service.attach_playbook(incident_id, step["attach"], step["by"])
+    else:
+        await service.execute(incident_id, step["text"], step["by"])
 
 
 async def seed_demo_database(path: str | None = None, now: datetime | None = None) -> tuple[Path, str]:

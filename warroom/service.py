@@ -13,6 +13,7 @@ from warroom.domain import commands as cmd
 from warroom.domain.cadence import Countdown, countdown
 from warroom.domain.clock import Clock, format_duration, system_clock
 from warroom.domain.errors import ParseError, RuleError
+from warroom.domain.escalation import escalation_notice
 from warroom.domain.grammar import parse
 from warroom.domain.metrics import milestone_order_problem
 from warroom.domain.models import (
@@ -20,6 +21,7 @@ from warroom.domain.models import (
 )
 from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.report import IncidentRecord
+from warroom.service_updates import ProcedureMethods, write_update
 from warroom.store import Database, open_database
 from warroom.store import queries as q
 
@@ -35,7 +37,7 @@ class RoleSeat:
     since: datetime | None
 
 
-class IncidentService:
+class IncidentService(ProcedureMethods):
     """Reads and writes incidents through one database connection."""
 
     def __init__(self, db: Database, policies: PolicyBook, clock: Clock = system_clock):
@@ -113,6 +115,8 @@ class IncidentService:
             updates=await self.updates(incident_id),
             actions=await self.actions(incident_id),
             exported_at=self.now(),
+            checklist_ticks=await self.checklist_state(incident_id),
+            playbooks=tuple(await self.attached_playbooks(incident_id)),
         )
 
     async def countdown(self, incident: Incident, now: datetime | None = None) -> Countdown:
@@ -236,7 +240,7 @@ class _Writer:
         if c.reason:
             text += f": {c.reason}"
         if level.notify:
-            text += ". Escalate: " + "; ".join(level.notify)
+            text += ". Escalate: " + escalation_notice(self.policy, level.id, self.at).describe_duties()
         data = {"from": old, "to": level.id, "reason": c.reason, "notify": list(level.notify),
                 "update_every": level.update_every}
         return [await self.entry(EntryKind.SEVERITY, text, data)]
@@ -330,14 +334,9 @@ class _Writer:
         return [await self.entry(EntryKind.CORRECTION, c.text, {"corrects_number": target.number}, target.id)]
 
     async def _PostUpdate(self, c: cmd.PostUpdate) -> list[Entry]:
-        level = self.policy.find_severity(self.incident.severity)
-        cadence = level.update_cadence if level else None
-        promise = self.now + cadence if cadence and self.incident.is_open else None
-        data = {"audience": c.audience, "next_update_at": promise.isoformat() if promise else None}
-        entry = await self.entry(EntryKind.UPDATE, c.text, data)
-        await q.insert_update(self.conn, incident_id=self.incident.id, audience=c.audience, text=c.text,
-                              posted_at=self.now, author=self.author, next_update_at=promise, entry_id=entry.id)
-        return [entry]
+        posted = await write_update(self.conn, self.incident, self.policy, audience=c.audience, text=c.text,
+                                    author=self.author, now=self.now, promise=None)
+        return [posted.entry]
 
     def _role(self, role_id: str):
         role = self.policy.find_role(role_id)

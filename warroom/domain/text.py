@@ -29,7 +29,7 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
 
 
 # Inline text never starts a line in our reports, so only these can change its structure.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|<>~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|<>~&])")
 
 
 def markdown_inline(text: str) -> str:

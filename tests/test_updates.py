@@ -1,0 +1,252 @@
+"""Stakeholder updates, checklists, playbooks, resolution and escalation through the service layer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from warroom.domain.cadence import CountdownState
+from warroom.domain.errors import NotFoundError, ParseError, RuleError
+from warroom.domain.escalation import deadline_in
+from warroom.domain.models import EntryKind, Milestone
+from warroom.domain.policy import PolicyBook
+from warroom.domain.updates import compose_update, next_update_promise, promise_from_clock
+from warroom.service import IncidentService
+
+T0 = datetime(2026, 11, 23, 10, 0, 7, tzinfo=timezone.utc)
+
+
+class FrozenClock:
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta) -> None:
+        self.moment += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+async def service(tmp_path, clock):
+    svc = await IncidentService.open(tmp_path / "w.db", PolicyBook.load(None), clock)
+    yield svc
+    await svc.close()
+
+
+@pytest.fixture
+async def incident(service):
+    return await service.declare("Checkout 502s", "SEV-2", author="alice", commander="alice",
+                                 services=("checkout",), impact="EU checkouts fail")
+
+
+# ---- the promise and the countdown -----------------------------------------------------------
+
+
+async def test_promise_is_cadence_on_the_minute(service, incident):
+    policy = service.policy_for(incident)
+    assert next_update_promise(incident, policy, T0) == datetime(2026, 11, 23, 10, 30, tzinfo=timezone.utc)
+
+
+async def test_posting_resets_countdown_to_the_promise(service, incident, clock):
+    clock.advance(minutes=14)
+    assert (await service.countdown(incident)).state is CountdownState.DUE_SOON  # first update due at 15m
+    posted = await service.post_update(incident.id, "internal", "We are on it", "carol")
+    assert posted.sequence == 1
+    assert posted.next_update_at == datetime(2026, 11, 23, 10, 44, tzinfo=timezone.utc)
+    countdown = await service.countdown(await service.incident(incident.id))
+    assert countdown.due_at == posted.next_update_at
+    assert countdown.state is CountdownState.ON_TRACK
+    [update] = await service.updates(incident.id)
+    assert (update.audience, update.text, update.author) == ("internal", "We are on it", "carol")
+    assert posted.entry.kind is EntryKind.UPDATE
+    assert posted.entry.data == {"audience": "internal", "update": 1, "next_update_at": "2026-11-23T10:44:00+00:00"}
+
+
+async def test_an_earlier_promise_wins_over_the_cadence(service, incident, clock):
+    promise = T0 + timedelta(minutes=10)
+    posted = await service.post_update(incident.id, "executive", "Next in 10", "carol", promise)
+    assert posted.next_update_at == promise
+    assert (await service.countdown(incident)).due_at == promise
+
+
+async def test_update_checks_audience_text_and_promise(service, incident):
+    with pytest.raises(ParseError, match="unknown audience"):
+        await service.post_update(incident.id, "press", "hello", "carol")
+    with pytest.raises(ParseError, match="empty"):
+        await service.post_update(incident.id, "internal", "   ", "carol")
+    with pytest.raises(RuleError, match="later than now"):
+        await service.post_update(incident.id, "internal", "hello", "carol", T0 - timedelta(minutes=1))
+    assert await service.updates(incident.id) == []
+
+
+async def test_entry_bar_update_uses_the_same_promise(service, incident):
+    [entry] = await service.execute(incident.id, "/update public We are investigating", "carol")
+    assert entry.data["audience"] == "public" and entry.data["update"] == 1
+    [update] = await service.updates(incident.id)
+    assert update.next_update_at == next_update_promise(incident, service.policy_for(incident), T0)
+
+
+def test_promise_from_clock():
+    assert promise_from_clock("10:30", T0) == datetime(2026, 11, 23, 10, 30, tzinfo=timezone.utc)
+    assert promise_from_clock("09:00", T0) == datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+    assert promise_from_clock(" 11:05 UTC", T0).hour == 11
+    assert promise_from_clock("", T0) is None
+    for bad in ("25:00", "ten", "10", "１０:３０"):
+        with pytest.raises(ValueError):
+            promise_from_clock(bad, T0)
+
+
+# ---- drafts ----------------------------------------------------------------------------------
+
+
+async def test_internal_draft_is_prefilled_from_the_record(service, incident, clock):
+    clock.advance(minutes=3)
+    await service.execute(incident.id, "/decision roll back the deploy", "alice")
+    await service.execute(incident.id, "/action check pool metrics @erin due:2h", "dan")
+    await service.execute(incident.id, "/status identified", "alice")
+    clock.advance(minutes=2)
+    record = await service.record(incident.id)
+    draft = compose_update(record, "internal", clock())
+    assert "SEV-2 (High)" in draft and "Status: Identified" in draft
+    assert "Impact: EU checkouts fail" in draft and "Affected services: checkout" in draft
+    assert "Duration: 5m (since declared)" in draft
+    assert "- Decision: roll back the deploy" in draft
+    assert "- Status Investigating -> Identified" in draft
+    assert "- check pool metrics (@erin, due 12:03 UTC)" in draft
+    assert draft.endswith("Next update at 10:35 UTC.")
+
+
+async def test_draft_lists_only_changes_since_the_last_update_to_that_audience(service, incident, clock):
+    await service.execute(incident.id, "/decision first call", "alice")
+    clock.advance(minutes=1)
+    await service.post_update(incident.id, "internal", "first", "carol")
+    clock.advance(minutes=1)
+    await service.execute(incident.id, "/decision second call", "alice")
+    record = await service.record(incident.id)
+    internal = compose_update(record, "internal", clock())
+    assert "second call" in internal and "first call" not in internal
+    assert "Since the last update (10:01 UTC)" in internal
+    executive = compose_update(record, "executive", clock())
+    assert "first call" in executive and "second call" in executive and "Next steps" not in executive
+
+
+async def test_public_draft_follows_the_status_and_hides_internals(service, incident):
+    await service.execute(incident.id, "/decision secret internal call <!channel>", "alice")
+    record = await service.record(incident.id)
+    public = compose_update(record, "public", T0)
+    assert public.startswith("Investigating - We are investigating reports of problems with checkout.")
+    assert "secret" not in public and "Next update at 10:30 UTC." in public
+    await service.resolve(incident.id, "rolled back", "alice")
+    final = compose_update(await service.record(incident.id), "public", T0)
+    assert final.startswith("Resolved - ") and final.endswith("This is the final update.")
+
+
+async def test_draft_makes_control_characters_visible(service, incident):
+    await service.execute(incident.id, "/decision evil \x1b]52;c;AAAA\x07 text", "alice")
+    draft = compose_update(await service.record(incident.id), "internal", T0)
+    assert "\x1b" not in draft and "\x07" not in draft and "␛]52;c;AAAA␇" in draft
+
+
+# ---- checklists and playbooks ----------------------------------------------------------------
+
+
+async def test_ticking_records_who_and_when(service, incident, clock):
+    clock.advance(minutes=2)
+    entry = await service.tick_checklist(incident.id, "first-minutes", 1, True, "alice")
+    assert entry.kind is EntryKind.CHECKLIST and entry.author == "alice" and entry.occurred_at == clock()
+    assert entry.text == "Ticked Commander: first five minutes: Set the severity"
+    assert await service.checklist_state(incident.id) == {("first-minutes", 1): True}
+    with pytest.raises(RuleError, match="already ticked"):
+        await service.tick_checklist(incident.id, "first-minutes", 1, True, "alice")
+    untick = await service.tick_checklist(incident.id, "first-minutes", 1, False, "bob")
+    assert untick.text.startswith("Unticked") and untick.data == {"checklist": "first-minutes", "item": 1, "done": False}
+    assert await service.checklist_state(incident.id) == {("first-minutes", 1): False}
+
+
+async def test_ticking_unknown_items_is_refused(service, incident):
+    with pytest.raises(NotFoundError):
+        await service.tick_checklist(incident.id, "nope", 0, True, "alice")
+    with pytest.raises(NotFoundError):
+        await service.tick_checklist(incident.id, "first-minutes", 99, True, "alice")
+
+
+async def test_attach_playbook_once(service, incident):
+    entry = await service.attach_playbook(incident.id, "high-error-rate", "bob")
+    assert entry.text.startswith("Attached playbook: High error rate")
+    await service.attach_playbook(incident.id, "database-connection", "bob")
+    assert await service.attached_playbooks(incident.id) == ["high-error-rate", "database-connection"]
+    with pytest.raises(RuleError, match="already attached"):
+        await service.attach_playbook(incident.id, "high-error-rate", "bob")
+    with pytest.raises(NotFoundError):
+        await service.attach_playbook(incident.id, "nope", "bob")
+    record = await service.record(incident.id)
+    assert record.playbooks == ("high-error-rate", "database-connection")
+
+
+def test_default_policy_has_a_playbook_per_incident_type():
+    ids = {p.id for p in PolicyBook.load(None).default.playbook}
+    assert {"service-outage", "performance-degradation", "security-incident", "data-integrity",
+            "database-connection", "high-error-rate"} <= ids
+
+
+# ---- lifecycle: resolve, handoff, actions, escalation ----------------------------------------
+
+
+async def test_resolve_needs_a_summary_and_sets_status(service, incident):
+    with pytest.raises(ParseError):
+        await service.resolve(incident.id, "  ", "alice")
+    entries = await service.resolve(incident.id, "rolled back v2024.11.3", "alice")
+    assert entries[0].text == "Resolved: rolled back v2024.11.3"
+    resolved = await service.incident(incident.id)
+    assert Milestone.RESOLVED in resolved.milestones and resolved.status == "resolved"
+    with pytest.raises(RuleError, match="already resolved"):
+        await service.resolve(incident.id, "again", "alice")
+
+
+async def test_handoff_writes_the_picture(service, incident):
+    await service.execute(incident.id, "/assign tl bob", "alice")
+    await service.execute(incident.id, "/action pull metrics @erin", "alice")
+    entries = await service.execute(incident.id, "/handoff ic gina", "alice")
+    summary = entries[-1]
+    assert summary.data == {"handoff": "ic", "to": "gina"}
+    for part in ("Handoff of Incident Commander to gina", "SEV-2, Investigating", "pull metrics (erin)",
+                 "Comms Lead unfilled", "Roster: Incident Commander: gina; Tech Lead: bob"):
+        assert part in summary.text
+
+
+async def test_action_done_is_recorded(service, incident):
+    await service.execute(incident.id, "/action write the post-mortem @alice due:2026-11-25", "alice")
+    [item] = await service.actions(incident.id)
+    assert (item.owner, item.due.date().isoformat(), item.done) == ("alice", "2026-11-25", False)
+    entry = await service.set_action_done(incident.id, item.id, True, "bob")
+    assert entry.text == "Action done: write the post-mortem" and entry.author == "bob"
+    assert (await service.actions(incident.id))[0].done
+
+
+async def test_severity_change_names_who_to_tell_and_by_when(service, incident, clock):
+    clock.advance(minutes=5)
+    [entry] = await service.execute(incident.id, "/sev 1 whole EU down", "alice")
+    assert "Executives within 15 minutes (by 10:20 UTC)" in entry.text
+    assert "Status page at once (by 10:05 UTC)" in entry.text
+    notice = service.escalation_for(await service.incident(incident.id))
+    assert notice.severity == "SEV-1" and notice.duties[0].due_at == clock() + timedelta(minutes=15)
+    assert "Technical path: On-call engineer -> " in notice.describe()
+    # the cadence follows the new severity: 15 minutes from the declaration's first-update clock
+    assert (await service.countdown(await service.incident(incident.id))).due_at == T0 + timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(("words", "minutes"), [
+    ("Executives within 15 minutes", 15), ("Status page: at once", 0), ("On-call engineer, within the hour", 60),
+    ("A ticket in the ticket system, within a day", 1440), ("within the 15-minute response window", 15),
+    ("Status page update is optional", None), ("Management: if still unresolved after 4 hours", None),
+])
+def test_deadline_wording(words, minutes):
+    expected = None if minutes is None else timedelta(minutes=minutes)
+    assert deadline_in(words) == expected

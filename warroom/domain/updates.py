@@ -1,0 +1,162 @@
+"""Stakeholder updates: the draft the composer starts from, and the next-update promise.
+
+Drafts are plain text (no Markdown, no markup); every piece of entry text in them is made visible
+with `text.visible`, so a hostile note cannot smuggle escapes into a clipboard or a webhook.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from warroom.domain.clock import UTC, format_duration
+from warroom.domain.metrics import compute_metrics
+from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, StatusUpdate
+from warroom.domain.policy import Policy
+from warroom.domain.report import IncidentRecord
+from warroom.domain.text import visible
+
+# Entry kinds worth repeating to stakeholders, per template.
+_CHANGE_KINDS = {
+    "internal": (EntryKind.DECISION, EntryKind.ACTION, EntryKind.STATUS, EntryKind.SEVERITY,
+                 EntryKind.MILESTONE, EntryKind.ROOT_CAUSE),
+    "executive": (EntryKind.DECISION, EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.MILESTONE),
+}
+_MAX_CHANGES = 12
+
+# What the status page says in each phase, keyed by words found in the policy's status ids.
+_PUBLIC_PHASES = (
+    ("investigat", "Investigating", "We are investigating reports of problems with {services}."),
+    ("identif", "Identified", "We have identified the cause of the problem with {services} and are working on a fix."),
+    ("mitigat", "Mitigating", "We are applying a fix for the problem with {services}."),
+    ("monitor", "Monitoring", "A fix for the problem with {services} is in place and we are monitoring the results."),
+)
+_PUBLIC_RESOLVED = ("The problem with {services} has been resolved and all systems are operating normally. "
+                    "We apologise for the inconvenience.")
+
+
+def next_update_promise(incident: Incident, policy: Policy, now: datetime) -> datetime | None:
+    """When the next update will come: now plus the severity's cadence, on the minute (never later
+    than the cadence allows). None when the incident is over or the severity has no cadence."""
+    level = policy.find_severity(incident.severity)
+    if not incident.is_open or level is None or level.update_cadence is None:
+        return None
+    return (now + level.update_cadence).astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def audience_template(policy: Policy, audience: str) -> str:
+    """The template ('internal', 'executive', 'public') the policy gives an audience id."""
+    for known in policy.audience:
+        if known.id == audience:
+            return known.template or known.id
+    return audience
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    if moment.date() != now.astimezone(UTC).date():
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"{moment:%H:%M} UTC"
+
+
+def _last_update(updates: list[StatusUpdate], audience: str) -> StatusUpdate | None:
+    same = [u for u in updates if u.audience == audience]
+    return same[-1] if same else None
+
+
+def changes_since(record: IncidentRecord, since: datetime | None, kinds: tuple[EntryKind, ...]) -> list[Entry]:
+    """Entries of `kinds` recorded after `since` (all of them when since is None), oldest first."""
+    return [e for e in record.entries if e.kind in kinds and (since is None or e.recorded_at > since)]
+
+
+def _services(incident: Incident) -> str:
+    return ", ".join(visible(s) for s in incident.services) or "our service"
+
+
+def _action_line(item: ActionItem, now: datetime) -> str:
+    owner = f"@{visible(item.owner)}" if item.owner else "no owner yet"
+    due = f", due {_when(item.due, now)}" if item.due else ""
+    return f"- {visible(item.text)} ({owner}{due})"
+
+
+def _change_line(entry: Entry) -> str:
+    """Status, severity and milestone entries say what they are; the others get their kind first."""
+    if entry.kind in (EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.MILESTONE):
+        return f"- {visible(entry.text)}"
+    return f"- {entry.kind.label.capitalize()}: {visible(entry.text)}"
+
+
+def _next_line(promise: datetime | None, incident: Incident, now: datetime) -> str:
+    if promise is not None:
+        return f"Next update at {_when(promise, now)}."
+    if not incident.is_open:
+        return "This is the final update."
+    return "Next update when there is news."
+
+
+def compose_update(record: IncidentRecord, audience: str, now: datetime) -> str:
+    """A draft update for `audience`, pre-filled from the record as it stands at `now`."""
+    incident, policy = record.incident, record.policy
+    promise = next_update_promise(incident, policy, now)
+    template = audience_template(policy, audience)
+    if template == "public":
+        return _public(incident, policy, promise, now)
+    level = policy.find_severity(incident.severity)
+    status = policy.find_status(incident.status)
+    metrics = compute_metrics(incident, now)
+    last = _last_update(record.updates, audience)
+    kinds = _CHANGE_KINDS.get(template, _CHANGE_KINDS["internal"])
+    changes = changes_since(record, last.posted_at if last else None, kinds)
+    label = next((a.label for a in policy.audience if a.id == audience), audience)
+    lines = [
+        f"INCIDENT UPDATE ({visible(label)}): {incident.id} {visible(incident.title)}",
+        f"Time: {_when(now, now)}",
+        f"Severity: {incident.severity}" + (f" ({level.label})" if level else ""),
+        f"Status: {status.label if status else incident.status}",
+        f"Duration: {format_duration(metrics.duration)} (since {metrics.measured_from})",
+        f"Impact: {visible(incident.impact) or 'being assessed'}",
+        f"Affected services: {_services(incident) if incident.services else 'being assessed'}",
+        "",
+        (f"Since the last update ({_when(last.posted_at, now)}):" if last else "What has happened so far:"),
+    ]
+    shown = changes[-_MAX_CHANGES:]
+    if len(changes) > len(shown):
+        lines.append(f"- ({len(changes) - len(shown)} earlier changes not repeated)")
+    lines += [_change_line(e) for e in shown] or ["- No changes."]
+    if template != "executive":
+        open_actions = [a for a in record.actions if not a.done]
+        lines += ["", "Next steps:"]
+        lines += [_action_line(a, now) for a in open_actions] or ["- Continue the investigation."]
+    lines += ["", _next_line(promise, incident, now)]
+    return "\n".join(lines)
+
+
+def _public(incident: Incident, policy: Policy, promise: datetime | None, now: datetime) -> str:
+    status = policy.find_status(incident.status)
+    services = _services(incident)
+    if (status is not None and status.resolved) or not incident.is_open:
+        headline, sentence = "Resolved", _PUBLIC_RESOLVED
+    else:
+        status_id = (status.id if status else incident.status).casefold()
+        headline, sentence = next(
+            ((word, text) for key, word, text in _PUBLIC_PHASES if key in status_id),
+            (status.label if status else incident.status, "We are working on a problem with {services}."),
+        )
+    lines = [f"{headline} - {sentence.format(services=services)}", f"Posted at {_when(now, now)}."]
+    lines.append(_next_line(promise, incident, now))
+    return "\n".join(lines)
+
+
+def promise_from_clock(value: str, now: datetime) -> datetime | None:
+    """The next moment at HH:MM UTC after `now`, for the composer's 'next update at' field.
+    Empty text is None; anything else that is not HH:MM raises ValueError."""
+    value = value.strip()
+    if not value:
+        return None
+    hours, sep, minutes = value.removesuffix("UTC").strip().partition(":")
+    if not sep or not (hours.isascii() and hours.isdigit() and minutes.isascii() and minutes.isdigit()):
+        raise ValueError(f"next update time {value!r} is not HH:MM (UTC)")
+    try:
+        moment = now.astimezone(UTC).replace(hour=int(hours), minute=int(minutes), second=0, microsecond=0)
+    except ValueError:
+        raise ValueError(f"next update time {value!r} is not a time of day (00:00 to 23:59)") from None
+    return moment if moment > now else moment + timedelta(days=1)
