@@ -25,6 +25,7 @@ from httpx_aiohttp import AiohttpTransport
 from warroom.domain.clock import system_clock
 from warroom.probes.conditions import Observation, evaluate
 from warroom.probes.config import MissingSecret, ProbeSpec, format_seconds
+from warroom.probes.dns import DnsLookupError, nameserver_resolver
 from warroom.probes.result import ERROR_CHARS, ProbeResult, decode_body, redact, sanitize
 
 BODY_CAP = 64 * 1024
@@ -139,11 +140,20 @@ def _chain(error: BaseException) -> list[BaseException]:
     return seen
 
 
+def _verify_message(error: BaseException) -> str:
+    """ssl's verify_message, also when aiohttp wraps the error (certificate_error)."""
+    for item in (error, getattr(error, "certificate_error", None)):
+        message = getattr(item, "verify_message", None)
+        if message:
+            return str(message)
+    return str(getattr(error, "certificate_error", None) or error)
+
+
 def describe_error(error: BaseException) -> str:
     """A short phrase for a transport error: 'connection refused', 'TLS error: ...'."""
     chain = _chain(error)
     rules: list[tuple[type | tuple[type, ...], Callable[[BaseException], str]]] = [
-        (ssl.SSLCertVerificationError, lambda e: f"TLS error: certificate verify failed: {e.verify_message}"),
+        (ssl.SSLCertVerificationError, lambda e: f"TLS error: certificate verify failed: {_verify_message(e)}"),
         (ssl.SSLError, lambda e: f"TLS error: {e.reason or e}"),
         (ConnectionRefusedError, lambda e: "connection refused"),
         (socket.gaierror, lambda e: f"DNS lookup failed: {e.strerror or e}"),
@@ -241,7 +251,9 @@ async def check_http(spec: ProbeSpec, clients: HttpClients, *, timeout: float | 
     except Exception as failure:  # every transport fault is a result
         # httpx-aiohttp maps any aiohttp connection error to ConnectTimeout: read the chain.
         error = "timeout" if isinstance(failure, TimeoutError) else describe_error(failure)
-        got = f", {size} bytes received" if stage != "connecting" else ""
+        if stage == "connecting" and trace.connect_end is not None:
+            stage = "waiting for the response"
+        got = f", {size} bytes received" if stage == "reading the body" else ""
         if error == "timeout":
             error = f"timeout after {format_seconds(timeout)} while {stage}{got}"
         elif stage != "connecting" and "reading body" not in error:
@@ -251,19 +263,19 @@ async def check_http(spec: ProbeSpec, clients: HttpClients, *, timeout: float | 
     ended = time.perf_counter()
     latency = round((ended - started) * 1000, 3)
     body = b"".join(chunks)[:BODY_CAP]
-    text = decode_body(body, charset)
+    text = redact(decode_body(body, charset), secrets) or ""  # conditions and excerpts never see a secret
     phases = {key: value for key, value in {
         "dns": _ms(trace.dns_start, trace.dns_end),
         "connect": _ms(trace.connect_start, trace.connect_end),
         "ttfb": _ms(trace.connect_end or started, headers_at) if status is not None else None,
         "transfer": _ms(headers_at, ended) if status is not None else None,
     }.items() if value is not None}
-    failed = None
-    if error is None:
-        cert_at = cert_not_after(trace.cert_der) if trace.cert_der else None
-        seen = Observation(status=status, response_time=latency, body=text,
-                           cert_expires_in=(cert_at - checked_at).total_seconds() if cert_at else None)
-        failed = evaluate(spec.checks, seen)
+    cert_at = cert_not_after(trace.cert_der) if trace.cert_der else None
+    answered = error is None or stage == "reading the body"
+    seen = Observation(status=status if answered else None, response_time=latency if error is None else None,
+                       body=text if error is None else None, error=error,
+                       cert_expires_in=(cert_at - checked_at).total_seconds() if cert_at else None)
+    failed = evaluate(spec.checks, seen)
     return ProbeResult(
         probe=spec.name, checked_at=checked_at, ok=error is None and failed is None, latency_ms=latency,
         status_code=status, error=_clean(error, secrets), failed_condition=_clean(failed, secrets),
@@ -314,13 +326,17 @@ async def check_dns(spec: ProbeSpec, *, timeout: float | None = None,
     checked_at, started = system_clock(), time.perf_counter()
     answers: list[str] = []
     error = None
+    if resolver is None:
+        resolver = nameserver_resolver(spec.nameserver) if spec.nameserver else system_resolver
     try:
         async with asyncio.timeout(timeout):
-            answers = await (resolver or system_resolver)(spec.target)
+            answers = await resolver(spec.target)
     except (TimeoutError, asyncio.TimeoutError):
         error = f"timeout after {format_seconds(timeout)} while resolving"
     except asyncio.CancelledError:
         raise
+    except DnsLookupError as failure:
+        error = f"DNS lookup failed: {failure}"
     except Exception as failure:
         error = describe_error(failure)
         if not error.startswith("DNS"):

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 from warroom.domain.errors import WarroomError
 from warroom.domain.tomlspot import line_of
 from warroom.probes.conditions import Condition, ConditionError, parse_condition
+from warroom.probes.dns import parse_nameserver
 
 TYPES = ("http", "tcp", "dns")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -25,7 +26,7 @@ MIN_INTERVAL = 0.1
 _HTTP_ONLY = ("method", "headers", "body", "follow_redirects", "verify_tls")
 _KEYS = {
     "name", "group", "type", "target", "interval", "timeout", "conditions", "failure_threshold",
-    "success_threshold", "degraded_over", "retries", *_HTTP_ONLY,
+    "success_threshold", "degraded_over", "retries", "nameserver", *_HTTP_ONLY,
 }
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -84,6 +85,7 @@ class ProbeSpec:
     success_threshold: int = 2
     degraded_over: float | None = None  # milliseconds
     retries: int = 0
+    nameserver: str | None = None  # dns only: ask this server (address[:port]) instead of the system
     compiled: tuple[Condition, ...] = field(default=(), repr=False)
 
     @property
@@ -136,6 +138,8 @@ class ProbeSpec:
             data["degraded_over"] = self.degraded_over
         if self.retries:
             data["retries"] = self.retries
+        if self.nameserver:
+            data["nameserver"] = self.nameserver
         return data
 
     def redacted(self) -> dict[str, Any]:
@@ -193,6 +197,14 @@ def _validate(raw: Any, fail) -> ProbeSpec:
         for key in _HTTP_ONLY:
             if key in raw:
                 raise fail(key, "only http probes take this field")
+    nameserver = get("nameserver", str, None, "an address such as 127.0.0.1:53")
+    if nameserver is not None:
+        if kind != "dns":
+            raise fail("nameserver", "only dns probes take this field")
+        try:
+            parse_nameserver(nameserver)
+        except ValueError as error:
+            raise fail("nameserver", f"{nameserver!r} is not address[:port] ({error})") from None
 
     def seconds(key: str, default: float | None) -> float | None:
         value = get(key, (str, int, float), None, "a duration such as 30s")
@@ -269,6 +281,7 @@ def _validate(raw: Any, fail) -> ProbeSpec:
         success_threshold=count("success_threshold", 2, 1, 100),
         degraded_over=float(degraded) if degraded is not None else None,
         retries=count("retries", 0, 0, 3),
+        nameserver=nameserver,
         compiled=tuple(compiled),
     )
 

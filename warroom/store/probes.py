@@ -148,15 +148,10 @@ class ProbeStore:
                 return total
 
     # -- probes attached to an incident ----------------------------------------------------
-    async def attach(self, incident_id: str, spec: ProbeSpec, now: datetime | None = None) -> None:
-        """Store (or update) a probe for an incident; its config is the redacted form."""
-        config = json.dumps(spec.redacted(), sort_keys=True)
+    async def attach(self, incident_id: str, spec: ProbeSpec, now: datetime | None = None) -> bool:
+        """Store (or update) a probe for an incident; True when it is new."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO probes (incident_id, name, config, paused, created_at) VALUES (?, ?, ?, 0, ?)"
-                " ON CONFLICT (incident_id, name) DO UPDATE SET config = excluded.config",
-                (incident_id, spec.name, config, to_stored(now or system_clock())),
-            )
+            return await attach_probe(conn, incident_id, spec, now or system_clock())
 
     async def detach(self, incident_id: str, name: str) -> bool:
         async with self.db.transaction() as conn:
@@ -189,3 +184,17 @@ class ProbeStore:
             )
             for row in rows
         ]
+
+
+async def attach_probe(conn, incident_id: str, spec: ProbeSpec, now: datetime) -> bool:
+    """Inside an open transaction: store (or update) an incident's probe in its redacted form
+    (``${VAR}`` templates, never resolved secrets). True when the name was new."""
+    config = json.dumps(spec.redacted(), sort_keys=True)
+    async with conn.execute("SELECT 1 FROM probes WHERE incident_id = ? AND name = ?", (incident_id, spec.name)) as cursor:
+        existed = await cursor.fetchone() is not None
+    await conn.execute(
+        "INSERT INTO probes (incident_id, name, config, paused, created_at) VALUES (?, ?, ?, 0, ?)"
+        " ON CONFLICT (incident_id, name) DO UPDATE SET config = excluded.config",
+        (incident_id, spec.name, config, to_stored(now)),
+    )
+    return not existed

@@ -1,19 +1,60 @@
-"""The health pane: probes worst state first, each with glyph, word, latency and last check."""
+"""The Health pane: probes worst state first, each with glyph and word, latency, a sparkline of
+recent latencies, uptime over the window and time since the last check.
+
+Keys (when the pane has focus): Enter details, c check all now, f fast mode, p pause/resume.
+The pane talks to the ProbeMonitor it is handed (a `MonitorReady` message from the screen's
+worker); it refreshes itself once a second from the monitor's in-memory snapshots.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from warroom.domain.clock import format_duration, system_clock
 from warroom.domain.text import visible
+from warroom.probes.states import ProbeState
+
+SPARK = "▁▂▃▄▅▆▇█"
+SPARK_FAILED = "×"
+SPARK_WIDTH = 12
+_STYLE = {
+    ProbeState.DOWN: "health--down", ProbeState.STALE: "health--warn", ProbeState.PENDING: "health--warn",
+    ProbeState.DEGRADED: "health--warn", ProbeState.UP: "health--up", ProbeState.UNKNOWN: "health--unknown",
+}
+
+
+def sparkline(values: tuple[float | None, ...] | list[float | None], width: int = SPARK_WIDTH) -> str:
+    """Recent latencies as block characters (relative to the largest shown); × marks a failed check."""
+    shown = list(values)[-width:]
+    top = max((value for value in shown if value is not None), default=0.0)
+    out = []
+    for value in shown:
+        if value is None:
+            out.append(SPARK_FAILED)
+        elif top <= 0:
+            out.append(SPARK[0])
+        else:
+            out.append(SPARK[min(len(SPARK) - 1, int(value / top * (len(SPARK) - 1) + 0.5))])
+    return "".join(out)
+
+
+def format_latency(ms: float | None) -> str:
+    if ms is None:
+        return "—"
+    return f"{ms:.0f}ms" if ms < 10_000 else f"{ms / 1000:.0f}s"
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeRow:
-    """What the pane shows of one probe (built by the screen from engine snapshots)."""
+    """What the pane shows of one probe (built from the monitor's ProbeView)."""
 
     name: str
     glyph: str
@@ -24,9 +65,24 @@ class ProbeRow:
     uptime: str = ""
     last_check: str = ""
     style_class: str = "health--unknown"
+    paused: bool = False
+
+    @classmethod
+    def from_view(cls, view, now: datetime) -> "ProbeRow":
+        status = view.status
+        result = status.last_result
+        ago = format_duration(now - result.checked_at) + " ago" if result else "not checked yet"
+        return cls(
+            name=status.name, glyph=status.state.glyph, word=status.state.word, severity_rank=status.state.rank,
+            latency=format_latency(result.latency_ms if result else None),
+            sparkline=sparkline(status.recent_latencies), uptime=f"up {view.uptime.percent()}",
+            last_check=ago, style_class=_STYLE[status.state], paused=status.paused,
+        )
 
 
 class HealthPane(OptionList):
+    """Probe health, worst first. Enter opens a probe's details."""
+
     COMPONENT_CLASSES = {"health--down", "health--warn", "health--up", "health--unknown"}
     DEFAULT_CSS = """
     HealthPane > .health--down { color: $error; text-style: bold; }
@@ -34,25 +90,117 @@ class HealthPane(OptionList):
     HealthPane > .health--up { color: $success; }
     HealthPane > .health--unknown { color: $text-muted; }
     """
+    BINDINGS = [
+        Binding("c", "check_now", "Check now", tooltip="Check every probe at once"),
+        Binding("f", "fast_mode", "Fast", tooltip="Every probe every 5 s for 5 minutes (again: back to normal)"),
+        Binding("p", "pause", "Pause", tooltip="Pause or resume the selected probe"),
+    ]
+
+    @dataclass
+    class MonitorReady(Message):
+        """The screen's worker started a ProbeMonitor for this pane to show and drive."""
+
+        monitor: object
+
+    @dataclass
+    class DetailsRequested(Message):
+        """Enter on a probe: the screen opens its detail view."""
+
+        name: str
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.rows: list[ProbeRow] = []
+        self.monitor = None
+        self._shown: list[ProbeRow] | None = None
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh_rows)
+
+    def on_health_pane_monitor_ready(self, message: MonitorReady) -> None:
+        self.monitor = message.monitor
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        if self.monitor is None:
+            return
+        now = system_clock()
+        self.show([ProbeRow.from_view(view, now) for view in self.monitor.views(now)])
+        remaining = self.monitor.fast_remaining()
+        self.border_subtitle = f"fast {format_duration_short(remaining)}" if remaining is not None else ""
+
+    @property
+    def selected_name(self) -> str | None:
+        if self.highlighted is None or not self.rows:
+            return None
+        option = self.get_option_at_index(self.highlighted)
+        return option.id
 
     def show(self, rows: list[ProbeRow]) -> None:
-        self.rows = sorted(rows, key=lambda r: (r.severity_rank, r.name))
-        highlighted = self.highlighted
+        """Replace the rows (worst first), keeping the same probe highlighted."""
+        rows = sorted(rows, key=lambda r: (r.severity_rank, r.name))
+        if rows == self._shown:
+            return
+        keep = self.selected_name
+        self.rows, self._shown = rows, rows
         self.clear_options()
-        if not self.rows:
+        if not rows:
             self.add_option(Option(Text("No probes. Add one: /probe add NAME URL", style="italic"), disabled=True))
             return
-        for row in self.rows:
-            line = Text(no_wrap=True, overflow="ellipsis")
-            line.append(f"{row.glyph} {row.word:<8} ", self.get_component_rich_style(row.style_class))
-            line.append(visible(row.name))
-            details = " ".join(part for part in (row.latency, row.sparkline, row.uptime, row.last_check) if part)
-            if details:
-                line.append(f"  {details}", self.get_component_rich_style("health--unknown"))
-            self.add_option(Option(line, id=row.name))
-        if highlighted is not None and self.option_count:
-            self.highlighted = min(highlighted, self.option_count - 1)
+        for row in rows:
+            self.add_option(Option(self._render_row(row), id=row.name))
+        names = [row.name for row in rows]
+        self.highlighted = names.index(keep) if keep in names else 0
+
+    def _render_row(self, row: ProbeRow) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{row.glyph} {row.word:<8} ", self.get_component_rich_style(row.style_class))
+        line.append(visible(row.name), "bold" if row.severity_rank <= 2 else "")
+        details = " ".join(part for part in (row.latency, row.sparkline, row.uptime, row.last_check) if part)
+        line.append("\n  " + ("⏸ paused · " if row.paused else "") + details,
+                    self.get_component_rich_style("health--unknown"))
+        return line
+
+    # -- keys --------------------------------------------------------------------------------
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.DetailsRequested(event.option.id))
+
+    @work(group="probe-command", exclusive=True)
+    async def action_check_now(self) -> None:
+        if self.monitor is None:
+            self.notify("Probes are not running", severity="warning")
+            return
+        self.notify("Checking every probe now…")
+        results = await self.monitor.check_now()
+        failed = sum(not result.ok for result in results)
+        self.notify(f"Checked {len(results)} probes: {failed} failing", severity="warning" if failed else "information")
+        self.refresh_rows()
+
+    def action_fast_mode(self) -> None:
+        if self.monitor is None:
+            self.notify("Probes are not running", severity="warning")
+            return
+        duration = self.monitor.toggle_fast()
+        if duration is None:
+            self.notify("Fast mode off: probes back to their own intervals")
+        else:
+            self.notify(f"Fast mode: every probe every {self.monitor.fast_interval:g}s "
+                        f"for {format_duration_short(duration)}")
+        self.refresh_rows()
+
+    @work(group="probe-command")
+    async def action_pause(self) -> None:
+        name = self.selected_name
+        if self.monitor is None or name is None:
+            self.notify("Select a probe first", severity="warning")
+            return
+        paused = await self.monitor.toggle_pause(name)
+        self.notify(f"{visible(name)} {'paused' if paused else 'resumed'}", markup=False)
+        self.refresh_rows()
+
+
+def format_duration_short(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds + 0.5), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
