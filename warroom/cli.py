@@ -105,7 +105,9 @@ def declare(obj: _Context, title: str, severity: str, policy_id: str | None, com
     click.echo(incident.id)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+# TEXT may start with a dash (`-1h /impact`): no short options here, or click would take the `h`
+# of "-1h" for -h and print help instead of recording the entry.
+@cli.command(context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]})
 @click.argument("incident_id", metavar="ID")
 @click.argument("text", nargs=-1, required=True, type=click.UNPROCESSED)
 @as_option

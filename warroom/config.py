@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from warroom.domain.errors import WarroomError
 from warroom.domain.tomlspot import line_of, split_path
 
 APP_NAME = "warroom"
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `([^`]+)`")
 
 
 class ConfigError(WarroomError):
@@ -79,8 +81,11 @@ def load_config(path: Path | None = None) -> Config:
     except msgspec.ValidationError as error:
         detail, _, where = str(error).rpartition(" - at `")
         parts = split_path(where.rstrip("`"))
+        unknown = _UNKNOWN_FIELD.search(detail or str(error))
+        if unknown:  # msgspec names the unknown key in the message, not in the path
+            parts.append(unknown.group(1))
         line = line_of(text, parts)
-        field = ".".join(str(p) for p in parts) or "(top level)"
+        field = ".".join(p if isinstance(p, str) else f"[{p}]" for p in parts).replace(".[", "[") or "(top level)"
         raise ConfigError(f"{path}{f':{line}' if line else ''}: field {field}: {detail or error}") from None
     for index, hook in enumerate(config.webhook):
         if hook.kind not in ("slack", "json"):

@@ -1,0 +1,233 @@
+"""The `warroom` command as a user runs it: real subprocesses, a tmp database and config dir.
+
+Launches are grouped (and run in parallel where independent) to keep the suite fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ID = re.compile(r"^INC-\d{8}-\d{3}$")
+
+
+def run_parallel(argvs: list[list[str]], env: dict[str, str], cwd: Path) -> list[subprocess.CompletedProcess]:
+    """Start every `warroom ARGV` at once, then collect them in order."""
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "warroom", *argv], env=env, cwd=cwd, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for argv in argvs
+    ]
+    done = []
+    for argv, proc in zip(argvs, procs):
+        out, err = proc.communicate(timeout=60)
+        done.append(subprocess.CompletedProcess(argv, proc.returncode, out, err))
+    return done
+
+
+def assert_ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, (result.args, result.stderr)
+    assert result.stderr == "", (result.args, result.stderr)
+    return result.stdout
+
+
+def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    """Exit 2, nothing on stdout, exactly one line on stderr, no traceback."""
+    assert result.returncode == 2, (result.args, result.returncode, result.stdout, result.stderr)
+    assert result.stdout == "", (result.args, result.stdout)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, (result.args, result.stderr)
+    assert lines[0].startswith("warroom: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def snapshot(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+def test_declare_log_list_show_export_policies(run_cli, cli_env, tmp_path, db_path):
+    declared = assert_ok(run_cli("declare", "Checkout API returning 502s", "--severity", "SEV-2",
+                                 "--commander", "alice", "--service", "checkout", "--service", "payments",
+                                 "--impact", "EU card payments fail"))
+    incident_id = declared.strip()
+    assert ID.match(incident_id) and declared == incident_id + "\n"
+
+    logged = [
+        run_cli("log", incident_id, "EU error rate at 31%", "--as", "bob"),
+        run_cli("log", incident_id, "-1h", "/impact"),  # `-1h` is back-dating, not -h for help
+        run_cli("log", incident_id, "-50m /detected pager fired"),  # one argument that starts with a dash
+        run_cli("log", incident_id, '/assign "tech lead" bob'),
+        run_cli("log", incident_id, "/action add a canary @bob due:2h", "--as", "carol"),
+        run_cli("log", incident_id, "/update executive Payments failing in EU; next update soon"),
+        run_cli("log", incident_id, "=HYPERLINK(\"http://evil\")"),
+        run_cli("log", incident_id, "/correct 3 error rate was 13%, not 31%"),
+    ]
+    assert [assert_ok(r) for r in logged] == [f"{n}\n" for n in range(3, 11)]
+    assert stat_mode(db_path) == 0o600
+
+    (listed, listed_json, shown, exported, csv_out, markdown_out, policies, policies_json) = run_parallel([
+        ["list"], ["list", "--all", "--json"], ["show", incident_id], ["export", incident_id, "--format", "json"],
+        ["export", incident_id, "-f", "csv"], ["export", incident_id, "--format", "markdown", "-o", "report.md"],
+        ["policies"], ["policies", "--json"],
+    ], cli_env, tmp_path)
+
+    assert re.match(rf"^{incident_id}  SEV-2 .* IC alice .* Checkout API returning 502s$", assert_ok(listed).strip())
+    [row] = json.loads(assert_ok(listed_json))
+    assert row == {"id": incident_id, "title": "Checkout API returning 502s", "severity": "SEV-2",
+                   "status": "investigating", "policy": "default", "created_at": row["created_at"],
+                   "commander": "alice", "open": True}
+
+    text = assert_ok(shown)
+    assert "Checkout API returning 502s" in text and "Timeline (10 entries)" in text
+    assert "Tech Lead              bob" in text and "EU error rate at 31%" in text
+
+    record = json.loads(assert_ok(exported))
+    assert record["format"] == "warroom-incident" and record["format_version"] == 1
+    assert record["incident"]["services"] == ["checkout", "payments"]
+    assert record["incident"]["impact"] == "EU card payments fail"
+    assert [e["number"] for e in record["entries"]] == [4, 5, 1, 2, 3, 6, 7, 8, 9, 10]  # timeline order
+    correction = record["entries"][-1]
+    assert correction["kind"] == "correction" and correction["data"] == {"corrects_number": 3}
+    assert record["metrics"]["time_to_detect_s"] == pytest.approx(600, abs=5)
+    assert record["metrics"]["measured_from"] == "impact started"
+    assert record["actions"][0]["owner"] == "bob" and record["updates"][0]["audience"] == "executive"
+    assert [(r["role"], r["person"]) for r in record["roles"]] == [("ic", "alice"), ("tl", "bob")]
+
+    rows = list(csv.reader(io.StringIO(assert_ok(csv_out))))
+    assert rows[0] == ["number", "occurred_at", "recorded_at", "author", "kind", "text", "corrects", "pinned"]
+    assert ["'=HYPERLINK(\"http://evil\")"] == [r[5] for r in rows if "HYPERLINK" in r[5]]
+
+    assert assert_ok(markdown_out) == ""
+    report = (tmp_path / "report.md").read_text()
+    heading = report.splitlines()[0]
+    assert heading.startswith("# ") and heading.endswith(f"{incident_id}: Checkout API returning 502s")
+
+    assert "default: warroom default (SEV-1 to SEV-4)" in assert_ok(policies)
+    books = json.loads(assert_ok(policies_json))
+    assert books[0]["id"] == "default" and [s["id"] for s in books[0]["severities"]][:2] == ["SEV-1", "SEV-2"]
+
+
+def stat_mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli_env, tmp_path):
+    incident_id = assert_ok(run_cli("declare", "x", "--severity", "SEV-3", "--commander", "al")).strip()
+    assert_ok(run_cli("log", incident_id, "-5m /detected"))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my incident notes; not a database\n")
+    foreign = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"SQLite format 3\x00" + b"\x00\xff" * 300)
+    before = {path: snapshot(path) for path in (notes, foreign, garbage)}
+
+    cases = [
+        (["declare", "--severity", "SEV-1"], ["Missing argument 'TITLE'"]),
+        (["declare", "Outage"], ["Missing option '--severity'"]),
+        (["frobnicate"], ["No such command 'frobnicate'"]),
+        (["export", incident_id, "--format", "pdf"], ["'pdf' is not one of"]),
+        (["declare", "Outage", "--severity", "SEV-9"], ["unknown severity 'SEV-9'", "SEV-1, SEV-2, SEV-3, SEV-4"]),
+        (["declare", "Outage", "--severity", "P9", "--policy", "p-levels-001"], ["unknown severity", "P0, P1"]),
+        (["declare", "Outage", "--severity", "1", "--policy", "nope"], ["unknown policy 'nope'"]),
+        (["log", "INC-20990101-001", "hello"], ["no incident 'INC-20990101-001'"]),
+        (["show", "INC-20990101-001"], ["no incident"]),
+        (["export", "INC-20990101-001"], ["no incident"]),
+        (["log", incident_id, "/sev 9"], ["unknown severity '9'"]),
+        (["log", incident_id, "-10m /ack"], ["refused: acknowledged", "would come before detected"]),
+        (["log", incident_id, "/assign ic al"], ["al already holds Incident Commander"]),
+        (["log", incident_id, "/correct 99 x"], ["has no entry #99"]),
+        (["export", incident_id, "-o", str(tmp_path / "missing-dir" / "r.md")], ["cannot write"]),
+        (["--db", str(notes), "list"], ["not a SQLite database", "refusing to touch it"]),
+        (["--db", str(foreign), "log", incident_id, "x"], ["another program"]),
+        (["--db", str(garbage), "show", incident_id], ["cannot be read as a database"]),
+        (["--db", str(tmp_path), "list"], ["is a directory"]),
+    ]
+    results = run_parallel([argv for argv, _ in cases], cli_env, tmp_path)
+    for (argv, fragments), result in zip(cases, results):
+        assert_user_error(result, *fragments)
+    assert {path: snapshot(path) for path in before} == before
+    assert not (tmp_path / "missing-dir").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(("notes.txt-", "other.sqlite-", "garbage.db-"))]
+    # None of the refused writes reached the timeline.
+    assert len(json.loads(assert_ok(run_cli("export", incident_id)))["entries"]) == 3
+
+
+def test_broken_policy_and_config_files_are_reported_with_file_line_and_field(cli_env, tmp_path):
+    policy_dir = Path(cli_env["WARROOM_CONFIG_DIR"]) / "policies"
+    policy_dir.mkdir()
+    good = (Path(__file__).resolve().parent.parent / "warroom" / "policies" / "default.toml").read_text()
+    broken = good.replace('id = "default"', 'id = "mine"', 1).replace('update_every = "30m"', 'update_every = 30', 1)
+    bad_policy = policy_dir / "mine.toml"
+    bad_policy.write_text(broken)
+    line = broken.splitlines().index("update_every = 30") + 1
+
+    config_env = dict(cli_env, WARROOM_CONFIG_DIR=str(tmp_path / "config2"))
+    (tmp_path / "config2").mkdir()
+    (tmp_path / "config2" / "config.toml").write_text('user = "a"\ntheme = "warroom-dark"\ndatabase = 7\n')
+
+    policy_results = run_parallel([["policies"], ["declare", "x", "--severity", "SEV-1"]], cli_env, tmp_path)
+    [config_result] = run_parallel([["list"]], config_env, tmp_path)
+    for result in policy_results:
+        assert_user_error(result, f"{bad_policy}:{line}:", "field severity[1].update_every")
+    assert_user_error(config_result, f"{tmp_path / 'config2' / 'config.toml'}:3:", "field database")
+
+
+def test_unwritable_directory_is_a_user_error(run_cli, cli_env, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    undo = _make_unwritable(locked)
+    try:
+        result = run_cli("--db", str(locked / "new.db"), "declare", "x", "--severity", "SEV-1")
+        assert_user_error(result, f"directory {locked} is not writable")
+        assert list(locked.iterdir()) == []
+    finally:
+        undo()
+
+
+def _make_unwritable(directory: Path):
+    """chmod for ordinary users; root ignores modes, so use the immutable attribute when allowed."""
+    if os.geteuid() != 0:
+        directory.chmod(0o500)
+        return lambda: directory.chmod(0o700)
+    chattr = shutil.which("chattr")
+    if chattr and subprocess.run([chattr, "+i", str(directory)], capture_output=True).returncode == 0:
+        return lambda: subprocess.run([chattr, "-i", str(directory)], check=True)
+    pytest.skip("running as root without chattr +i: directory permissions cannot be enforced")
+
+
+def test_unexpected_failure_exits_1_with_one_line(monkeypatch, capsys, cli_env):
+    """Anything that is not the user's mistake: exit 1, one line, no traceback (in-process)."""
+    from warroom import cli
+    from warroom.service import IncidentService
+
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("WARROOM_DEBUG", raising=False)
+
+    async def explode(self, *args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(IncidentService, "declare", explode)
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["declare", "x", "--severity", "SEV-1"])
+    captured = capsys.readouterr()
+    assert caught.value.code == 1
+    assert captured.out == ""
+    assert captured.err.splitlines() == ["warroom: internal error: KeyError: 'a bug'"]

@@ -1,0 +1,84 @@
+"""Where the database is, who is writing, and the config file's error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from warroom.config import Config, ConfigError, config_path, load_config, resolve_database, resolve_user
+
+
+@pytest.fixture
+def isolated(monkeypatch, tmp_path):
+    """No WARROOM_* variables, the config dir in tmp_path, XDG dirs in tmp_path."""
+    for name in ("WARROOM_DB", "WARROOM_USER", "WARROOM_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    config_dir = tmp_path / "cfg"
+    config_dir.mkdir()
+    monkeypatch.setenv("WARROOM_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return config_dir
+
+
+def test_database_precedence_flag_then_env_then_config_then_user_data_dir(isolated, monkeypatch, tmp_path):
+    (isolated / "config.toml").write_text('database = "~/incidents/from-config.db"\n')
+    config = load_config()
+    monkeypatch.setenv("WARROOM_DB", str(tmp_path / "from-env.db"))
+    assert resolve_database(str(tmp_path / "from-flag.db"), config) == tmp_path / "from-flag.db"
+    assert resolve_database(None, config) == tmp_path / "from-env.db"
+    monkeypatch.delenv("WARROOM_DB")
+    assert resolve_database(None, config) == tmp_path / "home" / "incidents" / "from-config.db"
+    assert resolve_database(None, Config()) == tmp_path / "xdg-data" / "warroom" / "warroom.db"
+    monkeypatch.setenv("WARROOM_DB", "")  # set but empty counts as unset
+    assert resolve_database(None, Config()) == tmp_path / "xdg-data" / "warroom" / "warroom.db"
+
+
+def test_user_precedence_flag_then_env_then_config_then_login(isolated, monkeypatch):
+    config = Config(user="from-config")
+    monkeypatch.setenv("WARROOM_USER", "from-env")
+    assert resolve_user("from-flag", config) == "from-flag"
+    assert resolve_user(None, config) == "from-env"
+    monkeypatch.delenv("WARROOM_USER")
+    assert resolve_user(None, config) == "from-config"
+    monkeypatch.setenv("USER", "login-name")
+    monkeypatch.setenv("LOGNAME", "login-name")
+    assert resolve_user(None, Config()) == "login-name"
+
+
+def test_config_dir_comes_from_the_environment(isolated):
+    assert config_path() == isolated / "config.toml"
+    assert load_config() == Config()  # a missing file is an empty config
+
+
+def test_full_config_is_read(isolated):
+    (isolated / "config.toml").write_text(
+        'user = "alice"\ntheme = "warroom-light"\ndefault_policy = "p-levels-003"\n'
+        '[[webhook]]\nkind = "slack"\nurl_env = "WARROOM_SLACK_URL"\n'
+    )
+    config = load_config()
+    assert (config.user, config.theme, config.default_policy) == ("alice", "warroom-light", "p-levels-003")
+    assert config.webhook[0].url_env == "WARROOM_SLACK_URL"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('user = "a"\ndatabse = "x.db"\n', r"config.toml:2: field databse: .*unknown field"),
+    ('user = "a"\n\ntheme = 3\n', r"config.toml:3: field theme: Expected `str \| null`, got `int`"),
+    ('[[webhook]]\nkind = "slack"\nurl_env = "X"\n[[webhook]]\nkind = "teams"\nurl_env = "X"\n',
+     r"config.toml:5: field webhook\[1\].kind: must be 'slack' or 'json'"),
+    ('[[webhook]]\nkind = "json"\nurl = "X"\n', r"config.toml:3: field webhook\[0\].url: .*unknown field"),
+    ('user = "a\n', r"config.toml: invalid TOML: .*line 1"),
+])
+def test_config_mistakes_name_file_line_and_field(isolated, text, expected):
+    (isolated / "config.toml").write_text(text)
+    with pytest.raises(ConfigError, match=expected) as caught:
+        load_config()
+    assert str(caught.value).startswith(str(isolated / "config.toml"))
+    assert "\n" not in str(caught.value)
+
+
+def test_unreadable_config_is_a_config_error(isolated):
+    (isolated / "config.toml").write_bytes(b"user = \"\xff\xfe\"\n")
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(Path(isolated / "config.toml"))

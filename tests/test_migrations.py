@@ -1,0 +1,229 @@
+"""Opening database files: pragmas, permissions, schema upgrades, and files we must not touch."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from warroom.domain.errors import DatabaseError
+from warroom.store import open_database
+from warroom.store.database import BUSY_TIMEOUT_MS
+from warroom.store.schema import SCHEMA_VERSION
+
+# The version-1 schema as released, written out here on purpose: if schema.py's V1 is ever edited,
+# files made by the old code must still open.
+RELEASED_V1 = """
+CREATE TABLE incidents (
+    id TEXT PRIMARY KEY, day TEXT NOT NULL, day_seq INTEGER NOT NULL, title TEXT NOT NULL,
+    policy TEXT NOT NULL, severity TEXT NOT NULL, status TEXT NOT NULL,
+    services TEXT NOT NULL DEFAULT '[]', impact TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, UNIQUE (day, day_seq)
+);
+CREATE TABLE milestones (
+    incident_id TEXT NOT NULL REFERENCES incidents(id), name TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (incident_id, name)
+);
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents(id), number INTEGER NOT NULL,
+    occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, author TEXT NOT NULL, kind TEXT NOT NULL,
+    text TEXT NOT NULL, data TEXT, corrects INTEGER REFERENCES entries(id),
+    pinned INTEGER NOT NULL DEFAULT 0, UNIQUE (incident_id, number)
+);
+CREATE INDEX entries_by_time ON entries (incident_id, occurred_at, number);
+CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+BEGIN SELECT RAISE(ABORT, 'timeline entries are append-only'); END;
+CREATE TRIGGER entries_no_rewrite BEFORE UPDATE ON entries
+WHEN NEW.text IS NOT OLD.text OR NEW.kind IS NOT OLD.kind OR NEW.author IS NOT OLD.author
+  OR NEW.occurred_at IS NOT OLD.occurred_at OR NEW.recorded_at IS NOT OLD.recorded_at
+  OR NEW.data IS NOT OLD.data OR NEW.corrects IS NOT OLD.corrects
+  OR NEW.incident_id IS NOT OLD.incident_id OR NEW.number IS NOT OLD.number
+BEGIN SELECT RAISE(ABORT, 'timeline entries are append-only'); END;
+CREATE TABLE role_assignments (
+    id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents(id), role TEXT NOT NULL,
+    person TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT
+);
+CREATE INDEX role_assignments_by_incident ON role_assignments (incident_id, role);
+CREATE TABLE status_updates (
+    id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents(id), audience TEXT NOT NULL,
+    text TEXT NOT NULL, posted_at TEXT NOT NULL, author TEXT NOT NULL, next_update_at TEXT,
+    entry_id INTEGER REFERENCES entries(id)
+);
+CREATE TABLE action_items (
+    id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES incidents(id), text TEXT NOT NULL,
+    owner TEXT, due TEXT, done INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+    entry_id INTEGER REFERENCES entries(id)
+);
+PRAGMA user_version = 1;
+"""
+
+T0 = "2026-11-20T09:00:00.000000Z"
+T1 = "2026-11-20T09:05:00.000000Z"
+
+
+def make_version_1_file(path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(RELEASED_V1)
+    conn.executescript(f"""
+        INSERT INTO incidents VALUES ('INC-20261120-001', '20261120', 1, 'Old outage', 'default', 'SEV-2',
+            'identified', '["api"]', 'slow logins', '{T0}', 'alice');
+        INSERT INTO milestones VALUES ('INC-20261120-001', 'detected', '{T0}');
+        INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, data)
+            VALUES ('INC-20261120-001', 1, '{T0}', '{T0}', 'alice', 'system', 'Declared SEV-2 (High): Old outage',
+                    '{{"severity": "SEV-2"}}');
+        INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text)
+            VALUES ('INC-20261120-001', 2, '{T1}', '{T1}', 'bob', 'note', 'rolled back the deploy');
+        INSERT INTO role_assignments (incident_id, role, person, started_at) VALUES ('INC-20261120-001', 'ic', 'alice', '{T0}');
+        INSERT INTO status_updates (incident_id, audience, text, posted_at, author, next_update_at, entry_id)
+            VALUES ('INC-20261120-001', 'internal', 'looking', '{T1}', 'alice', NULL, 2);
+        INSERT INTO action_items (incident_id, text, owner, due, done, created_at, entry_id)
+            VALUES ('INC-20261120-001', 'add alert', 'bob', NULL, 0, '{T1}', 2);
+    """)
+    conn.commit()
+    conn.close()
+
+
+def snapshot(path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
+
+
+async def pragma(db, name: str):
+    async with db.conn.execute(f"PRAGMA {name}") as cursor:
+        return (await cursor.fetchone())[0]
+
+
+async def test_new_file_is_private_and_has_the_durability_pragmas(tmp_path):
+    path = tmp_path / "sub" / "dir" / "new.db"  # missing directories are created
+    db = await open_database(path)
+    try:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert await pragma(db, "journal_mode") == "wal"
+        assert await pragma(db, "foreign_keys") == 1
+        assert await pragma(db, "busy_timeout") == BUSY_TIMEOUT_MS
+        assert await pragma(db, "synchronous") == 2  # FULL
+        assert await pragma(db, "user_version") == SCHEMA_VERSION
+        wal = path.with_name(path.name + "-wal")
+        assert wal.exists() and stat.S_IMODE(wal.stat().st_mode) == 0o600
+    finally:
+        await db.close()
+
+
+async def test_foreign_keys_are_enforced(tmp_path):
+    db = await open_database(tmp_path / "w.db")
+    try:
+        with pytest.raises(DatabaseError, match="FOREIGN KEY"):
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO milestones (incident_id, name, at) VALUES ('INC-nope', 'detected', ?)", (T0,))
+    finally:
+        await db.close()
+
+
+async def test_an_empty_file_becomes_a_database(tmp_path):
+    path = tmp_path / "made-by-mktemp.db"
+    path.touch()
+    db = await open_database(path)
+    try:
+        assert await pragma(db, "user_version") == SCHEMA_VERSION
+    finally:
+        await db.close()
+
+
+async def test_version_1_file_is_upgraded_and_keeps_its_data(tmp_path, policies, clock):
+    from warroom.service import IncidentService
+
+    path = tmp_path / "v1.db"
+    make_version_1_file(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION
+        incident = await service.incident("INC-20261120-001")
+        assert (incident.title, incident.status, incident.services) == ("Old outage", "identified", ("api",))
+        assert [e.text for e in await service.entries(incident.id)] == [
+            "Declared SEV-2 (High): Old outage", "rolled back the deploy"]
+        assert [(r.role_id, r.person) for r in await service.role_history(incident.id)] == [("ic", "alice")]
+        assert [u.text for u in await service.updates(incident.id)] == ["looking"]
+        assert [a.text for a in await service.actions(incident.id)] == ["add alert"]
+        # The upgraded file takes new writes, including version-2 tables, and keeps its triggers.
+        [entry] = await service.execute(incident.id, "after the upgrade", "carol")
+        assert entry.number == 3
+        async with service.db.transaction() as conn:
+            await conn.execute("INSERT INTO attached_playbooks VALUES (?, 'rollback')", (incident.id,))
+        with pytest.raises(DatabaseError, match="append-only"):
+            async with service.db.transaction() as conn:
+                await conn.execute("DELETE FROM entries")
+        again = await service.declare("New one", "SEV-3", author="a")
+        assert again.id == "INC-20261123-001"
+    finally:
+        await service.close()
+
+
+async def test_two_processes_opening_a_new_file_at_once_migrate_it_once(tmp_path):
+    path = tmp_path / "race.db"
+    opened = await asyncio.gather(*(open_database(path) for _ in range(4)))
+    try:
+        assert {await pragma(db, "user_version") for db in opened} == {SCHEMA_VERSION}
+    finally:
+        for db in opened:
+            await db.close()
+
+
+@pytest.mark.parametrize("content", [
+    b"incident notes, not a database\n",
+    b"SQLite format 3\x00" + b"\xff" * 200,  # the right magic, then garbage
+    bytes(range(256)) * 8,
+])
+async def test_a_file_that_is_not_a_database_is_refused_and_untouched(tmp_path, content):
+    path = tmp_path / "precious.txt"
+    path.write_bytes(content)
+    before = snapshot(path)
+    with pytest.raises(DatabaseError, match=r"(not a SQLite database|cannot be read as a database)"):
+        await open_database(path)
+    assert snapshot(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.txt"]
+
+
+async def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE songs (title TEXT)")
+    conn.execute("INSERT INTO songs VALUES ('la')")
+    conn.commit()
+    conn.close()
+    before = snapshot(path)
+    with pytest.raises(DatabaseError, match="another program"):
+        await open_database(path)
+    assert snapshot(path) == before
+
+
+async def test_a_file_from_a_newer_warroom_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "future.db"
+    make_version_1_file(path)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = snapshot(path)
+    with pytest.raises(DatabaseError, match=rf"newer warroom \(schema {SCHEMA_VERSION + 1}"):
+        await open_database(path)
+    assert snapshot(path) == before
+
+
+async def test_a_directory_is_refused(tmp_path):
+    with pytest.raises(DatabaseError, match="is a directory"):
+        await open_database(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+async def test_an_unreadable_file_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "locked.db"
+    make_version_1_file(path)
+    path.chmod(0)
+    try:
+        with pytest.raises(DatabaseError, match="cannot read database"):
+            await open_database(path)
+    finally:
+        path.chmod(0o600)
