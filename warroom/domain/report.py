@@ -102,7 +102,8 @@ def to_csv(record: IncidentRecord) -> str:
     """The timeline as CSV; cells that a spreadsheet would run as formulas are defused."""
     by_id = {e.id: e.number for e in record.entries}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone, a cell holding a bare "\r" would go out unquoted and break rows.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for e in record.entries:
         writer.writerow([e.number, _t(e.occurred_at), _t(e.recorded_at), _inert_cell(e.author), e.kind.value,
