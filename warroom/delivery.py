@@ -87,8 +87,10 @@ def _describe(error: Exception, timeout: float, url: str) -> str:
 
 
 async def post_webhook(hook: Webhook, payload: dict, *, environ: Mapping[str, str] | None = None,
-                       attempts: int = ATTEMPTS, backoff: tuple[float, ...] = BACKOFF_SECONDS) -> DeliveryResult:
+                       attempts: int | None = None, backoff: tuple[float, ...] | None = None) -> DeliveryResult:
     """POST `payload` as JSON, retrying timeouts, refused connections, 5xx and 429."""
+    attempts = ATTEMPTS if attempts is None else attempts
+    backoff = BACKOFF_SECONDS if backoff is None else backoff
     target = webhook_target(hook)
     url = (environ if environ is not None else os.environ).get(hook.url_env, "").strip()
     if not url:
@@ -115,8 +117,8 @@ async def post_webhook(hook: Webhook, payload: dict, *, environ: Mapping[str, st
 
 async def deliver_update(
     text: str, incident_id: str, number: int, config: Config, *, updates_dir: Path | None = None,
-    audience: str = "internal", environ: Mapping[str, str] | None = None, attempts: int = ATTEMPTS,
-    backoff: tuple[float, ...] = BACKOFF_SECONDS,
+    audience: str = "internal", environ: Mapping[str, str] | None = None, attempts: int | None = None,
+    backoff: tuple[float, ...] | None = None,
 ) -> list[DeliveryResult]:
     """Write update `number` into `updates_dir` (when given) and post it to every configured
     webhook at once. One result per target, files first."""

@@ -1,4 +1,4 @@
-"""Action items: owner, due date, done; toggling done is recorded on the timeline."""
+"""Action items (owner, due date, done; toggling done is recorded) and the handoff summary."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 
+from warroom.domain.errors import WarroomError
+from warroom.domain.models import Entry
 from warroom.domain.text import visible
 
 
@@ -65,6 +67,41 @@ class ActionsScreen(ModalScreen[None]):
 
     @work(group="toggle")
     async def toggle(self, action_id: int, done: bool) -> None:
-        await self.app.service.set_action_done(self.war_room.incident.id, action_id, done, self.app.user)
+        try:
+            await self.app.service.set_action_done(self.war_room.incident.id, action_id, done, self.app.user)
+        except WarroomError as error:
+            self.notify(str(error), severity="error", markup=False)
+        else:
+            self.notify(f"Action {'done' if done else 'reopened'}, logged on the timeline", markup=False)
         self.war_room.refresh_record()
         self.load()
+
+
+class HandoffScreen(ModalScreen[None]):
+    """The handoff summary just written, one part per line, for the incoming person."""
+
+    BINDINGS = [Binding("escape,enter", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HandoffScreen { align: center middle; }
+    HandoffScreen > Vertical { width: 100; max-width: 98%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1; }
+    HandoffScreen VerticalScroll { height: auto; max-height: 18; }
+    HandoffScreen .hint { color: $text-muted; }
+    """
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__()
+        self.entry = entry
+
+    def compose(self) -> ComposeResult:
+        parts = [visible(part.strip()) for part in self.entry.text.split(" | ")]
+        text = Text(parts[0] + "\n", style="bold")
+        for part in parts[1:]:
+            label, sep, rest = part.partition(": ")
+            if sep:
+                text.append(label + ": ", style="bold")
+            text.append((rest if sep else part) + "\n")
+        with Vertical():
+            with VerticalScroll():
+                yield Static(text, id="handoff-summary")
+            yield Label(Text(f"Entry #{self.entry.number} on the timeline · Enter or Esc closes"), classes="hint")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
@@ -12,7 +13,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
-from warroom.domain.clock import UTC
+from warroom.domain.updates import promise_from_clock
+
+_NEXT_LINE = re.compile(r"^Next update at [0-9:\- ]+ UTC\.$", re.MULTILINE)
 
 
 class ComposerScreen(ModalScreen[None]):
@@ -74,6 +77,7 @@ class ComposerScreen(ModalScreen[None]):
         area.load_text(self._draft)
         promise = next_update_promise(record.incident, record.policy, now)
         self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
+        area.focus()
 
     @on(Select.Changed, "#composer-audience")
     def audience_changed(self, event: Select.Changed) -> None:
@@ -86,16 +90,27 @@ class ComposerScreen(ModalScreen[None]):
         self.dismiss(None)
 
     def _promise(self) -> datetime | None:
-        value = self.query_one("#composer-next", Input).value.strip()
-        if not value:
-            return None
+        return promise_from_clock(self.query_one("#composer-next", Input).value, self.service.now())
+
+    @on(Input.Changed, "#composer-next")
+    def promise_changed(self, event: Input.Changed) -> None:
+        """Keep the draft's 'Next update at' line in step with the field."""
         try:
-            hours, minutes = (int(part) for part in value.split(":"))
-            now = self.service.now()
-            moment = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+            promise = promise_from_clock(event.value, self.service.now())
         except ValueError:
-            raise ValueError(f"next update time {value!r} is not HH:MM (UTC)") from None
-        return moment if moment > now else moment + timedelta(days=1)
+            return
+        if promise is None:
+            return
+        area = self.query_one(TextArea)
+        now = self.service.now()
+        line = f"Next update at {promise:%Y-%m-%d %H:%M} UTC." if promise.date() != now.date() else \
+            f"Next update at {promise:%H:%M} UTC."
+        updated = _NEXT_LINE.sub(line, area.text)
+        if updated != area.text:
+            was_draft = area.text == self._draft
+            area.load_text(updated)
+            if was_draft:
+                self._draft = updated
 
     @on(Button.Pressed, "#composer-post")
     def action_post(self) -> None:

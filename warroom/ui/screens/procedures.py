@@ -12,6 +12,8 @@ from textual.widgets import Label, OptionList, SelectionList, Static, TabbedCont
 from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
+from warroom.domain.errors import WarroomError
+
 
 class ProceduresScreen(ModalScreen[None]):
     """Space ticks a checklist item; Enter on a playbook attaches it to the incident."""
@@ -94,7 +96,14 @@ class ProceduresScreen(ModalScreen[None]):
 
     @work(group="tick")
     async def tick(self, checklist_id: str, index: int, done: bool) -> None:
-        await self.app.service.tick_checklist(self.war_room.incident.id, checklist_id, index, done, self.app.user)
+        try:
+            await self.app.service.tick_checklist(self.war_room.incident.id, checklist_id, index, done,
+                                                  self.app.user)
+        except WarroomError as error:  # someone else ticked it meanwhile: show what is stored
+            self.notify(str(error), severity="warning", markup=False)
+            self.load_state()
+            return
+        self.notify(f"{'Ticked' if done else 'Unticked'}, logged on the timeline", markup=False)
         self.war_room.refresh_record()
 
     @on(OptionList.OptionHighlighted, "#playbook-list")
@@ -113,11 +122,11 @@ class ProceduresScreen(ModalScreen[None]):
 
     @work(group="tick")
     async def attach_playbook(self, playbook_id: str) -> None:
-        from warroom.domain.errors import WarroomError
-
         try:
             await self.app.service.attach_playbook(self.war_room.incident.id, playbook_id, self.app.user)
         except WarroomError as error:
             self.notify(str(error), severity="warning", markup=False)
+        else:
+            self.notify("Playbook attached, logged on the timeline", markup=False)
         self.war_room.refresh_record()
         self.load_state()

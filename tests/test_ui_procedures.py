@@ -1,0 +1,297 @@
+"""Pilot tests of issue 5 in the war room: the update composer, delivery, checklists, playbooks,
+action items, handoff, resolution, escalation notices and the report key, at 80x24."""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import pytest
+from textual.widgets import DataTable, Input, OptionList, SelectionList, TabbedContent, TextArea
+
+from warroom.config import Config, Webhook
+from warroom.domain.models import EntryKind
+from warroom.domain.policy import PolicyBook
+from warroom.service import IncidentService
+from warroom.ui.app import WarRoomApp
+from warroom.ui.screens.actions import ActionsScreen, HandoffScreen
+from warroom.ui.screens.composer import ComposerScreen
+from warroom.ui.screens.dialogs import AskText
+from warroom.ui.screens.procedures import ProceduresScreen
+
+NOW = datetime(2026, 11, 23, 15, 0, 30, tzinfo=timezone.utc)
+POLICIES = PolicyBook.load(None)
+SIZE = (80, 24)
+
+
+def frozen() -> datetime:
+    return NOW
+
+
+async def seeded(tmp_path, *lines: str) -> tuple:
+    """A SEV-2 incident declared 20 minutes before NOW, with `lines` typed by alice."""
+    path = tmp_path / "ui.db"
+    moment = [NOW - timedelta(minutes=20)]
+    service = await IncidentService.open(path, POLICIES, lambda: moment[0])
+    try:
+        incident = await service.declare("Checkout 502s", "SEV-2", author="alice", commander="alice",
+                                         services=("checkout",), impact="EU checkouts fail")
+        for line in lines:
+            moment[0] += timedelta(minutes=1)
+            await service.execute(incident.id, line, "alice")
+    finally:
+        await service.close()
+    return path, incident.id
+
+
+def make_app(tmp_path, path, incident_id, config: Config | None = None) -> WarRoomApp:
+    return WarRoomApp(path, POLICIES, "scribe", incident_id=incident_id, clock=frozen, config=config,
+                      updates_dir=tmp_path / "updates")
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.02)
+
+
+async def until(pilot, check, timeout: float = 5.0):
+    """Await the coroutine function `check` until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while not (found := await check()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
+    return found
+
+
+def notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def type_in_entry_bar(pilot, text: str) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.screen.query("EntryBar"))
+    bar_input = app.screen.query_one("#entry-input", Input)
+    bar_input.focus()
+    bar_input.value = text
+    await pilot.press("enter")
+
+
+async def open_war_room(pilot) -> None:
+    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "WarRoomScreen")
+    await pilot.pause()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/services/T000/SECRET"
+
+
+# ---- the composer ----------------------------------------------------------------------------
+
+
+async def test_composer_prefills_posts_copies_and_resets_the_countdown(tmp_path):
+    path, incident_id = await seeded(tmp_path, "/decision roll back", "/action check pool @erin")
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        area = app.screen.query_one(TextArea)
+        await wait_for(pilot, lambda: "INCIDENT UPDATE" in area.text)
+        assert "- Decision: roll back" in area.text and "check pool (@erin)" in area.text
+        assert area.text.endswith("Next update at 15:30 UTC.")
+        assert app.screen.query_one("#composer-next", Input).value == "15:30"
+        post = app.screen.query_one("#composer-post")
+        assert post.region.right <= SIZE[0] and post.region.bottom <= SIZE[1] and post.region.height > 0
+        # an earlier promise: the draft's last line follows the field
+        app.screen.query_one("#composer-next", Input).value = "15:20"
+        await wait_for(pilot, lambda: area.text.endswith("Next update at 15:20 UTC."))
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ComposerScreen))
+        [update] = await until(pilot, lambda: app.service.updates(incident_id))
+        assert update.author == "scribe" and update.audience == "internal"
+        assert update.next_update_at == datetime(2026, 11, 23, 15, 20, tzinfo=timezone.utc)
+        countdown = await app.service.countdown(await app.service.incident(incident_id))
+        assert countdown.due_at == update.next_update_at
+        assert app.clipboard == update.text
+        written = tmp_path / "updates" / f"{incident_id}-1.md"
+        await wait_for(pilot, written.exists)
+        assert written.read_text(encoding="utf-8") == update.text + "\n"
+        await wait_for(pilot, lambda: any("copied to the clipboard" in n for n in notices(app)))
+
+
+async def test_composer_switches_audience_and_u_opens_it_from_the_timeline(tmp_path):
+    path, incident_id = await seeded(tmp_path)
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await pilot.press("ctrl+t", "u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        area = app.screen.query_one(TextArea)
+        await wait_for(pilot, lambda: "INCIDENT UPDATE (Internal)" in area.text)
+        app.screen.query_one("#composer-audience").value = "public"
+        await wait_for(pilot, lambda: area.text.startswith("Investigating - We are investigating"))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ComposerScreen))
+        assert await app.service.updates(incident_id) == []
+
+
+async def test_failed_webhook_is_logged_and_the_update_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr("warroom.delivery.BACKOFF_SECONDS", (0.01, 0.01))
+    url = closed_port_url()
+    monkeypatch.setenv("WARROOM_TEST_SLACK", url)
+    config = Config(webhook=[Webhook(kind="slack", url_env="WARROOM_TEST_SLACK", name="Slack #inc", timeout=0.3)])
+    path, incident_id = await seeded(tmp_path)
+    app = make_app(tmp_path, path, incident_id, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await type_in_entry_bar(pilot, "/update executive EU checkout degraded, fix in progress")
+
+        async def failure_logged():
+            entries = await app.service.entries(incident_id)
+            return [e for e in entries if e.kind is EntryKind.SYSTEM and "failed" in e.text]
+
+        [logged] = await until(pilot, failure_logged, timeout=10)
+        assert logged.text.startswith("Delivery of update 1 (#3) to Slack #inc failed after 3 attempt(s)")
+        assert url not in logged.text and "SECRET" not in str(logged.data)
+        [update] = await app.service.updates(incident_id)
+        assert update.audience == "executive"
+        assert (tmp_path / "updates" / f"{incident_id}-1.md").exists()
+        await wait_for(pilot, lambda: any("Delivery to Slack #inc failed" in n for n in notices(app)))
+        assert not any("SECRET" in n for n in notices(app))
+
+
+# ---- checklists and playbooks ----------------------------------------------------------------
+
+
+async def test_ticking_a_checklist_item_and_attaching_a_playbook(tmp_path):
+    path, incident_id = await seeded(tmp_path)
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProceduresScreen))
+        await wait_for(pilot, lambda: not app.screen._loading)
+        checklist = app.screen.query_one("#checklist-first-minutes", SelectionList)
+        checklist.focus()
+        await pilot.press("space")
+        state = await until(pilot, lambda: app.service.checklist_state(incident_id))
+        assert state == {("first-minutes", 0): True}
+        entries = await app.service.entries(incident_id)
+        tick = entries[-1]
+        assert (tick.kind, tick.author, tick.occurred_at) == (EntryKind.CHECKLIST, "scribe", NOW)
+        assert tick.text == "Ticked Commander: first five minutes: Acknowledge the page"
+
+        app.screen.query_one(TabbedContent).active = "tab-playbooks"
+        await pilot.pause()
+        playbooks = app.screen.query_one("#playbook-list", OptionList)
+        await wait_for(pilot, lambda: playbooks.option_count > 0)
+        playbooks.focus()
+        playbooks.highlighted = 5  # high error rate
+        await pilot.press("enter")
+        assert await until(pilot, lambda: app.service.attached_playbooks(incident_id)) == ["high-error-rate"]
+        await wait_for(pilot, lambda: "✔ attached" in str(playbooks.get_option_at_index(5).prompt))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ProceduresScreen))
+
+
+# ---- action items, handoff, resolve, escalation, report ---------------------------------------
+
+
+async def test_action_items_list_and_toggle(tmp_path):
+    path, incident_id = await seeded(tmp_path, "/action write the post-mortem @alice due:2026-11-25")
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        table = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1)
+        assert [str(cell) for cell in table.get_row_at(0)] == [
+            "☐ open", "write the post-mortem", "alice", "2026-11-25 00:00"]
+        await pilot.press("space")
+        await until(pilot, lambda: _first_done(app, incident_id))
+        await wait_for(pilot, lambda: str(table.get_cell_at((0, 0))) == "☑ done")
+        entries = await app.service.entries(incident_id)
+        assert (entries[-1].text, entries[-1].author) == ("Action done: write the post-mortem", "scribe")
+
+
+async def _first_done(app, incident_id) -> bool:
+    return (await app.service.actions(incident_id))[0].done
+
+
+async def test_handoff_shows_the_summary(tmp_path):
+    path, incident_id = await seeded(tmp_path, "/assign tl bob", "/action pull metrics @erin")
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await type_in_entry_bar(pilot, "/handoff ic gina")
+        await wait_for(pilot, lambda: isinstance(app.screen, HandoffScreen))
+        shown = str(app.screen.query_one("#handoff-summary").render())
+        for part in ("Handoff of Incident Commander to gina", "Actions in flight: pull metrics (erin)",
+                     "Open needs: Comms Lead unfilled", "Roster: Incident Commander: gina; Tech Lead: bob"):
+            assert part in shown
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HandoffScreen))
+        seats = {seat.role_id: seat.person for seat in await app.service.roster(await app.service.incident(incident_id))}
+        assert seats["ic"] == "gina"
+
+
+async def test_resolve_asks_for_a_summary(tmp_path):
+    path, incident_id = await seeded(tmp_path)
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await type_in_entry_bar(pilot, "/resolve")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        app.screen.query_one(Input).value = "rolled back the gateway config"
+        await pilot.press("enter")
+        incident = await until(pilot, lambda: _resolved(app, incident_id))
+        assert incident.status == "resolved"
+        texts = [e.text for e in await app.service.entries(incident_id)]
+        assert "Resolved: rolled back the gateway config" in texts
+
+
+async def _resolved(app, incident_id):
+    incident = await app.service.incident(incident_id)
+    return None if incident.is_open else incident
+
+
+async def test_severity_change_notifies_the_escalation(tmp_path):
+    path, incident_id = await seeded(tmp_path)
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await type_in_entry_bar(pilot, "/sev 1 whole EU down")
+        await wait_for(pilot, lambda: any("Executives within 15 minutes (by 15:15 UTC)" in n for n in notices(app)))
+        [notice] = [n for n in notices(app) if n.startswith("Tell:")]
+        assert "Technical path: On-call engineer" in notice
+
+
+async def test_report_key_writes_markdown(tmp_path):
+    path, incident_id = await seeded(tmp_path, "/rootcause pool too small")
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await pilot.press("f6")
+        report = tmp_path / "updates" / f"{incident_id}-report.md"
+        await wait_for(pilot, report.exists)
+        assert "## Root cause\n\n- pool too small (alice," in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("key", ["f3", "f4"])
+async def test_screens_fit_80x24(tmp_path, key):
+    path, incident_id = await seeded(tmp_path, "/action one @a")
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await pilot.press(key)
+        await wait_for(pilot, lambda: isinstance(app.screen, (ProceduresScreen, ActionsScreen)))
+        await pilot.pause()
+        frame = app.screen.query_one("Vertical")
+        assert frame.region.right <= SIZE[0] and frame.region.bottom <= SIZE[1]
