@@ -12,7 +12,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("bench_probes",)
+BENCHMARKS = ("bench_probes", "bench_sqlite_sync")
 
 
 def main(argv: list[str] | None = None) -> int:
