@@ -65,8 +65,10 @@ class Target:
 
     async def echo(self, request: web.Request) -> web.Response:
         """Echoes the request headers back (a careless service reflecting a token)."""
+        first = ("Authorization", "X-Token")
+        headers = sorted(request.headers.items(), key=lambda item: item[0] not in first)
         return web.Response(status=int(request.query.get("status", "200")),
-                            text=json.dumps(dict(request.headers)), content_type="application/json")
+                            text=json.dumps(dict(headers)), content_type="application/json")
 
     async def big(self, request: web.Request) -> web.StreamResponse:
         """50 MB of body, streamed."""

@@ -108,3 +108,9 @@ def test_stored_form_round_trips():
     for spec in parse_probes(GOOD, "probes.toml"):
         again = spec_from_dict(spec.to_dict())
         assert again.to_dict() == spec.to_dict()
+
+
+def test_short_intervals_round_trip_through_the_stored_form():
+    fast = make_http_probe("fast", "http://127.0.0.1:1/", interval="100ms", degraded_over="250ms", retries=1)
+    assert (fast.timeout, fast.degraded_over) == (pytest.approx(0.08), 250.0)
+    assert spec_from_dict(fast.to_dict()).to_dict() == fast.to_dict()

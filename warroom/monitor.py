@@ -113,6 +113,7 @@ class ProbeMonitor:
         self._file_stamp: tuple[float, int] | None = None
         self._maintenance: asyncio.Task | None = None
         self._sync_lock = asyncio.Lock()
+        self._attached_problem = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -170,8 +171,11 @@ class ProbeMonitor:
             try:
                 attached = await self.store.attached(self.incident_id)
             except WarroomError as error:
-                self._problem(f"an attached probe cannot be used: {error}")
-                return
+                if not self._attached_problem:
+                    self._problem(f"the incident's probes cannot be used: {error}")
+                self._attached_problem, attached = True, []
+            else:
+                self._attached_problem = False
             specs = {spec.name: spec for spec in self.file_specs}
             specs.update({probe.spec.name: probe.spec for probe in attached})
             known = {spec.name for spec in self.engine.specs()}

@@ -227,12 +227,13 @@ async def check_http(spec: ProbeSpec, clients: HttpClients, *, timeout: float | 
     status = charset = error = None
     chunks: list[bytes] = []
     size, truncated, stage = 0, False, "connecting"
+    client = clients.get(spec.verify_tls)  # the first use loads the CA bundle: not the target's time
     started = headers_at = time.perf_counter()
     try:
         headers, secrets = spec.resolve_headers(env)
         content = spec.body.encode() if spec.body is not None else None
         async with asyncio.timeout(timeout):
-            async with clients.get(spec.verify_tls).stream(
+            async with client.stream(
                 spec.method, spec.target, headers=headers, content=content,
                 follow_redirects=spec.follow_redirects, timeout=httpx.Timeout(timeout),
             ) as response:
@@ -358,6 +359,12 @@ class Checker:
         self.http = HttpClients(max_connections, resolver=http_resolver)
         self.dns_resolver = dns_resolver
         self.env = env
+
+    def prepare(self, specs: list[ProbeSpec]) -> None:
+        """Make the HTTP clients the specs need now (loading CA certificates blocks for a moment),
+        so the first scheduled checks are not late because of it."""
+        for verify in {spec.verify_tls for spec in specs if spec.type == "http"}:
+            self.http.get(verify)
 
     async def _attempt(self, spec: ProbeSpec, timeout: float | None) -> ProbeResult:
         try:

@@ -23,6 +23,7 @@ TYPES = ("http", "tcp", "dns")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 DEFAULT_CONDITIONS = {"http": ("status < 400",), "tcp": ("connected == true",), "dns": ("resolves == true",)}
 MIN_INTERVAL = 0.1
+MIN_TIMEOUT = 0.01
 _HTTP_ONLY = ("method", "headers", "body", "follow_redirects", "verify_tls")
 _KEYS = {
     "name", "group", "type", "target", "interval", "timeout", "conditions", "failure_threshold",
@@ -214,8 +215,9 @@ def _validate(raw: Any, fail) -> ProbeSpec:
             result = parse_seconds(value)
         except ValueError as error:
             raise fail(key, str(error)) from None
-        if result < MIN_INTERVAL:
-            raise fail(key, f"must be at least {format_seconds(MIN_INTERVAL)}")
+        least = MIN_INTERVAL if key == "interval" else MIN_TIMEOUT
+        if result < least:
+            raise fail(key, f"must be at least {format_seconds(least)}")
         return result
 
     interval = seconds("interval", 30.0)

@@ -145,6 +145,9 @@ class ProbeEngine:
         """Start every probe (first checks spread over min(interval, jitter_max))."""
         if self._running:
             return
+        prepare = getattr(self.checker, "prepare", None)
+        if prepare is not None:
+            prepare(self.specs())
         self._running = True
         for entry in self._entries.values():
             self._schedule(entry, spread=True)
