@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -217,6 +218,47 @@ def policies(obj: _Context, as_json: bool) -> None:
         click.echo("    statuses: " + " -> ".join(s.label for s in p.status))
 
 
+def _probe_path(obj: _Context, option: str | None = None) -> Path | None:
+    """--probes (on the command or the group), the config's `probes`, or CONFIG_DIR/probes.toml."""
+    from warroom.config import config_dir
+    from warroom.monitor import probe_file
+
+    return probe_file(option or getattr(obj, "probes_option", None), obj.config.probes, config_dir())
+
+
+@cli.command()
+@click.option("--probes", "probes_file", metavar="FILE", type=click.Path(dir_okay=False), help="Probe definitions (TOML).")
+@click.option("--incident", "incident_id", metavar="ID", help="Also check the probes attached to incident ID.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_context
+def check(obj: _Context, probes_file: str | None, incident_id: str | None, as_json: bool) -> None:
+    """Run every probe once and print a table; exit 1 if any is DOWN (for scripts and cron)."""
+    from warroom.probes import ProbeConfigError, exit_code, format_table, load_probe_file, rows_as_json, run_once
+
+    path = _probe_path(obj, probes_file)
+    specs = {spec.name: spec for spec in load_probe_file(path)} if path else {}
+    if incident_id:
+        from warroom.store.probes import ProbeStore
+
+        async def attached_to(service):
+            await service.incident(incident_id)  # an unknown id is an error, not "no probes"
+            return await ProbeStore(service.db).attached(incident_id)
+
+        attached = obj.run(attached_to)
+        specs.update({probe.spec.name: probe.spec for probe in attached})
+    if not specs:
+        raise ProbeConfigError("no probes to check: pass --probes FILE, set `probes` in the config, "
+                               "put probes.toml in the config dir, or use --incident ID")
+    rows = asyncio.run(run_once(specs.values()))
+    if as_json:
+        click.echo(json.dumps(rows_as_json(rows), indent=2, ensure_ascii=False))
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 200
+        click.echo(format_table(rows, width=width))
+    if exit_code(rows):
+        sys.exit(exit_code(rows))
+
+
 def _open_ui(obj: _Context, incident_id: str | None, demo: bool = False) -> None:
     try:
         from warroom.ui.launch import launch
@@ -248,7 +290,11 @@ def demo(obj: _Context, print_only: bool) -> None:
         click.echo(obj.run(lambda s: _summary(s, incident_id, plain_summary)))
         click.echo(f"\nDemo database: {path}")
         return
-    _open_ui(obj, incident_id, demo=True)
+    from warroom.demo import DemoServiceThread, attach_demo_probes
+
+    with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
+        asyncio.run(attach_demo_probes(path, incident_id, service))
+        _open_ui(obj, incident_id, demo=True)
 
 
 async def _summary(service, incident_id, render):

@@ -72,3 +72,68 @@ async def seed_demo_database(path: str | None = None, now: datetime | None = Non
     finally:
         await service.close()
     return target, incident_id
+
+
+class DemoServiceThread:
+    """The demo health service (warroom.probes.demo_service) on 127.0.0.1, on its own event loop in
+    a daemon thread, for as long as the `with` block runs (the war room's lifetime)."""
+
+    def __init__(self, **options):
+        self.options = options
+        self.service = None
+        self._loop = None
+        self._thread = None
+
+    def __enter__(self):
+        import asyncio
+        import threading
+
+        from warroom.probes.demo_service import DemoService
+
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            loop = self._loop = asyncio.new_event_loop()
+            try:
+                self.service = DemoService(**self.options)
+                loop.run_until_complete(self.service.start())
+            except BaseException as error:  # reported to the caller below
+                failure.append(error)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self.service.close())
+                loop.close()
+
+        self._thread = threading.Thread(target=serve, name="warroom-demo-service", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            raise failure[0]
+        return self.service
+
+    def __exit__(self, *exc) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+
+async def attach_demo_probes(path: Path, incident_id: str, service) -> int:
+    """Attach sample_data/probes.toml, pointed at the running demo service, to the demo incident."""
+    from warroom.probes.demo_service import demo_probes
+    from warroom.store.probes import ProbeStore
+
+    incident_service = await IncidentService.open(path, PolicyBook.load(user_policy_dir()))
+    try:
+        store = ProbeStore(incident_service.db)
+        specs = demo_probes(service)
+        for spec in specs:
+            await store.attach(incident_id, spec)
+        return len(specs)
+    finally:
+        await incident_service.close()

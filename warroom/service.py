@@ -338,6 +338,17 @@ class _Writer:
                                     author=self.author, now=self.now, promise=None)
         return [posted.entry]
 
+    async def _AddProbe(self, c: cmd.AddProbe) -> list[Entry]:
+        from warroom.probes.config import format_seconds, make_http_probe
+        from warroom.store.probes import attach_probe
+
+        spec = make_http_probe(c.name, c.url)
+        added = await attach_probe(self.conn, self.incident.id, spec, self.now)
+        conditions = ", ".join(spec.conditions) or "status < 400"
+        text = (f"Probe {spec.name} {'added' if added else 'updated'}: {spec.method} {spec.target} "
+                f"every {format_seconds(spec.interval)}; healthy when {conditions}")
+        return [await self.entry(EntryKind.PROBE, text, {"probe": spec.redacted(), "added": added})]
+
     def _role(self, role_id: str):
         role = self.policy.find_role(role_id)
         if role is None:
