@@ -69,13 +69,11 @@ async def test_check_reads_the_config_dir_and_reports_mistakes_with_exit_2(tmp_p
     assert code == 2 and "no probes to check" in err
 
 
-async def test_check_includes_probes_attached_to_an_incident(tmp_path, cli_env):
+async def test_check_includes_probes_attached_to_an_incident(tmp_path, cli_env, db_path, service):
     async with Target() as target:
-        code, out, _ = await warroom(cli_env, tmp_path, "declare", "Slow checkout", "-s", "SEV-3")
-        incident_id = out.strip()
-        code, _, err = await warroom(cli_env, tmp_path, "log", incident_id, "/probe", "add", "shop", target.url("/ok"))
-        assert code == 0, err
-        code, out, err = await warroom(cli_env, tmp_path, "check", "--incident", incident_id)
+        incident = await service.declare("Slow checkout", "SEV-3", author="alice")
+        await service.execute(incident.id, f"/probe add shop {target.url('/ok')}", "alice")
+        code, out, err = await warroom(cli_env, tmp_path, "check", "--incident", incident.id)
         assert code == 0, err
         assert "shop" in out and "1 probes: 1 healthy" in out
         code, _, err = await warroom(cli_env, tmp_path, "check", "--incident", "NOPE-1")

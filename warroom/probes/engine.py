@@ -24,6 +24,7 @@ from warroom.probes.result import ProbeResult
 from warroom.probes.states import ProbeState, ProbeTracker, Transition
 
 log = logging.getLogger("warroom.probes")
+RUNTIME_JITTER = 1.0  # seconds: how far apart probes added to a running engine start
 ResultSink = Callable[[list[ProbeResult]], Awaitable[object]]
 TransitionSink = Callable[[Transition], Awaitable[object]]
 
@@ -193,8 +194,8 @@ class ProbeEngine:
             return
         entry = _Entry(spec=spec, tracker=ProbeTracker(spec), effective=self._effective(spec))
         self._entries[spec.name] = entry
-        if self._running:
-            self._schedule(entry, spread=True)
+        if self._running:  # added while running (/probe add, a reload): first check within a second
+            self._schedule(entry, spread=True, spread_max=RUNTIME_JITTER)
             entry.task = asyncio.create_task(self._run(entry), name=f"probe {spec.name}")
 
     def remove(self, name: str) -> bool:
@@ -290,10 +291,11 @@ class ProbeEngine:
         interval = self._interval(spec)
         return spec if interval == spec.interval else with_interval(spec, interval)
 
-    def _schedule(self, entry: _Entry, *, spread: bool) -> None:
+    def _schedule(self, entry: _Entry, *, spread: bool, spread_max: float | None = None) -> None:
         now = asyncio.get_running_loop().time()
         interval = self._interval(entry.spec)
-        offset = self._rng.uniform(0, min(interval, self.jitter_max)) if spread and self.jitter else 0.0
+        widest = min(interval, self.jitter_max, spread_max if spread_max is not None else interval)
+        offset = self._rng.uniform(0, widest) if spread and self.jitter else 0.0
         entry.anchor, entry.slot, entry.epoch = now + offset, 0, entry.epoch + 1
         entry.last_seen = max(entry.last_seen, now + offset)
         self._poke(entry)

@@ -113,6 +113,7 @@ class ProbeDetailScreen(ModalScreen[None]):
     def __init__(self, monitor, name: str) -> None:
         super().__init__()
         self.monitor, self.probe_name = monitor, name
+        self.text = Text()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
@@ -131,7 +132,8 @@ class ProbeDetailScreen(ModalScreen[None]):
             self.query_one("#probe-detail", Static).update(Text(f"No probe named {self.probe_name} any more."))
             return
         recent = await self.monitor.recent_results(self.probe_name, 20)
-        self.query_one("#probe-detail", Static).update(describe_probe(view, recent, system_clock()))
+        self.text = describe_probe(view, recent, system_clock())
+        self.query_one("#probe-detail", Static).update(self.text)
 
     @work(exclusive=True, group="pause")
     async def action_pause(self) -> None:

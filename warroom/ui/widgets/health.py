@@ -46,6 +46,13 @@ def sparkline(values: tuple[float | None, ...] | list[float | None], width: int 
     return "".join(out)
 
 
+def format_uptime(ratio: float | None) -> str:
+    """'up 100%', 'up 99.2%', 'up —' (no checks in the window yet)."""
+    if ratio is None:
+        return "up —"
+    return "up 100%" if ratio >= 1 else f"up {100 * ratio:.1f}%"
+
+
 def format_latency(ms: float | None) -> str:
     if ms is None:
         return "—"
@@ -75,7 +82,7 @@ class ProbeRow:
         return cls(
             name=status.name, glyph=status.state.glyph, word=status.state.word, severity_rank=status.state.rank,
             latency=format_latency(result.latency_ms if result else None),
-            sparkline=sparkline(status.recent_latencies), uptime=f"up {view.uptime.percent()}",
+            sparkline=sparkline(status.recent_latencies), uptime=format_uptime(view.uptime.ratio),
             last_check=ago, style_class=_STYLE[status.state], paused=status.paused,
         )
 
@@ -117,6 +124,10 @@ class HealthPane(OptionList):
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh_rows)
 
+    def on_resize(self) -> None:
+        self._shown = None  # the layout (one or two lines a probe) depends on the size
+        self.show(self.rows)
+
     def on_health_pane_monitor_ready(self, message: MonitorReady) -> None:
         self.monitor = message.monitor
         self.refresh_rows()
@@ -141,25 +152,37 @@ class HealthPane(OptionList):
         rows = sorted(rows, key=lambda r: (r.severity_rank, r.name))
         if rows == self._shown:
             return
-        keep = self.selected_name
+        # with focus the cursor stays on its probe; without, the worst probe is kept in view
+        keep = self.selected_name if self.has_focus else None
         self.rows, self._shown = rows, rows
         self.clear_options()
         if not rows:
             self.add_option(Option(Text("No probes. Add one: /probe add NAME URL", style="italic"), disabled=True))
             return
+        width = max(10, self.scrollable_content_region.width - 2)  # room for a scrollbar
+        compact = 0 < self.scrollable_content_region.height < 2 * len(rows)
         for row in rows:
-            self.add_option(Option(self._render_row(row), id=row.name))
+            self.add_option(Option(self._render_row(row, width, compact), id=row.name))
         names = [row.name for row in rows]
         self.highlighted = names.index(keep) if keep in names else 0
 
-    def _render_row(self, row: ProbeRow) -> Text:
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{row.glyph} {row.word:<8} ", self.get_component_rich_style(row.style_class))
-        line.append(visible(row.name), "bold" if row.severity_rank <= 2 else "")
-        details = " ".join(part for part in (row.latency, row.sparkline, row.uptime, row.last_check) if part)
-        line.append("\n  " + ("⏸ paused · " if row.paused else "") + details,
-                    self.get_component_rich_style("health--unknown"))
-        return line
+    def _render_row(self, row: ProbeRow, width: int, compact: bool) -> Text:
+        """Two lines a probe (state and name; figures), or one when the pane is short. Each line is
+        cut to the width here, so nothing wraps."""
+        state = Text(f"{row.glyph} {row.word:<8} " if width >= 30 else f"{row.glyph} {row.word} ",
+                     self.get_component_rich_style(row.style_class))
+        head = state + Text(visible(row.name), "bold" if row.severity_rank <= 2 else "")
+        figures = ("⏸ paused · " if row.paused else "") + " ".join(
+            part for part in (row.latency, row.sparkline, row.uptime, row.last_check) if part)
+        muted = self.get_component_rich_style("health--unknown")
+        if compact:
+            head.append(f" {row.latency}" + (" ⏸ paused" if row.paused else ""), muted)
+            head.truncate(width, overflow="ellipsis")
+            return head
+        head.truncate(width, overflow="ellipsis")
+        second = Text("  " + figures, muted)
+        second.truncate(width, overflow="ellipsis")
+        return Text("\n").join([head, second])
 
     # -- keys --------------------------------------------------------------------------------
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -1,0 +1,145 @@
+"""The Health pane in the running war room: worst first, check now, fast mode, pause, details by
+keyboard, `/probe add` from the entry bar, hostile text rendered literally, and 80x24."""
+
+from __future__ import annotations
+
+import pytest
+from probe_servers import Target
+from test_ui_support import POLICIES, make_app, screen_text, small_database, submit_and_wait, wait_for, war_room_ready
+
+from warroom.probes.config import make_http_probe
+from warroom.service import IncidentService
+from warroom.store.probes import ProbeStore
+from warroom.ui.screens.probe_detail import ProbeDetailScreen
+from warroom.ui.widgets.health import HealthPane, sparkline
+
+
+@pytest.fixture
+async def target():
+    async with Target() as server:
+        yield server
+
+
+async def attach(path, incident_id, *specs) -> None:
+    service = await IncidentService.open(path, POLICIES)
+    try:
+        for spec in specs:
+            await ProbeStore(service.db).attach(incident_id, spec)
+    finally:
+        await service.close()
+
+
+def fast(name: str, url: str, **fields):
+    return make_http_probe(name, url, interval="200ms", failure_threshold=1, **fields)
+
+
+async def open_with_probes(tmp_path, target, *specs):
+    path, incident_id = await small_database(tmp_path)
+    await attach(path, incident_id, *specs)
+    return make_app(path, incident_id), path, incident_id
+
+
+def words(pane: HealthPane) -> list[tuple[str, str]]:
+    return [(row.word, row.name) for row in pane.rows]
+
+
+async def test_rows_are_ordered_worst_first_with_glyph_word_and_figures(tmp_path, target):
+    app, _, _ = await open_with_probes(
+        tmp_path, target, fast("a-good", target.url("/ok")), fast("b-down", target.url("/status/500")),
+        fast("c-slow", target.url("/slow?delay=0.05"), degraded_over=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        pane = app.screen.query_one(HealthPane)
+        await wait_for(pilot, lambda: words(pane) == [("DOWN", "b-down"), ("DEGRADED", "c-slow"), ("UP", "a-good")])
+        await wait_for(pilot, lambda: all(row.uptime != "up —" for row in pane.rows))
+        text = screen_text(app)
+        assert "▼ DOWN     b-down" in text and "◐ DEGRADED c-slow" in text and "▲ UP       a-good" in text
+        assert pane.rows[0].uptime == "up 0.0%" and pane.rows[2].uptime == "up 100%"
+        assert pane.rows[0].last_check.endswith(" ago")
+
+
+async def test_check_now_fast_mode_and_pause_keys(tmp_path, target):
+    slow_schedule = make_http_probe("api", target.url("/ok"), interval="1m")
+    other = make_http_probe("web", target.url("/ok"), interval="1m")
+    app, path, incident_id = await open_with_probes(tmp_path, target, slow_schedule, other)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        pane = app.screen.query_one(HealthPane)
+        await wait_for(pilot, lambda: pane.monitor is not None and len(pane.rows) == 2)
+        pane.focus()
+        hits = target.hits.get("ok", 0)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: target.hits.get("ok", 0) >= hits + 2)
+        await pilot.press("f")
+        await wait_for(pilot, lambda: pane.monitor.fast_remaining() is not None)
+        assert all(status.interval == 5.0 for status in pane.monitor.engine.statuses())
+        await wait_for(pilot, lambda: pane.border_subtitle.startswith("fast "))
+        await pilot.press("f")
+        await wait_for(pilot, lambda: pane.monitor.fast_remaining() is None)
+        assert all(status.interval == 60.0 for status in pane.monitor.engine.statuses())
+        name = pane.selected_name
+        await pilot.press("p")
+        await wait_for(pilot, lambda: any(row.paused and row.name == name for row in pane.rows))
+        assert "⏸ paused" in screen_text(app)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: not any(row.paused for row in pane.rows))
+    service = await IncidentService.open(path, POLICIES)
+    try:
+        assert not any(p.paused for p in await ProbeStore(service.db).attached(incident_id))
+    finally:
+        await service.close()
+
+
+async def test_details_open_from_the_pane_by_keyboard(tmp_path, target):
+    app, _, _ = await open_with_probes(tmp_path, target, fast("hostile", target.url("/hostile"),
+                                                            conditions=['body contains "never"']))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        pane = app.screen.query_one(HealthPane)
+        await wait_for(pilot, lambda: bool(pane.rows) and pane.rows[0].word == "DOWN")
+        await pilot.press("tab", "tab", "tab")  # entry bar -> timeline -> roles -> health
+        assert app.focused is pane
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProbeDetailScreen))
+        detail = app.screen
+        await wait_for(pilot, lambda: "Recent results" in detail.text.plain)
+        assert "Conditions" in screen_text(app)
+        text = detail.text.plain
+        assert 'body contains "never"' in text
+        assert "failing condition: body contains \"never\" failed" in text
+        assert "[bold]markup[/bold]" in text  # literal, not styled
+        assert "State history" in text and "DOWN" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ProbeDetailScreen))
+
+
+async def test_probe_add_from_the_entry_bar_starts_the_probe(tmp_path, target):
+    app, _, _ = await open_with_probes(tmp_path, target)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        pane = app.screen.query_one(HealthPane)
+        await wait_for(pilot, lambda: pane.monitor is not None)
+        assert "No probes" in screen_text(app)
+        await submit_and_wait(pilot, f"/probe add checkout {target.url('/ok')}")
+        await wait_for(pilot, lambda: [row.name for row in pane.rows] == ["checkout"])
+        await wait_for(pilot, lambda: pane.rows[0].word == "UP")
+        assert "Probe checkout added" in screen_text(app)
+
+
+async def test_the_pane_fits_80x24(tmp_path, target):
+    specs = [fast(f"service-{n}", target.url("/ok")) for n in range(4)] + [fast("broken", target.url("/status/503"))]
+    app, _, _ = await open_with_probes(tmp_path, target, *specs)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await war_room_ready(pilot)
+        pane = app.screen.query_one(HealthPane)
+        await wait_for(pilot, lambda: len(pane.rows) == 5 and pane.rows[0].word == "DOWN")
+        await pilot.pause(1.1)
+        lines = screen_text(app).splitlines()
+        assert any("▼ DOWN broken" in line for line in lines)  # worst first, visible, one line a probe
+        assert all(len(line) <= 80 for line in lines)
+
+
+def test_sparkline_marks_failures_and_scales_to_the_largest():
+    assert sparkline([10.0, 20.0, None, 40.0]) == "▃▅×█"
+    assert sparkline([]) == ""
+    assert len(sparkline([1.0] * 50)) == 12
