@@ -131,3 +131,11 @@ async def test_markdown_report_and_show_keep_hostile_text_inert(service):
     shown = plain_summary(record, service.now())
     assert "\x1b" not in shown and "\u202e" not in shown and "\u241b[2J" in shown
     assert all(line.isprintable() for line in shown.splitlines())
+
+
+async def test_show_gives_milestones_with_zone_and_date_when_not_today(service, clock):
+    incident = await service.declare("x", "SEV-2", author="a")
+    await service.execute(incident.id, "@2026-11-22T23:50 /impact", "a")
+    await service.execute(incident.id, "-30m /detected", "a")
+    shown = plain_summary(await service.record(incident.id), clock.now)
+    assert "  milestones: impact started 2026-11-22 23:50 UTC, detected 13:30 UTC" in shown.splitlines()

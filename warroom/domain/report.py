@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from warroom.domain.clock import format_duration, to_stored
+from warroom.domain.clock import format_duration, format_moment, to_stored
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import (
     ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate,
@@ -291,7 +291,8 @@ def plain_summary(record: IncidentRecord, now: datetime) -> str:
     ]
     if incident.services:
         out.append(f"  services: {visible(', '.join(incident.services))}")
-    stones = [f"{m.label} {incident.milestones[m]:%H:%M}" for m in Milestone if m in incident.milestones]
+    stones = [f"{m.label} {format_moment(incident.milestones[m], now, seconds=False)}"
+              for m in Milestone if m in incident.milestones]
     if stones:
         out.append("  milestones: " + ", ".join(stones))
     current = {r.role_id: r for r in record.roles if r.ended_at is None}
