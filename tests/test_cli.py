@@ -101,7 +101,7 @@ def test_declare_log_list_show_export_policies(run_cli, cli_env, tmp_path, db_pa
     assert [e["number"] for e in record["entries"]] == [4, 5, 1, 2, 3, 6, 7, 8, 9, 10]  # timeline order
     correction = record["entries"][-1]
     assert correction["kind"] == "correction" and correction["data"] == {"corrects_number": 3}
-    assert record["metrics"]["time_to_detect_s"] == pytest.approx(600, abs=5)
+    assert record["metrics"]["time_to_detect_s"] == pytest.approx(600, abs=30)  # each launch computes its own "now"
     assert record["metrics"]["measured_from"] == "impact started"
     assert record["actions"][0]["owner"] == "bob" and record["updates"][0]["audience"] == "executive"
     assert [(r["role"], r["person"]) for r in record["roles"]] == [("ic", "alice"), ("tl", "bob")]

@@ -45,6 +45,9 @@ def test_user_precedence_flag_then_env_then_config_then_login(isolated, monkeypa
     monkeypatch.setenv("USER", "login-name")
     monkeypatch.setenv("LOGNAME", "login-name")
     assert resolve_user(None, Config()) == "login-name"
+    monkeypatch.setenv("WARROOM_USER", "  ")
+    assert resolve_user(" ", Config(user="\t")) == "login-name"  # blanks are skipped, not used
+    assert resolve_user("  bob  ", config) == "bob"
 
 
 def test_config_dir_comes_from_the_environment(isolated):
