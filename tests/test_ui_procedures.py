@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import pytest
-from textual.widgets import DataTable, Input, OptionList, SelectionList, TabbedContent, TextArea
+from textual.widgets import DataTable, Input, OptionList, TabbedContent, TextArea
 
 from warroom.config import Config, Webhook
 from warroom.domain.models import EntryKind
@@ -177,8 +177,9 @@ async def test_ticking_a_checklist_item_and_attaching_a_playbook(tmp_path):
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, ProceduresScreen))
         await wait_for(pilot, lambda: not app.screen._loading)
-        checklist = app.screen.query_one("#checklist-first-minutes", SelectionList)
-        checklist.focus()
+        items = app.screen.query_one("#checklist-items", OptionList)
+        assert items.has_focus and items.highlighted == 1  # the first item, under its checklist's title
+        assert str(items.get_option_at_index(1).prompt) == "  ☐       Acknowledge the page"
         await pilot.press("space")
         state = await until(pilot, lambda: app.service.checklist_state(incident_id))
         assert state == {("first-minutes", 0): True}
@@ -186,12 +187,19 @@ async def test_ticking_a_checklist_item_and_attaching_a_playbook(tmp_path):
         tick = entries[-1]
         assert (tick.kind, tick.author, tick.occurred_at) == (EntryKind.CHECKLIST, "scribe", NOW)
         assert tick.text == "Ticked Commander: first five minutes: Acknowledge the page"
+        await wait_for(pilot, lambda: str(items.get_option_at_index(1).prompt).startswith(
+            "  ☑ done  Acknowledge the page  (ticked by scribe 15:00 UTC)"))
+        await pilot.press("down", "enter")  # Enter ticks too
+        state = await until(pilot, lambda: _two_ticked(app, incident_id))
+        await pilot.press("up", "space")  # and again unticks
+        await wait_for(pilot, lambda: "unticked by scribe" in str(items.get_option_at_index(1).prompt))
+        assert await app.service.checklist_state(incident_id) == {("first-minutes", 0): False,
+                                                                  ("first-minutes", 1): True}
 
-        app.screen.query_one(TabbedContent).active = "tab-playbooks"
-        await pilot.pause()
+        await pilot.press("p")
         playbooks = app.screen.query_one("#playbook-list", OptionList)
-        await wait_for(pilot, lambda: playbooks.option_count > 0)
-        playbooks.focus()
+        await wait_for(pilot, lambda: playbooks.has_focus and playbooks.option_count > 0)
+        assert app.screen.query_one(TabbedContent).active == "tab-playbooks"
         playbooks.highlighted = 5  # high error rate
         await pilot.press("enter")
         assert await until(pilot, lambda: app.service.attached_playbooks(incident_id)) == ["high-error-rate"]
@@ -213,12 +221,16 @@ async def test_action_items_list_and_toggle(tmp_path):
         table = app.screen.query_one(DataTable)
         await wait_for(pilot, lambda: table.row_count == 1)
         assert [str(cell) for cell in table.get_row_at(0)] == [
-            "☐ open", "write the post-mortem", "alice", "2026-11-25 00:00"]
+            "☐ open", "alice", "2026-11-25 00:00", "write the post-mortem"]
         await pilot.press("space")
         await until(pilot, lambda: _first_done(app, incident_id))
         await wait_for(pilot, lambda: str(table.get_cell_at((0, 0))) == "☑ done")
         entries = await app.service.entries(incident_id)
         assert (entries[-1].text, entries[-1].author) == ("Action done: write the post-mortem", "scribe")
+
+
+async def _two_ticked(app, incident_id) -> bool:
+    return sum((await app.service.checklist_state(incident_id)).values()) == 2
 
 
 async def _first_done(app, incident_id) -> bool:

@@ -33,9 +33,9 @@ class ActionsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text("Action items: Space toggles done · add with /action TEXT @owner due:DATE · Esc closes"))
+            yield Label(Text("Action items · Space toggles done · Esc closes · add: /action TEXT @owner due:DATE"))
             table = DataTable(cursor_type="row", id="actions")
-            table.add_columns("Done", "Action", "Owner", "Due (UTC)")
+            table.add_columns("Done", "Owner", "Due (UTC)", "Action")
             yield table
 
     def on_mount(self) -> None:
@@ -48,9 +48,9 @@ class ActionsScreen(ModalScreen[None]):
         table.clear()
         for item in await self.app.service.actions(self.war_room.incident.id):
             table.add_row(
-                Text("☑ done" if item.done else "☐ open"), Text(visible(item.text)),
+                Text("☑ done" if item.done else "☐ open"),
                 Text(visible(item.owner) if item.owner else "(none)"),
-                Text(f"{item.due:%Y-%m-%d %H:%M}" if item.due else "-"),
+                Text(f"{item.due:%Y-%m-%d %H:%M}" if item.due else "-"), Text(visible(item.text)),
                 key=str(item.id),
             )
         if table.row_count:

@@ -56,7 +56,7 @@ class ComposerScreen(ModalScreen[None]):
                 yield Select(audiences, value=audiences[0][1], allow_blank=False, id="composer-audience")
                 yield Input(placeholder="next update at HH:MM (UTC)", id="composer-next")
             yield TextArea(id="composer-text", soft_wrap=True)
-            yield Label(Text("Ctrl+S posts and delivers (clipboard, updates folder, webhooks) · Esc cancels"),
+            yield Label(Text("Ctrl+S posts, copies, files and sends it · Esc cancels"),
                         classes="hint")
             with Horizontal(id="composer-buttons"):
                 yield Button("Cancel (Esc)", id="composer-cancel")

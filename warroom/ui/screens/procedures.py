@@ -6,33 +6,41 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, SelectionList, Static, TabbedContent, TabPane
+from textual.widgets import Label, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
-from textual.widgets.selection_list import Selection
 
 from warroom.domain.errors import WarroomError
+from warroom.domain.models import Entry, EntryKind
+from warroom.domain.text import visible
 
 
 class ProceduresScreen(ModalScreen[None]):
-    """Space ticks a checklist item; Enter on a playbook attaches it to the incident."""
+    """Space or Enter ticks a checklist item (again: unticks); Enter on a playbook attaches it.
+    Every item says ☑ or ☐ in words and glyphs, with who ticked it and when."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("space", "toggle_item", "Tick / untick", show=False),
+        Binding("c", "show_tab('tab-checklists', 'checklist-items')", "Checklists", show=False),
+        Binding("p", "show_tab('tab-playbooks', 'playbook-list')", "Playbooks", show=False),
+    ]
     DEFAULT_CSS = """
     ProceduresScreen { align: center middle; }
     ProceduresScreen > Vertical { width: 110; max-width: 98%; height: 92%; border: thick $primary;
         background: $surface; }
-    ProceduresScreen SelectionList { height: auto; max-height: 12; margin-bottom: 1; }
-    ProceduresScreen .checklist-title { text-style: bold; color: $primary; }
+    ProceduresScreen #checklist-items { height: 1fr; }
     ProceduresScreen #playbook-list { height: auto; max-height: 10; }
-    ProceduresScreen #playbook-steps { padding: 1; }
+    ProceduresScreen #playbook-steps { padding: 0 1; }
+    ProceduresScreen .hint { color: $text-muted; }
     """
 
     def __init__(self, war_room) -> None:
         super().__init__()
         self.war_room = war_room
         self._loading = True
+        self._ticked: dict[tuple[str, int], bool] = {}
 
     @property
     def policy(self):
@@ -42,36 +50,44 @@ class ProceduresScreen(ModalScreen[None]):
         with Vertical():
             with TabbedContent():
                 with TabPane("Checklists", id="tab-checklists"):
-                    with VerticalScroll():
-                        for checklist in self.policy.checklist:
-                            phase = f" ({checklist.phase})" if checklist.phase else ""
-                            yield Label(Text(checklist.title + phase), classes="checklist-title")
-                            yield SelectionList[int](
-                                *[Selection(Text(item), index) for index, item in enumerate(checklist.items)],
-                                id=f"checklist-{checklist.id}")
-                        if not self.policy.checklist:
-                            yield Label(Text("This policy has no checklists."))
+                    yield OptionList(id="checklist-items")
                 with TabPane("Playbooks", id="tab-playbooks"):
                     yield OptionList(id="playbook-list")
                     yield Static("", id="playbook-steps")
-            yield Label(Text("Space ticks an item · Enter attaches a playbook · Esc closes"))
+            yield Label(Text("c checklists · p playbooks · Space/Enter ticks · Enter attaches · Esc closes"),
+                        classes="hint")
 
     def on_mount(self) -> None:
+        self.query_one("#checklist-items", OptionList).focus()
         self.load_state()
 
     @work(exclusive=True)
     async def load_state(self) -> None:
         service, incident_id = self.app.service, self.war_room.incident.id
-        ticked = await service.checklist_state(incident_id)
+        self._ticked = await service.checklist_state(incident_id)
+        last_tick = _last_ticks(await service.entries(incident_id))
         attached = set(await service.attached_playbooks(incident_id))
         self._loading = True
+        items = self.query_one("#checklist-items", OptionList)
+        highlighted = items.highlighted
+        items.clear_options()
         for checklist in self.policy.checklist:
-            widget = self.query_one(f"#checklist-{checklist.id}", SelectionList)
-            for index in range(len(checklist.items)):
-                if ticked.get((checklist.id, index)):
-                    widget.select(index)
-                else:
-                    widget.deselect(index)
+            phase = f" ({checklist.phase})" if checklist.phase else ""
+            items.add_option(Option(Text(checklist.title + phase, style="bold"), disabled=True))
+            for index, item in enumerate(checklist.items):
+                done = self._ticked.get((checklist.id, index), False)
+                line = Text(("  ☑ done  " if done else "  ☐       ") + item)
+                entry = last_tick.get((checklist.id, index))
+                if entry is not None:
+                    line.append(f"  ({'ticked' if done else 'unticked'} by {visible(entry.author)} "
+                                f"{entry.occurred_at:%H:%M} UTC)", style="italic")
+                items.add_option(Option(line, id=f"{checklist.id}\t{index}"))
+        if not self.policy.checklist:
+            items.add_option(Option(Text("This policy has no checklists."), disabled=True))
+        if highlighted is not None and highlighted < items.option_count:
+            items.highlighted = highlighted
+        elif items.option_count > 1:
+            items.highlighted = 1
         playbooks = self.query_one("#playbook-list", OptionList)
         highlighted = playbooks.highlighted
         playbooks.clear_options()
@@ -80,19 +96,28 @@ class ProceduresScreen(ModalScreen[None]):
             playbooks.add_option(Option(Text(mark + playbook.title), id=playbook.id))
         if highlighted is not None and playbooks.option_count:
             playbooks.highlighted = highlighted
-        self.call_after_refresh(self._done_loading)
-
-    def _done_loading(self) -> None:
         self._loading = False
 
-    @on(SelectionList.SelectionToggled)
-    def toggled(self, event: SelectionList.SelectionToggled) -> None:
-        if self._loading:
+    def action_show_tab(self, tab_id: str, widget_id: str) -> None:
+        self.query_one(TabbedContent).active = tab_id
+        self.call_after_refresh(self.query_one(f"#{widget_id}", OptionList).focus)
+
+    def action_toggle_item(self) -> None:
+        items = self.query_one("#checklist-items", OptionList)
+        if items.has_focus and items.highlighted is not None:
+            self._toggle(items.get_option_at_index(items.highlighted))
+
+    @on(OptionList.OptionSelected, "#checklist-items")
+    def item_selected(self, event: OptionList.OptionSelected) -> None:
+        self._toggle(event.option)
+
+    def _toggle(self, option: Option) -> None:
+        if self._loading or option.disabled or not option.id:
             return
-        checklist_id = event.selection_list.id.removeprefix("checklist-")
-        index = event.selection.value
-        done = index in event.selection_list.selected
-        self.tick(checklist_id, index, done)
+        checklist_id, _, index = option.id.partition("\t")
+        done = not self._ticked.get((checklist_id, int(index)), False)
+        self._ticked[(checklist_id, int(index))] = done  # a second key press before the reload flips back
+        self.tick(checklist_id, int(index), done)
 
     @work(group="tick")
     async def tick(self, checklist_id: str, index: int, done: bool) -> None:
@@ -101,10 +126,10 @@ class ProceduresScreen(ModalScreen[None]):
                                                   self.app.user)
         except WarroomError as error:  # someone else ticked it meanwhile: show what is stored
             self.notify(str(error), severity="warning", markup=False)
-            self.load_state()
-            return
-        self.notify(f"{'Ticked' if done else 'Unticked'}, logged on the timeline", markup=False)
+        else:
+            self.notify(f"{'Ticked' if done else 'Unticked'}, logged on the timeline", markup=False)
         self.war_room.refresh_record()
+        self.load_state()
 
     @on(OptionList.OptionHighlighted, "#playbook-list")
     def show_steps(self, event: OptionList.OptionHighlighted) -> None:
@@ -130,3 +155,13 @@ class ProceduresScreen(ModalScreen[None]):
             self.notify("Playbook attached, logged on the timeline", markup=False)
         self.war_room.refresh_record()
         self.load_state()
+
+
+def _last_ticks(entries: list[Entry]) -> dict[tuple[str, int], Entry]:
+    """The latest checklist entry per (checklist, item): who ticked or unticked it, and when."""
+    found: dict[tuple[str, int], Entry] = {}
+    for entry in entries:
+        data = entry.data or {}
+        if entry.kind is EntryKind.CHECKLIST and "checklist" in data:
+            found[(data["checklist"], data["item"])] = entry
+    return found
