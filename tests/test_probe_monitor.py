@@ -231,3 +231,12 @@ def test_the_probe_file_comes_from_the_option_the_config_or_the_config_dir(tmp_p
     assert probe_file(None, None, tmp_path) is None
     (tmp_path / "probes.toml").write_text("")
     assert probe_file(None, None, tmp_path) == tmp_path / "probes.toml"
+
+
+def test_retention_setting_from_the_config():
+    from warroom.monitor import retention_setting
+
+    assert retention_setting("7d") == (timedelta(days=7), None)
+    assert retention_setting(None) == (timedelta(hours=24), None)
+    kept, problem = retention_setting("soon")
+    assert kept == timedelta(hours=24) and problem.startswith("probe_retention:")

@@ -38,6 +38,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     default_policy: str | None = None
     updates_dir: str | None = None
     probes: str | None = None
+    probe_retention: str = "24h"  # how long probe results are kept in the database
     webhook: list[Webhook] = []
 
 

@@ -43,6 +43,19 @@ def probe_file(cli_value: str | None, config_value: str | None, config_dir: Path
     return default if default.is_file() else None
 
 
+def retention_setting(text: str | None) -> tuple[timedelta, str | None]:
+    """The config's `probe_retention` ('24h', '7d'...) and a problem in words if it is unusable."""
+    from warroom.probes.config import parse_seconds
+
+    try:
+        seconds = parse_seconds(text or "24h")
+    except ValueError as error:
+        return RETENTION, f"probe_retention: {error}; keeping 24h"
+    if seconds < 60:
+        return RETENTION, f"probe_retention: {text!r} is under a minute; keeping 24h"
+    return timedelta(seconds=seconds), None
+
+
 def detected_offer(transition: Transition, milestones: dict) -> str:
     """The sentence a DOWN entry carries when the incident has no `detected` milestone yet."""
     if transition.new is not ProbeState.DOWN or Milestone.DETECTED in milestones:

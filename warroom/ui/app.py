@@ -48,8 +48,6 @@ class WarRoomApp(App):
         self.config = config or Config()
         self.updates_dir = updates_dir
         self.probes_path: Path | None = None  # the probe file (launch sets it); see warroom.monitor
-        self.probes_path: Path | None = None  # the probe file (launch sets it); see warroom.monitor
-        self.probes_path: Path | None = None  # the probe file (launch sets it); see warroom.monitor
 
     async def on_mount(self) -> None:
         themes, problems = load_themes(self.extra_theme_dirs)

@@ -46,20 +46,6 @@ def probes_path(context) -> Path | None:
     return probe_file(getattr(context, "probes_option", None), context.config.probes, config_dir())
 
 
-def probes_path(context) -> Path | None:
-    """--probes, the config's `probes`, or CONFIG_DIR/probes.toml (see warroom.monitor.probe_file)."""
-    from warroom.monitor import probe_file
-
-    return probe_file(getattr(context, "probes_option", None), context.config.probes, config_dir())
-
-
-def probes_path(context) -> Path | None:
-    """--probes, the config's `probes`, or CONFIG_DIR/probes.toml (see warroom.monitor.probe_file)."""
-    from warroom.monitor import probe_file
-
-    return probe_file(getattr(context, "probes_option", None), context.config.probes, config_dir())
-
-
 def launch(context, incident_id: str | None = None, demo: bool = False) -> None:
     """Open the war room (errors in the database or the id are reported before the screen opens)."""
     from warroom.ui.app import WarRoomApp
@@ -73,8 +59,6 @@ def launch(context, incident_id: str | None = None, demo: bool = False) -> None:
         config=context.config,
         updates_dir=Path(context.config.updates_dir).expanduser() if context.config.updates_dir else Path.cwd() / "updates",
     )
-    app.probes_path = probes_path(context)
-    app.probes_path = probes_path(context)
     app.probes_path = probes_path(context)
     app.run()
     if app.return_code not in (0, None):

@@ -16,6 +16,7 @@ class WarRoomCommands(Provider):
         found: list[tuple[str, Callable[[], object], str]] = []
         if hasattr(screen, "palette_commands"):
             found.extend(screen.palette_commands())
+        found.extend(_probe_commands(screen))
         found.extend(self.app.palette_commands())
         return found
 
@@ -34,3 +35,20 @@ class WarRoomCommands(Provider):
 def run_text(screen, text: str) -> Callable[[], object]:
     """A palette callback that logs `text` as if typed in the entry bar."""
     return partial(screen.write_entry, text)
+
+
+def _probe_commands(screen) -> list[tuple[str, Callable[[], object], str]]:
+    """Health-pane actions, when the screen has the pane."""
+    from textual.css.query import NoMatches
+
+    from warroom.ui.widgets.health import HealthPane
+
+    try:
+        pane = screen.query_one(HealthPane)
+    except NoMatches:
+        return []
+    return [
+        ("Probes: check all now", pane.action_check_now, "Check every probe at once (key c in the Health pane)"),
+        ("Probes: fast mode on/off", pane.action_fast_mode, "Every probe every 5 s for 5 minutes (key f)"),
+        ("Probes: go to the Health pane", pane.focus, "Enter opens a probe's details; p pauses it"),
+    ]

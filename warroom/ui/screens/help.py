@@ -26,6 +26,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("c", "timeline: correct the selected entry (a new correction entry)"),
     ("y", "timeline: copy the selected entry"),
     ("a or Enter", "roles: assign or hand over the selected role"),
+    ("Enter", "health: details of the selected probe (conditions, last error, results, history)"),
+    ("c / f / p", "health: check all probes now / fast mode (every 5 s for 5 min) / pause or resume"),
     ("F1 or ?", "this help"),
     ("Ctrl+P", "command palette: every action, themes"),
     ("Ctrl+Q", "quit (asks first only if the entry bar has unsent text)"),

@@ -103,8 +103,6 @@ class WarRoomScreen(ProceduresMixin, Screen):
         self.query_one(HealthPane).show([])
         self.refresh_record()
         self.start_probes()
-        self.start_probes()
-        self.start_probes()
         self.set_interval(POLL_SECONDS, self.poll_changes)
         self.set_interval(1.0, self.tick)
 
@@ -118,60 +116,6 @@ class WarRoomScreen(ProceduresMixin, Screen):
             self.service, self.incident.id, probes_path=getattr(self.app, "probes_path", None),
             on_entry=lambda entry: self.refresh_record(),
             on_problem=lambda text: self.notify(text, title="Probes", severity="error", timeout=20, markup=False),
-        )
-        await self.monitor.start()
-        self.query_one(HealthPane).post_message(HealthPane.MonitorReady(self.monitor))
-
-    def on_health_pane_details_requested(self, message: HealthPane.DetailsRequested) -> None:
-        from warroom.ui.screens.probe_detail import ProbeDetailScreen
-
-        if getattr(self, "monitor", None) is not None:
-            self.app.push_screen(ProbeDetailScreen(self.monitor, message.name))
-
-    async def on_unmount(self) -> None:
-        if getattr(self, "monitor", None) is not None:
-            await self.monitor.stop()
-
-    # ---- probes (the Health pane drives the monitor; see warroom.monitor) -------------------------
-
-    @work(group="probes", exclusive=True)
-    async def start_probes(self) -> None:
-        from warroom.monitor import ProbeMonitor, retention_setting
-
-        problem = lambda text: self.notify(text, title="Probes", severity="error", timeout=20, markup=False)  # noqa: E731
-        retention, wrong = retention_setting(self.app.config.probe_retention)
-        if wrong:
-            problem(wrong)
-        self.monitor = ProbeMonitor(
-            self.service, self.incident.id, probes_path=getattr(self.app, "probes_path", None),
-            on_entry=lambda entry: self.refresh_record(), on_problem=problem, retention=retention,
-        )
-        await self.monitor.start()
-        self.query_one(HealthPane).post_message(HealthPane.MonitorReady(self.monitor))
-
-    def on_health_pane_details_requested(self, message: HealthPane.DetailsRequested) -> None:
-        from warroom.ui.screens.probe_detail import ProbeDetailScreen
-
-        if getattr(self, "monitor", None) is not None:
-            self.app.push_screen(ProbeDetailScreen(self.monitor, message.name))
-
-    async def on_unmount(self) -> None:
-        if getattr(self, "monitor", None) is not None:
-            await self.monitor.stop()
-
-    # ---- probes (the Health pane drives the monitor; see warroom.monitor) -------------------------
-
-    @work(group="probes", exclusive=True)
-    async def start_probes(self) -> None:
-        from warroom.monitor import ProbeMonitor, retention_setting
-
-        problem = lambda text: self.notify(text, title="Probes", severity="error", timeout=20, markup=False)  # noqa: E731
-        retention, wrong = retention_setting(self.app.config.probe_retention)
-        if wrong:
-            problem(wrong)
-        self.monitor = ProbeMonitor(
-            self.service, self.incident.id, probes_path=getattr(self.app, "probes_path", None),
-            on_entry=lambda entry: self.refresh_record(), on_problem=problem, retention=retention,
         )
         await self.monitor.start()
         self.query_one(HealthPane).post_message(HealthPane.MonitorReady(self.monitor))
