@@ -103,9 +103,9 @@ def resolve_database(cli_value: str | None, config: Config) -> Path:
 
 def resolve_user(cli_value: str | None, config: Config) -> str:
     """--as, then WARROOM_USER, then the config file, then the login name."""
-    chosen = cli_value or os.environ.get("WARROOM_USER") or config.user
-    if chosen:
-        return chosen.strip()
+    for chosen in (cli_value, os.environ.get("WARROOM_USER"), config.user):
+        if chosen and chosen.strip():  # a blank name would sign entries with nothing
+            return chosen.strip()
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
