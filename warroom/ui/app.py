@@ -17,7 +17,7 @@ from warroom.service import IncidentService
 from warroom.ui.palette import WarRoomCommands
 from warroom.ui.screens.dialogs import Confirm
 from warroom.ui.screens.help import HelpScreen
-from warroom.ui.themes import DEFAULT_THEME, load_themes
+from warroom.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
 
 
 class WarRoomApp(App):
@@ -43,6 +43,7 @@ class WarRoomApp(App):
         self.on_theme_change = on_theme_change
         self.extra_theme_dirs = list(extra_theme_dirs)
         self.service: IncidentService | None = None
+        self.theme_names: set[str] = set()  # loaded from themes/ and the user's config dir
         from warroom.config import Config
 
         self.config = config or Config()
@@ -53,8 +54,9 @@ class WarRoomApp(App):
         themes, problems = load_themes(self.extra_theme_dirs)
         for theme in themes:
             self.register_theme(theme)
-        names = {theme.name for theme in themes}
-        wanted = self.requested_theme or DEFAULT_THEME
+        names = self.theme_names = {theme.name for theme in themes}
+        # NO_COLOR: Textual turns colours into greys; the high-contrast theme stays readable that way.
+        wanted = self.requested_theme or (MONOCHROME_THEME if self.no_color else DEFAULT_THEME)
         if wanted not in names and wanted not in self.available_themes:
             problems.append(f"unknown theme {wanted!r}; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME
@@ -73,11 +75,9 @@ class WarRoomApp(App):
             await self.service.close()
 
     def watch_theme(self, theme: str) -> None:
-        if self.on_theme_change and self.is_mounted(self):
+        """Remember a theme picked while running (the one chosen at start-up is not a new choice)."""
+        if self.on_theme_change and self.service is not None:
             self.on_theme_change(theme)
-
-    def is_mounted(self, _widget=None) -> bool:
-        return self.service is not None
 
     @work(exclusive=True, group="start")
     async def choose_start(self) -> None:
@@ -113,8 +113,8 @@ class WarRoomApp(App):
 
     def palette_commands(self):
         found = [("Quit", self.action_quit, "Leave warroom")]
-        for name in sorted(self.available_themes):
-            if name.startswith("warroom") or name in ("textual-dark", "textual-light"):
+        for name in sorted(self.theme_names | {"textual-dark", "textual-light"}):
+            if name in self.available_themes:
                 found.append((f"Theme: {name}", lambda n=name: setattr(self, "theme", n), "Switch and remember"))
         return found
 

@@ -46,20 +46,25 @@ def probes_path(context) -> Path | None:
     return probe_file(getattr(context, "probes_option", None), context.config.probes, config_dir())
 
 
-def launch(context, incident_id: str | None = None, demo: bool = False) -> None:
-    """Open the war room (errors in the database or the id are reported before the screen opens)."""
+def build_app(context, incident_id: str | None = None):
+    """The app for `context` (a cli._Context): theme from --theme, the config file, or the last one picked."""
     from warroom.ui.app import WarRoomApp
 
-    path = context.database()
-    asyncio.run(_check(path, incident_id))
     theme = context.theme_option or context.config.theme or _remembered_theme()
     app = WarRoomApp(
-        path, context.policies(), context.user(), incident_id=incident_id, theme=theme,
+        context.database(), context.policies(), context.user(), incident_id=incident_id, theme=theme,
         on_theme_change=remember_theme, extra_theme_dirs=[config_dir() / "themes"],
         config=context.config,
         updates_dir=Path(context.config.updates_dir).expanduser() if context.config.updates_dir else Path.cwd() / "updates",
     )
     app.probes_path = probes_path(context)
+    return app
+
+
+def launch(context, incident_id: str | None = None, demo: bool = False) -> None:
+    """Open the war room (errors in the database or the id are reported before the screen opens)."""
+    asyncio.run(_check(context.database(), incident_id))
+    app = build_app(context, incident_id)
     app.run()
     if app.return_code not in (0, None):
         raise WarroomError(f"warroom stopped with code {app.return_code}")

@@ -10,6 +10,7 @@ import msgspec
 from textual.theme import Theme
 
 DEFAULT_THEME = "warroom-dark"
+MONOCHROME_THEME = "warroom-contrast"  # used when NO_COLOR is set and no theme was chosen
 
 
 class ThemeFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

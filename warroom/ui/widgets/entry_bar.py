@@ -25,25 +25,46 @@ class CommandSuggester(Suggester):
         self.policy = policy
 
     async def get_suggestion(self, value: str) -> str | None:
-        if not value.startswith("/"):
-            return None
-        options = complete(value, self.policy)
-        return options[0] if options else None
+        """The first completion that continues what is typed (the Input shows only the rest)."""
+        folded = value.casefold()
+        for option in complete(value, self.policy):
+            if len(option) > len(value) and option.casefold().startswith(folded):
+                return value + option[len(value):]
+        return None
 
 
 class EntryInput(Input):
-    """An Input with Up/Down history of what was submitted."""
+    """An Input with Up/Down history of what was submitted and Tab completion of /commands."""
 
     BINDINGS = [
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
+        Binding("tab", "complete", "Complete", show=False),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, policy: Policy, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.policy = policy
         self.history: list[str] = []
         self._position = 0
         self._draft = ""
+        self._cycle: tuple[str, list[str]] | None = None  # (what was typed, its completions)
+
+    def action_complete(self) -> None:
+        """Complete the command, role, severity or status name; Tab again cycles; no completion: next pane."""
+        if self._cycle and self.value in self._cycle[1]:
+            typed, options = self._cycle
+            choice = options[(options.index(self.value) + 1) % len(options)]
+        else:
+            typed, options = self.value, complete(self.value, self.policy) if self.value.lstrip() else []
+            if not options:
+                self._cycle = None
+                self.screen.focus_next()
+                return
+            choice = options[0]
+        self._cycle = (typed, options)
+        self.value = choice
+        self.cursor_position = len(choice)
 
     def remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
@@ -76,8 +97,8 @@ class EntryBar(Vertical):
         self.policy = policy
 
     def compose(self) -> ComposeResult:
-        yield EntryInput(placeholder="Type a note, or /help for commands (Enter to log)", id="entry-input",
-                         suggester=CommandSuggester(self.policy))
+        yield EntryInput(self.policy, placeholder="Type a note, or /help for commands (Enter to log)",
+                         id="entry-input", suggester=CommandSuggester(self.policy))
         yield Static("", id="entry-error")
 
     @property

@@ -27,7 +27,6 @@ from warroom.domain.text import visible
 from warroom.ui.messages import EntryChosen
 
 PAGE_SIZE = 200
-COMPACT_BELOW = 72
 SHORT_LABELS = {
     EntryKind.DECISION: "decide", EntryKind.SEVERITY: "sev", EntryKind.MILESTONE: "milest",
     EntryKind.CHECKLIST: "check", EntryKind.CORRECTION: "correc", EntryKind.ROOT_CAUSE: "cause",
@@ -46,6 +45,26 @@ class _PageLoaded(Message):
     generation: int
     page: int
     entries: list[Entry]
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """How much room each column gets: the text keeps as much of the line as the width allows."""
+
+    seconds: bool
+    number: int  # width of the entry number after '#' (0: not shown)
+    short_labels: bool
+    label: int
+    author: int
+
+    @classmethod
+    def for_width(cls, width: int, total: int) -> "_Columns":
+        digits = max(2, len(str(total))) + 1
+        if width >= 100:
+            return cls(seconds=True, number=digits, short_labels=False, label=10, author=12)
+        if width >= 72:
+            return cls(seconds=True, number=digits, short_labels=True, label=6, author=8)
+        return cls(seconds=False, number=0, short_labels=True, label=6, author=8)
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -131,9 +150,20 @@ class Timeline(ScrollView, can_focus=True):
         self._update_subtitle()
         self.refresh()
 
+    def follow(self) -> None:
+        """Follow the tail again from the next reload (after the scribe wrote something)."""
+        self.following = True
+        self.unseen = 0
+
     def _follow_tail(self) -> None:
         if self.following:
-            self.scroll_to(y=max(0, self.total - self.size.height), animate=False)
+            self.scroll_to(y=max(0, self.total - self.size.height), animate=False, force=True)
+
+    def watch_show_vertical_scrollbar(self, show: bool) -> None:
+        """A scrollbar that appears after the scroll (on the first load) must start at the right place."""
+        if show:
+            self.vertical_scrollbar.position = self.scroll_y
+        self.call_after_refresh(self._follow_tail)
 
     def on_resize(self) -> None:
         self._strips.clear()
@@ -185,7 +215,8 @@ class Timeline(ScrollView, can_focus=True):
             style = self.get_component_rich_style("timeline--loading")
             return Strip([Segment("  loading…".ljust(width), style)], width)
         today = self.clock().date()
-        key = (entry.id, entry.pinned, row == self.cursor, self.has_focus, width, entry.occurred_at.date() == today)
+        key = (entry.id, entry.pinned, row == self.cursor, self.has_focus, width, entry.occurred_at.date() == today,
+               len(str(self.total)))
         strip = self._strips.get(key)
         if strip is None:
             strip = self._render_entry(entry, row == self.cursor, width, today)
@@ -196,21 +227,18 @@ class Timeline(ScrollView, can_focus=True):
 
     def _render_entry(self, entry: Entry, selected: bool, width: int, today) -> Strip:
         style = self.get_component_rich_style
-        compact = width < COMPACT_BELOW
+        layout = _Columns.for_width(width, self.total)
         is_today = entry.occurred_at.date() == today
-        if compact:
-            stamp = entry.occurred_at.strftime("%H:%M" if is_today else "%Y-%m-%d %H:%M")
-        else:
-            stamp = entry.occurred_at.strftime("%H:%M:%S" if is_today else "%Y-%m-%d %H:%M:%S")
+        clock = "%H:%M:%S" if layout.seconds else "%H:%M"
+        stamp = entry.occurred_at.strftime(clock if is_today else f"%Y-%m-%d {clock}")
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         line.append(f"{stamp} ", style("timeline--time"))
-        if not compact:
-            line.append(f"#{entry.number:<4}", style("timeline--number"))
+        if layout.number:
+            line.append(f"#{entry.number:<{layout.number}}", style("timeline--number"))
         line.append("★" if entry.pinned else " ", style("timeline--pinned"))
-        label = entry.kind.label if not compact else SHORT_LABELS.get(entry.kind, entry.kind.label)
-        line.append(f"{entry.kind.glyph} {label:<{6 if compact else 10}} ", style(_kind_class(entry.kind)))
-        author_width = 8 if compact else 12
-        line.append(f"{visible(entry.author)[:author_width]:<{author_width}} ", style("timeline--author"))
+        label = SHORT_LABELS.get(entry.kind, entry.kind.label) if layout.short_labels else entry.kind.label
+        line.append(f"{entry.kind.glyph} {label:<{layout.label}} ", style(_kind_class(entry.kind)))
+        line.append(f"{visible(entry.author)[:layout.author]:<{layout.author}} ", style("timeline--author"))
         text = visible(entry.text)
         if entry.kind is EntryKind.CORRECTION and entry.data:
             text = f"(corrects #{entry.data.get('corrects_number', '?')}) {text}"
@@ -220,6 +248,11 @@ class Timeline(ScrollView, can_focus=True):
         segments = list(line.render(self.app.console))
         segments = list(Segment.apply_style(segments, post_style=None, style=base)) if selected else segments
         return Strip(segments).adjust_cell_length(width, base).simplify()
+
+    def notify_style_update(self) -> None:
+        """The theme or CSS changed: cached lines hold the old colours."""
+        super().notify_style_update()
+        self._strips.clear()
 
     # ---- cursor and keys ---------------------------------------------------------------------
 
@@ -232,9 +265,9 @@ class Timeline(ScrollView, can_focus=True):
             return
         top, height = self.scroll_offset.y, self.size.height
         if new < top:
-            self.scroll_to(y=new, animate=False)
+            self.scroll_to(y=new, animate=False, force=True)
         elif height and new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False)
+            self.scroll_to(y=new - height + 1, animate=False, force=True)
         self.following = new >= self.total - 1
         if self.following:
             self.unseen = 0

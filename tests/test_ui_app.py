@@ -1,0 +1,240 @@
+"""Opening the war room, the picker, header/roles/countdown panes, keys, help, palette, quitting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from test_ui_support import (
+    NOW, POLICIES, FrozenClock, demo_database, make_app, screen_text, small_database, submit,
+    submit_and_wait, wait_for, war_room_ready,
+)
+from textual.command import CommandPalette
+from textual.widgets import DataTable, Input
+
+from warroom.domain.grammar import COMMANDS
+from warroom.service import IncidentService
+from warroom.ui.screens.dialogs import AskText, Confirm
+from warroom.ui.screens.help import KEYS, HelpScreen
+from warroom.ui.screens.picker import PickerScreen
+from warroom.ui.screens.war_room import WarRoomScreen
+from warroom.ui.widgets.countdown import CountdownPane
+from warroom.ui.widgets.entry_bar import EntryInput
+from warroom.ui.widgets.header import IncidentHeader
+from warroom.ui.widgets.health import HealthPane
+from warroom.ui.widgets.roles import RolesPane
+from warroom.ui.widgets.timeline import Timeline
+
+
+async def empty_database(directory):
+    service = await IncidentService.open(directory / "empty.db", POLICIES)
+    await service.close()
+    return directory / "empty.db"
+
+
+# ---- opening -------------------------------------------------------------------------------------
+
+
+async def test_the_only_open_incident_opens_directly(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        assert app.screen.incident.id == incident_id
+        assert isinstance(app.focused, EntryInput)  # the entry bar has focus when the screen opens
+
+
+async def test_no_open_incident_shows_the_picker_and_declaring_opens_the_war_room(tmp_path):
+    path = await empty_database(tmp_path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        await pilot.pause()
+        assert "No open incidents" in screen_text(app)
+        assert app.focused.id == "declare-title-input"
+        await pilot.press("enter")  # no title yet: an error, and nothing declared
+        await wait_for(pilot, lambda: "needs a title" in screen_text(app))
+        await pilot.press(*"Search is down")
+        app.screen.query_one("#declare-severity").value = "SEV-1"
+        app.screen.query_one("#declare-commander", Input).value = "erin"
+        await pilot.press("enter")
+        await war_room_ready(pilot)
+        screen = app.screen
+        assert (screen.incident.title, screen.incident.severity) == ("Search is down", "SEV-1")
+        await wait_for(pilot, lambda: screen.query_one(RolesPane).seats != [])
+        assert screen.query_one(RolesPane).seats[0].person == "erin"
+
+
+async def test_several_open_incidents_are_listed_and_enter_opens_one(tmp_path):
+    path, first = await small_database(tmp_path)
+    service = await IncidentService.open(path, POLICIES, FrozenClock(NOW - timedelta(minutes=3)))
+    try:
+        second = (await service.declare("Queue backlog", "SEV-3", author="bob", commander="bob")).id
+    finally:
+        await service.close()
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        table = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 2)
+        text = screen_text(app)
+        for expected in (first, second, "▲ SEV-2", "▲ SEV-3", "Investigating", "10m", "3m", "alice", "bob",
+                         "Login page slow", "Queue backlog"):
+            assert expected in text
+        row = [str(table.get_row_at(index)[0]) for index in range(2)].index(second)
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await war_room_ready(pilot)
+        assert app.screen.incident.id == second
+
+
+async def test_an_id_opens_that_incident_even_with_several_open(tmp_path):
+    path, first = await small_database(tmp_path)
+    service = await IncidentService.open(path, POLICIES, FrozenClock(NOW))
+    try:
+        await service.declare("Another", "SEV-3", author="bob")
+    finally:
+        await service.close()
+    app = make_app(path, first)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        assert app.screen.incident.id == first
+
+
+# ---- header, roles, countdown --------------------------------------------------------------------
+
+
+async def test_header_shows_id_title_severity_status_commander_and_ticking_elapsed_time(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    clock = FrozenClock()
+    app = make_app(path, incident_id, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        header = app.screen.query_one(IncidentHeader)
+        line = str(header.render())
+        for expected in (incident_id, "Login page slow", "▲ SEV-2 High", "Investigating", "10m", "IC: alice"):
+            assert expected in line
+        clock.advance(minutes=5)
+        await wait_for(pilot, lambda: "15m" in str(header.render()) and "15m" in screen_text(app), timeout=3)
+
+
+async def test_roles_pane_lists_every_role_marks_unfilled_and_assigns(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        roles = app.screen.query_one(RolesPane)
+        text = screen_text(app)
+        assert "Incident Commander: alice 10m" in text
+        assert "⚠ Tech Lead: unfilled (needed)" in text
+        assert "○ Scribe: unfilled" in text
+        roles.focus()
+        roles.highlighted = 1  # Tech Lead
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await pilot.press(*"bob", "enter")
+        await wait_for(pilot, lambda: any(seat.person == "bob" for seat in roles.seats))
+        await wait_for(pilot, lambda: "Tech Lead: (unfilled) -> bob" in screen_text(app))
+        roles.highlighted = 0  # and hand over the commander with Enter
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await pilot.press(*"carol", "enter")
+        await wait_for(pilot, lambda: "Incident Commander: alice -> carol" in screen_text(app))
+        assert "IC: carol" in str(app.screen.query_one(IncidentHeader).render())
+
+
+async def test_countdown_warns_then_counts_up_when_overdue_and_resets_on_update(tmp_path):
+    path, incident_id = await small_database(tmp_path)  # SEV-2 declared 10 minutes ago: first update in 15m
+    clock = FrozenClock()
+    app = make_app(path, incident_id, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        pane = app.screen.query_one(CountdownPane)
+        words = pane.query_one("#countdown-words")
+        assert pane.has_class("-due-soon") and "update due soon, in 05:00" in str(words.render())
+        clock.advance(minutes=8, seconds=12)
+        await wait_for(pilot, lambda: pane.has_class("-overdue"), timeout=3)
+        assert "update OVERDUE by 03:12" in str(words.render())
+        assert str(pane.query_one("#countdown-digits").value) == "+03:12"
+        await submit_and_wait(pilot, "/sev SEV-3 contained")  # severity change: a 4h cadence now
+        await wait_for(pilot, lambda: not pane.has_class("-overdue"))
+        await submit_and_wait(pilot, "/update Contained to the EU region")
+        digits = pane.query_one("#countdown-digits")
+        await wait_for(pilot, lambda: str(digits.value).startswith(("3:5", "4:00:00")))  # about 4h: restarted
+        assert not pane.has_class("-due-soon") and f"next update in {digits.value}" in screen_text(app)
+
+
+# ---- keys, help, palette, quitting --------------------------------------------------------------
+
+
+async def test_tab_moves_between_panes_and_escape_returns_to_the_entry_bar(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        seen = []
+        for _ in range(4):
+            await pilot.press("tab")
+            seen.append(type(app.focused))
+        assert seen == [Timeline, RolesPane, HealthPane, EntryInput]
+        await pilot.press("tab", "escape")
+        assert isinstance(app.focused, EntryInput)
+
+
+async def test_question_mark_opens_help_with_every_key_and_command(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 80)) as pilot:  # tall enough to show all of the help at once
+        await war_room_ready(pilot)
+        await pilot.press("tab", "question_mark")  # in the entry bar "?" is just text
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_text = screen_text(app)
+        for key, _ in KEYS:
+            assert key in help_text
+        for spec in COMMANDS:
+            assert f"/{spec.name}" in help_text
+        await pilot.press("escape")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+
+async def test_palette_offers_every_action_and_runs_them(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        names = [name for name, _, _ in app.screen.palette_commands() + app.palette_commands()]
+        for expected in ("Help: keys and commands", "Filter timeline", "Pin / unpin selected entry",
+                         "Correct selected entry", "Copy selected entry", "Set severity SEV-1 (Critical)",
+                         "Set status Identified", "Assign Tech Lead…", "Quit", "Theme: warroom-light"):
+            assert expected in names
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"set status identified")
+        await wait_for(pilot, lambda: "Set status Identified" in screen_text(app))
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, WarRoomScreen))
+        await wait_for(pilot, lambda: app.screen.incident.status == "identified")
+
+
+async def test_quit_asks_only_when_the_entry_bar_has_unsent_text(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await pilot.press(*"half a thought")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "half a thought" in screen_text(app)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, WarRoomScreen))
+        assert app.screen.query_one(EntryInput).value == "half a thought"
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app._exit_renderables is not None or not app.is_running)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not app.is_running)

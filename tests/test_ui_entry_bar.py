@@ -1,0 +1,209 @@
+"""The entry bar in the running war room: every command, errors kept in the bar, completion, history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from test_ui_support import (
+    NOW, POLICIES, make_app, screen_text, small_database, submit, submit_and_wait, wait_for, war_room, war_room_ready,
+)
+
+from warroom.domain.models import EntryKind, Milestone
+from warroom.service import IncidentService
+from warroom.ui.widgets.entry_bar import EntryBar, EntryInput
+from warroom.ui.widgets.timeline import Timeline
+
+
+async def read_back(path, incident_id):
+    service = await IncidentService.open(path, POLICIES)
+    try:
+        return await service.incident(incident_id), await service.entries(incident_id)
+    finally:
+        await service.close()
+
+
+async def test_plain_text_is_a_note_and_appears_after_commit(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        assert isinstance(app.focused, EntryInput)
+        await submit_and_wait(pilot, "Rolled back deploy 4411")
+        timeline = app.screen.query_one(Timeline)
+        await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.text == "Rolled back deploy 4411")
+        assert "Rolled back deploy 4411" in screen_text(app)
+    _, entries = await read_back(path, incident_id)
+    assert (entries[-1].kind, entries[-1].text, entries[-1].author) == (EntryKind.NOTE, "Rolled back deploy 4411", "scribe")
+
+
+COMMANDS = [
+    ("/sev SEV-1 checkout down everywhere", EntryKind.SEVERITY, "Severity SEV-2 -> SEV-1 (Critical): checkout down everywhere"),
+    ("/status identified", EntryKind.STATUS, "Status Investigating -> Identified"),
+    ("/assign tl bob", EntryKind.ROLE, "Tech Lead: (unfilled) -> bob"),
+    ("/handoff ic carol", EntryKind.ROLE, "Incident Commander: alice -> carol"),
+    ("/decision roll back 4411", EntryKind.DECISION, "roll back 4411"),
+    ("/action add a canary @bob due:2h", EntryKind.ACTION, "add a canary | owner @bob | due 2026-11-23 17:00 UTC"),
+    ("/ack", EntryKind.MILESTONE, "Acknowledged"),
+    ("/detected pager", EntryKind.MILESTONE, "Detected: pager"),
+    ("/update Checkout is degraded; next update in 30 minutes", EntryKind.UPDATE,
+     "Checkout is degraded; next update in 30 minutes"),
+]
+
+
+@pytest.mark.parametrize(("typed", "kind", "text"), COMMANDS, ids=[c[0].split()[0] for c in COMMANDS])
+async def test_each_command_writes_its_entry(tmp_path, typed, kind, text):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await submit_and_wait(pilot, typed)
+        bar = war_room(app).query_one(EntryBar)
+        assert not bar.has_class("-error"), screen_text(app)
+        timeline = war_room(app).query_one(Timeline)
+        await wait_for(pilot, lambda: timeline.total > 5 and timeline.selected is not None
+                       and timeline.selected.kind is kind)
+    _, entries = await read_back(path, incident_id)
+    written = entries[5:]  # after the declaration, the IC and three notes
+    assert any(e.kind is kind and e.text.startswith(text) for e in written), written
+
+
+async def test_milestones_pin_and_correct_by_number(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=2)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        for typed in ("/ack", "/mitigated error ratio back under 1%", "/pin 3", "/correct 4 note two, corrected"):
+            await submit_and_wait(pilot, typed)
+            assert not app.screen.query_one(EntryBar).has_class("-error"), (typed, screen_text(app))
+    incident, entries = await read_back(path, incident_id)
+    assert {Milestone.ACKNOWLEDGED, Milestone.MITIGATED} <= set(incident.milestones)
+    assert entries[2].pinned and entries[2].text == "note 1"  # 1: declaration, 2: IC assigned
+    correction = entries[-1]
+    assert correction.kind is EntryKind.CORRECTION and correction.corrects == entries[3].id
+    assert entries[3].text == "note 2"  # the original stays as it was
+
+
+@pytest.mark.parametrize(("typed", "occurred"), [
+    ("-5m paged the DBA", NOW - timedelta(minutes=5)),
+    ("@14:52 paged the DBA", NOW.replace(hour=14, minute=52)),
+])
+async def test_back_dated_entries_land_in_time_order(tmp_path, typed, occurred):
+    path, incident_id = await small_database(tmp_path, notes=0, declared_minutes_ago=30)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await submit_and_wait(pilot, "a note written now")
+        await submit_and_wait(pilot, typed)
+        timeline = app.screen.query_one(Timeline)
+        await wait_for(pilot, lambda: timeline.total == 4)  # declaration, IC, and the two typed here
+        await wait_for(pilot, lambda: timeline.entry_at(3) is not None)
+        assert timeline.entry_at(2).text == "paged the DBA"  # sorted before the note written at NOW
+        assert timeline.entry_at(3).text == "a note written now"
+    _, entries = await read_back(path, incident_id)
+    backdated = next(e for e in entries if e.text == "paged the DBA")
+    assert backdated.occurred_at == occurred and backdated.recorded_at == NOW
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("/sev SEV-9", "unknown severity"),
+    ("/frobnicate now", "unknown command"),
+    ("/assign wizard bob", "unknown role"),
+    ("/pin 99", "99"),
+])
+async def test_an_error_is_shown_by_the_bar_and_the_text_stays(tmp_path, typed, says):
+    path, incident_id = await small_database(tmp_path, notes=1)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await submit_and_wait(pilot, typed)
+        bar = app.screen.query_one(EntryBar)
+        assert bar.has_class("-error")
+        assert bar.input.value == typed
+        assert says in str(bar.query_one("#entry-error").render())
+        assert says in screen_text(app)
+        await pilot.press("backspace")  # editing the text clears the error
+        assert not bar.has_class("-error")
+    _, entries = await read_back(path, incident_id)
+    assert len(entries) == 3  # declaration, role, note: nothing written
+
+
+async def test_help_command_opens_help_and_clears_the_bar(tmp_path):
+    from warroom.ui.screens.help import HelpScreen
+
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await submit(pilot, "/help")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "/assign ROLE PERSON" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        assert app.screen.query_one(EntryInput).value == ""
+
+
+@pytest.mark.parametrize(("typed", "tabs", "expected"), [
+    ("/as", 1, "/assign "),
+    ("/assign sc", 1, "/assign scribe "),
+    ("/sev crit", 1, "/sev SEV-1 "),
+    ("/status mit", 1, "/status mitigating "),
+    ("/s", 2, "/status "),  # /sev first; Tab again cycles
+    ("-5m /mit", 1, "-5m /mitigated "),
+])
+async def test_tab_completes_commands_roles_severities_and_statuses(tmp_path, typed, tabs, expected):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        bar = app.screen.query_one(EntryInput)
+        await pilot.press(*typed)
+        await pilot.press(*["tab"] * tabs)
+        assert bar.value == expected
+        assert app.focused is bar
+
+
+async def test_suggestion_continues_what_is_typed_and_right_accepts_it(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        bar = app.screen.query_one(EntryInput)
+        await pilot.press(*"/handoff comm")
+        await wait_for(pilot, lambda: bar._suggestion != "")
+        assert bar._suggestion == "/handoff commander "
+        await pilot.press("right")
+        assert bar.value == "/handoff commander "
+        bar.value = "/sev hi"  # "High" is a label: no ghost text that would not match what is typed
+        await pilot.pause(0.1)
+        assert bar._suggestion == ""
+
+
+async def test_tab_on_plain_text_moves_to_the_next_pane(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await pilot.press(*"db is fine")
+        await pilot.press("tab")
+        assert isinstance(app.focused, Timeline)
+        assert app.screen.query_one(EntryInput).value == "db is fine"
+
+
+async def test_up_and_down_walk_the_history_and_keep_the_draft(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        for typed in ("first thing", "/decision second thing"):
+            await submit_and_wait(pilot, typed)
+        bar = app.screen.query_one(EntryInput)
+        await pilot.press(*"draft")
+        await pilot.press("up")
+        assert bar.value == "/decision second thing"
+        await pilot.press("up", "up")
+        assert bar.value == "first thing"
+        await pilot.press("down")
+        assert bar.value == "/decision second thing"
+        await pilot.press("down")
+        assert bar.value == "draft"

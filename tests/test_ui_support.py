@@ -1,0 +1,136 @@
+"""Shared pieces of the UI tests: a frozen clock, seeded databases, an app factory, screen text.
+
+Imported by the other tests/test_ui_*.py modules; it holds no tests of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from warroom.demo import seed_demo_database
+from warroom.domain.policy import PolicyBook
+from warroom.service import IncidentService
+from warroom.ui.app import WarRoomApp
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+POLICIES = PolicyBook.load()
+USER = "scribe"
+
+
+class FrozenClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, moment: datetime = NOW) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **span: float) -> None:
+        self.moment += timedelta(**span)
+
+
+_demo_template: tuple[Path, str] | None = None
+
+
+async def demo_database(directory: Path) -> tuple[Path, str]:
+    """The demo incident (SEV-2, about an hour old at NOW) in a fresh database.
+
+    Seeded once per test run, then copied: playing the script takes most of a second.
+    """
+    global _demo_template
+    if _demo_template is None:
+        _demo_template = await seed_demo_database(str(Path(tempfile.mkdtemp(prefix="warroom-ui-")) / "demo.db"), NOW)
+    template, incident_id = _demo_template
+    target = directory / "demo.db"
+    shutil.copyfile(template, target)
+    return target, incident_id
+
+
+def demo_database_sync(directory: Path) -> tuple[Path, str]:
+    return asyncio.run(demo_database(directory))
+
+
+async def small_database(directory: Path, notes: int = 3, severity: str = "SEV-2",
+                         declared_minutes_ago: int = 10) -> tuple[Path, str]:
+    """One incident declared `declared_minutes_ago` before NOW by alice (IC), with `notes` notes."""
+    path = directory / "small.db"
+    clock = FrozenClock(NOW - timedelta(minutes=declared_minutes_ago))
+    service = await IncidentService.open(path, POLICIES, clock)
+    try:
+        incident = await service.declare("Login page slow", severity, author="alice", commander="alice")
+        for number in range(notes):
+            clock.advance(seconds=30)
+            await service.execute(incident.id, f"note {number + 1}", "alice")
+    finally:
+        await service.close()
+    return path, incident.id
+
+
+def make_app(path: Path, incident_id: str | None = None, clock: Callable[[], datetime] | None = None,
+             **options) -> WarRoomApp:
+    return WarRoomApp(path, POLICIES, USER, incident_id=incident_id, clock=clock or FrozenClock(), **options)
+
+
+def screen_text(app: WarRoomApp) -> str:
+    """What the terminal shows, as plain text lines."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until `condition()` holds; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)
+
+
+async def war_room_ready(pilot) -> None:
+    """Wait until the war room is on screen with its timeline loaded."""
+    from warroom.ui.screens.war_room import WarRoomScreen
+    from warroom.ui.widgets.timeline import Timeline
+
+    def ready() -> bool:
+        screen = pilot.app.screen
+        if not isinstance(screen, WarRoomScreen):
+            return False
+        timeline = screen.query_one(Timeline)
+        return timeline.total > 0 and timeline.selected is not None
+
+    await wait_for(pilot, ready)
+    await pilot.pause()
+
+
+def war_room(app: WarRoomApp):
+    """The war-room screen, also while a dialog is open over it."""
+    from warroom.ui.screens.war_room import WarRoomScreen
+
+    return next(screen for screen in reversed(app.screen_stack) if isinstance(screen, WarRoomScreen))
+
+
+async def submit(pilot, text: str) -> None:
+    """Put `text` in the entry bar and press Enter (what typing each key does; see test_ui_timeline)."""
+    from warroom.ui.widgets.entry_bar import EntryInput
+
+    bar = war_room(pilot.app).query_one(EntryInput)
+    bar.focus()
+    bar.value = text
+    await pilot.press("enter")
+
+
+async def submit_and_wait(pilot, text: str) -> None:
+    """Submit and wait until the bar is empty again (the entry committed) or shows an error."""
+    from warroom.ui.widgets.entry_bar import EntryBar
+
+    await submit(pilot, text)
+    bar = war_room(pilot.app).query_one(EntryBar)
+    await wait_for(pilot, lambda: bar.input.value == "" or bar.has_class("-error"))
+    await pilot.pause()

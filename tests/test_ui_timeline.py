@@ -1,0 +1,260 @@
+"""The timeline pane: tail-follow, the "N new" marker, keys, filter, pin/correct/copy, other writers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from test_ui_support import (
+    NOW, POLICIES, FrozenClock, demo_database, make_app, screen_text, small_database, submit_and_wait,
+    wait_for, war_room_ready,
+)
+from textual import events
+
+from warroom.domain.models import EntryKind
+from warroom.service import IncidentService
+from warroom.ui.screens.dialogs import AskText
+from warroom.ui.widgets.entry_bar import EntryInput
+from warroom.ui.widgets.header import IncidentHeader
+from warroom.ui.widgets.roles import RolesPane
+from warroom.ui.widgets.timeline import Timeline
+
+
+async def other_process(path):
+    """A second connection to the same file, as `warroom log` in another terminal would open."""
+    return await IncidentService.open(path, POLICIES, FrozenClock(NOW))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_follows_the_tail_and_shows_the_newest_entry_selected(tmp_path, size):
+    path, incident_id = await demo_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=size) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        assert timeline.cursor == timeline.total - 1 and timeline.following
+        assert timeline.scroll_offset.y == timeline.total - timeline.size.height
+        text = screen_text(app)
+        assert timeline.selected.text[:20] in text
+        assert "following" in text
+
+
+async def test_entries_from_another_process_show_up_within_a_second(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=1)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        other = await other_process(path)
+        try:
+            await other.execute(incident_id, "written from the second terminal", "bob")
+            await other.execute(incident_id, "/sev SEV-1", "bob")
+            await other.execute(incident_id, "/assign tl erin", "bob")
+        finally:
+            await other.close()
+        await pilot.pause(1.2)
+        text = screen_text(app)
+        assert "written from the second terminal" in text
+        assert "SEV-1" in str(app.screen.query_one(IncidentHeader).render())
+        assert any(seat.person == "erin" for seat in app.screen.query_one(RolesPane).seats)
+        assert "Tech Lead: erin" in text
+
+
+async def test_scrolled_up_new_entries_raise_a_marker_instead_of_jumping(tmp_path):
+    path, incident_id = await demo_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        timeline.focus()
+        await pilot.press("pageup", "pageup")
+        cursor, top = timeline.cursor, timeline.scroll_offset.y
+        assert not timeline.following
+        other = await other_process(path)
+        try:
+            await other.execute(incident_id, "new one", "bob")
+            await other.execute(incident_id, "and another", "bob")
+        finally:
+            await other.close()
+        await wait_for(pilot, lambda: timeline.unseen == 2, timeout=3)
+        await pilot.pause()
+        assert (timeline.cursor, timeline.scroll_offset.y) == (cursor, top)
+        assert "2 new" in screen_text(app)
+        await pilot.press("end")
+        await pilot.pause()
+        assert timeline.following and timeline.unseen == 0
+        assert timeline.selected.text == "and another"
+        assert "new" not in timeline.border_subtitle and "following" in screen_text(app)
+
+
+async def test_keys_move_the_selection(tmp_path):
+    path, incident_id = await demo_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        last = timeline.total - 1
+        timeline.focus()
+        await pilot.press("k", "k", "up")
+        assert timeline.cursor == last - 3
+        await pilot.press("j", "down")
+        assert timeline.cursor == last - 1
+        page = timeline.scrollable_content_region.height - 1
+        await pilot.press("pageup")
+        assert timeline.cursor == last - 1 - page
+        await pilot.press("pagedown")
+        assert timeline.cursor == last - 1
+        await pilot.press("home")
+        assert timeline.cursor == 0 and timeline.scroll_offset.y == 0
+        await wait_for(pilot, lambda: timeline.selected is not None)
+        assert timeline.selected.text.startswith("Impact started")  # earliest in time, back-dated
+        await pilot.press("end")
+        assert timeline.cursor == last and timeline.following
+        await pilot.press("escape")
+        assert isinstance(app.focused, EntryInput)
+
+
+async def test_slash_filters_by_text_author_or_kind(tmp_path):
+    path, incident_id = await demo_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        everything = timeline.total
+        timeline.focus()
+        for query, check in (("decision", lambda e: e.kind is EntryKind.DECISION),
+                             ("frank", lambda e: e.author == "frank" or "frank" in e.text.lower()),
+                             ("failover", lambda e: "failover" in e.text.lower())):
+            await pilot.press("slash")
+            await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+            app.screen.query_one("#ask-input").value = query
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: timeline.query == query and 0 < timeline.total < everything)
+            await wait_for(pilot, lambda: timeline.entry_at(timeline.total - 1) is not None)
+            shown = [timeline.entry_at(row) for row in range(timeline.total)]
+            assert all(check(entry) for entry in shown), query
+            assert f"filter: {query} ({timeline.total} match)" in screen_text(app)
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        app.screen.query_one("#ask-input").value = ""
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: timeline.total == everything)
+
+
+async def test_pin_correct_and_copy_the_selected_entry(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=3)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        timeline.focus()
+        await pilot.press("k")
+        target = timeline.selected
+        assert target.text == "note 2"
+        await pilot.press("p")
+        await wait_for(pilot, lambda: timeline.entry_at(timeline.cursor) is not None
+                       and timeline.entry_at(timeline.cursor).pinned)
+        assert "★" in screen_text(app)
+        await pilot.press("y")
+        assert app.clipboard == f"#{target.number} 2026-11-23 14:51:00 UTC alice: note 2"
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        field = app.screen.query_one("#ask-input")
+        assert field.value == "note 2"
+        field.value = "note 2, but it was the replica"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: timeline.total == 6 and timeline.unseen == 1)  # the selection stays put
+        assert timeline.selected.number == target.number
+        await pilot.press("end")
+        await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.kind is EntryKind.CORRECTION)
+        assert f"(corrects #{target.number}) note 2, but it was the replica" in screen_text(app)  # line and detail
+    service = await other_process(path)
+    try:
+        entries = await service.entries(incident_id)
+    finally:
+        await service.close()
+    assert entries[3].text == "note 2" and entries[3].pinned
+    assert entries[-1].corrects == entries[3].id
+
+
+async def test_entries_from_another_day_show_their_date(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=1)
+    clock = FrozenClock(NOW + timedelta(days=1))
+    app = make_app(path, incident_id, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await submit_and_wait(pilot, "next morning")
+        await pilot.pause()
+        text = screen_text(app)
+    assert "2026-11-23 14:50:30 #3" in text  # yesterday: dated
+    assert "\n│15:00:00 #4" in text  # today: time only
+
+
+async def test_hostile_text_is_shown_literally(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    markup = "[bold]x[/] [link=http://a]y"
+    ansi = "\x1b[31mred\x1b[0m \x1b]8;;http://evil\x07click\x1b]8;;\x07"
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        bar = app.screen.query_one(EntryInput)
+        await pilot.press(*markup)
+        assert bar.value == markup
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bar.value == "")
+        bar.post_message(events.Paste(ansi))  # an escape sequence arrives pasted, not as keys
+        await wait_for(pilot, lambda: bar.value == ansi)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bar.value == "")
+        timeline = app.screen.query_one(Timeline)
+        await wait_for(pilot, lambda: timeline.total == 4 and timeline.entry_at(3) is not None)
+        await pilot.pause()
+        text = screen_text(app)
+        assert markup in text
+        assert "␛[31mred␛[0m ␛]8;;http://evil␇click␛]8;;␇" in text
+        strips = app.screen._compositor.render_strips()
+        for strip in strips:
+            for segment in strip:
+                style = segment.style
+                if style is None:
+                    continue
+                assert not style.link and "evil" not in (style.link or "")
+                if segment.text.strip() in ("x", "y", "red", "click"):
+                    raise AssertionError(f"{segment.text!r} was rendered as a styled segment of its own")
+        timeline.focus()
+        await pilot.press("k")
+        await pilot.pause()
+        assert markup in screen_text(app)  # the detail line under the timeline too
+    service = await other_process(path)
+    try:
+        entries = await service.entries(incident_id)
+    finally:
+        await service.close()
+    assert [e.text for e in entries[-2:]] == [markup, ansi]  # stored as typed
+
+
+async def test_writing_from_the_entry_bar_returns_to_the_tail(tmp_path):
+    path, incident_id = await demo_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        timeline.focus()
+        await pilot.press("home")
+        await submit_and_wait(pilot, "back at the bottom")
+        await wait_for(pilot, lambda: timeline.following and timeline.selected is not None
+                       and timeline.selected.text == "back at the bottom")
+        assert timeline.scroll_offset.y == timeline.total - timeline.size.height
+
+
+async def test_moving_the_selection_does_not_resize_the_timeline(tmp_path):
+    path, incident_id = await demo_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        timeline.focus()
+        heights = set()
+        for _ in range(12):
+            await pilot.press("k")
+            heights.add(timeline.size.height)
+        assert len(heights) == 1
