@@ -202,6 +202,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
             bar.committed(message.text)
         else:
             bar.input.remember(message.text)
+        self.query_one(Timeline).follow()  # what the scribe just wrote is what they want to see
         self.refresh_record()
 
     # ---- timeline actions ----------------------------------------------------------------------
