@@ -136,7 +136,8 @@ def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli
     conn.close()
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"SQLite format 3\x00" + b"\x00\xff" * 300)
-    before = {path: snapshot(path) for path in (notes, foreign, garbage)}
+    database = Path(cli_env["WARROOM_DB"])
+    before = {path: snapshot(path) for path in (notes, foreign, garbage, database)}
 
     cases = [
         (["declare", "--severity", "SEV-1"], ["Missing argument 'TITLE'"]),
@@ -154,6 +155,7 @@ def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli
         (["log", incident_id, "/assign ic al"], ["al already holds Incident Commander"]),
         (["log", incident_id, "/correct 99 x"], ["has no entry #99"]),
         (["export", incident_id, "-o", str(tmp_path / "missing-dir" / "r.md")], ["cannot write"]),
+        (["export", incident_id, "-o", cli_env["WARROOM_DB"]], ["refusing to write the export over the database"]),
         (["--db", str(notes), "list"], ["not a SQLite database", "refusing to touch it"]),
         (["--db", str(foreign), "log", incident_id, "x"], ["another program"]),
         (["--db", str(garbage), "show", incident_id], ["cannot be read as a database"]),

@@ -179,6 +179,9 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
     """Export an incident: complete JSON, the Markdown post-incident report, or the timeline as CSV."""
     from warroom.domain import report
 
+    database = obj.database()
+    if output and database.exists() and Path(output).exists() and os.path.samefile(output, database):
+        raise WarroomError(f"refusing to write the export over the database {database}")
     record = obj.run(lambda s: s.record(incident_id))
     if fmt == "json":
         text = json.dumps(report.to_json_dict(record), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
