@@ -200,7 +200,7 @@ class ProbeMonitor:
             self.uptimes.forget(set(specs))
 
     async def _maintain(self) -> None:
-        waited = 0.0
+        waited = self.prune_every  # prune soon after start, then every prune_every seconds
         while True:
             await asyncio.sleep(self.reload_every)
             waited += self.reload_every
