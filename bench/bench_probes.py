@@ -7,8 +7,9 @@ with prometheus-blackbox-exporter probing the same targets at the same rate.
 For each N, two phases run one after the other in the same invocation, against the same target
 server (warroom.probes.demo_service in its own process, /healthy?i=K, one URL per probe):
 
-* warroom: a ProbeEngine in this process. Lateness = actual start - due time of each check;
-  CPU = this process's user+system time during the phase (the target runs elsewhere).
+* warroom: a ProbeEngine in this process storing every result in a SQLite file in batches, as the
+  war room does. Lateness = actual start - due time of each check; CPU = this process's
+  user+system time during the phase (the target runs elsewhere).
 * blackbox: the exporter (Debian package) in its own process, driven by a small fixed-rate loop in
   a third process that scrapes /probe?target=...&module=http_2xx for each probe once per interval,
   as Prometheus would. CPU = the exporter's utime+stime from /proc/PID/stat. Lateness is the
@@ -71,8 +72,11 @@ def targets(base: str, count: int) -> list[str]:
 
 
 # -- warroom phase ------------------------------------------------------------------------------
-async def run_warroom(base: str, count: int, interval: float, duration: float) -> dict:
+async def run_warroom(base: str, count: int, interval: float, duration: float, workdir: Path) -> dict:
+    """The engine as the war room runs it: results stored in batches in a SQLite database."""
     from warroom.probes import ProbeEngine, make_http_probe
+    from warroom.store import open_database
+    from warroom.store.probes import ProbeStore
 
     specs = [
         make_http_probe(f"p{index:04d}", url, interval=f"{interval:g}s", conditions=["status == 200"])
@@ -81,12 +85,16 @@ async def run_warroom(base: str, count: int, interval: float, duration: float) -
     latencies: list[float] = []
     failures = 0
 
+    db = await open_database(workdir / f"bench-{count}.db")
+    store = ProbeStore(db)
+
     async def sink(batch) -> None:
         nonlocal failures
         for result in batch:
             if result.latency_ms is not None:
                 latencies.append(result.latency_ms)
             failures += not result.ok
+        await store.insert_results(batch)
 
     engine = ProbeEngine(specs, on_results=sink, jitter_max=interval, seed=1)
     cpu_before, wall_before = cpu_self(), time.perf_counter()
@@ -94,10 +102,13 @@ async def run_warroom(base: str, count: int, interval: float, duration: float) -
     await asyncio.sleep(duration)
     await engine.stop()
     cpu, wall = cpu_self() - cpu_before, time.perf_counter() - wall_before
+    async with db.conn.execute("SELECT count(*) FROM probe_results") as cursor:
+        stored = (await cursor.fetchone())[0]
+    await db.close()
     lateness = engine.lateness_ms()
     checks = engine.stats["checks"]
     return {
-        "checks": checks, "failures": failures, "cpu_s": cpu, "wall_s": wall,
+        "checks": checks, "stored": stored, "failures": failures, "cpu_s": cpu, "wall_s": wall,
         "cpu_per_1000": cpu / checks * 1000 if checks else float("nan"),
         "lateness_p50_ms": percentile(lateness, 50), "lateness_p99_ms": percentile(lateness, 99),
         "lateness_max_ms": max(lateness, default=float("nan")),
@@ -198,6 +209,7 @@ def _fmt(value: float, digits: int = 2) -> str:
 def report(count: int, ours: dict, theirs: dict | None) -> str:
     rows = [
         ("checks done", "checks", "scrapes", 0),
+        ("results stored (SQLite)", "stored", "-", 0),
         ("failed checks", "failures", "failures", 0),
         ("lateness p50 (ms)", "lateness_p50_ms", "lateness_p50_ms", 2),
         ("lateness p99 (ms)", "lateness_p99_ms", "lateness_p99_ms", 2),
@@ -217,8 +229,8 @@ def report(count: int, ours: dict, theirs: dict | None) -> str:
     return "\n".join(lines)
 
 
-async def _warroom_phase(base: str, count: int, interval: float, duration: float) -> dict:
-    return await run_warroom(base, count, interval, duration)
+async def _warroom_phase(base: str, count: int, interval: float, duration: float, workdir: Path) -> dict:
+    return await run_warroom(base, count, interval, duration, workdir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"probe benchmark: interval {args.interval:g}s, {duration:g}s per phase, target {base}, "
                   f"{os.cpu_count()} CPUs, python {sys.version.split()[0]}", flush=True)
             for count in sizes:
-                ours = asyncio.run(_warroom_phase(base, count, args.interval, duration))
+                ours = asyncio.run(_warroom_phase(base, count, args.interval, duration, Path(workdir)))
                 theirs = run_blackbox(*exporter, base, count, args.interval, duration) if exporter else None
                 figures["runs"][count] = {"warroom": ours, "blackbox": theirs}
                 print(report(count, ours, theirs), flush=True)
@@ -266,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     largest = figures["runs"][sizes[-1]]["warroom"]
     verdict = "met" if largest["lateness_p99_ms"] < 250 else "NOT met"
     print(f"\nlateness p99 at N={sizes[-1]}: {largest['lateness_p99_ms']:.2f} ms (target < 250 ms: {verdict})")
+    peer = figures["runs"][sizes[-1]]["blackbox"]
+    if peer and peer["cpu_per_1000"] == peer["cpu_per_1000"]:
+        ratio = largest["cpu_per_1000"] / peer["cpu_per_1000"]
+        print(f"CPU per probe at N={sizes[-1]}: {ratio:.2f} x blackbox_exporter's "
+              f"(target <= 1: {'met' if ratio <= 1 else 'NOT met'})")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
