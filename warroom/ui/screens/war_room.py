@@ -110,12 +110,15 @@ class WarRoomScreen(ProceduresMixin, Screen):
 
     @work(group="probes", exclusive=True)
     async def start_probes(self) -> None:
-        from warroom.monitor import ProbeMonitor
+        from warroom.monitor import ProbeMonitor, retention_setting
 
+        problem = lambda text: self.notify(text, title="Probes", severity="error", timeout=20, markup=False)  # noqa: E731
+        retention, wrong = retention_setting(self.app.config.probe_retention)
+        if wrong:
+            problem(wrong)
         self.monitor = ProbeMonitor(
             self.service, self.incident.id, probes_path=getattr(self.app, "probes_path", None),
-            on_entry=lambda entry: self.refresh_record(),
-            on_problem=lambda text: self.notify(text, title="Probes", severity="error", timeout=20, markup=False),
+            on_entry=lambda entry: self.refresh_record(), on_problem=problem, retention=retention,
         )
         await self.monitor.start()
         self.query_one(HealthPane).post_message(HealthPane.MonitorReady(self.monitor))
