@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from test_ui_support import (
-    NOW, POLICIES, make_app, screen_text, small_database, submit, submit_and_wait, wait_for, war_room, war_room_ready,
+    NOW, POLICIES, make_app, screen_text, small_database, submit, submit_and_wait, type_burst, wait_for, war_room, war_room_ready,
 )
 
 from warroom.domain.models import EntryKind, Milestone
@@ -207,3 +207,24 @@ async def test_up_and_down_walk_the_history_and_keep_the_draft(tmp_path):
         assert bar.value == "/decision second thing"
         await pilot.press("down")
         assert bar.value == "draft"
+
+
+async def test_entries_typed_in_a_burst_commit_in_order_and_a_rejected_one_comes_back(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    burst = ["n1", "/sev SEV-1", "n3", "/sev SEV-2 back down", "/frobnicate", "n6", "/status identified", "n8"]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await war_room_ready(pilot)
+        bar = app.screen.query_one(EntryBar)
+        type_burst(app, [*burst, "n9"])  # no waiting for commits in between: the bar is free again at once
+        timeline = app.screen.query_one(Timeline)
+        await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.text == "n9")
+        await pilot.pause()
+        assert bar.has_class("-error")
+        kept = bar.input.value == "/frobnicate" or "/frobnicate" in str(bar.query_one("#entry-error").render())
+        assert kept and "/frobnicate" in bar.input.history
+    _, entries = await read_back(path, incident_id)
+    texts = [e.text for e in entries[2:]]
+    assert texts == ["n1", "Severity SEV-2 -> SEV-1 (Critical). Escalate: " + texts[1].split("Escalate: ")[1],
+                     "n3", texts[3], "n6", "Status Investigating -> Identified", "n8", "n9"]
+    assert texts[3].startswith("Severity SEV-1 -> SEV-2 (High): back down")

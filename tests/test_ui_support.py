@@ -126,11 +126,21 @@ async def submit(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
-async def submit_and_wait(pilot, text: str) -> None:
-    """Submit and wait until the bar is empty again (the entry committed) or shows an error."""
-    from warroom.ui.widgets.entry_bar import EntryBar
+def type_burst(app: WarRoomApp, lines: list[str]) -> None:
+    """Queue every key of `lines` (each followed by Enter) at once, as a terminal delivers a paste
+    or a very fast typist: nothing runs in between, so no write can finish before the last Enter."""
+    from textual import events
+    from textual.keys import _character_to_key
 
+    for line in lines:
+        for char in line:
+            app.post_message(events.Key(_character_to_key(char), char))
+        app.post_message(events.Key("enter", "\r"))
+
+
+async def submit_and_wait(pilot, text: str) -> None:
+    """Submit and wait until the write finished (committed, or rejected and put back in the bar)."""
     await submit(pilot, text)
-    bar = war_room(pilot.app).query_one(EntryBar)
-    await wait_for(pilot, lambda: bar.input.value == "" or bar.has_class("-error"))
+    await pilot.pause()
+    await wait_for(pilot, lambda: not any(w.group == "write" and w.is_running for w in pilot.app.workers))
     await pilot.pause()

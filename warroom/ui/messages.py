@@ -20,9 +20,10 @@ class EntrySubmitted(Message):
 
 @dataclass
 class EntryRejected(Message):
-    """What the scribe typed could not be applied; the bar keeps the text."""
+    """What the scribe typed could not be applied; the bar gets the text back for fixing."""
 
     error: str
+    text: str = ""
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from rich.text import Text
@@ -67,6 +68,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
         self.updates: list[StatusUpdate] = []
         self._data_version: int | None = None
         self._last_entry_id = 0
+        self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
 
     @property
     def service(self):
@@ -176,7 +178,6 @@ class WarRoomScreen(ProceduresMixin, Screen):
     def on_entry_submitted(self, message: EntrySubmitted) -> None:
         text = message.text
         if text.strip().casefold() in ("/help", "/?"):
-            self.query_one(EntryBar).committed("")
             self.action_help()
             return
         if text.strip().casefold() in ("/resolve", "/resolved"):
@@ -187,24 +188,20 @@ class WarRoomScreen(ProceduresMixin, Screen):
     @work(group="write")
     async def write_entry(self, text: str) -> None:
         try:
-            entries = await self.service.execute(self.incident.id, text, self.app.user)
+            async with self._entry_lock:  # the next entry is parsed against this one's result
+                entries = await self.service.execute(self.incident.id, text, self.app.user)
         except WarroomError as error:
-            self.post_message(EntryRejected(str(error)))
+            self.post_message(EntryRejected(str(error), text))
         except Exception as error:  # keep the text: nothing typed is ever lost
-            self.post_message(EntryRejected(f"not saved: {type(error).__name__}: {error}"))
+            self.post_message(EntryRejected(f"not saved: {type(error).__name__}: {error}", text))
         else:
             self.post_message(EntryCommitted(text, entries))
             self.after_commit(entries)
 
     def on_entry_rejected(self, message: EntryRejected) -> None:
-        self.query_one(EntryBar).show_error(message.error)
+        self.query_one(EntryBar).rejected(message.error, message.text)
 
     def on_entry_committed(self, message: EntryCommitted) -> None:
-        bar = self.query_one(EntryBar)
-        if bar.input.value == message.text:
-            bar.committed(message.text)
-        else:
-            bar.input.remember(message.text)
         self.query_one(Timeline).follow()  # what the scribe just wrote is what they want to see
         self.refresh_record()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -50,6 +51,17 @@ class EntryInput(Input):
         self._draft = ""
         self._cycle: tuple[str, list[str]] | None = None  # (what was typed, its completions)
 
+    async def _on_key(self, event: events.Key) -> None:
+        """Enter is taken here, in key order: as a binding it would run only after keys typed behind
+        it were inserted, and a fast scribe's next entry would be glued onto this one."""
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            text, self.value = self.value, ""
+            self.post_message(self.Submitted(self, text))
+            return
+        await super()._on_key(event)
+
     def action_complete(self) -> None:
         """Complete the command, role, severity or status name; Tab again cycles; no completion: next pane."""
         if self._cycle and self.value in self._cycle[1]:
@@ -95,6 +107,9 @@ class EntryBar(Vertical):
     def __init__(self, policy: Policy, **kwargs) -> None:
         super().__init__(**kwargs)
         self.policy = policy
+        self._kept: str | None = None  # a rejected text put back in the bar (editing it clears the error)
+        self._failed: str | None = None  # the last rejected text
+        self._last_submitted = ""
 
     def compose(self) -> ComposeResult:
         yield EntryInput(self.policy, placeholder="Type a note, or /help for commands (Enter to log)",
@@ -106,13 +121,20 @@ class EntryBar(Vertical):
         return self.query_one(EntryInput)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """The input emptied itself on Enter, so the scribe can type the next entry while this one
+        commits; a rejected text comes back (see `rejected`)."""
         event.stop()
         text = event.value
         if text.strip():
+            self.input.remember(text)
+            self._last_submitted = text
             self.post_message(EntrySubmitted(text))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if self.has_class("-error"):
+        """An error goes once its text is being fixed: edited after it came back or was recalled."""
+        if self._failed is not None and event.value == self._failed:
+            self._kept = self._failed
+        elif self._kept is not None and event.value != self._kept:
             self.clear_error()
 
     def show_error(self, message: str) -> None:
@@ -121,8 +143,18 @@ class EntryBar(Vertical):
 
     def clear_error(self) -> None:
         self.remove_class("-error")
+        self._kept = self._failed = None
 
-    def committed(self, text: str) -> None:
-        self.input.remember(text)
-        self.input.value = ""
-        self.clear_error()
+    def rejected(self, error: str, text: str) -> None:
+        """`text` was not saved: put it back for fixing, unless the scribe has already typed or sent
+        something after it (then it waits in the history: Up recalls it). Nothing typed is lost."""
+        self._failed = text or None
+        if text and text == self._last_submitted and not self.input.value.strip():
+            self._kept = text
+            self.input.value = text
+            self.input.cursor_position = len(text)
+        elif text:
+            error = f"{error} (not saved: {text!r}; Up recalls it)"
+        self.show_error(error)
+        if not text:
+            self._kept = self.input.value  # nothing came back: any edit clears the error
