@@ -11,67 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Awaitable, Callable, Iterable, NamedTuple, Protocol
+from typing import Awaitable, Callable, Iterable
 
 from warroom.domain.clock import system_clock
 from warroom.probes.config import ProbeSpec, with_interval
 from warroom.probes.result import ProbeResult
-from warroom.probes.states import ProbeState, ProbeTracker, Transition
+from warroom.probes.schedule import CheckRunner, ProbeStatus, ScheduledRun, next_slot
+from warroom.probes.states import ProbeTracker, Transition
+
+__all__ = ["CheckRunner", "ProbeEngine", "ProbeStatus", "ScheduledRun", "next_slot"]
 
 log = logging.getLogger("warroom.probes")
 RUNTIME_JITTER = 1.0  # seconds: how far apart probes added to a running engine start
 ResultSink = Callable[[list[ProbeResult]], Awaitable[object]]
 TransitionSink = Callable[[Transition], Awaitable[object]]
-
-
-class CheckRunner(Protocol):
-    async def check(self, spec: ProbeSpec, timeout: float | None = None) -> ProbeResult: ...
-
-
-class ScheduledRun(NamedTuple):
-    """One scheduled check: when it was due and when it actually started (loop clock, seconds)."""
-
-    probe: str
-    slot: int
-    due: float
-    started: float
-
-    @property
-    def lateness(self) -> float:
-        return self.started - self.due
-
-
-def next_slot(anchor: float, interval: float, slot: int, now: float) -> tuple[int, int]:
-    """(slot to run next, slots skipped): slot+1, or the latest slot already due if later."""
-    behind = math.floor((now - anchor) / interval)
-    following = slot + 1
-    return (behind, behind - following) if behind > following else (following, 0)
-
-
-@dataclass(frozen=True)
-class ProbeStatus:
-    """What the Health pane shows for one probe (a snapshot)."""
-
-    spec: ProbeSpec
-    state: ProbeState
-    since: datetime | None
-    paused: bool
-    interval: float
-    last_result: ProbeResult | None
-    consecutive_failures: int
-    first_failure_at: datetime | None
-    next_due_in: float | None
-    recent_latencies: tuple[float | None, ...]  # None marks a failed check (a gap in the sparkline)
-    history: tuple[Transition, ...]
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
 
 
 @dataclass(eq=False)
