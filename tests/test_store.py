@@ -334,3 +334,32 @@ async def test_refused_second_half_of_a_command_rolls_back_the_first(service, db
 async def test_unknown_incident_is_a_not_found_error(service):
     with pytest.raises(NotFoundError, match="no incident 'INC-20260101-001'"):
         await service.execute("INC-20260101-001", "hello", "a")
+
+
+# ---- reads see only committed data -----------------------------------------------------------------
+
+
+async def test_reads_never_see_a_write_that_has_not_committed(service):
+    """The screen reads through the service; an entry still inside an open transaction (or one that
+    rolls back) must not be visible to it."""
+    incident = await service.declare("Reads", "SEV-3", author="alice")
+    before = [e.text for e in await service.entries(incident.id)]
+    seen_inside: list[str] = []
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort):
+        async with service.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text)"
+                " VALUES (?, 999, '2026-11-23T00:00:00.000000Z', '2026-11-23T00:00:00.000000Z',"
+                " 'mallory', 'note', 'uncommitted')",
+                (incident.id,),
+            )
+            seen_inside = [e.text for e in await service.entries(incident.id)]
+            raise Abort
+    assert seen_inside == before
+    assert [e.text for e in await service.entries(incident.id)] == before
+    await service.execute(incident.id, "committed", "alice")
+    assert [e.text for e in await service.entries(incident.id)][-1] == "committed"

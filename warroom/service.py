@@ -35,6 +35,7 @@ class RoleSeat:
     required: bool
     person: str | None
     since: datetime | None
+    is_commander: bool = False
 
 
 class IncidentService(ProcedureMethods):
@@ -58,51 +59,54 @@ class IncidentService(ProcedureMethods):
     # ---- reading -----------------------------------------------------------------------------
 
     async def incident(self, incident_id: str) -> Incident:
-        return await q.get_incident(self.db.conn, incident_id)
+        return await q.get_incident(self.db.reader, incident_id)
 
     async def incidents(self, include_closed: bool = False) -> list[Incident]:
-        found = await q.list_incidents(self.db.conn)
+        found = await q.list_incidents(self.db.reader)
         return found if include_closed else [i for i in found if i.is_open]
 
     def policy_for(self, incident: Incident) -> Policy:
         return self.policies.get(incident.policy_id)
 
     async def entries(self, incident_id: str) -> list[Entry]:
-        return await q.all_entries(self.db.conn, incident_id)
+        return await q.all_entries(self.db.reader, incident_id)
 
     async def entries_page(self, incident_id: str, offset: int, limit: int, query: str = "") -> list[Entry]:
-        return await q.entries_page(self.db.conn, incident_id, offset, limit, query)
+        return await q.entries_page(self.db.reader, incident_id, offset, limit, query)
 
     async def entry_count(self, incident_id: str, query: str = "") -> int:
-        return await q.count_entries(self.db.conn, incident_id, query)
+        return await q.count_entries(self.db.reader, incident_id, query)
 
     async def entries_since(self, incident_id: str, after_id: int) -> list[Entry]:
-        return await q.entries_since(self.db.conn, incident_id, after_id)
+        return await q.entries_since(self.db.reader, incident_id, after_id)
 
     async def last_entry_id(self, incident_id: str) -> int:
-        return await q.last_entry_id(self.db.conn, incident_id)
+        return await q.last_entry_id(self.db.reader, incident_id)
 
     async def data_version(self) -> int:
         return await self.db.data_version()
 
     async def role_history(self, incident_id: str) -> list[RoleAssignment]:
-        return await q.role_history(self.db.conn, incident_id)
+        return await q.role_history(self.db.reader, incident_id)
 
     async def roster(self, incident: Incident) -> list[RoleSeat]:
         """Every role of the incident's policy with its current holder."""
         current = {a.role_id: a for a in await self.role_history(incident.id) if a.ended_at is None}
+        policy = self.policy_for(incident)
+        commander_id = commander_role(policy).id
         seats = []
-        for role in self.policy_for(incident).role:
+        for role in policy.role:
             held = current.get(role.id)
             seats.append(RoleSeat(role.id, role.name, role.required,
-                                  held.person if held else None, held.started_at if held else None))
+                                  held.person if held else None, held.started_at if held else None,
+                                  is_commander=role.id == commander_id))
         return seats
 
     async def updates(self, incident_id: str) -> list[StatusUpdate]:
-        return await q.list_updates(self.db.conn, incident_id)
+        return await q.list_updates(self.db.reader, incident_id)
 
     async def actions(self, incident_id: str) -> list[ActionItem]:
-        return await q.list_actions(self.db.conn, incident_id)
+        return await q.list_actions(self.db.reader, incident_id)
 
     async def record(self, incident_id: str) -> IncidentRecord:
         """Everything about one incident, for exports, reports and `warroom show`."""

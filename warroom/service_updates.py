@@ -69,7 +69,7 @@ class ProcedureMethods:
                                       now=self.now(), promise=next_update_at)
 
     async def checklist_state(self, incident_id: str) -> dict[tuple[str, int], bool]:
-        return await pq.checklist_ticks(self.db.conn, incident_id)
+        return await pq.checklist_ticks(self.db.reader, incident_id)
 
     async def tick_checklist(self, incident_id: str, checklist_id: str, index: int, done: bool,
                              author: str) -> Entry:
@@ -95,7 +95,7 @@ class ProcedureMethods:
             return entry
 
     async def attached_playbooks(self, incident_id: str) -> list[str]:
-        return await pq.attached_playbooks(self.db.conn, incident_id)
+        return await pq.attached_playbooks(self.db.reader, incident_id)
 
     async def attach_playbook(self, incident_id: str, playbook_id: str, author: str) -> Entry:
         incident = await self.incident(incident_id)

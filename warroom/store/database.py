@@ -76,14 +76,21 @@ def _create_file(path: Path) -> None:
 
 
 class Database:
-    """One aiosqlite connection with warroom's pragmas and a retrying write transaction."""
+    """A warroom database: `conn` for retrying write transactions, `reader` for everything shown.
 
-    def __init__(self, path: Path, connection: aiosqlite.Connection):
+    The reader is a second, query-only connection: in WAL mode it sees only committed data, so
+    nothing read for the screen can come from a transaction that is still open (or later rolls
+    back) on the writing connection."""
+
+    def __init__(self, path: Path, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None):
         self.path = path
         self.conn = connection
+        self.reader = reader or connection
         self._write_lock = asyncio.Lock()
 
     async def close(self) -> None:
+        if self.reader is not self.conn:
+            await self.reader.close()
         await self.conn.close()
 
     @asynccontextmanager
@@ -183,4 +190,12 @@ async def open_database(path: Path | str) -> Database:
         await conn.close()
         raise
     conn.row_factory = sqlite3.Row
-    return Database(path, conn)
+    try:
+        reader = await aiosqlite.connect(path, isolation_level=None)
+        await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await reader.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as error:
+        await conn.close()
+        raise DatabaseError(f"cannot open database {path}: {error}") from None
+    reader.row_factory = sqlite3.Row
+    return Database(path, conn, reader)

@@ -102,7 +102,7 @@ class ProbeStore:
     async def recent(self, probe: str, limit: int = 50, incident_id: str | None = None) -> list[StoredResult]:
         """The newest `limit` results of one probe, newest first."""
         where, args = _scope(incident_id)
-        async with self.db.conn.execute(
+        async with self.db.reader.execute(
             f"SELECT {_COLUMNS} FROM probe_results WHERE probe = ?{where} ORDER BY checked_at DESC LIMIT ?",
             (probe, *args, limit),
         ) as cursor:
@@ -113,7 +113,7 @@ class ProbeStore:
         """Healthy checks / all checks of one probe in [since, until)."""
         where, args = _scope(incident_id)
         upper = to_stored(until) if until else "9999"
-        async with self.db.conn.execute(
+        async with self.db.reader.execute(
             "SELECT count(*) AS checks, coalesce(sum(ok), 0) AS ok FROM probe_results"
             f" WHERE probe = ? AND checked_at >= ? AND checked_at < ?{where}",
             (probe, to_stored(since), upper, *args),
@@ -124,7 +124,7 @@ class ProbeStore:
     async def uptimes(self, since: datetime, incident_id: str | None = None) -> dict[str, Uptime]:
         """Uptime of every probe with results since `since`."""
         where, args = _scope(incident_id)
-        async with self.db.conn.execute(
+        async with self.db.reader.execute(
             "SELECT probe, count(*) AS checks, coalesce(sum(ok), 0) AS ok FROM probe_results"
             f" WHERE checked_at >= ?{where} GROUP BY probe",
             (to_stored(since), *args),
@@ -171,7 +171,7 @@ class ProbeStore:
 
     async def attached(self, incident_id: str) -> list[AttachedProbe]:
         """Probes of an incident in the order they were attached (configs validated again)."""
-        async with self.db.conn.execute(
+        async with self.db.reader.execute(
             "SELECT name, config, paused, created_at FROM probes WHERE incident_id = ? ORDER BY id", (incident_id,)
         ) as cursor:
             rows = await cursor.fetchall()

@@ -57,7 +57,7 @@ class PickerScreen(Screen):
         incidents = await service.incidents()
         for incident in incidents:
             seats = await service.roster(incident)
-            commander = next((s.person for s in seats if s.role_id == "ic"), None)
+            commander = next((s.person for s in seats if s.is_commander), None)
             status = service.policy_for(incident).find_status(incident.status)
             table.add_row(Text(incident.id), Text(f"▲ {incident.severity}"),
                           Text(status.label if status else incident.status),

@@ -161,7 +161,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
 
     async def on_record_changed(self, message: RecordChanged) -> None:
         self.incident = message.incident
-        commander = next((seat.person for seat in message.roster if seat.role_id == "ic"), None)
+        commander = next((seat.person for seat in message.roster if seat.is_commander), None)
         self.query_one(IncidentHeader).show(message.incident, self.policy, commander)
         self.query_one(RolesPane).show(message.roster)
         self.tick()
