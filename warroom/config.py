@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import tomllib
 from pathlib import Path
 
@@ -12,10 +11,9 @@ import msgspec
 import platformdirs
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.tomlspot import line_of, split_path
+from warroom.domain.tomlspot import line_of, located_message
 
 APP_NAME = "warroom"
-_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `([^`]+)`")
 
 
 class ConfigError(WarroomError):
@@ -80,14 +78,7 @@ def load_config(path: Path | None = None) -> Config:
     try:
         config = msgspec.convert(raw, Config)
     except msgspec.ValidationError as error:
-        detail, _, where = str(error).rpartition(" - at `")
-        parts = split_path(where.rstrip("`"))
-        unknown = _UNKNOWN_FIELD.search(detail or str(error))
-        if unknown:  # msgspec names the unknown key in the message, not in the path
-            parts.append(unknown.group(1))
-        line = line_of(text, parts)
-        field = ".".join(p if isinstance(p, str) else f"[{p}]" for p in parts).replace(".[", "[") or "(top level)"
-        raise ConfigError(f"{path}{f':{line}' if line else ''}: field {field}: {detail or error}") from None
+        raise ConfigError(located_message(text, str(path), str(error))) from None
     for index, hook in enumerate(config.webhook):
         if hook.kind not in ("slack", "json"):
             line = line_of(text, ["webhook", index, "kind"])

@@ -5,8 +5,6 @@ Policies are TOML files validated strictly; a mistake is reported with file, lin
 
 from __future__ import annotations
 
-import ast
-import re
 import tomllib
 from datetime import timedelta
 from importlib import resources
@@ -16,7 +14,7 @@ import msgspec
 
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
-from warroom.domain.tomlspot import line_of, split_path, value_line
+from warroom.domain.tomlspot import located_message
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -250,32 +248,7 @@ def parse_policy(text: str, source: str) -> Policy:
 
 
 def _located(text: str, source: str, message: str) -> PolicyError:
-    detail, _, path = message.rpartition(" - at `")
-    path = path.rstrip("`")
-    if not detail:  # msgspec gives no path for problems at the top level
-        detail, path = message, "$"
-    parts = split_path(path)
-    line_parts = parts
-    named = _NAMED_FIELD.search(detail)
-    if named:
-        # The field msgspec complains about is named in the message, not in the path.
-        parts = [*parts, named.group(2)]
-        if named.group(1) == "contains unknown":
-            line_parts = parts  # it is in the file: point at its own line
-    line = line_of(text, line_parts)
-    duplicate = _DUPLICATE_NAME.match(detail)
-    if duplicate and len(parts) >= 2:
-        spot = value_line(text, parts[:2], ast.literal_eval(duplicate.group(1)))
-        if spot:
-            line, key = spot
-            parts = [*parts[:2], key]
-    field = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in parts).replace(".[", "[")
-    where = f"{source}:{line}" if line else source
-    return PolicyError(f"{where}: field {field or '(top level)'}: {detail}")
-
-
-_NAMED_FIELD = re.compile(r"Object (contains unknown|missing required) field `([^`]+)`")
-_DUPLICATE_NAME = re.compile(r"name ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\") is used by two ")
+    return PolicyError(located_message(text, source, message))
 
 
 def load_policy_file(path: Path) -> Policy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 _PATH_PART = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]")
@@ -105,3 +106,33 @@ def value_line(text: str, parts: list[str | int], value: str) -> tuple[int, str]
             if (found.group(1) if found.group(1) is not None else found.group(2)) == value:
                 return number, key
     return None
+
+
+_NAMED_FIELD = re.compile(r"Object (contains unknown|missing required) field `([^`]+)`")
+_DUPLICATE_NAME = re.compile(r"name ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\") is used by two ")
+
+
+def located_message(text: str, source: str, message: str) -> str:
+    """'file:line: field X: what is wrong' from a msgspec validation message ('... - at `$.x[0]`')."""
+    detail, _, path = message.rpartition(" - at `")
+    path = path.rstrip("`")
+    if not detail:  # msgspec gives no path for problems at the top level
+        detail, path = message, "$"
+    parts = split_path(path)
+    line_parts = parts
+    named = _NAMED_FIELD.search(detail)
+    if named:
+        # The field msgspec complains about is named in the message, not in the path.
+        parts = [*parts, named.group(2)]
+        if named.group(1) == "contains unknown":
+            line_parts = parts  # it is in the file: point at its own line
+    line = line_of(text, line_parts)
+    duplicate = _DUPLICATE_NAME.match(detail)
+    if duplicate and len(parts) >= 2:
+        spot = value_line(text, parts[:2], ast.literal_eval(duplicate.group(1)))
+        if spot:
+            line, key = spot
+            parts = [*parts[:2], key]
+    field = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in parts).replace(".[", "[")
+    where = f"{source}:{line}" if line else source
+    return f"{where}: field {field or '(top level)'}: {detail}"
