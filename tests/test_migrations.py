@@ -12,7 +12,7 @@ import pytest
 from warroom.domain.errors import DatabaseError
 from warroom.store import open_database
 from warroom.store.database import BUSY_TIMEOUT_MS
-from warroom.store.schema import SCHEMA_VERSION
+from warroom.store.schema import SCHEMA_VERSION, V2
 
 # The version-1 schema as released, written out here on purpose: if schema.py's V1 is ever edited,
 # files made by the old code must still open.
@@ -157,6 +157,56 @@ async def test_version_1_file_is_upgraded_and_keeps_its_data(tmp_path, policies,
                 await conn.execute("DELETE FROM entries")
         again = await service.declare("New one", "SEV-3", author="a")
         assert again.id == "INC-20261123-001"
+    finally:
+        await service.close()
+
+
+def make_version_2_file(path) -> None:
+    """A version-1 file upgraded by the version-2 step, with probe data of its own."""
+    make_version_1_file(path)
+    conn = sqlite3.connect(path)
+    conn.executescript(V2)
+    conn.executescript(f"""
+        INSERT INTO probes (incident_id, name, config, paused, created_at)
+            VALUES ('INC-20261120-001', 'api', '{{"name": "api"}}', 1, '{T0}');
+        INSERT INTO probe_results (probe, incident_id, checked_at, ok, latency_ms, status_code)
+            VALUES ('api', 'INC-20261120-001', '{T0}', 0, 12.5, 503);
+        INSERT INTO probe_results (probe, incident_id, checked_at, ok, latency_ms, status_code)
+            VALUES ('api', 'INC-20261120-001', '{T1}', 1, 8.0, 200);
+        PRAGMA user_version = 2;
+    """)
+    conn.commit()
+    conn.close()
+
+
+async def test_version_2_file_is_upgraded_keeps_its_probe_data_and_prunes_by_index(tmp_path, policies, clock):
+    from datetime import datetime, timezone
+
+    from warroom.service import IncidentService
+    from warroom.store.leases import ProbeLease
+    from warroom.store.probes import PRUNE_SQL, ProbeStore
+
+    path = tmp_path / "v2.db"
+    make_version_2_file(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION == 3
+        incident = await service.incident("INC-20261120-001")
+        assert len(await service.entries(incident.id)) == 2
+        store = ProbeStore(service.db)
+        recent = await store.recent("api", 10, incident.id)
+        assert [(r.ok, r.status_code) for r in recent] == [(True, 200), (False, 503)]
+        async with service.db.reader.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'probe_results'"
+        ) as cursor:
+            assert "probe_results_by_time" in {row[0] for row in await cursor.fetchall()}
+        async with service.db.reader.execute(f"EXPLAIN QUERY PLAN {PRUNE_SQL}", (T0, 10)) as cursor:
+            plan = [row[3] for row in await cursor.fetchall()]
+        assert any("probe_results_by_time (checked_at<?)" in step for step in plan), plan
+        assert not any(step.startswith("SCAN probe_results") for step in plan), plan  # no full scan
+        assert await store.prune(datetime(2026, 11, 20, 9, 1, tzinfo=timezone.utc)) == 1
+        assert [r.status_code for r in await store.recent("api", 10, incident.id)] == [200]
+        assert await ProbeLease(service.db, incident.id).acquire()  # the lease table is there
     finally:
         await service.close()
 

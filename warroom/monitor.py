@@ -5,6 +5,11 @@ with the probes attached to the incident (``/probe add``), runs them on a ProbeE
 results in batches (pruned to the retention), and turns every change of state into a timeline
 entry of kind probe. It reloads the file when it changes, keeping the last good configuration
 when the new one has a mistake. No textual import: the screen passes plain callbacks.
+
+Several screens may watch one incident: each runs its own monitor (so its Health pane is live),
+but only the holder of the incident's probe lease (warroom.store.leases) writes results and
+entries. Another monitor takes the lease over when it is released or runs out, and then records
+the state changes it saw meanwhile that the timeline does not show yet.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from warroom.probes.config import ProbeConfigError, ProbeSpec, load_probe_file
 from warroom.probes.engine import CheckRunner, ProbeEngine, ProbeStatus
 from warroom.probes.result import ProbeResult
 from warroom.probes.states import ProbeState, Transition
+from warroom.store.leases import LEASE_SECONDS, ProbeLease
 from warroom.store.probes import ProbeStore, StoredResult, Uptime
 
 log = logging.getLogger("warroom.monitor")
@@ -32,6 +38,7 @@ FAST_INTERVAL = 5.0
 FAST_DURATION = 300.0
 RETENTION = timedelta(hours=24)
 UPTIME_WINDOW = timedelta(hours=1)
+LEASE_RENEW_EVERY = 5.0
 
 
 def probe_file(cli_value: str | None, config_value: str | None, config_dir: Path) -> Path | None:
@@ -111,7 +118,8 @@ class ProbeMonitor:
                  checker: CheckRunner | None = None, retention: timedelta = RETENTION,
                  uptime_window: timedelta = UPTIME_WINDOW, reload_every: float = 1.0,
                  prune_every: float = 600.0, fast_interval: float = FAST_INTERVAL,
-                 fast_duration: float = FAST_DURATION, **engine_options):
+                 fast_duration: float = FAST_DURATION, lease_seconds: float = LEASE_SECONDS,
+                 lease_renew_every: float = LEASE_RENEW_EVERY, **engine_options):
         self.service, self.incident_id = service, incident_id
         self.store = ProbeStore(service.db)
         self.probes_path = probes_path
@@ -119,7 +127,7 @@ class ProbeMonitor:
         self.retention, self.reload_every, self.prune_every = retention, reload_every, prune_every
         self.fast_interval, self.fast_duration = fast_interval, fast_duration
         self.uptimes = _UptimeWindow(uptime_window)
-        self.engine = ProbeEngine(on_results=self._store_results, on_transition=self._log_transition,
+        self.engine = ProbeEngine(on_results=self._store_results, on_transition=self._on_transition,
                                   checker=checker, **engine_options)
         self.file_specs: list[ProbeSpec] = []
         self.attached_names: set[str] = set()
@@ -127,21 +135,36 @@ class ProbeMonitor:
         self._maintenance: asyncio.Task | None = None
         self._sync_lock = asyncio.Lock()
         self._attached_problem = False
+        self.lease = ProbeLease(service.db, incident_id, duration=lease_seconds)
+        self.lease_renew_every = lease_renew_every
+        self.writing = False  # True while this monitor holds the lease
+        self._lease_task: asyncio.Task | None = None
+        self._unwritten: dict[str, Transition] = {}  # the latest change per probe seen without the lease
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         """Load the probe file and the incident's probes, then start checking."""
         self._reload_file(initial=True)
         await self.sync()
+        await self._claim_lease()
         await self.engine.start()
         self._maintenance = asyncio.create_task(self._maintain(), name="probe monitor")
+        self._lease_task = asyncio.create_task(self._keep_lease(), name="probe lease")
 
     async def stop(self) -> None:
-        if self._maintenance is not None:
-            self._maintenance.cancel()
-            await asyncio.gather(self._maintenance, return_exceptions=True)
-            self._maintenance = None
+        """Stop checking, write the last results (if holding the lease), then release the lease."""
+        for task in (self._maintenance, self._lease_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._maintenance = self._lease_task = None
         await self.engine.stop()
+        if self.writing:
+            self.writing = False
+            try:
+                await self.lease.release()
+            except Exception as error:  # e.g. the database is already closed: it runs out by itself
+                log.warning("probe lease not released: %s", error)
 
     @property
     def running(self) -> bool:
@@ -207,13 +230,50 @@ class ProbeMonitor:
             try:
                 self._reload_file()
                 await self.sync()  # also picks up probes attached meanwhile (/probe add, `warroom log`)
-                if waited >= self.prune_every:
+                if waited >= self.prune_every and self.writing:
                     waited = 0.0
                     await self.prune()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the monitor must outlive a bad moment of the disk
                 log.exception("probe monitor maintenance failed")
+
+    # -- the lease -------------------------------------------------------------------------------
+    async def _claim_lease(self) -> None:
+        """Take or renew the lease; on taking it over, record what the timeline missed."""
+        try:
+            holding = await self.lease.acquire()
+        except WarroomError as error:  # a database that cannot be written cannot take results either
+            log.warning("probe lease: %s", error)
+            holding = False
+        took_over = holding and not self.writing
+        self.writing = holding
+        if took_over and self._unwritten:
+            await self._catch_up()
+
+    async def _keep_lease(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_renew_every)
+            try:
+                await self._claim_lease()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("probe lease renewal failed")
+
+    async def _catch_up(self) -> None:
+        """Write each change seen while another screen held the lease, unless the timeline has it."""
+        missed, self._unwritten = self._unwritten, {}
+        now_in = {status.name: status.state for status in self.engine.statuses()}
+        for name, transition in missed.items():
+            if now_in.get(name) is not transition.new:
+                continue  # removed, or changed again since (that change is written as it happens)
+            recorded = await self.store.last_logged_state(self.incident_id, name)
+            if recorded == transition.new.value:
+                continue
+            if recorded is None and transition.new.healthy:
+                continue  # never reported unhealthy: a healthy probe is not news
+            await self._log_transition(transition)
 
     async def prune(self) -> int:
         """Delete stored results older than the retention."""
@@ -222,7 +282,14 @@ class ProbeMonitor:
     # -- results and transitions -------------------------------------------------------------
     async def _store_results(self, batch: list[ProbeResult]) -> None:
         self.uptimes.add(batch)
-        await self.store.insert_results(batch, self.incident_id)
+        if self.writing:
+            await self.store.insert_results(batch, self.incident_id)
+
+    async def _on_transition(self, transition: Transition) -> Entry | None:
+        if not self.writing:
+            self._unwritten[transition.probe] = transition
+            return None
+        return await self._log_transition(transition)
 
     async def _log_transition(self, transition: Transition) -> Entry | None:
         if transition.old is ProbeState.UNKNOWN and transition.new.healthy:

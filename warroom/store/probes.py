@@ -20,6 +20,9 @@ from warroom.store.database import Database
 
 _COLUMNS = "probe, incident_id, checked_at, ok, latency_ms, status_code, error, failed_condition, excerpt"
 PRUNE_CHUNK = 5000
+# Finds old rows through the probe_results_by_time index (schema V3), not a table scan.
+PRUNE_SQL = ("DELETE FROM probe_results WHERE id IN"
+             " (SELECT id FROM probe_results WHERE checked_at < ? LIMIT ?)")
 
 
 @dataclass(frozen=True)
@@ -136,16 +139,23 @@ class ProbeStore:
         cutoff, total = to_stored(older_than), 0
         while True:
             async with self.db.transaction() as conn:
-                cursor = await conn.execute(
-                    "DELETE FROM probe_results WHERE id IN"
-                    " (SELECT id FROM probe_results WHERE checked_at < ? LIMIT ?)",
-                    (cutoff, PRUNE_CHUNK),
-                )
+                cursor = await conn.execute(PRUNE_SQL, (cutoff, PRUNE_CHUNK))
                 deleted = cursor.rowcount
                 await cursor.close()
             total += deleted
             if deleted < PRUNE_CHUNK:
                 return total
+
+    async def last_logged_state(self, incident_id: str, probe: str) -> str | None:
+        """The state the newest probe entry of the incident's timeline gives `probe`, or None."""
+        async with self.db.reader.execute(
+            "SELECT json_extract(data, '$.transition.new') AS state FROM entries"
+            " WHERE incident_id = ? AND kind = 'probe' AND json_extract(data, '$.transition.probe') = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (incident_id, probe),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return row["state"] if row else None
 
     # -- probes attached to an incident ----------------------------------------------------
     async def attach(self, incident_id: str, spec: ProbeSpec, now: datetime | None = None) -> bool:

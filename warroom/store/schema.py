@@ -131,5 +131,17 @@ CREATE TABLE attached_playbooks (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+# Version 3: one war-room screen per incident writes probe results and probe entries (the lease
+# holder); pruning old results finds them by check time instead of scanning the table.
+V3 = """
+CREATE TABLE probe_leases (
+    incident_id TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+
+CREATE INDEX probe_results_by_time ON probe_results (checked_at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 SCHEMA_VERSION = len(MIGRATIONS)
