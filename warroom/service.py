@@ -11,7 +11,7 @@ from pathlib import Path
 
 from warroom.domain import commands as cmd
 from warroom.domain.cadence import Countdown, countdown
-from warroom.domain.clock import Clock, format_duration, system_clock
+from warroom.domain.clock import Clock, format_duration, system_clock, to_stored
 from warroom.domain.errors import ParseError, RuleError
 from warroom.domain.escalation import escalation_notice
 from warroom.domain.grammar import parse
@@ -253,6 +253,8 @@ class _Writer:
         status = self.policy.find_status(c.status_id)
         if status is None:
             raise ParseError(f"unknown status {c.status_id!r}; valid: {self.policy.status_names()}")
+        if not status.resolved and not self.incident.is_open:
+            return [await self._reopen(status, c.note)]  # also when /close left the status as it was
         if status.id == self.incident.status:
             raise RuleError(f"status is already {status.label}")
         written = [await self._status_change(status, c.note)]
@@ -267,6 +269,27 @@ class _Writer:
         if note:
             text += f": {note}"
         return await self.entry(EntryKind.STATUS, text, {"from": self.incident.status, "to": status.id})
+
+    async def _reopen(self, status, note: str) -> Entry:
+        """A resolved or closed incident set back to an open status: open again, and resolvable again.
+
+        The resolved/closed milestones leave the incident's current state (their entries stay in
+        the timeline); the status entry says what was cleared."""
+        stones = self.incident.milestones
+        ended = {m: stones[m] for m in (Milestone.RESOLVED, Milestone.CLOSED) if m in stones}
+        await q.clear_milestones(self.conn, self.incident.id, ended)
+        old = self.policy.find_status(self.incident.status)
+        old_label = old.label if old else self.incident.status
+        change = f"{old_label} -> {status.label}" if old_label != status.label else f"stays {status.label}"
+        text = f"Reopened: status {change}"
+        if note:
+            text += f": {note}"
+        text += " | cleared " + ", ".join(f"{m.label} milestone (was {at:%Y-%m-%d %H:%M:%S} UTC)"
+                                          for m, at in ended.items())
+        await q.update_incident(self.conn, self.incident.id, status=status.id)
+        data = {"from": self.incident.status, "to": status.id, "reopened": True,
+                "cleared": {m.value: to_stored(at) for m, at in ended.items()}}
+        return await self.entry(EntryKind.STATUS, text, data)
 
     async def _AssignRole(self, c: cmd.AssignRole) -> list[Entry]:
         role = self._role(c.role_id)

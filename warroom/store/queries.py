@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 import aiosqlite
 
@@ -128,6 +128,15 @@ async def set_milestone(conn: aiosqlite.Connection, incident_id: str, milestone:
         "INSERT INTO milestones (incident_id, name, at) VALUES (?, ?, ?)"
         " ON CONFLICT (incident_id, name) DO UPDATE SET at = excluded.at",
         (incident_id, milestone.value, to_stored(at)),
+    )
+
+
+async def clear_milestones(conn: aiosqlite.Connection, incident_id: str, milestones: Iterable[Milestone]) -> None:
+    """Remove milestones from the incident's current state (reopening); the timeline keeps them."""
+    names = [milestone.value for milestone in milestones]
+    await conn.execute(
+        f"DELETE FROM milestones WHERE incident_id = ? AND name IN ({', '.join('?' for _ in names)})",
+        (incident_id, *names),
     )
 
 
