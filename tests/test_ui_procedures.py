@@ -122,7 +122,7 @@ async def test_composer_prefills_posts_copies_and_resets_the_countdown(tmp_path)
         written = tmp_path / "updates" / f"{incident_id}-1.md"
         await wait_for(pilot, written.exists)
         assert written.read_text(encoding="utf-8") == update.text + "\n"
-        await wait_for(pilot, lambda: any("copied to the clipboard" in n for n in notices(app)))
+        await wait_for(pilot, lambda: any("and copied" in n for n in notices(app)))
 
 
 async def test_composer_switches_audience_and_u_opens_it_from_the_timeline(tmp_path):
@@ -162,7 +162,7 @@ async def test_failed_webhook_is_logged_and_the_update_kept(tmp_path, monkeypatc
         [update] = await app.service.updates(incident_id)
         assert update.audience == "executive"
         assert (tmp_path / "updates" / f"{incident_id}-1.md").exists()
-        await wait_for(pilot, lambda: any("Delivery to Slack #inc failed" in n for n in notices(app)))
+        await wait_for(pilot, lambda: any("NOT delivered to Slack #inc" in n for n in notices(app)))
         assert not any("SECRET" in n for n in notices(app))
 
 
@@ -280,9 +280,14 @@ async def test_severity_change_notifies_the_escalation(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await open_war_room(pilot)
         await type_in_entry_bar(pilot, "/sev 1 whole EU down")
-        await wait_for(pilot, lambda: any("Executives within 15 minutes (by 15:15 UTC)" in n for n in notices(app)))
-        [notice] = [n for n in notices(app) if n.startswith("Tell:")]
-        assert "Technical path: On-call engineer" in notice
+        await wait_for(pilot, lambda: any("Now SEV-1: tell" in n for n in notices(app)))
+        [notice] = [n for n in notices(app) if "Now SEV-1: tell" in n]
+        assert "first by 15:00 UTC" in notice and "F5" in notice and len(notice) <= 60  # short; details on F5
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "EscalationScreen")
+        shown = str(app.screen.query_one("#escalation-text").render())
+        assert "Executives within 15 minutes (by 15:15 UTC)" in shown
+        assert "On-call engineer → " in shown
 
 
 async def test_report_key_writes_markdown(tmp_path):

@@ -132,7 +132,7 @@ async def test_slash_filters_by_text_author_or_kind(tmp_path):
             await wait_for(pilot, lambda: timeline.entry_at(timeline.total - 1) is not None)
             shown = [timeline.entry_at(row) for row in range(timeline.total)]
             assert all(check(entry) for entry in shown), query
-            assert f"filter: {query} ({timeline.total} match)" in screen_text(app)
+            assert f"filter: {query} ({timeline.total} match" in screen_text(app)
         await pilot.press("slash")
         await wait_for(pilot, lambda: isinstance(app.screen, AskText))
         app.screen.query_one("#ask-input").value = ""

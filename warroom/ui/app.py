@@ -20,6 +20,9 @@ from warroom.ui.screens.help import HelpScreen
 from warroom.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
 
 
+TOAST_GLYPHS = {"warning": "⚠", "error": "✗"}
+
+
 class WarRoomApp(App):
     """Opens an incident's war room, or the picker."""
 
@@ -63,7 +66,7 @@ class WarRoomApp(App):
         if wanted in self.available_themes:
             self.theme = wanted
         if problems:
-            self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=10, markup=False)
+            self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=8, markup=False)
         self.service = await IncidentService.open(self.db_path, self.policies, self.clock)
         if self.incident_id:
             self.open_incident(self.incident_id)
@@ -73,6 +76,13 @@ class WarRoomApp(App):
     async def on_unmount(self) -> None:
         if self.service is not None:
             await self.service.close()
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Warnings and errors start with a glyph, so the toast's colour is not the only sign."""
+        glyph = TOAST_GLYPHS.get(severity)
+        super().notify(f"{glyph} {message}" if glyph else message, title=title, severity=severity,
+                       timeout=timeout, markup=markup)
 
     def watch_theme(self, theme: str) -> None:
         """Remember a theme picked while running (the one chosen at start-up is not a new choice)."""

@@ -15,14 +15,12 @@ class AskText(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
-    AskText, Confirm { align: center middle; }
-    AskText > Vertical, Confirm > Vertical {
+    AskText { align: center middle; }
+    AskText > Vertical {
         width: 70; max-width: 95%; height: auto; border: thick $primary; background: $surface; padding: 1 2;
     }
-    AskText Label, Confirm Label { width: 100%; margin-bottom: 1; }
+    AskText Label { width: 100%; margin-bottom: 1; }
     AskText .hint { color: $text-muted; margin: 0; }
-    Confirm Horizontal { height: auto; align: right middle; }
-    Confirm Button { margin-left: 2; }
     """
 
     def __init__(self, title: str, value: str = "", placeholder: str = "", hint: str = "") -> None:
@@ -50,6 +48,16 @@ class Confirm(ModalScreen[bool]):
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
     ]
+    # Its own CSS: a class's DEFAULT_CSS loads only once that class is used, so Confirm cannot borrow AskText's.
+    DEFAULT_CSS = """
+    Confirm { align: center middle; }
+    Confirm > Vertical {
+        width: 70; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+    }
+    Confirm Label { width: 100%; margin-bottom: 1; }
+    Confirm Horizontal { height: auto; align: right middle; }
+    Confirm Button { margin-left: 2; }
+    """
 
     def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
         super().__init__()

@@ -58,6 +58,8 @@ class WarRoomScreen(ProceduresMixin, Screen):
         Binding("f3", "procedures", "Checklists", tooltip="Checklists and playbooks from the policy"),
         Binding("f4", "actions", "Actions", tooltip="Action items: owner, due, done"),
         Binding("f6", "export_report", "Report", tooltip="Write the post-incident report (Markdown)"),
+        Binding("f5", "escalation", "Escalation", show=False,
+                tooltip="Who the policy says to tell at this severity, by when, and the escalation paths"),
         Binding("ctrl+t", "focus_timeline", "Timeline", show=False),
         Binding("ctrl+r", "focus_roles", "Roles", show=False),
     ]
@@ -114,7 +116,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
     async def start_probes(self) -> None:
         from warroom.monitor import ProbeMonitor, retention_setting
 
-        problem = lambda text: self.notify(text, title="Probes", severity="error", timeout=20, markup=False)  # noqa: E731
+        problem = lambda text: self.notify(text, title="Probes", severity="error", timeout=12, markup=False)  # noqa: E731
         retention, wrong = retention_setting(self.app.config.probe_retention)
         if wrong:
             problem(wrong)
@@ -321,6 +323,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
             ("Checklists and playbooks", self.action_procedures, "Tick checklist items, attach playbooks"),
             ("Action items", self.action_actions, "Owners, due dates, done"),
             ("Write post-incident report", self.action_export_report, "Markdown report into the updates folder"),
+            ("Escalation: who to tell now", self.action_escalation, "Parties and deadlines for this severity (F5)"),
             ("Log decision…", partial_prefill(self, "/decision "), "Record a decision"),
             ("Add action item…", partial_prefill(self, "/action "), "A follow-up with @owner and due:DATE"),
         ]

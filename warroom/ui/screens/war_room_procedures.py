@@ -60,11 +60,34 @@ class ProceduresMixin:
                 self.app.push_screen(HandoffScreen(entry))
 
     def announce_escalation(self, severity_id: str, at: datetime) -> None:
-        """Who the policy says must be told about the new severity, and by when."""
+        """A one-line toast that escalation is due; the severity entry and F5 hold the details."""
         notice = self.service.escalation_for(self.incident, severity_id, at)
         if notice.duties or notice.paths:
-            self.notify(notice.describe(), title=f"Now {notice.severity}: escalate",
-                        severity="warning", timeout=30, markup=False)
+            self.last_escalation = notice
+            first = min((duty.due_at for duty in notice.duties if duty.due_at), default=None)
+            due = f", first by {first:%H:%M} UTC" if first else ""
+            self.notify(f"Now {notice.severity}: tell {len(notice.duties)}{due}. F5: who and paths",
+                        severity="warning", timeout=8, markup=False)
+
+    @work(group="dialog")
+    async def action_escalation(self) -> None:
+        """Open the escalation notice for the current severity, timed from when it was reached."""
+        from warroom.ui.screens.escalation import EscalationScreen
+
+        incident = self.incident
+        notice = getattr(self, "last_escalation", None)
+        if notice is None or notice.severity != incident.severity:
+            notice = self.service.escalation_for(incident, incident.severity, await self._severity_since(incident))
+        self.app.push_screen(EscalationScreen(notice))
+
+    async def _severity_since(self, incident) -> datetime:
+        """When the incident reached its current severity: the last severity entry, else its declaration."""
+        count = await self.service.entry_count(incident.id, "severity")
+        entries = await self.service.entries_page(incident.id, max(0, count - 50), 50, "severity")
+        for entry in reversed(entries):
+            if entry.kind is EntryKind.SEVERITY and (entry.data or {}).get("to") == incident.severity:
+                return entry.occurred_at
+        return incident.created_at
 
     @work(group="write")
     async def post_update(self, audience: str, text: str, promise: datetime | None) -> None:
@@ -86,20 +109,22 @@ class ProceduresMixin:
         from warroom.delivery import deliver_update
 
         self.app.copy_to_clipboard(entry.text)
-        self.notify(f"Update {sequence} posted (#{entry.number}) and copied to the clipboard (OSC 52)",
-                    markup=False)
+        self.notify(f"Update {sequence} posted as #{entry.number} and copied", markup=False)
         results = await deliver_update(entry.text, self.incident.id, sequence, self.app.config,
                                        updates_dir=self.app.updates_dir, audience=audience)
-        for result in results:
-            if result.ok:
-                self.notify(f"Delivered to {result.target}", markup=False)
-                continue
+        failed = [result for result in results if not result.ok]
+        for result in failed:  # the details go on the timeline, where they stay
             await self.service.record_system(
                 self.incident.id, f"Delivery of update {sequence} (#{entry.number}) to {result.target} failed "
                 f"after {result.attempts} attempt(s): {result.error}",
                 {"delivery": result.target, "update": sequence, "entry": entry.number, "ok": False})
-            self.notify(f"Delivery to {result.target} failed: {result.error} (the update is saved)",
-                        severity="error", timeout=15, markup=False)
+        if failed:
+            names = ", ".join(result.target for result in failed)
+            names = names if len(names) <= 40 else names[:39] + "…"
+            self.notify(f"Update {sequence} NOT delivered to {names} (saved; why: timeline)",
+                        severity="error", timeout=10, markup=False)
+        elif results:
+            self.notify(f"Update {sequence} delivered ({len(results)} of {len(results)})", markup=False)
         self.refresh_record()
 
     @work(group="write")
@@ -114,4 +139,4 @@ class ProceduresMixin:
         except OSError as error:
             self.notify(f"Report not written: {error}", severity="error", markup=False)
             return
-        self.notify(f"Report written to {path}", markup=False, timeout=10)
+        self.notify(f"Report written: {path.name} (in {path.parent})", markup=False, timeout=8)

@@ -36,6 +36,11 @@ class RolesPane(OptionList):
     def on_mount(self) -> None:
         self.set_interval(30, self._redraw)
 
+    def on_focus(self) -> None:
+        """Arriving by Tab or Ctrl+R selects the first role, so Enter and `a` act at once."""
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
     def show(self, seats: list[RoleSeat]) -> None:
         self.seats = seats
         self._redraw()

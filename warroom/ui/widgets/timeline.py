@@ -295,7 +295,7 @@ class Timeline(ScrollView, can_focus=True):
     def _update_subtitle(self) -> None:
         parts = []
         if self.query:
-            parts.append(f"filter: {visible(self.query)} ({self.total} match)")
+            parts.append(f"filter: {visible(self.query)} ({self.total} {'match' if self.total == 1 else 'matches'})")
         if self.unseen and not self.following:
             parts.append(f"▼ {self.unseen} new, End to follow")
         elif self.following:
