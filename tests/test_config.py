@@ -85,3 +85,13 @@ def test_unreadable_config_is_a_config_error(isolated):
     (isolated / "config.toml").write_bytes(b"user = \"\xff\xfe\"\n")
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(Path(isolated / "config.toml"))
+
+
+def test_updates_go_to_the_configured_folder_else_next_to_the_database(tmp_path, monkeypatch):
+    from warroom.config import Config, resolve_updates_dir
+
+    monkeypatch.chdir(tmp_path)
+    database = tmp_path / "data" / "warroom.db"
+    assert resolve_updates_dir(Config(), database) == tmp_path / "data" / "updates"
+    assert resolve_updates_dir(Config(updates_dir="~/incident-updates"), database) == (
+        Path("~/incident-updates").expanduser())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -184,9 +185,14 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
         raise WarroomError(f"refusing to write the export over the database {database}")
     record = obj.run(lambda s: s.record(incident_id))
     if fmt == "json":
-        text = json.dumps(report.to_json_dict(record), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        dumped = json.dumps(report.to_json_dict(record), indent=2, sort_keys=True, ensure_ascii=False)
+        text = _inert_json(dumped) + "\n"
     elif fmt == "csv":
         text = report.to_csv(record)
+        if not output and sys.stdout.isatty():  # a terminal must not run escapes; a pipe gets the data
+            from warroom.domain.text import visible
+
+            text = visible(text, keep_newlines=True)
     else:
         text = report.to_markdown(record)
     if output:
@@ -254,7 +260,7 @@ def check(obj: _Context, probes_file: str | None, incident_id: str | None, as_js
                                "put probes.toml in the config dir, or use --incident ID")
     rows = asyncio.run(run_once(specs.values()))
     if as_json:
-        click.echo(json.dumps(rows_as_json(rows), indent=2, ensure_ascii=False))
+        click.echo(_inert_json(json.dumps(rows_as_json(rows), indent=2, ensure_ascii=False)))
     else:
         width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 200
         click.echo(format_table(rows, width=width))
@@ -262,12 +268,10 @@ def check(obj: _Context, probes_file: str | None, incident_id: str | None, as_js
         sys.exit(exit_code(rows))
 
 
-def _open_ui(obj: _Context, incident_id: str | None, demo: bool = False) -> None:
-    try:
-        from warroom.ui.launch import launch
-    except ImportError as error:  # the screen is not built yet in this checkout
-        raise WarroomError(f"the war-room screen is not available: {error}") from None
-    launch(obj, incident_id=incident_id, demo=demo)
+def _open_ui(obj: _Context, incident_id: str | None) -> None:
+    from warroom.ui.launch import launch
+
+    launch(obj, incident_id=incident_id)
 
 
 @cli.command(name="open")
@@ -297,7 +301,28 @@ def demo(obj: _Context, print_only: bool) -> None:
 
     with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
         asyncio.run(attach_demo_probes(path, incident_id, service))
-        _open_ui(obj, incident_id, demo=True)
+        _open_ui(obj, incident_id)
+
+
+# json.dumps escapes C0 controls but, with ensure_ascii=False, leaves DEL, C1 (U+009B is CSI) and
+# bidi or line-separator characters raw; they only occur inside strings, so \uXXXX keeps the JSON equal.
+_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _inert_json(text: str) -> str:
+    return _JSON_RAW_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _check_arguments(argv: list[str]) -> None:
+    """Arguments that are not UTF-8 arrive with surrogates and could never be stored."""
+    for argument in argv:
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            from warroom.domain.text import visible
+
+            shown = visible(argument.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+            raise WarroomError(f"argument {shown!r} is not valid UTF-8") from None
 
 
 async def _summary(service, incident_id, render):
@@ -306,20 +331,23 @@ async def _summary(service, incident_id, render):
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one line on stderr and exit 2 for anything the user can fix; never a traceback."""
+    from warroom.domain.text import visible
+
     try:
+        _check_arguments(sys.argv[1:] if argv is None else argv)
         cli.main(args=argv, prog_name="warroom", standalone_mode=False)
-    except WarroomError as error:
-        click.echo(f"warroom: error: {error}", err=True)
+    except WarroomError as error:  # messages quote what was typed: shown inert
+        click.echo(f"warroom: error: {visible(str(error))}", err=True)
         sys.exit(error.exit_code)
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.ctx.get_help() if error.ctx else str(error), err=True)
         sys.exit(EXIT_USAGE)
     except click.UsageError as error:
         hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx else ""
-        click.echo(f"warroom: error: {error.format_message()}{hint}", err=True)
+        click.echo(f"warroom: error: {visible(error.format_message())}{hint}", err=True)
         sys.exit(EXIT_USAGE)
     except click.ClickException as error:
-        click.echo(f"warroom: error: {error.format_message()}", err=True)
+        click.echo(f"warroom: error: {visible(error.format_message())}", err=True)
         sys.exit(EXIT_USAGE)
     except click.Abort:
         click.echo("warroom: aborted", err=True)
@@ -331,6 +359,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # a bug: say so in one line; WARROOM_DEBUG=1 shows the traceback
         if os.environ.get("WARROOM_DEBUG"):
             raise
-        click.echo(f"warroom: internal error: {type(error).__name__}: {error}", err=True)
+        click.echo(f"warroom: internal error: {type(error).__name__}: {visible(str(error))}", err=True)
         sys.exit(1)
     sys.exit(0)

@@ -92,6 +92,14 @@ def resolve_database(cli_value: str | None, config: Config) -> Path:
     return Path(chosen).expanduser() if chosen else default_database_path()
 
 
+def resolve_updates_dir(config: Config, database: Path) -> Path:
+    """Where posted updates and reports are written: the config's `updates_dir`, else an
+    `updates` folder next to the database (so it never depends on the current directory)."""
+    if config.updates_dir:
+        return Path(config.updates_dir).expanduser()
+    return Path(database).expanduser().resolve().parent / "updates"
+
+
 def resolve_user(cli_value: str | None, config: Config) -> str:
     """--as, then WARROOM_USER, then the config file, then the login name."""
     for chosen in (cli_value, os.environ.get("WARROOM_USER"), config.user):

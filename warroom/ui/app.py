@@ -47,10 +47,10 @@ class WarRoomApp(App):
         self.extra_theme_dirs = list(extra_theme_dirs)
         self.service: IncidentService | None = None
         self.theme_names: set[str] = set()  # loaded from themes/ and the user's config dir
-        from warroom.config import Config
+        from warroom.config import Config, resolve_updates_dir
 
         self.config = config or Config()
-        self.updates_dir = updates_dir
+        self.updates_dir = updates_dir or resolve_updates_dir(self.config, db_path)
         self.probes_path: Path | None = None  # the probe file (launch sets it); see warroom.monitor
 
     async def on_mount(self) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import tomllib
 from pathlib import Path
 
-from warroom.config import config_dir, state_path
+from warroom.config import config_dir, resolve_updates_dir, state_path
 from warroom.domain.errors import WarroomError
 from warroom.store import open_database
 
@@ -55,13 +55,13 @@ def build_app(context, incident_id: str | None = None):
         context.database(), context.policies(), context.user(), incident_id=incident_id, theme=theme,
         on_theme_change=remember_theme, extra_theme_dirs=[config_dir() / "themes"],
         config=context.config,
-        updates_dir=Path(context.config.updates_dir).expanduser() if context.config.updates_dir else Path.cwd() / "updates",
+        updates_dir=resolve_updates_dir(context.config, context.database()),
     )
     app.probes_path = probes_path(context)
     return app
 
 
-def launch(context, incident_id: str | None = None, demo: bool = False) -> None:
+def launch(context, incident_id: str | None = None) -> None:
     """Open the war room (errors in the database or the id are reported before the screen opens)."""
     asyncio.run(_check(context.database(), incident_id))
     app = build_app(context, incident_id)

@@ -132,7 +132,7 @@ class ProceduresMixin:
         from warroom.domain.report import to_markdown
 
         record = await self.service.record(self.incident.id)
-        path = Path(self.app.updates_dir or Path.cwd() / "updates") / f"{self.incident.id}-report.md"
+        path = Path(self.app.updates_dir) / f"{self.incident.id}-report.md"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(to_markdown(record), encoding="utf-8")
