@@ -169,3 +169,13 @@ async def test_failed_delivery_does_not_lose_the_update(tmp_path, status):
                                        environ={"WARROOM_TEST_HOOK": server.url}, **FAST)
     assert [r.ok for r in results] == [True, False]
     assert (tmp_path / "INC-1-1.md").exists()
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example:SECRET/x", "http://[::1/SECRET", "https://\x00host/SECRET"])
+async def test_malformed_webhook_url_is_a_failed_result_not_a_crash(tmp_path, url):
+    """httpx.InvalidURL is not an httpx.HTTPError: it must not escape and take the file result with it."""
+    config = Config(webhook=[hook()])
+    results = await deliver_update("the update", "INC-1", 1, config, updates_dir=tmp_path,
+                                   environ={"WARROOM_TEST_HOOK": url}, **FAST)
+    assert [r.ok for r in results] == [True, False]
+    assert "WARROOM_TEST_HOOK" in results[1].error and "SECRET" not in results[1].error

@@ -97,6 +97,10 @@ async def post_webhook(hook: Webhook, payload: dict, *, environ: Mapping[str, st
         return DeliveryResult(target, False, 0, f"environment variable {hook.url_env} is not set")
     if not url.lower().startswith(("http://", "https://")):
         return DeliveryResult(target, False, 0, f"the URL in {hook.url_env} does not start with http(s)://")
+    try:  # httpx.InvalidURL is not an httpx.HTTPError, and its message quotes parts of the URL
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        return DeliveryResult(target, False, 0, f"the URL in {hook.url_env} is not a valid URL")
     error = ""
     async with httpx.AsyncClient(timeout=hook.timeout, follow_redirects=False) as client:
         for attempt in range(1, attempts + 1):
