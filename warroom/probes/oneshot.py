@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Iterable, Mapping, NamedTuple
 
+from warroom.domain.text import visible
 from warroom.probes.checks import Checker
 from warroom.probes.config import ProbeSpec
 from warroom.probes.result import ProbeResult, sanitize
@@ -60,8 +61,8 @@ def format_table(rows: Iterable[CheckRow], *, width: int = 100) -> str:
     table = [header] + [
         (
             row.state.label,
-            row.spec.name,
-            row.spec.group or "-",
+            visible(row.spec.name),
+            visible(row.spec.group) or "-",
             row.spec.type,
             f"{row.result.latency_ms:.0f} ms" if row.result.latency_ms is not None else "-",
             str(row.result.status_code) if row.result.status_code is not None else "-",

@@ -1,0 +1,96 @@
+"""Review findings on the command line: hostile text in errors and exports, odd arguments."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+
+from warroom.domain.text import visible
+from warroom.probes.config import spec_from_dict
+from warroom.probes.oneshot import CheckRow, format_table
+from warroom.probes.result import ProbeResult
+from warroom.probes.states import ProbeState
+from warroom.domain.clock import system_clock
+
+OSC_LINK = "\x1b]8;;http://evil\x07click"
+C1_CSI = "\u009b31mred"
+BIDI = "\u202eevil"
+
+
+def _run(argv: list, env: dict, cwd, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "warroom", *argv], env=env, cwd=cwd, capture_output=True,
+                          timeout=60, **kwargs)
+
+
+def _one_line_exit_2(result: subprocess.CompletedProcess) -> str:
+    err = result.stderr.decode("utf-8", "replace") if isinstance(result.stderr, bytes) else result.stderr
+    assert result.returncode == 2, (result.returncode, err)
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith("warroom: error: "), err
+    return err
+
+
+def test_error_messages_show_hostile_text_inert(cli_env, tmp_path):
+    """An error quoting what was typed (`X already holds ...`) must not carry escapes to the terminal."""
+    incident_id = _run(["declare", "x", "-s", "SEV-2"], cli_env, tmp_path, text=True).stdout.strip()
+    for person in (OSC_LINK, C1_CSI, BIDI):
+        assert _run(["log", incident_id, f"/assign ic {person}"], cli_env, tmp_path, text=True).returncode == 0
+        again = _run(["log", incident_id, f"/assign ic {person}"], cli_env, tmp_path, text=True)
+        err = _one_line_exit_2(again)
+        assert "already holds" in err and visible(person) in err
+        assert "\x1b" not in err and "\u009b" not in err and "\u202e" not in err
+
+
+def test_argument_that_is_not_utf8_is_a_user_error(cli_env, tmp_path):
+    incident_id = _run(["declare", "x", "-s", "SEV-2"], cli_env, tmp_path, text=True).stdout.strip()
+    result = _run([b"log", incident_id.encode(), b"caf\xe9 is down"], cli_env, tmp_path)
+    err = _one_line_exit_2(result)
+    assert "UTF-8" in err
+    exported = json.loads(_run(["export", incident_id], cli_env, tmp_path, text=True).stdout)
+    assert len(exported["entries"]) == 1  # nothing half-written
+
+
+def test_json_export_escapes_c1_and_bidi_characters_losslessly(cli_env, tmp_path):
+    incident_id = _run(["declare", "x", "-s", "SEV-2"], cli_env, tmp_path, text=True).stdout.strip()
+    text = f"{C1_CSI} {BIDI} line\u2028sep del\x7f"
+    assert _run(["log", incident_id, text], cli_env, tmp_path, text=True).returncode == 0
+    out = _run(["export", incident_id, "-f", "json"], cli_env, tmp_path, text=True).stdout
+    assert not any(ch in out for ch in "\u009b\u202e\u2028\x7f")
+    assert json.loads(out)["entries"][-1]["text"] == text  # the complete record, exactly
+
+
+def test_csv_export_to_a_terminal_is_inert_but_exact_in_a_pipe(cli_env, tmp_path):
+    incident_id = _run(["declare", "x", "-s", "SEV-2"], cli_env, tmp_path, text=True).stdout.strip()
+    assert _run(["log", incident_id, f"{OSC_LINK} {C1_CSI}"], cli_env, tmp_path, text=True).returncode == 0
+    piped = _run(["export", incident_id, "-f", "csv"], cli_env, tmp_path, text=True).stdout
+    assert OSC_LINK in piped  # a file or a pipe gets the data as recorded
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "warroom", "export", incident_id, "-f", "csv"],
+                              env=cli_env, cwd=tmp_path, stdout=follower, stderr=subprocess.PIPE, timeout=60)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0, proc.stderr
+    screen = shown.decode("utf-8")
+    assert "\x1b" not in screen and "\u009b" not in screen and "\u241b]8;;http://evil" in screen
+
+
+def test_check_table_shows_probe_names_and_groups_inert():
+    spec = spec_from_dict({"name": f"api{C1_CSI}", "group": OSC_LINK, "type": "http",
+                           "target": "http://127.0.0.1:9/"}, "test")
+    result = ProbeResult(probe=spec.name, checked_at=system_clock(), ok=True, latency_ms=3.0, status_code=200)
+    table = format_table([CheckRow(spec, result, ProbeState.UP)], width=300)
+    assert "\x1b" not in table and "\u009b" not in table and "\u241b]8;;http://evil" in table
