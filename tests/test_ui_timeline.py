@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -109,6 +110,11 @@ async def test_keys_move_the_selection(tmp_path):
         assert timeline.selected.text.startswith("Impact started")  # earliest in time, back-dated
         await pilot.press("end")
         assert timeline.cursor == last and timeline.following
+        await pilot.press("k")
+        await pilot.pause()
+        marked = [line for line in screen_text(app).splitlines() if "│»" in line]
+        assert len(marked) == 1, "the selected line carries a marker, not only a colour"
+        assert f"#{timeline.selected.number} " in marked[0]
         await pilot.press("escape")
         assert isinstance(app.focused, EntryInput)
 
@@ -186,7 +192,7 @@ async def test_entries_from_another_day_show_their_date(tmp_path):
         await pilot.pause()
         text = screen_text(app)
     assert "2026-11-23 14:50:30 #3" in text  # yesterday: dated
-    assert "\n│15:00:00 #4" in text  # today: time only
+    assert re.search(r"\n│[ »]15:00:00 #4", text)  # today: time only (after the selection gutter)
 
 
 async def test_hostile_text_is_shown_literally(tmp_path):

@@ -232,6 +232,7 @@ class Timeline(ScrollView, can_focus=True):
         clock = "%H:%M:%S" if layout.seconds else "%H:%M"
         stamp = entry.occurred_at.strftime(clock if is_today else f"%Y-%m-%d {clock}")
         line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append("»" if selected else " ")  # the selection is never shown by colour alone
         line.append(f"{stamp} ", style("timeline--time"))
         if layout.number:
             line.append(f"#{entry.number:<{layout.number}}", style("timeline--number"))
