@@ -363,3 +363,24 @@ async def test_reads_never_see_a_write_that_has_not_committed(service):
     assert [e.text for e in await service.entries(incident.id)] == before
     await service.execute(incident.id, "committed", "alice")
     assert [e.text for e in await service.entries(incident.id)][-1] == "committed"
+
+
+async def test_a_write_cancelled_while_beginning_leaves_no_transaction_open(service):
+    """Cancelling a write (a screen closing, a lease task stopped) while BEGIN IMMEDIATE runs in the
+    connection's thread must not leave the transaction open: later writes would all fail with
+    'cannot start a transaction within a transaction' and hold the write lock on the file."""
+    incident = await service.declare("x", "SEV-3", author="a")
+
+    async def write():
+        async with service.db.transaction() as conn:
+            await q.insert_entry(conn, incident_id=incident.id, occurred_at=service.now(),
+                                 recorded_at=service.now(), author="a", kind=EntryKind.NOTE, text="lost")
+
+    task = asyncio.create_task(write())
+    await asyncio.sleep(0)  # the task is now waiting for BEGIN IMMEDIATE to come back from the thread
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0.05)
+    assert not service.db.conn.in_transaction
+    [entry] = await service.execute(incident.id, "after the cancel", "a")
+    assert [e.text for e in await service.entries(incident.id)][-1] == "after the cancel" == entry.text

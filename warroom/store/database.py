@@ -109,6 +109,11 @@ class Database:
                     if attempt == _LOCK_RETRIES - 1:
                         raise DatabaseError(f"{self.path} stayed locked by another writer") from None
                     await asyncio.sleep(0.05 * (attempt + 1))
+                except BaseException:
+                    # Cancelled while BEGIN ran (or waited) in the connection's thread: it may still
+                    # open the transaction. ROLLBACK queues behind it, so nothing is left open.
+                    await self.conn.rollback()
+                    raise
             try:
                 yield self.conn
             except sqlite3.Error as error:
