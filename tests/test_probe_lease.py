@@ -193,3 +193,37 @@ async def test_when_the_holder_dies_the_other_takes_over_after_expiry_and_logs_w
             await monitor.engine.checker.aclose()
     [down] = await probe_entries(screen_1, incident.id)
     assert down.text.startswith("payments ▼ DOWN") and down.author == "probe"
+
+
+async def test_a_probe_entry_that_failed_to_save_is_written_on_the_next_renewal(service, target, tmp_path):
+    """Nothing is lost: a DOWN entry whose transaction failed (say the file stayed locked) is kept and
+    written by the next lease renewal, once, instead of vanishing from the timeline."""
+    from warroom.domain.errors import DatabaseError
+
+    incident = await service.declare("Checkout errors", "SEV-2", author="alice")
+    target.flap_pattern = [500]
+    path = tmp_path / "probes.toml"
+    path.write_text(f'[[probe]]\nname = "payments"\ntype = "http"\ntarget = "{target.url("/flap")}"\n'
+                    'interval = "100ms"\nfailure_threshold = 1\n')
+    real_record_system, failures = service.record_system, []
+
+    async def locked_once(*args, **kwargs):
+        if not failures:
+            failures.append(args)
+            raise DatabaseError("the database stayed locked by another writer")
+        return await real_record_system(*args, **kwargs)
+
+    service.record_system = locked_once
+    monitor = monitor_for(service, incident.id, path, "screen")
+    await monitor.start()
+    try:
+        async def down_logged():
+            return bool(await probe_entries(service, incident.id))
+        await until(down_logged)
+        await asyncio.sleep(0.2)  # a few more renewals: still written once
+    finally:
+        await monitor.stop()
+        await monitor.engine.checker.aclose()
+    assert failures
+    [down] = await probe_entries(service, incident.id)
+    assert down.text.startswith("payments ▼ DOWN")

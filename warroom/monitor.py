@@ -246,9 +246,8 @@ class ProbeMonitor:
         except WarroomError as error:  # a database that cannot be written cannot take results either
             log.warning("probe lease: %s", error)
             holding = False
-        took_over = holding and not self.writing
         self.writing = holding
-        if took_over and self._unwritten:
+        if holding and self._unwritten:  # changes seen before taking over, or whose entry failed to save
             await self._catch_up()
 
     async def _keep_lease(self) -> None:
@@ -268,12 +267,16 @@ class ProbeMonitor:
         for name, transition in missed.items():
             if now_in.get(name) is not transition.new:
                 continue  # removed, or changed again since (that change is written as it happens)
-            recorded = await self.store.last_logged_state(self.incident_id, name)
-            if recorded == transition.new.value:
-                continue
-            if recorded is None and transition.new.healthy:
-                continue  # never reported unhealthy: a healthy probe is not news
-            await self._log_transition(transition)
+            try:
+                recorded = await self.store.last_logged_state(self.incident_id, name)
+                if recorded == transition.new.value:
+                    continue
+                if recorded is None and transition.new.healthy:
+                    continue  # never reported unhealthy: a healthy probe is not news
+                await self._log_transition(transition)
+            except WarroomError as error:
+                self._unwritten.setdefault(name, transition)  # try again at the next renewal
+                log.warning("probe entry for %s not saved yet: %s", name, error)
 
     async def prune(self) -> int:
         """Delete stored results older than the retention."""
@@ -289,7 +292,11 @@ class ProbeMonitor:
         if not self.writing:
             self._unwritten[transition.probe] = transition
             return None
-        return await self._log_transition(transition)
+        try:
+            return await self._log_transition(transition)
+        except WarroomError:  # not saved (say the file stayed locked): the next renewal writes it
+            self._unwritten[transition.probe] = transition
+            raise
 
     async def _log_transition(self, transition: Transition) -> Entry | None:
         if transition.old is ProbeState.UNKNOWN and transition.new.healthy:
