@@ -250,3 +250,16 @@ async def test_severity_change_names_who_to_tell_and_by_when(service, incident, 
 def test_deadline_wording(words, minutes):
     expected = None if minutes is None else timedelta(minutes=minutes)
     assert deadline_in(words) == expected
+
+
+async def test_back_dated_update_counts_from_when_it_was_posted(service, incident, clock):
+    """`-10m /update ...` logs an update posted elsewhere 10 minutes ago: the entry, the update row and
+    the countdown all start from then, not from when it was typed."""
+    clock.advance(minutes=20)
+    [entry] = await service.execute(incident.id, "-10m /update internal Posted on the bridge call", "carol")
+    posted_at = T0 + timedelta(minutes=10)
+    assert (entry.occurred_at, entry.recorded_at) == (posted_at, T0 + timedelta(minutes=20))
+    [update] = await service.updates(incident.id)
+    assert update.posted_at == posted_at
+    assert update.next_update_at == datetime(2026, 11, 23, 10, 40, tzinfo=timezone.utc)
+    assert (await service.countdown(await service.incident(incident.id))).due_at == update.next_update_at

@@ -362,7 +362,7 @@ class _Writer:
 
     async def _PostUpdate(self, c: cmd.PostUpdate) -> list[Entry]:
         posted = await write_update(self.conn, self.incident, self.policy, audience=c.audience, text=c.text,
-                                    author=self.author, now=self.now, promise=None)
+                                    author=self.author, now=self.now, promise=None, posted_at=self.at)
         return [posted.entry]
 
     async def _AddProbe(self, c: cmd.AddProbe) -> list[Entry]:

@@ -34,24 +34,25 @@ def check_audience(policy: Policy, audience: str) -> None:
 
 async def write_update(
     conn, incident: Incident, policy: Policy, *, audience: str, text: str, author: str, now: datetime,
-    promise: datetime | None,
+    promise: datetime | None, posted_at: datetime | None = None,
 ) -> PostedUpdate:
     """Record one posted update (entry + update row) inside an open transaction. A promise of None
-    means the policy's cadence: `next_update_promise`."""
+    means the policy's cadence from `posted_at` (default now; earlier for a back-dated update)."""
     text = text.strip()
     if not text:
         raise ParseError("the update is empty")
     check_audience(policy, audience)
+    posted_at = posted_at or now
     if promise is None:
-        promise = next_update_promise(incident, policy, now)
+        promise = next_update_promise(incident, policy, posted_at)
     elif promise <= now:
         raise RuleError(f"the next update must be promised for later than now ({now:%H:%M} UTC)")
     sequence = len(await q.list_updates(conn, incident.id)) + 1
     data = {"audience": audience, "update": sequence,
             "next_update_at": promise.isoformat() if promise else None}
-    entry = await q.insert_entry(conn, incident_id=incident.id, occurred_at=now, recorded_at=now, author=author,
-                                 kind=EntryKind.UPDATE, text=text, data=data)
-    await q.insert_update(conn, incident_id=incident.id, audience=audience, text=text, posted_at=now,
+    entry = await q.insert_entry(conn, incident_id=incident.id, occurred_at=posted_at, recorded_at=now,
+                                 author=author, kind=EntryKind.UPDATE, text=text, data=data)
+    await q.insert_update(conn, incident_id=incident.id, audience=audience, text=text, posted_at=posted_at,
                           author=author, next_update_at=promise, entry_id=entry.id)
     return PostedUpdate(entry, sequence, promise)
 
