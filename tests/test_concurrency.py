@@ -121,3 +121,20 @@ def test_two_processes_declaring_at_the_same_moment_get_distinct_ids(cli_env, db
     assert len(printed) == 30 and len(set(printed)) == 30
     day = printed[0][4:12]
     assert sorted(printed) == [f"INC-{day}-{n:03d}" for n in range(1, 31)]
+
+
+async def test_many_connections_opening_a_new_file_at_once_all_succeed(tmp_path):
+    """Switching a brand-new file to WAL and migrating it take locks SQLite does not wait for;
+    openers that race for them must take turns instead of failing with 'database is locked'."""
+    import asyncio
+
+    from warroom.store import open_database
+
+    for round_number in range(15):
+        path = tmp_path / f"race-{round_number}.db"
+        opened = await asyncio.gather(*(open_database(path) for _ in range(6)), return_exceptions=True)
+        failures = [repr(item) for item in opened if isinstance(item, BaseException)]
+        for item in opened:
+            if not isinstance(item, BaseException):
+                await item.close()
+        assert not failures, failures

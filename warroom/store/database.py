@@ -136,6 +136,22 @@ class Database:
         return int(row[0])
 
 
+async def _retry_while_locked(step, attempts: int = 40) -> None:
+    """Run `step()` again while another process holds a lock SQLite will not wait for.
+
+    Switching a new file to WAL (and the first migration) need locks for which SQLite returns
+    "database is locked" at once instead of calling the busy handler, so processes opening a
+    brand-new file at the same moment must take turns."""
+    for attempt in range(attempts):
+        try:
+            await step()
+            return
+        except sqlite3.OperationalError as error:
+            if ("locked" not in str(error) and "busy" not in str(error)) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.02 + 0.01 * attempt)
+
+
 async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
     async with conn.execute("PRAGMA user_version") as cursor:
         version = (await cursor.fetchone())[0]
@@ -184,10 +200,10 @@ async def open_database(path: Path | str) -> Database:
         raise DatabaseError(f"cannot open database {path}: {error}") from None
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
+        await _retry_while_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
         await conn.execute("PRAGMA synchronous = FULL")
         await conn.execute("PRAGMA foreign_keys = ON")
-        await _migrate(conn, path)
+        await _retry_while_locked(lambda: _migrate(conn, path))
     except sqlite3.DatabaseError as error:
         await conn.close()
         raise DatabaseError(f"cannot use database {path}: {error}") from None
@@ -195,11 +211,14 @@ async def open_database(path: Path | str) -> Database:
         await conn.close()
         raise
     conn.row_factory = sqlite3.Row
+    reader = None
     try:
         reader = await aiosqlite.connect(path, isolation_level=None)
         await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await reader.execute("PRAGMA query_only = ON")
     except sqlite3.Error as error:
+        if reader is not None:
+            await reader.close()
         await conn.close()
         raise DatabaseError(f"cannot open database {path}: {error}") from None
     reader.row_factory = sqlite3.Row
