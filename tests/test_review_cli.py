@@ -94,3 +94,20 @@ def test_check_table_shows_probe_names_and_groups_inert():
     result = ProbeResult(probe=spec.name, checked_at=system_clock(), ok=True, latency_ms=3.0, status_code=200)
     table = format_table([CheckRow(spec, result, ProbeState.UP)], width=300)
     assert "\x1b" not in table and "\u009b" not in table and "\u241b]8;;http://evil" in table
+
+
+def test_policy_listing_shows_names_from_user_files_inert(run_cli, cli_env, tmp_path):
+    from importlib import resources
+    from pathlib import Path
+
+    policy_dir = Path(cli_env["WARROOM_CONFIG_DIR"]) / "policies"
+    policy_dir.mkdir(parents=True, exist_ok=True)
+    packaged = resources.files("warroom.policies").joinpath("default.toml").read_text(encoding="utf-8")
+    hostile = packaged.replace('id = "default"', 'id = "mine"', 1).replace(
+        'name = "warroom default (SEV-1 to SEV-4)"', 'name = "Mine \\u001b]8;;http://evil\\u0007click"', 1)
+    assert hostile != packaged
+    (policy_dir / "mine.toml").write_text(hostile, encoding="utf-8")
+    result = run_cli("policies")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "Mine ␛]8;;http://evil␇click" in result.stdout

@@ -384,3 +384,14 @@ async def test_a_write_cancelled_while_beginning_leaves_no_transaction_open(serv
     assert not service.db.conn.in_transaction
     [entry] = await service.execute(incident.id, "after the cancel", "a")
     assert [e.text for e in await service.entries(incident.id)][-1] == "after the cancel" == entry.text
+
+
+async def test_marking_an_action_done_twice_is_refused_and_writes_nothing(service):
+    incident = await service.declare("x", "SEV-2", author="a")
+    await service.execute(incident.id, "/action roll back the config @bob", "a")
+    [item] = await service.actions(incident.id)
+    await service.set_action_done(incident.id, item.id, True, "bob")
+    count = await service.entry_count(incident.id)
+    with pytest.raises(RuleError, match="already done"):
+        await service.set_action_done(incident.id, item.id, True, "carol")
+    assert await service.entry_count(incident.id) == count

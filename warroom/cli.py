@@ -218,13 +218,18 @@ def policies(obj: _Context, as_json: bool) -> None:
             for p in book
         ], indent=2))
         return
+    from warroom.domain.text import visible
+
+    def say(line: str) -> None:  # names come from the user's own policy files too
+        click.echo(visible(line))
+
     for p in book:
-        click.echo(f"{p.id}: {p.name}" + (f"  [{p.policy.source}]" if p.policy.source else ""))
+        say(f"{p.id}: {p.name}" + (f"  [{p.policy.source}]" if p.policy.source else ""))
         for s in p.severity:
             cadence = f"updates every {s.update_every}" if s.update_every else "no update cadence"
-            click.echo(f"    {s.id:<12} {s.label:<10} respond {s.response:<5} {cadence}")
-        click.echo("    roles: " + ", ".join(r.name for r in p.role))
-        click.echo("    statuses: " + " -> ".join(s.label for s in p.status))
+            say(f"    {s.id:<12} {s.label:<10} respond {s.response:<5} {cadence}")
+        say("    roles: " + ", ".join(r.name for r in p.role))
+        say("    statuses: " + " -> ".join(s.label for s in p.status))
 
 
 def _probe_path(obj: _Context, option: str | None = None) -> Path | None:

@@ -175,6 +175,9 @@ class IncidentService(ProcedureMethods):
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
         now = self.now()
         async with self.db.transaction() as conn:
+            current = next((a for a in await q.list_actions(conn, incident_id) if a.id == action_id), None)
+            if current is not None and current.done == done:
+                raise RuleError(f"action {action_id} is already {'done' if done else 'open'}")
             item = await q.set_action_done(conn, incident_id, action_id, done)
             return await q.insert_entry(
                 conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
