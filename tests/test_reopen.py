@@ -92,4 +92,4 @@ async def test_warroom_list_shows_the_reopened_incident(service, clock, run_cli)
     assert incident.id not in run_cli("list").stdout
     await service.execute(incident.id, "/status investigating", "bob")
     listed = run_cli("list")
-    assert listed.returncode == 0 and incident.id in listed.stdout and "investigating" in listed.stdout
+    assert listed.returncode == 0 and incident.id in listed.stdout and "Investigating" in listed.stdout

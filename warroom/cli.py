@@ -130,15 +130,14 @@ def list_command(obj: _Context, include_closed: bool, as_json: bool) -> None:
     """List open incidents (newest first)."""
     from warroom.domain.clock import format_duration, to_stored
     from warroom.domain.text import visible
-    from warroom.service import commander_role
 
     async def work(service):
         rows = []
         for incident in await service.incidents(include_closed):
             seats = await service.roster(incident)
-            ic = commander_role(service.policy_for(incident)).id
-            commander = next((seat.person for seat in seats if seat.role_id == ic), None)
-            rows.append((incident, commander))
+            commander = next((seat.person for seat in seats if seat.is_commander), None)
+            status = service.policy_for(incident).find_status(incident.status)
+            rows.append((incident, commander, status.label if status else incident.status))
         return rows, service.now()
 
     rows, now = obj.run(work)
@@ -146,15 +145,15 @@ def list_command(obj: _Context, include_closed: bool, as_json: bool) -> None:
         click.echo(json.dumps([
             {"id": i.id, "title": i.title, "severity": i.severity, "status": i.status, "policy": i.policy_id,
              "created_at": to_stored(i.created_at), "commander": commander, "open": i.is_open}
-            for i, commander in rows
+            for i, commander, _ in rows
         ], indent=2, sort_keys=True))
         return
     if not rows:
         click.echo("No open incidents." if not include_closed else "No incidents.")
         return
-    for incident, commander in rows:
+    for incident, commander, status in rows:
         age = format_duration(now - incident.created_at)
-        click.echo(f"{incident.id}  {incident.severity:<10} {incident.status:<14} {age:>8}  "
+        click.echo(f"{incident.id}  {incident.severity:<10} {visible(status):<14} {age:>8}  "
                    f"IC {visible(commander or '(none)'):<12} {visible(incident.title)}")
 
 
