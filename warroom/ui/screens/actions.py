@@ -6,13 +6,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Label
 
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import Entry
 from warroom.domain.text import visible
+from warroom.ui.screens.dialogs import TextPanel
 
 
 class ActionsScreen(ModalScreen[None]):
@@ -77,31 +78,22 @@ class ActionsScreen(ModalScreen[None]):
         self.load()
 
 
-class HandoffScreen(ModalScreen[None]):
+class HandoffScreen(TextPanel):
     """The handoff summary just written, one part per line, for the incoming person."""
 
-    BINDINGS = [Binding("escape,enter", "dismiss", "Close")]
-    DEFAULT_CSS = """
-    HandoffScreen { align: center middle; }
-    HandoffScreen > Vertical { width: 100; max-width: 98%; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1; }
-    HandoffScreen VerticalScroll { height: auto; max-height: 18; }
-    HandoffScreen .hint { color: $text-muted; }
-    """
-
     def __init__(self, entry: Entry) -> None:
-        super().__init__()
+        super().__init__(handoff_text(entry), f"Entry #{entry.number} on the timeline · Enter or Esc closes",
+                         body_id="handoff-summary")
         self.entry = entry
 
-    def compose(self) -> ComposeResult:
-        parts = [visible(part.strip()) for part in self.entry.text.split(" | ")]
-        text = Text(parts[0] + "\n", style="bold")
-        for part in parts[1:]:
-            label, sep, rest = part.partition(": ")
-            if sep:
-                text.append(label + ": ", style="bold")
-            text.append((rest if sep else part) + "\n")
-        with Vertical():
-            with VerticalScroll():
-                yield Static(text, id="handoff-summary")
-            yield Label(Text(f"Entry #{self.entry.number} on the timeline · Enter or Esc closes"), classes="hint")
+
+def handoff_text(entry: Entry) -> Text:
+    """'Heading | Label: value | ...' as a bold heading and one bold-labelled line a part."""
+    parts = [visible(part.strip()) for part in entry.text.split(" | ")]
+    text = Text(parts[0] + "\n", style="bold")
+    for part in parts[1:]:
+        label, sep, rest = part.partition(": ")
+        if sep:
+            text.append(label + ": ", style="bold")
+        text.append((rest if sep else part) + "\n")
+    return text

@@ -1,13 +1,13 @@
-"""Small modal dialogs: ask for one line of text, or confirm."""
+"""Small modal dialogs: ask for one line of text, confirm, or show a read-only panel of text."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Static
 
 
 class AskText(ModalScreen[str | None]):
@@ -78,3 +78,29 @@ class Confirm(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class TextPanel(ModalScreen[None]):
+    """A read-only panel: `text` (built from rich Text, so typed text stays inert) above a hint line.
+
+    Subclasses name what they show; `body_id` lets tests and callers find the body."""
+
+    BINDINGS = [Binding("escape,enter", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    TextPanel { align: center middle; }
+    TextPanel > Vertical { width: 100; max-width: 98%; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1; }
+    TextPanel.-warning > Vertical { border: thick $warning; }
+    TextPanel VerticalScroll { height: auto; max-height: 20; }
+    TextPanel .hint { color: $text-muted; }
+    """
+
+    def __init__(self, text: Text, hint: str, body_id: str, warning: bool = False) -> None:
+        super().__init__(classes="-warning" if warning else None)
+        self.text, self.hint, self.body_id = text, hint, body_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            with VerticalScroll():
+                yield Static(self.text, id=self.body_id)
+            yield Label(Text(self.hint), classes="hint")

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Label, Static
 
 from warroom.domain.escalation import EscalationNotice
 from warroom.domain.text import visible
+from warroom.ui.screens.dialogs import TextPanel
 
 
 def escalation_text(notice: EscalationNotice) -> Text:
@@ -29,24 +26,12 @@ def escalation_text(notice: EscalationNotice) -> Text:
     return text
 
 
-class EscalationScreen(ModalScreen[None]):
+class EscalationScreen(TextPanel):
     """The full escalation notice; the toast that announces it stays one line."""
 
-    BINDINGS = [Binding("escape,enter,f5", "dismiss", "Close")]
-    DEFAULT_CSS = """
-    EscalationScreen { align: center middle; }
-    EscalationScreen > Vertical { width: 90; max-width: 98%; height: auto; max-height: 90%;
-        border: thick $warning; background: $surface; padding: 0 1; }
-    EscalationScreen VerticalScroll { height: auto; max-height: 20; }
-    EscalationScreen .hint { color: $text-muted; }
-    """
+    BINDINGS = [Binding("f5", "dismiss", "Close")]
 
     def __init__(self, notice: EscalationNotice) -> None:
-        super().__init__()
+        super().__init__(escalation_text(notice), "Enter or Esc closes · F5 opens this again",
+                         body_id="escalation-text", warning=True)
         self.notice = notice
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            with VerticalScroll():
-                yield Static(escalation_text(self.notice), id="escalation-text")
-            yield Label(Text("Enter or Esc closes · F5 opens this again"), classes="hint")
