@@ -170,6 +170,19 @@ async def test_ticking_records_who_and_when(service, incident, clock):
     assert await service.checklist_state(incident.id) == {("first-minutes", 1): False}
 
 
+async def test_the_last_tick_of_each_item_names_who_and_when(service, incident, clock):
+    clock.advance(minutes=1)
+    await service.tick_checklist(incident.id, "first-minutes", 0, True, "alice")
+    clock.advance(minutes=1)
+    await service.tick_checklist(incident.id, "first-minutes", 0, False, "bob")
+    await service.tick_checklist(incident.id, "first-minutes", 2, True, "carol")
+    last = await service.checklist_tick_entries(incident.id)
+    assert set(last) == {("first-minutes", 0), ("first-minutes", 2)}
+    assert (last[("first-minutes", 0)].author, last[("first-minutes", 0)].occurred_at) == ("bob", clock())
+    assert last[("first-minutes", 0)].text.startswith("Unticked")
+    assert last[("first-minutes", 2)].author == "carol"
+
+
 async def test_ticking_unknown_items_is_refused(service, incident):
     with pytest.raises(NotFoundError):
         await service.tick_checklist(incident.id, "nope", 0, True, "alice")

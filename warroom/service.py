@@ -77,9 +77,6 @@ class IncidentService(ProcedureMethods):
     async def entry_count(self, incident_id: str, query: str = "") -> int:
         return await q.count_entries(self.db.reader, incident_id, query)
 
-    async def entries_since(self, incident_id: str, after_id: int) -> list[Entry]:
-        return await q.entries_since(self.db.reader, incident_id, after_id)
-
     async def last_entry_id(self, incident_id: str) -> int:
         return await q.last_entry_id(self.db.reader, incident_id)
 

@@ -72,6 +72,10 @@ class ProcedureMethods:
     async def checklist_state(self, incident_id: str) -> dict[tuple[str, int], bool]:
         return await pq.checklist_ticks(self.db.reader, incident_id)
 
+    async def checklist_tick_entries(self, incident_id: str) -> dict[tuple[str, int], Entry]:
+        """The entry that last ticked or unticked each checklist item: who and when."""
+        return await pq.checklist_tick_entries(self.db.reader, incident_id)
+
     async def tick_checklist(self, incident_id: str, checklist_id: str, index: int, done: bool,
                              author: str) -> Entry:
         """Tick (or untick) item `index` of a policy checklist, with a checklist entry saying who and when."""

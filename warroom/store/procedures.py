@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import aiosqlite
 
+from warroom.domain.models import Entry
+from warroom.store.queries import ENTRY_COLUMNS, entry_from_row
+
 
 async def checklist_ticks(conn: aiosqlite.Connection, incident_id: str) -> dict[tuple[str, int], bool]:
     """(checklist id, item index) -> done, for every item ever ticked or unticked."""
@@ -12,6 +15,16 @@ async def checklist_ticks(conn: aiosqlite.Connection, incident_id: str) -> dict[
         "SELECT checklist, item, done FROM checklist_ticks WHERE incident_id = ?", (incident_id,)
     ) as cursor:
         return {(row["checklist"], row["item"]): bool(row["done"]) for row in await cursor.fetchall()}
+
+
+async def checklist_tick_entries(conn: aiosqlite.Connection, incident_id: str) -> dict[tuple[str, int], Entry]:
+    """(checklist id, item index) -> the entry that last ticked or unticked it (who and when)."""
+    columns = ", ".join(f"e.{name}" for name in ENTRY_COLUMNS.split(", "))
+    async with conn.execute(
+        f"SELECT t.checklist AS tick_checklist, t.item AS tick_item, {columns}"
+        " FROM checklist_ticks t JOIN entries e ON e.id = t.entry_id WHERE t.incident_id = ?", (incident_id,)
+    ) as cursor:
+        return {(row["tick_checklist"], row["tick_item"]): entry_from_row(row) for row in await cursor.fetchall()}
 
 
 async def set_checklist_tick(

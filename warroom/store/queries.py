@@ -22,10 +22,10 @@ from warroom.domain.models import (
     StatusUpdate,
 )
 
-_ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned"
+ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned"
 
 
-def _entry(row: sqlite3.Row) -> Entry:
+def entry_from_row(row: sqlite3.Row) -> Entry:
     return Entry(
         id=row["id"],
         incident_id=row["incident_id"],
@@ -174,11 +174,11 @@ async def insert_entry(
 
 async def entry_by_number(conn: aiosqlite.Connection, incident_id: str, number: int) -> Entry:
     row = await _one(
-        conn, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number = ?", (incident_id, number)
+        conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number = ?", (incident_id, number)
     )
     if row is None:
         raise NotFoundError(f"{incident_id} has no entry #{number}")
-    return _entry(row)
+    return entry_from_row(row)
 
 
 async def set_pinned(conn: aiosqlite.Connection, entry_id: int, pinned: bool) -> None:
@@ -211,27 +211,18 @@ async def entries_page(
     clause, params = _filter_clause(query)
     rows = await _all(
         conn,
-        f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ?{clause}"
+        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ?{clause}"
         " ORDER BY occurred_at, number LIMIT ? OFFSET ?",
         (incident_id, *params, limit, offset),
     )
-    return [_entry(row) for row in rows]
+    return [entry_from_row(row) for row in rows]
 
 
 async def all_entries(conn: aiosqlite.Connection, incident_id: str) -> list[Entry]:
     rows = await _all(
-        conn, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ? ORDER BY occurred_at, number", (incident_id,)
+        conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? ORDER BY occurred_at, number", (incident_id,)
     )
-    return [_entry(row) for row in rows]
-
-
-async def entries_since(conn: aiosqlite.Connection, incident_id: str, after_id: int) -> list[Entry]:
-    """Entries written after entry id `after_id` (by any process), in insertion order."""
-    rows = await _all(
-        conn, f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND id > ? ORDER BY id",
-        (incident_id, after_id),
-    )
-    return [_entry(row) for row in rows]
+    return [entry_from_row(row) for row in rows]
 
 
 async def last_entry_id(conn: aiosqlite.Connection, incident_id: str) -> int:

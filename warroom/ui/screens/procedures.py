@@ -12,7 +12,6 @@ from textual.widgets import Label, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.models import Entry, EntryKind
 from warroom.domain.text import visible
 
 
@@ -65,7 +64,7 @@ class ProceduresScreen(ModalScreen[None]):
     async def load_state(self) -> None:
         service, incident_id = self.app.service, self.war_room.incident.id
         self._ticked = await service.checklist_state(incident_id)
-        last_tick = _last_ticks(await service.entries(incident_id))
+        last_tick = await service.checklist_tick_entries(incident_id)
         attached = set(await service.attached_playbooks(incident_id))
         self._loading = True
         items = self.query_one("#checklist-items", OptionList)
@@ -155,13 +154,3 @@ class ProceduresScreen(ModalScreen[None]):
             self.notify("Playbook attached, logged on the timeline", markup=False)
         self.war_room.refresh_record()
         self.load_state()
-
-
-def _last_ticks(entries: list[Entry]) -> dict[tuple[str, int], Entry]:
-    """The latest checklist entry per (checklist, item): who ticked or unticked it, and when."""
-    found: dict[tuple[str, int], Entry] = {}
-    for entry in entries:
-        data = entry.data or {}
-        if entry.kind is EntryKind.CHECKLIST and "checklist" in data:
-            found[(data["checklist"], data["item"])] = entry
-    return found
