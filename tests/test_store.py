@@ -395,3 +395,17 @@ async def test_marking_an_action_done_twice_is_refused_and_writes_nothing(servic
     with pytest.raises(RuleError, match="already done"):
         await service.set_action_done(incident.id, item.id, True, "carol")
     assert await service.entry_count(incident.id) == count
+
+
+async def test_entries_can_be_read_for_some_kinds_only(service):
+    incident = await service.declare("Kinds", "SEV-3", author="alice")
+    await service.execute(incident.id, "a note", "alice")
+    await service.execute(incident.id, "/decision roll back", "alice")
+    await service.execute(incident.id, "/status identified", "alice")
+    everything = await service.entries(incident.id)
+    chosen = await service.entries(incident.id, kinds=[EntryKind.DECISION, EntryKind.STATUS])
+    assert [e.text for e in chosen] == [e.text for e in everything if e.kind in (EntryKind.DECISION, EntryKind.STATUS)]
+    assert [e.kind for e in chosen] == [EntryKind.DECISION, EntryKind.STATUS]
+    assert await service.entries(incident.id, kinds=[]) == []
+    record = await service.record(incident.id, kinds=[EntryKind.DECISION])
+    assert [e.text for e in record.entries] == ["roll back"]

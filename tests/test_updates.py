@@ -276,3 +276,17 @@ async def test_back_dated_update_counts_from_when_it_was_posted(service, inciden
     assert update.posted_at == posted_at
     assert update.next_update_at == datetime(2026, 11, 23, 10, 40, tzinfo=timezone.utc)
     assert (await service.countdown(await service.incident(incident.id))).due_at == update.next_update_at
+
+
+async def test_a_record_of_the_draft_kinds_drafts_the_same_update(service, incident, clock):
+    from warroom.domain.updates import DRAFT_ENTRY_KINDS, compose_update
+
+    for text in ("a plain note", "/decision fail over", "/action page the vendor @bob", "/status identified",
+                 "/sev 1 spreading", "/rootcause pool exhausted", "another note"):
+        clock.advance(minutes=1)
+        await service.execute(incident.id, text, "alice")
+    full = await service.record(incident.id)
+    drafted = await service.record(incident.id, kinds=DRAFT_ENTRY_KINDS)
+    assert len(drafted.entries) < len(full.entries)
+    for audience in ("internal", "executive", "public"):
+        assert compose_update(drafted, audience, clock()) == compose_update(full, audience, clock())

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.cadence import Countdown, countdown
@@ -68,8 +69,8 @@ class IncidentService(ProcedureMethods):
     def policy_for(self, incident: Incident) -> Policy:
         return self.policies.get(incident.policy_id)
 
-    async def entries(self, incident_id: str) -> list[Entry]:
-        return await q.all_entries(self.db.reader, incident_id)
+    async def entries(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> list[Entry]:
+        return await q.all_entries(self.db.reader, incident_id, kinds)
 
     async def entries_page(self, incident_id: str, offset: int, limit: int, query: str = "") -> list[Entry]:
         return await q.entries_page(self.db.reader, incident_id, offset, limit, query)
@@ -105,13 +106,14 @@ class IncidentService(ProcedureMethods):
     async def actions(self, incident_id: str) -> list[ActionItem]:
         return await q.list_actions(self.db.reader, incident_id)
 
-    async def record(self, incident_id: str) -> IncidentRecord:
-        """Everything about one incident, for exports, reports and `warroom show`."""
+    async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> IncidentRecord:
+        """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
+        the entries of those kinds (an update draft needs a few kinds, not every note)."""
         incident = await self.incident(incident_id)
         return IncidentRecord(
             incident=incident,
             policy=self.policy_for(incident),
-            entries=await self.entries(incident_id),
+            entries=await self.entries(incident_id, kinds),
             roles=await self.role_history(incident_id),
             updates=await self.updates(incident_id),
             actions=await self.actions(incident_id),

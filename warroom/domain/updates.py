@@ -21,6 +21,8 @@ _CHANGE_KINDS = {
                  EntryKind.MILESTONE, EntryKind.ROOT_CAUSE),
     "executive": (EntryKind.DECISION, EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.MILESTONE),
 }
+DRAFT_ENTRY_KINDS = frozenset(kind for kinds in _CHANGE_KINDS.values() for kind in kinds)
+"""The only entry kinds compose_update reads: a record of just these drafts the same update."""
 _MAX_CHANGES = 12
 
 # What the status page says in each phase, keyed by words found in the policy's status ids.

@@ -218,10 +218,15 @@ async def entries_page(
     return [entry_from_row(row) for row in rows]
 
 
-async def all_entries(conn: aiosqlite.Connection, incident_id: str) -> list[Entry]:
-    rows = await _all(
-        conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? ORDER BY occurred_at, number", (incident_id,)
-    )
+async def all_entries(conn: aiosqlite.Connection, incident_id: str,
+                      kinds: Iterable[EntryKind] | None = None) -> list[Entry]:
+    """Every entry of the incident in time order; only those of `kinds` when given."""
+    where, params = "incident_id = ?", [incident_id]
+    if kinds is not None:
+        chosen = [kind.value for kind in kinds]
+        where += f" AND kind IN ({', '.join('?' * len(chosen))})"  # SQLite accepts an empty list
+        params += chosen
+    rows = await _all(conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where} ORDER BY occurred_at, number", params)
     return [entry_from_row(row) for row in rows]
 
 

@@ -68,9 +68,9 @@ class ComposerScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="draft")
     async def redraft(self, audience: str) -> None:
-        from warroom.domain.updates import compose_update, next_update_promise
+        from warroom.domain.updates import DRAFT_ENTRY_KINDS, compose_update, next_update_promise
 
-        record = await self.service.record(self.war_room.incident.id)
+        record = await self.service.record(self.war_room.incident.id, kinds=DRAFT_ENTRY_KINDS)
         now = self.service.now()
         self._draft = compose_update(record, audience, now)
         area = self.query_one(TextArea)
