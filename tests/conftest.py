@@ -79,3 +79,24 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path):
         )
 
     return run
+
+
+@pytest.fixture
+async def target():
+    """A loopback HTTP server with healthy, slow, failing and hostile endpoints (tests/probe_servers.py)."""
+    from probe_servers import Target
+
+    async with Target() as server:
+        yield server
+
+
+@pytest.fixture
+async def checker():
+    """A probe Checker whose HTTP names resolve to loopback only."""
+    from probe_servers import StubResolver
+
+    from warroom.probes.checks import Checker
+
+    made = Checker(http_resolver=StubResolver())
+    yield made
+    await made.aclose()

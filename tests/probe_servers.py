@@ -224,3 +224,13 @@ class DnsServer(asyncio.DatagramProtocol):
             for address in records:
                 reply += b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(address)
         self.transport.sendto(reply, addr)
+
+
+async def until(condition, timeout: float = 5.0) -> None:
+    """Wait until the coroutine function `condition` returns true, or fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {timeout} s")
+        await asyncio.sleep(0.02)

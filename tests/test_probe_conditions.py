@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from probe_servers import DnsServer, StubResolver, Target, closed_port, self_signed, server_context
+from probe_servers import DnsServer, Target, closed_port, self_signed, server_context
 
 from warroom.probes.checks import Checker, cert_not_after
 from warroom.probes.conditions import ConditionError, Observation, evaluate, parse_condition
 from warroom.probes.config import spec_from_dict
-
-
-@pytest.fixture
-async def target():
-    async with Target() as server:
-        yield server
-
-
-@pytest.fixture
-async def checker():
-    made = Checker(http_resolver=StubResolver())
-    yield made
-    await made.aclose()
 
 
 def http(url: str, *conditions: str, **fields):

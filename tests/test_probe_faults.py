@@ -14,19 +14,6 @@ from warroom.probes.config import ProbeSpec, spec_from_dict
 from warroom.probes.engine import ProbeEngine
 
 
-@pytest.fixture
-async def target():
-    async with Target() as server:
-        yield server
-
-
-@pytest.fixture
-async def checker():
-    made = Checker(http_resolver=StubResolver())
-    yield made
-    await made.aclose()
-
-
 def http(url: str, timeout: str = "1s", **fields) -> ProbeSpec:
     return spec_from_dict({"name": "t", "type": "http", "target": url, "interval": "2s", "timeout": timeout,
                            "conditions": ["status == 200"], **fields})

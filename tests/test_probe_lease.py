@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 
 import pytest
-from probe_servers import Target
+from probe_servers import until
 
 from warroom.domain.models import EntryKind
 from warroom.monitor import ProbeMonitor
@@ -34,12 +34,6 @@ class TaggedChecker:
 
 
 @pytest.fixture
-async def target():
-    async with Target() as server:
-        yield server
-
-
-@pytest.fixture
 async def two_screens(db_path, policies, clock):
     """Two IncidentService instances (two processes' worth of connections) on one file."""
     services = [await IncidentService.open(db_path, policies, clock) for _ in range(2)]
@@ -48,15 +42,6 @@ async def two_screens(db_path, policies, clock):
     finally:
         for service in services:
             await service.close()
-
-
-async def until(condition, timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 def state_of(monitor: ProbeMonitor, name: str = "payments") -> ProbeState | None:

@@ -4,13 +4,12 @@ and env-var secrets never written to the database."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from probe_servers import Target
+from probe_servers import until
 
 from warroom.domain.clock import system_clock
 from warroom.domain.errors import WarroomError
@@ -21,23 +20,8 @@ from warroom.probes.result import ProbeResult
 from warroom.store.probes import ProbeStore
 
 
-@pytest.fixture
-async def target():
-    async with Target() as server:
-        yield server
-
-
 async def declare(service):
     return await service.declare("Checkout errors", "SEV-2", author="alice", commander="alice")
-
-
-async def until(condition, timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {timeout} s")
-        await asyncio.sleep(0.02)
 
 
 def probe_toml(name: str, url: str, **extra: str) -> str:

@@ -3,8 +3,6 @@ keyboard, `/probe add` from the entry bar, hostile text rendered literally, and 
 
 from __future__ import annotations
 
-import pytest
-from probe_servers import Target
 from test_ui_support import POLICIES, make_app, screen_text, small_database, submit_and_wait, wait_for, war_room_ready
 
 from warroom.probes.config import make_http_probe
@@ -12,12 +10,6 @@ from warroom.service import IncidentService
 from warroom.store.probes import ProbeStore
 from warroom.ui.screens.probe_detail import ProbeDetailScreen
 from warroom.ui.widgets.health import HealthPane, sparkline
-
-
-@pytest.fixture
-async def target():
-    async with Target() as server:
-        yield server
 
 
 async def attach(path, incident_id, *specs) -> None:

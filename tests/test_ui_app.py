@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from test_ui_support import (
-    NOW, POLICIES, FrozenClock, demo_database, make_app, screen_text, small_database, submit,
+    NOW, POLICIES, FrozenClock, make_app, screen_text, small_database,
     submit_and_wait, wait_for, war_room_ready,
 )
 from textual.command import CommandPalette
