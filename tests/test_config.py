@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from warroom.config import Config, ConfigError, config_path, load_config, resolve_database, resolve_user
+from warroom.service.config import Config, ConfigError, config_path, load_config, resolve_database, resolve_user
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_unreadable_config_is_a_config_error(isolated):
 
 
 def test_updates_go_to_the_configured_folder_else_next_to_the_database(tmp_path, monkeypatch):
-    from warroom.config import Config, resolve_updates_dir
+    from warroom.service.config import Config, resolve_updates_dir
 
     monkeypatch.chdir(tmp_path)
     database = tmp_path / "data" / "warroom.db"

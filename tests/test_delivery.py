@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import socket
 import time
 
 import pytest
 
-from warroom.config import Config, Webhook
-from warroom.delivery import deliver_update, osc52_sequence, post_webhook, slack_text
+from warroom.service.config import Config, Webhook
+from warroom.service.delivery import deliver_update, post_webhook, slack_text
 
 FAST = {"attempts": 3, "backoff": (0.01, 0.02)}
 
@@ -65,13 +64,6 @@ def closed_port_url() -> str:
 
 def hook(kind: str = "json", name: str = "ops", timeout: float = 0.3) -> Webhook:
     return Webhook(kind=kind, url_env="WARROOM_TEST_HOOK", name=name, timeout=timeout)
-
-
-def test_osc52_sequence_round_trips():
-    text = "Update 1: ünïcode ✓\nline two"
-    sequence = osc52_sequence(text)
-    assert sequence.startswith("\x1b]52;c;") and sequence.endswith("\a")
-    assert base64.b64decode(sequence[7:-1]).decode("utf-8") == text
 
 
 def test_slack_text_cannot_ping_or_link():

@@ -10,7 +10,7 @@ import pytest
 from probe_servers import until
 
 from warroom.domain.models import EntryKind
-from warroom.monitor import ProbeMonitor
+from warroom.service.monitor import ProbeMonitor
 from warroom.probes.checks import Checker
 from warroom.probes.states import ProbeState
 from warroom.service import IncidentService
@@ -134,7 +134,7 @@ async def test_two_screens_write_one_down_entry_and_one_set_of_results(two_scree
 
 
 async def test_when_the_holder_dies_the_other_takes_over_after_expiry_and_logs_what_it_missed(
-        two_screens, target, tmp_path):
+        two_screens, target, tmp_path, clock):
     screen_1, screen_2 = two_screens
     incident = await screen_1.declare("Checkout errors", "SEV-2", author="alice")
     target.flap_pattern = [200]
@@ -158,6 +158,7 @@ async def test_when_the_holder_dies_the_other_takes_over_after_expiry_and_logs_w
         await until(second_sees_down)
         assert not second.writing  # the dead screen's lease has not run out yet
         assert await probe_entries(screen_2, incident.id) == []
+        clock.advance(seconds=2)  # now it has
 
         async def taken_over():
             return second.writing

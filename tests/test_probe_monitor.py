@@ -14,7 +14,7 @@ from probe_servers import until
 from warroom.domain.clock import system_clock
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import EntryKind, Milestone
-from warroom.monitor import ProbeMonitor, probe_file
+from warroom.service.monitor import ProbeMonitor, probe_file
 from warroom.probes.config import make_http_probe
 from warroom.probes.result import ProbeResult
 from warroom.store.probes import ProbeStore
@@ -112,7 +112,7 @@ async def test_probe_add_is_stored_logged_and_picked_up_by_the_running_monitor(s
         await until(picked_up)
         assert monitor.views()[0].attached
         assert await monitor.toggle_pause("checkout") is True
-        assert (await ProbeStore(service.db).attached(incident.id))[0].paused
+        assert (await service.attached_probes(incident.id))[0].paused
         with pytest.raises(WarroomError):
             await monitor.toggle_pause("nope")
     finally:
@@ -182,7 +182,7 @@ async def test_env_secrets_are_used_but_never_stored(service, target, tmp_path, 
                                        headers={"X-Token": "${API_TOKEN}"},
                                        conditions=['body contains "nothing"'], interval="100ms",
                                        failure_threshold=1)
-    await ProbeStore(service.db).attach(incident.id, spec_with_header)
+    await service.attach_probe(incident.id, spec_with_header)
     logged = []
     monitor = ProbeMonitor(service, incident.id, probes_path=path, on_entry=logged.append, jitter=False,
                            flush_every=0.05)
@@ -204,8 +204,8 @@ async def test_env_secrets_are_used_but_never_stored(service, target, tmp_path, 
     assert secret.encode() not in everything
     rows = await ProbeStore(service.db).recent("echo", 5, incident.id)
     assert any("${API_TOKEN}" in (r.excerpt or "") for r in rows)
-    stored = json.dumps([json.loads(json.dumps(p.spec.to_dict())) for p in
-                         await ProbeStore(service.db).attached(incident.id)])
+    stored = json.dumps([p.config for p in
+                         await service.attached_probes(incident.id)])
     assert "${API_TOKEN}" in stored and secret not in stored
 
 
@@ -218,7 +218,7 @@ def test_the_probe_file_comes_from_the_option_the_config_or_the_config_dir(tmp_p
 
 
 def test_retention_setting_from_the_config():
-    from warroom.monitor import retention_setting
+    from warroom.service.monitor import retention_setting
 
     assert retention_setting("7d") == (timedelta(days=7), None)
     assert retention_setting(None) == (timedelta(hours=24), None)

@@ -7,7 +7,6 @@ from test_ui_support import POLICIES, make_app, screen_text, small_database, sub
 
 from warroom.probes.config import make_http_probe
 from warroom.service import IncidentService
-from warroom.store.probes import ProbeStore
 from warroom.ui.screens.probe_detail import ProbeDetailScreen
 from warroom.ui.widgets.health import HealthPane, sparkline
 
@@ -16,7 +15,7 @@ async def attach(path, incident_id, *specs) -> None:
     service = await IncidentService.open(path, POLICIES)
     try:
         for spec in specs:
-            await ProbeStore(service.db).attach(incident_id, spec)
+            await service.attach_probe(incident_id, spec)
     finally:
         await service.close()
 
@@ -77,7 +76,7 @@ async def test_check_now_fast_mode_and_pause_keys(tmp_path, target):
         await wait_for(pilot, lambda: not any(row.paused for row in pane.rows))
     service = await IncidentService.open(path, POLICIES)
     try:
-        assert not any(p.paused for p in await ProbeStore(service.db).attached(incident_id))
+        assert not any(p.paused for p in await service.attached_probes(incident_id))
     finally:
         await service.close()
 

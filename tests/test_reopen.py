@@ -61,7 +61,7 @@ async def test_status_resolved_after_reopening_sets_the_milestone_again(service,
     incident = await resolved_incident(service, clock)
     await service.execute(incident.id, "/status monitoring", "bob")
     clock.advance(minutes=1)
-    written = await service.execute(incident.id, "/status resolved", "bob")
+    written = await service.execute(incident.id, "/status resolved fixed it", "bob")
     assert [e.kind for e in written] == [EntryKind.STATUS, EntryKind.MILESTONE]
     assert (await service.incident(incident.id)).milestones[Milestone.RESOLVED] == clock.now
 

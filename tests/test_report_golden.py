@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from warroom.demo import sample_data_dir, seed_demo
+from warroom.service.demo import sample_data_dir, seed_demo
 from warroom.domain.policy import PolicyBook
 from warroom.domain.report import to_csv, to_json_dict, to_markdown
 from warroom.service import IncidentService

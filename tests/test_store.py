@@ -177,7 +177,7 @@ async def test_out_of_order_milestone_is_refused_with_a_clear_error(service):
 
 async def test_resolve_sets_the_milestone_and_the_resolved_status(service):
     incident = await service.declare("x", "SEV-2", author="a")
-    written = await service.execute(incident.id, "/resolve", "a")
+    written = await service.execute(incident.id, "/resolve fixed", "a")
     assert [e.kind for e in written] == [EntryKind.MILESTONE, EntryKind.STATUS]
     resolved = await service.incident(incident.id)
     assert resolved.status == "resolved" and not resolved.is_open
@@ -266,7 +266,7 @@ async def test_status_update_records_audience_text_time_and_next_promise(service
 
 async def test_update_after_resolution_promises_nothing(service):
     incident = await service.declare("x", "SEV-1", author="a")
-    await service.execute(incident.id, "/resolve", "a")
+    await service.execute(incident.id, "/resolve fixed", "a")
     await service.execute(incident.id, "/update public All clear", "a")
     [update] = await service.updates(incident.id)
     assert update.next_update_at is None
@@ -326,7 +326,7 @@ async def test_refused_second_half_of_a_command_rolls_back_the_first(service, db
     before = table_counts(db_path)
     # The status change is written first; the resolved milestone 10 minutes ago is then refused.
     with pytest.raises(RuleError, match="would come before mitigated"):
-        await service.execute(incident.id, "-10m /status resolved", "a")
+        await service.execute(incident.id, "-10m /status resolved fixed", "a")
     assert table_counts(db_path) == before
     assert (await service.incident(incident.id)).status == "investigating"
 

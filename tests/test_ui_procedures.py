@@ -11,7 +11,7 @@ from typing import Callable
 import pytest
 from textual.widgets import DataTable, Input, OptionList, TabbedContent, TextArea
 
-from warroom.config import Config, Webhook
+from warroom.service.config import Config, Webhook
 from warroom.domain.models import EntryKind
 from warroom.domain.policy import PolicyBook
 from warroom.service import IncidentService
@@ -142,7 +142,7 @@ async def test_composer_switches_audience_and_u_opens_it_from_the_timeline(tmp_p
 
 
 async def test_failed_webhook_is_logged_and_the_update_kept(tmp_path, monkeypatch):
-    monkeypatch.setattr("warroom.delivery.BACKOFF_SECONDS", (0.01, 0.01))
+    monkeypatch.setattr("warroom.service.delivery.BACKOFF_SECONDS", (0.01, 0.01))
     url = closed_port_url()
     monkeypatch.setenv("WARROOM_TEST_SLACK", url)
     config = Config(webhook=[Webhook(kind="slack", url_env="WARROOM_TEST_SLACK", name="Slack #inc", timeout=0.3)])

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
-from warroom.demo import seed_demo_database
+from warroom.service.demo import seed_demo_database
 from warroom.domain.policy import PolicyBook
 from warroom.service import IncidentService
 from warroom.ui.app import WarRoomApp

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_ui_support import make_app, small_database, war_room_ready
 
-from warroom.config import Config
+from warroom.service.config import Config
 from warroom.ui import launch
 from warroom.ui.themes import DEFAULT_THEME, load_themes, themes_dir
 

@@ -25,39 +25,47 @@ class _Context:
     def __init__(self, db: str | None, user: str | None, theme: str | None):
         self.db_option, self.user_option, self.theme_option = db, user, theme
         self._config = None
+        self._policies = None
 
     @property
     def config(self):
         if self._config is None:
-            from warroom.config import load_config
+            from warroom.service.config import load_config
 
             self._config = load_config()
         return self._config
 
     def user(self, override: str | None = None) -> str:
-        from warroom.config import resolve_user
+        from warroom.service.config import resolve_user
 
         return resolve_user(override or self.user_option, self.config)
 
     def database(self) -> Path:
-        from warroom.config import resolve_database
+        from warroom.service.config import resolve_database
 
         return resolve_database(self.db_option, self.config)
 
     def policies(self):
-        from warroom.config import user_policy_dir
-        from warroom.domain.policy import PolicyBook
+        """The packaged policies and the user's own (loaded once per command)."""
+        if self._policies is None:
+            from warroom.domain.policy import PolicyBook
+            from warroom.service.config import user_policy_dir
 
-        return PolicyBook.load(user_policy_dir())
+            self._policies = PolicyBook.load(user_policy_dir())
+        return self._policies
+
+    async def open_service(self):
+        """The application layer on this context's database, policies and default policy."""
+        from warroom.service import IncidentService
+
+        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy)
 
     def run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
         """Open the service, run `work(service)`, close it."""
-        from warroom.service import IncidentService
-
-        policies = self.policies()
+        self.policies()  # a broken policy file is reported before the database is touched
 
         async def main() -> Any:
-            service = await IncidentService.open(self.database(), policies)
+            service = await self.open_service()
             try:
                 return await work(service)
             finally:
@@ -101,7 +109,6 @@ def declare(obj: _Context, title: str, severity: str, policy_id: str | None, com
             services: tuple[str, ...], impact: str, as_user: str | None) -> None:
     """Declare a new incident; prints only its id."""
     author = obj.user(as_user)
-    policy_id = policy_id or obj.config.default_policy
     incident = obj.run(lambda s: s.declare(title, severity, author=author, policy_id=policy_id,
                                            commander=commander, services=services, impact=impact))
     click.echo(incident.id)
@@ -116,9 +123,26 @@ def declare(obj: _Context, title: str, severity: str, policy_id: str | None, com
 @pass_context
 def log(obj: _Context, incident_id: str, text: tuple[str, ...], as_user: str | None) -> None:
     """Add TEXT to the timeline (any entry-bar command works); prints only the entry number."""
+    from warroom.domain.commands import ShowHelp
+
     author = obj.user(as_user)
     joined = " ".join(text)
-    entries = obj.run(lambda s: s.execute(incident_id, joined, author))
+
+    async def work(service):
+        command = await service.parse(incident_id, joined)
+        if isinstance(command, ShowHelp):
+            return None
+        return await service.apply(incident_id, command, author)
+
+    entries = obj.run(work)
+    if entries is None:
+        from warroom.domain.grammar import COMMANDS
+
+        click.echo("Entry-bar commands (plain text is a note; -5m or @14:02 first back-dates):")
+        for spec in COMMANDS:
+            names = ", ".join(f"/{name}" for name in spec.aliases)
+            click.echo(f"  {spec.usage:<34} {spec.help}" + (f" (also {names})" if names else ""))
+        return
     click.echo(entries[0].number if entries else "")
 
 
@@ -233,8 +257,8 @@ def policies(obj: _Context, as_json: bool) -> None:
 
 def _probe_path(obj: _Context, option: str | None = None) -> Path | None:
     """--probes (on the command or the group), the config's `probes`, or CONFIG_DIR/probes.toml."""
-    from warroom.config import config_dir
-    from warroom.monitor import probe_file
+    from warroom.service.config import config_dir
+    from warroom.service.monitor import probe_file
 
     return probe_file(option or getattr(obj, "probes_option", None), obj.config.probes, config_dir())
 
@@ -248,17 +272,15 @@ def check(obj: _Context, probes_file: str | None, incident_id: str | None, as_js
     """Run every probe once and print a table; exit 1 if any is DOWN (for scripts and cron)."""
     from warroom.probes import ProbeConfigError, exit_code, format_table, load_probe_file, rows_as_json, run_once
 
+    from warroom.probes import spec_from_dict
+
     path = _probe_path(obj, probes_file)
     specs = {spec.name: spec for spec in load_probe_file(path)} if path else {}
     if incident_id:
-        from warroom.store.probes import ProbeStore
-
-        async def attached_to(service):
-            await service.incident(incident_id)  # an unknown id is an error, not "no probes"
-            return await ProbeStore(service.db).attached(incident_id)
-
-        attached = obj.run(attached_to)
-        specs.update({probe.spec.name: probe.spec for probe in attached})
+        attached = obj.run(lambda service: service.attached_probes(incident_id))
+        for probe in attached:
+            spec = spec_from_dict(probe.config, f"incident {incident_id}")
+            specs[spec.name] = spec
     if not specs:
         raise ProbeConfigError("no probes to check: pass --probes FILE, set `probes` in the config, "
                                "put probes.toml in the config dir, or use --incident ID")
@@ -291,7 +313,7 @@ def open_command(obj: _Context, incident_id: str) -> None:
 @pass_context
 def demo(obj: _Context, print_only: bool) -> None:
     """Open the war room on a fresh demo incident (temporary database)."""
-    from warroom.demo import seed_demo_database
+    from warroom.service.demo import seed_demo_database
 
     path, incident_id = asyncio.run(seed_demo_database(obj.db_option))
     obj.db_option = str(path)
@@ -301,7 +323,7 @@ def demo(obj: _Context, print_only: bool) -> None:
         click.echo(obj.run(lambda s: _summary(s, incident_id, plain_summary)))
         click.echo(f"\nDemo database: {path}")
         return
-    from warroom.demo import DemoServiceThread, attach_demo_probes
+    from warroom.service.demo import DemoServiceThread, attach_demo_probes
 
     with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
         asyncio.run(attach_demo_probes(path, incident_id, service))

@@ -85,3 +85,12 @@ class PostUpdate(Command):
 class AddProbe(Command):
     name: str = ""
     url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShowHelp(Command):
+    """`/help`: writes nothing; the screen opens its help, `warroom log` prints the commands."""
+
+
+AnyCommand = (AddEntry | SetSeverity | SetStatus | AssignRole | Handoff | AddAction | SetMilestone | PinEntry
+              | CorrectEntry | PostUpdate | AddProbe | ShowHelp)

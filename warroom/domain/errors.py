@@ -25,3 +25,7 @@ class DatabaseError(WarroomError):
 
 class RuleError(WarroomError):
     """A change the procedure does not allow (out-of-order milestone, unknown role...)."""
+
+
+class SummaryRequired(RuleError):
+    """Resolving needs a one-line resolution summary; the screen asks for it, the CLI says so."""

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from warroom.domain.clock import UTC, parse_duration
 from warroom.domain.commands import (
     AddAction, AddEntry, AddProbe, AssignRole, Command, CorrectEntry, Handoff, PinEntry,
-    PostUpdate, SetMilestone, SetSeverity, SetStatus,
+    PostUpdate, SetMilestone, SetSeverity, SetStatus, ShowHelp,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
 from warroom.domain.models import EntryKind, Milestone
@@ -61,6 +61,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("unpin", (), "N", "Unpin timeline entry N"),
     CommandSpec("correct", (), "N TEXT", "Correct timeline entry N"),
     CommandSpec("probe", (), "add NAME URL", "Start an HTTP health probe"),
+    CommandSpec("help", ("?",), "", "Every entry-bar command"),
 )
 
 _SPECS: dict[str, CommandSpec] = {name: spec for spec in COMMANDS for name in spec.names}
@@ -370,6 +371,7 @@ _HANDLERS: dict[str, _Handler] = {
     "unpin": _pin,
     "correct": _correct,
     "probe": _probe,
+    "help": lambda args, policy, now, spec: ShowHelp(),
 }
 
 

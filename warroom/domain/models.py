@@ -85,8 +85,6 @@ class Milestone(StrEnum):
         return self.value.replace("_", " ")
 
 
-MILESTONE_ORDER: tuple[Milestone, ...] = tuple(Milestone)
-
 
 @dataclass(frozen=True, slots=True)
 class Incident:

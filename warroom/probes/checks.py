@@ -22,7 +22,7 @@ import httpx
 from aiohttp.abc import AbstractResolver
 from httpx_aiohttp import AiohttpTransport
 
-from warroom.domain.clock import system_clock
+from warroom.domain.clock import Clock, system_clock
 from warroom.probes.conditions import Observation, evaluate
 from warroom.probes.config import MissingSecret, ProbeSpec, format_seconds
 from warroom.probes.dns import DnsLookupError, nameserver_resolver
@@ -217,10 +217,10 @@ def _ms(start: float | None, end: float | None) -> float | None:
 
 
 async def check_http(spec: ProbeSpec, clients: HttpClients, *, timeout: float | None = None,
-                     env: Mapping[str, str] | None = None) -> ProbeResult:
+                     env: Mapping[str, str] | None = None, clock: Clock = system_clock) -> ProbeResult:
     """One HTTP request under an overall deadline; conditions evaluated on what came back."""
     timeout = timeout or spec.timeout
-    checked_at = system_clock()
+    checked_at = clock()
     trace = _Trace(want_cert=any(c.subject == "cert_expires_in" for c in spec.checks))
     token = _TRACE.set(trace)
     secrets: dict[str, str] = {}
@@ -290,10 +290,10 @@ def _host_port(target: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def check_tcp(spec: ProbeSpec, *, timeout: float | None = None) -> ProbeResult:
+async def check_tcp(spec: ProbeSpec, *, timeout: float | None = None, clock: Clock = system_clock) -> ProbeResult:
     """Open (and close) a TCP connection to host:port."""
     timeout = timeout or spec.timeout
-    checked_at, started = system_clock(), time.perf_counter()
+    checked_at, started = clock(), time.perf_counter()
     connected, error = False, None
     try:
         host, port = _host_port(spec.target)
@@ -321,10 +321,10 @@ async def system_resolver(host: str) -> list[str]:
 
 
 async def check_dns(spec: ProbeSpec, *, timeout: float | None = None,
-                    resolver: DnsResolver | None = None) -> ProbeResult:
+                    resolver: DnsResolver | None = None, clock: Clock = system_clock) -> ProbeResult:
     """Resolve the target name; conditions see `resolves` and the `answer` list."""
     timeout = timeout or spec.timeout
-    checked_at, started = system_clock(), time.perf_counter()
+    checked_at, started = clock(), time.perf_counter()
     answers: list[str] = []
     error = None
     if resolver is None:
@@ -352,13 +352,16 @@ async def check_dns(spec: ProbeSpec, *, timeout: float | None = None,
 
 
 class Checker:
-    """Runs checks of any type with the probe's retries; owns the shared HTTP clients."""
+    """Runs checks of any type with the probe's retries; owns the shared HTTP clients. `clock`
+    stamps each result's `checked_at` (the war room's clock, so tests can freeze it)."""
 
     def __init__(self, *, max_connections: int = 256, http_resolver: AbstractResolver | None = None,
-                 dns_resolver: DnsResolver | None = None, env: Mapping[str, str] | None = None):
+                 dns_resolver: DnsResolver | None = None, env: Mapping[str, str] | None = None,
+                 clock: Clock = system_clock):
         self.http = HttpClients(max_connections, resolver=http_resolver)
         self.dns_resolver = dns_resolver
         self.env = env
+        self.clock = clock
 
     def prepare(self, specs: list[ProbeSpec]) -> None:
         """Make the HTTP clients the specs need now (loading CA certificates blocks for a moment),
@@ -369,14 +372,14 @@ class Checker:
     async def _attempt(self, spec: ProbeSpec, timeout: float | None) -> ProbeResult:
         try:
             if spec.type == "http":
-                return await check_http(spec, self.http, timeout=timeout, env=self.env)
+                return await check_http(spec, self.http, timeout=timeout, env=self.env, clock=self.clock)
             if spec.type == "tcp":
-                return await check_tcp(spec, timeout=timeout)
-            return await check_dns(spec, timeout=timeout, resolver=self.dns_resolver)
+                return await check_tcp(spec, timeout=timeout, clock=self.clock)
+            return await check_dns(spec, timeout=timeout, resolver=self.dns_resolver, clock=self.clock)
         except asyncio.CancelledError:
             raise
         except Exception as failure:  # a bug of ours must not stop the probe either
-            return ProbeResult(probe=spec.name, checked_at=system_clock(), ok=False,
+            return ProbeResult(probe=spec.name, checked_at=self.clock(), ok=False,
                                error=sanitize(f"internal error: {type(failure).__name__}: {failure}", ERROR_CHARS))
 
     async def check(self, spec: ProbeSpec, timeout: float | None = None) -> ProbeResult:

@@ -96,10 +96,6 @@ class ProbeSpec:
             return self.compiled
         return tuple(parse_condition(text, self.type) for text in self.conditions or DEFAULT_CONDITIONS[self.type])
 
-    def env_names(self) -> list[str]:
-        """Environment variables the headers reference."""
-        return [name for value in self.headers.values() for name in _TEMPLATE.findall(value)]
-
     def resolve_headers(self, env: Mapping[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
         """(headers with ${VAR} filled in, {secret value: "${VAR}"}) for one request.
 

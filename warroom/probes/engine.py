@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Iterable
 
-from warroom.domain.clock import system_clock
+from warroom.domain.clock import Clock, system_clock
 from warroom.probes.config import ProbeSpec, with_interval
 from warroom.probes.result import ProbeResult
 from warroom.probes.schedule import CheckRunner, ProbeStatus, ScheduledRun, next_slot
@@ -57,11 +57,12 @@ class ProbeEngine:
                  on_transition: TransitionSink | None = None, checker: CheckRunner | None = None,
                  concurrency: int = 64, jitter: bool = True, jitter_max: float = 5.0, seed: int | None = None,
                  flush_every: float = 1.0, batch_max: int = 500, stale_after: float = 2.0,
-                 keep_runs: int = 200_000):
+                 keep_runs: int = 200_000, clock: Clock = system_clock):
+        self.clock = clock  # wall time for results and transitions; scheduling uses the loop's clock
         if checker is None:
             from warroom.probes.checks import Checker
 
-            checker = Checker(max_connections=max(2 * concurrency, concurrency + 32))
+            checker = Checker(max_connections=max(2 * concurrency, concurrency + 32), clock=clock)
             self._owns_checker = True
         else:
             self._owns_checker = False
@@ -324,7 +325,7 @@ class ProbeEngine:
                 limit = max(self.stale_after * interval, interval + (spec.retries + 1) * spec.timeout)
                 silent = now - entry.last_seen
                 if silent > limit:
-                    transition = entry.tracker.mark_stale(system_clock(), silent)
+                    transition = entry.tracker.mark_stale(self.clock(), silent)
                     if transition is not None:
                         self._transitions.put_nowait(transition)
 

@@ -11,12 +11,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable, Protocol
 
-from warroom.domain.clock import from_stored, system_clock, to_stored
-from warroom.probes.config import ProbeSpec, spec_from_dict
-from warroom.probes.result import ProbeResult
+from warroom.domain.clock import from_stored, to_stored
 from warroom.store.database import Database
+
+class CheckOutcome(Protocol):
+    """What the store keeps of one probe check (the probe engine's ProbeResult has these fields)."""
+
+    probe: str
+    checked_at: datetime
+    ok: bool
+    latency_ms: float | None
+    status_code: int | None
+    error: str | None
+    failed_condition: str | None
+    excerpt: str | None
+
 
 _COLUMNS = "probe, incident_id, checked_at, ok, latency_ms, status_code, error, failed_condition, excerpt"
 PRUNE_CHUNK = 5000
@@ -56,8 +67,12 @@ class Uptime:
 
 @dataclass(frozen=True)
 class AttachedProbe:
+    """A probe stored with an incident: its redacted configuration as written (the service layer
+    validates it into a ProbeSpec), whether it is paused, and when it was attached."""
+
     incident_id: str
-    spec: ProbeSpec
+    name: str
+    config: dict[str, Any]
     paused: bool
     created_at: datetime
 
@@ -81,7 +96,7 @@ class ProbeStore:
         self.db = db
 
     # -- results ---------------------------------------------------------------------------
-    async def insert_results(self, results: Iterable[ProbeResult], incident_id: str | None = None) -> int:
+    async def insert_results(self, results: Iterable[CheckOutcome], incident_id: str | None = None) -> int:
         """Insert a batch in one transaction; returns how many rows were written."""
         rows = [
             (r.probe, incident_id, to_stored(r.checked_at), int(r.ok), r.latency_ms, r.status_code,
@@ -94,10 +109,10 @@ class ProbeStore:
             await conn.executemany(f"INSERT INTO probe_results ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
-    def sink(self, incident_id: str | None = None) -> Callable[[list[ProbeResult]], Awaitable[int]]:
+    def sink(self, incident_id: str | None = None) -> Callable[[list[CheckOutcome]], Awaitable[int]]:
         """The `on_results` callable for ProbeEngine, tagging rows with the incident."""
 
-        async def write(batch: list[ProbeResult]) -> int:
+        async def write(batch: list[CheckOutcome]) -> int:
             return await self.insert_results(batch, incident_id)
 
         return write
@@ -158,17 +173,10 @@ class ProbeStore:
         return row["state"] if row else None
 
     # -- probes attached to an incident ----------------------------------------------------
-    async def attach(self, incident_id: str, spec: ProbeSpec, now: datetime | None = None) -> bool:
+    async def attach(self, incident_id: str, name: str, config: dict[str, Any], now: datetime) -> bool:
         """Store (or update) a probe for an incident; True when it is new."""
         async with self.db.transaction() as conn:
-            return await attach_probe(conn, incident_id, spec, now or system_clock())
-
-    async def detach(self, incident_id: str, name: str) -> bool:
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM probes WHERE incident_id = ? AND name = ?", (incident_id, name))
-            deleted = cursor.rowcount
-            await cursor.close()
-        return deleted > 0
+            return await attach_probe(conn, incident_id, name, config, now)
 
     async def set_paused(self, incident_id: str, name: str, paused: bool) -> bool:
         async with self.db.transaction() as conn:
@@ -180,7 +188,7 @@ class ProbeStore:
         return changed > 0
 
     async def attached(self, incident_id: str) -> list[AttachedProbe]:
-        """Probes of an incident in the order they were attached (configs validated again)."""
+        """Probes of an incident in the order they were attached (configs as stored)."""
         async with self.db.reader.execute(
             "SELECT name, config, paused, created_at FROM probes WHERE incident_id = ? ORDER BY id", (incident_id,)
         ) as cursor:
@@ -188,7 +196,8 @@ class ProbeStore:
         return [
             AttachedProbe(
                 incident_id=incident_id,
-                spec=spec_from_dict(json.loads(row["config"]), f"incident {incident_id}"),
+                name=row["name"],
+                config=json.loads(row["config"]),
                 paused=bool(row["paused"]),
                 created_at=from_stored(row["created_at"]),
             )
@@ -196,15 +205,15 @@ class ProbeStore:
         ]
 
 
-async def attach_probe(conn, incident_id: str, spec: ProbeSpec, now: datetime) -> bool:
-    """Inside an open transaction: store (or update) an incident's probe in its redacted form
-    (``${VAR}`` templates, never resolved secrets). True when the name was new."""
-    config = json.dumps(spec.redacted(), sort_keys=True)
-    async with conn.execute("SELECT 1 FROM probes WHERE incident_id = ? AND name = ?", (incident_id, spec.name)) as cursor:
+async def attach_probe(conn, incident_id: str, name: str, config: dict[str, Any], now: datetime) -> bool:
+    """Inside an open transaction: store (or update) an incident's probe. `config` is the redacted
+    form (``${VAR}`` templates, never resolved secrets). True when the name was new."""
+    stored = json.dumps(config, sort_keys=True)
+    async with conn.execute("SELECT 1 FROM probes WHERE incident_id = ? AND name = ?", (incident_id, name)) as cursor:
         existed = await cursor.fetchone() is not None
     await conn.execute(
         "INSERT INTO probes (incident_id, name, config, paused, created_at) VALUES (?, ?, ?, 0, ?)"
         " ON CONFLICT (incident_id, name) DO UPDATE SET config = excluded.config",
-        (incident_id, spec.name, config, to_stored(now)),
+        (incident_id, name, stored, to_stored(now)),
     )
     return not existed

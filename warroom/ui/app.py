@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from rich.text import Text
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -37,21 +36,22 @@ class WarRoomApp(App):
         self, db_path: Path, policies: PolicyBook, user: str, *, incident_id: str | None = None,
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
-        config=None, updates_dir: Path | None = None,
+        config=None, updates_dir: Path | None = None, default_policy: str | None = None,
     ) -> None:
         super().__init__()
         self.db_path, self.policies, self.user = db_path, policies, user
         self.incident_id, self.clock = incident_id, clock
+        self.default_policy = default_policy
         self.requested_theme = theme
         self.on_theme_change = on_theme_change
         self.extra_theme_dirs = list(extra_theme_dirs)
         self.service: IncidentService | None = None
         self.theme_names: set[str] = set()  # loaded from themes/ and the user's config dir
-        from warroom.config import Config, resolve_updates_dir
+        from warroom.service.config import Config, resolve_updates_dir  # noqa: PLC0415
 
         self.config = config or Config()
         self.updates_dir = updates_dir or resolve_updates_dir(self.config, db_path)
-        self.probes_path: Path | None = None  # the probe file (launch sets it); see warroom.monitor
+        self.probes_path: Path | None = None  # the probe file (launch sets it); see warroom.service.monitor
 
     async def on_mount(self) -> None:
         themes, problems = load_themes(self.extra_theme_dirs)
@@ -67,7 +67,7 @@ class WarRoomApp(App):
             self.theme = wanted
         if problems:
             self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=8, markup=False)
-        self.service = await IncidentService.open(self.db_path, self.policies, self.clock)
+        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy)
         if self.incident_id:
             self.open_incident(self.incident_id)
         else:
@@ -128,6 +128,3 @@ class WarRoomApp(App):
                 found.append((f"Theme: {name}", lambda n=name: setattr(self, "theme", n), "Switch and remember"))
         return found
 
-
-def plain(text: str) -> Text:
-    return Text(text)

@@ -6,9 +6,8 @@ import asyncio
 import tomllib
 from pathlib import Path
 
-from warroom.config import config_dir, resolve_updates_dir, state_path
 from warroom.domain.errors import WarroomError
-from warroom.store import open_database
+from warroom.service.config import config_dir, resolve_updates_dir, state_path
 
 
 def _remembered_theme() -> str | None:
@@ -28,20 +27,19 @@ def remember_theme(name: str) -> None:
         pass
 
 
-async def _check(path: Path, incident_id: str | None) -> None:
-    from warroom.store import queries
-
-    db = await open_database(path)
+async def _check(context, incident_id: str | None) -> None:
+    """Open the database through the service (refusing a file that is not ours) and find the incident."""
+    service = await context.open_service()
     try:
         if incident_id:
-            await queries.get_incident(db.conn, incident_id)
+            await service.incident(incident_id)
     finally:
-        await db.close()
+        await service.close()
 
 
 def probes_path(context) -> Path | None:
-    """--probes, the config's `probes`, or CONFIG_DIR/probes.toml (see warroom.monitor.probe_file)."""
-    from warroom.monitor import probe_file
+    """--probes, the config's `probes`, or CONFIG_DIR/probes.toml (see warroom.service.monitor.probe_file)."""
+    from warroom.service.monitor import probe_file
 
     return probe_file(getattr(context, "probes_option", None), context.config.probes, config_dir())
 
@@ -54,7 +52,7 @@ def build_app(context, incident_id: str | None = None):
     app = WarRoomApp(
         context.database(), context.policies(), context.user(), incident_id=incident_id, theme=theme,
         on_theme_change=remember_theme, extra_theme_dirs=[config_dir() / "themes"],
-        config=context.config,
+        config=context.config, default_policy=context.config.default_policy,
         updates_dir=resolve_updates_dir(context.config, context.database()),
     )
     app.probes_path = probes_path(context)
@@ -63,7 +61,8 @@ def build_app(context, incident_id: str | None = None):
 
 def launch(context, incident_id: str | None = None) -> None:
     """Open the war room (errors in the database or the id are reported before the screen opens)."""
-    asyncio.run(_check(context.database(), incident_id))
+    context.policies()  # a broken policy file is reported before the screen opens
+    asyncio.run(_check(context, incident_id))
     app = build_app(context, incident_id)
     app.run()
     if app.return_code not in (0, None):

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from warroom.domain.cadence import Countdown
 from warroom.domain.models import Entry, Incident
 from warroom.service import RoleSeat
 
@@ -40,13 +39,7 @@ class RecordChanged(Message):
 
     incident: Incident
     roster: list[RoleSeat]
-    entry_count: int
     last_entry_id: int
-
-
-@dataclass
-class CountdownTick(Message):
-    countdown: Countdown
 
 
 @dataclass

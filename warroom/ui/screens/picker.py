@@ -34,7 +34,7 @@ class PickerScreen(Screen):
             with Vertical(id="declare"):
                 yield Input(placeholder="Title, e.g. Checkout API returning 502s", id="declare-title-input")
                 with Horizontal(id="declare-row"):
-                    policy = self.app.service.policies.default
+                    policy = self.app.service.default_policy
                     yield Select([(f"{s.id} {s.label}", s.id) for s in policy.severity],
                                  value=policy.policy.default_severity if policy.find_severity(
                                      policy.policy.default_severity) is None else policy.find_severity(

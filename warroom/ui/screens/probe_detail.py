@@ -13,7 +13,6 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from warroom.domain.clock import system_clock
 from warroom.domain.text import visible
 from warroom.probes.config import DEFAULT_CONDITIONS, format_seconds
 from warroom.ui.widgets.health import format_latency, sparkline
@@ -132,7 +131,7 @@ class ProbeDetailScreen(ModalScreen[None]):
             self.query_one("#probe-detail", Static).update(Text(f"No probe named {self.probe_name} any more."))
             return
         recent = await self.monitor.recent_results(self.probe_name, 20)
-        self.text = describe_probe(view, recent, system_clock())
+        self.text = describe_probe(view, recent, self.monitor.clock())
         self.query_one("#probe-detail", Static).update(self.text)
 
     @work(exclusive=True, group="pause")

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static
 
 from warroom.domain import commands as cmd
 from warroom.domain.cadence import countdown
-from warroom.domain.errors import WarroomError
+from warroom.domain.errors import SummaryRequired, WarroomError
 from warroom.domain.models import Entry, Incident, StatusUpdate
 from warroom.domain.text import visible
 from warroom.ui.messages import (
@@ -110,11 +110,11 @@ class WarRoomScreen(ProceduresMixin, Screen):
         self.set_interval(POLL_SECONDS, self.poll_changes)
         self.set_interval(1.0, self.tick)
 
-    # ---- probes (the Health pane drives the monitor; see warroom.monitor) -------------------------
+    # ---- probes (the Health pane drives the monitor; see warroom.service.monitor) -------------------------
 
     @work(group="probes", exclusive=True)
     async def start_probes(self) -> None:
-        from warroom.monitor import ProbeMonitor, retention_setting
+        from warroom.service.monitor import ProbeMonitor, retention_setting
 
         problem = lambda text: self.notify(text, title="Probes", severity="error", timeout=12, markup=False)  # noqa: E731
         retention, wrong = retention_setting(self.app.config.probe_retention)
@@ -149,10 +149,9 @@ class WarRoomScreen(ProceduresMixin, Screen):
         incident = await service.incident(self.incident.id)
         roster = await service.roster(incident)
         self.updates = await service.updates(incident.id)
-        count = await service.entry_count(incident.id)
         last_id = await service.last_entry_id(incident.id)
         self._data_version = await service.data_version()
-        self.post_message(RecordChanged(incident, roster, count, last_id))
+        self.post_message(RecordChanged(incident, roster, last_id))
 
     @work(group="poll", exclusive=True)
     async def poll_changes(self) -> None:
@@ -178,20 +177,23 @@ class WarRoomScreen(ProceduresMixin, Screen):
     # ---- the entry bar -------------------------------------------------------------------------
 
     def on_entry_submitted(self, message: EntrySubmitted) -> None:
-        text = message.text
-        if text.strip().casefold() in ("/help", "/?"):
-            self.action_help()
-            return
-        if text.strip().casefold() in ("/resolve", "/resolved"):
-            self.resolve_with_summary(text)
-            return
-        self.write_entry(text)
+        self.write_entry(message.text)
 
     @work(group="write")
     async def write_entry(self, text: str) -> None:
+        """Parse and apply what was typed, in typed order. The rules are the service's: `/help`
+        writes nothing, resolving without a summary asks for one (as `warroom log` refuses it)."""
         try:
             async with self._entry_lock:  # the next entry is parsed against this one's result
-                entries = await self.service.execute(self.incident.id, text, self.app.user)
+                command = await self.service.parse(self.incident.id, text)
+                if isinstance(command, cmd.ShowHelp):
+                    self.post_message(EntryCommitted(text, []))
+                    self.app.call_later(self.action_help)
+                    return
+                entries = await self.service.apply(self.incident.id, command, self.app.user)
+        except SummaryRequired:
+            self.resolve_with_summary(text)
+            return
         except WarroomError as error:
             self.post_message(EntryRejected(str(error), text))
         except Exception as error:  # keep the text: nothing typed is ever lost

@@ -3,6 +3,7 @@ handoff, resolution, escalation notices and the report. Mixed into WarRoomScreen
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -34,17 +35,21 @@ class ProceduresMixin:
 
     @work(group="dialog")
     async def resolve_with_summary(self, typed: str) -> None:
+        """`typed` resolves the incident but has no summary (the service refused it): ask, then
+        apply the same command (back-dating kept) with the summary as its note."""
         summary = await self.app.push_screen_wait(
             AskText("Resolve the incident: one-line resolution summary", placeholder="what fixed it"))
         if not summary or not summary.strip():
-            self.notify("Not resolved: a resolution summary is needed", severity="warning")
+            self.post_message(EntryRejected("not resolved: a resolution summary is needed", typed))
             return
         try:
-            await self.service.resolve(self.incident.id, summary.strip(), self.app.user)
+            command = await self.service.parse(self.incident.id, typed)
+            entries = await self.service.apply(self.incident.id, replace(command, note=" ".join(summary.split())),
+                                               self.app.user)
         except WarroomError as error:
-            self.post_message(EntryRejected(str(error)))
+            self.post_message(EntryRejected(str(error), typed))
             return
-        self.post_message(EntryCommitted(typed, []))
+        self.post_message(EntryCommitted(typed, entries))
 
     def after_commit(self, entries: list[Entry]) -> None:
         """Follow-ups of entries typed in the entry bar: escalation notices, delivery, handoff summary."""
@@ -106,7 +111,7 @@ class ProceduresMixin:
         await self._copy_and_deliver(entry, audience, len(updates))
 
     async def _copy_and_deliver(self, entry: Entry, audience: str, sequence: int) -> None:
-        from warroom.delivery import deliver_update
+        from warroom.service.delivery import deliver_update
 
         self.app.copy_to_clipboard(entry.text)
         self.notify(f"Update {sequence} posted as #{entry.number} and copied", markup=False)

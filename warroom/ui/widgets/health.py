@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from warroom.domain.clock import format_duration, system_clock
+from warroom.domain.clock import format_duration
 from warroom.domain.text import visible
 from warroom.probes.states import ProbeState
 
@@ -135,7 +135,7 @@ class HealthPane(OptionList):
     def refresh_rows(self) -> None:
         if self.monitor is None:
             return
-        now = system_clock()
+        now = self.monitor.clock()
         self.show([ProbeRow.from_view(view, now) for view in self.monitor.views(now)])
         remaining = self.monitor.fast_remaining()
         self.border_subtitle = f"fast {format_duration_short(remaining)}" if remaining is not None else ""

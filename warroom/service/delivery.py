@@ -3,14 +3,12 @@
 The update is committed before anything here runs, so a failed delivery never loses it; the caller
 logs each failure as a system entry. Webhook URLs come from environment variables and may hold a
 token: they are never returned, logged or shown; a target is named by the webhook's name.
-The clipboard copy happens in the UI (`App.copy_to_clipboard`); `osc52_sequence` is the same
-escape for callers without a Textual driver.
+The clipboard copy happens in the UI (`App.copy_to_clipboard`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import re
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from typing import Mapping
 
 import httpx
 
-from warroom.config import Config, Webhook
+from warroom.service.config import Config, Webhook
 
 ATTEMPTS = 3
 BACKOFF_SECONDS = (0.5, 1.5)  # wait before the 2nd and 3rd attempt
@@ -34,11 +32,6 @@ class DeliveryResult:
     ok: bool
     attempts: int
     error: str = ""
-
-
-def osc52_sequence(text: str) -> str:
-    """The OSC 52 escape that asks the terminal to put `text` on the system clipboard."""
-    return "\x1b]52;c;" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "\a"
 
 
 def slack_text(text: str) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from warroom.config import user_policy_dir
+from warroom.service.config import user_policy_dir
 from warroom.domain.clock import UTC, system_clock
 from warroom.domain.policy import PolicyBook
 from warroom.service import IncidentService
@@ -19,7 +19,7 @@ def sample_data_dir() -> Path:
     packaged = Path(str(resources.files("warroom"))) / "sample_data"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "sample_data"
+    return Path(__file__).resolve().parents[2] / "sample_data"
 
 
 class _ScriptClock:
@@ -126,14 +126,12 @@ class DemoServiceThread:
 async def attach_demo_probes(path: Path, incident_id: str, service) -> int:
     """Attach sample_data/probes.toml, pointed at the running demo service, to the demo incident."""
     from warroom.probes.demo_service import demo_probes
-    from warroom.store.probes import ProbeStore
 
     incident_service = await IncidentService.open(path, PolicyBook.load(user_policy_dir()))
     try:
-        store = ProbeStore(incident_service.db)
         specs = demo_probes(service)
         for spec in specs:
-            await store.attach(incident_id, spec)
+            await incident_service.attach_probe(incident_id, spec)
         return len(specs)
     finally:
         await incident_service.close()

@@ -22,17 +22,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable
 
-from warroom.domain.clock import system_clock
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import Entry, EntryKind, Milestone
-from warroom.probes.config import ProbeConfigError, ProbeSpec, load_probe_file
+from warroom.probes.config import ProbeConfigError, ProbeSpec, load_probe_file, spec_from_dict
 from warroom.probes.engine import CheckRunner, ProbeEngine, ProbeStatus
 from warroom.probes.result import ProbeResult
 from warroom.probes.states import ProbeState, Transition
 from warroom.store.leases import LEASE_SECONDS, ProbeLease
 from warroom.store.probes import ProbeStore, StoredResult, Uptime
 
-log = logging.getLogger("warroom.monitor")
+log = logging.getLogger("warroom.service.monitor")
 PROBE_FILE_NAME = "probes.toml"
 FAST_INTERVAL = 5.0
 FAST_DURATION = 300.0
@@ -52,7 +51,7 @@ def probe_file(cli_value: str | None, config_value: str | None, config_dir: Path
 
 def retention_setting(text: str | None) -> tuple[timedelta, str | None]:
     """The config's `probe_retention` ('24h', '7d'...) and a problem in words if it is unusable."""
-    from warroom.probes.config import parse_seconds
+    from warroom.probes.config import parse_seconds  # noqa: PLC0415 (only the war room needs it)
 
     try:
         seconds = parse_seconds(text or "24h")
@@ -121,6 +120,7 @@ class ProbeMonitor:
                  fast_duration: float = FAST_DURATION, lease_seconds: float = LEASE_SECONDS,
                  lease_renew_every: float = LEASE_RENEW_EVERY, **engine_options):
         self.service, self.incident_id = service, incident_id
+        self.clock = service.clock  # one clock: results, transitions, leases and pruning use the service's
         self.store = ProbeStore(service.db)
         self.probes_path = probes_path
         self.on_entry, self.on_problem = on_entry, on_problem
@@ -128,14 +128,14 @@ class ProbeMonitor:
         self.fast_interval, self.fast_duration = fast_interval, fast_duration
         self.uptimes = _UptimeWindow(uptime_window)
         self.engine = ProbeEngine(on_results=self._store_results, on_transition=self._on_transition,
-                                  checker=checker, **engine_options)
+                                  checker=checker, clock=self.clock, **engine_options)
         self.file_specs: list[ProbeSpec] = []
         self.attached_names: set[str] = set()
         self._file_stamp: tuple[float, int] | None = None
         self._maintenance: asyncio.Task | None = None
         self._sync_lock = asyncio.Lock()
         self._attached_problem = False
-        self.lease = ProbeLease(service.db, incident_id, duration=lease_seconds)
+        self.lease = ProbeLease(service.db, incident_id, duration=lease_seconds, clock=self.clock)
         self.lease_renew_every = lease_renew_every
         self.writing = False  # True while this monitor holds the lease
         self._lease_task: asyncio.Task | None = None
@@ -204,23 +204,36 @@ class ProbeMonitor:
     async def sync(self) -> None:
         """Apply the probe file and the incident's attached probes (an attached one wins a name)."""
         async with self._sync_lock:
+            problems: list[str] = []
             try:
                 attached = await self.store.attached(self.incident_id)
             except WarroomError as error:
-                if not self._attached_problem:
-                    self._problem(f"the incident's probes cannot be used: {error}")
-                self._attached_problem, attached = True, []
-            else:
-                self._attached_problem = False
+                problems.append(f"the incident's probes cannot be used: {error}")
+                attached = []
+            attached_specs = self._validated(attached, problems)
+            if problems and not self._attached_problem:  # said once until the problem goes away
+                for problem in problems:
+                    self._problem(problem)
+            self._attached_problem = bool(problems)
             specs = {spec.name: spec for spec in self.file_specs}
-            specs.update({probe.spec.name: probe.spec for probe in attached})
+            specs.update({spec.name: spec for spec in attached_specs})
             known = {spec.name for spec in self.engine.specs()}
             self.engine.replace_all(specs.values())
-            self.attached_names = {probe.spec.name for probe in attached}
+            self.attached_names = {spec.name for spec in attached_specs}
             for probe in attached:
-                if probe.paused and probe.spec.name not in known:
-                    self.engine.pause(probe.spec.name)
+                if probe.paused and probe.name in self.attached_names and probe.name not in known:
+                    self.engine.pause(probe.name)
             self.uptimes.forget(set(specs))
+
+    def _validated(self, attached, problems: list[str]) -> list[ProbeSpec]:
+        """The attached probes whose stored configuration is still valid; the others go to `problems`."""
+        specs = []
+        for probe in attached:
+            try:
+                specs.append(spec_from_dict(probe.config, f"incident {self.incident_id}"))
+            except ProbeConfigError as error:
+                problems.append(f"the incident's probe {probe.name!r} cannot be used: {error}")
+        return specs
 
     async def _maintain(self) -> None:
         waited = self.prune_every  # prune soon after start, then every prune_every seconds
@@ -280,7 +293,7 @@ class ProbeMonitor:
 
     async def prune(self) -> int:
         """Delete stored results older than the retention."""
-        return await self.store.prune(system_clock() - self.retention)
+        return await self.store.prune(self.clock() - self.retention)
 
     # -- results and transitions -------------------------------------------------------------
     async def _store_results(self, batch: list[ProbeResult]) -> None:
@@ -343,7 +356,7 @@ class ProbeMonitor:
     # -- reading -----------------------------------------------------------------------------
     def views(self, now: datetime | None = None) -> list[ProbeView]:
         """Every probe, worst state first."""
-        now = now or system_clock()
+        now = now or self.clock()
         return [ProbeView(status, self.uptimes.get(status.name, now), status.name in self.attached_names)
                 for status in self.engine.statuses()]
 

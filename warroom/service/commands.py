@@ -1,0 +1,234 @@
+"""Applying one parsed command inside one open write transaction.
+
+`CommandWriter.run` dispatches with an exhaustive `match` over the command types of
+`warroom.domain.commands`; a new command type that is not handled here fails the type check and,
+at run time, raises instead of being ignored. Every rule that must hold whoever typed the command
+(entry bar, `warroom log`, the palette) lives here or in the domain, never in a caller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import assert_never
+
+from warroom.domain import commands as cmd
+from warroom.domain.clock import format_duration, to_stored
+from warroom.domain.errors import ParseError, RuleError, SummaryRequired
+from warroom.domain.escalation import escalation_notice
+from warroom.domain.metrics import milestone_order_problem
+from warroom.domain.models import Entry, EntryKind, Incident, Milestone
+from warroom.domain.policy import Policy
+from warroom.service.procedures import write_update
+from warroom.store import queries as q
+
+RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolve rolled back the deploy"
+
+
+def commander_role(policy: Policy):
+    """The policy's incident-commander role (or its first role when it has none by that name)."""
+    return policy.find_role("ic") or policy.find_role("incident commander") or policy.role[0]
+
+
+async def assign(conn, incident_id: str, role, person: str, at: datetime, now: datetime, author: str) -> Entry:
+    """Seat `person` in `role` from `at`, ending the previous holder's term, and log it."""
+    previous = await q.current_holder(conn, incident_id, role.id)
+    if previous == person:
+        raise RuleError(f"{person} already holds {role.name}")
+    await q.assign_role(conn, incident_id, role.id, person, at)
+    return await q.insert_entry(
+        conn, incident_id=incident_id, occurred_at=at, recorded_at=now,
+        author=author, kind=EntryKind.ROLE,
+        text=f"{role.name}: {previous or '(unfilled)'} -> {person}",
+        data={"role": role.id, "from": previous, "to": person},
+    )
+
+
+class CommandWriter:
+    """Applies one command inside one open transaction; returns the entries it wrote."""
+
+    def __init__(self, conn, incident: Incident, policy: Policy, author: str, now: datetime, at: datetime):
+        self.conn, self.incident, self.policy = conn, incident, policy
+        self.author, self.now, self.at = author, now, at
+
+    async def entry(self, kind: EntryKind, text: str, data: dict | None = None, corrects: int | None = None) -> Entry:
+        return await q.insert_entry(
+            self.conn, incident_id=self.incident.id, occurred_at=self.at, recorded_at=self.now,
+            author=self.author, kind=kind, text=text, data=data, corrects=corrects,
+        )
+
+    async def run(self, command: cmd.AnyCommand) -> list[Entry]:
+        match command:
+            case cmd.AddEntry():
+                return [await self.entry(command.kind, command.text)]
+            case cmd.SetSeverity():
+                return await self._set_severity(command)
+            case cmd.SetStatus():
+                return await self._set_status(command)
+            case cmd.AssignRole():
+                return [await assign(self.conn, self.incident.id, self._role(command.role_id), command.person,
+                                     self.at, self.now, self.author)]
+            case cmd.Handoff():
+                return await self._handoff(command)
+            case cmd.AddAction():
+                return await self._add_action(command)
+            case cmd.SetMilestone():
+                return await self._set_milestone(command)
+            case cmd.PinEntry():
+                return await self._pin(command)
+            case cmd.CorrectEntry():
+                target = await q.entry_by_number(self.conn, self.incident.id, command.number)
+                return [await self.entry(EntryKind.CORRECTION, command.text,
+                                         {"corrects_number": target.number}, target.id)]
+            case cmd.PostUpdate():
+                posted = await write_update(self.conn, self.incident, self.policy, audience=command.audience,
+                                            text=command.text, author=self.author, now=self.now, promise=None,
+                                            posted_at=self.at)
+                return [posted.entry]
+            case cmd.AddProbe():
+                return await self._add_probe(command)
+            case cmd.ShowHelp():
+                raise RuleError("/help writes nothing to the timeline")
+            case _:
+                assert_never(command)
+
+    async def _set_severity(self, c: cmd.SetSeverity) -> list[Entry]:
+        level = self.policy.find_severity(c.severity_id)
+        if level is None:
+            raise ParseError(f"unknown severity {c.severity_id!r}; valid: {self.policy.severity_names()}")
+        old = self.incident.severity
+        if old == level.id:
+            raise RuleError(f"severity is already {old}")
+        await q.update_incident(self.conn, self.incident.id, severity=level.id)
+        text = f"Severity {old} -> {level.id} ({level.label})"
+        if c.reason:
+            text += f": {c.reason}"
+        if level.notify:
+            text += ". Escalate: " + escalation_notice(self.policy, level.id, self.at).describe_duties()
+        data = {"from": old, "to": level.id, "reason": c.reason, "notify": list(level.notify),
+                "update_every": level.update_every}
+        return [await self.entry(EntryKind.SEVERITY, text, data)]
+
+    async def _set_status(self, c: cmd.SetStatus) -> list[Entry]:
+        status = self.policy.find_status(c.status_id)
+        if status is None:
+            raise ParseError(f"unknown status {c.status_id!r}; valid: {self.policy.status_names()}")
+        if not status.resolved and not self.incident.is_open:
+            return [await self._reopen(status, c.note)]  # also when /close left the status as it was
+        if status.id == self.incident.status:
+            raise RuleError(f"status is already {status.label}")
+        resolves = status.resolved and Milestone.RESOLVED not in self.incident.milestones
+        if resolves and not c.note.strip():
+            raise SummaryRequired(RESOLUTION_PROMPT)
+        written = [await self._status_change(status, c.note)]
+        if resolves:
+            written.append(await self._milestone(Milestone.RESOLVED, ""))
+        return written
+
+    async def _status_change(self, status, note: str) -> Entry:
+        old = self.policy.find_status(self.incident.status)
+        await q.update_incident(self.conn, self.incident.id, status=status.id)
+        text = f"Status {old.label if old else self.incident.status} -> {status.label}"
+        if note:
+            text += f": {note}"
+        return await self.entry(EntryKind.STATUS, text, {"from": self.incident.status, "to": status.id})
+
+    async def _reopen(self, status, note: str) -> Entry:
+        """A resolved or closed incident set back to an open status: open again, and resolvable again.
+
+        The resolved/closed milestones leave the incident's current state (their entries stay in
+        the timeline); the status entry says what was cleared."""
+        stones = self.incident.milestones
+        ended = {m: stones[m] for m in (Milestone.RESOLVED, Milestone.CLOSED) if m in stones}
+        await q.clear_milestones(self.conn, self.incident.id, ended)
+        old = self.policy.find_status(self.incident.status)
+        old_label = old.label if old else self.incident.status
+        change = f"{old_label} -> {status.label}" if old_label != status.label else f"stays {status.label}"
+        text = f"Reopened: status {change}"
+        if note:
+            text += f": {note}"
+        text += " | cleared " + ", ".join(f"{m.label} milestone (was {at:%Y-%m-%d %H:%M:%S} UTC)"
+                                          for m, at in ended.items())
+        await q.update_incident(self.conn, self.incident.id, status=status.id)
+        data = {"from": self.incident.status, "to": status.id, "reopened": True,
+                "cleared": {m.value: to_stored(at) for m, at in ended.items()}}
+        return await self.entry(EntryKind.STATUS, text, data)
+
+    async def _handoff(self, c: cmd.Handoff) -> list[Entry]:
+        role = self._role(c.role_id)
+        assigned = await assign(self.conn, self.incident.id, role, c.person, self.at, self.now, self.author)
+        summary = await self._handoff_summary(role.name, c.person)
+        return [assigned, await self.entry(EntryKind.ROLE, summary, {"handoff": role.id, "to": c.person})]
+
+    async def _handoff_summary(self, role_name: str, person: str) -> str:
+        incident = self.incident
+        status = self.policy.find_status(incident.status)
+        elapsed = format_duration(self.now - incident.created_at)
+        actions = [a for a in await q.list_actions(self.conn, incident.id) if not a.done]
+        holders = {a.role_id: a.person for a in await q.role_history(self.conn, incident.id) if a.ended_at is None}
+        roster = [f"{r.name}: {holders.get(r.id, '(unfilled)')}" for r in self.policy.role]
+        needs = [r.name for r in self.policy.role if r.required and r.id not in holders]
+        lines = [
+            f"Handoff of {role_name} to {person}.",
+            f"Now: {incident.severity}, {status.label if status else incident.status}, {elapsed} since declared.",
+            "Actions in flight: " + ("; ".join(f"{a.text} ({a.owner or 'no owner'})" for a in actions) or "none"),
+            "Open needs: " + (", ".join(f"{n} unfilled" for n in needs) or "none"),
+            "Roster: " + "; ".join(roster),
+        ]
+        return " | ".join(lines)
+
+    async def _add_action(self, c: cmd.AddAction) -> list[Entry]:
+        parts = [c.text]
+        if c.owner:
+            parts.append(f"owner @{c.owner}")
+        if c.due:
+            parts.append(f"due {c.due:%Y-%m-%d %H:%M} UTC")
+        entry = await self.entry(EntryKind.ACTION, " | ".join(parts),
+                                 {"owner": c.owner, "due": c.due.isoformat() if c.due else None})
+        await q.insert_action(self.conn, incident_id=self.incident.id, text=c.text, owner=c.owner, due=c.due,
+                              created_at=self.now, entry_id=entry.id)
+        return [entry]
+
+    async def _set_milestone(self, c: cmd.SetMilestone) -> list[Entry]:
+        if c.milestone is Milestone.RESOLVED and not c.note.strip():
+            raise SummaryRequired(RESOLUTION_PROMPT)
+        written = [await self._milestone(c.milestone, c.note)]
+        if c.milestone is Milestone.RESOLVED:
+            resolved = next(s for s in self.policy.status if s.resolved)
+            if self.incident.status != resolved.id:
+                written.append(await self._status_change(resolved, ""))
+        return written
+
+    async def _milestone(self, milestone: Milestone, note: str) -> Entry:
+        problem = milestone_order_problem(self.incident.milestones, milestone, self.at)
+        if problem:
+            raise RuleError(f"refused: {problem}")
+        previous = self.incident.milestones.get(milestone)
+        await q.set_milestone(self.conn, self.incident.id, milestone, self.at)
+        text = milestone.label.capitalize()
+        if previous:
+            text += f" (was {previous:%Y-%m-%d %H:%M:%S} UTC)"
+        if note:
+            text += f": {note}"
+        return await self.entry(EntryKind.MILESTONE, text, {"milestone": milestone.value})
+
+    async def _pin(self, c: cmd.PinEntry) -> list[Entry]:
+        target = await q.entry_by_number(self.conn, self.incident.id, c.number)
+        await q.set_pinned(self.conn, target.id, c.pinned)
+        return [await q.entry_by_number(self.conn, self.incident.id, c.number)]
+
+    async def _add_probe(self, c: cmd.AddProbe) -> list[Entry]:
+        from warroom.probes.config import format_seconds, make_http_probe
+        from warroom.store.probes import attach_probe
+
+        spec = make_http_probe(c.name, c.url)
+        added = await attach_probe(self.conn, self.incident.id, spec.name, spec.redacted(), self.now)
+        conditions = ", ".join(spec.conditions) or "status < 400"
+        text = (f"Probe {spec.name} {'added' if added else 'updated'}: {spec.method} {spec.target} "
+                f"every {format_seconds(spec.interval)}; healthy when {conditions}")
+        return [await self.entry(EntryKind.PROBE, text, {"probe": spec.redacted(), "added": added})]
+
+    def _role(self, role_id: str):
+        role = self.policy.find_role(role_id)
+        if role is None:
+            raise ParseError(f"unknown role {role_id!r}; valid: {self.policy.role_names()}")
+        return role

@@ -1,0 +1,219 @@
+"""IncidentService: the one way into the incident record for the CLI and the UI.
+
+It parses what people type, applies it through `CommandWriter` (one transaction per write) and
+reads the record back for screens, exports and reports. Nothing here imports textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+from warroom.domain import commands as cmd
+from warroom.domain.cadence import Countdown, countdown
+from warroom.domain.clock import Clock, system_clock
+from warroom.domain.errors import ParseError, RuleError
+from warroom.domain.grammar import parse
+from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
+from warroom.domain.policy import Policy, PolicyBook
+from warroom.domain.report import IncidentRecord
+from warroom.probes.config import ProbeSpec
+from warroom.service.commands import CommandWriter, assign, commander_role
+from warroom.service.procedures import ProcedureMethods
+from warroom.store import Database, open_database
+from warroom.store import queries as q
+from warroom.store.probes import AttachedProbe, ProbeStore
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSeat:
+    """One role of the policy and who holds it now (person None: unfilled)."""
+
+    role_id: str
+    name: str
+    required: bool
+    person: str | None
+    since: datetime | None
+    is_commander: bool = False
+
+
+class IncidentService(ProcedureMethods):
+    """Reads and writes incidents through one database connection."""
+
+    def __init__(self, db: Database, policies: PolicyBook, clock: Clock = system_clock,
+                 default_policy: str | None = None):
+        self.db = db
+        self.policies = policies
+        self.clock = clock
+        self.default_policy_id = default_policy  # the config's `default_policy`; None: the book's default
+
+    @classmethod
+    async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,
+                   default_policy: str | None = None) -> "IncidentService":
+        return cls(await open_database(path), policies, clock, default_policy)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    async def incident(self, incident_id: str) -> Incident:
+        return await q.get_incident(self.db.reader, incident_id)
+
+    async def incidents(self, include_closed: bool = False) -> list[Incident]:
+        found = await q.list_incidents(self.db.reader)
+        return found if include_closed else [i for i in found if i.is_open]
+
+    def policy_for(self, incident: Incident) -> Policy:
+        return self.policies.get(incident.policy_id)
+
+    @property
+    def default_policy(self) -> Policy:
+        """The policy a new incident gets when none is named (config `default_policy`, else the book's)."""
+        return self.policies.get(self.default_policy_id) if self.default_policy_id else self.policies.default
+
+    async def entries(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> list[Entry]:
+        return await q.all_entries(self.db.reader, incident_id, kinds)
+
+    async def entries_page(self, incident_id: str, offset: int, limit: int, query: str = "") -> list[Entry]:
+        return await q.entries_page(self.db.reader, incident_id, offset, limit, query)
+
+    async def entry_count(self, incident_id: str, query: str = "") -> int:
+        return await q.count_entries(self.db.reader, incident_id, query)
+
+    async def last_entry_id(self, incident_id: str) -> int:
+        return await q.last_entry_id(self.db.reader, incident_id)
+
+    async def data_version(self) -> int:
+        return await self.db.data_version()
+
+    async def role_history(self, incident_id: str) -> list[RoleAssignment]:
+        return await q.role_history(self.db.reader, incident_id)
+
+    async def roster(self, incident: Incident) -> list[RoleSeat]:
+        """Every role of the incident's policy with its current holder."""
+        current = {a.role_id: a for a in await self.role_history(incident.id) if a.ended_at is None}
+        policy = self.policy_for(incident)
+        commander_id = commander_role(policy).id
+        seats = []
+        for role in policy.role:
+            held = current.get(role.id)
+            seats.append(RoleSeat(role.id, role.name, role.required,
+                                  held.person if held else None, held.started_at if held else None,
+                                  is_commander=role.id == commander_id))
+        return seats
+
+    async def updates(self, incident_id: str) -> list[StatusUpdate]:
+        return await q.list_updates(self.db.reader, incident_id)
+
+    async def actions(self, incident_id: str) -> list[ActionItem]:
+        return await q.list_actions(self.db.reader, incident_id)
+
+    async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> IncidentRecord:
+        """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
+        the entries of those kinds (an update draft needs a few kinds, not every note)."""
+        incident = await self.incident(incident_id)
+        return IncidentRecord(
+            incident=incident,
+            policy=self.policy_for(incident),
+            entries=await self.entries(incident_id, kinds),
+            roles=await self.role_history(incident_id),
+            updates=await self.updates(incident_id),
+            actions=await self.actions(incident_id),
+            exported_at=self.now(),
+            checklist_ticks=await self.checklist_state(incident_id),
+            playbooks=tuple(await self.attached_playbooks(incident_id)),
+        )
+
+    async def countdown(self, incident: Incident, now: datetime | None = None) -> Countdown:
+        updates = await self.updates(incident.id)
+        return countdown(incident, self.policy_for(incident), updates[-1] if updates else None, now or self.now())
+
+    # ---- writing -----------------------------------------------------------------------------
+
+    async def declare(
+        self, title: str, severity: str, *, author: str, policy_id: str | None = None,
+        commander: str | None = None, services: tuple[str, ...] = (), impact: str = "",
+    ) -> Incident:
+        """Open a new incident, record the declaration and seat the commander if named."""
+        title = title.strip()
+        if not title:
+            raise ParseError("an incident needs a title")
+        policy = self.policies.get(policy_id) if policy_id else self.default_policy
+        level = policy.find_severity(severity)
+        if level is None:
+            raise ParseError(f"unknown severity {severity!r}; valid: {policy.severity_names()}")
+        now = self.now()
+        status = policy.first_status
+        async with self.db.transaction() as conn:
+            incident_id = await q.insert_incident(
+                conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
+                created_by=author, created_at=now, services=services, impact=impact,
+            )
+            await q.insert_entry(
+                conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
+                kind=EntryKind.SYSTEM, text=f"Declared {level.id} ({level.label}): {title}",
+                data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services)},
+            )
+            if commander:
+                await assign(conn, incident_id, commander_role(policy), commander, now, now, author)
+        return await self.incident(incident_id)
+
+    async def parse(self, incident_id: str, text: str) -> cmd.AnyCommand:
+        """What a person typed, as a command of the incident's policy (raises ParseError)."""
+        incident = await self.incident(incident_id)
+        return parse(text, self.policy_for(incident), self.now())
+
+    async def execute(self, incident_id: str, text: str, author: str) -> list[Entry]:
+        """Parse what a person typed and apply it. Returns the entries it wrote."""
+        return await self.apply(incident_id, await self.parse(incident_id, text), author)
+
+    async def apply(self, incident_id: str, command: cmd.AnyCommand, author: str) -> list[Entry]:
+        """Apply one command in one transaction (SummaryRequired when resolving without a summary)."""
+        now = self.now()
+        at = command.occurred_at or now
+        async with self.db.transaction() as conn:
+            # Read inside the write lock: another process may have changed the incident since.
+            incident = await q.get_incident(conn, incident_id)
+            writer = CommandWriter(conn, incident, self.policy_for(incident), author, now, at)
+            return await writer.run(command)
+
+    async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
+        now = self.now()
+        async with self.db.transaction() as conn:
+            current = next((a for a in await q.list_actions(conn, incident_id) if a.id == action_id), None)
+            if current is not None and current.done == done:
+                raise RuleError(f"action {action_id} is already {'done' if done else 'open'}")
+            item = await q.set_action_done(conn, incident_id, action_id, done)
+            return await q.insert_entry(
+                conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
+                kind=EntryKind.ACTION, text=f"Action {'done' if done else 'reopened'}: {item.text}",
+                data={"action_id": action_id, "done": done},
+            )
+
+    # ---- probes attached to incidents -------------------------------------------------------
+
+    async def attached_probes(self, incident_id: str) -> list[AttachedProbe]:
+        """The probes stored with an incident (`/probe add`, the demo), as stored."""
+        await self.incident(incident_id)  # an unknown id is an error, not "no probes"
+        return await ProbeStore(self.db).attached(incident_id)
+
+    async def attach_probe(self, incident_id: str, spec: ProbeSpec) -> bool:
+        """Store a probe with an incident in its redacted form (``${VAR}`` templates, never the
+        secrets); True when the name is new."""
+        return await ProbeStore(self.db).attach(incident_id, spec.name, spec.redacted(), self.now())
+
+    async def record_system(self, incident_id: str, text: str, data: dict | None = None,
+                            kind: EntryKind = EntryKind.SYSTEM, author: str = "warroom") -> Entry:
+        """A machine-written entry (probe transitions, delivery failures)."""
+        now = self.now()
+        async with self.db.transaction() as conn:
+            return await q.insert_entry(conn, incident_id=incident_id, occurred_at=now, recorded_at=now,
+                                        author=author, kind=kind, text=text, data=data)
+
+
