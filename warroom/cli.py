@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Awaitable, Callable
 import click
 
 from warroom.domain.errors import WarroomError
+from warroom.domain.text import inert_json
 
 EXIT_USAGE = 2
 
@@ -209,7 +209,7 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
     record = obj.run(lambda s: s.record(incident_id))
     if fmt == "json":
         dumped = json.dumps(report.to_json_dict(record), indent=2, sort_keys=True, ensure_ascii=False)
-        text = _inert_json(dumped) + "\n"
+        text = inert_json(dumped) + "\n"
     elif fmt == "csv":
         text = report.to_csv(record)
         if not output and sys.stdout.isatty():  # a terminal must not run escapes; a pipe gets the data
@@ -286,7 +286,7 @@ def check(obj: _Context, probes_file: str | None, incident_id: str | None, as_js
                                "put probes.toml in the config dir, or use --incident ID")
     rows = asyncio.run(run_once(specs.values()))
     if as_json:
-        click.echo(_inert_json(json.dumps(rows_as_json(rows), indent=2, ensure_ascii=False)))
+        click.echo(inert_json(json.dumps(rows_as_json(rows), indent=2, ensure_ascii=False)))
     else:
         width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 200
         click.echo(format_table(rows, width=width))
@@ -328,15 +328,6 @@ def demo(obj: _Context, print_only: bool) -> None:
     with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
         asyncio.run(attach_demo_probes(path, incident_id, service))
         _open_ui(obj, incident_id)
-
-
-# json.dumps escapes C0 controls but, with ensure_ascii=False, leaves DEL, C1 (U+009B is CSI) and
-# bidi or line-separator characters raw; they only occur inside strings, so \uXXXX keeps the JSON equal.
-_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _inert_json(text: str) -> str:
-    return _JSON_RAW_CONTROLS.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _check_arguments(argv: list[str]) -> None:

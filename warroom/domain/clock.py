@@ -10,7 +10,11 @@ UTC = timezone.utc
 Clock = Callable[[], datetime]
 
 _STORED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
+# One part of a duration: a number (ASCII digits, optional fraction) and its unit.
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|d|h|m|s)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_UNIT_ORDER = ("d", "h", "m", "s", "ms")
+DURATION_FORMS = "forms like 500ms, 90s, 15m, 1.5h, 4h, 1d, 1h30m"
 
 
 def system_clock() -> datetime:
@@ -30,13 +34,24 @@ def from_stored(text: str) -> datetime:
     return datetime.strptime(text, _STORED_FORMAT).replace(tzinfo=UTC)
 
 
-def parse_duration(text: str) -> timedelta:
-    """Parse '90s', '15m', '4h', '1d', '1h30m' into a timedelta. Raises ValueError."""
-    match = _DURATION.match(text)
-    if not text.strip() or match is None or not any(match.groups()):
-        raise ValueError(f"{text!r} is not a duration (use forms like 90s, 15m, 4h, 1d, 1h30m)")
-    days, hours, minutes, seconds = (int(group or 0) for group in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+def parse_duration(value: str | int | float) -> timedelta:
+    """The one duration parser: '250ms', '90s', '15m', '1.5h', '1d', '1h30m' (spaces allowed
+    between parts), or a number of seconds. Raises ValueError (OverflowError is reported as one)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration (use {DURATION_FORMS})")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = value.strip().replace(" ", "")
+        parts = _DURATION_PART.findall(text)
+        units = [_UNIT_ORDER.index(unit) for _, unit in parts]
+        if not text or _DURATION_PART.sub("", text) or units != sorted(set(units)):
+            raise ValueError(f"{value!r} is not a duration (use {DURATION_FORMS}, largest unit first)")
+        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{value!r} is too long a duration") from None
 
 
 def format_duration(span: timedelta) -> str:

@@ -67,7 +67,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
 _SPECS: dict[str, CommandSpec] = {name: spec for spec in COMMANDS for name in spec.names}
 
 # Back-dating and due-date syntax. Digits are ASCII on purpose: `int()` would accept others.
-_OFFSET = re.compile(r"-(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?")
+_N = r"[0-9]+(?:\.[0-9]+)?"
+_OFFSET = re.compile(rf"-(?:{_N}d)?(?:{_N}h)?(?:{_N}m)?(?:{_N}s)?(?:{_N}ms)?")  # as domain.clock.parse_duration
 _CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _STAMP = re.compile(_DATE.pattern + r"[Tt]" + _CLOCK.pattern)

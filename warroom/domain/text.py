@@ -1,10 +1,33 @@
-"""Making hostile text inert: control characters become visible pictures, never escapes."""
+"""Making hostile text inert: the one table of characters that must never reach a terminal, a
+file or a browser as they are, and the ways warroom shows, strips or escapes them.
+
+`visible` turns them into visible stand-ins (screen, CLI output); `sanitize` strips escape
+sequences and them (text taken from probe targets); `inert_json` writes them as \\uXXXX
+(JSON stays equal); `markdown_inline` also escapes Markdown's specials.
+"""
 
 from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 controls but tab and newline, DEL, C1 (U+009B is CSI), the line and paragraph separators,
+# bidi embeddings, overrides and isolates, the Arabic letter mark, zero-width characters (space,
+# non-joiner, joiner, LRM, RLM, word joiner and invisible operators) and the BOM: each can hide
+# text, fake a name ("al\u200bice" looks like "alice") or move the cursor.
+UNSAFE_CHARACTERS = (
+    "\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff"
+)
+_UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
+# Terminal escape sequences: OSC ... BEL/ST, CSI ... final, DCS/SOS/PM/APC ... ST, any other ESC x.
+_ESCAPE_SEQUENCES = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b\[[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+    r"|\x1b[\x20-\x7e]?"
+)
+# Inside a JSON string json.dumps already escapes C0; the rest of the table must be escaped too.
+_JSON_RAW = re.compile(f"[{UNSAFE_CHARACTERS[UNSAFE_CHARACTERS.index(chr(0x7f)):]}]")
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -17,7 +40,7 @@ def _picture(match: re.Match[str]) -> str:
 
 
 def visible(text: str, *, keep_newlines: bool = False) -> str:
-    """Replace control, C1 and bidi-override characters with visible stand-ins.
+    """Replace every unsafe character with a visible stand-in (␛, ␀, <U+202E>, <U+200B>...).
 
     Tabs become spaces; newlines become ' ⏎ ' unless keep_newlines. The result can be printed
     to a terminal or a Rich Text without styling, linking or moving the cursor.
@@ -25,7 +48,26 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
     text = text.replace("\r\n", "\n").replace("\t", "    ")
     if not keep_newlines:
         text = text.replace("\n", " \u23ce ")
-    return _CONTROL.sub(_picture, text)
+    return _UNSAFE.sub(_picture, text)
+
+
+def has_unsafe(text: str) -> bool:
+    """Whether `text` holds a character of the table (a name that would need marking)."""
+    return _UNSAFE.search(text) is not None
+
+
+def sanitize(text: str, limit: int) -> str:
+    """Printable one-line text: escape sequences and unsafe characters removed, whitespace
+    collapsed, cut to `limit` characters with an ellipsis (for text taken from a probe target)."""
+    text = _UNSAFE.sub("", _ESCAPE_SEQUENCES.sub("", text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def inert_json(dumped: str) -> str:
+    """JSON text (from json.dumps with ensure_ascii=False) with every unsafe character written as
+    \\uXXXX. They only occur inside strings, so the JSON stays equal to what was dumped."""
+    return _JSON_RAW.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
 
 
 # Inline text never starts a line in our reports, so only these can change its structure.

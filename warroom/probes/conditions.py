@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from warroom.domain.clock import format_duration
+from warroom.domain.clock import format_duration, parse_duration
 
 
 class ConditionError(ValueError):
@@ -27,8 +27,6 @@ _MISSING = object()
 _SUBJECT = re.compile(r"^(status|response_time|cert_expires_in|connected|resolves|answer|body)\b")
 _PATH = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
 _OP = re.compile(r"^(==|!=|<=|>=|<|>|not\s+in\b|in\b|not\s+contains\b|contains\b)")
-_SPAN = re.compile(r"^(\d+(?:\.\d+)?)(ms|d|h|m|s)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _ORDER = ("==", "!=", "<", "<=", ">", ">=")
 
 SUBJECTS = {
@@ -135,16 +133,13 @@ def _span(value: Any, subject: str, scale: float) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and subject == "response_time":
         return float(value)
     text = str(value) if not isinstance(value, bool) else ""
-    total, rest = 0.0, text
-    while rest:
-        match = _SPAN.match(rest)
-        if not match:
-            example = "300 (ms) or 1.5s" if subject == "response_time" else "a duration such as 48h or 7d"
-            raise ConditionError(f"{subject} needs {example}, got {value!r}")
-        total += float(match.group(1)) * _UNIT[match.group(2)]
-        rest = rest[match.end():]
     if not text:
         raise ConditionError(f"{subject} needs a duration, got {value!r}")
+    try:
+        total = parse_duration(text).total_seconds()
+    except ValueError:
+        example = "300 (ms) or 1.5s" if subject == "response_time" else "a duration such as 48h or 7d"
+        raise ConditionError(f"{subject} needs {example}, got {value!r}") from None
     return total / scale
 
 

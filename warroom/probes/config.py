@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from warroom.domain.clock import parse_duration
 from warroom.domain.errors import WarroomError
 from warroom.domain.tomlspot import line_of
 from warroom.probes.conditions import Condition, ConditionError, parse_condition
@@ -31,8 +32,6 @@ _KEYS = {
 }
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SPAN = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _SENSITIVE = re.compile(r"auth|token|secret|key|cookie|session|password", re.IGNORECASE)
 
 
@@ -45,19 +44,12 @@ class MissingSecret(Exception):
 
 
 def parse_seconds(value: str | int | float) -> float:
-    """'250ms', '1.5s', '30s', '5m', '1h30m', '2d' (or a number of seconds) -> seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = value.strip().replace(" ", "")
-    if not text or _SPAN.sub("", text):
-        raise ValueError(f"{value!r} is not a duration (use forms like 500ms, 30s, 5m, 1h30m)")
-    return sum(float(number) * _UNIT[unit] for number, unit in _SPAN.findall(text))
+    """A probe file's duration in seconds (domain.clock.parse_duration, the one parser)."""
+    return parse_duration(value).total_seconds()
 
 
 def format_seconds(seconds: float) -> str:
-    """Inverse of parse_seconds for the values probes use: '30s', '5m', '1.5s', '250ms'."""
+    """Inverse of parse_duration for the values probes use: '30s', '5m', '1.5s', '250ms'."""
     if seconds < 1:
         return f"{round(seconds * 1000)}ms"
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):

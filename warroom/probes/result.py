@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
 from warroom.domain.clock import to_stored
+from warroom.domain.text import sanitize as inert_line
 
 EXCERPT_CHARS = 120
 ERROR_CHARS = 300
 
-# OSC ... BEL/ST, CSI ... final, DCS/SOS/PM/APC ... ST, then any other two-character escape.
-_ESCAPES = re.compile(
-    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b\[[0-?]*[ -/]*[@-~]?"
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
-    r"|\x1b[\x20-\x7e]?"
-)
-# C0 (tabs and newlines become spaces below), DEL, C1, bidi overrides, zero-width, BOM.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
 
 def sanitize(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """Printable one-line text: escape sequences and control characters removed, whitespace
-    collapsed, cut to `limit` characters with an ellipsis."""
-    text = _CONTROLS.sub("", _ESCAPES.sub("", text))
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Target text made printable and short (domain.text.sanitize with the excerpt length)."""
+    return inert_line(text, limit)
 
 
 def decode_body(data: bytes, charset: str | None = None) -> str:
