@@ -22,8 +22,9 @@ EXIT_USAGE = 2
 
 
 class _Context:
-    def __init__(self, db: str | None, user: str | None, theme: str | None):
+    def __init__(self, db: str | None, user: str | None, theme: str | None, read_only: bool = False):
         self.db_option, self.user_option, self.theme_option = db, user, theme
+        self.read_only = read_only
         self._config = None
         self._policies = None
 
@@ -58,7 +59,8 @@ class _Context:
         """The application layer on this context's database, policies and default policy."""
         from warroom.service import IncidentService
 
-        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy)
+        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy,
+                                          read_only=self.read_only)
 
     def run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
         """Open the service, run `work(service)`, close it."""
@@ -83,14 +85,16 @@ as_option = click.option("--as", "as_user", metavar="NAME", help="Who is writing
 @click.option("--as", "as_user", metavar="NAME", help="Who is typing (default: config, $WARROOM_USER, login).")
 @click.option("--theme", metavar="NAME", help="UI theme (warroom-dark, warroom-light, warroom-contrast...).")
 @click.option("--probes", "probes_file", metavar="FILE", type=click.Path(dir_okay=False), help="Probe definitions (TOML).")
+@click.option("--read-only", is_flag=True, help="Look without the right to write: every change is refused.")
 @click.version_option(package_name="warroom")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None,
+        read_only: bool) -> None:
     """warroom: a terminal war room for production incidents.
 
     Without a command, opens the war room for the only open incident, or a picker.
     """
-    ctx.obj = _Context(db, as_user, theme)
+    ctx.obj = _Context(db, as_user, theme, read_only)
     ctx.obj.probes_option = probes_file
     if ctx.invoked_subcommand is None:
         _open_ui(ctx.obj, incident_id=None)
