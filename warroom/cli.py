@@ -321,7 +321,7 @@ def demo(obj: _Context, print_only: bool) -> None:
 
     path, incident_id = asyncio.run(seed_demo_database(obj.db_option))
     obj.db_option = str(path)
-    if print_only or not sys.stdout.isatty():
+    if print_only:  # without it the UI opens, also when stdout is not a terminal (a browser session)
         from warroom.domain.report import plain_summary
 
         click.echo(obj.run(lambda s: _summary(s, incident_id, plain_summary)))
