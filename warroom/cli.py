@@ -334,6 +334,45 @@ def demo(obj: _Context, print_only: bool) -> None:
         _open_ui(obj, incident_id)
 
 
+@cli.command()
+@click.option("--people", "people_file", required=True, envvar="WARROOM_PEOPLE", metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Who may sign in: [[person]] name, token_env or token, read_only ($WARROOM_PEOPLE).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR",
+              help="Address to listen on; anything but loopback warns unless TLS is on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="TCP port (0: any free one).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="TLS certificate chain (PEM); with --tls-key, serves https and wss.")
+@click.option("--tls-key", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="TLS private key (PEM).")
+@click.option("--max-sessions", default=8, show_default=True, type=click.IntRange(1, 1000), metavar="N",
+              help="Browser tabs open at once (each runs one war-room process, about 58 MB).")
+@click.option("--session-hours", default=12.0, show_default=True, type=click.FloatRange(0.1, 24 * 14), metavar="H",
+              help="How long a sign-in lasts.")
+@click.option("--public-url", "public_urls", multiple=True, metavar="URL",
+              help="An address browsers use to reach this server (a name, a TLS proxy); repeatable.")
+@click.option("--incident", "incident_id", metavar="ID", help="Open incident ID in every session (default: the only open one, or a picker).")
+@pass_context
+def serve(obj: _Context, people_file: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
+          max_sessions: int, session_hours: float, public_urls: tuple[str, ...], incident_id: str | None) -> None:
+    """Serve the war room to browsers: a sign-in per person, each tab signing entries with its person's name.
+
+    Listens on 127.0.0.1 unless --host says otherwise. People marked read_only get a war room that
+    cannot write. Tokens are never logged or shown; the sign-in form keeps them out of URLs.
+    """
+    from warroom.ui.launch import serve as serve_war_room
+
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    for url in public_urls:
+        if not url.startswith(("http://", "https://")):
+            raise click.UsageError(f"--public-url {url!r} is not an http(s) URL")
+    if obj.read_only:
+        raise click.UsageError("--read-only is per person in `warroom serve`: mark them read_only in the people file")
+    serve_war_room(obj, people_file, incident_id, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key,
+                   max_sessions=max_sessions, session_hours=session_hours, public_urls=list(public_urls))
+
+
 def _check_arguments(argv: list[str]) -> None:
     """Arguments that are not UTF-8 arrive with surrogates and could never be stored."""
     for argument in argv:
