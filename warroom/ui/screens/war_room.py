@@ -32,7 +32,7 @@ from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 POLL_SECONDS = 0.5
-READ_ONLY_DISABLED = {"compose", "export_report"}  # actions that only write
+READ_ONLY_HIDDEN = {"compose", "export_report"}  # actions that only write
 
 
 class _Source:
@@ -279,9 +279,10 @@ class WarRoomScreen(ProceduresMixin, Screen):
     # ---- key actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """In a read-only session the keys that write are shown disabled."""
-        if action in READ_ONLY_DISABLED and self.service is not None and self.service.read_only:
-            return None
+        """In a read-only session the keys that only write are left out (of the footer too: a dimmed
+        key would say so by colour alone)."""
+        if action in READ_ONLY_HIDDEN and self.service is not None and self.service.read_only:
+            return False
         return True
 
     def action_help(self) -> None:
