@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -123,7 +124,11 @@ async def test_the_session_cap_holds_and_frees(served):
         await sign_in(session, served, "alice")
         first = await open_terminal(session, served)
         await first.wait_for("Type a note")
-        assert len(served.children()) == 1
+        [pid] = served.children()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert b"--as=alice" in argv and b"--read-only" not in argv
+        environment = Path(f"/proc/{pid}/environ").read_bytes()
+        assert b"TEST_TOKEN_" not in environment and not any(t.encode() in environment for t in TOKENS.values())
         with pytest.raises(aiohttp.WSServerHandshakeError) as full:
             await open_terminal(session, served)
         assert full.value.status == 503
@@ -144,6 +149,8 @@ async def test_entries_are_signed_by_whoever_signed_in_and_read_only_cannot_writ
         await sign_in(session, served, "carol")
         carol = await open_terminal(session, served)
         await carol.wait_for("Read-only session: carol can look")
+        [pid] = served.children()
+        assert {b"--as=carol", b"--read-only"} <= set(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"))
         await carol.wait_for("Declared SEV-2")  # the timeline is loaded and its last entry selected
         await carol.keys("p")  # pin the selected entry: a write, refused by her own process
         await carol.wait_for("this session is read-only: nothing was")
