@@ -270,3 +270,23 @@ def test_demo_opens_the_war_room_when_stdout_is_not_a_terminal(cli_env, run_cli,
         demo.communicate()
     printed = run_cli(f"--db={tmp_path / 'printed.db'}", "demo", "--print")
     assert printed.returncode == 0 and "Demo database:" in printed.stdout
+
+
+def test_serve_mistakes_are_one_line_and_exit_2(incident, tmp_path, run_cli, cli_env):
+    import socket
+
+    path, _ = incident
+    people = tmp_path / "people.toml"
+    people.write_text('[[person]]\nname = "alice"\ntoken_env = "TEST_TOKEN_ALICE"\n', encoding="utf-8")
+    env = dict(cli_env, TEST_TOKEN_ALICE=TOKENS["alice"])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_cli(f"--db={path}", "serve", f"--people={people}", f"--port={port}", env=env)
+    bad_url = run_cli(f"--db={path}", "serve", f"--people={people}", "--public-url=https://", env=env)
+    half_tls = run_cli(f"--db={path}", "serve", f"--people={people}", f"--tls-cert={people}", env=env)
+    for done, says in ((busy, f"cannot listen on 127.0.0.1:{port}"), (bad_url, "--public-url 'https://'"),
+                       (half_tls, "--tls-cert and --tls-key go together")):
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and says in done.stderr and "Traceback" not in done.stderr

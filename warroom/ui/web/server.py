@@ -69,7 +69,7 @@ def _origin_of(url: str) -> str:
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{url!r} is not an http(s) URL")
+        raise WarroomError(f"--public-url {url!r} is not an http(s) URL with a host")
     netloc = parts.netloc.lower()
     default = {"http": ":80", "https": ":443"}[parts.scheme]
     if netloc.endswith(default):  # browsers leave the default port out of Origin and Host
@@ -95,7 +95,7 @@ class WarRoomServer:
         origins = {_origin_of(url) for url in options.public_urls}
         if is_loopback(options.host) or options.public_urls:
             names = {"127.0.0.1", "localhost", "[::1]"} if is_loopback(options.host) else set()
-            origins |= {f"{scheme}://{name}:{options.port}" for name in names}
+            origins |= {_origin_of(f"{scheme}://{name}:{options.port}") for name in names}
             self.allowed_origins: set[str] | None = origins
         else:
             self.allowed_origins = None  # bound to all: any Host, but the Origin must be that same one
