@@ -22,8 +22,9 @@ EXIT_USAGE = 2
 
 
 class _Context:
-    def __init__(self, db: str | None, user: str | None, theme: str | None):
+    def __init__(self, db: str | None, user: str | None, theme: str | None, read_only: bool = False):
         self.db_option, self.user_option, self.theme_option = db, user, theme
+        self.read_only = read_only
         self._config = None
         self._policies = None
 
@@ -58,7 +59,8 @@ class _Context:
         """The application layer on this context's database, policies and default policy."""
         from warroom.service import IncidentService
 
-        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy)
+        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy,
+                                          read_only=self.read_only)
 
     def run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
         """Open the service, run `work(service)`, close it."""
@@ -83,14 +85,16 @@ as_option = click.option("--as", "as_user", metavar="NAME", help="Who is writing
 @click.option("--as", "as_user", metavar="NAME", help="Who is typing (default: config, $WARROOM_USER, login).")
 @click.option("--theme", metavar="NAME", help="UI theme (warroom-dark, warroom-light, warroom-contrast...).")
 @click.option("--probes", "probes_file", metavar="FILE", type=click.Path(dir_okay=False), help="Probe definitions (TOML).")
+@click.option("--read-only", is_flag=True, help="Look without the right to write: every change is refused.")
 @click.version_option(package_name="warroom")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None,
+        read_only: bool) -> None:
     """warroom: a terminal war room for production incidents.
 
     Without a command, opens the war room for the only open incident, or a picker.
     """
-    ctx.obj = _Context(db, as_user, theme)
+    ctx.obj = _Context(db, as_user, theme, read_only)
     ctx.obj.probes_option = probes_file
     if ctx.invoked_subcommand is None:
         _open_ui(ctx.obj, incident_id=None)
@@ -317,7 +321,7 @@ def demo(obj: _Context, print_only: bool) -> None:
 
     path, incident_id = asyncio.run(seed_demo_database(obj.db_option))
     obj.db_option = str(path)
-    if print_only or not sys.stdout.isatty():
+    if print_only:  # without it the UI opens, also when stdout is not a terminal (a browser session)
         from warroom.domain.report import plain_summary
 
         click.echo(obj.run(lambda s: _summary(s, incident_id, plain_summary)))
@@ -328,6 +332,45 @@ def demo(obj: _Context, print_only: bool) -> None:
     with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
         asyncio.run(attach_demo_probes(path, incident_id, service))
         _open_ui(obj, incident_id)
+
+
+@cli.command()
+@click.option("--people", "people_file", required=True, envvar="WARROOM_PEOPLE", metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Who may sign in: [[person]] name, token_env or token, read_only ($WARROOM_PEOPLE).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR",
+              help="Address to listen on; anything but loopback warns unless TLS is on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="TCP port (0: any free one).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="TLS certificate chain (PEM); with --tls-key, serves https and wss.")
+@click.option("--tls-key", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="TLS private key (PEM).")
+@click.option("--max-sessions", default=8, show_default=True, type=click.IntRange(1, 1000), metavar="N",
+              help="Browser tabs open at once (each runs one war-room process, about 58 MB).")
+@click.option("--session-hours", default=12.0, show_default=True, type=click.FloatRange(0.1, 24 * 14), metavar="H",
+              help="How long a sign-in lasts.")
+@click.option("--public-url", "public_urls", multiple=True, metavar="URL",
+              help="An address browsers use to reach this server (a name, a TLS proxy); repeatable.")
+@click.option("--incident", "incident_id", metavar="ID", help="Open incident ID in every session (default: the only open one, or a picker).")
+@pass_context
+def serve(obj: _Context, people_file: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
+          max_sessions: int, session_hours: float, public_urls: tuple[str, ...], incident_id: str | None) -> None:
+    """Serve the war room to browsers: a sign-in per person, each tab signing entries with its person's name.
+
+    Listens on 127.0.0.1 unless --host says otherwise. People marked read_only get a war room that
+    cannot write. Tokens are never logged or shown; the sign-in form keeps them out of URLs.
+    """
+    from warroom.ui.launch import serve as serve_war_room
+
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    for url in public_urls:
+        if not url.startswith(("http://", "https://")):
+            raise click.UsageError(f"--public-url {url!r} is not an http(s) URL")
+    if obj.read_only:
+        raise click.UsageError("--read-only is per person in `warroom serve`: mark them read_only in the people file")
+    serve_war_room(obj, people_file, incident_id, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key,
+                   max_sessions=max_sessions, session_hours=session_hours, public_urls=list(public_urls))
 
 
 def _check_arguments(argv: list[str]) -> None:

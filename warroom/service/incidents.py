@@ -14,7 +14,7 @@ from typing import Iterable
 from warroom.domain import commands as cmd
 from warroom.domain.cadence import Countdown, countdown
 from warroom.domain.clock import Clock, system_clock
-from warroom.domain.errors import ParseError, RuleError
+from warroom.domain.errors import ParseError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
@@ -51,8 +51,18 @@ class IncidentService(ProcedureMethods):
 
     @classmethod
     async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,
-                   default_policy: str | None = None) -> "IncidentService":
-        return cls(await open_database(path), policies, clock, default_policy)
+                   default_policy: str | None = None, *, read_only: bool = False) -> "IncidentService":
+        """The service on the database at `path`; `read_only`: every write raises ReadOnlyError."""
+        return cls(await open_database(path, read_only=read_only), policies, clock, default_policy)
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
+
+    def require_writable(self) -> None:
+        """Raise ReadOnlyError in a read-only session (for writes that are not database ones: files)."""
+        if self.read_only:
+            raise ReadOnlyError("this session is read-only: nothing was written")
 
     async def close(self) -> None:
         await self.db.close()

@@ -37,8 +37,10 @@ class WarRoomApp(App):
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
         config=None, updates_dir: Path | None = None, default_policy: str | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.read_only = read_only  # the service refuses every write; the screens say so
         self.db_path, self.policies, self.user = db_path, policies, user
         self.incident_id, self.clock = incident_id, clock
         self.default_policy = default_policy
@@ -67,7 +69,8 @@ class WarRoomApp(App):
             self.theme = wanted
         if problems:
             self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=8, markup=False)
-        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy)
+        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy,
+                                                   read_only=self.read_only)
         if self.incident_id:
             self.open_incident(self.incident_id)
         else:
@@ -104,7 +107,7 @@ class WarRoomApp(App):
         from warroom.ui.screens.war_room import WarRoomScreen
 
         incident = await self.service.incident(incident_id)
-        self.sub_title = incident.id
+        self.sub_title = incident.id + (" · read-only" if self.read_only else "")
         await self.push_screen(WarRoomScreen(incident))
 
     def action_help(self) -> None:

@@ -32,6 +32,7 @@ from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 POLL_SECONDS = 0.5
+READ_ONLY_HIDDEN = {"compose", "export_report"}  # actions that only write
 
 
 class _Source:
@@ -103,7 +104,11 @@ class WarRoomScreen(ProceduresMixin, Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.query_one(EntryBar).input.focus()
+        if self.service.read_only:
+            self.query_one(EntryBar).make_read_only(f"Read-only session: {self.app.user} can look, not write")
+            self.query_one(Timeline).focus()
+        else:
+            self.query_one(EntryBar).input.focus()
         self.query_one(HealthPane).show([])
         self.refresh_record()
         self.start_probes()
@@ -272,6 +277,13 @@ class WarRoomScreen(ProceduresMixin, Screen):
                                f"{message.role_name}: {person.strip()}")
 
     # ---- key actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """In a read-only session the keys that only write are left out (of the footer too: a dimmed
+        key would say so by colour alone)."""
+        if action in READ_ONLY_HIDDEN and self.service is not None and self.service.read_only:
+            return False
+        return True
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

@@ -136,6 +136,11 @@ class ProceduresMixin:
     async def action_export_report(self) -> None:
         from warroom.domain.report import to_markdown
 
+        try:
+            self.service.require_writable()
+        except WarroomError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
         record = await self.service.record(self.incident.id)
         path = Path(self.app.updates_dir) / f"{self.incident.id}-report.md"
         try:
