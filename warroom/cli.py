@@ -58,7 +58,8 @@ class _Context:
         """The application layer on this context's database, policies and default policy."""
         from warroom.service import IncidentService
 
-        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy)
+        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy,
+                                          config=self.config)
 
     def run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
         """Open the service, run `work(service)`, close it."""

@@ -45,6 +45,10 @@ class _Target(_Strict, tag_field="kind"):
     audiences: list[str]
     timeout: float = 10.0
 
+    @property
+    def kind(self) -> str:
+        return self.__struct_config__.tag
+
     def serves(self, audience: str) -> bool:
         return EVERY_AUDIENCE in self.audiences or audience in self.audiences
 
@@ -102,6 +106,10 @@ class _Pager(_Strict, tag_field="kind"):
     name: str
     services: list[str] = []
     timeout: float = 10.0
+
+    @property
+    def kind(self) -> str:
+        return self.__struct_config__.tag
 
 
 class PagerDutyPager(_Pager, tag="pagerduty", kw_only=True):

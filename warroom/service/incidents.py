@@ -21,6 +21,7 @@ from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.report import IncidentRecord
 from warroom.probes.config import ProbeSpec
 from warroom.service.commands import CommandWriter, assign, commander_role
+from warroom.service.config import Config
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
@@ -76,16 +77,17 @@ class IncidentService(ProcedureMethods):
     """Reads and writes incidents through one database connection."""
 
     def __init__(self, db: Database, policies: PolicyBook, clock: Clock = system_clock,
-                 default_policy: str | None = None):
+                 default_policy: str | None = None, config: Config | None = None):
         self.db = db
         self.policies = policies
         self.clock = clock
         self.default_policy_id = default_policy  # the config's `default_policy`; None: the book's default
+        self.config = config or Config()  # the pagers `/page` may name
 
     @classmethod
     async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,
-                   default_policy: str | None = None) -> "IncidentService":
-        return cls(await open_database(path), policies, clock, default_policy)
+                   default_policy: str | None = None, config: Config | None = None) -> "IncidentService":
+        return cls(await open_database(path), policies, clock, default_policy, config)
 
     async def close(self) -> None:
         await self.db.close()
@@ -199,7 +201,7 @@ class IncidentService(ProcedureMethods):
         async with self.db.transaction() as conn:
             # Read inside the write lock: another process may have changed the incident since.
             incident = await q.get_incident(conn, incident_id)
-            writer = CommandWriter(conn, incident, self.policy_for(incident), author, now, at)
+            writer = CommandWriter(conn, incident, self.policy_for(incident), author, now, at, self.config)
             return await writer.run(command)
 
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:

@@ -11,7 +11,7 @@ import aiosqlite
 
 from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.errors import NotFoundError
-from warroom.domain.models import Delivery, DeliveryState, Page
+from warroom.domain.models import Delivery, DeliveryState, Page, StatusUpdate
 
 # ---- alerts ----------------------------------------------------------------------------------
 
@@ -156,3 +156,25 @@ async def finish_page(conn: aiosqlite.Connection, page_id: int, *, ok: bool, att
 async def list_pages(conn: aiosqlite.Connection, incident_id: str) -> list[Page]:
     async with conn.execute("SELECT * FROM pages WHERE incident_id = ? ORDER BY id", (incident_id,)) as cursor:
         return [_page(row) for row in await cursor.fetchall()]
+
+
+# ---- the updates deliveries are for ------------------------------------------------------------
+
+
+async def update_with_entry(conn: aiosqlite.Connection, *, update_id: int | None = None,
+                            entry_id: int | None = None) -> tuple[StatusUpdate, int] | None:
+    """A status update (by its id or its entry's id) and its entry's number."""
+    column, value = ("u.id", update_id) if update_id is not None else ("u.entry_id", entry_id)
+    async with conn.execute(
+        f"SELECT u.*, e.number AS entry_number FROM status_updates u JOIN entries e ON e.id = u.entry_id"
+        f" WHERE {column} = ?", (value,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    update = StatusUpdate(
+        id=row["id"], incident_id=row["incident_id"], audience=row["audience"], text=row["text"],
+        posted_at=from_stored(row["posted_at"]), author=row["author"],
+        next_update_at=from_stored(row["next_update_at"]) if row["next_update_at"] else None,
+    )
+    return update, row["entry_number"]

@@ -67,7 +67,8 @@ class WarRoomApp(App):
             self.theme = wanted
         if problems:
             self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=8, markup=False)
-        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy)
+        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy,
+                                                  config=self.config)
         if self.incident_id:
             self.open_incident(self.incident_id)
         else:
