@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from warroom.domain.alerts import Alert
+from warroom.domain.alerts import Alert, parse_alerts
 from warroom.domain.models import Entry, EntryKind, Incident
 from warroom.service.config import AlertRule, Config
 from warroom.service.incidents import IncidentService, write_declaration
@@ -163,3 +163,10 @@ def _data(alert: Alert, services: tuple[str, ...], rule: str) -> dict:
                   "starts_at": alert.starts_at.isoformat() if alert.starts_at else None,
                   "ends_at": alert.ends_at.isoformat() if alert.ends_at else None, "rule": rule},
     }
+
+
+async def declare_from_alert(intake: AlertIntake, body: bytes, source: str | None = None) -> list[AlertOutcome]:
+    """`warroom declare --from-alert`: take the alerts in `body` once, declaring for a firing alert
+    no open incident takes (whatever the rules say)."""
+    alerts = parse_alerts(body, source, tuple(intake.config.intake.service_labels))
+    return await intake.take(alerts, declare=True)

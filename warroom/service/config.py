@@ -135,7 +135,7 @@ class Intake(_Strict):
     """`warroom intake`: where it listens and how it checks callers."""
 
     listen: str = "127.0.0.1"
-    port: int = 9095
+    port: int = 9095  # 0: any free port (the address is printed)
     token_env: str = "WARROOM_INTAKE_TOKEN"
     max_body: int = 256 * 1024  # bytes; a bigger request is refused with 413
     service_labels: list[str] = msgspec.field(default_factory=lambda: ["service", "services"])  # alert labels naming affected services
@@ -256,8 +256,8 @@ def _check_semantics(config: Config) -> tuple[list[str | int], str] | None:
         pager_names.add(pager.name.casefold())
         if isinstance(pager, PagerDutyPager) and not pager.events_url.lower().startswith(("http://", "https://")):
             return ["pager", index, "events_url"], "must start with http:// or https://"
-    if not 0 < config.intake.port < 65536:
-        return ["intake", "port"], "must be a TCP port (1-65535)"
+    if not 0 <= config.intake.port < 65536:
+        return ["intake", "port"], "must be a TCP port (1-65535, or 0 for any free one)"
     if config.intake.max_body < 1024:
         return ["intake", "max_body"], "must be at least 1024 bytes"
     return None

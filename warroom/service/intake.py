@@ -130,3 +130,31 @@ async def serve(server: IntakeServer, host: str, port: int, *, ready: Callable[[
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+async def run_intake(service, config, *, host: str, port: int, token: str, updates_dir,
+                     say: Callable[[str], None]) -> None:
+    """`warroom intake` until SIGINT or SIGTERM: alerts in, declared incidents paged."""
+    import signal
+
+    from warroom.service.reach import Reach
+
+    reach = Reach(service, config, updates_dir=updates_dir)
+
+    def log(line: str) -> None:
+        say(f"{service.now():%Y-%m-%d %H:%M:%S} UTC {line}")
+
+    async def page(outcome: AlertOutcome) -> None:
+        done = await reach.after_declare(await service.incident(outcome.incident_id))
+        for line in done.summary():
+            log(f"{outcome.incident_id}: {line}")
+
+    server = IntakeServer(AlertIntake(service, config), token, max_body=config.intake.max_body, follow_up=page, log=log)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    routes = ", ".join(["/alerts", *(f"/alerts/{source}" for source in SOURCES)])
+    await serve(server, host, port, stop=stop,
+                ready=lambda base: log(f"warroom intake listening on {base} (POST {routes}; GET /health)"))
+    log("warroom intake stopped")
