@@ -97,15 +97,13 @@ async def test_generic_json_keeps_the_older_fields_and_adds_the_facts():
                                                                                ["checkout"])
 
 
-async def test_file_is_written_with_a_headline_and_never_overwritten(tmp_path):
+async def test_file_is_the_update_as_posted_and_never_overwritten(tmp_path):
     (tmp_path / "INC-20261123-001-2.md").write_text("mine", encoding="utf-8")
     result = await write_to_folder(MESSAGE, tmp_path)
     assert result.ok and (tmp_path / "INC-20261123-001-2.md").read_text() == "mine"
     written = (tmp_path / "INC-20261123-001-2.2.md").read_text()
     assert result.detail == str(tmp_path / "INC-20261123-001-2.2.md")
-    assert written == ("[SEV-2] INC-20261123-001 Checkout <b>502s</b>\n"
-                       "Update 2 for Executive · High · Identified · posted 2026-11-23 14:00 UTC\n\n"
-                       "Status: <b>fixed</b> & done\n")
+    assert written == "Status: <b>fixed</b> & done\n"
 
 
 async def test_unwritable_folder_is_a_failed_result(tmp_path):

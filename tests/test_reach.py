@@ -76,7 +76,7 @@ async def test_three_audiences_reach_three_targets_each_recorded(service, tmp_pa
     assert f"Reference: {incident.id} (SEV-2)" in created.body["incident"]["body"]
     recorded = await reach.deliveries(incident.id)
     assert len(recorded) == 6 and all(d.attempts == 1 for d in recorded)
-    assert (tmp_path / "updates" / f"{incident.id}-3.md").read_text().startswith(f"[SEV-2] {incident.id} Checkout 502s")
+    assert (tmp_path / "updates" / f"{incident.id}-3.md").read_text() == "We are investigating checkout errors.\n"
 
 
 async def test_second_public_update_updates_the_same_status_page_incident(service):

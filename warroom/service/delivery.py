@@ -193,11 +193,6 @@ def update_file_path(updates_dir: Path, incident_id: str, number: int) -> Path:
     return Path(updates_dir).expanduser() / f"{_SAFE_NAME.sub('_', incident_id)}-{number}.md"
 
 
-def file_text(message: UpdateMessage) -> str:
-    """The update as written to its file: the headline, the facts line, then the text as posted."""
-    return f"{message.headline}\n{message.subline}\n\n{message.text.rstrip()}\n"
-
-
 def write_update_file(text: str, incident_id: str, number: int, updates_dir: Path) -> Path:
     """Write `<incident>-<n>.md`; never overwrites a file already there (takes `-<n>.2.md`...)."""
     path = update_file_path(updates_dir, incident_id, number)
@@ -214,8 +209,9 @@ def write_update_file(text: str, incident_id: str, number: int, updates_dir: Pat
 
 
 async def write_to_folder(message: UpdateMessage, updates_dir: Path) -> SendResult:
+    """The update exactly as posted, ready to paste; the file name carries the incident id."""
     try:
-        path = await asyncio.to_thread(write_update_file, file_text(message), message.incident_id,
+        path = await asyncio.to_thread(write_update_file, message.text, message.incident_id,
                                        message.number, updates_dir)
     except OSError as error:
         return SendResult(False, 1, error.strerror or str(error))
