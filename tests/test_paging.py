@@ -129,5 +129,6 @@ async def test_a_page_that_fails_says_so_and_to_page_by_hand(paging_service, pol
         [page] = (await reach.after_declare(incident)).pages
     assert (page.state, page.attempts, page.error) == (DeliveryState.FAILED, 3, "HTTP 503")
     text = (await service.entries(incident.id))[-1].text
-    assert text == "Page to PagerDuty on-call FAILED after 3 attempt(s): HTTP 503. Page on-call by hand (phone, sms)"
+    assert text == ("Page to PagerDuty on-call FAILED after 3 attempt(s): HTTP 503. "
+                    "Page by hand (the policy pages by: phone, sms)")
     assert ROUTING_KEY not in text

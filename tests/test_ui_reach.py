@@ -65,7 +65,7 @@ async def test_three_audiences_with_the_status_page_down_then_retried_from_f2(tm
             await wait_for(pilot, lambda: listing.rows)
             options = listing.query_one(OptionList)
             first = str(options.get_option_at_index(0).prompt)
-            assert first.startswith("✗ FAILED    update 3 → Status page: HTTP 503 (3 tries, 15:00 UTC)")
+            assert first == "✗ FAILED    update 3 → Status page (3 tries, 15:00 UTC): HTTP 503"
             assert listing.has_class("has-rows") and listing.region.height > 0  # it is on screen
             await pilot.press("ctrl+r")
 

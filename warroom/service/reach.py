@@ -302,7 +302,7 @@ class Reach:
         if request.action == "trigger":
             text = (f"Paged {pager.name} ({request.reason}): {result.detail or 'accepted'}" if result.ok else
                     f"Page to {pager.name} FAILED after {result.attempts} attempt(s): {result.error}. "
-                    f"Page on-call by hand{f' ({how})' if how else ''}")
+                    f"Page by hand{f' (the policy pages by: {how})' if how else ''}")
         else:
             text = (f"Resolved the page on {pager.name}: {result.detail or 'accepted'}" if result.ok else
                     f"Resolving the page on {pager.name} FAILED after {result.attempts} attempt(s): "

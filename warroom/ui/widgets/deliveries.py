@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from warroom.domain.errors import WarroomError
@@ -23,13 +23,14 @@ STATE_WORDS = {DeliveryState.DELIVERED: "delivered", DeliveryState.FAILED: "FAIL
 
 
 def delivery_line(delivery: Delivery) -> str:
-    """`✗ FAILED    update 2 → Status page: HTTP 503 (3 tries)`: glyph and word, never colour alone."""
+    """`✗ FAILED    update 2 → Status page (3 tries, 14:03 UTC): HTTP 503`: glyph and word, never
+    colour alone; the reason last, so a narrow screen cuts it rather than the target."""
+    tries = f"{delivery.attempts} {'try' if delivery.attempts == 1 else 'tries'}"
     line = (f"{delivery.state.glyph} {STATE_WORDS[delivery.state]:<9} update {delivery.update_number} "
-            f"→ {visible(delivery.target)}")
+            f"→ {visible(delivery.target)} ({tries}, {delivery.updated_at:%H:%M} UTC)")
     if delivery.state is DeliveryState.FAILED and delivery.error:
         line += f": {visible(delivery.error)}"
-    tries = f"{delivery.attempts} {'try' if delivery.attempts == 1 else 'tries'}"
-    return line + f" ({tries}, {delivery.updated_at:%H:%M} UTC)"
+    return line
 
 
 def shown_deliveries(rows: list[Delivery]) -> list[Delivery]:
@@ -45,10 +46,9 @@ class DeliveryList(Vertical):
     """Deliveries of one incident's updates; hidden while there are none."""
 
     DEFAULT_CSS = """
-    DeliveryList { height: auto; display: none; }
+    DeliveryList { height: auto; max-height: 30%; display: none; }
     DeliveryList.has-rows { display: block; }
-    DeliveryList OptionList { height: auto; max-height: 5; }
-    DeliveryList .hint { color: $text-muted; }
+    DeliveryList OptionList { height: auto; max-height: 100%; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, incident_id: str, **options) -> None:
@@ -57,8 +57,9 @@ class DeliveryList(Vertical):
         self.rows: list[Delivery] = []
 
     def compose(self) -> ComposeResult:
-        yield Label(Text("Deliveries · Enter retries one · Ctrl+R retries every failed one"), classes="hint")
-        yield OptionList(id="delivery-rows")
+        rows = OptionList(id="delivery-rows")
+        rows.border_title = "Deliveries · Enter retries one · Ctrl+R every failed one"
+        yield rows
 
     def on_mount(self) -> None:
         self.reload()
@@ -73,7 +74,8 @@ class DeliveryList(Vertical):
         options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()
-        options.add_options([Option(Text(delivery_line(row)), id=str(row.id)) for row in rows])
+        options.add_options([Option(Text(delivery_line(row), no_wrap=True, overflow="ellipsis"), id=str(row.id))
+                             for row in rows])
         if rows:
             options.highlighted = min(highlighted or 0, len(rows) - 1)
         self.set_class(bool(rows), "has-rows")
