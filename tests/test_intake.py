@@ -32,8 +32,9 @@ class Running:
     """An IntakeServer on 127.0.0.1:<free port> for the length of a test."""
 
     def __init__(self, service, config: Config, follow_up=None):
+        self.lines: list[str] = []
         self.server = IntakeServer(AlertIntake(service, config), TOKEN, max_body=config.intake.max_body,
-                                   follow_up=follow_up)
+                                   follow_up=follow_up, log=self.lines.append)
         self.stop = asyncio.Event()
 
     async def __aenter__(self) -> "Running":
@@ -112,6 +113,18 @@ async def test_the_same_fingerprint_twice_is_one_entry(service):
     assert outcomes == ["declared", "duplicate", "duplicate"]
     [incident] = await service.incidents()
     assert sum(e.text.startswith("Alert firing") for e in await service.entries(incident.id)) == 1
+
+
+async def test_hostile_alert_text_is_stored_as_sent_and_logged_inert(service):
+    hostile = alertmanager(alertname="x")
+    hostile["alerts"][0]["annotations"]["summary"] = "API \x1b]52;c;cGF3bmVk\x07down \u202e"
+    async with Running(service, Config(alert_rule=[AlertRule(declare=True)])) as intake:
+        answer = await intake.post(hostile)
+    assert answer.status_code == 200
+    [line] = intake.lines
+    assert "\x1b" not in line and "\u202e" not in line and "␛]52;c;cGF3bmVk␇down <U+202E>" in line
+    [incident] = await service.incidents()
+    assert incident.title == "API \x1b]52;c;cGF3bmVk\x07down \u202e"  # the record keeps what was sent
 
 
 async def test_a_declared_sev1_pages_once(service):

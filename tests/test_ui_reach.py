@@ -151,3 +151,15 @@ async def test_sev1_declared_in_the_picker_pages_and_slash_page_pages(tmp_path, 
             assert "Paging PD on-call: need the payments team" in texts
             assert any(t.startswith("Paged PD on-call (paged by scribe: need the payments team)") for t in texts)
             assert NOW  # the frozen clock the seeded helpers use
+
+
+def test_a_delivery_line_says_state_in_words_and_the_date_when_not_today():
+    from datetime import timedelta
+
+    from warroom.domain.models import Delivery
+    from warroom.ui.widgets.deliveries import delivery_line
+
+    row = Delivery(id=1, incident_id="INC-1", update_id=1, update_number=2, audience="public",
+                   target="Status\x1b[31m page", kind="statuspage", state=DeliveryState.FAILED, attempts=1,
+                   error="HTTP 503", detail="", created_at=NOW, updated_at=NOW - timedelta(days=1))
+    assert delivery_line(row, NOW) == "✗ FAILED    update 2 → Status␛[31m page (1 try, 2026-11-22 15:00 UTC): HTTP 503"

@@ -139,7 +139,6 @@ def declare(obj: _Context, title: str | None, severity: str | None, policy_id: s
 
 
 def _declare_from_alert(obj: _Context, body: bytes) -> None:
-    from warroom.domain.text import visible
     from warroom.service.alerts import AlertIntake, declare_from_alert
 
     if len(body) > obj.config.intake.max_body:
@@ -153,10 +152,7 @@ def _declare_from_alert(obj: _Context, body: bytes) -> None:
 
     outcomes, sent = obj.run(work)
     for outcome in outcomes:
-        said = {"declared": "declared", "appended": "added to open incident", "duplicate": "already taken by"}
-        where = f" {outcome.incident_id}" if outcome.incident_id else ": no incident takes it, nothing declared"
-        click.echo(f"warroom: {outcome.status} alert {visible(outcome.title)!r} "
-                   f"{said.get(outcome.outcome, 'noted')}{where}", err=True)
+        click.echo(f"warroom: {outcome.describe()}", err=True)
         if outcome.incident_id:
             click.echo(outcome.incident_id)
     for done in sent:

@@ -19,6 +19,7 @@ from fnmatch import fnmatchcase
 
 from warroom.domain.alerts import Alert, parse_alerts
 from warroom.domain.models import Entry, EntryKind, Incident
+from warroom.domain.text import visible
 from warroom.service.config import AlertRule, Config
 from warroom.service.incidents import IncidentService, write_declaration
 from warroom.store import queries as q
@@ -42,6 +43,12 @@ class AlertOutcome:
     @property
     def declared(self) -> bool:
         return self.outcome == DECLARED
+
+    def describe(self) -> str:
+        """One line for people: `firing alert 'API down' declared INC-...`."""
+        said = {DECLARED: "declared", APPENDED: "added to open incident", DUPLICATE: "already taken by"}
+        where = f" {self.incident_id}" if self.incident_id else ": no incident takes it, nothing declared"
+        return f"{self.status} alert {visible(self.title)!r} {said.get(self.outcome, 'noted')}{where}"
 
     def as_json(self) -> dict:
         return {"fingerprint": self.fingerprint, "status": self.status, "outcome": self.outcome,

@@ -7,6 +7,8 @@ finishing in the background, or in another process, appears without a key press.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,6 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from warroom.domain.clock import format_moment
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import Delivery, DeliveryState
 from warroom.domain.text import visible
@@ -22,12 +25,12 @@ MAX_ROWS = 30
 STATE_WORDS = {DeliveryState.DELIVERED: "delivered", DeliveryState.FAILED: "FAILED", DeliveryState.PENDING: "sending"}
 
 
-def delivery_line(delivery: Delivery) -> str:
+def delivery_line(delivery: Delivery, now: datetime) -> str:
     """`✗ FAILED    update 2 → Status page (3 tries, 14:03 UTC): HTTP 503`: glyph and word, never
     colour alone; the reason last, so a narrow screen cuts it rather than the target."""
     tries = f"{delivery.attempts} {'try' if delivery.attempts == 1 else 'tries'}"
     line = (f"{delivery.state.glyph} {STATE_WORDS[delivery.state]:<9} update {delivery.update_number} "
-            f"→ {visible(delivery.target)} ({tries}, {delivery.updated_at:%H:%M} UTC)")
+            f"→ {visible(delivery.target)} ({tries}, {format_moment(delivery.updated_at, now, seconds=False)})")
     if delivery.state is DeliveryState.FAILED and delivery.error:
         line += f": {visible(delivery.error)}"
     return line
@@ -74,7 +77,8 @@ class DeliveryList(Vertical):
         options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()
-        options.add_options([Option(Text(delivery_line(row), no_wrap=True, overflow="ellipsis"), id=str(row.id))
+        now = self.app.service.now()
+        options.add_options([Option(Text(delivery_line(row, now), no_wrap=True, overflow="ellipsis"), id=str(row.id))
                              for row in rows])
         if rows:
             options.highlighted = min(highlighted or 0, len(rows) - 1)
