@@ -22,7 +22,7 @@ from warroom.domain.models import Delivery, DeliveryState
 from warroom.domain.text import visible
 
 MAX_ROWS = 30
-STATE_WORDS = {DeliveryState.DELIVERED: "delivered", DeliveryState.FAILED: "FAILED", DeliveryState.PENDING: "sending"}
+STATE_WORDS = {DeliveryState.DELIVERED: "delivered", DeliveryState.FAILED: "FAILED", DeliveryState.PENDING: "pending"}
 
 
 def delivery_line(delivery: Delivery, now: datetime) -> str:
