@@ -75,7 +75,10 @@ def test_declare_log_list_show_export_policies(run_cli, cli_env, tmp_path, db_pa
         run_cli("log", incident_id, "=HYPERLINK(\"http://evil\")"),
         run_cli("log", incident_id, "/correct 3 error rate was 13%, not 31%"),
     ]
-    assert [assert_ok(r) for r in logged] == [f"{n}\n" for n in range(3, 11)]
+    update = logged.pop(5)  # an update is delivered as in the war room, and the CLI says so on stderr
+    assert update.stdout == "8\n" and update.stderr == "warroom: update 1 delivered to 1 of 1: updates folder\n"
+    assert [assert_ok(r) for r in logged] == [f"{n}\n" for n in (3, 4, 5, 6, 7, 9, 10)]
+    assert (db_path.parent / "updates" / f"{incident_id}-1.md").exists()
     assert stat_mode(db_path) == 0o600
 
     (listed, listed_json, shown, exported, csv_out, markdown_out, policies, policies_json) = run_parallel([
@@ -140,8 +143,8 @@ def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli
     before = {path: snapshot(path) for path in (notes, foreign, garbage, database)}
 
     cases = [
-        (["declare", "--severity", "SEV-1"], ["Missing argument 'TITLE'"]),
-        (["declare", "Outage"], ["Missing option '--severity'"]),
+        (["declare", "--severity", "SEV-1"], ["give TITLE and --severity"]),
+        (["declare", "Outage"], ["give TITLE and --severity"]),
         (["frobnicate"], ["No such command 'frobnicate'"]),
         (["export", incident_id, "--format", "pdf"], ["'pdf' is not one of"]),
         (["declare", "Outage", "--severity", "SEV-9"], ["unknown severity 'SEV-9'", "SEV-1, SEV-2, SEV-3, SEV-4"]),

@@ -60,7 +60,14 @@ class _Context:
         from warroom.service import IncidentService
 
         return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy,
-                                          read_only=self.read_only)
+                                          read_only=self.read_only, config=self.config)
+
+    def reach(self, service):
+        """Delivery of updates and paging, as the war room does them (the updates folder included)."""
+        from warroom.service.config import resolve_updates_dir
+        from warroom.service.reach import Reach
+
+        return Reach(service, self.config, updates_dir=resolve_updates_dir(self.config, self.database()))
 
     def run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
         """Open the service, run `work(service)`, close it."""
@@ -101,21 +108,68 @@ def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | No
 
 
 @cli.command()
-@click.argument("title")
-@click.option("--severity", "-s", required=True, metavar="S", help="Severity id or alias from the policy.")
+@click.argument("title", required=False)
+@click.option("--severity", "-s", metavar="S", help="Severity id or alias from the policy.")
 @click.option("--policy", "-p", "policy_id", metavar="P", help="Policy id (see `warroom policies`).")
 @click.option("--commander", metavar="NAME", help="Seat this person as Incident Commander.")
 @click.option("--service", "services", multiple=True, metavar="NAME", help="An affected service (repeatable).")
 @click.option("--impact", default="", metavar="TEXT", help="One-line impact summary.")
+@click.option("--from-alert", "alert_file", metavar="FILE", type=click.File("rb"),
+              help="Declare from an alert (Alertmanager, Grafana or generic JSON; - reads stdin).")
 @as_option
 @pass_context
-def declare(obj: _Context, title: str, severity: str, policy_id: str | None, commander: str | None,
-            services: tuple[str, ...], impact: str, as_user: str | None) -> None:
-    """Declare a new incident; prints only its id."""
+def declare(obj: _Context, title: str | None, severity: str | None, policy_id: str | None, commander: str | None,
+            services: tuple[str, ...], impact: str, alert_file, as_user: str | None) -> None:
+    """Declare a new incident; prints only its id. A severity that pages pages on-call."""
+    if alert_file is not None:
+        if title or severity or policy_id or commander or services or impact:
+            raise click.UsageError("--from-alert takes title, severity and services from the alert and the "
+                                   "config's [[alert_rule]]s; give no TITLE or other options with it")
+        _declare_from_alert(obj, alert_file.read(obj.config.intake.max_body + 1))
+        return
+    if not title or not severity:
+        raise click.UsageError("give TITLE and --severity (or --from-alert FILE)")
     author = obj.user(as_user)
-    incident = obj.run(lambda s: s.declare(title, severity, author=author, policy_id=policy_id,
-                                           commander=commander, services=services, impact=impact))
+
+    async def work(service):
+        incident = await service.declare(title, severity, author=author, policy_id=policy_id,
+                                         commander=commander, services=services, impact=impact)
+        return incident, await obj.reach(service).after_declare(incident)
+
+    incident, done = obj.run(work)
     click.echo(incident.id)
+    _say_sent(done)
+
+
+def _declare_from_alert(obj: _Context, body: bytes) -> None:
+    from warroom.service.alerts import AlertIntake, declare_from_alert
+
+    if len(body) > obj.config.intake.max_body:
+        raise WarroomError(f"the alert is over {obj.config.intake.max_body} bytes (intake.max_body)")
+
+    async def work(service):
+        outcomes = await declare_from_alert(AlertIntake(service, obj.config), body)
+        sent = [await obj.reach(service).after_declare(await service.incident(o.incident_id))
+                for o in outcomes if o.declared]
+        return outcomes, sent
+
+    outcomes, sent = obj.run(work)
+    for outcome in outcomes:
+        click.echo(f"warroom: {outcome.describe()}", err=True)
+        if outcome.incident_id:
+            click.echo(outcome.incident_id)
+    for done in sent:
+        _say_sent(done)
+    if not any(outcome.incident_id for outcome in outcomes):
+        raise WarroomError("no incident was declared from the alert")
+
+
+def _say_sent(done) -> None:
+    """What a follow-up delivered or paged, one line each on stderr (stdout stays the result)."""
+    from warroom.domain.text import visible
+
+    for line in done.summary():
+        click.echo(f"warroom: {visible(line)}", err=True)
 
 
 # TEXT may start with a dash (`-1h /impact`): no short options here, or click would take the `h`
@@ -136,10 +190,11 @@ def log(obj: _Context, incident_id: str, text: tuple[str, ...], as_user: str | N
         command = await service.parse(incident_id, joined)
         if isinstance(command, ShowHelp):
             return None
-        return await service.apply(incident_id, command, author)
+        entries = await service.apply(incident_id, command, author)
+        return entries, await obj.reach(service).follow_up(incident_id, entries)
 
-    entries = obj.run(work)
-    if entries is None:
+    done = obj.run(work)
+    if done is None:
         from warroom.domain.grammar import COMMANDS
 
         click.echo("Entry-bar commands (plain text is a note; -5m or @14:02 first back-dates):")
@@ -147,7 +202,9 @@ def log(obj: _Context, incident_id: str, text: tuple[str, ...], as_user: str | N
             names = ", ".join(f"/{name}" for name in spec.aliases)
             click.echo(f"  {spec.usage:<34} {spec.help}" + (f" (also {names})" if names else ""))
         return
+    entries, sent = done
     click.echo(entries[0].number if entries else "")
+    _say_sent(sent)
 
 
 @cli.command(name="list")
@@ -257,6 +314,34 @@ def policies(obj: _Context, as_json: bool) -> None:
             say(f"    {s.id:<12} {s.label:<10} respond {s.response:<5} {cadence}")
         say("    roles: " + ", ".join(r.name for r in p.role))
         say("    statuses: " + " -> ".join(s.label for s in p.status))
+
+
+@cli.command()
+@click.option("--listen", metavar="HOST", help="Address to bind (default: config intake.listen, 127.0.0.1).")
+@click.option("--port", type=int, metavar="N", help="Port (default: config intake.port, 9095; 0: any free one).")
+@pass_context
+def intake(obj: _Context, listen: str | None, port: int | None) -> None:
+    """Take alert webhooks (Alertmanager, Grafana, generic JSON) until Ctrl+C."""
+    from warroom.service.config import resolve_updates_dir
+    from warroom.service.intake import is_loopback, run_intake
+
+    settings = obj.config.intake
+    token = os.environ.get(settings.token_env, "").strip()
+    if not token:
+        raise WarroomError(f"set {settings.token_env} to the bearer token alert senders must give "
+                           "(see README: Alerts in)")
+    host = listen or settings.listen
+    if not is_loopback(host):
+        click.echo(f"warroom: warning: listening on {host}, beyond this machine; the intake speaks plain "
+                   "HTTP, so put a TLS proxy in front of it", err=True)
+
+    def say(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    obj.run(lambda service: run_intake(service, obj.config, host=host, port=settings.port if port is None else port,
+                                       token=token, updates_dir=resolve_updates_dir(obj.config, obj.database()),
+                                       say=say))
 
 
 def _probe_path(obj: _Context, option: str | None = None) -> Path | None:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from warroom.domain.clock import UTC, parse_duration
 from warroom.domain.commands import (
-    AddAction, AddEntry, AddProbe, AssignRole, Command, CorrectEntry, Handoff, PinEntry,
+    AddAction, AddEntry, AddProbe, AssignRole, Command, CorrectEntry, Handoff, PageOnCall, PinEntry,
     PostUpdate, SetMilestone, SetSeverity, SetStatus, ShowHelp,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
@@ -61,6 +61,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("unpin", (), "N", "Unpin timeline entry N"),
     CommandSpec("correct", (), "N TEXT", "Correct timeline entry N"),
     CommandSpec("probe", (), "add NAME URL", "Start an HTTP health probe"),
+    CommandSpec("page", (), "NAME|SERVICE REASON", "Page on-call now (a pager by name, or the pagers of a service)"),
     CommandSpec("help", ("?",), "", "Every entry-bar command"),
 )
 
@@ -351,6 +352,15 @@ def _probe(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Comma
     return AddProbe(name=name, url=url)
 
 
+def _page(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    target, reason = _take_word(_required(args, spec))
+    if not target:
+        raise _usage(spec, "name a pager or a service")
+    if not reason:
+        raise _usage(spec, f"say why {target} is paged")
+    return PageOnCall(target=target, reason=reason)
+
+
 _HANDLERS: dict[str, _Handler] = {
     "note": _entry(EntryKind.NOTE),
     "decision": _entry(EntryKind.DECISION),
@@ -372,6 +382,7 @@ _HANDLERS: dict[str, _Handler] = {
     "unpin": _pin,
     "correct": _correct,
     "probe": _probe,
+    "page": _page,
     "help": lambda args, policy, now, spec: ShowHelp(),
 }
 

@@ -158,3 +158,51 @@ class ActionItem:
     created_at: datetime
     due: datetime | None = None
     done: bool = False
+
+
+class DeliveryState(StrEnum):
+    """Where sending something (an update to a target, a page to a pager) stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+    @property
+    def glyph(self) -> str:
+        return {"pending": "…", "delivered": "✓", "failed": "✗"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One posted update sent to one target. `error` and `detail` never hold a secret."""
+
+    id: int
+    incident_id: str
+    update_id: int
+    update_number: int
+    audience: str
+    target: str
+    kind: str
+    state: DeliveryState
+    attempts: int
+    error: str
+    detail: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page (PagerDuty-style trigger or resolve) sent to one pager for an incident."""
+
+    id: int
+    incident_id: str
+    pager: str
+    action: str  # "trigger" or "resolve"
+    dedup_key: str
+    reason: str
+    state: DeliveryState
+    attempts: int
+    error: str
+    created_at: datetime
+    updated_at: datetime

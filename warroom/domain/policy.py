@@ -33,6 +33,12 @@ class Severity(_Strict):
     update_every: str | None = None
     first_update: str | None = None
     notify: list[str] = []
+    page: list[str] = []  # how on-call is reached (phone, sms...); any entry: this level pages
+
+    @property
+    def pages(self) -> bool:
+        """Declaring or escalating to this level pages the configured pagers."""
+        return bool(self.page)
 
     @property
     def response_target(self) -> timedelta:

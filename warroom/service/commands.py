@@ -18,6 +18,8 @@ from warroom.domain.escalation import escalation_notice
 from warroom.domain.metrics import milestone_order_problem
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
+from warroom.service.config import Config
+from warroom.service.paging import pagers_named
 from warroom.service.procedures import write_update
 from warroom.store import queries as q
 
@@ -46,9 +48,11 @@ async def assign(conn, incident_id: str, role, person: str, at: datetime, now: d
 class CommandWriter:
     """Applies one command inside one open transaction; returns the entries it wrote."""
 
-    def __init__(self, conn, incident: Incident, policy: Policy, author: str, now: datetime, at: datetime):
+    def __init__(self, conn, incident: Incident, policy: Policy, author: str, now: datetime, at: datetime,
+                 config: Config | None = None):
         self.conn, self.incident, self.policy = conn, incident, policy
         self.author, self.now, self.at = author, now, at
+        self.config = config or Config()
 
     async def entry(self, kind: EntryKind, text: str, data: dict | None = None, corrects: int | None = None) -> Entry:
         return await q.insert_entry(
@@ -86,6 +90,8 @@ class CommandWriter:
                 return [posted.entry]
             case cmd.AddProbe():
                 return await self._add_probe(command)
+            case cmd.PageOnCall():
+                return [await self._page_request(command)]
             case cmd.ShowHelp():
                 raise RuleError("/help writes nothing to the timeline")
             case _:
@@ -226,6 +232,17 @@ class CommandWriter:
         text = (f"Probe {spec.name} {'added' if added else 'updated'}: {spec.method} {spec.target} "
                 f"every {format_seconds(spec.interval)}; healthy when {conditions}")
         return [await self.entry(EntryKind.PROBE, text, {"probe": spec.redacted(), "added": added})]
+
+    async def _page_request(self, c: cmd.PageOnCall) -> Entry:
+        """The request, signed by whoever typed it; `Reach.follow_up` sends it and logs the result."""
+        pagers = pagers_named(self.config, c.target)
+        if not pagers:
+            known = ", ".join(p.name for p in self.config.pager)
+            raise RuleError(f"no pager named or covering {c.target!r}; " + (
+                f"pagers: {known}" if known else "no pagers are configured (see README: Paging)"))
+        names = [pager.name for pager in pagers]
+        return await self.entry(EntryKind.SYSTEM, f"Paging {', '.join(names)}: {c.reason}",
+                                {"page_request": names, "reason": c.reason})
 
     def _role(self, role_id: str):
         role = self.policy.find_role(role_id)

@@ -16,11 +16,12 @@ from warroom.domain.cadence import Countdown, countdown
 from warroom.domain.clock import Clock, system_clock
 from warroom.domain.errors import ParseError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
-from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
+from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.report import IncidentRecord
 from warroom.probes.config import ProbeSpec
 from warroom.service.commands import CommandWriter, assign, commander_role
+from warroom.service.config import Config
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
@@ -39,21 +40,56 @@ class RoleSeat:
     is_commander: bool = False
 
 
+async def write_declaration(
+    conn, policy: Policy, title: str, severity: str, *, author: str, now: datetime, commander: str | None = None,
+    services: tuple[str, ...] = (), impact: str = "", detected_at: datetime | None = None, note: str = "",
+) -> tuple[str, list[Entry]]:
+    """Declare an incident inside an open transaction: (its id, the entries written)."""
+    title = title.strip()
+    if not title:
+        raise ParseError("an incident needs a title")
+    level = policy.find_severity(severity)
+    if level is None:
+        raise ParseError(f"unknown severity {severity!r}; valid: {policy.severity_names()}")
+    status = policy.first_status
+    incident_id = await q.insert_incident(
+        conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
+        created_by=author, created_at=now, services=services, impact=impact,
+    )
+    written = [await q.insert_entry(
+        conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
+        kind=EntryKind.SYSTEM, text=f"Declared {level.id} ({level.label}): {title}" + (f" | {note}" if note else ""),
+        data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services)},
+    )]
+    if detected_at is not None:
+        detected_at = min(detected_at, now)  # a clock ahead of ours must not put detection in the future
+        await q.set_milestone(conn, incident_id, Milestone.DETECTED, detected_at)
+        written.append(await q.insert_entry(
+            conn, incident_id=incident_id, occurred_at=detected_at, recorded_at=now, author=author,
+            kind=EntryKind.MILESTONE, text="Detected" + (f": {note}" if note else ""),
+            data={"milestone": Milestone.DETECTED.value}))
+    if commander:
+        written.append(await assign(conn, incident_id, commander_role(policy), commander, now, now, author))
+    return incident_id, written
+
+
 class IncidentService(ProcedureMethods):
     """Reads and writes incidents through one database connection."""
 
     def __init__(self, db: Database, policies: PolicyBook, clock: Clock = system_clock,
-                 default_policy: str | None = None):
+                 default_policy: str | None = None, config: Config | None = None):
         self.db = db
         self.policies = policies
         self.clock = clock
         self.default_policy_id = default_policy  # the config's `default_policy`; None: the book's default
+        self.config = config or Config()  # the pagers `/page` may name
 
     @classmethod
     async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,
-                   default_policy: str | None = None, *, read_only: bool = False) -> "IncidentService":
+                   default_policy: str | None = None, config: Config | None = None, *,
+                   read_only: bool = False) -> "IncidentService":
         """The service on the database at `path`; `read_only`: every write raises ReadOnlyError."""
-        return cls(await open_database(path, read_only=read_only), policies, clock, default_policy)
+        return cls(await open_database(path, read_only=read_only), policies, clock, default_policy, config)
 
     @property
     def read_only(self) -> bool:
@@ -149,29 +185,15 @@ class IncidentService(ProcedureMethods):
     async def declare(
         self, title: str, severity: str, *, author: str, policy_id: str | None = None,
         commander: str | None = None, services: tuple[str, ...] = (), impact: str = "",
+        detected_at: datetime | None = None,
     ) -> Incident:
-        """Open a new incident, record the declaration and seat the commander if named."""
-        title = title.strip()
-        if not title:
-            raise ParseError("an incident needs a title")
+        """Open a new incident, record the declaration and seat the commander if named; with
+        `detected_at` (an alert's start) the detected milestone is back-dated to it."""
         policy = self.policies.get(policy_id) if policy_id else self.default_policy
-        level = policy.find_severity(severity)
-        if level is None:
-            raise ParseError(f"unknown severity {severity!r}; valid: {policy.severity_names()}")
-        now = self.now()
-        status = policy.first_status
         async with self.db.transaction() as conn:
-            incident_id = await q.insert_incident(
-                conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
-                created_by=author, created_at=now, services=services, impact=impact,
-            )
-            await q.insert_entry(
-                conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
-                kind=EntryKind.SYSTEM, text=f"Declared {level.id} ({level.label}): {title}",
-                data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services)},
-            )
-            if commander:
-                await assign(conn, incident_id, commander_role(policy), commander, now, now, author)
+            incident_id, _ = await write_declaration(
+                conn, policy, title, severity, author=author, now=self.now(), commander=commander,
+                services=services, impact=impact, detected_at=detected_at)
         return await self.incident(incident_id)
 
     async def parse(self, incident_id: str, text: str) -> cmd.AnyCommand:
@@ -190,7 +212,7 @@ class IncidentService(ProcedureMethods):
         async with self.db.transaction() as conn:
             # Read inside the write lock: another process may have changed the incident since.
             incident = await q.get_incident(conn, incident_id)
-            writer = CommandWriter(conn, incident, self.policy_for(incident), author, now, at)
+            writer = CommandWriter(conn, incident, self.policy_for(incident), author, now, at, self.config)
             return await writer.run(command)
 
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:

@@ -143,5 +143,67 @@ CREATE TABLE probe_leases (
 CREATE INDEX probe_results_by_time ON probe_results (checked_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
+# Version 5: reaching people. Alerts taken in (one row per delivery, so a repeated delivery of the
+# same alert is recognised), each update's delivery to each target (state, attempts, why it
+# failed), the status page's own id for an incident, and pages sent to on-call. These rows are
+# state, not the record: the timeline says what happened; they say what is left to retry.
+# Secrets (URLs, keys, passwords) are never stored: a target or pager is named by its config name.
+V5 = """
+CREATE TABLE alerts (
+    id          INTEGER PRIMARY KEY,
+    dedupe_key  TEXT NOT NULL UNIQUE,
+    source      TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    incident_id TEXT REFERENCES incidents(id),
+    entry_id    INTEGER REFERENCES entries(id)
+);
+CREATE INDEX alerts_by_fingerprint ON alerts (fingerprint, received_at);
+
+CREATE TABLE deliveries (
+    id            INTEGER PRIMARY KEY,
+    incident_id   TEXT NOT NULL REFERENCES incidents(id),
+    update_id     INTEGER NOT NULL REFERENCES status_updates(id),
+    update_number INTEGER NOT NULL,
+    audience      TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    error         TEXT NOT NULL DEFAULT '',
+    detail        TEXT NOT NULL DEFAULT '',
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    UNIQUE (update_id, target)
+);
+CREATE INDEX deliveries_by_incident ON deliveries (incident_id, update_id);
+
+CREATE TABLE status_page_incidents (
+    incident_id TEXT NOT NULL REFERENCES incidents(id),
+    target      TEXT NOT NULL,
+    remote_id   TEXT NOT NULL,
+    PRIMARY KEY (incident_id, target)
+);
+
+CREATE TABLE pages (
+    id          INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents(id),
+    pager       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    dedup_key   TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    error       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    entry_id    INTEGER REFERENCES entries(id)
+);
+CREATE INDEX pages_by_incident ON pages (incident_id, pager, dedup_key);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V5)  # V4 arrives from another branch; the lead renumbers
 SCHEMA_VERSION = len(MIGRATIONS)

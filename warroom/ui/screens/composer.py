@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
 from warroom.domain.updates import promise_from_clock
+from warroom.ui.widgets.deliveries import DeliveryList
 
 _NEXT_LINE = re.compile(r"^Next update at [0-9:\- ]+ UTC\.$", re.MULTILINE)
 
@@ -23,6 +24,7 @@ class ComposerScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("ctrl+s", "post", "Post update", priority=True),
+        Binding("ctrl+r", "retry_failed", "Retry failed deliveries", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
     DEFAULT_CSS = """
@@ -58,6 +60,7 @@ class ComposerScreen(ModalScreen[None]):
             yield TextArea(id="composer-text", soft_wrap=True)
             yield Label(Text("Ctrl+S posts, copies, files and sends it · Esc cancels"),
                         classes="hint")
+            yield DeliveryList(self.war_room.incident.id, id="composer-deliveries")
             with Horizontal(id="composer-buttons"):
                 yield Button("Cancel (Esc)", id="composer-cancel")
                 yield Button("Post (Ctrl+S)", id="composer-post", variant="primary")
@@ -84,6 +87,9 @@ class ComposerScreen(ModalScreen[None]):
         area = self.query_one(TextArea)
         if not area.text.strip() or area.text == self._draft:
             self.redraft(str(event.value))
+
+    def action_retry_failed(self) -> None:
+        self.query_one(DeliveryList).retry_failed()
 
     @on(Button.Pressed, "#composer-cancel")
     def action_cancel(self) -> None:
