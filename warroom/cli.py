@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable
 
 import click
 
+from warroom.cli_learning import COMMANDS as LEARNING_COMMANDS
 from warroom.domain.errors import WarroomError
 from warroom.domain.text import inert_json
 
@@ -328,6 +329,10 @@ def demo(obj: _Context, print_only: bool) -> None:
     with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
         asyncio.run(attach_demo_probes(path, incident_id, service))
         _open_ui(obj, incident_id)
+
+
+for _command in LEARNING_COMMANDS:  # verify, run, log-command, shell-hook, stats
+    cli.add_command(_command)
 
 
 def _check_arguments(argv: list[str]) -> None:

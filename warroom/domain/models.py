@@ -121,6 +121,7 @@ class Entry:
     data: dict[str, Any] | None = None
     corrects: int | None = None
     pinned: bool = False
+    hash: str | None = None  # chained to the entry before it (domain.chain); None if written outside warroom
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.cadence import Countdown, countdown
+from warroom.domain.chain import ChainReport, verify_chain
 from warroom.domain.clock import Clock, system_clock
 from warroom.domain.errors import ParseError, RuleError
 from warroom.domain.grammar import parse
@@ -128,7 +129,13 @@ class IncidentService(ProcedureMethods):
             exported_at=self.now(),
             checklist_ticks=await self.checklist_state(incident_id),
             playbooks=tuple(await self.attached_playbooks(incident_id)),
+            chain_head=await q.chain_head(self.db.reader, incident_id),
         )
+
+    async def verify(self, incident_id: str) -> ChainReport:
+        """Check the incident's hash chain as stored (domain.chain.verify_chain)."""
+        await self.incident(incident_id)  # an unknown id is an error, not an empty chain
+        return verify_chain(incident_id, await q.chain_links(self.db.reader, incident_id))
 
     async def countdown(self, incident: Incident, now: datetime | None = None) -> Countdown:
         updates = await self.updates(incident.id)
