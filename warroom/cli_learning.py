@@ -5,6 +5,7 @@ they receive its context object through click.pass_obj."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -79,4 +80,123 @@ def _read_export(path: str) -> object:
         raise WarroomError(f"{path}: not JSON: {error}") from None
 
 
-COMMANDS = (verify,)
+class _CommandAfterDashes(click.Command):
+    """Everything after the first `--` is the command to run; click parses only what comes before."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta["warroom.command"] = args[at + 1:]
+            args = args[:at]
+        elif not set(args) & {"-h", "--help"}:
+            raise click.UsageError("put the command after --: warroom run [ID] -- CMD ARGS...", ctx)
+        return super().parse_args(ctx, args)
+
+
+as_option = click.option("--as", "as_user", metavar="NAME", help="Who ran it (default: config, $WARROOM_USER, login).")
+
+
+@click.command(cls=_CommandAfterDashes)
+@click.argument("incident_id", metavar="[ID]", required=False)
+@as_option
+@click.pass_context
+def run(ctx: click.Context, incident_id: str | None, as_user: str | None) -> None:
+    """Run CMD (after --) as usual and log it to incident ID (the only open one without ID): the
+    command line with secrets redacted, exit code, duration and the last lines of output. Exits
+    with the command's exit code."""
+    from warroom.domain.captured import command_run
+    from warroom.domain.clock import system_clock
+    from warroom.domain.redact import redact_argv
+    from warroom.service.capture import run_streaming
+
+    obj, argv = ctx.obj, ctx.meta.get("warroom.command") or []
+    if not argv:
+        raise click.UsageError("no command after --", ctx)
+    author = obj.user(as_user)
+    incident = obj.run(lambda service: service.resolve_incident(incident_id))  # before running anything
+    redacted = redact_argv(argv)
+    started_at = system_clock()
+    finished = run_streaming(argv)
+    captured = command_run(redacted, exit_code=finished.exit_code, started_at=started_at,
+                           duration=finished.duration, output=finished.tail, output_lines=finished.lines,
+                           signal=finished.signal, cwd=os.getcwd())
+    _log(obj, incident.id, captured, author)
+    sys.exit(finished.exit_code)
+
+
+def _log(obj, incident_id: str, captured, author: str) -> None:
+    """Record the command; when that fails say so (the command did run) and exit non-zero."""
+    try:
+        entry = obj.run(lambda service: service.log_command(incident_id, captured, author))
+    except WarroomError as error:
+        click.echo(visible(f"warroom: error: the command ran (exit {captured.exit_code}) but was not logged: {error}"),
+                   err=True)
+        sys.exit(captured.exit_code or 1)
+    click.echo(f"warroom: logged as #{entry.number} on {incident_id} (exit {captured.exit_code})", err=True)
+
+
+@click.command(name="log-command")
+@click.argument("incident_id", metavar="[ID]", required=False)
+@click.option("--exit", "exit_code", type=int, default=0, show_default=True, help="The command's exit status.")
+@click.option("--started", metavar="EPOCH", help="When it started, in seconds since the epoch ($EPOCHREALTIME).")
+@click.option("--ended", metavar="EPOCH", help="When it ended, in seconds since the epoch.")
+@click.option("--cwd", metavar="DIR", help="Where it ran.")
+@click.option("--check", is_flag=True, help="Log nothing: print the incident's id if it can be logged to.")
+@as_option
+@click.pass_obj
+def log_command(obj, incident_id: str | None, exit_code: int, started: str | None, ended: str | None,
+                cwd: str | None, check: bool, as_user: str | None) -> None:
+    """Log a command that already ran (read from stdin, as typed) to incident ID. The shell hook
+    calls this after each command; the line is redacted like `warroom run`'s."""
+    from datetime import timedelta
+
+    from warroom.domain.captured import command_run
+    from warroom.domain.clock import system_clock
+    from warroom.domain.redact import redact_command_line
+
+    incident = obj.run(lambda service: service.resolve_incident(incident_id))
+    if check:
+        click.echo(incident.id)
+        return
+    line = sys.stdin.buffer.read(COMMAND_BYTES + 1)[:COMMAND_BYTES].decode("utf-8", errors="replace").strip()
+    if not line:
+        raise WarroomError("no command line on stdin")
+    now = system_clock()
+    begin, end = _epoch(started, "--started") or now, _epoch(ended, "--ended") or now
+    captured = command_run(redact_command_line(line), exit_code=exit_code, started_at=begin,
+                           duration=max(end - begin, timedelta(0)), cwd=cwd, source="shell")
+    _log(obj, incident.id, captured, obj.user(as_user))
+
+
+COMMAND_BYTES = 1 << 20
+
+
+def _epoch(value: str | None, option: str):
+    from datetime import datetime, timezone
+
+    if value is None:
+        return None
+    try:  # $EPOCHREALTIME uses the locale's decimal separator
+        return datetime.fromtimestamp(float(value.replace(",", ".")), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise WarroomError(f"{option}: {value!r} is not a time in seconds since the epoch") from None
+
+
+@click.command(name="shell-hook")
+@click.argument("shell", type=click.Choice(["bash", "zsh"]))
+@click.pass_obj
+def shell_hook(obj, shell: str) -> None:
+    """Print a snippet for ~/.bashrc or ~/.zshrc: eval "$(warroom shell-hook bash)". Then
+    `warroom_log on [ID]` logs every command typed in that shell to the incident (the prompt says
+    [rec ID]) until `warroom_log off`."""
+    from warroom.service.shellhook import snippet
+
+    command = [sys.executable, "-m", "warroom"]
+    if obj.db_option:
+        command += ["--db", str(Path(obj.db_option).expanduser().resolve())]
+    if obj.user_option:
+        command += ["--as", obj.user_option]
+    click.echo(snippet(shell, command), nl=False)
+
+
+COMMANDS = (verify, run, log_command, shell_hook)

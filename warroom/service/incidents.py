@@ -15,7 +15,8 @@ from warroom.domain import commands as cmd
 from warroom.domain.cadence import Countdown, countdown
 from warroom.domain.chain import ChainReport, verify_chain
 from warroom.domain.clock import Clock, system_clock
-from warroom.domain.errors import ParseError, RuleError
+from warroom.domain.captured import CommandRun, command_entry
+from warroom.domain.errors import NotFoundError, ParseError, RuleError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
@@ -69,6 +70,16 @@ class IncidentService(ProcedureMethods):
     async def incidents(self, include_closed: bool = False) -> list[Incident]:
         found = await q.list_incidents(self.db.reader)
         return found if include_closed else [i for i in found if i.is_open]
+
+    async def resolve_incident(self, incident_id: str | None) -> Incident:
+        """The incident named, or without a name the only open one (NotFoundError otherwise)."""
+        if incident_id:
+            return await self.incident(incident_id)
+        found = await self.incidents()
+        if len(found) != 1:
+            raise NotFoundError("no incident is open: name one (see `warroom list --all`)" if not found else
+                                f"{len(found)} incidents are open: name one ({', '.join(i.id for i in found)})")
+        return found[0]
 
     def policy_for(self, incident: Incident) -> Policy:
         return self.policies.get(incident.policy_id)
@@ -214,6 +225,16 @@ class IncidentService(ProcedureMethods):
         """Store a probe with an incident in its redacted form (``${VAR}`` templates, never the
         secrets); True when the name is new."""
         return await ProbeStore(self.db).attach(incident_id, spec.name, spec.redacted(), self.now())
+
+    async def log_command(self, incident_id: str, run: CommandRun, author: str) -> Entry:
+        """A `command` entry for a command that ran (redacted and inert already: domain.captured),
+        dated when it started."""
+        text, data = command_entry(run)
+        async with self.db.transaction() as conn:
+            await q.get_incident(conn, incident_id)
+            return await q.insert_entry(conn, incident_id=incident_id, occurred_at=run.started_at,
+                                        recorded_at=self.now(), author=author, kind=EntryKind.COMMAND,
+                                        text=text, data=data)
 
     async def record_system(self, incident_id: str, text: str, data: dict | None = None,
                             kind: EntryKind = EntryKind.SYSTEM, author: str = "warroom") -> Entry:
