@@ -199,4 +199,44 @@ def shell_hook(obj, shell: str) -> None:
     click.echo(snippet(shell, command), nl=False)
 
 
-COMMANDS = (verify, run, log_command, shell_hook)
+@click.command()
+@click.option("--since", default="90d", show_default=True, metavar="DURATION",
+              help="Incidents declared within this long before now (90d, 36h, 1d12h...), or 'all'.")
+@click.option("--policy", "policy_id", metavar="P", help="Only incidents of policy P, against its targets.")
+@click.option("--json", "as_json", is_flag=True, help="Every figure as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="One row per severity, for spreadsheets.")
+@click.pass_obj
+def stats(obj, since: str, policy_id: str | None, as_json: bool, as_csv: bool) -> None:
+    """The numbers across incidents: count, MTTD/MTTA/MTTM/MTTR per severity against the policy's
+    targets (median, p90), update punctuality, open actions, most affected services, charts."""
+    import shutil
+
+    from warroom.domain import stats_report
+    from warroom.domain.clock import parse_duration
+    from warroom.domain.text import inert_json
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    if since.strip().lower() == "all":
+        window = None
+    else:
+        try:
+            window = parse_duration(since)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--since") from None
+
+    async def work(service):
+        return await service.stats(service.now() - window if window is not None else None, policy_id)
+
+    figures = obj.run(work)
+    if as_json:
+        click.echo(inert_json(json.dumps(stats_report.to_json_dict(figures), indent=2, ensure_ascii=False)))
+    elif as_csv:
+        text = stats_report.to_csv(figures)
+        click.echo(visible(text, keep_newlines=True) if sys.stdout.isatty() else text, nl=False)
+    else:
+        width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 100
+        click.echo(stats_report.to_text(figures, width), nl=False)
+
+
+COMMANDS = (verify, run, log_command, shell_hook, stats)

@@ -96,7 +96,7 @@ CSV_COLUMNS = ("number", "occurred_at", "recorded_at", "author", "kind", "text",
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _inert_cell(text: str) -> str:
+def inert_cell(text: str) -> str:
     """Prefix a quote to text a spreadsheet would otherwise run as a formula."""
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
@@ -109,8 +109,8 @@ def to_csv(record: IncidentRecord) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for e in record.entries:
-        writer.writerow([e.number, _t(e.occurred_at), _t(e.recorded_at), _inert_cell(e.author), e.kind.value,
-                         _inert_cell(e.text),
+        writer.writerow([e.number, _t(e.occurred_at), _t(e.recorded_at), inert_cell(e.author), e.kind.value,
+                         inert_cell(e.text),
                          by_id.get(e.corrects, "") if e.corrects else "", int(e.pinned)])
     return out.getvalue()
 

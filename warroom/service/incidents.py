@@ -13,20 +13,22 @@ from typing import Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.cadence import Countdown, countdown
+from warroom.domain.captured import CommandRun, command_entry
 from warroom.domain.chain import ChainReport, verify_chain
 from warroom.domain.clock import Clock, system_clock
-from warroom.domain.captured import CommandRun, command_entry
-from warroom.domain.errors import NotFoundError, ParseError, RuleError
+from warroom.domain.errors import NotFoundError, ParseError, PolicyError, RuleError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.report import IncidentRecord
+from warroom.domain.stats import Stats, compute_stats
 from warroom.probes.config import ProbeSpec
 from warroom.service.commands import CommandWriter, assign, commander_role
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
 from warroom.store.probes import AttachedProbe, ProbeStore
+from warroom.store.stats import stats_inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,20 @@ class IncidentService(ProcedureMethods):
         """Check the incident's hash chain as stored (domain.chain.verify_chain)."""
         await self.incident(incident_id)  # an unknown id is an error, not an empty chain
         return verify_chain(incident_id, await q.chain_links(self.db.reader, incident_id))
+
+    async def stats(self, since: datetime | None = None, policy_id: str | None = None) -> Stats:
+        """The numbers across the incidents declared since `since` (of one policy when given)."""
+        if policy_id is not None:
+            policy_id = self.policies.get(policy_id).id  # an unknown policy is an error, not "no incidents"
+        facts, actions = await stats_inputs(self.db.reader, since, policy_id)
+
+        def policy_of(known: str) -> Policy | None:
+            try:
+                return self.policies.get(known)
+            except PolicyError:  # its policy file is gone: figures without targets
+                return None
+
+        return compute_stats(facts, actions, policy_of, self.now(), since, policy_id)
 
     async def countdown(self, incident: Incident, now: datetime | None = None) -> Countdown:
         updates = await self.updates(incident.id)

@@ -88,10 +88,10 @@ async def get_incident(conn: aiosqlite.Connection, incident_id: str) -> Incident
     if row is None:
         raise NotFoundError(f"no incident {incident_id!r} (see `warroom list --all`)")
     stones = await _all(conn, "SELECT name, at FROM milestones WHERE incident_id = ?", (incident_id,))
-    return _incident(row, {Milestone(r["name"]): from_stored(r["at"]) for r in stones})
+    return incident_from_row(row, {Milestone(r["name"]): from_stored(r["at"]) for r in stones})
 
 
-def _incident(row: sqlite3.Row, milestones: dict[Milestone, datetime]) -> Incident:
+def incident_from_row(row: sqlite3.Row, milestones: dict[Milestone, datetime]) -> Incident:
     return Incident(
         id=row["id"],
         title=row["title"],
@@ -113,7 +113,7 @@ async def list_incidents(conn: aiosqlite.Connection) -> list[Incident]:
     by_incident: dict[str, dict[Milestone, datetime]] = {}
     for stone in stones:
         by_incident.setdefault(stone["incident_id"], {})[Milestone(stone["name"])] = from_stored(stone["at"])
-    return [_incident(row, by_incident.get(row["id"], {})) for row in rows]
+    return [incident_from_row(row, by_incident.get(row["id"], {})) for row in rows]
 
 
 async def update_incident(conn: aiosqlite.Connection, incident_id: str, **fields: Any) -> None:
