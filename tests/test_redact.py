@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from warroom.domain.errors import RuleError
 from warroom.domain.redact import (
@@ -30,6 +35,7 @@ ARGV_CASES = [
     (["curl", "-H", "X-Api-Key:hunter2", "x"], "curl -H X-Api-Key:<redacted> x", "hunter2"),
     (["git", "clone", "https://bob:hunter2@git.example.com/r"], "git clone https://bob:<redacted>@git.example.com/r", "hunter2"),
     (["psql", "postgresql://me:hunter2@db:5432/x"], "psql postgresql://me:<redacted>@db:5432/x", "hunter2"),
+    (["curl", "https://me:hunt@er2@api/x"], "curl https://me:<redacted>@api/x", "er2"),  # an unencoded @
     (["sshpass", "-p", "hunter2", "ssh", "host"], "sshpass -p <redacted> ssh host", "hunter2"),
     (["redis-cli", "-a", "hunter2", "ping"], "redis-cli -a <redacted> ping", "hunter2"),
     (["sh", "-c", "curl -u admin:hunter2 http://x && echo ok"], "sh -c 'curl -u admin:<redacted> http://x && echo ok'", "hunter2"),
@@ -106,3 +112,36 @@ async def test_probe_add_refuses_a_url_with_a_password_and_stores_nothing(servic
     assert make_http_probe("api", "https://svc@api.example.com/").redacted()["target"] == "https://svc@api.example.com/"
     await service.close()
     assert b"hunter2" not in b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+
+
+TEMPLATES = [
+    lambda p: ["curl", "-u", f"admin:{p}", "http://x/"],
+    lambda p: ["curl", f"--user=admin:{p}", "http://x/"],
+    lambda p: ["mysql", f"-p{p}", "db"],
+    lambda p: ["app", f"--password={p}"],
+    lambda p: ["app", "--token", p],
+    lambda p: ["env", f"API_TOKEN={p}", "run"],
+    lambda p: ["curl", "-H", f"Authorization: Bearer {p}", "http://x/"],
+    lambda p: ["git", "clone", f"https://bob:{p}@git.example.com/r"],
+    lambda p: ["sh", "-c", f"curl -u admin:{shlex.quote(p)} http://x/ && echo ok"],
+]
+
+
+def _plausible(password: str) -> bool:
+    """Passwords the templates can carry: no quote or backslash at either end (the templates put
+    them in words naively), not shaped like an option (`--token -x` is taken for no value), and not
+    part of the `<redacted>` marker itself."""
+    return (password.strip("'\"\\") == password and re.match(r"^--?[A-Za-z]", password) is None
+            and password not in REDACTED)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="/?#@"),
+               min_size=3, max_size=24).filter(_plausible),
+       st.sampled_from(range(len(TEMPLATES))))
+def test_no_template_lets_a_password_through(password, template):
+    argv = TEMPLATES[template](password)
+    redacted = redact_argv(argv)
+    assert password not in redacted.line, (argv, redacted.line)
+    assert password not in redact_text(f"echo {password} done", redacted.secrets)
+    typed = redact_command_line(" ".join(shlex.quote(word) for word in argv))
+    assert password not in typed.line, (argv, typed.line)

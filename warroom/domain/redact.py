@@ -28,7 +28,7 @@ SENSITIVE_NAME = re.compile(r"pass|pwd|secret|token|key|auth(?!or(?!i))|cookie|s
                             re.IGNORECASE)
 MIN_SCRUBBED = 3  # shorter values are masked on the line but not searched for in output
 
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/?#@'\"]*@)")
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/?#]*@)")  # to the authority's last @
 _HEADER = re.compile(r"^(\s*)([A-Za-z][A-Za-z0-9_-]*)(\s*:\s*)(\S.*)$", re.DOTALL)
 _ASSIGNMENT = re.compile(r"^(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=(.*)$", re.DOTALL)
 _TEXT_HEADER = re.compile(r"(?im)\b([A-Za-z][A-Za-z0-9_-]*)([\"']?\s*:\s*)(\S[^\r\n]*)")
@@ -37,6 +37,7 @@ _USER_OPTIONS = ("-u", "--user", "-U", "--proxy-user", "--http-user")
 _SCRIPT_TAKERS = ("ssh", "mosh", "watch")  # programs whose later words may be a script
 _HEADER_PREFIXES = ("", "-H", "--header=", "--proxy-header=")
 _USER_PREFIXES = ("-u", "-U", "--user=", "--proxy-user=", "--http-user=")
+_OPTION = re.compile(r"^--?[A-Za-z]")
 _SHELL_SPECIALS = set(" \t\n;&|<>()")
 # Programs whose short option takes a password: {program prefix: (option, value may be a separate word)}.
 _PASSWORD_SHORT_OPTIONS = {"mysql": ("-p", False), "mariadb": ("-p", False), "sshpass": ("-p", True),
@@ -193,7 +194,7 @@ def _redact_words(words: list[str]) -> tuple[list[str], list[str]]:
     short = next((rule for prefix, rule in _PASSWORD_SHORT_OPTIONS.items() if program.startswith(prefix)), None)
     value_of: str | None = None  # what the previous word says the next one is
     for word in words:
-        if value_of == "secret" and not (word.startswith("-") and len(word) > 1):
+        if value_of == "secret" and not _OPTION.match(word):  # `--password -h host`: no value given
             secrets.append(word)
             out.append(REDACTED)
             value_of = None
@@ -248,9 +249,10 @@ def _redact_word(word: str, secrets: list[str], short: tuple[str, bool] | None) 
     if assignment and is_sensitive_name(assignment.group(1)):
         secrets.append(assignment.group(2))
         return f"{assignment.group(1)}={REDACTED}"
-    if any(char in _SHELL_SPECIALS for char in word):  # a script in one word (watch '…', sudo sh -c '…')
-        return _redact_script(word, secrets)
-    return redact_url_credentials(word, secrets)
+    masked = redact_url_credentials(word, secrets)
+    if any(char in _SHELL_SPECIALS for char in masked):  # a script in one word (watch '…', sudo sh -c '…')
+        return _redact_script(masked, secrets)
+    return masked
 
 
 def _redact_script(word: str, secrets: list[str]) -> str:

@@ -112,7 +112,6 @@ trap '__warroom_preexec' DEBUG
 _ZSH = r"""
 zmodload zsh/datetime 2>/dev/null
 autoload -Uz add-zsh-hook
-setopt prompt_subst 2>/dev/null
 __warroom_now() { printf '%s' "${EPOCHREALTIME:-$(date +%s)}"; }
 __warroom_mark() { [[ $PS1 == "[rec $__warroom_incident] "* ]] || PS1="[rec $__warroom_incident] $PS1"; }
 
