@@ -44,6 +44,17 @@ def incident_id(run_cli) -> str:
     return declared.stdout.strip()
 
 
+def test_the_done_means_commands(run_cli, db_path, incident_id):
+    done = run_cli("run", incident_id, "--", "sh", "-c", "echo hi; exit 3")
+    assert (done.returncode, done.stdout) == (3, "hi\n")
+    curl = run_cli("run", incident_id, "--", "curl", "-u", "admin:hunter2", "http://127.0.0.1:1/")
+    assert curl.returncode != 0
+    first, second = command_entries(db_path, incident_id)
+    assert (first["exit_code"], first["output"]) == (3, ["hi"]) and "exit 3" in first["text"]
+    assert second["command"] == "curl -u admin:<redacted> http://127.0.0.1:1/"
+    assert b"hunter2" not in everything_stored(db_path)
+
+
 def test_run_streams_passes_the_exit_code_through_and_logs_output(run_cli, db_path, incident_id):
     done = run_cli("run", incident_id, "--", "sh", "-c", "echo hi; echo oops >&2; exit 3")
     assert done.returncode == 3
