@@ -98,7 +98,7 @@ def test_declare_log_list_show_export_policies(run_cli, cli_env, tmp_path, db_pa
     assert "Tech Lead              bob" in text and "EU error rate at 31%" in text
 
     record = json.loads(assert_ok(exported))
-    assert record["format"] == "warroom-incident" and record["format_version"] == 1
+    assert record["format"] == "warroom-incident" and record["format_version"] == 2
     assert record["incident"]["services"] == ["checkout", "payments"]
     assert record["incident"]["impact"] == "EU card payments fail"
     assert [e["number"] for e in record["entries"]] == [4, 5, 1, 2, 3, 6, 7, 8, 9, 10]  # timeline order

@@ -89,6 +89,10 @@ def check_timeline(db_path: Path, incident_id: str, workers: int, count: int, pr
     outcomes = [line.split() for line in printed]
     assert len(outcomes) == workers * count and {code for _, code, _ in outcomes} == {"0"}
     assert sorted(int(number) for _, _, number in outcomes) == list(range(2, workers * count + 2))
+    # Concurrent writers never chain two entries to the same predecessor.
+    verified = subprocess.run([sys.executable, "-m", "warroom", "--db", str(db_path), "verify", incident_id],
+                              capture_output=True, text=True, timeout=60)
+    assert verified.returncode == 0 and " intact, " in verified.stdout, verified.stdout + verified.stderr
 
 
 def test_4_processes_x_250_cli_calls_lose_and_duplicate_nothing(run_cli, cli_env, db_path, tmp_path):

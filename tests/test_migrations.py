@@ -12,7 +12,7 @@ import pytest
 from warroom.domain.errors import DatabaseError
 from warroom.store import open_database
 from warroom.store.database import BUSY_TIMEOUT_MS
-from warroom.store.schema import SCHEMA_VERSION, V2, V3
+from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, V2, V3, V6, Migration
 
 # The version-1 schema as released, written out here on purpose: if schema.py's V1 is ever edited,
 # files made by the old code must still open.
@@ -333,3 +333,68 @@ async def test_an_unreadable_file_is_refused_and_untouched(tmp_path):
             await open_database(path)
     finally:
         path.chmod(0o600)
+
+
+def make_file_before_the_chain(path) -> None:
+    """A file made by every migration before V6 (the hash chain), with two incidents' timelines
+    written without hashes (an incident's entries interleaved with the other's)."""
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[: MIGRATIONS.index(V6)]:
+        conn.executescript(migration.sql if isinstance(migration, Migration) else migration)
+    conn.executescript(f"""
+        INSERT INTO incidents (id, day, day_seq, title, policy, severity, status, created_at, created_by)
+            VALUES ('INC-20261120-001', '20261120', 1, 'One', 'default', 'SEV-2', 'investigating', '{T0}', 'a'),
+                   ('INC-20261120-002', '20261120', 2, 'Two', 'default', 'SEV-3', 'investigating', '{T0}', 'b');
+        INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, data, pinned) VALUES
+            ('INC-20261120-001', 1, '{T0}', '{T0}', 'a', 'system', 'Declared', '{{"severity": "SEV-2"}}', 0),
+            ('INC-20261120-002', 1, '{T0}', '{T0}', 'b', 'system', 'Declared two', NULL, 0),
+            ('INC-20261120-001', 2, '{T1}', '{T0}', 'a', 'note', 'back-dated, pinned', NULL, 1),
+            ('INC-20261120-001', 3, '{T0}', '{T1}', 'c', 'note', 'caf\u00e9 \u202e', '{{"x": [1, 2.5]}}', 0);
+        PRAGMA user_version = {MIGRATIONS.index(V6)};
+    """)
+    conn.commit()
+    conn.close()
+
+
+async def test_the_chain_migration_hashes_existing_timelines_and_protects_the_hashes(tmp_path, policies, clock):
+    from warroom.domain.chain import ChainFields, chain
+    from warroom.service import IncidentService
+
+    path = tmp_path / "before-chain.db"
+    make_file_before_the_chain(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION
+        one = await service.entries("INC-20261120-001")
+        by_number = sorted(one, key=lambda e: e.number)
+        # The stored hashes are the chain of the entries in number order (not time order), per incident.
+        assert [e.hash for e in by_number] == chain(ChainFields.of(e) for e in by_number)
+        assert len({e.hash for e in by_number}) == 3 and by_number[1].pinned
+        for incident_id, count in (("INC-20261120-001", 3), ("INC-20261120-002", 1)):
+            report = await service.verify(incident_id)
+            assert report.intact and report.entries == count, report
+        [added] = await service.execute("INC-20261120-001", "after the migration", "d")
+        assert added.number == 4
+        report = await service.verify("INC-20261120-001")
+        assert report.intact and report.head == added.hash
+        with pytest.raises(DatabaseError, match="append-only"):
+            async with service.db.transaction() as conn:
+                await conn.execute("UPDATE entries SET hash = 'forged' WHERE number = 2")
+        async with service.db.transaction() as conn:  # pinning still works
+            await conn.execute("UPDATE entries SET pinned = 0 WHERE number = 2")
+        assert (await service.verify("INC-20261120-001")).intact
+    finally:
+        await service.close()
+
+
+async def test_an_upgraded_version_1_file_verifies(tmp_path, policies, clock):
+    from warroom.service import IncidentService
+
+    path = tmp_path / "v1.db"
+    make_version_1_file(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        report = await service.verify("INC-20261120-001")
+        assert report.intact and report.entries == 2
+    finally:
+        await service.close()

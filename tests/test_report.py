@@ -37,7 +37,7 @@ def dumped(record) -> str:
 async def test_json_has_a_format_version_and_every_part_of_the_record(service, clock):
     incident_id = await busy_incident(service, clock)
     data = json.loads(dumped(await service.record(incident_id)))
-    assert data["format"] == "warroom-incident" and data["format_version"] == EXPORT_FORMAT_VERSION == 1
+    assert data["format"] == "warroom-incident" and data["format_version"] == EXPORT_FORMAT_VERSION == 2
     assert {"incident", "metrics", "entries", "roles", "updates", "actions", "exported_at"} <= set(data)
     assert set(data["incident"]["milestones"]) == {
         "impact_started", "detected", "acknowledged", "mitigated", "resolved", "closed"}

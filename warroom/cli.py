@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable
 
 import click
 
+from warroom.cli_learning import COMMANDS as LEARNING_COMMANDS
 from warroom.domain.errors import WarroomError
 from warroom.domain.text import inert_json
 
@@ -456,6 +457,10 @@ def serve(obj: _Context, people_file: Path, host: str, port: int, tls_cert: Path
         raise click.UsageError("--read-only is per person in `warroom serve`: mark them read_only in the people file")
     serve_war_room(obj, people_file, incident_id, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key,
                    max_sessions=max_sessions, session_hours=session_hours, public_urls=list(public_urls))
+
+
+for _command in LEARNING_COMMANDS:  # verify, run, log-command, shell-hook, stats
+    cli.add_command(_command)
 
 
 def _check_arguments(argv: list[str]) -> None:

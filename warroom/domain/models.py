@@ -25,6 +25,7 @@ class EntryKind(StrEnum):
     CORRECTION = "correction"
     ROOT_CAUSE = "rootcause"
     LESSON = "lesson"
+    COMMAND = "command"  # a shell command a responder ran (`warroom run`, the shell hook)
 
     @property
     def glyph(self) -> str:
@@ -50,6 +51,7 @@ KIND_GLYPHS: dict[EntryKind, str] = {
     EntryKind.CORRECTION: "✎",
     EntryKind.ROOT_CAUSE: "⌖",
     EntryKind.LESSON: "✦",
+    EntryKind.COMMAND: "$",
 }
 
 KIND_LABELS: dict[EntryKind, str] = {
@@ -67,6 +69,7 @@ KIND_LABELS: dict[EntryKind, str] = {
     EntryKind.CORRECTION: "correction",
     EntryKind.ROOT_CAUSE: "root cause",
     EntryKind.LESSON: "lesson",
+    EntryKind.COMMAND: "command",
 }
 
 
@@ -121,6 +124,7 @@ class Entry:
     data: dict[str, Any] | None = None
     corrects: int | None = None
     pinned: bool = False
+    hash: str | None = None  # chained to the entry before it (domain.chain); None if written outside warroom
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from warroom.domain.chain import ALGORITHM
 from warroom.domain.clock import format_duration, format_moment, to_stored
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import (
@@ -17,7 +18,7 @@ from warroom.domain.models import (
 from warroom.domain.policy import Policy
 from warroom.domain.text import markdown_inline, visible
 
-EXPORT_FORMAT_VERSION = 1
+EXPORT_FORMAT_VERSION = 2  # 2: each entry carries its chain hash, and "chain" the head
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class IncidentRecord:
     exported_at: datetime
     checklist_ticks: dict[tuple[str, int], bool] = field(default_factory=dict)
     playbooks: tuple[str, ...] = ()
+    chain_head: str | None = None  # hash of the incident's last entry (domain.chain)
 
 
 def _t(moment: datetime | None) -> str | None:
@@ -63,10 +65,11 @@ def to_json_dict(record: IncidentRecord) -> dict[str, Any]:
             {
                 "id": e.id, "number": e.number, "occurred_at": _t(e.occurred_at), "recorded_at": _t(e.recorded_at),
                 "author": e.author, "kind": e.kind.value, "text": e.text, "data": e.data,
-                "corrects": e.corrects, "pinned": e.pinned,
+                "corrects": e.corrects, "pinned": e.pinned, "hash": e.hash,
             }
             for e in record.entries
         ],
+        "chain": {"algorithm": ALGORITHM, "head": record.chain_head, "entries": len(record.entries)},
         "roles": [
             {"role": r.role_id, "person": r.person, "started_at": _t(r.started_at), "ended_at": _t(r.ended_at)}
             for r in record.roles
@@ -93,7 +96,7 @@ CSV_COLUMNS = ("number", "occurred_at", "recorded_at", "author", "kind", "text",
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _inert_cell(text: str) -> str:
+def inert_cell(text: str) -> str:
     """Prefix a quote to text a spreadsheet would otherwise run as a formula."""
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
@@ -106,8 +109,8 @@ def to_csv(record: IncidentRecord) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for e in record.entries:
-        writer.writerow([e.number, _t(e.occurred_at), _t(e.recorded_at), _inert_cell(e.author), e.kind.value,
-                         _inert_cell(e.text),
+        writer.writerow([e.number, _t(e.occurred_at), _t(e.recorded_at), inert_cell(e.author), e.kind.value,
+                         inert_cell(e.text),
                          by_id.get(e.corrects, "") if e.corrects else "", int(e.pinned)])
     return out.getvalue()
 
@@ -261,8 +264,16 @@ def to_markdown(record: IncidentRecord) -> str:
 
     lines += ["## Appendix: full timeline", ""]
     lines += [timeline.line(e) for e in record.entries] or ["- _Empty._"]
-    lines += ["", f"_Exported {_when(record.exported_at)} by warroom._", ""]
+    lines += ["", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""]
     return "\n".join(lines)
+
+
+def _chain_line(record: IncidentRecord) -> str:
+    """The head of the hash chain: whoever keeps this report can later check the record against it."""
+    if not record.chain_head:
+        return "_The timeline has no hash chain._"
+    return (f"_Record: {len(record.entries)} entries, chain head `{record.chain_head}` "
+            f"(check with `warroom verify {record.incident.id} --head {record.chain_head[:16]}`)._")
 
 
 def _procedure_lines(record: IncidentRecord) -> list[str]:

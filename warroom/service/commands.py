@@ -227,6 +227,9 @@ class CommandWriter:
         from warroom.store.probes import attach_probe
 
         spec = make_http_probe(c.name, c.url)
+        if spec.redacted()["target"] != spec.target:
+            raise RuleError("a probe URL must not hold a password (it would be stored): put it in a probe file "
+                            "header such as Authorization = \"Basic ${API_AUTH}\"")
         added = await attach_probe(self.conn, self.incident.id, spec.name, spec.redacted(), self.now)
         conditions = ", ".join(spec.conditions) or "status < 400"
         text = (f"Probe {spec.name} {'added' if added else 'updated'}: {spec.method} {spec.target} "

@@ -13,12 +13,15 @@ from typing import Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.cadence import Countdown, countdown
+from warroom.domain.captured import CommandRun, command_entry
+from warroom.domain.chain import ChainReport, verify_chain
 from warroom.domain.clock import Clock, system_clock
-from warroom.domain.errors import ParseError, ReadOnlyError, RuleError
+from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.report import IncidentRecord
+from warroom.domain.stats import Stats, compute_stats
 from warroom.probes.config import ProbeSpec
 from warroom.service.commands import CommandWriter, assign, commander_role
 from warroom.service.config import Config
@@ -26,6 +29,7 @@ from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
 from warroom.store.probes import AttachedProbe, ProbeStore
+from warroom.store.stats import stats_inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,16 @@ class IncidentService(ProcedureMethods):
         found = await q.list_incidents(self.db.reader)
         return found if include_closed else [i for i in found if i.is_open]
 
+    async def resolve_incident(self, incident_id: str | None) -> Incident:
+        """The incident named, or without a name the only open one (NotFoundError otherwise)."""
+        if incident_id:
+            return await self.incident(incident_id)
+        found = await self.incidents()
+        if len(found) != 1:
+            raise NotFoundError("no incident is open: name one (see `warroom list --all`)" if not found else
+                                f"{len(found)} incidents are open: name one ({', '.join(i.id for i in found)})")
+        return found[0]
+
     def policy_for(self, incident: Incident) -> Policy:
         return self.policies.get(incident.policy_id)
 
@@ -174,7 +188,27 @@ class IncidentService(ProcedureMethods):
             exported_at=self.now(),
             checklist_ticks=await self.checklist_state(incident_id),
             playbooks=tuple(await self.attached_playbooks(incident_id)),
+            chain_head=await q.chain_head(self.db.reader, incident_id),
         )
+
+    async def verify(self, incident_id: str) -> ChainReport:
+        """Check the incident's hash chain as stored (domain.chain.verify_chain)."""
+        await self.incident(incident_id)  # an unknown id is an error, not an empty chain
+        return verify_chain(incident_id, await q.chain_links(self.db.reader, incident_id))
+
+    async def stats(self, since: datetime | None = None, policy_id: str | None = None) -> Stats:
+        """The numbers across the incidents declared since `since` (of one policy when given)."""
+        if policy_id is not None:
+            policy_id = self.policies.get(policy_id).id  # an unknown policy is an error, not "no incidents"
+        facts, actions = await stats_inputs(self.db.reader, since, policy_id)
+
+        def policy_of(known: str) -> Policy | None:
+            try:
+                return self.policies.get(known)
+            except PolicyError:  # its policy file is gone: figures without targets
+                return None
+
+        return compute_stats(facts, actions, policy_of, self.now(), since, policy_id)
 
     async def countdown(self, incident: Incident, now: datetime | None = None) -> Countdown:
         updates = await self.updates(incident.id)
@@ -239,6 +273,16 @@ class IncidentService(ProcedureMethods):
         """Store a probe with an incident in its redacted form (``${VAR}`` templates, never the
         secrets); True when the name is new."""
         return await ProbeStore(self.db).attach(incident_id, spec.name, spec.redacted(), self.now())
+
+    async def log_command(self, incident_id: str, run: CommandRun, author: str) -> Entry:
+        """A `command` entry for a command that ran (redacted and inert already: domain.captured),
+        dated when it started."""
+        text, data = command_entry(run)
+        async with self.db.transaction() as conn:
+            await q.get_incident(conn, incident_id)
+            return await q.insert_entry(conn, incident_id=incident_id, occurred_at=run.started_at,
+                                        recorded_at=self.now(), author=author, kind=EntryKind.COMMAND,
+                                        text=text, data=data)
 
     async def record_system(self, incident_id: str, text: str, data: dict | None = None,
                             kind: EntryKind = EntryKind.SYSTEM, author: str = "warroom") -> Entry:

@@ -19,7 +19,7 @@ from typing import AsyncIterator
 import aiosqlite
 
 from warroom.domain.errors import DatabaseError, ReadOnlyError
-from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION
+from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
@@ -167,8 +167,12 @@ async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
         async with conn.execute("PRAGMA user_version") as cursor:
             version = (await cursor.fetchone())[0]  # another process may have migrated meanwhile
         for number in range(version, SCHEMA_VERSION):
-            for statement in _statements(MIGRATIONS[number]):
+            migration = MIGRATIONS[number]
+            sql = migration.sql if isinstance(migration, Migration) else migration
+            for statement in _statements(sql):
                 await conn.execute(statement)
+            if isinstance(migration, Migration) and migration.step is not None:
+                await migration.step(conn)
         await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         await conn.commit()
     except BaseException:
