@@ -18,7 +18,8 @@ from markdown_it import MarkdownIt
 
 from warroom.service.demo import sample_data_dir, seed_demo
 from warroom.domain.policy import PolicyBook
-from warroom.domain.report import to_csv, to_json_dict, to_markdown
+from warroom.domain.postmortem import to_markdown
+from warroom.domain.report import to_csv, to_json_dict
 from warroom.service import IncidentService
 
 GOLDEN = Path(__file__).parent / "golden" / "demo_report.md"

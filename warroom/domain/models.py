@@ -25,6 +25,7 @@ class EntryKind(StrEnum):
     CORRECTION = "correction"
     ROOT_CAUSE = "rootcause"
     LESSON = "lesson"
+    DUTY = "duty"  # what the policy now owes (declaration, severity change), or a duty marked done
 
     @property
     def glyph(self) -> str:
@@ -50,6 +51,7 @@ KIND_GLYPHS: dict[EntryKind, str] = {
     EntryKind.CORRECTION: "✎",
     EntryKind.ROOT_CAUSE: "⌖",
     EntryKind.LESSON: "✦",
+    EntryKind.DUTY: "☎",
 }
 
 KIND_LABELS: dict[EntryKind, str] = {
@@ -67,6 +69,7 @@ KIND_LABELS: dict[EntryKind, str] = {
     EntryKind.CORRECTION: "correction",
     EntryKind.ROOT_CAUSE: "root cause",
     EntryKind.LESSON: "lesson",
+    EntryKind.DUTY: "duty",
 }
 
 
@@ -158,3 +161,4 @@ class ActionItem:
     created_at: datetime
     due: datetime | None = None
     done: bool = False
+    group: str | None = None  # the policy's action group id (`group:long-term`), None when not given

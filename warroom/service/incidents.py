@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Iterable
 
 from warroom.domain import commands as cmd
-from warroom.domain.cadence import Countdown, countdown
 from warroom.domain.clock import Clock, system_clock
+from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
 from warroom.domain.errors import ParseError, RuleError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
@@ -118,6 +118,8 @@ class IncidentService(ProcedureMethods):
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
         the entries of those kinds (an update draft needs a few kinds, not every note)."""
         incident = await self.incident(incident_id)
+        duty_record = await self.duty_record(incident)
+        policy = self.policy_for(incident)
         return IncidentRecord(
             incident=incident,
             policy=self.policy_for(incident),
@@ -128,11 +130,9 @@ class IncidentService(ProcedureMethods):
             exported_at=self.now(),
             checklist_ticks=await self.checklist_state(incident_id),
             playbooks=tuple(await self.attached_playbooks(incident_id)),
+            duty_record=duty_record,
+            duties=tuple(derive_duties(policy, duty_record)),
         )
-
-    async def countdown(self, incident: Incident, now: datetime | None = None) -> Countdown:
-        updates = await self.updates(incident.id)
-        return countdown(incident, self.policy_for(incident), updates[-1] if updates else None, now or self.now())
 
     # ---- writing -----------------------------------------------------------------------------
 
@@ -155,10 +155,13 @@ class IncidentService(ProcedureMethods):
                 conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
                 created_by=author, created_at=now, services=services, impact=impact,
             )
+            started = started_at(derive_duties(policy, declared_record(level.id, now)), now)
+            text, owed = owed_note(f"Declared {level.id} ({level.label}): {title}", started, now)
             await q.insert_entry(
                 conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
-                kind=EntryKind.SYSTEM, text=f"Declared {level.id} ({level.label}): {title}",
-                data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services)},
+                kind=EntryKind.SYSTEM, text=text,
+                data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services),
+                      **owed},
             )
             if commander:
                 await assign(conn, incident_id, commander_role(policy), commander, now, now, author)

@@ -75,7 +75,7 @@ class ComposerScreen(ModalScreen[None]):
         self._draft = compose_update(record, audience, now)
         area = self.query_one(TextArea)
         area.load_text(self._draft)
-        promise = next_update_promise(record.incident, record.policy, now)
+        promise = next_update_promise(record, audience, now)  # this audience's cadence, not another's
         self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
         area.focus()
 
