@@ -287,10 +287,10 @@ async def test_severity_change_names_who_to_tell_and_by_when(service, incident, 
     assert "Status page update by 10:05 UTC" in owed and "Internal update by 10:10 UTC" in owed
     assert "notify Affected customers: a proactive email (no deadline)" in owed
     assert {item["key"] for item in severity.data["started"]} == {
-        "notify:executives@SEV-1", "notify:customers@SEV-1", "update:internal", "update:public"}
+        "notify:executives", "notify:customers", "update:internal", "update:public"}
     notice = await service.escalation_for(await service.incident(incident.id))
     assert notice.severity == "SEV-1" and notice.since == clock()
-    assert {d.key: d.due_at for d in notice.duties}["notify:executives@SEV-1"] == clock() + timedelta(minutes=15)
+    assert {d.key: d.due_at for d in notice.duties}["notify:executives"] == clock() + timedelta(minutes=15)
     assert notice.paths[0].steps[0] == "On-call engineer"
     # a raise restarts the first-update clock at the new level: 5 minutes from the raise
     assert (await duty(service, incident.id, "update:internal")).due_at == clock() + timedelta(minutes=5)
@@ -302,7 +302,7 @@ async def test_a_downgrade_starts_nothing_new(service, incident, clock):
     [entry] = await service.execute(incident.id, "/sev 3 contained", "alice")
     assert entry.text == "Severity SEV-1 -> SEV-3 (Medium): contained" and "started" not in entry.data
     keys = {d.key for d in await service.duties(await service.incident(incident.id))}
-    assert "notify:manager@SEV-2" in keys and "notify:executives@SEV-1" in keys
+    assert "notify:manager" in keys and "notify:executives" in keys
 
 
 async def test_back_dated_update_counts_from_when_it_was_posted(service, incident, clock):

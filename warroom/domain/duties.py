@@ -6,15 +6,17 @@ once it is resolved), a party to notify, or a review to hold. Each knows what st
 time that update promised), when it is due, and whether it is done:
 
 - update to an audience, while open: until the audience has had an update since the declaration
-  or the last raise of the severity, the audience's `first` deadline from that moment (else its
-  `every`); then `every` from the last update to that audience. A promise made in that update
-  ("Next update at 10:30") brings it forward. Timed by the current severity.
+  or the last raise of the severity, the audience's `first` deadline (else its `every`) from that
+  moment, at the level reached then (a later downgrade does not forgive it); afterwards `every`
+  at the current level from the last update to that audience. A promise made in that update
+  ("Next update at 10:30") brings it forward.
 - final update to an audience: the audience's `final` deadline from the resolution; done by any
   update to that audience posted since. Timed by the highest severity reached.
-- `[[duty]]` tables: `starts = "severity"` owes the duty each time the incident reaches a level
-  more severe than any before (the declaration counts; a downgrade starts nothing); "declared"
-  once, by the declared level; "resolved" once, by the highest level reached. Done when marked
-  (a `duty` entry, see `DutyMark`); an `if_unresolved` duty lapses if the incident was resolved
+- `[[duty]]` tables, each owed at most once: `starts = "severity"` from the first time the
+  incident reaches one of its levels as a new peak (the declaration counts; a downgrade starts
+  nothing; a later raise to another of its levels can only bring the deadline forward);
+  "declared" by the declared level; "resolved" by the highest level reached. Done when marked
+  with a `duty` entry (`duty_mark`); an `if_unresolved` duty lapses if the incident was resolved
   before it fell due.
 """
 
@@ -71,7 +73,7 @@ _GLYPHS = {DutyState.DONE: "✓", DutyState.OVERDUE: "⚠", DutyState.DUE_SOON: 
 class Duty:
     """One thing the policy says must happen, and by when (due_at None: no deadline)."""
 
-    key: str  # stable: "update:internal", "final:public", "notify:executives@SEV-1", "review:postmortem"
+    key: str  # stable: "update:internal", "final:public", "notify:executives", "review:postmortem"
     kind: DutyKind
     target: str  # the audience id, or the policy's [[duty]] id
     label: str  # the audience's or the duty's label
@@ -228,27 +230,35 @@ def _last_raise(policy: Policy, record: DutyRecord) -> SeverityStep:
     return start
 
 
+def _first_owed(audience: Audience, severity: str, start: datetime) -> tuple[datetime | None, str] | None:
+    """(due, level) of the first update owed at `severity` from `start`: its `first`, else its `every`."""
+    first = audience.first_owed(severity)
+    if first is not None:
+        return _after(start, first), severity
+    every = audience.cadence(severity)
+    return (start + every, severity) if every is not None else None
+
+
 def _next_update(policy: Policy, record: DutyRecord, audience: Audience) -> Duty | None:
-    severity = record.severity
+    """The next update owed to `audience`. Until it has had one since the declaration or the last
+    raise, the first update is timed by the level of that moment (a downgrade since does not
+    forgive it); after that, by the current level's cadence from the last update."""
     start = _last_raise(policy, record)
     start_origin = Origin.DECLARED if start is record.steps[0] else Origin.SEVERITY
     last = _last_update(record, audience.id)
-    every = audience.cadence(severity)
-    candidates: list[tuple[datetime | None, Origin, datetime]] = []
+    candidates: list[tuple[datetime | None, Origin, datetime, str]] = []
     if last is None or last.posted_at < start.at:
-        first = audience.first_owed(severity)
+        first = _first_owed(audience, start.severity, start.at) or _first_owed(audience, record.severity, start.at)
         if first is not None:
-            candidates.append((_after(start.at, first), start_origin, start.at))
-        elif every is not None:
-            candidates.append((start.at + every, start_origin, start.at))
-    elif every is not None:
-        candidates.append((last.posted_at + every, Origin.LAST_UPDATE, last.posted_at))
+            candidates.append((first[0], start_origin, start.at, first[1]))
+    elif (every := audience.cadence(record.severity)) is not None:
+        candidates.append((last.posted_at + every, Origin.LAST_UPDATE, last.posted_at, record.severity))
     if last is not None and last.next_update_at is not None:
-        candidates.append((last.next_update_at, Origin.PROMISE, last.posted_at))
+        candidates.append((last.next_update_at, Origin.PROMISE, last.posted_at, record.severity))
     if not candidates:
         return None
     timed = [c for c in candidates if c[0] is not None]
-    due, origin, origin_at = min(timed, key=lambda c: c[0]) if timed else candidates[0]
+    due, origin, origin_at, severity = min(timed, key=lambda c: c[0]) if timed else candidates[0]
     return Duty(f"update:{audience.id}", DutyKind.UPDATE, audience.id, audience.label, severity, origin,
                 origin_at, due)
 
@@ -269,33 +279,37 @@ def _after(moment: datetime, owed: Owed) -> datetime | None:
 
 
 def _policy_duties(policy: Policy, record: DutyRecord, rule: PolicyDuty) -> list[Duty]:
+    """The one duty a [[duty]] table owes (or none). `starts = "severity"`: from the first time the
+    incident reaches one of the rule's levels as a new peak; a later raise to another of them
+    can only bring the deadline forward."""
     kind = DutyKind.NOTIFY if rule.kind == "notify" else DutyKind.REVIEW
-    starts: list[tuple[str, str, Origin, datetime]] = []  # (key, severity, origin, at)
-    base = f"{kind.name.lower()}:{rule.id}"
+    starts: list[tuple[str, Origin, datetime]] = []  # (severity, origin, at), in time order
     if rule.starts == "severity":
         best = None
         for index, step in enumerate(record.steps):
             rank = policy.rank(step.severity)
             if best is None or rank < best:
                 best = rank
-                origin = Origin.DECLARED if index == 0 else Origin.SEVERITY
-                starts.append((f"{base}@{step.severity}", step.severity, origin, step.at))
+                starts.append((step.severity, Origin.DECLARED if index == 0 else Origin.SEVERITY, step.at))
     elif rule.starts == "declared":
-        first = record.steps[0]
-        starts.append((base, first.severity, Origin.DECLARED, first.at))
+        starts.append((record.steps[0].severity, Origin.DECLARED, record.steps[0].at))
     elif record.resolved_at is not None:
-        starts.append((base, peak_severity(policy, record), Origin.RESOLVED, record.resolved_at))
-    found = []
-    for key, severity, origin, at in starts:
+        starts.append((peak_severity(policy, record), Origin.RESOLVED, record.resolved_at))
+    chosen: tuple[str, Origin, datetime, datetime | None] | None = None
+    for severity, origin, at in starts:
         owed = rule.owed(severity)
         if owed is None:
             continue
         due = _after(at, owed)
-        if rule.if_unresolved and record.resolved_at is not None and (due is None or record.resolved_at <= due):
-            continue  # resolved before it fell due: it lapsed
-        found.append(Duty(key, kind, rule.id, rule.label, severity, origin, at, due, record.marks.get(key),
-                          rule.if_unresolved))
-    return found
+        if chosen is None or (due is not None and (chosen[3] is None or due < chosen[3])):
+            chosen = (severity, origin, at, due)
+    if chosen is None:
+        return []
+    severity, origin, at, due = chosen
+    if rule.if_unresolved and record.resolved_at is not None and (due is None or record.resolved_at <= due):
+        return []  # resolved before it fell due: it lapsed
+    key = f"{kind.name.lower()}:{rule.id}"
+    return [Duty(key, kind, rule.id, rule.label, severity, origin, at, due, record.marks.get(key), rule.if_unresolved)]
 
 
 def derive_duties(policy: Policy, record: DutyRecord) -> list[Duty]:
@@ -312,6 +326,23 @@ def derive_duties(policy: Policy, record: DutyRecord) -> list[Duty]:
     for rule in policy.duty:
         found += _policy_duties(policy, record, rule)
     return found
+
+
+def owed_when_posted(policy: Policy, record: DutyRecord, update: StatusUpdate) -> Duty | None:
+    """The duty `update` answered: the next (or final) update its audience was owed just before it
+    was posted, derived from the record as it stood then. None when nothing was owed."""
+    moment = update.posted_at
+    steps = tuple(step for step in record.steps if step.at <= moment) or record.steps[:1]
+    earlier = tuple(u for u in record.updates if (u.posted_at, u.id) < (moment, update.id))
+    resolved = record.resolved_at if record.resolved_at is not None and record.resolved_at <= moment else None
+    then = DutyRecord(steps[-1].severity, steps, earlier, resolved)
+    audience = policy.find_audience(update.audience)
+    if audience is None:
+        return None
+    if resolved is None:
+        return _next_update(policy, then, audience)
+    final = _final_update(policy, then, audience, resolved)
+    return final if final is not None and final.done_at is None else None
 
 
 def by_urgency(duties: Iterable[Duty]) -> list[Duty]:

@@ -136,9 +136,10 @@ class PolicyDuty(_Strict):
     """Someone to notify, or a review to hold, and what starts its clock.
 
     `within` maps the severities that owe it to how long after `starts` it is due (or "no
-    deadline"). `starts`: "declared", "severity" (when the incident first reaches that level or
-    higher; a downgrade starts nothing) or "resolved" (timed by the highest severity reached).
-    `if_unresolved`: owed only if the incident is still unresolved when it falls due."""
+    deadline"). `starts`: "declared", "severity" (when the incident first reaches one of those
+    levels as its most severe so far; a downgrade starts nothing) or "resolved" (timed by the
+    highest severity reached). Owed once. `if_unresolved`: owed only if the incident is still
+    unresolved when it falls due."""
 
     id: str
     label: str

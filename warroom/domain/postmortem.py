@@ -10,7 +10,9 @@ import re
 from datetime import datetime, timedelta
 
 from warroom.domain.clock import format_duration
-from warroom.domain.duties import DutyRecord, by_urgency, duty_record, peak_severity, without_owed_note
+from warroom.domain.duties import (
+    DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, without_owed_note,
+)  # fmt: skip
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
@@ -221,12 +223,12 @@ class _Report:
         lines = []
         for duty in by_urgency(self.record.duties):
             state = duty.state(now)
-            due = _when(duty.due_at) if duty.due_at else "no deadline"
+            due = f"due {_when(duty.due_at)}" if duty.due_at else "no deadline"
             done = f", done {_when(duty.done_at)}" if duty.done_at else ""
             late = ""
             if duty.done_at and duty.due_at:
                 late = ", on time" if duty.done_at <= duty.due_at else ", late"
-            lines.append(f"- {state.glyph} {markdown_inline(duty.what)}: due {due}{done}{late} "
+            lines.append(f"- {state.glyph} {markdown_inline(duty.what)}: {due}{done}{late} "
                          f"({state.value}; {markdown_inline(duty.reason(now))})")
         return lines or ["- _Nothing owed._"]
 
@@ -250,6 +252,11 @@ class _Report:
             promise = f"; next promised {_when(u.next_update_at)}" if u.next_update_at else ""
             lines += [f"### Update {number}: {markdown_inline(labels.get(u.audience, u.audience))}, "
                       f"{_when(u.posted_at)}, by {markdown_inline(u.author)}{promise}", ""]
+            owed = owed_when_posted(self.policy, self.duty_record, u)
+            if owed is not None and owed.due_at is not None:
+                late = u.posted_at - owed.due_at
+                verdict = "on time" if late <= timedelta(0) else f"late by {format_duration(late)}"
+                lines += [f"{markdown_inline(owed.what)} was due {_when(owed.due_at)}: {verdict}.", ""]
             quoted = visible(u.text, keep_newlines=True).split("\n")
             lines += [f"> {markdown_line(line)}" if line.strip() else ">" for line in quoted]
             lines.append("")
