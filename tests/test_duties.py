@@ -243,7 +243,7 @@ async def test_states_and_words_of_a_duty(drive):
     # the date is shown when the deadline is not today
     assert internal.due_words(at(23, 23, 55)) == "due 2026-11-24 00:05 UTC"
     assert internal.due_words(at(24, 0, 1)) == "due 00:05 UTC"
-    assert internal.reason(at(24, 0, 1)) == "SEV-2, from declared at 2026-11-23 23:50 UTC"
+    assert internal.reason(at(24, 0, 1)) == "SEV-2 · since declared 2026-11-23 23:50 UTC"
 
 
 async def test_marking_duties(drive):

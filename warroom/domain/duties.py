@@ -53,6 +53,10 @@ class Origin(StrEnum):
     PROMISE = "promised in the last update"
 
 
+_ORIGIN_WORDS = {Origin.DECLARED: "since declared", Origin.SEVERITY: "since raised", Origin.RESOLVED: "since resolved",
+                 Origin.LAST_UPDATE: "since the last update", Origin.PROMISE: "promised"}
+
+
 class DutyState(StrEnum):
     DONE = "done"
     OVERDUE = "overdue"
@@ -141,10 +145,11 @@ class Duty:
         return "no deadline" if state is DutyState.OPEN else "done"
 
     def reason(self, now: datetime) -> str:
-        """What started the clock: 'SEV-1, 15m after the last update (14:00 UTC)'."""
+        """The level whose rule sets it and what started the clock: 'SEV-2 · promised 14:00 UTC',
+        'SEV-1 · since raised 2026-11-23 23:55 UTC, if still unresolved'."""
         when = format_moment(self.origin_at, now, seconds=False)
         condition = ", if still unresolved" if self.if_unresolved else ""
-        return f"{self.severity}, from {self.origin.value} at {when}{condition}"
+        return f"{self.severity} · {_ORIGIN_WORDS[self.origin]} {when}{condition}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from warroom.domain.clock import format_moment
+from warroom.domain.duties import DutyState
 from warroom.domain.escalation import EscalationNotice
 from warroom.domain.text import visible
 from warroom.ui.screens.dialogs import TextPanel
@@ -21,7 +22,8 @@ def escalation_text(notice: EscalationNotice, now: datetime) -> Text:
     text.append("Owed\n", style="bold")
     for duty in notice.duties:
         state = duty.state(now)
-        text.append(f"  {state.glyph} {visible(duty.what)}: {duty.due_words(now)} ({duty.status_words(now)})\n")
+        status = "" if state is DutyState.OPEN else f" ({duty.status_words(now)})"
+        text.append(f"  {state.glyph} {visible(duty.what)}: {duty.due_words(now)}{status}\n")
     if not notice.duties:
         text.append("  • nothing owed now\n")
     for path in notice.paths:

@@ -16,8 +16,8 @@ from textual.widgets import Footer, Static
 from warroom.domain import commands as cmd
 from warroom.domain.duties import DutyRecord, derive_duties
 from warroom.domain.errors import SummaryRequired, WarroomError
-from warroom.domain.policy import update_cadences
 from warroom.domain.models import Entry, Incident
+from warroom.domain.policy import update_cadences
 from warroom.domain.text import visible
 from warroom.ui.messages import (
     AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
@@ -91,9 +91,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
                 yield timeline
                 yield Static("", id="detail")
             with Vertical(id="side"):
-                countdown_pane = CountdownPane(id="countdown")
-                countdown_pane.border_title = "Due next"
-                yield countdown_pane
+                yield CountdownPane(id="countdown")
                 roles = RolesPane(clock, id="roles")
                 roles.border_title = "Roles"
                 yield roles

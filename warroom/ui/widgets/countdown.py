@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Digits, Static
 
+from warroom.domain.clock import UTC
 from warroom.domain.duties import Duty, DutyState, open_duties
 from warroom.domain.text import visible
 
@@ -23,13 +24,18 @@ def headline(duty: Duty, now: datetime) -> str:
 
 
 def other_line(duty: Duty, now: datetime) -> str:
-    """One of the other duties: glyph, what, and when ('◷ Internal update 14:30 UTC')."""
+    """One of the other duties, when first so a narrow pane cuts the what, not the when:
+    '◷ 14:30 Internal update', '◷ Nov 24 09:00 Book the post-mortem', '⚠ +03:10 Status page update',
+    '○ no deadline: notify Affected customers' (times UTC, as the pane's title says)."""
     state = duty.state(now)
     if state is DutyState.OVERDUE:
-        when = duty.status_words(now)
+        when = duty.digits(now)
+    elif duty.due_at is None:
+        when = "no deadline:"
     else:
-        when = duty.due_words(now).removeprefix("due ")
-    return f"{state.glyph} {visible(duty.what)} {when}"
+        due = duty.due_at.astimezone(UTC)
+        when = f"{due:%H:%M}" if due.date() == now.astimezone(UTC).date() else f"{due:%b %d %H:%M}"
+    return f"{state.glyph} {when} {visible(duty.what)}"
 
 
 class CountdownPane(Vertical):
@@ -45,8 +51,11 @@ class CountdownPane(Vertical):
     CountdownPane.-overdue Digits { color: $error; }
     CountdownPane.-overdue #countdown-words { color: $error; text-style: bold reverse; }
     CountdownPane.-none Digits { color: $text-disabled; }
-    CountdownPane #countdown-others { margin-top: 1; }
+    CountdownPane #countdown-reason, CountdownPane #countdown-others { text-wrap: nowrap; text-overflow: ellipsis; }
     """
+
+    def on_mount(self) -> None:
+        self.border_title = "Due next (UTC)"
 
     def compose(self) -> ComposeResult:
         yield Digits("--:--", id="countdown-digits")
@@ -73,8 +82,7 @@ class CountdownPane(Vertical):
             others.display = False
             return
         words.update(Text(headline(first, now)))
-        reason.update(Text(f"{first.due_words(now)} · {visible(first.reason(now))}", no_wrap=True,
-                           overflow="ellipsis"))
+        reason.update(Text(f"{first.due_words(now)} · {visible(first.reason(now))}"))
         rest = owed[1:]
         limit = MAX_OTHERS_SHORT if short else MAX_OTHERS
         shown = rest if len(rest) <= limit else rest[:limit - 1]
@@ -82,4 +90,4 @@ class CountdownPane(Vertical):
         if len(rest) > len(shown):
             lines.append(f"+{len(rest) - len(shown)} more (F5)")
         others.display = bool(lines)
-        others.update(Text("\n".join(lines), no_wrap=True, overflow="ellipsis"))
+        others.update(Text("\n".join(lines)))
