@@ -275,3 +275,24 @@ async def test_declaring_at_a_severity_records_what_it_owes(drive):
                     "notify Executives (engineering manager, VP Engineering) by 2026-11-24 00:05 UTC; "
                     "notify Affected customers: a proactive email (no deadline)")
     assert [item["key"] for item in declared.data["started"]][:2] == ["update:public", "update:internal"]
+
+
+async def test_duties_follow_what_another_process_writes(drive, tmp_path):
+    """The service reads only the entries appended since it last looked: a severity change and a
+    mark written by another connection still reach it, and nothing is counted twice."""
+    await drive.declare(at(23, 23, 50), "SEV-3", "default")
+    assert set(await drive.owed()) == {"update:internal", "update:public"}
+    other = await IncidentService.open(tmp_path / "duties.db", PolicyBook.load(None), drive.clock)
+    try:
+        drive.clock.now = at(23, 23, 55)
+        await other.execute(drive.incident_id, "/sev 1", "bob")
+        await other.execute(drive.incident_id, "note in between", "bob")
+        assert (await drive.owed())["notify:executives"] == at(24, 0, 10)
+        drive.clock.now = at(23, 23, 57)
+        await other.mark_duty(drive.incident_id, "notify:executives", True, "bob")
+        await other.execute(drive.incident_id, "/sev 2", "bob")
+    finally:
+        await other.close()
+    record = await drive.service.duty_record(await drive.service.incident(drive.incident_id))
+    assert [step.severity for step in record.steps] == ["SEV-3", "SEV-1", "SEV-2"]
+    assert record.marks == {"notify:executives": at(23, 23, 57)}

@@ -368,14 +368,14 @@ def started_at(duties: Iterable[Duty], moment: datetime) -> list[Duty]:
             if d.origin_at == moment and d.origin in (Origin.DECLARED, Origin.SEVERITY)]
 
 
-def update_promise(policy: Policy, record: DutyRecord, audience: str, at: datetime) -> datetime | None:
+def update_promise(policy: Policy, incident: Incident, audience: str, at: datetime) -> datetime | None:
     """When the update after one posted to `audience` at `at` is owed: `at` plus the audience's
     cadence at the current severity, on the minute (never later than the cadence allows). None
-    when the incident is resolved or the audience has no cadence at this severity."""
+    when the incident is over or the audience has no cadence at this severity."""
     found = policy.find_audience(audience)
-    if record.resolved_at is not None or found is None:
+    if not incident.is_open or found is None:
         return None
-    every = found.cadence(record.severity)
+    every = found.cadence(incident.severity)
     if every is None:
         return None
     return (at + every).astimezone(UTC).replace(second=0, microsecond=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from warroom.domain.clock import UTC, format_duration
-from warroom.domain.duties import duty_record, update_promise
+from warroom.domain.duties import update_promise
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, StatusUpdate
 from warroom.domain.policy import Audience, Policy
@@ -40,8 +40,7 @@ NO_ETA = "ETA: not estimated yet"
 
 def next_update_promise(record: IncidentRecord, audience: str, now: datetime) -> datetime | None:
     """When the update after one posted to `audience` now is owed (domain.duties.update_promise)."""
-    facts = record.duty_record or duty_record(record.incident, record.entries, record.updates)
-    return update_promise(record.policy, facts, audience, now)
+    return update_promise(record.policy, record.incident, audience, now)
 
 
 def audience_template(policy: Policy, audience: str) -> str:

@@ -6,6 +6,7 @@ reads the record back for screens, exports and reports. Nothing here imports tex
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +49,8 @@ class IncidentService(ProcedureMethods):
         self.policies = policies
         self.clock = clock
         self.default_policy_id = default_policy  # the config's `default_policy`; None: the book's default
+        self._duty_entries: dict[str, tuple[int, tuple[Entry, ...]]] = {}  # incident -> (read up to id, entries)
+        self._duty_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,

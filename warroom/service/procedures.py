@@ -53,7 +53,7 @@ async def write_update(
     check_audience(policy, audience)
     posted_at = posted_at or now
     if promise is None:
-        promise = update_promise(policy, await read_duty_record(conn, incident), audience, posted_at)
+        promise = update_promise(policy, incident, audience, posted_at)
     elif promise <= now:
         raise RuleError(f"the next update must be promised for later than now ({now:%H:%M} UTC)")
     sequence = len(await q.list_updates(conn, incident.id)) + 1
@@ -67,7 +67,8 @@ async def write_update(
 
 
 class ProcedureMethods:
-    """Mixed into IncidentService (which provides db, now(), incident(), policy_for(), apply())."""
+    """Mixed into IncidentService (which provides db, now(), incident(), policy_for(), apply(), and
+    the duty-entry cache `_duty_entries` with its `_duty_lock`)."""
 
     async def post_update(self, incident_id: str, audience: str, text: str, author: str,
                           next_update_at: datetime | None = None) -> PostedUpdate:
@@ -140,8 +141,21 @@ class ProcedureMethods:
     # ---- duties (warroom.domain.duties) ---------------------------------------------------------
 
     async def duty_record(self, incident: Incident) -> DutyRecord:
-        """The facts the incident's duties derive from: severity and duty entries, updates, milestones."""
-        return await read_duty_record(self.db.reader, incident)
+        """The facts the incident's duties derive from: severity and duty entries, updates, milestones.
+
+        The entries are kept per incident and only what was appended since the last call is read
+        (entries never change once written), so a screen can ask every time the record changes."""
+        reader = self.db.reader
+        async with self._duty_lock:
+            seen, known = self._duty_entries.get(incident.id, (0, ()))
+            upto = await q.max_entry_id(reader)
+            if not seen:
+                new = [e for e in await q.all_entries(reader, incident.id, DUTY_ENTRY_KINDS) if e.id <= upto]
+            else:
+                new = await q.entries_between(reader, incident.id, seen, upto, DUTY_ENTRY_KINDS)
+            known = (*known, *new)
+            self._duty_entries[incident.id] = (upto, known)
+        return duty_record(incident, known, await q.list_updates(reader, incident.id))
 
     async def duties(self, incident: Incident) -> list[Duty]:
         """Every duty the incident's policy implies, done ones included (see domain.duties)."""

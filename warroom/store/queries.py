@@ -230,6 +230,25 @@ async def all_entries(conn: aiosqlite.Connection, incident_id: str,
     return [entry_from_row(row) for row in rows]
 
 
+async def max_entry_id(conn: aiosqlite.Connection) -> int:
+    """The highest entry id of the whole database (0 when empty): where an incremental read stops."""
+    row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM entries")
+    return int(row[0])
+
+
+async def entries_between(conn: aiosqlite.Connection, incident_id: str, after_id: int, up_to_id: int,
+                          kinds: Iterable[EntryKind]) -> list[Entry]:
+    """The incident's entries of `kinds` with after_id < id <= up_to_id, by id. Entries are
+    append-only and their ids only grow, so this walks the table from `after_id` (the `+` keeps
+    SQLite off the incident index) and costs what is new, not the length of the timeline."""
+    chosen = [kind.value for kind in kinds]
+    rows = await _all(
+        conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id > ? AND id <= ? AND +incident_id = ?"
+              f" AND kind IN ({', '.join('?' * len(chosen))}) ORDER BY id",
+        (after_id, up_to_id, incident_id, *chosen))
+    return [entry_from_row(row) for row in rows]
+
+
 async def last_entry_id(conn: aiosqlite.Connection, incident_id: str) -> int:
     row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM entries WHERE incident_id = ?", (incident_id,))
     return int(row[0])

@@ -93,8 +93,7 @@ class ComposerScreen(ModalScreen[None]):
         from warroom.domain.duties import update_promise
 
         incident = await self.service.incident(self.war_room.incident.id)
-        record = await self.service.duty_record(incident)
-        promise = update_promise(self.service.policy_for(incident), record, audience, self.service.now())
+        promise = update_promise(self.service.policy_for(incident), incident, audience, self.service.now())
         self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
         if promise is None:  # no cadence for this audience: the draft promises no time
             area = self.query_one(TextArea)
