@@ -410,3 +410,43 @@ def test_non_utf8_file_is_reported(tmp_path):
     path.write_bytes(MINIMAL.replace("Runs", "L\xe4uft").encode("latin-1"))
     with pytest.raises(PolicyError, match="latin.toml: cannot read policy file"):
         load_policy_file(path)
+
+
+def test_the_readme_examples_are_a_valid_policy():
+    """The annotated examples in README's Policies section parse as written (with the tables they
+    leave out), so the documentation cannot drift from the schema."""
+    import re
+
+    from warroom.domain.policy import parse_policy
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Policies\n")[1].split("## Configuration\n")[0]
+    blocks = re.findall(r"```toml\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    rest = '''
+[policy]
+id = "readme"
+name = "README example"
+description = "The README's example."
+default_severity = "SEV-1"
+
+[[severity]]
+id = "SEV-2"
+label = "High"
+qualifies = ["Part of the service is down"]
+response = "15m"
+
+[[role]]
+id = "ic"
+name = "Incident Commander"
+duties = "Runs it."
+
+[[status]]
+id = "resolved"
+label = "Resolved"
+resolved = true
+'''
+    policy = parse_policy(blocks[0] + blocks[1] + rest, "README.md")
+    assert [duty.id for duty in policy.duty] == ["executives", "management-4h", "postmortem"]
+    assert policy.find_audience("internal").cadence("SEV-2") == minutes(30)
+    assert policy.postmortem[0].fill == "impact" and policy.find_action_group("long").id == "long-term"
