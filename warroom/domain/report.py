@@ -11,9 +11,9 @@ from typing import Any
 
 from warroom.domain.clock import format_duration, format_moment, to_stored
 from warroom.domain.duties import Duty, DutyRecord, DutyState, by_urgency, open_duties
-from warroom.domain.metrics import compute_metrics, incident_start
+from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import (
-    ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate,
+    ActionItem, Entry, Incident, Milestone, RoleAssignment, StatusUpdate,
 )
 from warroom.domain.policy import Policy
 from warroom.domain.text import visible
