@@ -35,6 +35,26 @@ async def read_duty_record(conn, incident: Incident) -> DutyRecord:
     return duty_record(incident, entries, await q.list_updates(conn, incident.id))
 
 
+async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, done: bool, author: str,
+                          now: datetime, note: str = "") -> Entry:
+    """Inside an open write: a `duty` entry marking the duty `key` done (or not done after all).
+    Refused for an unknown key, for updates (posting one is what does them) and for no change."""
+    duties = derive_duties(policy, await read_duty_record(conn, incident))
+    duty = next((d for d in duties if d.key == key), None)
+    if duty is None:
+        raise NotFoundError(f"{incident.id} owes no duty {key!r}; owed: {', '.join(d.key for d in duties)}")
+    if duty.kind in (DutyKind.UPDATE, DutyKind.FINAL):
+        raise RuleError(f"{duty.what} is done by posting it: /update {duty.target} TEXT")
+    if duty.is_open != done:
+        raise RuleError(f"{duty.what} is already {'done' if done else 'open'}")
+    due = f"due {format_moment(duty.due_at, now, seconds=False)}" if duty.due_at else "no deadline"
+    text = f"{'Done' if done else 'Not done after all'}: {duty.what} ({duty.severity}, {due})"
+    if note.strip():
+        text += f": {note.strip()}"
+    return await q.insert_entry(conn, incident_id=incident.id, occurred_at=now, recorded_at=now, author=author,
+                                kind=EntryKind.DUTY, text=text, data={"duty": key, "done": done})
+
+
 def check_audience(policy: Policy, audience: str) -> None:
     known = [a.id for a in policy.audience] or ["internal"]
     if audience not in known:
@@ -170,21 +190,7 @@ class ProcedureMethods:
     async def mark_duty(self, incident_id: str, key: str, done: bool, author: str, note: str = "") -> Entry:
         """Record that a notify or review duty (by its key) was done, or was not after all. Updates
         are done by posting them, so they cannot be marked."""
-        now = self.now()
         async with self.db.transaction() as conn:
             incident = await q.get_incident(conn, incident_id)
-            duties = derive_duties(self.policy_for(incident), await read_duty_record(conn, incident))
-            duty = next((d for d in duties if d.key == key), None)
-            if duty is None:
-                raise NotFoundError(f"{incident_id} owes no duty {key!r}; owed: {', '.join(d.key for d in duties)}")
-            if duty.kind in (DutyKind.UPDATE, DutyKind.FINAL):
-                raise RuleError(f"{duty.what} is done by posting it: /update {duty.target} TEXT")
-            if duty.is_open != done:
-                raise RuleError(f"{duty.what} is already {'done' if done else 'open'}")
-            due = f"due {format_moment(duty.due_at, now, seconds=False)}" if duty.due_at else "no deadline"
-            text = f"{'Done' if done else 'Not done after all'}: {duty.what} ({duty.severity}, {due})"
-            if note.strip():
-                text += f": {note.strip()}"
-            return await q.insert_entry(conn, incident_id=incident_id, occurred_at=now, recorded_at=now,
-                                        author=author, kind=EntryKind.DUTY, text=text,
-                                        data={"duty": key, "done": done})
+            return await write_duty_mark(conn, incident, self.policy_for(incident), key, done, author,
+                                         self.now(), note)
