@@ -104,7 +104,8 @@ async def test_firing_alert_declares_with_detected_back_dated_and_resolution_is_
     assert (resolved.outcome, resolved.incident_id) == ("appended", incident.id)
     texts = [e.text for e in await service.entries(incident.id)]
     assert texts[0] == "Detected: from alertmanager alert"  # back-dated: sorted before the declaration
-    assert texts[1] == "Declared SEV-1 (Critical): API health checks failing | from alertmanager alert"
+    assert texts[1].startswith("Declared SEV-1 (Critical): API health checks failing | from alertmanager alert"
+                               " | Owed: ")  # what the policy now owes follows (domain.duties.owed_note)
     assert texts[2].startswith("Alert firing (alertmanager): API health checks failing | severity critical")
     assert texts[3].startswith("Alert resolved (alertmanager): API health checks failing")
     assert "ended 2026-11-23 14:10:00 UTC" in texts[3]

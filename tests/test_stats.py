@@ -95,7 +95,7 @@ async def test_figures_match_the_hand_computation(service, clock, history):
     # acknowledged after 10, 20, 5, 70 minutes: median (10+20)/2, p90 20 + 0.7 x 50
     assert (tta.count, tta.median, tta.p90, tta.target, tta.within) == (4, 15 * M, 55 * M, 15 * M, 2)
     assert (ttm.count, ttm.median, ttm.p90) == (2, 57.5 * M, 67.5 * M)  # 45 and 70: 45 + 0.9 x 25
-    assert (ttr.count, ttr.median, ttr.p90, ttr.target) == (3, 120 * M, 168 * M, None)  # 90, 120, 180
+    assert (ttr.count, ttr.median, ttr.p90, ttr.target, ttr.within) == (3, 120 * M, 168 * M, 240 * M, 3)  # 90, 120, 180; seed 002: SEV-2 within 4h
     assert (sev2.updates_on_time, sev2.updates) == (4, 7)  # a 1/2, b 2/2, c 0/1, d 1/2
     sev1, = [row for row in stats.severities if row.severity == "SEV-1"]
     assert (sev1.metrics["time_to_acknowledge"].within, sev1.metrics["time_to_resolve"].median) == (1, 30 * M)

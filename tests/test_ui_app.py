@@ -143,24 +143,32 @@ async def test_roles_pane_lists_every_role_marks_unfilled_and_assigns(tmp_path):
 
 
 async def test_countdown_warns_then_counts_up_when_overdue_and_resets_on_update(tmp_path):
-    path, incident_id = await small_database(tmp_path)  # SEV-2 declared 10 minutes ago: first update in 15m
+    path, incident_id = await small_database(tmp_path)  # SEV-2 declared at 14:50: first updates by 15:05
     clock = FrozenClock()
     app = make_app(path, incident_id, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
         pane = app.screen.query_one(CountdownPane)
         words = pane.query_one("#countdown-words")
-        assert pane.has_class("-due-soon") and "update due soon, in 05:00" in str(words.render())
+        others = pane.query_one("#countdown-others")
+        assert pane.has_class("-due-soon") and "⏰ Internal update due soon, in 05:00" in str(words.render())
+        # the other audiences and parties, each with its own deadline, one line each
+        assert str(others.render()).splitlines() == ["⏰ 15:05 Status page update", "◷ 15:20 notify Engineering manager"]
+        assert pane.border_title == "Due next (UTC)"
         clock.advance(minutes=8, seconds=12)
         await wait_for(pilot, lambda: pane.has_class("-overdue"), timeout=3)
-        assert "update OVERDUE by 03:12" in str(words.render())
+        assert "⚠ Internal update OVERDUE by 03:12" in str(words.render())
         assert str(pane.query_one("#countdown-digits").value) == "+03:12"
-        await submit_and_wait(pilot, "/sev SEV-3 contained")  # severity change: a 4h cadence now
+        await submit_and_wait(pilot, "/sev SEV-3 contained")  # a downgrade does not forgive a missed update
+        assert pane.has_class("-overdue")
+        await submit_and_wait(pilot, "/update Contained to the EU region")  # internal only
+        # the status page is still owed its first notice: it is what is due next now
+        await wait_for(pilot, lambda: "⚠ Status page update OVERDUE by 03:12" in str(words.render()))
+        await submit_and_wait(pilot, "/update public Investigating - logins are slow")
         await wait_for(pilot, lambda: not pane.has_class("-overdue"))
-        await submit_and_wait(pilot, "/update Contained to the EU region")
-        digits = pane.query_one("#countdown-digits")
-        await wait_for(pilot, lambda: str(digits.value).startswith(("3:5", "4:00:00")))  # about 4h: restarted
-        assert not pane.has_class("-due-soon") and f"next update in {digits.value}" in screen_text(app)
+        assert "◷ notify Engineering manager in 11:48" in str(words.render())
+        # the internal countdown restarted: 4 hours at SEV-3 from the update, on the minute
+        assert "◷ 19:08 Internal update" in str(others.render())
 
 
 # ---- keys, help, palette, quitting --------------------------------------------------------------

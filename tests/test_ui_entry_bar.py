@@ -225,6 +225,6 @@ async def test_entries_typed_in_a_burst_commit_in_order_and_a_rejected_one_comes
         assert kept and "/frobnicate" in bar.input.history
     _, entries = await read_back(path, incident_id)
     texts = [e.text for e in entries[2:]]
-    assert texts == ["n1", "Severity SEV-2 -> SEV-1 (Critical). Escalate: " + texts[1].split("Escalate: ")[1],
+    assert texts == ["n1", "Severity SEV-2 -> SEV-1 (Critical) | Owed: " + texts[1].split(" | Owed: ")[1],
                      "n3", texts[3], "n6", "Status Investigating -> Identified", "n8", "n9"]
     assert texts[3].startswith("Severity SEV-1 -> SEV-2 (High): back down")

@@ -116,8 +116,8 @@ async def test_composer_prefills_posts_copies_and_resets_the_countdown(tmp_path)
         [update] = await until(pilot, lambda: app.service.updates(incident_id))
         assert update.author == "scribe" and update.audience == "internal"
         assert update.next_update_at == datetime(2026, 11, 23, 15, 20, tzinfo=timezone.utc)
-        countdown = await app.service.countdown(await app.service.incident(incident_id))
-        assert countdown.due_at == update.next_update_at
+        duties = {d.key: d for d in await app.service.duties(await app.service.incident(incident_id))}
+        assert duties["update:internal"].due_at == update.next_update_at
         assert app.clipboard == update.text
         written = tmp_path / "updates" / f"{incident_id}-1.md"
         await wait_for(pilot, written.exists)
@@ -134,11 +134,33 @@ async def test_composer_switches_audience_and_u_opens_it_from_the_timeline(tmp_p
         await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
         area = app.screen.query_one(TextArea)
         await wait_for(pilot, lambda: "INCIDENT UPDATE (Internal)" in area.text)
+        field = app.screen.query_one("#composer-next", Input)
+        assert field.value == "15:30"  # the internal cadence at SEV-2
         app.screen.query_one("#composer-audience").value = "public"
         await wait_for(pilot, lambda: area.text.startswith("Investigating - We are investigating"))
+        assert field.value == "" and area.text.endswith("Next update when there is news.")  # no status-page cadence
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ComposerScreen))
         assert await app.service.updates(incident_id) == []
+
+
+async def test_an_edited_draft_keeps_its_text_and_takes_the_audiences_promise(tmp_path):
+    path, incident_id = await seeded(tmp_path)
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        area = app.screen.query_one(TextArea)
+        field = app.screen.query_one("#composer-next", Input)
+        await wait_for(pilot, lambda: field.value == "15:30")
+        area.load_text("My own words.\nNext update at 15:30 UTC.")
+        app.screen.query_one("#composer-audience").value = "executive"  # no cadence of its own at SEV-2
+        await wait_for(pilot, lambda: field.value == "" and area.text.endswith("Next update when there is news."))
+        assert area.text.startswith("My own words.")
+        app.screen.query_one("#composer-audience").value = "internal"
+        await wait_for(pilot, lambda: field.value == "15:30")
+        await wait_for(pilot, lambda: area.text.startswith("My own words."))
 
 
 async def test_failed_webhook_is_logged_and_the_update_kept(tmp_path, monkeypatch):
@@ -280,14 +302,15 @@ async def test_severity_change_notifies_the_escalation(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await open_war_room(pilot)
         await type_in_entry_bar(pilot, "/sev 1 whole EU down")
-        await wait_for(pilot, lambda: any("Now SEV-1: tell" in n for n in notices(app)))
-        [notice] = [n for n in notices(app) if "Now SEV-1: tell" in n]
+        await wait_for(pilot, lambda: any("Now SEV-1: 4 owed" in n for n in notices(app)))
+        [notice] = [n for n in notices(app) if "Now SEV-1: 4 owed" in n]
         assert "first by 15:00 UTC" in notice and "F5" in notice and len(notice) <= 60  # short; details on F5
         await pilot.press("f5")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "EscalationScreen")
         shown = str(app.screen.query_one("#escalation-text").render())
-        assert "Executives within 15 minutes (by 15:15 UTC)" in shown
-        assert "On-call engineer → " in shown
+        assert "notify Executives (engineering manager, VP Engineering): due 15:15 UTC (in 15:00)" in shown
+        assert "⚠ Status page update: due 15:00 UTC (OVERDUE by" not in shown  # due at once, not yet late
+        assert "Status page update: due 15:00 UTC" in shown and "On-call engineer → " in shown
 
 
 async def test_report_key_writes_markdown(tmp_path):

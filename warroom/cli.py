@@ -121,7 +121,8 @@ def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | No
 @pass_context
 def declare(obj: _Context, title: str | None, severity: str | None, policy_id: str | None, commander: str | None,
             services: tuple[str, ...], impact: str, alert_file, as_user: str | None) -> None:
-    """Declare a new incident; prints only its id. A severity that pages pages on-call."""
+    """Declare a new incident; prints only its id. What the policy now owes goes to stderr, and a
+    severity that pages pages on-call."""
     if alert_file is not None:
         if title or severity or policy_id or commander or services or impact:
             raise click.UsageError("--from-alert takes title, severity and services from the alert and the "
@@ -130,15 +131,23 @@ def declare(obj: _Context, title: str | None, severity: str | None, policy_id: s
         return
     if not title or not severity:
         raise click.UsageError("give TITLE and --severity (or --from-alert FILE)")
+    from warroom.domain.duties import open_duties
+    from warroom.domain.text import visible
+
     author = obj.user(as_user)
 
     async def work(service):
         incident = await service.declare(title, severity, author=author, policy_id=policy_id,
                                          commander=commander, services=services, impact=impact)
-        return incident, await obj.reach(service).after_declare(incident)
+        return incident, open_duties(await service.duties(incident)), service.now(), \
+            await obj.reach(service).after_declare(incident)
 
-    incident, done = obj.run(work)
+    incident, owed, now, done = obj.run(work)
     click.echo(incident.id)
+    if owed:
+        click.echo(f"{incident.id} at {incident.severity}: the policy now asks for", err=True)
+    for duty in owed:
+        click.echo(f"  {duty.state(now).glyph} {visible(duty.what)}: {duty.due_words(now)}", err=True)
     _say_sent(done)
 
 
@@ -279,7 +288,9 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
 
             text = visible(text, keep_newlines=True)
     else:
-        text = report.to_markdown(record)
+        from warroom.domain.postmortem import to_markdown
+
+        text = to_markdown(record)
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -294,15 +305,22 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
 @pass_context
 def policies(obj: _Context, as_json: bool) -> None:
     """List the policies: packaged ones and your own (config dir / policies)."""
+    import msgspec
+
     book = obj.policies()
     if as_json:
         click.echo(json.dumps([
-            {"id": p.id, "name": p.name, "source": p.policy.source,
-             "severities": [{"id": s.id, "label": s.label, "update_every": s.update_every} for s in p.severity],
-             "roles": [r.id for r in p.role], "statuses": [s.id for s in p.status]}
+            {"id": p.id, "name": p.name, "source": p.policy.source, "deviations": p.policy.deviations,
+             "severities": [{"id": s.id, "label": s.label, "response": s.response, "resolution": s.resolution}
+                            for s in p.severity],
+             "roles": [r.id for r in p.role], "statuses": [s.id for s in p.status],
+             "audiences": msgspec.to_builtins(p.audience), "duties": msgspec.to_builtins(p.duty),
+             "contacts": msgspec.to_builtins(p.contact), "action_groups": msgspec.to_builtins(p.action_group),
+             "postmortem": msgspec.to_builtins(p.postmortem), "targets": msgspec.to_builtins(p.targets)}
             for p in book
         ], indent=2))
         return
+    from warroom.domain.policy import update_cadences
     from warroom.domain.text import visible
 
     def say(line: str) -> None:  # names come from the user's own policy files too
@@ -311,10 +329,19 @@ def policies(obj: _Context, as_json: bool) -> None:
     for p in book:
         say(f"{p.id}: {p.name}" + (f"  [{p.policy.source}]" if p.policy.source else ""))
         for s in p.severity:
-            cadence = f"updates every {s.update_every}" if s.update_every else "no update cadence"
-            say(f"    {s.id:<12} {s.label:<10} respond {s.response:<5} {cadence}")
-        say("    roles: " + ", ".join(r.name for r in p.role))
+            resolve = f"resolve {s.resolution}" if s.resolution else "no resolution target"
+            say(f"    {s.id:<12} {s.label:<10} respond {s.response:<4} {resolve}")
+            say(f"        updates: {update_cadences(p, s.id)}")
+        say("    roles: " + ", ".join(r.name + (" (required)" if r.required else "") for r in p.role))
         say("    statuses: " + " -> ".join(s.label for s in p.status))
+        for duty in p.duty:
+            owed = ", ".join(f"{level} {within}" for level, within in duty.within.items())
+            say(f"    {duty.kind} {duty.label}: {owed} from {duty.starts}"
+                + (" (if still unresolved)" if duty.if_unresolved else ""))
+        if p.postmortem:
+            say("    report: " + ", ".join(section.title for section in p.postmortem))
+        for deviation in p.policy.deviations:
+            say(f"    differs from {p.policy.source or 'its source'}: {deviation}")
 
 
 @cli.command()

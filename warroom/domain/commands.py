@@ -55,6 +55,7 @@ class AddAction(Command):
     text: str = ""
     owner: str | None = None
     due: datetime | None = None
+    group: str | None = None  # an action group id of the policy
 
 
 @dataclass(frozen=True, slots=True)

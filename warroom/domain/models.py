@@ -26,6 +26,7 @@ class EntryKind(StrEnum):
     ROOT_CAUSE = "rootcause"
     LESSON = "lesson"
     COMMAND = "command"  # a shell command a responder ran (`warroom run`, the shell hook)
+    DUTY = "duty"  # what the policy now owes (declaration, severity change), or a duty marked done
 
     @property
     def glyph(self) -> str:
@@ -52,6 +53,7 @@ KIND_GLYPHS: dict[EntryKind, str] = {
     EntryKind.ROOT_CAUSE: "⌖",
     EntryKind.LESSON: "✦",
     EntryKind.COMMAND: "$",
+    EntryKind.DUTY: "☎",
 }
 
 KIND_LABELS: dict[EntryKind, str] = {
@@ -70,6 +72,7 @@ KIND_LABELS: dict[EntryKind, str] = {
     EntryKind.ROOT_CAUSE: "root cause",
     EntryKind.LESSON: "lesson",
     EntryKind.COMMAND: "command",
+    EntryKind.DUTY: "duty",
 }
 
 
@@ -162,6 +165,7 @@ class ActionItem:
     created_at: datetime
     due: datetime | None = None
     done: bool = False
+    group: str | None = None  # the policy's action group id (`group:long-term`), None when not given
 
 
 class DeliveryState(StrEnum):

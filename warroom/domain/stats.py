@@ -5,8 +5,9 @@ are still open, which services were hit most, and the shapes of time to resolve 
 Intervals come from domain.metrics (one definition for a single report and for these numbers).
 Median and p90 interpolate between the closest ranks (the "inclusive" method: p90 of 1..10 is 9.1).
 An incident counts under its current severity; an update is on time when it was posted by the
-due time the countdown showed then (the cadence of the severity in force at posting, or an earlier
-promise, from the previous update; the first from the declaration).
+due time of the duty it answered (domain.duties.owed_when_posted: its audience's cadence at the
+severity in force then, from the previous update to that audience; the first from the declaration
+or the last raise).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from warroom.domain.cadence import next_update_due
+from warroom.domain.duties import DutyRecord, SeverityStep, owed_when_posted
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import ActionItem, Incident, Milestone, StatusUpdate
 from warroom.domain.policy import Policy
@@ -129,18 +130,19 @@ def punctuality(facts: IncidentFacts, policy: Policy | None) -> tuple[int, int]:
     """(updates posted on time, updates that had a due time) for one incident."""
     if policy is None:
         return 0, 0
-    ended = facts.incident.milestones.get(Milestone.RESOLVED) or facts.incident.milestones.get(Milestone.CLOSED)
+    incident = facts.incident
+    ended = incident.milestones.get(Milestone.RESOLVED) or incident.milestones.get(Milestone.CLOSED)
+    steps = [SeverityStep(incident.created_at, severity_at(facts, incident.created_at - timedelta(microseconds=1)))]
+    steps += [SeverityStep(max(at, steps[-1].at), to) for at, _, to in facts.severity_changes]
+    record = DutyRecord(incident.severity, tuple(steps), tuple(facts.updates), ended)
     on_time = counted = 0
-    previous: StatusUpdate | None = None
     for update in facts.updates:
         if ended is not None and update.posted_at > ended:
             break
-        as_then = replace(facts.incident, severity=severity_at(facts, update.posted_at), milestones={})
-        due, _ = next_update_due(as_then, policy, previous)
-        if due is not None:
+        owed = owed_when_posted(policy, record, update)
+        if owed is not None and owed.due_at is not None:
             counted += 1
-            on_time += update.posted_at <= due
-        previous = update
+            on_time += update.posted_at <= owed.due_at
     return on_time, counted
 
 

@@ -13,14 +13,14 @@ from typing import assert_never
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import format_duration, to_stored
+from warroom.domain.duties import derive_duties, owed_note, started_at
 from warroom.domain.errors import ParseError, RuleError, SummaryRequired
-from warroom.domain.escalation import escalation_notice
 from warroom.domain.metrics import milestone_order_problem
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.service.config import Config
 from warroom.service.paging import pagers_named
-from warroom.service.procedures import write_update
+from warroom.service.procedures import read_duty_record, write_update
 from warroom.store import queries as q
 
 RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolve rolled back the deploy"
@@ -104,15 +104,15 @@ class CommandWriter:
         old = self.incident.severity
         if old == level.id:
             raise RuleError(f"severity is already {old}")
+        # What the change starts (whom to notify, which first updates), from the record as it will be.
+        record = (await read_duty_record(self.conn, self.incident)).with_severity(level.id, self.at)
+        started = started_at(derive_duties(self.policy, record), self.at)
         await q.update_incident(self.conn, self.incident.id, severity=level.id)
         text = f"Severity {old} -> {level.id} ({level.label})"
         if c.reason:
             text += f": {c.reason}"
-        if level.notify:
-            text += ". Escalate: " + escalation_notice(self.policy, level.id, self.at).describe_duties()
-        data = {"from": old, "to": level.id, "reason": c.reason, "notify": list(level.notify),
-                "update_every": level.update_every}
-        return [await self.entry(EntryKind.SEVERITY, text, data)]
+        text, owed = owed_note(text, started, self.at)
+        return [await self.entry(EntryKind.SEVERITY, text, {"from": old, "to": level.id, "reason": c.reason, **owed})]
 
     async def _set_status(self, c: cmd.SetStatus) -> list[Entry]:
         status = self.policy.find_status(c.status_id)
@@ -188,8 +188,14 @@ class CommandWriter:
             parts.append(f"owner @{c.owner}")
         if c.due:
             parts.append(f"due {c.due:%Y-%m-%d %H:%M} UTC")
+        group = self.policy.find_action_group(c.group) if c.group else None
+        if c.group and group is None:
+            raise ParseError(f"unknown action group {c.group!r}")
+        if group:
+            parts.append(f"group {group.label}")
         entry = await self.entry(EntryKind.ACTION, " | ".join(parts),
-                                 {"owner": c.owner, "due": c.due.isoformat() if c.due else None})
+                                 {"owner": c.owner, "due": c.due.isoformat() if c.due else None,
+                                  "group": group.id if group else None})
         await q.insert_action(self.conn, incident_id=self.incident.id, text=c.text, owner=c.owner, due=c.due,
                               created_at=self.now, entry_id=entry.id)
         return [entry]

@@ -6,16 +6,17 @@ reads the record back for screens, exports and reports. Nothing here imports tex
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 from warroom.domain import commands as cmd
-from warroom.domain.cadence import Countdown, countdown
 from warroom.domain.captured import CommandRun, command_entry
 from warroom.domain.chain import ChainReport, verify_chain
 from warroom.domain.clock import Clock, system_clock
+from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
@@ -60,10 +61,13 @@ async def write_declaration(
         conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
         created_by=author, created_at=now, services=services, impact=impact,
     )
+    started = started_at(derive_duties(policy, declared_record(level.id, now)), now)
+    text, owed = owed_note(f"Declared {level.id} ({level.label}): {title}" + (f" | {note}" if note else ""),
+                           started, now)
     written = [await q.insert_entry(
-        conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
-        kind=EntryKind.SYSTEM, text=f"Declared {level.id} ({level.label}): {title}" + (f" | {note}" if note else ""),
-        data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services)},
+        conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author, kind=EntryKind.SYSTEM,
+        text=text, data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services),
+                         **owed},
     )]
     if detected_at is not None:
         detected_at = min(detected_at, now)  # a clock ahead of ours must not put detection in the future
@@ -87,6 +91,8 @@ class IncidentService(ProcedureMethods):
         self.clock = clock
         self.default_policy_id = default_policy  # the config's `default_policy`; None: the book's default
         self.config = config or Config()  # the pagers `/page` may name
+        self._duty_entries: dict[str, tuple[int, tuple[Entry, ...]]] = {}  # incident -> (read up to id, entries)
+        self._duty_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,
@@ -178,9 +184,11 @@ class IncidentService(ProcedureMethods):
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
         the entries of those kinds (an update draft needs a few kinds, not every note)."""
         incident = await self.incident(incident_id)
+        duty_record = await self.duty_record(incident)
+        policy = self.policy_for(incident)
         return IncidentRecord(
             incident=incident,
-            policy=self.policy_for(incident),
+            policy=policy,
             entries=await self.entries(incident_id, kinds),
             roles=await self.role_history(incident_id),
             updates=await self.updates(incident_id),
@@ -189,6 +197,8 @@ class IncidentService(ProcedureMethods):
             checklist_ticks=await self.checklist_state(incident_id),
             playbooks=tuple(await self.attached_playbooks(incident_id)),
             chain_head=await q.chain_head(self.db.reader, incident_id),
+            duty_record=duty_record,
+            duties=tuple(derive_duties(policy, duty_record)),
         )
 
     async def verify(self, incident_id: str) -> ChainReport:
@@ -209,10 +219,6 @@ class IncidentService(ProcedureMethods):
                 return None
 
         return compute_stats(facts, actions, policy_of, self.now(), since, policy_id)
-
-    async def countdown(self, incident: Incident, now: datetime | None = None) -> Countdown:
-        updates = await self.updates(incident.id)
-        return countdown(incident, self.policy_for(incident), updates[-1] if updates else None, now or self.now())
 
     # ---- writing -----------------------------------------------------------------------------
 

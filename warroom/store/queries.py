@@ -253,6 +253,25 @@ async def chain_head(conn: aiosqlite.Connection, incident_id: str) -> str | None
     return row[0] if row else None
 
 
+async def max_entry_id(conn: aiosqlite.Connection) -> int:
+    """The highest entry id of the whole database (0 when empty): where an incremental read stops."""
+    row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM entries")
+    return int(row[0])
+
+
+async def entries_between(conn: aiosqlite.Connection, incident_id: str, after_id: int, up_to_id: int,
+                          kinds: Iterable[EntryKind]) -> list[Entry]:
+    """The incident's entries of `kinds` with after_id < id <= up_to_id, by id. Entries are
+    append-only and their ids only grow, so this walks the table from `after_id` (the `+` keeps
+    SQLite off the incident index) and costs what is new, not the length of the timeline."""
+    chosen = [kind.value for kind in kinds]
+    rows = await _all(
+        conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id > ? AND id <= ? AND +incident_id = ?"
+              f" AND kind IN ({', '.join('?' * len(chosen))}) ORDER BY id",
+        (after_id, up_to_id, incident_id, *chosen))
+    return [entry_from_row(row) for row in rows]
+
+
 async def last_entry_id(conn: aiosqlite.Connection, incident_id: str) -> int:
     row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM entries WHERE incident_id = ?", (incident_id,))
     return int(row[0])
@@ -351,12 +370,15 @@ async def set_action_done(conn: aiosqlite.Connection, incident_id: str, action_i
 
 
 async def list_actions(conn: aiosqlite.Connection, incident_id: str) -> list[ActionItem]:
-    rows = await _all(conn, "SELECT * FROM action_items WHERE incident_id = ? ORDER BY id", (incident_id,))
+    # The group lives in the data of the action entry that created the item (no column of its own).
+    rows = await _all(conn, "SELECT a.*, json_extract(e.data, '$.group') AS action_group FROM action_items a "
+                            "LEFT JOIN entries e ON e.id = a.entry_id WHERE a.incident_id = ? ORDER BY a.id",
+                      (incident_id,))
     return [
         ActionItem(
             id=row["id"], incident_id=row["incident_id"], text=row["text"], owner=row["owner"],
             created_at=from_stored(row["created_at"]), due=from_stored(row["due"]) if row["due"] else None,
-            done=bool(row["done"]),
+            done=bool(row["done"]), group=row["action_group"],
         )
         for row in rows
     ]

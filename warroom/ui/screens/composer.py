@@ -78,7 +78,7 @@ class ComposerScreen(ModalScreen[None]):
         self._draft = compose_update(record, audience, now)
         area = self.query_one(TextArea)
         area.load_text(self._draft)
-        promise = next_update_promise(record.incident, record.policy, now)
+        promise = next_update_promise(record, audience, now)  # this audience's cadence, not another's
         self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
         area.focus()
 
@@ -87,6 +87,22 @@ class ComposerScreen(ModalScreen[None]):
         area = self.query_one(TextArea)
         if not area.text.strip() or area.text == self._draft:
             self.redraft(str(event.value))
+        else:
+            self.repromise(str(event.value))
+
+    @work(exclusive=True, group="draft")
+    async def repromise(self, audience: str) -> None:
+        """An edited draft keeps its text, but the promise follows the audience's own cadence."""
+        from warroom.domain.duties import update_promise
+
+        incident = await self.service.incident(self.war_room.incident.id)
+        promise = update_promise(self.service.policy_for(incident), incident, audience, self.service.now())
+        self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
+        if promise is None:  # no cadence for this audience: the draft promises no time
+            area = self.query_one(TextArea)
+            updated = _NEXT_LINE.sub("Next update when there is news.", area.text)
+            if updated != area.text:
+                area.load_text(updated)
 
     def action_retry_failed(self) -> None:
         self.query_one(DeliveryList).retry_failed()

@@ -27,7 +27,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "health: details of the selected probe (conditions, last error, history)"),
     ("c / f / p", "health: check all now / fast mode (every 5 s for 5 min) / pause or resume"),
     ("F2 / F3 / F4", "stakeholder update, its deliveries and retries (u too, outside the bar) / checklists and playbooks / actions"),
-    ("F5 / F6", "escalation: who to tell at this severity, by when / write the post-incident report"),
+    ("F5 / F6", "duties: every update, notice and review owed, by when, and the escalation paths / the report"),
     ("Ctrl+T / Ctrl+R", "go to the timeline / the roles pane"),
     ("F1 or ?", "this help"),
     ("Ctrl+P", "command palette: every action, themes"),

@@ -56,12 +56,12 @@ class ProceduresMixin:
         self.post_message(EntryCommitted(typed, entries))
 
     def after_commit(self, entries: list[Entry]) -> None:
-        """Follow-ups of entries typed in the entry bar: escalation notices, the clipboard, the
-        handoff summary, then delivery and paging (warroom.service.reach) in the background."""
+        """Follow-ups of entries typed in the entry bar: what a severity change now owes, the clipboard,
+        the handoff summary, then delivery and paging (warroom.service.reach) in the background."""
         for entry in entries:
             data = entry.data or {}
-            if entry.kind is EntryKind.SEVERITY:
-                self.announce_escalation(data.get("to", ""), entry.occurred_at)
+            if entry.kind is EntryKind.SEVERITY and data.get("started"):
+                self.announce_duties(data.get("to", ""), data["started"])
             elif entry.kind is EntryKind.UPDATE:
                 self.app.copy_to_clipboard(entry.text)
                 self.notify(f"Update {data.get('update', '')} posted as #{entry.number} and copied", markup=False)
@@ -103,35 +103,22 @@ class ProceduresMixin:
                 self.notify(f"Page {page.action} to {page.pager} FAILED: page by hand (why: timeline)",
                             severity="error", timeout=15, markup=False)
 
-    def announce_escalation(self, severity_id: str, at: datetime) -> None:
-        """A one-line toast that escalation is due; the severity entry and F5 hold the details."""
-        notice = self.service.escalation_for(self.incident, severity_id, at)
-        if notice.duties or notice.paths:
-            self.last_escalation = notice
-            first = min((duty.due_at for duty in notice.duties if duty.due_at), default=None)
-            due = f", first by {first:%H:%M} UTC" if first else ""
-            self.notify(f"Now {notice.severity}: tell {len(notice.duties)}{due}. F5: who and paths",
-                        severity="warning", timeout=8, markup=False)
+    def announce_duties(self, severity: str, started: list[dict]) -> None:
+        """A one-line toast of what a severity change started; its entry and F5 hold the details."""
+        from warroom.domain.clock import format_moment
+
+        dues = [datetime.fromisoformat(item["due_at"]) for item in started if item.get("due_at")]
+        first = f", first by {format_moment(min(dues), self.service.now(), seconds=False)}" if dues else ""
+        self.notify(f"Now {severity}: {len(started)} owed{first}. F5: all duties",
+                    severity="warning", timeout=8, markup=False)
 
     @work(group="dialog")
     async def action_escalation(self) -> None:
-        """Open the escalation notice for the current severity, timed from when it was reached."""
+        """Open the escalation picture: the open duties, most urgent first, and the paths up."""
         from warroom.ui.screens.escalation import EscalationScreen
 
-        incident = self.incident
-        notice = getattr(self, "last_escalation", None)
-        if notice is None or notice.severity != incident.severity:
-            notice = self.service.escalation_for(incident, incident.severity, await self._severity_since(incident))
-        self.app.push_screen(EscalationScreen(notice))
-
-    async def _severity_since(self, incident) -> datetime:
-        """When the incident reached its current severity: the last severity entry, else its declaration."""
-        count = await self.service.entry_count(incident.id, "severity")
-        entries = await self.service.entries_page(incident.id, max(0, count - 50), 50, "severity")
-        for entry in reversed(entries):
-            if entry.kind is EntryKind.SEVERITY and (entry.data or {}).get("to") == incident.severity:
-                return entry.occurred_at
-        return incident.created_at
+        notice = await self.service.escalation_for(await self.service.incident(self.incident.id))
+        self.app.push_screen(EscalationScreen(notice, self.service.now()))
 
     @work(group="write")
     async def post_update(self, audience: str, text: str, promise: datetime | None) -> None:
@@ -146,7 +133,7 @@ class ProceduresMixin:
 
     @work(group="write")
     async def action_export_report(self) -> None:
-        from warroom.domain.report import to_markdown
+        from warroom.domain.postmortem import to_markdown
 
         try:
             self.service.require_writable()
