@@ -12,7 +12,7 @@ import pytest
 from warroom.domain.errors import DatabaseError
 from warroom.store import open_database
 from warroom.store.database import BUSY_TIMEOUT_MS
-from warroom.store.schema import SCHEMA_VERSION, V2
+from warroom.store.schema import SCHEMA_VERSION, V2, V3
 
 # The version-1 schema as released, written out here on purpose: if schema.py's V1 is ever edited,
 # files made by the old code must still open.
@@ -190,7 +190,7 @@ async def test_version_2_file_is_upgraded_keeps_its_probe_data_and_prunes_by_ind
     make_version_2_file(path)
     service = await IncidentService.open(path, policies, clock)
     try:
-        assert await pragma(service.db, "user_version") == SCHEMA_VERSION == 3
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION
         incident = await service.incident("INC-20261120-001")
         assert len(await service.entries(incident.id)) == 2
         store = ProbeStore(service.db)
@@ -207,6 +207,39 @@ async def test_version_2_file_is_upgraded_keeps_its_probe_data_and_prunes_by_ind
         assert await store.prune(datetime(2026, 11, 20, 9, 1, tzinfo=timezone.utc)) == 1
         assert [r.status_code for r in await store.recent("api", 10, incident.id)] == [200]
         assert await ProbeLease(service.db, incident.id).acquire()  # the lease table is there
+    finally:
+        await service.close()
+
+
+def make_version_3_file(path) -> None:
+    """A version-2 file upgraded by the version-3 step (probe leases), as released."""
+    make_version_2_file(path)
+    conn = sqlite3.connect(path)
+    conn.executescript(V3)
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+
+
+async def test_version_3_file_gets_the_change_log_and_keeps_its_pauses(tmp_path, policies, clock):
+    from warroom.service import IncidentService
+
+    path = tmp_path / "v3.db"
+    make_version_3_file(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION == 4
+        [probe] = await service.attached_probes("INC-20261120-001")
+        assert probe.paused  # the pause moved into the incident's probe states
+        live = service.live("INC-20261120-001")
+        first = await live.load()
+        assert first.everything and first.total == 2
+        await service.execute("INC-20261120-001", "/pin 1", "alice")
+        await service.execute("INC-20261120-001", "after the upgrade", "alice")
+        delta = await live.poll()
+        assert [(e.number, e.pinned) for e in delta.restated] == [(1, True)]
+        assert [e.text for e in delta.appended] == ["after the upgrade"] and delta.total == 3
+        assert await live.poll() is None  # nothing new: one PRAGMA, no reload
     finally:
         await service.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -13,13 +14,24 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
+from warroom.domain.policy import Policy
 from warroom.domain.updates import promise_from_clock
 
 _NEXT_LINE = re.compile(r"^Next update at [0-9:\- ]+ UTC\.$", re.MULTILINE)
 
 
-class ComposerScreen(ModalScreen[None]):
-    """Ctrl+S posts; Esc closes without posting. Switching audience re-drafts unless you edited."""
+@dataclass(frozen=True, slots=True)
+class UpdateDraft:
+    """What the composer returns for posting: the audience, the edited text, the promised time
+    (None: the policy's cadence)."""
+
+    audience: str
+    text: str
+    promise: datetime | None
+
+
+class ComposerScreen(ModalScreen[UpdateDraft | None]):
+    """Ctrl+S returns the draft to post; Esc returns None. Switching audience re-drafts unless you edited."""
 
     BINDINGS = [
         Binding("ctrl+s", "post", "Post update", priority=True),
@@ -38,9 +50,9 @@ class ComposerScreen(ModalScreen[None]):
     ComposerScreen .hint { color: $text-muted; }
     """
 
-    def __init__(self, screen) -> None:
+    def __init__(self, incident_id: str, policy: Policy) -> None:
         super().__init__()
-        self.war_room = screen
+        self.incident_id, self.policy = incident_id, policy
         self._draft = ""
 
     @property
@@ -48,10 +60,9 @@ class ComposerScreen(ModalScreen[None]):
         return self.app.service
 
     def compose(self) -> ComposeResult:
-        policy = self.war_room.policy
-        audiences = [(a.label, a.id) for a in policy.audience] or [("Internal", "internal")]
+        audiences = [(a.label, a.id) for a in self.policy.audience] or [("Internal", "internal")]
         with Vertical():
-            yield Label(Text(f"Stakeholder update for {self.war_room.incident.id}"))
+            yield Label(Text(f"Stakeholder update for {self.incident_id}"))
             with Horizontal(id="composer-row"):
                 yield Select(audiences, value=audiences[0][1], allow_blank=False, id="composer-audience")
                 yield Input(placeholder="next update at HH:MM (UTC)", id="composer-next")
@@ -70,7 +81,7 @@ class ComposerScreen(ModalScreen[None]):
     async def redraft(self, audience: str) -> None:
         from warroom.domain.updates import DRAFT_ENTRY_KINDS, compose_update, next_update_promise
 
-        record = await self.service.record(self.war_room.incident.id, kinds=DRAFT_ENTRY_KINDS)
+        record = await self.service.record(self.incident_id, kinds=DRAFT_ENTRY_KINDS)
         now = self.service.now()
         self._draft = compose_update(record, audience, now)
         area = self.query_one(TextArea)
@@ -123,6 +134,4 @@ class ComposerScreen(ModalScreen[None]):
         except ValueError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        audience = str(self.query_one("#composer-audience", Select).value)
-        self.war_room.post_update(audience, text, promise)
-        self.dismiss(None)
+        self.dismiss(UpdateDraft(str(self.query_one("#composer-audience", Select).value), text, promise))
