@@ -17,12 +17,13 @@ from warroom.domain import commands as cmd
 from warroom.domain.cadence import countdown
 from warroom.domain.errors import SummaryRequired, WarroomError
 from warroom.domain.models import Entry, Incident, StatusUpdate
-from warroom.domain.text import visible
+from warroom.domain.text import size_words, visible
 from warroom.ui.messages import (
     AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
 )
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
+from warroom.ui.drafts import DraftKeeper, DraftsMixin
 from warroom.ui.screens.war_room_procedures import ProceduresMixin
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
@@ -32,6 +33,7 @@ from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 POLL_SECONDS = 0.5
+DETAIL_ROWS, DETAIL_ROWS_SHORT = 2, 1  # text rows under the heading in the detail pane (see warroom.tcss)
 
 
 class _Source:
@@ -47,7 +49,7 @@ class _Source:
         return await self.service.entries_page(self.incident_id, offset, limit, query)
 
 
-class WarRoomScreen(ProceduresMixin, Screen):
+class WarRoomScreen(DraftsMixin, ProceduresMixin, Screen):
     """One incident, live."""
 
     BINDINGS = [
@@ -71,6 +73,9 @@ class WarRoomScreen(ProceduresMixin, Screen):
         self._data_version: int | None = None
         self._last_entry_id = 0
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
+        self._in_flight: list[str] = []  # sent with Enter, not committed or refused yet (kept in the draft)
+        self.drafts = DraftKeeper(None, str)
+        self._bar_text = ""  # the entry bar's text when last seen
 
     @property
     def service(self):
@@ -104,6 +109,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
 
     async def on_mount(self) -> None:
         self.query_one(EntryBar).input.focus()
+        self.open_drafts()
         self.query_one(HealthPane).show([])
         self.refresh_record()
         self.start_probes()
@@ -134,8 +140,12 @@ class WarRoomScreen(ProceduresMixin, Screen):
             self.app.push_screen(ProbeDetailScreen(self.monitor, message.name))
 
     async def on_unmount(self) -> None:
-        if getattr(self, "monitor", None) is not None:
-            await self.monitor.stop()
+        """Keep the draft, then stop the probes (releasing the lease), whatever fails first."""
+        try:
+            self.drafts.close()
+        finally:
+            if getattr(self, "monitor", None) is not None:
+                await self.monitor.stop()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -177,6 +187,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
     # ---- the entry bar -------------------------------------------------------------------------
 
     def on_entry_submitted(self, message: EntrySubmitted) -> None:
+        self.draft_sent(message.text)
         self.write_entry(message.text)
 
     @work(group="write")
@@ -204,25 +215,46 @@ class WarRoomScreen(ProceduresMixin, Screen):
 
     def on_entry_rejected(self, message: EntryRejected) -> None:
         self.query_one(EntryBar).rejected(message.error, message.text)
+        self.draft_settled(message.text)
 
     def on_entry_committed(self, message: EntryCommitted) -> None:
+        self.draft_settled(message.text)
         self.query_one(Timeline).follow()  # what the scribe just wrote is what they want to see
         self.refresh_record()
 
     # ---- timeline actions ----------------------------------------------------------------------
 
+    @staticmethod
+    def entry_heading(entry: Entry) -> Text:
+        when = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        recorded = "" if entry.recorded_at == entry.occurred_at else f" (logged {entry.recorded_at:%H:%M:%S} UTC)"
+        text = Text(f"#{entry.number} {when}{recorded} · {entry.kind.glyph} {entry.kind.label} · ")
+        text.append(visible(entry.author), style="bold")
+        text.append(f"{' · pinned' if entry.pinned else ''}")
+        return text
+
     def on_entry_chosen(self, message: EntryChosen) -> None:
+        """The selected entry under the timeline, its lines as typed or pasted, as many as the pane
+        holds (cut before rendering: an entry may hold a 1 MB paste); Enter on the timeline shows all."""
         entry = message.entry
         detail = self.query_one("#detail", Static)
         if entry is None:
             detail.update("")
             return
-        when = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        recorded = "" if entry.recorded_at == entry.occurred_at else f" (logged {entry.recorded_at:%H:%M:%S} UTC)"
-        text = Text(f"#{entry.number} {when}{recorded} · {entry.kind.glyph} {entry.kind.label} · ")
-        text.append(visible(entry.author), style="bold")
-        text.append(f"{' · pinned' if entry.pinned else ''}\n")
-        text.append(visible(entry.text, keep_newlines=True))
+        rows = DETAIL_ROWS_SHORT if self.has_class("-short") else DETAIL_ROWS
+        width = max(20, detail.content_region.width or 80)
+        lines = entry.text.split("\n", rows)  # at most rows + 1 pieces
+        text = self.entry_heading(entry)
+        if sum(max(1, -(-len(line) // width)) for line in lines) <= rows:  # fits, wrapped
+            for line in lines:
+                text.append("\n" + visible(line))
+        else:
+            more = f"… {size_words(entry.text)} in all · Enter on the timeline: every line"
+            shown = [visible(line[:width])[: width - 1] for line in lines[: max(1, rows - 1)]]
+            if rows == 1:
+                shown[0] = shown[0][: max(0, width - len(more) - 2)] + "  "
+            text.append("\n" + "\n".join(shown))
+            text.append(("" if rows == 1 else "\n") + more, style="italic")
         detail.update(text)
 
     def on_timeline_action(self, message: Timeline.Action) -> None:
@@ -233,7 +265,11 @@ class WarRoomScreen(ProceduresMixin, Screen):
         if entry is None:
             self.notify("Select an entry first", severity="warning")
             return
-        if message.action == "pin":
+        if message.action == "view":
+            from warroom.ui.screens.entry_view import EntryViewScreen
+
+            self.app.push_screen(EntryViewScreen(entry, self.entry_heading(entry)))
+        elif message.action == "pin":
             self.apply_command(cmd.PinEntry(number=entry.number, pinned=not entry.pinned),
                                f"{'Unpinned' if entry.pinned else 'Pinned'} #{entry.number}")
         elif message.action == "copy":
@@ -297,12 +333,8 @@ class WarRoomScreen(ProceduresMixin, Screen):
     def prefill(self, text: str) -> None:
         """Put a command in the entry bar for the user to finish (used by the palette)."""
         bar = self.query_one(EntryBar)
-        bar.input.value = text
-        bar.input.cursor_position = len(text)
+        bar.set_text(text)
         bar.input.focus()
-
-    def unsent_text(self) -> str:
-        return self.query_one(EntryBar).input.value.strip()
 
     def now(self) -> datetime:
         return self.service.now()
