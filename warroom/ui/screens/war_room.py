@@ -250,9 +250,11 @@ class WarRoomScreen(DraftsMixin, ProceduresMixin, Screen):
                 text.append("\n" + visible(line))
         else:
             more = f"… {size_words(entry.text)} in all · Enter on the timeline: every line"
+            if rows == 1 or len(more) > width:
+                more = f"… {size_words(entry.text)} · Enter: all"
             shown = [visible(line[:width])[: width - 1] for line in lines[: max(1, rows - 1)]]
-            if rows == 1:
-                shown[0] = shown[0][: max(0, width - len(more) - 2)] + "  "
+            if rows == 1:  # the first line and the hint share the only row
+                shown[0] = shown[0][: max(0, width - len(more) - 1)] + " "
             text.append("\n" + "\n".join(shown))
             text.append(("" if rows == 1 else "\n") + more, style="italic")
         detail.update(text)
