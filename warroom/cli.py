@@ -28,6 +28,7 @@ class _Context:
         self.read_only = read_only
         self._config = None
         self._policies = None
+        self.drafts = None  # a DraftStore other than the user's (the demo's, which goes with it)
 
     @property
     def config(self):
@@ -429,10 +430,11 @@ def open_command(obj: _Context, incident_id: str) -> None:
 @click.option("--print", "print_only", is_flag=True, help="Seed the demo database and print it instead of opening the UI.")
 @pass_context
 def demo(obj: _Context, print_only: bool) -> None:
-    """Open the war room on a fresh demo incident (temporary database)."""
+    """Open the war room on a fresh demo incident (temporary database, removed when it closes)."""
     from warroom.service.demo import seed_demo_database
 
-    path, incident_id = asyncio.run(seed_demo_database(obj.db_option))
+    chosen = obj.db_option
+    path, incident_id = asyncio.run(seed_demo_database(chosen))
     obj.db_option = str(path)
     if print_only:  # without it the UI opens, also when stdout is not a terminal (a browser session)
         from warroom.domain.report import plain_summary
@@ -440,11 +442,9 @@ def demo(obj: _Context, print_only: bool) -> None:
         click.echo(obj.run(lambda s: _summary(s, incident_id, plain_summary)))
         click.echo(f"\nDemo database: {path}")
         return
-    from warroom.service.demo import DemoServiceThread, attach_demo_probes
+    from warroom.ui.launch import launch_demo
 
-    with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
-        asyncio.run(attach_demo_probes(path, incident_id, service))
-        _open_ui(obj, incident_id)
+    launch_demo(obj, path, incident_id, temporary=not chosen)  # never remove a --db the user chose
 
 
 @cli.command()
@@ -506,13 +506,32 @@ async def _summary(service, incident_id, render):
     return render(await service.record(incident_id), service.now())
 
 
+def _end_now(code: int) -> None:
+    """The war room left because its terminal went away: drafts, lease, database and the demo's
+    folder are done with, so skip the interpreter's half-second teardown (a closed terminal must
+    see warroom go within a second)."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one line on stderr and exit 2 for anything the user can fix; never a traceback."""
     from warroom.domain.text import visible
 
+    from warroom.ui.launch import LeftByItself
+
     try:
         _check_arguments(sys.argv[1:] if argv is None else argv)
         cli.main(args=argv, prog_name="warroom", standalone_mode=False)
+    except LeftByItself as left:
+        _end_now(left.code)
     except WarroomError as error:  # messages quote what was typed: shown inert
         click.echo(f"warroom: error: {visible(str(error))}", err=True)
         sys.exit(error.exit_code)
