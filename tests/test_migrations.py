@@ -250,9 +250,12 @@ async def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path):
 
 
 async def test_a_file_from_a_newer_warroom_is_refused_and_untouched(tmp_path):
+    from warroom.store.identity import APPLICATION_ID
+
     path = tmp_path / "future.db"
     make_version_1_file(path)
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path)  # a newer warroom's file carries the application id
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.commit()
     conn.close()
