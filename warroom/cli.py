@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -71,7 +72,15 @@ class _Context:
             finally:
                 await service.close()
 
-        return asyncio.run(main())
+        try:
+            return asyncio.run(main())
+        except sqlite3.DatabaseError as error:  # a read that met a damaged page: say so, and the way out
+            from warroom.service.recovery import damage_error
+
+            explained = damage_error(error, self.database())
+            if explained is None:
+                raise
+            raise explained from None
 
 
 pass_context = click.make_pass_decorator(_Context)
@@ -292,6 +301,18 @@ def check(obj: _Context, probes_file: str | None, incident_id: str | None, as_js
         click.echo(format_table(rows, width=width))
     if exit_code(rows):
         sys.exit(exit_code(rows))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", metavar="NEW", type=click.Path(dir_okay=False),
+              help="The new file (default: FILE.recovered.db beside it).")
+def recover(file: str, output: str | None) -> None:
+    """Copy everything readable from a damaged database FILE into a new file; FILE is not changed."""
+    from warroom.service.recovery import recover as recover_file, report_lines
+
+    for line in report_lines(asyncio.run(recover_file(file, output))):
+        click.echo(line)
 
 
 def _open_ui(obj: _Context, incident_id: str | None) -> None:

@@ -86,6 +86,8 @@ class Database:
                 yield self.conn
             except sqlite3.Error as error:
                 await self.conn.rollback()
+                if is_damage(error):
+                    raise DamagedDatabaseError(damaged_message(self.path, error)) from error
                 raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
             except BaseException:
                 await self.conn.rollback()
@@ -95,6 +97,8 @@ class Database:
                     await self.conn.commit()
                 except sqlite3.Error as error:
                     await self.conn.rollback()
+                    if is_damage(error):
+                        raise DamagedDatabaseError(damaged_message(self.path, error)) from error
                     raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
 
     async def data_version(self) -> int:
