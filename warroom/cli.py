@@ -228,8 +228,10 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
     else:
         text = report.to_markdown(record)
     if output:
+        from warroom.service.files import write_private
+
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            write_private(output, text)
         except OSError as error:
             raise WarroomError(f"cannot write {output}: {error.strerror}") from None
     else:

@@ -159,6 +159,7 @@ def _create(path: Path) -> None:
         raise DatabaseError(f"{path} already exists; name a new file for the recovered copy") from None
     except OSError as error:
         raise DatabaseError(f"cannot create {path}: {error.strerror}") from None
+    os.fchmod(fd, 0o600)  # whatever the umask
     os.close(fd)
 
 

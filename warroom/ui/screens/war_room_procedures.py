@@ -135,12 +135,13 @@ class ProceduresMixin:
     @work(group="write")
     async def action_export_report(self) -> None:
         from warroom.domain.report import to_markdown
+        from warroom.service.files import private_folder, write_private
 
         record = await self.service.record(self.incident.id)
         path = Path(self.app.updates_dir) / f"{self.incident.id}-report.md"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(to_markdown(record), encoding="utf-8")
+            private_folder(path.parent)
+            write_private(path, to_markdown(record))
         except OSError as error:
             self.notify(f"Report not written: {error}", severity="error", markup=False)
             return
