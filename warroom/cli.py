@@ -186,7 +186,7 @@ def list_command(obj: _Context, include_closed: bool, as_json: bool) -> None:
         return
     for incident, commander, status in rows:
         age = format_duration(now - incident.created_at)
-        click.echo(f"{incident.id}  {incident.severity:<10} {visible(status):<14} {age:>8}  "
+        click.echo(f"{incident.id}  {visible(incident.severity):<10} {visible(status):<14} {age:>8}  "
                    f"IC {visible(commander or '(none)'):<12} {visible(incident.title)}")
 
 
@@ -220,11 +220,7 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
         dumped = json.dumps(report.to_json_dict(record), indent=2, sort_keys=True, ensure_ascii=False)
         text = inert_json(dumped) + "\n"
     elif fmt == "csv":
-        text = report.to_csv(record)
-        if not output and sys.stdout.isatty():  # a terminal must not run escapes; a pipe gets the data
-            from warroom.domain.text import visible
-
-            text = visible(text, keep_newlines=True)
+        text = report.to_csv(record)  # inert wherever it goes: a terminal, a pipe or a file
     else:
         text = report.to_markdown(record)
     if output:

@@ -3,7 +3,8 @@ file or a browser as they are, and the ways warroom shows, strips or escapes the
 
 `visible` turns them into visible stand-ins (screen, CLI output); `sanitize` strips escape
 sequences and them (text taken from probe targets); `inert_json` writes them as \\uXXXX
-(JSON stays equal); `markdown_inline` also escapes Markdown's specials.
+(JSON stays equal); `markdown_inline` also escapes Markdown's specials; `csv_cell` makes a CSV
+cell safe to `cat` and to open in a spreadsheet.
 """
 
 from __future__ import annotations
@@ -78,3 +79,16 @@ def markdown_inline(text: str) -> str:
     """Text safe inside a Markdown paragraph, list item or table cell: one line, specials escaped."""
     flat = visible(text)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...);
+# the fullwidth forms are read as the same by some.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(text: str) -> str:
+    """One CSV cell, safe to print and to open in a spreadsheet: every unsafe character becomes its
+    visible stand-in (tabs and line breaks stay, CRLF becomes LF; the csv module quotes them), and
+    text a spreadsheet would run as a formula gets a leading apostrophe, which it shows as text."""
+    text = _UNSAFE.sub(_picture, text.replace("\r\n", "\n"))
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_STARTS) else text
