@@ -23,9 +23,11 @@ from aiohttp.abc import AbstractResolver
 from httpx_aiohttp import AiohttpTransport
 
 from warroom.domain.clock import Clock, system_clock
+from warroom.domain.secrets import redact_urls_in
 from warroom.probes.conditions import Observation, evaluate
 from warroom.probes.config import MissingSecret, ProbeSpec, format_seconds
 from warroom.probes.dns import DnsLookupError, nameserver_resolver
+from warroom.probes.request import request_parts
 from warroom.probes.result import ERROR_CHARS, ProbeResult, decode_body, redact, sanitize
 
 BODY_CAP = 64 * 1024
@@ -164,6 +166,7 @@ def describe_error(error: BaseException) -> str:
         (aiohttp.ServerDisconnectedError, lambda e: "server closed the connection before a complete response"),
         (httpx.TooManyRedirects, lambda e: "too many redirects"),
         ((TimeoutError, httpx.TimeoutException), lambda e: "timeout"),
+        (UnicodeError, lambda e: f"{type(e).__name__}: text that cannot be encoded"),  # never which, nor where
         (aiohttp.ClientResponseError, lambda e: f"bad HTTP response: {e.message}"),
         (OSError, lambda e: e.strerror or str(e) or type(e).__name__),
     ]
@@ -209,7 +212,7 @@ def cert_not_after(der: bytes) -> datetime | None:
 def _clean(text: str | None, secrets: Mapping[str, str], limit: int = ERROR_CHARS) -> str | None:
     if text is None:
         return None
-    return redact(sanitize(redact(text, secrets) or "", limit), secrets)
+    return redact(sanitize(redact_urls_in(redact(text, secrets) or ""), limit), secrets)
 
 
 def _ms(start: float | None, end: float | None) -> float | None:
@@ -230,11 +233,11 @@ async def check_http(spec: ProbeSpec, clients: HttpClients, *, timeout: float | 
     client = clients.get(spec.verify_tls)  # the first use loads the CA bundle: not the target's time
     started = headers_at = time.perf_counter()
     try:
-        headers, secrets = spec.resolve_headers(env)
+        url, headers, secrets = request_parts(spec, env)
         content = spec.body.encode() if spec.body is not None else None
         async with asyncio.timeout(timeout):
             async with client.stream(
-                spec.method, spec.target, headers=headers, content=content,
+                spec.method, url, headers=headers, content=content,
                 follow_redirects=spec.follow_redirects, timeout=httpx.Timeout(timeout),
             ) as response:
                 headers_at, stage = time.perf_counter(), "reading the body"
@@ -380,7 +383,7 @@ class Checker:
             raise
         except Exception as failure:  # a bug of ours must not stop the probe either
             return ProbeResult(probe=spec.name, checked_at=self.clock(), ok=False,
-                               error=sanitize(f"internal error: {type(failure).__name__}: {failure}", ERROR_CHARS))
+                               error=_clean(f"internal error: {describe_error(failure)}", {}))
 
     async def check(self, spec: ProbeSpec, timeout: float | None = None) -> ProbeResult:
         """One check, retried up to `spec.retries` times; healthy-on-retry keeps attempts > 1."""

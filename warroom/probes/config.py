@@ -1,8 +1,9 @@
 """Probe definitions from TOML (`[[probe]]` tables), validated strictly.
 
 A mistake is reported as ``FILE:LINE: probe NAME: field X: problem`` (ProbeConfigError, exit 2).
-Header values may hold ``${ENV_VAR}`` templates: the spec keeps the template, the value is read
-from the environment only when a request is made (`ProbeSpec.resolve_headers`).
+Header values and http targets may hold ``${ENV_VAR}`` templates (a token in a header, the
+password or a query value in a URL): the spec keeps the template, the value is read from the
+environment only when a request is made (`ProbeSpec.resolve_headers`, `resolve_target`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Mapping
 
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import WarroomError
+from warroom.domain.secrets import REDACTED, SECRET_NAME, redact_url
 from warroom.domain.tomlspot import line_of
 from warroom.probes.conditions import Condition, ConditionError, parse_condition
 from warroom.probes.dns import parse_nameserver
@@ -32,7 +34,6 @@ _KEYS = {
 }
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SENSITIVE = re.compile(r"auth|token|secret|key|cookie|session|password", re.IGNORECASE)
 
 
 class ProbeConfigError(WarroomError):
@@ -94,18 +95,25 @@ class ProbeSpec:
         Raises MissingSecret naming the variable (never a value). The second mapping lets the
         checker scrub any echo of a secret out of errors and body excerpts.
         """
-        env = os.environ if env is None else env
         secrets: dict[str, str] = {}
+        fill = self._filler(os.environ if env is None else env, secrets, "header")
+        return {key: _TEMPLATE.sub(fill, value) for key, value in self.headers.items()}, secrets
 
+    def resolve_target(self, env: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
+        """(the target with ${VAR} filled in, {secret value: "${VAR}"}); MissingSecret as above."""
+        secrets: dict[str, str] = {}
+        return _TEMPLATE.sub(self._filler(os.environ if env is None else env, secrets, "URL"), self.target), secrets
+
+    def _filler(self, env: Mapping[str, str], secrets: dict[str, str], where: str):
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in env:
-                raise MissingSecret(f"environment variable {name} is not set (header of probe {self.name})")
+                raise MissingSecret(f"environment variable {name} is not set ({where} of probe {self.name})")
             if len(env[name]) >= 3:
                 secrets[env[name]] = "${" + name + "}"
             return env[name]
 
-        return {key: _TEMPLATE.sub(fill, value) for key, value in self.headers.items()}, secrets
+        return fill
 
     def to_dict(self) -> dict[str, Any]:
         """TOML/JSON-ready dict that `spec_from_dict` accepts; templates stay unresolved."""
@@ -133,14 +141,21 @@ class ProbeSpec:
 
     def redacted(self) -> dict[str, Any]:
         """`to_dict` safe to store, export or show: ${VAR} templates kept, and literal values of
-        secret-looking headers (Authorization, *token*, *key*, Cookie...) masked."""
+        secret-looking headers (Authorization, *token*, *key*, Cookie...), the password of the URL
+        and its secret-looking query values (api_key=, token=...) masked."""
         data = self.to_dict()
+        data["target"] = redact_url(self.target)
         if "headers" in data:
             data["headers"] = {
-                key: value if _TEMPLATE.search(value) or not _SENSITIVE.search(key) else "<redacted>"
+                key: value if _TEMPLATE.search(value) or not SECRET_NAME.search(key) else REDACTED
                 for key, value in data["headers"].items()
             }
         return data
+
+    @property
+    def shown_target(self) -> str:
+        """The target as it may be shown: the URL's password and secret query values redacted."""
+        return redact_url(self.target)
 
 
 def _fail(source: str, text: str | None, index: int | None, name: str | None, key: str | None, problem: str):
@@ -179,7 +194,7 @@ def _validate(raw: Any, fail) -> ProbeSpec:
     if kind not in TYPES:
         raise fail("type", f"unknown type {kind!r} (use http, tcp or dns)")
     target = get("target", str, what="a string").strip()
-    problem = _target_problem(kind, target)
+    problem = _target_problem(kind, target) or (_template_problem(target) if kind == "http" else None)
     if problem:
         raise fail("target", problem)
     if kind != "http":
@@ -223,11 +238,9 @@ def _validate(raw: Any, fail) -> ProbeSpec:
             raise fail("headers", f"{key!r} is not a valid header name")
         if any(ch in value for ch in "\r\n\0"):
             raise fail("headers", f"value of {key!r} contains a line break")
-        for var in re.findall(r"\$\{([^}]*)\}?", value):
-            if not _ENV_NAME.match(var):
-                raise fail("headers", f"value of {key!r}: ${{{var}}} is not an environment variable name")
-        if value.count("${") != len(_TEMPLATE.findall(value)):
-            raise fail("headers", f"value of {key!r}: unclosed ${{...}}")
+        problem = _template_problem(value)
+        if problem:
+            raise fail("headers", f"value of {key!r}: {problem}")
     conditions = get("conditions", list, [], "a list of strings")
     compiled = []
     for number, text in enumerate(conditions, start=1):
@@ -276,15 +289,25 @@ def _validate(raw: Any, fail) -> ProbeSpec:
     )
 
 
+def _template_problem(value: str) -> str | None:
+    """What is wrong with the ${VAR} templates in `value`, if anything (names never values)."""
+    for var in re.findall(r"\$\{([^}]*)\}?", value):
+        if not _ENV_NAME.match(var):
+            return f"${{{var}}} is not an environment variable name"
+    if value.count("${") != len(_TEMPLATE.findall(value)):
+        return "unclosed ${...}"
+    return None
+
+
 def _target_problem(kind: str, target: str) -> str | None:
     if not target:
         return "must not be empty"
     if kind == "http":
         if not re.match(r"^https?://", target, re.IGNORECASE):
-            return f"{target!r} is not an http:// or https:// URL"
+            return f"{redact_url(target)!r} is not an http:// or https:// URL"
         host = re.match(r"^https?://([^/?#]*)", target, re.IGNORECASE).group(1).rpartition("@")[2]
         if not host or any(ch.isspace() for ch in target):
-            return f"{target!r} is not a valid URL"
+            return f"{redact_url(target)!r} is not a valid URL"
         return None
     if kind == "tcp":
         host, _, port = target.rpartition(":")

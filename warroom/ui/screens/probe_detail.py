@@ -37,7 +37,7 @@ def describe_probe(view, recent, now: datetime) -> Text:
     if status.since:
         text.append(f"\nIn this state since {_when(status.since, now)}")
     text.append("\n\nConfiguration\n", "bold underline")
-    what = f"{spec.method} {spec.target}" if spec.type == "http" else spec.target
+    what = f"{spec.method} {spec.shown_target}" if spec.type == "http" else spec.target
     text.append(f"  {spec.type} {visible(what)}\n")
     text.append(f"  every {format_seconds(status.interval)}, timeout {format_seconds(spec.timeout)}, "
                 f"DOWN after {spec.failure_threshold} failures, UP after {spec.success_threshold} successes")
