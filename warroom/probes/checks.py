@@ -151,6 +151,11 @@ def _verify_message(error: BaseException) -> str:
     return str(getattr(error, "certificate_error", None) or error)
 
 
+_GAI_CAUSES = {getattr(socket, name): phrase for name, phrase in (
+    ("EAI_NONAME", "no such name"), ("EAI_NODATA", "the name has no address"),
+    ("EAI_AGAIN", "the resolver did not answer")) if hasattr(socket, name)}
+
+
 def describe_error(error: BaseException) -> str:
     """A short phrase for a transport error: 'connection refused', 'TLS error: ...'."""
     chain = _chain(error)
@@ -158,7 +163,7 @@ def describe_error(error: BaseException) -> str:
         (ssl.SSLCertVerificationError, lambda e: f"TLS error: certificate verify failed: {_verify_message(e)}"),
         (ssl.SSLError, lambda e: f"TLS error: {e.reason or e}"),
         (ConnectionRefusedError, lambda e: "connection refused"),
-        (socket.gaierror, lambda e: f"DNS lookup failed: {e.strerror or e}"),
+        (socket.gaierror, lambda e: f"DNS lookup failed: {_GAI_CAUSES.get(e.errno) or e.strerror or e}"),
         (aiohttp.ClientConnectorDNSError, lambda e: f"DNS lookup failed: {e.os_error.strerror or e.os_error}"),
         ((httpx.UnsupportedProtocol, httpx.InvalidURL, aiohttp.InvalidURL), lambda e: f"invalid URL: {e}"),
         (aiohttp.ClientPayloadError, lambda e: f"connection broken while reading body: {e}"),

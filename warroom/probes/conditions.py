@@ -270,7 +270,8 @@ def check(condition: Condition, seen: Observation) -> str | None:
         return f"{condition.text} failed: {shown}"
     if _compare(value, condition.op, condition.value):
         return None
-    return f"{condition.text} failed: got {shown}"
+    cause = f" ({seen.error})" if seen.error and seen.error not in shown else ""  # why: refused, no such name...
+    return f"{condition.text} failed: got {shown}{cause}"
 
 
 def evaluate(conditions: tuple[Condition, ...] | list[Condition], seen: Observation) -> str | None:
