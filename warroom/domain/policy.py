@@ -14,6 +14,7 @@ import msgspec
 
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
+from warroom.domain.text import first_unsafe
 from warroom.domain.tomlspot import located_message
 
 
@@ -188,8 +189,31 @@ def _find(items, text, names):
     return None
 
 
+def _unsafe_text(node, path: str = "$") -> tuple[str, str] | None:
+    """(field path, message) for the first string holding a control, bidi or zero-width character:
+    policy text is shown on screens and in reports, so it must be plain (tabs and newlines are)."""
+    if isinstance(node, str):
+        found = first_unsafe(node)
+        if found is not None:
+            return path, f"holds the invisible or control character U+{ord(found):04X}; policy text must be plain"
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            problem = _unsafe_text(value, f"{path}.{key}")
+            if problem:
+                return problem
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            problem = _unsafe_text(value, f"{path}[{index}]")
+            if problem:
+                return problem
+    return None
+
+
 def _check_semantics(policy: Policy) -> tuple[str, str] | None:
     """Return (field path, message) for the first rule a well-formed policy still breaks."""
+    unsafe = _unsafe_text(msgspec.to_builtins(policy))
+    if unsafe:
+        return unsafe
     if not policy.severity:
         return "$.severity", "at least one severity level is required"
     if not policy.role:

@@ -52,9 +52,17 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
     return _UNSAFE.sub(_picture, text)
 
 
-def has_unsafe(text: str) -> bool:
-    """Whether `text` holds a character of the table (a name that would need marking)."""
-    return _UNSAFE.search(text) is not None
+def in_place(text: str) -> str:
+    """Each unsafe character replaced by ONE visible character (␛, ␀, ␡ for C0 and DEL, ⍰ for the
+    rest): the same length as `text`, so an editor's cursor and selection stay where they are."""
+    return _UNSAFE.sub(lambda match: chr(0x2400 + ord(match.group())) if match.group() < " "
+                       else "\u2421" if match.group() == "\x7f" else "\u2370", text)
+
+
+def first_unsafe(text: str) -> str | None:
+    """The first character of the table in `text` (None: the text is plain and needs no marking)."""
+    found = _UNSAFE.search(text)
+    return found.group() if found else None
 
 
 def sanitize(text: str, limit: int) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import WarroomError
 from warroom.domain.secrets import REDACTED, SECRET_NAME, redact_url
+from warroom.domain.text import first_unsafe
 from warroom.domain.tomlspot import line_of
 from warroom.probes.conditions import Condition, ConditionError, parse_condition
 from warroom.probes.dns import parse_nameserver
@@ -188,8 +189,11 @@ def _validate(raw: Any, fail) -> ProbeSpec:
         if key not in raw:
             raise fail(None, f"missing required field {key}")
     name = get("name", str, what="a string").strip()
-    if not name or len(name) > 64 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise fail("name", "must be 1-64 printable characters")
+    if not name or len(name) > 64 or first_unsafe(name) or "\t" in name or "\n" in name:
+        raise fail("name", "must be 1-64 printable characters (no control, bidi or zero-width ones)")
+    group = get("group", str, "", "a string").strip()
+    if first_unsafe(group) or "\n" in group:
+        raise fail("group", "must be printable (no control, bidi or zero-width characters)")
     kind = get("type", str, what="a string")
     if kind not in TYPES:
         raise fail("type", f"unknown type {kind!r} (use http, tcp or dns)")
@@ -271,7 +275,7 @@ def _validate(raw: Any, fail) -> ProbeSpec:
         name=name,
         type=kind,
         target=target,
-        group=get("group", str, "", "a string").strip(),
+        group=group,
         interval=interval,
         timeout=timeout,
         method=method,

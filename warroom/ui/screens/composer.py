@@ -49,7 +49,7 @@ class ComposerScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         policy = self.war_room.policy
-        audiences = [(a.label, a.id) for a in policy.audience] or [("Internal", "internal")]
+        audiences = [(Text(a.label), a.id) for a in policy.audience] or [(Text("Internal"), "internal")]  # no markup
         with Vertical():
             yield Label(Text(f"Stakeholder update for {self.war_room.incident.id}"))
             with Horizontal(id="composer-row"):

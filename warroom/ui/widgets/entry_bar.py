@@ -14,6 +14,7 @@ from warroom.domain.grammar import complete
 from warroom.domain.policy import Policy
 from warroom.domain.text import visible
 from warroom.ui.messages import EntrySubmitted
+from warroom.ui.widgets.inert_input import InertInput
 
 HISTORY_LIMIT = 500
 
@@ -34,7 +35,7 @@ class CommandSuggester(Suggester):
         return None
 
 
-class EntryInput(Input):
+class EntryInput(InertInput):
     """An Input with Up/Down history of what was submitted and Tab completion of /commands."""
 
     BINDINGS = [
