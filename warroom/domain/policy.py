@@ -15,7 +15,7 @@ import msgspec
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
 from warroom.domain.text import first_unsafe
-from warroom.domain.tomlspot import located_message
+from warroom.domain.tomlspot import load_toml, located_message
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -257,7 +257,7 @@ def _check_semantics(policy: Policy) -> tuple[str, str] | None:
 def parse_policy(text: str, source: str) -> Policy:
     """Validate policy TOML text; `source` names the file in error messages."""
     try:
-        raw = tomllib.loads(text)
+        raw = load_toml(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"{source}: invalid TOML: {error}") from None
     try:

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
+
+from warroom.domain.text import visible
 
 _PATH_PART = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
 _STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
+
+
+def load_toml(text: str) -> dict:
+    """tomllib.loads, and arrays or tables nested too deeply for it (a RecursionError) reported
+    as the TOMLDecodeError every loader already turns into its one-line error."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("arrays or tables are nested too deeply") from None
 
 
 def split_path(path: str) -> list[str | int]:
@@ -135,4 +147,4 @@ def located_message(text: str, source: str, message: str) -> str:
             parts = [*parts[:2], key]
     field = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in parts).replace(".[", "[")
     where = f"{source}:{line}" if line else source
-    return f"{where}: field {field or '(top level)'}: {detail}"
+    return visible(f"{where}: field {field or '(top level)'}: {detail}")  # a key may hold anything

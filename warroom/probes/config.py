@@ -18,8 +18,8 @@ from typing import Any, Mapping
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import WarroomError
 from warroom.domain.secrets import REDACTED, SECRET_NAME, redact_url
-from warroom.domain.text import first_unsafe
-from warroom.domain.tomlspot import line_of
+from warroom.domain.text import first_unsafe, visible
+from warroom.domain.tomlspot import line_of, load_toml
 from warroom.probes.conditions import Condition, ConditionError, parse_condition
 from warroom.probes.dns import parse_nameserver
 
@@ -164,7 +164,7 @@ def _fail(source: str, text: str | None, index: int | None, name: str | None, ke
     where = f"{source}:{line}" if line else source
     who = f"probe {name}" if name else f"probe #{(index or 0) + 1}"
     what = f"field {key}: " if key else ""
-    return ProbeConfigError(f"{where}: {who}: {what}{problem}")
+    return ProbeConfigError(visible(f"{where}: {who}: {what}{problem}"))  # names and keys may hold anything
 
 
 def _validate(raw: Any, fail) -> ProbeSpec:
@@ -326,7 +326,7 @@ def _target_problem(kind: str, target: str) -> str | None:
 def parse_probes(text: str, source: str) -> list[ProbeSpec]:
     """Validate probe TOML text; `source` names the file in error messages."""
     try:
-        raw = tomllib.loads(text)
+        raw = load_toml(text)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"at line (\d+)", str(error))
         where = f"{source}:{found.group(1)}" if found else source

@@ -6,12 +6,13 @@ import getpass
 import os
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 import platformdirs
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.tomlspot import line_of, located_message
+from warroom.domain.tomlspot import line_of, load_toml, located_message
 
 APP_NAME = "warroom"
 
@@ -24,9 +25,9 @@ class Webhook(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     """A delivery target for posted updates; the URL is read from an environment variable."""
 
     kind: str  # "slack" or "json"
-    url_env: str
+    url_env: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]  # a variable's name
     name: str = ""
-    timeout: float = 5.0
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 5.0  # seconds per attempt
 
 
 class Config(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -72,7 +73,7 @@ def load_config(path: Path | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
     try:
-        raw = tomllib.loads(text)
+        raw = load_toml(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
     try:
@@ -104,8 +105,17 @@ def resolve_user(cli_value: str | None, config: Config) -> str:
     """--as, then WARROOM_USER, then the config file, then the login name."""
     for chosen in (cli_value, os.environ.get("WARROOM_USER"), config.user):
         if chosen and chosen.strip():  # a blank name would sign entries with nothing
+            try:
+                chosen.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
+                raise ConfigError("WARROOM_USER is not valid UTF-8; set it to your name as text") from None
             return chosen.strip()
     try:
-        return getpass.getuser()
+        login = getpass.getuser()  # $LOGNAME, $USER... then the password database
     except Exception:  # no login name in some containers
         return "unknown"
+    try:
+        login.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError("your login name ($LOGNAME or $USER) is not valid UTF-8; set WARROOM_USER") from None
+    return login
