@@ -15,7 +15,7 @@ import msgspec
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
 from warroom.domain.text import first_unsafe
-from warroom.domain.tomlspot import load_toml, located_message
+from warroom.domain.tomlspot import load_toml, located_message, read_text_file
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -278,7 +278,7 @@ def _located(text: str, source: str, message: str) -> PolicyError:
 def load_policy_file(path: Path) -> Policy:
     """Read and validate one policy file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyError(f"{path}: cannot read policy file: {error}") from None
     return parse_policy(text, str(path))

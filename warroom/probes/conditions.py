@@ -75,7 +75,7 @@ class Observation:
         if self._json is _MISSING:
             try:
                 self._json = json.loads(self.body or "")
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than json can read
                 self._json = _MISSING
                 return _MISSING
         return self._json

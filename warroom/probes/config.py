@@ -19,7 +19,7 @@ from warroom.domain.clock import parse_duration
 from warroom.domain.errors import WarroomError
 from warroom.domain.secrets import REDACTED, SECRET_NAME, redact_url
 from warroom.domain.text import first_unsafe, visible
-from warroom.domain.tomlspot import line_of, load_toml
+from warroom.domain.tomlspot import line_of, load_toml, read_text_file
 from warroom.probes.conditions import Condition, ConditionError, parse_condition
 from warroom.probes.dns import parse_nameserver
 
@@ -359,7 +359,7 @@ def load_probe_file(path: Path | str) -> list[ProbeSpec]:
     """Read and validate one probe file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except (OSError, UnicodeDecodeError) as error:
         raise ProbeConfigError(f"{path}: cannot read probe file: {error}") from None
     return parse_probes(text, str(path))

@@ -12,7 +12,7 @@ import msgspec
 import platformdirs
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.tomlspot import line_of, load_toml, located_message
+from warroom.domain.tomlspot import line_of, load_toml, located_message, read_text_file
 
 APP_NAME = "warroom"
 
@@ -67,7 +67,7 @@ def load_config(path: Path | None = None) -> Config:
     """Read the config file; a missing file is an empty config, a broken one a ConfigError."""
     path = path or config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except FileNotFoundError:
         return Config()
     except (OSError, UnicodeDecodeError) as error:

@@ -172,6 +172,8 @@ async def open_database(path: Path | str) -> Database:
     if path.is_dir():
         raise DatabaseError(f"{path} is a directory, not a database file")
     if path.exists():
+        if not path.is_file():  # a FIFO would block the look forever; a device is no database
+            raise DatabaseError(f"{path} is not a regular file, not a database file")
         await asyncio.to_thread(look_at, path)
         if not os.access(path, os.R_OK | os.W_OK):
             raise DatabaseError(f"database {path} is not readable and writable by you")
