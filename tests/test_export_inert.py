@@ -29,7 +29,7 @@ async def hostile_record(service, clock) -> str:
                                      impact=everything)
     for name, text in TEXTS.items():
         clock.advance(seconds=10)
-        await service.execute(incident.id, "//" + text, NAMES.get(name, "plain"))
+        await service.execute(incident.id, text, NAMES.get(name, "plain"))
     for line in (f"/action {NAMES['osc 8 link']} @{NAMES['zero width'].split()[0]}", f"/rootcause {everything}",
                  f"/lesson {NAMES['formula']}", f"/update internal {TEXTS['markdown']}",
                  f"/assign comms {NAMES['osc title'].split()[0]}", f"/correct 3 {NAMES['dcs']}"):
