@@ -135,3 +135,21 @@ def test_recover_gets_the_front_of_a_truncated_file_back(tmp_path, run_cli):
     assert recovered.items() <= written.items() and len(recovered) > NOTES // 4
     assert path.read_bytes() == before
     assert incident_id in assert_ok(run_cli("--db", str(tmp_path / "front.db"), "list"))
+
+
+def test_the_report_names_exactly_the_rows_that_were_lost(tmp_path):
+    """Three wrecked pages: the copy holds every other row unaltered, and the unreadable ranges
+    in the report are exactly the rowids missing from it."""
+    from warroom.store.salvage import salvage
+
+    path = tmp_path / "three-holes.db"
+    warroom_file(path, notes=NOTES * 3)
+    written = entries_of(path)
+    for which in (2, 12, 25):
+        wreck_a_page_of(path, "entries", which)
+    report = salvage(path, tmp_path / "copy.db")
+    [entries] = [table for table in report.tables if table.name == "entries"]
+    recovered = entries_of(tmp_path / "copy.db")
+    assert recovered.items() <= written.items() and entries.copied == len(recovered)
+    reported = {rowid for low, high in entries.unreadable for rowid in range(low, high + 1)}
+    assert len(entries.unreadable) == 3 and reported == set(written) - set(recovered)  # numbers == rowids here

@@ -104,6 +104,8 @@ def _copy_table(src: sqlite3.Connection, dst: sqlite3.Connection, name: str, col
             for row in src.execute(select, (start,)):
                 if last is not None and row[0] <= last:
                     raise sqlite3.DatabaseError("rowids out of order")  # a page that lies
+                if last is None and report.unreadable and report.unreadable[-1][1] == start - 1 < row[0] - 1:
+                    report.unreadable[-1] = (report.unreadable[-1][0], row[0] - 1)  # the gap ran up to here
                 batch.append(row)
                 last = row[0]
                 if len(batch) >= _BATCH:
@@ -113,6 +115,8 @@ def _copy_table(src: sqlite3.Connection, dst: sqlite3.Connection, name: str, col
             failed = True
         report.copied += _insert(dst, insert, batch, report)
         if not failed:
+            if last is None and report.unreadable and report.unreadable[-1][1] == start - 1:
+                report.unreadable[-1] = (report.unreadable[-1][0], _FAR - 1)  # nothing readable after the gap
             return report
         gap = last + 1 if last is not None else start  # the first rowid that could not be read
         resume = _next_readable(src, select, gap)
