@@ -328,3 +328,30 @@ def test_paths_in_the_environment_that_are_odd_are_one_line(run_cli, cli_env, tm
     config = run_cli("list", env={**cli_env, "WARROOM_CONFIG_DIR": os.fsdecode(b"/nonexistent/\xff")})
     no_traceback(config)
     assert config.returncode == 0
+
+
+async def test_hostile_authors_and_people_are_marked_on_every_pane(tmp_path):
+    """`al\\u200bice` must not pass for `alice`: the timeline, the detail, the roles pane and the
+    header show the zero-width character as <U+200B>; nothing raw reaches the terminal."""
+    from test_ui_support import POLICIES, make_app, screen_text, small_database, war_room_ready
+
+    from warroom.service import IncidentService
+
+    path, incident_id = await small_database(tmp_path, notes=0)
+    service = await IncidentService.open(path, POLICIES)
+    try:
+        for name in ("ansi csi", "bidi", "c1 controls", "zero width"):
+            await service.execute(incident_id, f"note by {name}", NAMES[name])
+        await service.execute(incident_id, "/assign ic al\u200bice", "bob")
+        await service.execute(incident_id, "/assign comms \u202eevil", "bob")
+    finally:
+        await service.close()
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await war_room_ready(pilot)
+        await pilot.pause()
+        shown = screen_text(app)
+    assert unsafe_in(shown) == [], unsafe_in(shown)
+    assert "IC: al<U+200B>ice" in shown  # the header
+    assert "al<U+200B>ice" in shown.split("IC: al<U+200B>ice", 1)[1]  # and the roles pane
+    assert "<U+202E>evil" in shown and "al<U+200B>" in shown
