@@ -7,13 +7,13 @@ import tomllib
 from pathlib import Path
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.tomlspot import load_toml
+from warroom.domain.tomlspot import load_toml, read_text_file
 from warroom.service.config import config_dir, resolve_updates_dir, state_path
 
 
 def _remembered_theme() -> str | None:
     try:
-        theme = load_toml(state_path().read_text(encoding="utf-8")).get("theme")
+        theme = load_toml(read_text_file(state_path())).get("theme")
         return theme if isinstance(theme, str) else None
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return None

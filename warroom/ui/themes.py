@@ -10,7 +10,7 @@ import msgspec
 from textual.theme import Theme
 
 from warroom.domain.text import visible
-from warroom.domain.tomlspot import load_toml
+from warroom.domain.tomlspot import load_toml, read_text_file
 
 DEFAULT_THEME = "warroom-dark"
 MONOCHROME_THEME = "warroom-contrast"  # used when NO_COLOR is set and no theme was chosen
@@ -43,7 +43,7 @@ def themes_dir() -> Path:
 def load_theme_file(path: Path) -> Theme:
     """One theme; raises ValueError with file and field on any mistake."""
     try:
-        raw = load_toml(path.read_text(encoding="utf-8"))
+        raw = load_toml(read_text_file(path))
         spec = msgspec.convert(raw, ThemeFile)
         theme = Theme(**msgspec.structs.asdict(spec))
         theme.to_color_system()  # validates every colour
