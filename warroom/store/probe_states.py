@@ -96,7 +96,9 @@ async def put_configs(conn, incident_id: str, probes: Iterable[tuple[str, dict[s
         "INSERT INTO probe_states (incident_id, probe, config, interval, attached) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (incident_id, probe) DO UPDATE SET config = excluded.config, interval = excluded.interval,"
         " attached = excluded.attached"
-        " WHERE config IS NOT excluded.config OR interval IS NOT excluded.interval OR attached IS NOT excluded.attached",
+        " WHERE probe_states.config IS DISTINCT FROM excluded.config"
+        " OR probe_states.interval IS DISTINCT FROM excluded.interval"
+        " OR probe_states.attached IS DISTINCT FROM excluded.attached",
         [(incident_id, name, json.dumps(config, sort_keys=True), interval, int(attached))
          for name, config, interval, attached in probes],
     )
