@@ -120,6 +120,7 @@ def cli_env(tmp_path: Path, database) -> dict[str, str]:
     config_dir.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
     env.update(WARROOM_DB=str(database), WARROOM_CONFIG_DIR=str(config_dir), WARROOM_USER="tester",
+               XDG_DATA_HOME=str(tmp_path / "data"), XDG_STATE_HOME=str(tmp_path / "state"),
                PYTHONPATH=str(REPO_ROOT), COLUMNS="120")
     return env
 

@@ -62,3 +62,11 @@ def in_transaction(db) -> bool:
     if db.kind == "postgresql":
         return db.writer.alive and db.writer.conn.is_in_transaction()
     return db.conn.in_transaction
+
+
+def updates_folder(database, tmp_path: Path) -> Path:
+    """Where `warroom` writes updates for the test's database by default: next to a file; in the
+    user data dir (XDG_DATA_HOME, set by cli_env) for a server."""
+    if is_pg(database):
+        return tmp_path / "data" / "warroom" / "updates"
+    return Path(database).parent / "updates"

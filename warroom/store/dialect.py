@@ -1,12 +1,11 @@
 """The one set of queries, spoken to PostgreSQL: the few places where its SQL differs from SQLite's.
 
 warroom's queries are written once, in the SQL both engines share (`?` placeholders, `ON CONFLICT`
-upserts, `RETURNING`, `IS DISTINCT FROM`, `COALESCE`...). `to_postgres` turns the rest into
+upserts, `RETURNING`, `IS DISTINCT FROM`, `COALESCE`...; JSON is read in Python, since
+PostgreSQL's JSON cannot read a document holding \u0000). `to_postgres` turns the rest into
 PostgreSQL's form, by rule, once per statement text (cached):
 
 - `?` placeholders become `$1`, `$2`... (outside quoted text);
-- `json_extract(column, '$.a.b')` becomes `(column::jsonb #>> '{a,b}')`, the value as text, as
-  SQLite gives it (a string; an object as its JSON text);
 - `LIKE` becomes `ILIKE`: SQLite's LIKE ignores case, PostgreSQL's does not;
 - SQLite's index hint, a unary `+` before a column name (`AND +incident_id = ?`), is dropped;
 - an empty list, which SQLite accepts (`kind IN ()` is false, `NOT IN ()` true), becomes
@@ -21,7 +20,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_JSON_EXTRACT = re.compile(r"json_extract\(\s*([A-Za-z_][\w.]*)\s*,\s*'\$\.([\w.]+)'\s*\)", re.IGNORECASE)
 _LIKE = re.compile(r"\bLIKE\b")
 _INDEX_HINT = re.compile(r"(?<=[\s(])\+(?=[A-Za-z_])")
 _EMPTY_NOT_IN = re.compile(r"\bNOT\s+IN\s*\(\s*\)", re.IGNORECASE)
@@ -68,7 +66,6 @@ def _rewrite(piece: str) -> str:
 @lru_cache(maxsize=1024)
 def to_postgres(sql: str) -> str:
     """The PostgreSQL form of one of warroom's statements (see the module docstring)."""
-    sql = _JSON_EXTRACT.sub(lambda m: f"(({m.group(1)})::jsonb #>> '{{{','.join(m.group(2).split('.'))}}}')", sql)
     sql = _outside_quotes(sql, _rewrite)
     return _numbered(sql)
 

@@ -7,6 +7,10 @@ Statements on one session run one at a time (asyncpg refuses overlapping ones). 
 connection broke reconnects on its next use, outside a transaction only: within one, every
 statement must run on the connection that began it, so a lost connection fails the transaction.
 A lost server is `DatabaseUnavailable`; PostgreSQL refusing a statement is `DatabaseError`.
+
+PostgreSQL text cannot hold NUL, which SQLite keeps (and a paste may carry). `install_text_codec`
+makes every text value travel escaped: NUL as U+FFFF "0", U+FFFF itself doubled (a noncharacter,
+so real text almost never pays). Values read come back exactly as written; LIKE still finds them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncpg
 from warroom.domain.errors import DatabaseError, DatabaseUnavailable
 from warroom.store.dialect import returns_rows, to_postgres
 
+_ESCAPE = "\uffff"
 _LOST = (OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
          asyncpg.exceptions.OperatorInterventionError)
 
@@ -32,6 +37,34 @@ def reason_of(error: BaseException) -> str:
     """A short reason for a failure, without anything from the connection string."""
     text = " ".join(str(error).split())
     return text or type(error).__name__
+
+
+def to_server_text(text: str) -> str:
+    """`text` as PostgreSQL can hold it (see the module docstring)."""
+    if "\x00" not in text and _ESCAPE not in text:
+        return text
+    return text.replace(_ESCAPE, _ESCAPE * 2).replace("\x00", _ESCAPE + "0")
+
+
+def from_server_text(text: str) -> str:
+    """The text `to_server_text` was given."""
+    if _ESCAPE not in text:
+        return text
+    out, index = [], 0
+    while index < len(text):
+        char = text[index]
+        if char == _ESCAPE and index + 1 < len(text):
+            out.append("\x00" if text[index + 1] == "0" else text[index + 1])
+            index += 2
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
+async def install_text_codec(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("text", encoder=to_server_text, decoder=from_server_text, schema="pg_catalog",
+                              format="text")
 
 
 class PgCursor:

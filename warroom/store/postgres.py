@@ -37,7 +37,7 @@ from warroom.domain.errors import DatabaseError, DatabaseUnavailable, ReadOnlyEr
 from warroom.domain.secrets import redact_url
 from warroom.store.identity import APPLICATION_ID
 from warroom.store.pg_schema import BOOKKEEPING, CHANNEL, PG_MIGRATIONS
-from warroom.store.pg_session import PgSession, is_connection_loss, reason_of
+from warroom.store.pg_session import PgSession, install_text_codec, is_connection_loss, reason_of
 from warroom.store.schema import SCHEMA_VERSION, Migration, sql_of
 
 log = logging.getLogger("warroom.store.postgres")
@@ -92,8 +92,14 @@ class PostgresDatabase:
         if read_only or self.read_only:
             settings["default_transaction_read_only"] = "on"
         try:
-            return await asyncpg.connect(self.url, password=self._password, timeout=CONNECT_TIMEOUT,
+            conn = await asyncpg.connect(self.url, password=self._password, timeout=CONNECT_TIMEOUT,
                                          command_timeout=COMMAND_TIMEOUT, server_settings=settings)
+            try:
+                await install_text_codec(conn)
+            except BaseException:
+                conn.terminate()
+                raise
+            return conn
         except (asyncpg.InvalidAuthorizationSpecificationError, asyncpg.InvalidPasswordError) as error:
             raise DatabaseError(f"{self.where} refused the login: {reason_of(error)} (the password comes from "
                                 "PGPASSWORD, ~/.pgpass or the config's password_env)") from None

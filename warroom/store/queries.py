@@ -389,15 +389,21 @@ async def set_action_done(conn: aiosqlite.Connection, incident_id: str, action_i
 
 
 async def list_actions(conn: aiosqlite.Connection, incident_id: str) -> list[ActionItem]:
-    # The group lives in the data of the action entry that created the item (no column of its own).
-    rows = await _all(conn, "SELECT a.*, json_extract(e.data, '$.group') AS action_group FROM action_items a "
+    # The group lives in the data of the action entry that created the item (no column of its own),
+    # read here rather than by the database: PostgreSQL's JSON cannot read data holding a \u0000.
+    rows = await _all(conn, "SELECT a.*, e.data AS entry_data FROM action_items a "
                             "LEFT JOIN entries e ON e.id = a.entry_id WHERE a.incident_id = ? ORDER BY a.id",
                       (incident_id,))
     return [
         ActionItem(
             id=row["id"], incident_id=row["incident_id"], text=row["text"], owner=row["owner"],
             created_at=from_stored(row["created_at"]), due=from_stored(row["due"]) if row["due"] else None,
-            done=bool(row["done"]), group=row["action_group"],
+            done=bool(row["done"]), group=_data_field(row["entry_data"], "group"),
         )
         for row in rows
     ]
+
+
+def _data_field(data: str | None, name: str) -> Any:
+    value = stored_data(data)
+    return value.get(name) if isinstance(value, dict) else None
