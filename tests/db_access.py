@@ -7,7 +7,9 @@ written as for SQLite (`?` placeholders) and translated for PostgreSQL as warroo
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from warroom.store import is_server_url
@@ -34,6 +36,22 @@ async def rows(database, sql: str, params: tuple = ()) -> list[tuple]:
             return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def rows_now(database, sql: str, params: tuple = ()) -> list[tuple]:
+    """`rows`, from a test that is not async (or must not await): run on a thread of its own."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, rows(database, sql, params)).result()
+
+
+def everything_stored(database) -> bytes:
+    """Every byte the record keeps: the file and its journals, or every row of every table on a server."""
+    if not is_pg(database):
+        path = Path(database)
+        return b"".join(found.read_bytes() for found in sorted(path.parent.glob(path.name + "*")))
+    tables = [row[0] for row in rows_now(database, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+    return b"".join(str(row).encode() for table in tables
+                    for row in rows_now(database, f'SELECT t::text FROM "{table}" t'))
 
 
 def refused() -> tuple[type[BaseException], ...]:

@@ -69,7 +69,7 @@ async def test_check_reads_the_config_dir_and_reports_mistakes_with_exit_2(tmp_p
     assert code == 2 and "no probes to check" in err
 
 
-async def test_check_includes_probes_attached_to_an_incident(tmp_path, cli_env, db_path, service):
+async def test_check_includes_probes_attached_to_an_incident(tmp_path, cli_env, service):
     async with Target() as target:
         incident = await service.declare("Slow checkout", "SEV-3", author="alice")
         await service.execute(incident.id, f"/probe add shop {target.url('/ok')}", "alice")
