@@ -11,7 +11,8 @@ Pause, fast mode and a check asked for from a screen are stored too, so they app
 
 The others do not check (one set of requests per incident, however many screens; see README).
 They look for a free or expired lease every LEASE_RETRY_EVERY seconds: when the holder quits it
-releases the lease, when it crashes the lease runs out after LEASE_SECONDS. A new holder resumes
+releases the lease, when it crashes the lease runs out after LEASE_SECONDS (on a PostgreSQL server
+sooner: the holder's connection died with it, and its session lock with it; see store.leases). A new holder resumes
 each probe from its stored state, so an outage still going on is not recorded again and keeps its
 start time. No textual import: the screen passes plain callbacks.
 """
@@ -118,12 +119,11 @@ class ProbeMonitor:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self.engine.stop()
-        if self.writing:
-            self.writing = False
-            try:
-                await self.lease.release()
-            except Exception as error:  # e.g. the database is already closed: it runs out by itself
-                log.warning("probe lease not released: %s", error)
+        writing, self.writing = self.writing, False
+        try:
+            await (self.lease.release() if writing else self.lease.close())
+        except Exception as error:  # e.g. the database is already closed: it runs out by itself
+            log.warning("probe lease not released: %s", error)
 
     @property
     def running(self) -> bool:

@@ -271,11 +271,11 @@ class PostgresDatabase:
         return DatabaseError(f"nothing was saved to {self.where}: {reason}")
 
     async def try_session_lock(self, name: str) -> bool:
-        """Hold the lock `name` (True), or False while another session holds it; the server lets it
-        go when our connection ends, however the process ended."""
+        """Hold the lock `name` (True, also when held already), or False while another session
+        holds it. The server lets it go when our connection ends, however the process ended."""
         async with self._write_lock:
             conn = await self.writer.ready()
-            if self._held.get(name) is conn:
+            if self._held.get(name) is conn and not conn.is_closed():
                 return True
             key = session_lock_key(name)
             got = await self.writer.raw(lambda c: c.fetchval("SELECT pg_try_advisory_lock($1, $2)",
@@ -283,11 +283,6 @@ class PostgresDatabase:
             if got:
                 self._held[name] = conn
             return bool(got)
-
-    def holds_session_lock(self, name: str) -> bool:
-        """Whether this process still holds `name` (False once its connection was lost)."""
-        conn = self._held.get(name)
-        return conn is not None and conn is self.writer.conn and not conn.is_closed()
 
     async def release_session_lock(self, name: str) -> None:
         async with self._write_lock:
