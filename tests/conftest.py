@@ -116,6 +116,11 @@ async def service(database, policies: PolicyBook, clock: FrozenClock):
 @pytest.fixture
 def cli_env(tmp_path: Path, database) -> dict[str, str]:
     """Environment for running `warroom` as a subprocess: the test's database, tmp config dir, a user."""
+    return cli_environment(tmp_path, database)
+
+
+def cli_environment(tmp_path: Path, database) -> dict[str, str]:
+    """What cli_env gives, for a database of the test's own choosing."""
     config_dir = tmp_path / "config"
     config_dir.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}

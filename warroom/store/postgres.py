@@ -2,8 +2,9 @@
 machines. The same interface as the SQLite one (warroom.store.backend.Database).
 
 - Three connections: the writer (every transaction), the reader (query-only, for everything
-  shown), and the listener (LISTEN warroom_changes: every commit anywhere wakes the commit
-  listeners at once, so screens refresh without polling).
+  shown; made on first use), and the listener (LISTEN warroom_changes: every commit anywhere
+  wakes the commit listeners at once, so screens refresh without polling; made when the first
+  listener is added, so a one-shot command never pays for it).
 - One writer at a time, as on SQLite: a transaction takes a transaction-level advisory lock first,
   so the read-then-write steps of the queries (the next entry number and hash, the next incident
   id of the day) cannot race between machines; the UNIQUE constraints hold them to it as well.
@@ -124,17 +125,19 @@ class PostgresDatabase:
                     raise DatabaseError(f"{self.where} needs migrating: open it once without --read-only")
             else:
                 await _migrate(conn, self.where)
-            await self.reader.ready()
             await self._measure_clock()
-            self._listener = await self._listen()
         except BaseException:
             await self.close()
             raise
-        self._watcher = asyncio.create_task(self._watch(), name="warroom database listener")
+
+    def _watch_soon(self) -> None:
+        """Listen from now on (the first listener asked for it; one-shot commands never do)."""
+        if self._watcher is None and not self._closed:
+            self._watcher = asyncio.create_task(self._watch(), name="warroom database listener")
 
     async def _measure_clock(self) -> None:
         before = time.time()
-        server = await self.reader.raw(lambda conn: conn.fetchval("SELECT clock_timestamp()"))
+        server = await self.writer.raw(lambda conn: conn.fetchval("SELECT clock_timestamp()"))
         after = time.time()
         self.clock_offset = server.timestamp() - (before + after) / 2
 
@@ -153,8 +156,10 @@ class PostgresDatabase:
         self._announce_commit()
 
     async def _watch(self) -> None:
-        """Keep the listener connected; say when the server is away and when it is back."""
-        delay = BACKOFF_FIRST
+        """Keep the listener connected; say when the server is away and when it is back. Each time
+        it (re)connects, followers look once (a commit may have come before LISTEN took effect);
+        after a loss `generation` moves on, so they reload everything."""
+        delay, lost_once = BACKOFF_FIRST, False
         while not self._closed:
             if self._listener is None or self._listener.is_closed():
                 try:
@@ -165,10 +170,11 @@ class PostgresDatabase:
                     delay = min(delay * 2, BACKOFF_MAX)
                     continue
                 delay = BACKOFF_FIRST
-                self.generation += 1
+                if lost_once:
+                    self.generation += 1
                 self._revision += 1
                 self._set_state(CONNECTED)
-                self._announce_commit()  # followers reload everything (generation moved on)
+                self._announce_commit()
             try:
                 await asyncio.wait_for(self._lost.wait(), PING_EVERY)
             except asyncio.TimeoutError:
@@ -180,6 +186,7 @@ class PostgresDatabase:
             if self._closed:
                 return
             self._listener.terminate()
+            lost_once = True
             self._set_state(RECONNECTING)
             self.writer.lost()
             self.reader.lost()
@@ -206,11 +213,13 @@ class PostgresDatabase:
     def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each commit: this process's at once, anyone's through NOTIFY."""
         self._commit_listeners.append(listener)
+        self._watch_soon()
         return lambda: self._commit_listeners.remove(listener) if listener in self._commit_listeners else None
 
     def add_state_listener(self, listener: Callable[[str], object]) -> Callable[[], None]:
         """Call `listener(state)` when the server goes away ("reconnecting") and comes back ("connected")."""
         self._state_listeners.append(listener)
+        self._watch_soon()
         return lambda: self._state_listeners.remove(listener) if listener in self._state_listeners else None
 
     async def data_version(self) -> int:
