@@ -1,9 +1,15 @@
 """Following an incident as it changes, cheaply: the change log (schema V4) read through a cursor.
 
-`ChangeCursor` asks `PRAGMA data_version` first (one statement that changes only when another
-connection committed) and reads the change log only when it moved. `LiveIncident` is one screen's
-view of an incident built on it: a poll reloads only the parts that changed and returns them as a
-`RecordDelta`; entries a local write returns are taken as they are, without reading them again.
+`ChangeCursor` asks the database's data version first (on a SQLite file `PRAGMA data_version`, one
+statement that changes only when another connection committed; on a PostgreSQL server a counter
+its LISTEN moves, no round trip) and reads the change log only when it moved. When the connection
+to a server came back after a loss (`generation`), it reloads everything: what happened while it
+was away is not in any notification. `LiveIncident` is one screen's view of an incident built on
+it: a poll reloads only the parts that changed and returns them as a `RecordDelta`; entries a
+local write returns are taken as they are, without reading them again.
+
+When to poll: on a file, on a timer and after each local commit; on a server (`pushes_changes`)
+only when told, since every commit anywhere calls the service's commit listeners.
 """
 
 from __future__ import annotations
@@ -32,15 +38,21 @@ class ChangeCursor:
         self.position: int | None = None
         self.moved = False  # the last poll saw a commit (of anything: probe results too)
         self._version: int | None = None
+        self._generation = 0
 
     async def start(self) -> None:
         """Start from now: take the position before reading anything, so no later commit is missed."""
+        self._generation = self.db.generation
         self._version = await self.db.data_version()
         self.position = await log.last_change_id(self.db.reader)
 
     async def poll(self, incident_id: str) -> list[log.Change] | None:
         """The incident's changes since the last poll ([] when only other data moved, such as probe
         results or another incident), or None when the reader fell behind the bounded log."""
+        if self.db.generation != self._generation:  # back after a lost connection: look at everything
+            self.moved = True
+            await self.start()
+            return None
         version = await self.db.data_version()
         self.moved = version != self._version
         if not self.moved:

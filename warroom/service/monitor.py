@@ -178,10 +178,29 @@ class ProbeMonitor:
         return True
 
     async def _maintain(self) -> None:
+        """Every reload_every seconds, and on a server at once when anyone commits, look at the probe
+        file and the change log; prune now and then."""
         waited = self.prune_every  # prune soon after start, then every prune_every seconds
+        woken = asyncio.Event()
+        stop_listening = self.service.on_commit(woken.set) if self.service.pushes_changes else (lambda: None)
+        try:
+            await self._maintain_loop(woken, waited)
+        finally:
+            stop_listening()
+
+    async def _maintain_loop(self, woken: asyncio.Event, waited: float) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.reload_every)
-            waited += self.reload_every
+            started = loop.time()
+            # asyncio.wait, not wait_for: on Python 3.11 wait_for swallows a cancel that comes as
+            # the event is set (a server's commits set it often), and stop() would wait forever
+            waiter = asyncio.ensure_future(woken.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=self.reload_every)
+            finally:
+                waiter.cancel()
+            woken.clear()
+            waited += loop.time() - started
             try:
                 file_changed = self.sources.reload_file()
                 changes = await self.cursor.poll(self.incident_id)

@@ -237,7 +237,10 @@ class PostgresDatabase:
             raise ReadOnlyError("this session is read-only: nothing was saved")
         async with self._write_lock:
             session = self.writer
-            conn = await session.ready()
+            try:
+                conn = await session.ready()
+            except DatabaseUnavailable as error:
+                raise DatabaseUnavailable(f"nothing was saved: {error}") from None
             session.pinned = True
             try:
                 try:

@@ -21,6 +21,7 @@ class IncidentHeader(Widget):
     IncidentHeader { height: auto; max-height: 2; background: $panel; color: $foreground; padding: 0 1; }
     IncidentHeader.-sev-top { background: $error 30%; }
     IncidentHeader.-sev-high { background: $warning 25%; }
+    IncidentHeader.-disconnected { background: $warning 40%; }
     """
 
     COMPONENT_CLASSES = {"header--id", "header--badge", "header--status", "header--muted"}
@@ -37,6 +38,13 @@ class IncidentHeader(Widget):
         self.incident: Incident | None = None
         self.policy: Policy | None = None
         self.commander: str | None = None
+        self.connection: str | None = None  # what is wrong with the database connection, if anything
+
+    def show_connection(self, problem: str | None) -> None:
+        """Say (first, in words) that the database server is away; None when it is back."""
+        self.connection = problem
+        self.set_class(problem is not None, "-disconnected")
+        self.refresh(layout=True)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
@@ -50,13 +58,15 @@ class IncidentHeader(Widget):
 
     def render(self) -> Text:
         if self.incident is None:
-            return Text("loading…")
+            return Text(f"⟳ {self.connection}" if self.connection else "loading…")
         incident, policy = self.incident, self.policy
         style = self.get_component_rich_style
         level = policy.find_severity(incident.severity)
         status = policy.find_status(incident.status)
         elapsed = format_duration(self.clock() - incident.created_at)
         line = Text(no_wrap=False, end="")
+        if self.connection:
+            line.append(f"⟳ {self.connection}  ", style("header--badge"))
         line.append(f"{incident.id} ", style("header--id"))
         line.append(f" ▲ {incident.severity} {level.label if level else ''} ", style("header--badge"))
         line.append("  ")
