@@ -458,6 +458,12 @@ def test_complete_command_names():
     assert complete("/zzz", POLICY) == []
 
 
+def test_complete_update_audiences():
+    assert complete("/update e", POLICY) == ["/update executive "]
+    assert complete("/update Status", POLICY) == ["/update public "]  # by label too
+    assert complete("/update all good", POLICY) == []
+
+
 def test_complete_roles():
     assert complete("/assign t", POLICY) == [
         "/assign tl ",

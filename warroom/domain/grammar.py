@@ -410,7 +410,8 @@ _HANDLERS: dict[str, _Handler] = {
 
 
 def complete(text: str, policy: Policy) -> list[str]:
-    """Whole-line replacements for the input so far: command names, roles, severities, statuses."""
+    """Whole-line replacements for the input so far: command names, roles, severities, statuses,
+    audiences."""
     body = text.lstrip()
     token, _ = _split_first(body)
     if token != body and _looks_backdated(token):
@@ -448,6 +449,8 @@ def _argument_choices(name: str, policy: Policy) -> list[tuple[str, list[str]]]:
         return [(s.id, [s.id, s.label, *s.aliases]) for s in policy.severity]
     if name == "status":
         return [(s.id, [s.id, s.label]) for s in policy.status]
+    if name == "update":
+        return [(a.id, [a.id, a.label]) for a in policy.audience]
     return []
 
 

@@ -13,9 +13,11 @@ from warroom.ui.widgets.inert_input import InertInput
 
 
 class AskText(ModalScreen[str | None]):
-    """One-line prompt; Enter returns the text, Escape returns None."""
+    """One-line prompt; Enter returns the text, Escape returns None. Enter is a priority binding,
+    so the dialog closes before the keys typed behind it are dispatched (they go to the screen
+    below, not into this input, which is about to go)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("enter", "submit", "Confirm", show=False, priority=True)]
     DEFAULT_CSS = """
     AskText { align: center middle; }
     AskText > Vertical {
@@ -38,6 +40,9 @@ class AskText(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value)
+
+    def action_submit(self) -> None:
+        self.dismiss(self.query_one("#ask-input", Input).value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

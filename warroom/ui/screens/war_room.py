@@ -369,6 +369,12 @@ class WarRoomScreen(Screen):
             timeline.query = query.strip()
             timeline.focus()
 
+    def escape_returned(self) -> None:
+        """A dialog over this screen was closed with Escape: back to the entry bar, as Escape does here."""
+        bar = self.query_one(EntryBar).input
+        if not bar.disabled:
+            self.set_focus(bar)
+
     def prefill(self, text: str) -> None:
         """Put a command in the entry bar for the user to finish (used by the palette)."""
         bar = self.query_one(EntryBar)
