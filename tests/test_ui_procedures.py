@@ -18,7 +18,7 @@ from warroom.service import IncidentService
 from warroom.ui.app import WarRoomApp
 from warroom.ui.screens.actions import ActionsScreen, HandoffScreen
 from warroom.ui.screens.composer import ComposerScreen
-from warroom.ui.screens.dialogs import AskText
+from warroom.ui.screens.dialogs import AskText, Choose, Confirm
 from warroom.ui.screens.procedures import ProceduresScreen
 
 NOW = datetime(2026, 11, 23, 15, 0, 30, tzinfo=timezone.utc)
@@ -67,6 +67,10 @@ async def until(pilot, check, timeout: float = 5.0):
     return found
 
 
+def screen_text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
 def notices(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
@@ -111,8 +115,17 @@ async def test_composer_prefills_posts_copies_and_resets_the_countdown(tmp_path)
         # an earlier promise: the draft's last line follows the field
         app.screen.query_one("#composer-next", Input).value = "15:20"
         await wait_for(pilot, lambda: area.text.endswith("Next update at 15:20 UTC."))
+        assert "Post to Internal" in str(post.label)
+        await pilot.press("ctrl+s")  # asks first, naming the audience
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "Post this update to Internal (internal)?" in screen_text(app)
+        await pilot.press("n")  # back to the draft: nothing posted
+        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        assert await app.service.updates(incident_id) == []
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: not isinstance(app.screen, ComposerScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not isinstance(app.screen, (ComposerScreen, Confirm)))
         [update] = await until(pilot, lambda: app.service.updates(incident_id))
         assert update.author == "scribe" and update.audience == "internal"
         assert update.next_update_at == datetime(2026, 11, 23, 15, 20, tzinfo=timezone.utc)
@@ -151,16 +164,62 @@ async def test_an_edited_draft_keeps_its_text_and_takes_the_audiences_promise(tm
         await open_war_room(pilot)
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
-        area = app.screen.query_one(TextArea)
-        field = app.screen.query_one("#composer-next", Input)
+        composer = app.screen
+        area = composer.query_one(TextArea)
+        field = composer.query_one("#composer-next", Input)
         await wait_for(pilot, lambda: field.value == "15:30")
         area.load_text("My own words.\nNext update at 15:30 UTC.")
-        app.screen.query_one("#composer-audience").value = "executive"  # no cadence of its own at SEV-2
+        composer.query_one("#composer-audience").value = "executive"  # no cadence of its own at SEV-2
+        await wait_for(pilot, lambda: isinstance(app.screen, Choose))
+        await pilot.press("k")  # keep my text
         await wait_for(pilot, lambda: field.value == "" and area.text.endswith("Next update when there is news."))
         assert area.text.startswith("My own words.")
-        app.screen.query_one("#composer-audience").value = "internal"
+        assert "Post to Executive" in str(composer.query_one("#composer-post").label)
+        composer.query_one("#composer-audience").value = "internal"
+        await wait_for(pilot, lambda: isinstance(app.screen, Choose))
+        await pilot.press("k")
         await wait_for(pilot, lambda: field.value == "15:30")
         await wait_for(pilot, lambda: area.text.startswith("My own words."))
+
+
+async def test_switching_audience_after_editing_asks_and_the_post_names_the_audience(tmp_path):
+    """Issue 10, trap 2: an edited Internal draft, audience switched to Status page, Ctrl+S would
+    have posted the internal text (owners and all) publicly without a word."""
+    path, incident_id = await seeded(tmp_path, "/action check pool @erin")
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_war_room(pilot)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        composer = app.screen
+        area = composer.query_one(TextArea)
+        await wait_for(pilot, lambda: "check pool (@erin)" in area.text)
+        assert app.focused is area and "▶ Text" in screen_text(app)  # focus shown by a glyph, not colour alone
+        await pilot.press("end", *" (edited)")
+        select = composer.query_one("#composer-audience")
+        select.focus()
+        await pilot.pause()
+        assert "▶ Audience" in screen_text(app) and "▶ Text" not in screen_text(app)
+        select.value = "public"
+        await wait_for(pilot, lambda: isinstance(app.screen, Choose))
+        assert "You edited the Internal draft. Switch to Status page" in screen_text(app)
+        await pilot.press("escape")  # stay: the select goes back, the text is untouched
+        await wait_for(pilot, lambda: app.screen is composer and select.value == "internal")
+        assert "(edited)" in area.text and "Posting to: Internal (internal)" in screen_text(app)
+        select.value = "public"
+        await wait_for(pilot, lambda: isinstance(app.screen, Choose))
+        await pilot.press("r")  # a new status-page draft: the owners are gone
+        await wait_for(pilot, lambda: area.text.startswith("Investigating - "))
+        assert "@erin" not in area.text and "Posting to: Status page (public)" in screen_text(app)
+        assert app.focused is area  # typing after the switch lands in the draft, on screen
+        await pilot.press(*"Z")
+        assert "Z" in area.text
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "Post this update to Status page (public)?" in screen_text(app)
+        await pilot.press("y")
+        [update] = await until(pilot, lambda: app.service.updates(incident_id))
+        assert update.audience == "public" and "@erin" not in update.text
 
 
 async def test_failed_webhook_is_logged_and_the_update_kept(tmp_path, monkeypatch):

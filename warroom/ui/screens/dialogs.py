@@ -87,6 +87,45 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(answer)
 
 
+class Choose(ModalScreen[str | None]):
+    """A question with a few answers, each on its own key (and button); Escape returns None."""
+
+    BINDINGS = [Binding("escape", "answer('')", "Cancel")]
+    DEFAULT_CSS = """
+    Choose { align: center middle; }
+    Choose > Vertical {
+        width: 76; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+    }
+    Choose Label { width: 100%; margin-bottom: 1; }
+    Choose Horizontal { height: auto; align: right middle; }
+    Choose Button { margin-left: 1; }
+    """
+
+    def __init__(self, question: str, answers: list[tuple[str, str, str]], cancel: str = "Cancel") -> None:
+        """`answers`: (key, button label, value returned), the first one focused."""
+        super().__init__()
+        self.question, self.answers, self.cancel = question, answers, cancel
+        for key, _, value in answers:
+            self._bindings.bind(key, f"answer({value!r})", show=False)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.question))
+            with Horizontal():
+                yield Button(f"{self.cancel} (Esc)", id="choose-cancel")
+                for key, label, value in self.answers:
+                    yield Button(f"{label} ({key})", id=f"choose-{value}")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#choose-{self.answers[0][2]}", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "choose-cancel" else str(event.button.id).removeprefix("choose-"))
+
+    def action_answer(self, value: str) -> None:
+        self.dismiss(value or None)
+
+
 class TextPanel(ModalScreen[None]):
     """A read-only panel: `text` (built from rich Text, so typed text stays inert) above a hint line.
 
