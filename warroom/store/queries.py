@@ -103,6 +103,7 @@ def incident_from_row(row: sqlite3.Row, milestones: dict[Milestone, datetime]) -
         services=tuple(json.loads(row["services"])),
         impact=row["impact"],
         milestones=milestones,
+        customer_impact=row["customer_impact"],
     )
 
 
@@ -117,8 +118,8 @@ async def list_incidents(conn: aiosqlite.Connection) -> list[Incident]:
 
 
 async def update_incident(conn: aiosqlite.Connection, incident_id: str, **fields: Any) -> None:
-    """Change the incident's current severity, status, impact or services (history is in the timeline)."""
-    allowed = {"severity", "status", "impact", "services", "title"}
+    """Change the incident's current severity, status, facts or services (history is in the timeline)."""
+    allowed = {"severity", "status", "impact", "services", "title", "customer_impact"}
     assert set(fields) <= allowed, fields
     if "services" in fields:
         fields["services"] = json.dumps(list(fields["services"]))
