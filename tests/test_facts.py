@@ -193,3 +193,19 @@ async def test_an_empty_review_says_which_command_fills_it(service, clock):
     assert "Nothing was recorded with `/factor` during the incident." in report
     assert "Nothing was recorded with `/went-badly` during the incident." in report
     assert record_ticks(await service.record(incident.id))  # the default policy proves some items at once
+
+
+# ---- a clock behind the record (issue 9, item 13) --------------------------------------------------
+
+
+async def test_a_milestone_refused_because_the_clock_is_behind_says_so(service, clock):
+    incident = await declared(service)
+    await service.execute(incident.id, "-5m /detected pager", "bob")
+    clock.advance(hours=-2)  # this computer's clock jumps two hours back
+    with pytest.raises(RuleError) as refused:
+        await service.execute(incident.id, "/ack", "bob")
+    message = str(refused.value)
+    assert message.startswith("refused: ")
+    assert "this computer's clock reads 12:00:00 UTC, 2h 00m behind the record's newest entry (14:00:00 UTC)" in message
+    clock.advance(hours=2, minutes=1)
+    await service.execute(incident.id, "/ack", "bob")  # with the clock right, no word of it

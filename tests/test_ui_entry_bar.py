@@ -292,3 +292,34 @@ async def test_keys_typed_in_the_same_instant_as_the_escape_that_closes_a_dialog
         await pilot.pause()
         assert app.screen is room and app.focused is room.query_one(EntryInput)
         assert room.query_one(EntryBar).text == "cup"
+
+
+async def test_a_clock_behind_the_record_is_said_in_the_header_once_on_the_timeline_and_per_entry(tmp_path):
+    """Issue 9, item 13: with the clock two hours behind, entries went in before the declaration
+    and milestones were refused, with no word of why."""
+    from test_ui_support import FrozenClock
+
+    from warroom.ui.widgets.header import IncidentHeader
+
+    path, incident_id = await small_database(tmp_path, notes=2)  # declared 10 minutes before NOW
+    service = await IncidentService.open(path, POLICIES, FrozenClock(NOW - timedelta(minutes=9)))
+    await service.execute(incident_id, "/ack", "alice")  # 14:51, by a clock that is right
+    await service.close()
+    clock = FrozenClock(NOW - timedelta(hours=2))
+    app = make_app(path, incident_id, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        header = war_room(app).query_one(IncidentHeader)
+        # the newest entry (a note at 14:51) is 1h 51m ahead of this clock
+        await wait_for(pilot, lambda: "⚠ clock 1h 51m behind the record (newest entry 14:51 UTC)" in screen_text(app))
+        await submit_and_wait(pilot, "db looks fine")
+        notices = lambda: [str(n.message) for n in app._notifications]
+        await wait_for(pilot, lambda: any("went in at 13:00:00 UTC, earlier in the timeline" in n for n in notices()))
+        await submit_and_wait(pilot, "/mitigated")  # "before acknowledged": refused, and it says why
+        error = lambda: str(war_room(app).query_one("#entry-error").render())
+        await wait_for(pilot, lambda: "refused" in error() and "clock reads 13:00:00 UTC" in error(), timeout=3)
+        clock.advance(hours=2, minutes=1)
+        await wait_for(pilot, lambda: header.clock_warning == "")
+    _, entries = await read_back(path, incident_id)
+    warnings = [e for e in entries if e.kind is EntryKind.SYSTEM and e.text.startswith("Clock warning")]
+    assert len(warnings) == 1 and "1h 51m behind the record's newest entry" in warnings[0].text

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import assert_never
 
 from warroom.domain import commands as cmd
-from warroom.domain.clock import format_duration, to_stored
+from warroom.domain.clock import clock_behind, clock_note, format_duration, to_stored
 from warroom.domain.duties import derive_duties, owed_note, started_at
 from warroom.domain.errors import ParseError, RuleError, SummaryRequired
 from warroom.domain.metrics import milestone_order_problem
@@ -232,7 +232,9 @@ class CommandWriter:
         stones = (await self.current()).milestones
         problem = milestone_order_problem(stones, milestone, self.at)
         if problem:
-            raise RuleError(f"refused: {problem}")
+            newest = await q.newest_recorded_at(self.conn, self.incident_id)
+            behind = clock_behind(self.now, newest)
+            raise RuleError(f"refused: {problem}" + (f" ({clock_note(self.now, newest, behind)})" if behind else ""))
         previous = stones.get(milestone)
         await q.set_milestone(self.conn, self.incident_id, milestone, self.at)
         text = milestone.label.capitalize()

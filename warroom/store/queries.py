@@ -280,6 +280,19 @@ async def last_entry_number(conn: aiosqlite.Connection, incident_id: str) -> int
     return int(row[0])
 
 
+async def newest_recorded_at(conn: aiosqlite.Connection, incident_id: str) -> datetime | None:
+    """The latest time any of the incident's entries was written at, by its writer's clock (a
+    computer whose clock is behind writes earlier times after it: the maximum, not the last)."""
+    row = await _one(conn, "SELECT MAX(recorded_at) FROM entries WHERE incident_id = ?", (incident_id,))
+    return from_stored(row[0]) if row and row[0] else None
+
+
+async def latest_occurred_at(conn: aiosqlite.Connection, incident_id: str) -> datetime | None:
+    """The latest moment on the incident's timeline (its last entry in time order)."""
+    row = await _one(conn, "SELECT MAX(occurred_at) FROM entries WHERE incident_id = ?", (incident_id,))
+    return from_stored(row[0]) if row and row[0] else None
+
+
 async def entries_after(conn: aiosqlite.Connection, incident_id: str, number: int) -> list[Entry]:
     """The entries numbered above `number`, in number (commit) order."""
     rows = await _all(conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number > ? ORDER BY number",
