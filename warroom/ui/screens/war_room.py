@@ -67,13 +67,13 @@ class WarRoomScreen(Screen):
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", tooltip="Every key and entry-bar command"),
         Binding("escape", "focus('#entry-input')", "Entry bar", show=False),
-        Binding("ctrl+f", "filter", "Filter", tooltip="Filter the timeline by text, kind or author"),
+        Binding("ctrl+f", "filter", "Filter", show=False, tooltip="Filter the timeline by text, kind or author"),
         Binding("f2,u", "procedure('compose_update')", "Update", tooltip="Compose and post a stakeholder update"),
         Binding("f3", "procedure('checklists')", "Checklists", tooltip="Checklists and playbooks from the policy"),
         Binding("f4", "procedure('actions')", "Actions", tooltip="Action items: owner, due, done"),
+        Binding("f5", "procedure('escalation')", "Duties",
+                tooltip="Every duty owed (updates, notices, reviews), by when, and the escalation paths"),
         Binding("f6", "procedure('export_report')", "Report", tooltip="Write the post-incident report (Markdown)"),
-        Binding("f5", "procedure('escalation')", "Escalation", show=False,
-                tooltip="Who the policy says to tell at this severity, by when, and the escalation paths"),
         Binding("ctrl+t", "focus('#timeline')", "Timeline", show=False),
         Binding("ctrl+r", "focus('#roles')", "Roles", show=False),
     ]
