@@ -39,6 +39,7 @@ class ProceduresScreen(ModalScreen[None]):
     ProceduresScreen { align: center middle; }
     ProceduresScreen > Vertical { width: 110; max-width: 98%; height: 92%; border: thick $primary;
         background: $surface; }
+    ProceduresScreen TabbedContent, ProceduresScreen ContentSwitcher, ProceduresScreen TabPane { height: 1fr; }
     ProceduresScreen #checklist-items { height: 1fr; }
     ProceduresScreen #playbook-list { height: auto; max-height: 10; }
     ProceduresScreen #playbook-steps { padding: 0 1; }
@@ -61,8 +62,7 @@ class ProceduresScreen(ModalScreen[None]):
                 with TabPane("Playbooks", id="tab-playbooks"):
                     yield OptionList(id="playbook-list")
                     yield Static("", id="playbook-steps")
-            yield Label(Text("c checklists · p playbooks (preview, Enter attaches) · Space/Enter ticks · Esc closes"),
-                        classes="hint")
+            yield Label(Text("c checklists · p playbooks · Space/Enter: tick, attach · Esc closes"), classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#checklist-items", OptionList).focus()
@@ -97,10 +97,10 @@ class ProceduresScreen(ModalScreen[None]):
                 mark = "  ☑ done    " if ticked else "  ☑ record  " if proof else "  ☐         "
                 line = Text(mark + item)
                 entry = last_tick.get(key)
-                if entry is not None:
+                if entry is not None and (ticked or proof is None):
                     line.append(f"  ({'ticked' if ticked else 'unticked'} by {visible(entry.author)} "
                                 f"{entry.occurred_at:%H:%M} UTC)", style="italic")
-                if proof is not None:
+                elif proof is not None:
                     number = f", #{proof.number}" if proof.number else ""
                     line.append(f"  (by the record: {visible(proof.what)}, {format_moment(proof.at, now, seconds=False)}"
                                 f"{number})", style="italic")
