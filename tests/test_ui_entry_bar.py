@@ -323,3 +323,23 @@ async def test_a_clock_behind_the_record_is_said_in_the_header_once_on_the_timel
     _, entries = await read_back(path, incident_id)
     warnings = [e for e in entries if e.kind is EntryKind.SYSTEM and e.text.startswith("Clock warning")]
     assert len(warnings) == 1 and "1h 51m behind the record's newest entry" in warnings[0].text
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_facts_set_from_the_bar_show_in_the_header_when_there_is_room(tmp_path, size):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=size) as pilot:
+        await war_room_ready(pilot)
+        for typed in ("/set impact EU logins take 30 s", "/set users a third of EU users", "/service add auth-api, edge"):
+            await submit_and_wait(pilot, typed)
+            assert not war_room(app).query_one(EntryBar).has_class("-error"), screen_text(app)
+        facts = "Impact: EU logins take 30 s · Who: a third of EU users · Services: auth-api, edge"
+        if size == (120, 40):
+            await wait_for(pilot, lambda: facts in screen_text(app))
+        else:  # 24 rows keep the header to the incident itself
+            await wait_for(pilot, lambda: "Services: auth-api, edge (added auth-api, edge)" in screen_text(app))
+            assert "Impact: EU logins" not in screen_text(app).split("\n")[1]
+    incident, _ = await read_back(path, incident_id)
+    assert (incident.impact, incident.customer_impact, incident.services) == (
+        "EU logins take 30 s", "a third of EU users", ("auth-api", "edge"))

@@ -48,10 +48,9 @@ class ClockWatch:
         behind = clock_behind(now, self.newest_recorded)
         if behind is not None:
             return (f"clock {format_duration(behind)} behind the record (newest entry "
-                    f"{format_moment(self.newest_recorded, now, seconds=False)}): entries are dated by it; "
-                    "check NTP"), behind
+                    f"{format_moment(self.newest_recorded, now, seconds=False)}); check NTP"), behind
         if self._jump_floor is not None:
-            return f"clock jumped back {format_duration(self._jump_floor - now)}: entries are dated by it; check NTP", None
+            return f"clock jumped back {format_duration(self._jump_floor - now)}; check NTP", None
         return "", None
 
     def landed_earlier(self, entries: list[Entry]) -> list[Entry]:
