@@ -1,5 +1,5 @@
-"""Shared fixtures: a frozen clock, the packaged policies, a service on a tmp_path database, and a
-runner for the real `warroom` command in a subprocess."""
+"""Shared fixtures: the one frozen clock (NOW, FrozenClock), the packaged policies, a service on a
+tmp_path database, and a runner for the real `warroom` command in a subprocess."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ import pytest
 from warroom.domain.policy import PolicyBook
 from warroom.service import IncidentService
 
-FROZEN_NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+# The one "now" of the suite: every frozen clock starts here unless a test says otherwise.
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class FrozenClock:
     """A clock that only moves when told to (call it like `system_clock`)."""
 
-    def __init__(self, now: datetime = FROZEN_NOW):
+    def __init__(self, now: datetime = NOW):
         self.now = now
 
     def __call__(self) -> datetime:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
+from conftest import NOW
 from probe_servers import Target
 
 from warroom.probes.config import spec_from_dict
@@ -14,7 +15,6 @@ from warroom.probes.engine import ProbeEngine
 from warroom.probes.result import ProbeResult
 from warroom.probes.states import ProbeState, ProbeTracker
 
-T0 = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
 S = ProbeState
 
 
@@ -25,7 +25,7 @@ def spec(**fields):
 
 def result(ok: bool, n: int, latency: float = 10.0, **fields) -> ProbeResult:
     failed = None if ok else "status == 200 failed: got 503"
-    return ProbeResult(probe="api", checked_at=T0 + timedelta(seconds=n), ok=ok, latency_ms=latency,
+    return ProbeResult(probe="api", checked_at=NOW + timedelta(seconds=n), ok=ok, latency_ms=latency,
                        status_code=200 if ok else 503, failed_condition=failed, **fields)
 
 
@@ -69,9 +69,9 @@ def test_degraded_when_slow_or_only_healthy_on_a_retry():
 def test_stale_and_back():
     tracker = ProbeTracker(spec())
     run(tracker, "+")
-    moved = tracker.mark_stale(T0 + timedelta(seconds=5), 5.0)
+    moved = tracker.mark_stale(NOW + timedelta(seconds=5), 5.0)
     assert (moved.old, moved.new, moved.reason) == (S.UP, S.STALE, "no result for 5s")
-    assert tracker.mark_stale(T0 + timedelta(seconds=6), 6.0) is None  # told once
+    assert tracker.mark_stale(NOW + timedelta(seconds=6), 6.0) is None  # told once
     back = tracker.observe(result(True, 7))
     assert (back.old, back.new) == (S.STALE, S.UP)
 
@@ -88,13 +88,13 @@ def test_a_down_transition_says_why_how_many_and_since_when():
     moves = [tracker.observe(result(ok, n, latency=812)) for n, ok in enumerate([True, False, False, False])]
     down = moves[-1]
     assert (down.old, down.new, down.status_code, down.consecutive_failures) == (S.PENDING, S.DOWN, 503, 3)
-    assert down.first_failure_at == T0 + timedelta(seconds=1)
+    assert down.first_failure_at == NOW + timedelta(seconds=1)
     assert down.describe() == ("api ▼ DOWN (was … PENDING): status == 200 failed: got 503; "
-                               "3 checks in a row failed since 14:00:01 UTC; 812 ms")
+                               "3 checks in a row failed since 15:00:01 UTC; 812 ms")
     assert down.to_dict()["failed_condition"] == "status == 200 failed: got 503"
     up = [tracker.observe(result(True, n)) for n in (4, 5)][-1]
     assert (up.new, up.consecutive_successes) == (S.UP, 2)
-    assert "failing since 14:00:01 UTC" in up.describe()
+    assert "failing since 15:00:01 UTC" in up.describe()
 
 
 async def test_transitions_through_the_engine_against_a_flapping_server():

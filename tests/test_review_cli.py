@@ -8,12 +8,13 @@ import pty
 import subprocess
 import sys
 
+from conftest import NOW
+
 from warroom.domain.text import visible
 from warroom.probes.config import spec_from_dict
 from warroom.probes.oneshot import CheckRow, format_table
 from warroom.probes.result import ProbeResult
 from warroom.probes.states import ProbeState
-from warroom.domain.clock import system_clock
 
 OSC_LINK = "\x1b]8;;http://evil\x07click"
 C1_CSI = "\u009b31mred"
@@ -91,7 +92,7 @@ def test_csv_export_to_a_terminal_is_inert_but_exact_in_a_pipe(cli_env, tmp_path
 def test_check_table_shows_probe_names_and_groups_inert():
     spec = spec_from_dict({"name": f"api{C1_CSI}", "group": OSC_LINK, "type": "http",
                            "target": "http://127.0.0.1:9/"}, "test")
-    result = ProbeResult(probe=spec.name, checked_at=system_clock(), ok=True, latency_ms=3.0, status_code=200)
+    result = ProbeResult(probe=spec.name, checked_at=NOW, ok=True, latency_ms=3.0, status_code=200)
     table = format_table([CheckRow(spec, result, ProbeState.UP)], width=300)
     assert "\x1b" not in table and "\u009b" not in table and "\u241b]8;;http://evil" in table
 

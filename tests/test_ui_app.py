@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from conftest import NOW, FrozenClock
 from test_ui_support import (
-    NOW, POLICIES, FrozenClock, make_app, screen_text, small_database,
+    POLICIES, make_app, screen_text, small_database,
     submit_and_wait, wait_for, war_room_ready,
 )
 from textual.command import CommandPalette

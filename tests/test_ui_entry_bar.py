@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import NOW
 from test_ui_support import (
-    NOW, POLICIES, make_app, screen_text, small_database, submit, submit_and_wait, type_burst, wait_for, war_room, war_room_ready,
+    POLICIES, make_app, screen_text, small_database, submit, submit_and_wait, type_burst, wait_for, war_room, war_room_ready,
 )
 
 from warroom.domain.models import EntryKind, Milestone

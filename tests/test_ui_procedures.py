@@ -4,11 +4,11 @@ action items, handoff, resolution, escalation notices and the report key, at 80x
 from __future__ import annotations
 
 import socket
-import time
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 import pytest
+from conftest import NOW, FrozenClock
+from test_ui_support import until, wait_for
 from textual.widgets import DataTable, Input, OptionList, TabbedContent, TextArea
 
 from warroom.service.config import Config, Webhook
@@ -21,25 +21,20 @@ from warroom.ui.screens.composer import ComposerScreen
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.procedures import ProceduresScreen
 
-NOW = datetime(2026, 11, 23, 15, 0, 30, tzinfo=timezone.utc)
 POLICIES = PolicyBook.load(None)
 SIZE = (80, 24)
-
-
-def frozen() -> datetime:
-    return NOW
 
 
 async def seeded(tmp_path, *lines: str) -> tuple:
     """A SEV-2 incident declared 20 minutes before NOW, with `lines` typed by alice."""
     path = tmp_path / "ui.db"
-    moment = [NOW - timedelta(minutes=20)]
-    service = await IncidentService.open(path, POLICIES, lambda: moment[0])
+    clock = FrozenClock(NOW - timedelta(minutes=20))
+    service = await IncidentService.open(path, POLICIES, clock)
     try:
         incident = await service.declare("Checkout 502s", "SEV-2", author="alice", commander="alice",
                                          services=("checkout",), impact="EU checkouts fail")
         for line in lines:
-            moment[0] += timedelta(minutes=1)
+            clock.advance(minutes=1)
             await service.execute(incident.id, line, "alice")
     finally:
         await service.close()
@@ -47,24 +42,8 @@ async def seeded(tmp_path, *lines: str) -> tuple:
 
 
 def make_app(tmp_path, path, incident_id, config: Config | None = None) -> WarRoomApp:
-    return WarRoomApp(path, POLICIES, "scribe", incident_id=incident_id, clock=frozen, config=config,
+    return WarRoomApp(path, POLICIES, "scribe", incident_id=incident_id, clock=FrozenClock(), config=config,
                       updates_dir=tmp_path / "updates")
-
-
-async def wait_for(pilot, condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.02)
-
-
-async def until(pilot, check, timeout: float = 5.0):
-    """Await the coroutine function `check` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    while not (found := await check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
-    return found
 
 
 def notices(app) -> list[str]:

@@ -1,4 +1,5 @@
-"""Shared pieces of the UI tests: a frozen clock, seeded databases, an app factory, screen text.
+"""Shared pieces of the UI tests: seeded databases, an app factory, screen text, and waiting on a
+condition (never on a fixed pause). The clock is the suite's one FrozenClock at NOW (conftest).
 
 Imported by the other tests/test_ui_*.py modules; it holds no tests of its own.
 """
@@ -9,32 +10,23 @@ import asyncio
 import shutil
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable, TypeVar
+
+from conftest import NOW, FrozenClock
 
 from warroom.service.demo import seed_demo_database
 from warroom.domain.policy import PolicyBook
 from warroom.service import IncidentService
 from warroom.ui.app import WarRoomApp
 
-UTC = timezone.utc
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 POLICIES = PolicyBook.load()
 USER = "scribe"
-
-
-class FrozenClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, moment: datetime = NOW) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **span: float) -> None:
-        self.moment += timedelta(**span)
+# How long a UI test waits for a condition before failing: generous, so a busy machine only makes
+# a test slower, never red. A condition that holds returns at once.
+WAIT = 30.0
+Found = TypeVar("Found")
 
 
 _demo_template: tuple[Path, str] | None = None
@@ -84,7 +76,7 @@ def screen_text(app: WarRoomApp) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = WAIT) -> None:
     """Let the app run until `condition()` holds; fails the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -93,8 +85,18 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -
         await pilot.pause(0.02)
 
 
+async def until(pilot, check: Callable[[], Awaitable[Found]], timeout: float = WAIT) -> Found:
+    """Let the app run until the coroutine function `check` returns something truthy; return it."""
+    deadline = time.monotonic() + timeout
+    while not (found := await check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)
+    return found
+
+
 async def war_room_ready(pilot) -> None:
-    """Wait until the war room is on screen with its timeline loaded."""
+    """Wait until the war room is mounted, on screen, with its timeline loaded and a line selected."""
     from warroom.ui.screens.war_room import WarRoomScreen
     from warroom.ui.widgets.timeline import Timeline
 
@@ -102,8 +104,8 @@ async def war_room_ready(pilot) -> None:
         screen = pilot.app.screen
         if not isinstance(screen, WarRoomScreen):
             return False
-        timeline = screen.query_one(Timeline)
-        return timeline.total > 0 and timeline.selected is not None
+        timelines = screen.query(Timeline)  # empty until the screen has composed its children
+        return bool(timelines) and timelines.first().total > 0 and timelines.first().selected is not None
 
     await wait_for(pilot, ready)
     await pilot.pause()

@@ -6,8 +6,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import NOW, FrozenClock
 from test_ui_support import (
-    NOW, POLICIES, FrozenClock, demo_database, make_app, screen_text, small_database, submit_and_wait,
+    POLICIES, demo_database, make_app, screen_text, small_database, submit_and_wait,
     wait_for, war_room_ready,
 )
 from textual import events
