@@ -1,8 +1,11 @@
 """Shared fixtures: the one frozen clock (NOW, FrozenClock), the packaged policies, a service on a
-tmp_path database, and a runner for the real `warroom` command in a subprocess."""
+tmp_path database, and two runners for the `warroom` command: in this process (`run_cli`, what
+the CLI tests use) and as a real subprocess (`run_cli_process`, for the few smoke tests of the
+entry point itself and for tests where several processes are the point)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -60,7 +63,7 @@ async def service(db_path: Path, policies: PolicyBook, clock: FrozenClock):
 
 @pytest.fixture
 def cli_env(tmp_path: Path, db_path: Path) -> dict[str, str]:
-    """Environment for running `warroom` as a subprocess: tmp database, tmp config dir, a user."""
+    """Environment for running `warroom`: tmp database, tmp config dir, a user, 120 columns."""
     config_dir = tmp_path / "config"
     config_dir.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
@@ -71,12 +74,36 @@ def cli_env(tmp_path: Path, db_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def run_cli(cli_env: dict[str, str], tmp_path: Path):
-    """Run `python -m warroom ARGS...` and return the CompletedProcess (text mode)."""
+    """Run `warroom ARGS...` in this process and return a CompletedProcess (text mode).
+
+    It calls warroom.cli.run, the code behind the entry point with its error handling, under click's
+    CliRunner isolation: `env` (default cli_env) is the whole environment, stdout and stderr are
+    captured apart, stdin is empty and not a terminal, and `cwd` (default tmp_path) is the working
+    directory. It runs the CLI's own event loop: from an async test, use
+    `await asyncio.to_thread(run_cli, ...)`.
+    """
+    from click.testing import CliRunner
+
+    from warroom.cli import run as run_warroom
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        wanted = env or cli_env
+        environment = {**{name: None for name in os.environ if name not in wanted}, **wanted}
+        with contextlib.chdir(cwd or tmp_path), CliRunner().isolation(env=environment) as (out, err, _):
+            code = run_warroom(list(args))
+        return subprocess.CompletedProcess(list(args), code, out.getvalue().decode(), err.getvalue().decode())
+
+    return run
+
+
+@pytest.fixture
+def run_cli_process(cli_env: dict[str, str], tmp_path: Path):
+    """Run the real `python -m warroom ARGS...` and return the CompletedProcess (text mode)."""
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "warroom", *args], env=env or cli_env, cwd=cwd or tmp_path,
-            capture_output=True, text=True, timeout=60,
+            capture_output=True, text=True, timeout=120,
         )
 
     return run

@@ -4,6 +4,8 @@ again later. The timeline stays append-only: the first resolution keeps its entr
 
 from __future__ import annotations
 
+import asyncio
+
 from warroom.domain.models import EntryKind, Milestone
 
 
@@ -89,7 +91,7 @@ async def test_closed_without_resolving_reopens_with_the_same_status(service, cl
 
 async def test_warroom_list_shows_the_reopened_incident(service, clock, run_cli):
     incident = await resolved_incident(service, clock)
-    assert incident.id not in run_cli("list").stdout
+    assert incident.id not in (await asyncio.to_thread(run_cli, "list")).stdout
     await service.execute(incident.id, "/status investigating", "bob")
-    listed = run_cli("list")
+    listed = await asyncio.to_thread(run_cli, "list")
     assert listed.returncode == 0 and incident.id in listed.stdout and "Investigating" in listed.stdout
