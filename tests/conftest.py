@@ -1,7 +1,6 @@
 """Shared fixtures: the one frozen clock (NOW, FrozenClock), the packaged policies, a service on a
-tmp_path database, and two runners for the `warroom` command: in this process (`run_cli`, what
-the CLI tests use) and as a real subprocess (`run_cli_process`, for the few smoke tests of the
-entry point itself and for tests where several processes are the point)."""
+tmp_path database, the `warroom` command run in this process (`run_cli`; the few tests that need
+the real program start it themselves), a loopback HTTP target and a probe checker."""
 
 from __future__ import annotations
 
@@ -92,19 +91,6 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path):
         with contextlib.chdir(cwd or tmp_path), CliRunner().isolation(env=environment) as (out, err, _):
             code = run_warroom(list(args))
         return subprocess.CompletedProcess(list(args), code, out.getvalue().decode(), err.getvalue().decode())
-
-    return run
-
-
-@pytest.fixture
-def run_cli_process(cli_env: dict[str, str], tmp_path: Path):
-    """Run the real `python -m warroom ARGS...` and return the CompletedProcess (text mode)."""
-
-    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "warroom", *args], env=env or cli_env, cwd=cwd or tmp_path,
-            capture_output=True, text=True, timeout=120,
-        )
 
     return run
 
