@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 from conftest import NOW
-from probe_servers import Target
+from probe_servers import Target, until
+from virtual_time import virtual_time
 
 from warroom.probes.config import spec_from_dict
 from warroom.probes.engine import ProbeEngine
@@ -110,10 +111,7 @@ async def test_transitions_through_the_engine_against_a_flapping_server():
             moves.append((transition.old, transition.new, transition.consecutive_failures))
 
         async with ProbeEngine([probe], on_transition=on_transition, jitter=False) as engine:
-            for _ in range(100):
-                await asyncio.sleep(0.05)
-                if len(moves) >= 4:
-                    break
+            await until(lambda: len(moves) >= 4)
             assert engine.statuses()[0].state is S.UP, moves
     assert moves[:4] == [(S.UNKNOWN, S.UP, 0), (S.UP, S.PENDING, 1), (S.PENDING, S.DOWN, 3), (S.DOWN, S.UP, 0)]
 
@@ -125,21 +123,27 @@ class _HangingChecker:
         await asyncio.Event().wait()
 
 
+@virtual_time
 async def test_a_probe_without_results_for_two_intervals_goes_stale():
     probe = replace(spec(interval="100ms"), timeout=0.05)
     moves = []
+    went_stale = asyncio.Event()
 
     async def on_transition(transition):
         moves.append(transition)
+        went_stale.set()
 
     engine = ProbeEngine([probe], on_transition=on_transition, checker=_HangingChecker(), jitter=False)
+    loop = asyncio.get_running_loop()
     await engine.start()
+    started = loop.time()
     try:
-        for _ in range(60):
-            await asyncio.sleep(0.05)
-            if moves:
-                break
+        await asyncio.wait_for(went_stale.wait(), 5.0)  # virtual seconds
+        waited = loop.time() - started
     finally:
         await engine.stop()
-    assert moves and (moves[0].old, moves[0].new) == (S.UNKNOWN, S.STALE)
+    # silent for longer than max(2 intervals, interval + (retries + 1) x timeout) = 0.2 s, and seen
+    # by a watchdog that looks every interval / 4
+    assert 0.2 < waited <= 0.25
+    assert (moves[0].old, moves[0].new) == (S.UNKNOWN, S.STALE)
     assert moves[0].reason.startswith("no result for ")
