@@ -201,12 +201,20 @@ async def test_a_probe_entry_that_failed_to_save_is_written_on_the_next_renewal(
 
     service.record_system = locked_once
     monitor = monitor_for(service, incident.id, path, "screen")
+    real_acquire, claims = monitor.lease.acquire, []
+
+    async def counted_acquire():
+        claims.append(True)
+        return await real_acquire()
+
+    monitor.lease.acquire = counted_acquire
     await monitor.start()
     try:
         async def down_logged():
             return bool(await probe_entries(service, incident.id))
         await until(down_logged)
-        await asyncio.sleep(0.2)  # a few more renewals: still written once
+        written_by = len(claims)
+        await until(lambda: len(claims) >= written_by + 3)  # a few more renewals: still written once
     finally:
         await monitor.stop()
         await monitor.engine.checker.aclose()
