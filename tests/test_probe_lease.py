@@ -3,7 +3,6 @@ entries; the other keeps checking, and takes over when the lease is released or 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 import pytest
