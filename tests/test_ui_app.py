@@ -9,7 +9,7 @@ from test_ui_support import (
     POLICIES, make_app, screen_text, small_database,
     submit_and_wait, wait_for, war_room_ready,
 )
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input
 
 from warroom.domain.grammar import COMMANDS
@@ -211,8 +211,12 @@ async def test_palette_offers_every_action_and_runs_them(tmp_path):
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"set status identified")
-        await wait_for(pilot, lambda: "Set status Identified" in screen_text(app))
-        await pilot.pause(0.3)
+        commands = app.screen.query_one(CommandList)
+
+        def best_match_highlighted() -> bool:
+            return commands.highlighted == 0 and "Set status Identified" in str(commands.get_option_at_index(0).prompt)
+
+        await wait_for(pilot, best_match_highlighted)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, WarRoomScreen))
         await wait_for(pilot, lambda: app.screen.incident.status == "identified")

@@ -176,7 +176,8 @@ async def test_suggestion_continues_what_is_typed_and_right_accepts_it(tmp_path)
         await pilot.press("right")
         assert bar.value == "/handoff commander "
         bar.value = "/sev hi"  # "High" is a label: no ghost text that would not match what is typed
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: not any(w.node is bar and not w.is_finished for w in app.workers))
+        await pilot.pause()  # a suggestion the worker posted would be taken in by now
         assert bar._suggestion == ""
 
 

@@ -53,12 +53,10 @@ async def test_entries_from_another_process_show_up_within_a_second(tmp_path):
             await other.execute(incident_id, "/assign tl erin", "bob")
         finally:
             await other.close()
-        await pilot.pause(1.2)
-        text = screen_text(app)
-        assert "written from the second terminal" in text
-        assert "SEV-1" in str(app.screen.query_one(IncidentHeader).render())
-        assert any(seat.person == "erin" for seat in app.screen.query_one(RolesPane).seats)
-        assert "Tech Lead: erin" in text
+        await wait_for(pilot, lambda: "written from the second terminal" in screen_text(app))
+        await wait_for(pilot, lambda: "SEV-1" in str(app.screen.query_one(IncidentHeader).render()))
+        await wait_for(pilot, lambda: any(seat.person == "erin" for seat in app.screen.query_one(RolesPane).seats))
+        assert "Tech Lead: erin" in screen_text(app)
 
 
 async def test_scrolled_up_new_entries_raise_a_marker_instead_of_jumping(tmp_path):
