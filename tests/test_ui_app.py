@@ -49,8 +49,7 @@ async def test_no_open_incident_shows_the_picker_and_declaring_opens_the_war_roo
     app = make_app(path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
-        await pilot.pause()
-        assert "No open incidents" in screen_text(app)
+        await wait_for(pilot, lambda: "No open incidents" in screen_text(app))
         assert app.focused.id == "declare-title-input"
         await pilot.press("enter")  # no title yet: an error, and nothing declared
         await wait_for(pilot, lambda: "needs a title" in screen_text(app))
@@ -115,7 +114,7 @@ async def test_header_shows_id_title_severity_status_commander_and_ticking_elaps
         for expected in (incident_id, "Login page slow", "▲ SEV-2 High", "Investigating", "10m", "IC: alice"):
             assert expected in line
         clock.advance(minutes=5)
-        await wait_for(pilot, lambda: "15m" in str(header.render()) and "15m" in screen_text(app), timeout=3)
+        await wait_for(pilot, lambda: "15m" in str(header.render()) and "15m" in screen_text(app))
 
 
 async def test_roles_pane_lists_every_role_marks_unfilled_and_assigns(tmp_path):
@@ -153,7 +152,7 @@ async def test_countdown_warns_then_counts_up_when_overdue_and_resets_on_update(
         words = pane.query_one("#countdown-words")
         assert pane.has_class("-due-soon") and "update due soon, in 05:00" in str(words.render())
         clock.advance(minutes=8, seconds=12)
-        await wait_for(pilot, lambda: pane.has_class("-overdue"), timeout=3)
+        await wait_for(pilot, lambda: pane.has_class("-overdue"))
         assert "update OVERDUE by 03:12" in str(words.render())
         assert str(pane.query_one("#countdown-digits").value) == "+03:12"
         await submit_and_wait(pilot, "/sev SEV-3 contained")  # severity change: a 4h cadence now

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from conftest import NOW, FrozenClock
-from test_ui_support import until, wait_for
+from test_ui_support import submit, until, wait_for, war_room_ready
 from textual.widgets import DataTable, Input, OptionList, TabbedContent, TextArea
 
 from warroom.service.config import Config, Webhook
@@ -50,20 +50,6 @@ def notices(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-async def type_in_entry_bar(pilot, text: str) -> None:
-    app = pilot.app
-    await wait_for(pilot, lambda: app.screen.query("EntryBar"))
-    bar_input = app.screen.query_one("#entry-input", Input)
-    bar_input.focus()
-    bar_input.value = text
-    await pilot.press("enter")
-
-
-async def open_war_room(pilot) -> None:
-    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "WarRoomScreen")
-    await pilot.pause()
-
-
 def closed_port_url() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -77,7 +63,7 @@ async def test_composer_prefills_posts_copies_and_resets_the_countdown(tmp_path)
     path, incident_id = await seeded(tmp_path, "/decision roll back", "/action check pool @erin")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
         area = app.screen.query_one(TextArea)
@@ -108,7 +94,7 @@ async def test_composer_switches_audience_and_u_opens_it_from_the_timeline(tmp_p
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("ctrl+t", "u")
         await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
         area = app.screen.query_one(TextArea)
@@ -128,14 +114,14 @@ async def test_failed_webhook_is_logged_and_the_update_kept(tmp_path, monkeypatc
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id, config)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
-        await type_in_entry_bar(pilot, "/update executive EU checkout degraded, fix in progress")
+        await war_room_ready(pilot)
+        await submit(pilot, "/update executive EU checkout degraded, fix in progress")
 
         async def failure_logged():
             entries = await app.service.entries(incident_id)
             return [e for e in entries if e.kind is EntryKind.SYSTEM and "failed" in e.text]
 
-        [logged] = await until(pilot, failure_logged, timeout=10)
+        [logged] = await until(pilot, failure_logged)
         assert logged.text.startswith("Delivery of update 1 (#3) to Slack #inc failed after 3 attempt(s)")
         assert url not in logged.text and "SECRET" not in str(logged.data)
         [update] = await app.service.updates(incident_id)
@@ -152,7 +138,7 @@ async def test_ticking_a_checklist_item_and_attaching_a_playbook(tmp_path):
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, ProceduresScreen))
         await wait_for(pilot, lambda: not app.screen._loading)
@@ -194,7 +180,7 @@ async def test_action_items_list_and_toggle(tmp_path):
     path, incident_id = await seeded(tmp_path, "/action write the post-mortem @alice due:2026-11-25")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f4")
         await wait_for(pilot, lambda: isinstance(app.screen, ActionsScreen))
         table = app.screen.query_one(DataTable)
@@ -220,8 +206,8 @@ async def test_handoff_shows_the_summary(tmp_path):
     path, incident_id = await seeded(tmp_path, "/assign tl bob", "/action pull metrics @erin")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
-        await type_in_entry_bar(pilot, "/handoff ic gina")
+        await war_room_ready(pilot)
+        await submit(pilot, "/handoff ic gina")
         await wait_for(pilot, lambda: isinstance(app.screen, HandoffScreen))
         shown = str(app.screen.query_one("#handoff-summary").render())
         for part in ("Handoff of Incident Commander to gina", "Actions in flight: pull metrics (erin)",
@@ -237,8 +223,8 @@ async def test_resolve_asks_for_a_summary(tmp_path):
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
-        await type_in_entry_bar(pilot, "/resolve")
+        await war_room_ready(pilot)
+        await submit(pilot, "/resolve")
         await wait_for(pilot, lambda: isinstance(app.screen, AskText))
         app.screen.query_one(Input).value = "rolled back the gateway config"
         await pilot.press("enter")
@@ -257,8 +243,8 @@ async def test_severity_change_notifies_the_escalation(tmp_path):
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
-        await type_in_entry_bar(pilot, "/sev 1 whole EU down")
+        await war_room_ready(pilot)
+        await submit(pilot, "/sev 1 whole EU down")
         await wait_for(pilot, lambda: any("Now SEV-1: tell" in n for n in notices(app)))
         [notice] = [n for n in notices(app) if "Now SEV-1: tell" in n]
         assert "first by 15:00 UTC" in notice and "F5" in notice and len(notice) <= 60  # short; details on F5
@@ -273,7 +259,7 @@ async def test_report_key_writes_markdown(tmp_path):
     path, incident_id = await seeded(tmp_path, "/rootcause pool too small")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f6")
         report = tmp_path / "updates" / f"{incident_id}-report.md"
         await wait_for(pilot, report.exists)
@@ -285,9 +271,9 @@ async def test_screens_fit_80x24(tmp_path, key):
     path, incident_id = await seeded(tmp_path, "/action one @a")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press(key)
         await wait_for(pilot, lambda: isinstance(app.screen, (ProceduresScreen, ActionsScreen)))
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.screen.query_one("Vertical").region.area > 0)  # laid out
         frame = app.screen.query_one("Vertical")
         assert frame.region.right <= SIZE[0] and frame.region.bottom <= SIZE[1]

@@ -24,7 +24,7 @@ async def test_quit_with_unsent_text_asks_in_a_framed_centred_dialog_showing_the
         app.screen.query_one("#entry-input").value = HOSTILE
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
-        await pilot.pause()
+        await wait_for(pilot, lambda: HOSTILE in screen_text(app))  # laid out and painted
         box = app.screen.query_one("Confirm > Vertical").region
         assert box.x > 0 and box.y > 0 and box.right < SIZE[0]  # centred, not glued to the corner
         assert HOSTILE in screen_text(app)
@@ -39,8 +39,7 @@ async def test_roles_pane_selects_a_role_on_focus_so_enter_assigns(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await pilot.press("ctrl+r")
-        await pilot.pause()
-        assert app.screen.query_one("RolesPane").highlighted == 0
+        await wait_for(pilot, lambda: app.screen.query_one("RolesPane").highlighted == 0)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AskText))
         await pilot.press("escape")
@@ -57,7 +56,7 @@ async def test_toasts_are_small_and_warnings_carry_a_glyph(tmp_path):
         app.notify("word " * 80, severity="warning", markup=False)
         app.notify("plain news", markup=False)
         await wait_for(pilot, lambda: len(app.screen.query(Toast)) == 2)
-        await pilot.pause()
+        await wait_for(pilot, lambda: "plain news" in screen_text(app))  # laid out and painted
         toasts = list(app.screen.query(Toast))
         assert all(toast.region.width <= 46 and toast.region.height <= 4 for toast in toasts)
         bar = app.screen.query_one("EntryBar").region
@@ -100,7 +99,7 @@ async def test_help_names_every_function_key_of_the_war_room(tmp_path):
         await war_room_ready(pilot)
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        await pilot.pause()
+        await wait_for(pilot, lambda: "Ctrl+R" in screen_text(app))
         shown = screen_text(app)
         for key in ("F2", "F3", "F4", "F5", "F6", "Ctrl+T", "Ctrl+R"):
             assert key in shown, key

@@ -75,15 +75,14 @@ async def test_scrolled_up_new_entries_raise_a_marker_instead_of_jumping(tmp_pat
             await other.execute(incident_id, "and another", "bob")
         finally:
             await other.close()
-        await wait_for(pilot, lambda: timeline.unseen == 2, timeout=3)
-        await pilot.pause()
+        await wait_for(pilot, lambda: timeline.unseen == 2)
+        await wait_for(pilot, lambda: "2 new" in screen_text(app))
         assert (timeline.cursor, timeline.scroll_offset.y) == (cursor, top)
-        assert "2 new" in screen_text(app)
         await pilot.press("end")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "following" in screen_text(app))
         assert timeline.following and timeline.unseen == 0
         assert timeline.selected.text == "and another"
-        assert "new" not in timeline.border_subtitle and "following" in screen_text(app)
+        assert "new" not in timeline.border_subtitle
 
 
 async def test_keys_move_the_selection(tmp_path):
@@ -110,7 +109,7 @@ async def test_keys_move_the_selection(tmp_path):
         await pilot.press("end")
         assert timeline.cursor == last and timeline.following
         await pilot.press("k")
-        await pilot.pause()
+        await wait_for(pilot, lambda: f"#{timeline.selected.number} " in screen_text(app))
         marked = [line for line in screen_text(app).splitlines() if "│»" in line]
         assert len(marked) == 1, "the selected line carries a marker, not only a colour"
         assert f"#{timeline.selected.number} " in marked[0]
@@ -188,7 +187,7 @@ async def test_entries_from_another_day_show_their_date(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
         await submit_and_wait(pilot, "next morning")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "next morning" in screen_text(app))
         text = screen_text(app)
     assert "2026-11-23 14:50:30 #3" in text  # yesterday: dated
     assert re.search(r"\n│[ »]15:00:00 #4", text)  # today: time only (after the selection gutter)
@@ -212,7 +211,7 @@ async def test_hostile_text_is_shown_literally(tmp_path):
         await wait_for(pilot, lambda: bar.value == "")
         timeline = app.screen.query_one(Timeline)
         await wait_for(pilot, lambda: timeline.total == 4 and timeline.entry_at(3) is not None)
-        await pilot.pause()
+        await wait_for(pilot, lambda: "click" in screen_text(app))
         text = screen_text(app)
         assert markup in text
         assert "␛[31mred␛[0m ␛]8;;http://evil␇click␛]8;;␇" in text
@@ -227,8 +226,8 @@ async def test_hostile_text_is_shown_literally(tmp_path):
                     raise AssertionError(f"{segment.text!r} was rendered as a styled segment of its own")
         timeline.focus()
         await pilot.press("k")
-        await pilot.pause()
-        assert markup in screen_text(app)  # the detail line under the timeline too
+        await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.text == markup)
+        await wait_for(pilot, lambda: screen_text(app).count(markup) >= 2)  # the detail line under the timeline too
     service = await other_process(path)
     try:
         entries = await service.entries(incident_id)
