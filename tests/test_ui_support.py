@@ -7,9 +7,11 @@ Imported by the other tests/test_ui_*.py modules; it holds no tests of its own.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import shutil
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Awaitable, Callable, TypeVar
@@ -66,9 +68,21 @@ async def small_database(directory: Path, notes: int = 3, severity: str = "SEV-2
     return path, incident.id
 
 
+class CountingApp(WarRoomApp):
+    """The war-room app as the UI tests run it: run_test() also counts every message dispatched, by
+    type (`app.dispatched[EntryCommitted]`), so a test can wait for one instead of pausing."""
+
+    CSS_PATH = str(Path(inspect.getfile(WarRoomApp)).with_name(WarRoomApp.CSS_PATH))  # not relative to tests/
+
+    def run_test(self, *args, **kwargs):
+        self.dispatched: Counter[type] = Counter()
+        return super().run_test(*args, message_hook=lambda message: self.dispatched.update((type(message),)),
+                                **kwargs)
+
+
 def make_app(path: Path, incident_id: str | None = None, clock: Callable[[], datetime] | None = None,
-             **options) -> WarRoomApp:
-    return WarRoomApp(path, POLICIES, USER, incident_id=incident_id, clock=clock or FrozenClock(), **options)
+             **options) -> CountingApp:
+    return CountingApp(path, POLICIES, USER, incident_id=incident_id, clock=clock or FrozenClock(), **options)
 
 
 def screen_text(app: WarRoomApp) -> str:
@@ -141,8 +155,14 @@ def type_burst(app: WarRoomApp, lines: list[str]) -> None:
 
 
 async def submit_and_wait(pilot, text: str) -> None:
-    """Submit and wait until the write finished (committed, or rejected and put back in the bar)."""
+    """Submit and wait until the write finished: its EntryCommitted or EntryRejected was dispatched
+    (the bar cleared, or the text put back with the error) and the write's worker is done."""
+    from warroom.ui.messages import EntryCommitted, EntryRejected
+
+    app = pilot.app
+    outcomes = lambda: app.dispatched[EntryCommitted] + app.dispatched[EntryRejected]  # noqa: E731
+    before = outcomes()
     await submit(pilot, text)
-    await pilot.pause()
-    await wait_for(pilot, lambda: not any(w.group == "write" and w.is_running for w in pilot.app.workers))
+    await wait_for(pilot, lambda: outcomes() > before)
+    await wait_for(pilot, lambda: not any(w.group == "write" and w.is_running for w in app.workers))
     await pilot.pause()
