@@ -7,7 +7,8 @@ from __future__ import annotations
 from textual.widgets import Static
 from textual.widgets._toast import Toast
 
-from test_ui_support import make_app, screen_text, small_database, submit_and_wait, wait_for, war_room_ready
+from conftest import FrozenClock
+from test_ui_support import POLICIES, make_app, screen_text, small_database, submit_and_wait, wait_for, war_room_ready
 from warroom.ui.screens.dialogs import AskText, Confirm
 from warroom.ui.screens.escalation import EscalationScreen
 from warroom.ui.screens.help import HelpScreen
@@ -90,6 +91,29 @@ async def test_f5_without_a_severity_change_times_the_notice_from_the_declaratio
         await pilot.press("f5")
         await wait_for(pilot, lambda: isinstance(app.screen, EscalationScreen))
         assert "since 14:50 UTC" in str(app.screen.query_one("#escalation-text", Static).render())
+
+
+async def test_f5_shows_the_stored_severity_even_before_the_screen_has_refreshed(tmp_path):
+    """F5 right after a severity change (the toast is up, the screen's copy of the incident not yet
+    reloaded: a busy machine, a slow disk) shows the new severity, not the one before it."""
+    from warroom.service import IncidentService
+
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await war_room_ready(pilot)
+        screen = app.screen
+        before = screen.incident
+        other = await IncidentService.open(path, POLICIES, FrozenClock())
+        try:
+            await other.execute(incident_id, "/sev 1 all of EU", "bob")
+        finally:
+            await other.close()
+        screen.incident = before  # as if the record had not been reloaded yet
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: isinstance(app.screen, EscalationScreen))
+        shown = str(app.screen.query_one("#escalation-text", Static).render())
+        assert "Now SEV-1" in shown and "since 15:00 UTC" in shown
 
 
 async def test_help_names_every_function_key_of_the_war_room(tmp_path):

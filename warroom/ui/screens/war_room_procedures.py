@@ -79,7 +79,7 @@ class ProceduresMixin:
         """Open the escalation notice for the current severity, timed from when it was reached."""
         from warroom.ui.screens.escalation import EscalationScreen
 
-        incident = self.incident
+        incident = await self.service.incident(self.incident.id)  # the stored severity, not the last refresh's
         notice = getattr(self, "last_escalation", None)
         if notice is None or notice.severity != incident.severity:
             notice = self.service.escalation_for(incident, incident.severity, await self._severity_since(incident))
