@@ -138,8 +138,8 @@ async def test_roles_pane_lists_every_role_marks_unfilled_and_assigns(tmp_path):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AskText))
         await pilot.press(*"carol", "enter")
-        await wait_for(pilot, lambda: "Incident Commander: alice -> carol" in screen_text(app))
-        assert "IC: carol" in str(app.screen.query_one(IncidentHeader).render())
+        await wait_for(pilot, lambda: "Incident Commander: alice -> carol" in screen_text(app))  # the toast
+        await wait_for(pilot, lambda: "IC: carol" in str(app.screen.query_one(IncidentHeader).render()))  # reloaded
 
 
 async def test_countdown_warns_then_counts_up_when_overdue_and_resets_on_update(tmp_path):
