@@ -60,8 +60,10 @@ async def stored_tags(service, incident_id: str) -> list[str]:
 
 
 def monitor_for(service, incident_id: str, path, tag: str, **options) -> ProbeMonitor:
+    """A fast monitor (100 ms probes, 50 ms flushes and renewals) whose watchdog never fires: on a
+    busy machine a starved loop would record STALE entries these tests do not expect."""
     return ProbeMonitor(service, incident_id, probes_path=path, checker=TaggedChecker(tag), jitter=False,
-                        flush_every=0.05, lease_renew_every=0.05, **options)
+                        flush_every=0.05, lease_renew_every=0.05, stale_after=1e6, **options)
 
 
 async def test_a_lease_is_held_by_one_holder_until_released_or_expired(service, clock):
