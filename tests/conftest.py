@@ -7,11 +7,11 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from warroom.domain.policy import PolicyBook
 from warroom.service import IncidentService
@@ -19,6 +19,11 @@ from warroom.service import IncidentService
 # The one "now" of the suite: every frozen clock starts here unless a test says otherwise.
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests have no per-example deadline: on a busy machine an example may take longer than
+# Hypothesis's default 200 ms, and that says nothing about the code.
+settings.register_profile("warroom", deadline=None)
+settings.load_profile("warroom")
 
 
 class FrozenClock:
