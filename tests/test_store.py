@@ -379,8 +379,7 @@ async def test_a_write_cancelled_while_beginning_leaves_no_transaction_open(serv
     task = asyncio.create_task(write())
     await asyncio.sleep(0)  # the task is now waiting for BEGIN IMMEDIATE to come back from the thread
     task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    await asyncio.sleep(0.05)
+    await asyncio.gather(task, return_exceptions=True)  # the task ends once its ROLLBACK has run
     assert not service.db.conn.in_transaction
     [entry] = await service.execute(incident.id, "after the cancel", "a")
     assert [e.text for e in await service.entries(incident.id)][-1] == "after the cancel" == entry.text
