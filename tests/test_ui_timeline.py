@@ -157,7 +157,7 @@ async def test_pin_correct_and_copy_the_selected_entry(tmp_path):
         await pilot.press("p")
         await wait_for(pilot, lambda: timeline.entry_at(timeline.cursor) is not None
                        and timeline.entry_at(timeline.cursor).pinned)
-        assert "★" in screen_text(app)
+        await wait_for(pilot, lambda: "★" in screen_text(app))
         await pilot.press("y")
         assert app.clipboard == f"#{target.number} 2026-11-23 14:51:00 UTC alice: note 2"
         await pilot.press("c")
@@ -166,11 +166,13 @@ async def test_pin_correct_and_copy_the_selected_entry(tmp_path):
         assert field.value == "note 2"
         field.value = "note 2, but it was the replica"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: timeline.total == 6 and timeline.unseen == 1)  # the selection stays put
+        await wait_for(pilot, lambda: timeline.total == 6 and timeline.unseen == 1
+                       and timeline.selected is not None)  # reloaded: the selection stays put
         assert timeline.selected.number == target.number
         await pilot.press("end")
         await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.kind is EntryKind.CORRECTION)
-        assert f"(corrects #{target.number}) note 2, but it was the replica" in screen_text(app)  # line and detail
+        corrected = f"(corrects #{target.number}) note 2, but it was the replica"
+        await wait_for(pilot, lambda: corrected in screen_text(app))  # line and detail
     service = await other_process(path)
     try:
         entries = await service.entries(incident_id)
