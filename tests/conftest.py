@@ -4,9 +4,11 @@ the real program start it themselves), a loopback HTTP target and a probe checke
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -83,7 +85,8 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path):
     It calls warroom.cli.run, the code behind the entry point with its error handling, under click's
     CliRunner isolation: `env` (default cli_env) is the whole environment, stdout and stderr are
     captured apart, stdin is empty and not a terminal, and `cwd` (default tmp_path) is the working
-    directory. It runs the CLI's own event loop: from an async test, use
+    directory. The CLI runs its own event loop; called from an async test it runs in a thread while
+    the test's loop waits, so a command that needs a server on that loop must be awaited instead:
     `await asyncio.to_thread(run_cli, ...)`.
     """
     from click.testing import CliRunner
@@ -91,6 +94,9 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path):
     from warroom.cli import run as run_warroom
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        if _loop_running():
+            with ThreadPoolExecutor(1) as thread:
+                return thread.submit(run, *args, env=env, cwd=cwd).result()
         wanted = env or cli_env
         environment = {**{name: None for name in os.environ if name not in wanted}, **wanted}
         with contextlib.chdir(cwd or tmp_path), CliRunner().isolation(env=environment) as (out, err, _):
@@ -98,6 +104,14 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path):
         return subprocess.CompletedProcess(list(args), code, out.getvalue().decode(), err.getvalue().decode())
 
     return run
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @pytest.fixture

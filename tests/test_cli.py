@@ -1,7 +1,7 @@
 """The `warroom` command as a user runs it, on a tmp database and config dir.
 
 The commands run in this process (conftest `run_cli`: the entry point's code under click's
-CliRunner); the smoke tests at the end start the real `warroom` program to prove the entry point
+CliRunner); the smoke test at the end starts the real `warroom` program to prove the entry point
 itself: exit codes, one-line errors, no traceback.
 """
 
@@ -42,16 +42,30 @@ def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> s
     return lines[0]
 
 
+def assert_declared(result: subprocess.CompletedProcess) -> str:
+    """`warroom declare` succeeded: the id alone on stdout, what the policy owes now on stderr."""
+    assert result.returncode == 0, (result.args, result.stderr)
+    incident_id = result.stdout.strip()
+    assert ID.match(incident_id) and result.stdout == incident_id + "\n"
+    lines = result.stderr.splitlines()
+    assert not lines or lines[0].startswith(f"{incident_id} at "), result.stderr
+    return incident_id
+
+
 def snapshot(path: Path) -> tuple[bytes, int]:
     return path.read_bytes(), path.stat().st_mtime_ns
 
 
 def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
-    declared = assert_ok(run_cli("declare", "Checkout API returning 502s", "--severity", "SEV-2",
-                                 "--commander", "alice", "--service", "checkout", "--service", "payments",
-                                 "--impact", "EU card payments fail"))
-    incident_id = declared.strip()
-    assert ID.match(incident_id) and declared == incident_id + "\n"
+    declared = run_cli("declare", "Checkout API returning 502s", "--severity", "SEV-2",
+                       "--commander", "alice", "--service", "checkout", "--service", "payments",
+                       "--impact", "EU card payments fail")
+    incident_id = assert_declared(declared)
+    # whom to tell and which updates are owed, with deadlines, go to stderr; the timeline has them too
+    owed = declared.stderr.splitlines()
+    assert owed[0] == f"{incident_id} at SEV-2: the policy now asks for"
+    assert any("notify Engineering manager: due" in line for line in owed[1:])
+    assert any("Status page update: due" in line for line in owed[1:])
 
     logged = [
         run_cli("log", incident_id, "EU error rate at 31%", "--as", "bob"),
@@ -63,7 +77,10 @@ def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
         run_cli("log", incident_id, "=HYPERLINK(\"http://evil\")"),
         run_cli("log", incident_id, "/correct 3 error rate was 13%, not 31%"),
     ]
-    assert [assert_ok(r) for r in logged] == [f"{n}\n" for n in range(3, 11)]
+    update = logged.pop(5)  # an update is delivered as in the war room, and the CLI says so on stderr
+    assert update.stdout == "8\n" and update.stderr == "warroom: update 1 delivered to 1 of 1: updates folder\n"
+    assert [assert_ok(r) for r in logged] == [f"{n}\n" for n in (3, 4, 5, 6, 7, 9, 10)]
+    assert (db_path.parent / "updates" / f"{incident_id}-1.md").exists()
     assert stat_mode(db_path) == 0o600
 
     (listed, listed_json, shown, exported, csv_out, markdown_out, policies, policies_json) = [run_cli(*argv) for argv in (
@@ -81,9 +98,12 @@ def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
     text = assert_ok(shown)
     assert "Checkout API returning 502s" in text and "Timeline (10 entries)" in text
     assert "Tech Lead              bob" in text and "EU error rate at 31%" in text
+    assert "Owed: " in text  # the declaration entry records what it started
+    duties = text.split("Open duties (")[1]
+    assert re.search(r"on track +notify Engineering manager: due \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", duties)
 
     record = json.loads(assert_ok(exported))
-    assert record["format"] == "warroom-incident" and record["format_version"] == 1
+    assert record["format"] == "warroom-incident" and record["format_version"] == 2
     assert record["incident"]["services"] == ["checkout", "payments"]
     assert record["incident"]["impact"] == "EU card payments fail"
     assert [e["number"] for e in record["entries"]] == [4, 5, 1, 2, 3, 6, 7, 8, 9, 10]  # timeline order
@@ -92,6 +112,8 @@ def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
     assert record["metrics"]["time_to_detect_s"] == pytest.approx(600, abs=60)  # each command reads the clock anew
     assert record["metrics"]["measured_from"] == "impact started"
     assert record["actions"][0]["owner"] == "bob" and record["updates"][0]["audience"] == "executive"
+    manager = next(d for d in record["duties"] if d["key"] == "notify:manager")
+    assert manager["open"] and manager["overdue"] is False and manager["due_at"].endswith("Z")
     assert [(r["role"], r["person"]) for r in record["roles"]] == [("ic", "alice"), ("tl", "bob")]
 
     rows = list(csv.reader(io.StringIO(assert_ok(csv_out))))
@@ -103,9 +125,13 @@ def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
     heading = report.splitlines()[0]
     assert heading.startswith("# ") and heading.endswith(f"{incident_id}: Checkout API returning 502s")
 
-    assert "default: warroom default (SEV-1 to SEV-4)" in assert_ok(policies)
+    listing = assert_ok(policies)
+    assert "default: warroom default (SEV-1 to SEV-4)" in listing
+    assert "updates: Internal: first 5m, every 15m, final 0m; Status page: first 0m, final 0m" in listing
+    assert "differs from seed 002: Adds an Identified status" in listing  # the default says where it departs
     books = json.loads(assert_ok(policies_json))
     assert books[0]["id"] == "default" and [s["id"] for s in books[0]["severities"]][:2] == ["SEV-1", "SEV-2"]
+    assert books[0]["audiences"][0]["every"]["SEV-1"] == "15m" and books[0]["deviations"]
 
 
 def stat_mode(path: Path) -> int:
@@ -113,7 +139,7 @@ def stat_mode(path: Path) -> int:
 
 
 def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli_env, tmp_path):
-    incident_id = assert_ok(run_cli("declare", "x", "--severity", "SEV-3", "--commander", "al")).strip()
+    incident_id = assert_declared(run_cli("declare", "x", "--severity", "SEV-3", "--commander", "al"))
     assert_ok(run_cli("log", incident_id, "-5m /detected"))
     notes = tmp_path / "notes.txt"
     notes.write_text("my incident notes; not a database\n")
@@ -128,8 +154,8 @@ def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli
     before = {path: snapshot(path) for path in (notes, foreign, garbage, database)}
 
     cases = [
-        (["declare", "--severity", "SEV-1"], ["Missing argument 'TITLE'"]),
-        (["declare", "Outage"], ["Missing option '--severity'"]),
+        (["declare", "--severity", "SEV-1"], ["give TITLE and --severity"]),
+        (["declare", "Outage"], ["give TITLE and --severity"]),
         (["frobnicate"], ["No such command 'frobnicate'"]),
         (["export", incident_id, "--format", "pdf"], ["'pdf' is not one of"]),
         (["declare", "Outage", "--severity", "SEV-9"], ["unknown severity 'SEV-9'", "SEV-1, SEV-2, SEV-3, SEV-4"]),
@@ -162,17 +188,18 @@ def test_broken_policy_and_config_files_are_reported_with_file_line_and_field(ru
     policy_dir = Path(cli_env["WARROOM_CONFIG_DIR"]) / "policies"
     policy_dir.mkdir()
     good = (Path(__file__).resolve().parent.parent / "warroom" / "policies" / "default.toml").read_text()
-    broken = good.replace('id = "default"', 'id = "mine"', 1).replace('update_every = "30m"', 'update_every = 30', 1)
+    cadence = 'every = { SEV-1 = "15m", SEV-2 = "30m", SEV-3 = "4h", SEV-4 = "1d" }'
+    broken = good.replace('id = "default"', 'id = "mine"', 1).replace(cadence, cadence.replace('"30m"', "30"), 1)
     bad_policy = policy_dir / "mine.toml"
     bad_policy.write_text(broken)
-    line = broken.splitlines().index("update_every = 30") + 1
+    line = broken.splitlines().index(cadence.replace('"30m"', "30")) + 1
 
     config_env = dict(cli_env, WARROOM_CONFIG_DIR=str(tmp_path / "config2"))
     (tmp_path / "config2").mkdir()
     (tmp_path / "config2" / "config.toml").write_text('user = "a"\ntheme = "warroom-dark"\ndatabase = 7\n')
 
     for argv in (["policies"], ["declare", "x", "--severity", "SEV-1"]):
-        assert_user_error(run_cli(*argv), f"{bad_policy}:{line}:", "field severity[1].update_every")
+        assert_user_error(run_cli(*argv), f"{bad_policy}:{line}:", "field audience[0].every", "Expected `str`")
     assert_user_error(run_cli("list", env=config_env), f"{tmp_path / 'config2' / 'config.toml'}:3:", "field database")
 
 
@@ -233,8 +260,7 @@ def test_the_program_exits_0_2_and_1_with_one_line_errors_and_no_traceback(cli_e
     from probe_servers import closed_port
 
     [declared] = run_programs([["declare", "Smoke", "--severity", "SEV-3"]], cli_env, tmp_path)
-    incident_id = assert_ok(declared).strip()
-    assert ID.match(incident_id)
+    incident_id = assert_declared(declared)
     probes = tmp_path / "probes.toml"
     probes.write_text(f'[[probe]]\nname = "gone"\ntype = "tcp"\ntarget = "127.0.0.1:{closed_port()}"\n')
     broken_env = dict(cli_env, WARROOM_CONFIG_DIR=str(tmp_path / "broken"))

@@ -72,6 +72,22 @@ def test_full_config_is_read(isolated):
      r"config.toml:5: field webhook\[1\].kind: must be 'slack' or 'json'"),
     ('[[webhook]]\nkind = "json"\nurl = "X"\n', r"config.toml:3: field webhook\[0\].url: .*unknown field"),
     ('user = "a\n', r"config.toml: invalid TOML: .*line 1"),
+    ('[[target]]\nname = "x"\nkind = "teams"\naudiences = ["internal"]\n',
+     r"config.toml:3: field target\[0\].kind: Invalid value 'teams'"),
+    ('[[target]]\nname = "mail"\nkind = "email"\naudiences = ["executive"]\nhost = "h"\nsender = "a@b"\n',
+     r"config.toml:1: field target\[0\].to: Object missing required field `to`"),
+    ('[[target]]\nname = "s"\nkind = "slack"\naudiences = ["internal"]\nurl_env = "A"\n'
+     '[[target]]\nname = "S"\nkind = "json"\naudiences = ["*"]\nurl_env = "B"\n',
+     r"config.toml:7: field target\[1\].name: two targets are named 'S'"),
+    ('[[target]]\nname = "m"\nkind = "email"\naudiences = ["executive"]\nhost = "h"\nsender = "a@b"\n'
+     'to = ["c@d"]\nsecurity = "none"\npassword_env = "P"\n',
+     r"config.toml:8: field target\[0\].security: a password is only sent over TLS"),
+    ('[[target]]\nname = "s"\nkind = "slack"\naudiences = []\nurl_env = "A"\n',
+     r"config.toml:4: field target\[0\].audiences: name at least one audience"),
+    ('[[pager]]\nname = "pd"\nkind = "pagerduty"\nrouting_key_env = "K"\nevents_url = "ftp://x"\n',
+     r"config.toml:5: field pager\[0\].events_url: must start with http"),
+    ('[intake]\nport = 70000\n', r"config.toml:2: field intake.port: must be a TCP port"),
+    ('[[alert_rule]]\nmatch = { alertname = 3 }\n', r"config.toml:2: field alert_rule\[0\].match: Expected `str`"),
 ])
 def test_config_mistakes_name_file_line_and_field(isolated, text, expected):
     (isolated / "config.toml").write_text(text)
@@ -79,6 +95,27 @@ def test_config_mistakes_name_file_line_and_field(isolated, text, expected):
         load_config()
     assert str(caught.value).startswith(str(isolated / "config.toml"))
     assert "\n" not in str(caught.value)
+
+
+def test_reach_config_is_read(isolated):
+    from warroom.service.config import EmailTarget, PagerDutyPager, SlackTarget
+
+    (isolated / "config.toml").write_text(
+        '[intake]\nport = 9100\ntoken_env = "TOK"\n'
+        '[[alert_rule]]\nmatch = { alertname = "API*" }\ndeclare = true\nseverity = "SEV-1"\n'
+        '[[target]]\nname = "Slack"\nkind = "slack"\naudiences = ["internal"]\nurl_env = "S"\n'
+        '[[target]]\nname = "Mail"\nkind = "email"\naudiences = ["executive"]\nhost = "smtp"\n'
+        'sender = "w@x"\nto = ["l@x"]\n'
+        '[[pager]]\nname = "PD"\nkind = "pagerduty"\nrouting_key_env = "K"\n'
+        '[[webhook]]\nkind = "json"\nurl_env = "OLD"\n')
+    config = load_config()
+    assert (config.intake.port, config.intake.token_env, config.intake.listen) == (9100, "TOK", "127.0.0.1")
+    assert config.alert_rule[0].match == {"alertname": "API*"} and config.alert_rule[0].declare
+    slack, mail, old = config.targets()
+    assert isinstance(slack, SlackTarget) and slack.serves("internal") and not slack.serves("public")
+    assert isinstance(mail, EmailTarget) and (mail.port, mail.security) == (587, "starttls")
+    assert (old.name, old.kind, old.serves("public")) == ("json webhook $OLD", "json", True)
+    assert isinstance(config.pager[0], PagerDutyPager) and config.pager[0].kind == "pagerduty"
 
 
 def test_unreadable_config_is_a_config_error(isolated):

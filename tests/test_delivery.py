@@ -1,4 +1,5 @@
-"""Delivery of posted updates: the updates folder, OSC 52 and webhooks against loopback servers."""
+"""Sending updates: the retry loop, HTTP posts and the updates folder against loopback servers
+(routing by audience and recording: test_reach)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import time
 
 import pytest
 
-from warroom.service.config import Config, Webhook
-from warroom.service.delivery import deliver_update, post_webhook, slack_text
+from datetime import datetime, timezone
+
+from warroom.service.delivery import UpdateMessage, post_json, slack_payload, slack_text, write_to_folder
 
 FAST = {"attempts": 3, "backoff": (0.01, 0.02)}
 
@@ -62,69 +64,71 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/hook/SECRET-TOKEN"
 
 
-def hook(kind: str = "json", name: str = "ops", timeout: float = 0.3) -> Webhook:
-    return Webhook(kind=kind, url_env="WARROOM_TEST_HOOK", name=name, timeout=timeout)
+MESSAGE = UpdateMessage(
+    incident_id="INC-20261123-001", title="Checkout <b>502s</b>", severity="SEV-2", severity_label="High",
+    status="identified", status_label="Identified", resolved=False, services=("checkout",), audience="executive",
+    audience_label="Executive", number=2, entry_number=7, text="Status: <b>fixed</b> & done",
+    posted_at=datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc))
+
+
+async def post(url: str, timeout: float = 0.3, payload: dict | None = None):
+    return await post_json("WARROOM_TEST_HOOK", payload or {"text": "x"}, timeout=timeout,
+                           environ={"WARROOM_TEST_HOOK": url}, **FAST)
 
 
 def test_slack_text_cannot_ping_or_link():
     assert slack_text("<!channel> & <http://x|y>") == "&lt;!channel&gt; &amp; &lt;http://x|y&gt;"
 
 
-async def test_slack_webhook_gets_text_json():
+async def test_slack_payload_is_escaped_text_with_the_incident_facts():
     async with LoopbackServer(200) as server:
-        result = await post_webhook(hook("slack", "Slack #incidents"), {"text": "hello"},
-                                    environ={"WARROOM_TEST_HOOK": server.url}, **FAST)
-    assert (result.target, result.ok, result.attempts) == ("Slack #incidents", True, 1)
-    assert server.bodies == [{"text": "hello"}]
+        result = await post(server.url, payload=slack_payload(MESSAGE))
+    assert (result.ok, result.attempts) == (True, 1)
+    assert server.bodies == [{"text": "*[SEV-2] INC-20261123-001 Checkout &lt;b&gt;502s&lt;/b&gt;*\n"
+                                      "Update 2 for Executive · High · Identified · posted 2026-11-23 14:00 UTC\n\n"
+                                      "Status: &lt;b&gt;fixed&lt;/b&gt; &amp; done"}]
 
 
-async def test_deliver_writes_file_and_posts_both_kinds(tmp_path):
-    async with LoopbackServer(200) as slack, LoopbackServer(200) as generic:
-        config = Config(webhook=[Webhook(kind="slack", url_env="SLACK_URL", name="slack"),
-                                 Webhook(kind="json", url_env="JSON_URL", name="json")])
-        environ = {"SLACK_URL": slack.url, "JSON_URL": generic.url}
-        results = await deliver_update("Status: <b>fixed</b> & done", "INC-20261123-001", 2, config,
-                                       updates_dir=tmp_path / "updates", audience="executive",
-                                       environ=environ, **FAST)
-    assert [r.ok for r in results] == [True, True, True]
-    written = tmp_path / "updates" / "INC-20261123-001-2.md"
-    assert written.read_text(encoding="utf-8") == "Status: <b>fixed</b> & done\n"
-    assert results[0].target == f"file {written}"
-    assert slack.bodies == [{"text": "Status: &lt;b&gt;fixed&lt;/b&gt; &amp; done"}]
-    assert generic.bodies == [{"incident": "INC-20261123-001", "update": 2, "audience": "executive",
-                               "text": "Status: <b>fixed</b> & done"}]
+async def test_generic_json_keeps_the_older_fields_and_adds_the_facts():
+    document = MESSAGE.as_json()
+    assert {k: document[k] for k in ("incident", "update", "audience", "text")} == {
+        "incident": "INC-20261123-001", "update": 2, "audience": "executive", "text": "Status: <b>fixed</b> & done"}
+    assert (document["title"], document["severity"], document["services"]) == ("Checkout <b>502s</b>", "SEV-2",
+                                                                               ["checkout"])
 
 
-async def test_file_is_never_overwritten(tmp_path):
-    (tmp_path / "INC-1-1.md").write_text("mine", encoding="utf-8")
-    results = await deliver_update("new", "INC-1", 1, Config(), updates_dir=tmp_path)
-    assert results[0].ok and (tmp_path / "INC-1-1.md").read_text() == "mine"
-    assert (tmp_path / "INC-1-1.2.md").read_text() == "new\n"
+async def test_file_is_the_update_as_posted_and_never_overwritten(tmp_path):
+    (tmp_path / "INC-20261123-001-2.md").write_text("mine", encoding="utf-8")
+    result = await write_to_folder(MESSAGE, tmp_path)
+    assert result.ok and (tmp_path / "INC-20261123-001-2.md").read_text() == "mine"
+    written = (tmp_path / "INC-20261123-001-2.2.md").read_text()
+    assert result.detail == str(tmp_path / "INC-20261123-001-2.2.md")
+    assert written == "Status: <b>fixed</b> & done\n"
 
 
 async def test_unwritable_folder_is_a_failed_result(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    [result] = await deliver_update("new", "INC-1", 1, Config(), updates_dir=blocker / "sub")
+    result = await write_to_folder(MESSAGE, blocker / "sub")
     assert not result.ok and result.error
 
 
 async def test_server_error_is_retried_then_reported():
     async with LoopbackServer(500) as server:
-        result = await post_webhook(hook(), {"text": "x"}, environ={"WARROOM_TEST_HOOK": server.url}, **FAST)
+        result = await post(server.url)
     assert (result.ok, result.attempts, result.error) == (False, 3, "HTTP 500")
     assert server.requests == 3
 
 
 async def test_client_error_is_not_retried():
     async with LoopbackServer(404) as server:
-        result = await post_webhook(hook(), {"text": "x"}, environ={"WARROOM_TEST_HOOK": server.url}, **FAST)
+        result = await post(server.url)
     assert (result.ok, result.attempts) == (False, 1) and server.requests == 1
+    assert result.error == "HTTP 404 (not retried)"
 
 
 async def test_refused_connection_is_retried_then_reported():
-    url = closed_port_url()
-    result = await post_webhook(hook(), {"text": "x"}, environ={"WARROOM_TEST_HOOK": url}, **FAST)
+    result = await post(closed_port_url())
     assert (result.ok, result.attempts) == (False, 3)
     assert "could not connect" in result.error and "SECRET" not in result.error and "127.0.0.1" not in result.error
 
@@ -132,8 +136,7 @@ async def test_refused_connection_is_retried_then_reported():
 async def test_hanging_server_times_out_within_bounds():
     async with LoopbackServer(None) as server:
         started = time.monotonic()
-        result = await post_webhook(hook(timeout=0.2), {"text": "x"},
-                                    environ={"WARROOM_TEST_HOOK": server.url}, **FAST)
+        result = await post(server.url, timeout=0.2)
         elapsed = time.monotonic() - started
     assert (result.ok, result.attempts, result.error) == (False, 3, "timed out after 0.2 s")
     assert server.requests == 3
@@ -141,33 +144,15 @@ async def test_hanging_server_times_out_within_bounds():
 
 
 async def test_missing_or_bad_url_fails_without_showing_it():
-    missing = await post_webhook(hook(), {"text": "x"}, environ={}, **FAST)
+    missing = await post_json("WARROOM_TEST_HOOK", {}, timeout=1, environ={}, **FAST)
     assert (missing.ok, missing.attempts) == (False, 0) and "WARROOM_TEST_HOOK is not set" in missing.error
-    bad = await post_webhook(hook(), {"text": "x"}, environ={"WARROOM_TEST_HOOK": "ftp://token@host"}, **FAST)
+    bad = await post("ftp://token@host")
     assert not bad.ok and "token" not in bad.error
 
 
-async def test_unnamed_webhook_is_named_by_its_variable():
-    result = await post_webhook(Webhook(kind="slack", url_env="SLACK_URL"), {}, environ={}, **FAST)
-    assert result.target == "slack webhook $SLACK_URL"
-
-
-@pytest.mark.parametrize("status", [500, None])
-async def test_failed_delivery_does_not_lose_the_update(tmp_path, status):
-    """The service commits first; the UI logs failures as system entries (see test_ui_procedures)."""
-    async with LoopbackServer(status) as server:
-        config = Config(webhook=[hook(timeout=0.2)])
-        results = await deliver_update("the update", "INC-1", 1, config, updates_dir=tmp_path,
-                                       environ={"WARROOM_TEST_HOOK": server.url}, **FAST)
-    assert [r.ok for r in results] == [True, False]
-    assert (tmp_path / "INC-1-1.md").exists()
-
-
 @pytest.mark.parametrize("url", ["http://hooks.example:SECRET/x", "http://[::1/SECRET", "https://\x00host/SECRET"])
-async def test_malformed_webhook_url_is_a_failed_result_not_a_crash(tmp_path, url):
-    """httpx.InvalidURL is not an httpx.HTTPError: it must not escape and take the file result with it."""
-    config = Config(webhook=[hook()])
-    results = await deliver_update("the update", "INC-1", 1, config, updates_dir=tmp_path,
-                                   environ={"WARROOM_TEST_HOOK": url}, **FAST)
-    assert [r.ok for r in results] == [True, False]
-    assert "WARROOM_TEST_HOOK" in results[1].error and "SECRET" not in results[1].error
+async def test_malformed_webhook_url_is_a_failed_result_not_a_crash(url):
+    """httpx.InvalidURL is not an httpx.HTTPError: it must not escape."""
+    result = await post(url)
+    assert not result.ok
+    assert "WARROOM_TEST_HOOK" in result.error and "SECRET" not in result.error

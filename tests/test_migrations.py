@@ -12,7 +12,7 @@ import pytest
 from warroom.domain.errors import DatabaseError
 from warroom.store import open_database
 from warroom.store.database import BUSY_TIMEOUT_MS
-from warroom.store.schema import SCHEMA_VERSION, V2
+from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, V2, V3, V6, Migration
 
 # The version-1 schema as released, written out here on purpose: if schema.py's V1 is ever edited,
 # files made by the old code must still open.
@@ -190,7 +190,7 @@ async def test_version_2_file_is_upgraded_keeps_its_probe_data_and_prunes_by_ind
     make_version_2_file(path)
     service = await IncidentService.open(path, policies, clock)
     try:
-        assert await pragma(service.db, "user_version") == SCHEMA_VERSION == 3
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION
         incident = await service.incident("INC-20261120-001")
         assert len(await service.entries(incident.id)) == 2
         store = ProbeStore(service.db)
@@ -207,6 +207,62 @@ async def test_version_2_file_is_upgraded_keeps_its_probe_data_and_prunes_by_ind
         assert await store.prune(datetime(2026, 11, 20, 9, 1, tzinfo=timezone.utc)) == 1
         assert [r.status_code for r in await store.recent("api", 10, incident.id)] == [200]
         assert await ProbeLease(service.db, incident.id).acquire()  # the lease table is there
+    finally:
+        await service.close()
+
+
+def make_version_3_file(path) -> None:
+    """A version-2 file upgraded by the version-3 step (probe leases), as released before version 5."""
+    make_version_2_file(path)
+    conn = sqlite3.connect(path)
+    conn.executescript(V3)
+    conn.executescript("PRAGMA user_version = 3;")
+    conn.commit()
+    conn.close()
+
+
+async def test_version_3_file_gains_the_reach_tables_and_keeps_its_data(tmp_path, policies, clock):
+    """Version 5: alerts, deliveries, status-page ids and pages; old data untouched, new rows work."""
+    from warroom.domain.models import DeliveryState
+    from warroom.service import IncidentService
+    from warroom.store import reach
+
+    path = tmp_path / "v3.db"
+    make_version_3_file(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION
+        incident = await service.incident("INC-20261120-001")
+        assert [e.text for e in await service.entries(incident.id)] == [
+            "Declared SEV-2 (High): Old outage", "rolled back the deploy"]
+        [update] = await service.updates(incident.id)
+        now = clock()
+        async with service.db.transaction() as conn:
+            first = await reach.record_alert(conn, dedupe_key="k1", source="alertmanager", fingerprint="f1",
+                                             status="firing", title="API down", received_at=now, outcome="new")
+            again = await reach.record_alert(conn, dedupe_key="k1", source="alertmanager", fingerprint="f1",
+                                             status="firing", title="API down", received_at=now, outcome="new")
+            await reach.settle_alert(conn, first, outcome="appended", incident_id=incident.id, entry_id=None)
+            delivery = await reach.add_delivery(conn, incident_id=incident.id, update_id=update.id, update_number=1,
+                                                audience="internal", target="Slack", kind="slack", now=now)
+            same = await reach.add_delivery(conn, incident_id=incident.id, update_id=update.id, update_number=1,
+                                            audience="internal", target="Slack", kind="slack", now=now)
+            await reach.finish_delivery(conn, delivery.id, ok=False, attempts=3, error="HTTP 503", detail="", now=now)
+            await reach.remember_status_page_incident(conn, incident.id, "Status page", "sp-1")
+            page = await reach.add_page(conn, incident_id=incident.id, pager="PagerDuty", action="trigger",
+                                        dedup_key=incident.id, reason="SEV-1", now=now)
+            await reach.finish_page(conn, page.id, ok=True, attempts=1, error="", now=now, entry_id=None)
+        assert first is not None and again is None and same.id == delivery.id
+        assert await reach.alert_incident(service.db.reader, "f1") == incident.id
+        [stored] = await reach.list_deliveries(service.db.reader, incident.id)
+        assert (stored.state, stored.attempts, stored.error) == (DeliveryState.FAILED, 3, "HTTP 503")
+        assert await reach.status_page_incident(service.db.reader, incident.id, "Status page") == "sp-1"
+        [paged] = await reach.list_pages(service.db.reader, incident.id)
+        assert (paged.state, paged.attempts, paged.action) == (DeliveryState.DELIVERED, 1, "trigger")
+        with pytest.raises(DatabaseError, match="FOREIGN KEY"):
+            async with service.db.transaction() as conn:
+                await reach.add_page(conn, incident_id="INC-nope", pager="p", action="trigger", dedup_key="k",
+                                     reason="", now=now)
     finally:
         await service.close()
 
@@ -277,3 +333,68 @@ async def test_an_unreadable_file_is_refused_and_untouched(tmp_path):
             await open_database(path)
     finally:
         path.chmod(0o600)
+
+
+def make_file_before_the_chain(path) -> None:
+    """A file made by every migration before V6 (the hash chain), with two incidents' timelines
+    written without hashes (an incident's entries interleaved with the other's)."""
+    conn = sqlite3.connect(path)
+    for migration in MIGRATIONS[: MIGRATIONS.index(V6)]:
+        conn.executescript(migration.sql if isinstance(migration, Migration) else migration)
+    conn.executescript(f"""
+        INSERT INTO incidents (id, day, day_seq, title, policy, severity, status, created_at, created_by)
+            VALUES ('INC-20261120-001', '20261120', 1, 'One', 'default', 'SEV-2', 'investigating', '{T0}', 'a'),
+                   ('INC-20261120-002', '20261120', 2, 'Two', 'default', 'SEV-3', 'investigating', '{T0}', 'b');
+        INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, data, pinned) VALUES
+            ('INC-20261120-001', 1, '{T0}', '{T0}', 'a', 'system', 'Declared', '{{"severity": "SEV-2"}}', 0),
+            ('INC-20261120-002', 1, '{T0}', '{T0}', 'b', 'system', 'Declared two', NULL, 0),
+            ('INC-20261120-001', 2, '{T1}', '{T0}', 'a', 'note', 'back-dated, pinned', NULL, 1),
+            ('INC-20261120-001', 3, '{T0}', '{T1}', 'c', 'note', 'caf\u00e9 \u202e', '{{"x": [1, 2.5]}}', 0);
+        PRAGMA user_version = {MIGRATIONS.index(V6)};
+    """)
+    conn.commit()
+    conn.close()
+
+
+async def test_the_chain_migration_hashes_existing_timelines_and_protects_the_hashes(tmp_path, policies, clock):
+    from warroom.domain.chain import ChainFields, chain
+    from warroom.service import IncidentService
+
+    path = tmp_path / "before-chain.db"
+    make_file_before_the_chain(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION
+        one = await service.entries("INC-20261120-001")
+        by_number = sorted(one, key=lambda e: e.number)
+        # The stored hashes are the chain of the entries in number order (not time order), per incident.
+        assert [e.hash for e in by_number] == chain(ChainFields.of(e) for e in by_number)
+        assert len({e.hash for e in by_number}) == 3 and by_number[1].pinned
+        for incident_id, count in (("INC-20261120-001", 3), ("INC-20261120-002", 1)):
+            report = await service.verify(incident_id)
+            assert report.intact and report.entries == count, report
+        [added] = await service.execute("INC-20261120-001", "after the migration", "d")
+        assert added.number == 4
+        report = await service.verify("INC-20261120-001")
+        assert report.intact and report.head == added.hash
+        with pytest.raises(DatabaseError, match="append-only"):
+            async with service.db.transaction() as conn:
+                await conn.execute("UPDATE entries SET hash = 'forged' WHERE number = 2")
+        async with service.db.transaction() as conn:  # pinning still works
+            await conn.execute("UPDATE entries SET pinned = 0 WHERE number = 2")
+        assert (await service.verify("INC-20261120-001")).intact
+    finally:
+        await service.close()
+
+
+async def test_an_upgraded_version_1_file_verifies(tmp_path, policies, clock):
+    from warroom.service import IncidentService
+
+    path = tmp_path / "v1.db"
+    make_version_1_file(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        report = await service.verify("INC-20261120-001")
+        assert report.intact and report.entries == 2
+    finally:
+        await service.close()

@@ -59,15 +59,17 @@ def test_packaged_policy_is_well_formed(path: Path):
     assert policy.severity and all(level.response_target >= timedelta(0) for level in policy.severity)
     for level in policy.severity:
         assert level.qualifies, level.id
-        # every duration parses (the properties raise on a bad one)
-        level.resolution_target, level.update_cadence, level.first_update_deadline  # noqa: B018
+        level.resolution_target  # noqa: B018 - every duration parses (the property raises on a bad one)
     assert sum(status.resolved for status in policy.status) == 1
     assert policy.find_severity(policy.policy.default_severity) is not None
     assert any(role.required for role in policy.role)
     assert all(role.duties.strip() for role in policy.role)
     assert {"internal", "executive", "public"} <= {audience.id for audience in policy.audience}
-    assert policy.postmortem_sections
+    assert policy.postmortem and policy.postmortem[-1].fill == "actions"
     assert policy.checklist and policy.escalation
+    # somebody is owed an update at the most severe level, and a review once it is over
+    assert any(a.cadence(policy.severity[0].id) or a.first_owed(policy.severity[0].id) for a in policy.audience)
+    assert any(duty.kind == "review" and duty.starts == "resolved" for duty in policy.duty)
 
 
 @pytest.mark.parametrize("policy_id", sorted(SEED_POLICIES))
@@ -125,15 +127,22 @@ def test_seed_000_severity_scheme(book: PolicyBook):
     assert sev1.id == "Severity 1"
     assert sev1.response_target == minutes(15)
     assert sev1.resolution_target == hours(1)
-    assert sev1.update_cadence == minutes(15)  # executive updates
-    assert sev1.first_update_deadline is None  # the seed gives none
+    executive = policy.find_audience("executive")
+    assert executive.cadence("Severity 1") == minutes(15)  # executive updates
+    assert executive.first_owed("Severity 1") is None  # the seed gives no first-update deadline
     assert policy.find_severity("severity 2").resolution_target == hours(4)
-    assert policy.find_severity("3").update_cadence == hours(2)
+    assert executive.cadence("Severity 3") == hours(2)
     sev4 = policy.find_severity("LOW")
-    assert (sev4.resolution_target, sev4.update_cadence) == (hours(72), days(1))
-    assert policy.find_role("support lead").id == "sl"
+    assert (sev4.resolution_target, executive.cadence(sev4.id)) == (hours(72), days(1))
+    assert policy.find_role("support lead").id == "sl" and policy.find_role("support lead").required
     assert {p.id for p in policy.playbook} == {"service-outage", "database-performance", "security-incident"}
-    assert "Lessons learned" in policy.postmortem_sections
+    assert [s.title for s in policy.postmortem] == [
+        "Timeline", "Root cause analysis", "Impact assessment", "Lessons learned", "Action items"]
+    assert [g.label for g in policy.action_group] == [
+        "Preventive measures", "Process improvements", "System improvements", "Training needs"]
+    assert (policy.targets.target("detect"), policy.targets.target("acknowledge")) == (minutes(15), minutes(5))
+    assert policy.find_audience("internal").eta  # the channel template ends with an ETA
+    assert "engineering@parsify.dev" in {c.reach for c in policy.contact}
 
 
 def test_seed_001_priority_scheme(book: PolicyBook):
@@ -141,10 +150,11 @@ def test_seed_001_priority_scheme(book: PolicyBook):
     p0 = policy.find_severity("p0")
     assert p0.response_target == timedelta(0)
     assert p0.resolution_target == hours(1)
-    assert p0.update_cadence == minutes(30)
-    assert policy.find_severity("P1").update_cadence == hours(1)
+    for audience in policy.audience:  # status page, #incidents and stakeholder email alike
+        assert (audience.cadence("P0"), audience.cadence("P1"), audience.cadence("P2")) == (minutes(30), hours(1), None)
     assert policy.find_severity("P1").response_target == minutes(15)
-    assert policy.find_severity("p2").update_cadence is None  # no cadence in the seed
+    assert [g.id for g in policy.action_group] == ["immediate", "short-term", "long-term"]
+    assert [s.fill for s in policy.postmortem] == ["summary", "timeline", "root_cause", "impact", "actions"]
     assert policy.find_severity("p3").resolution_target == days(14)  # "next sprint"
     assert [status.id for status in policy.status] == ["investigating", "identified", "monitoring", "resolved"]
     assert policy.escalation[0].steps[-1].startswith("CTO")
@@ -154,12 +164,19 @@ def test_seed_001_priority_scheme(book: PolicyBook):
 def test_seed_002_sev_scheme(book: PolicyBook):
     policy = book.get("sev-levels-002")
     sev1 = policy.find_severity("sev1")
-    assert (sev1.first_update_deadline, sev1.update_cadence) == (minutes(5), minutes(15))
+    internal, public = policy.find_audience("internal"), policy.find_audience("public")
+    # the seed's update-frequency table: Initial / During / Resolution
+    table = {level: (internal.first_owed(level).within, internal.cadence(level), internal.final_owed(level).within)
+             for level in ("SEV-1", "SEV-2", "SEV-3", "SEV-4")}
+    assert table == {"SEV-1": (minutes(5), minutes(15), minutes(0)), "SEV-2": (minutes(15), minutes(30), minutes(15)),
+                     "SEV-3": (minutes(30), hours(4), hours(1)), "SEV-4": (hours(1), days(1), hours(4))}
+    assert [public.first_owed(level) and public.first_owed(level).within for level in table] == [
+        minutes(0), minutes(15), hours(1), None]  # SEV-4: optional
+    assert public.final == {}  # the seed's status-page table has no resolution row
     assert sev1.resolution_target == hours(1)
     sev2 = policy.find_severity("sev2")
-    assert (sev2.response_target, sev2.update_cadence, sev2.resolution_target) == (minutes(15), minutes(30), hours(4))
-    assert policy.find_severity("sev3").update_cadence == hours(4)
-    assert policy.find_severity("sev4").update_cadence == days(1)
+    assert (sev2.response_target, sev2.resolution_target) == (minutes(15), hours(4))
+    assert policy.targets.target("detect") == minutes(5)
     assert [status.id for status in policy.status] == ["investigating", "mitigating", "monitoring", "resolved"]
     assert {e.name for e in policy.escalation} == {"Technical", "Business", "External"}
 
@@ -167,9 +184,12 @@ def test_seed_002_sev_scheme(book: PolicyBook):
 def test_seed_003_priority_scheme(book: PolicyBook):
     policy = book.get("p-levels-003")
     p0 = policy.find_severity("critical")
-    assert (p0.id, p0.response_target, p0.update_cadence) == ("P0", minutes(15), minutes(30))
+    internal, public = policy.find_audience("internal"), policy.find_audience("public")
+    assert (p0.id, p0.response_target, internal.cadence("P0")) == ("P0", minutes(15), minutes(30))
     p1 = policy.find_severity("p1")
-    assert (p1.response_target, p1.update_cadence, p1.resolution_target) == (hours(1), hours(2), hours(8))
+    assert (p1.response_target, internal.cadence("P1"), p1.resolution_target) == (hours(1), hours(2), hours(8))
+    assert public.cadence("P1") == hours(1) and public.eta  # "every 30-60 min", with an estimated time
+    assert internal.final_owed("P2").within == timedelta(0)  # "Immediate notification"
     assert policy.find_severity("p2").response_target == hours(4)
     assert policy.find_severity("p3").resolution_target == days(7)
     assert policy.find_role("Monitoring Lead").id == "ml"
@@ -182,8 +202,13 @@ def test_seed_004_sev_scheme(book: PolicyBook):
     policy = book.get("sev-levels-004")
     assert policy.find_severity("sev1").response_target == minutes(5)
     assert policy.find_severity("sev4").response_target == days(1)  # next business day
-    assert {level.update_cadence for level in policy.severity} == {minutes(30)}
+    internal = policy.find_audience("internal")
+    assert {internal.cadence(level.id) for level in policy.severity} == {minutes(30)} and internal.eta
     assert all(level.resolution is None for level in policy.severity)
+    public = policy.find_audience("public")
+    assert public.wording["SEV-2"].startswith("Identified - ") and public.wording["SEV-1"].startswith("Investigating - ")
+    assert public.final_wording.startswith("Resolved - ")
+    assert policy.find_audience("executive").final_owed("SEV-3").within == hours(2)  # stakeholders, resolution
     assert {"database-connection", "high-error-rate", "service-outage", "security-incident"} <= {
         p.id for p in policy.playbook
     }
@@ -215,7 +240,6 @@ qualifies = [
     "Users notice",
 ]
 response = "30m"
-update_every = "1h"
 
 [[role]]
 id = "ic"
@@ -236,6 +260,16 @@ label = "Investigating"
 id = "resolved"
 label = "Resolved"
 resolved = true
+
+[[audience]]
+id = "internal"
+label = "Internal"
+every = { SEV-2 = "1h" }
+
+[[duty]]
+id = "boss"
+label = "The boss"
+within = { SEV-1 = "10m" }
 """
 
 
@@ -244,7 +278,7 @@ def test_minimal_policy_is_valid(tmp_path: Path):
     path.write_text(MINIMAL)
     policy = load_policy_file(path)
     assert isinstance(policy, Policy)
-    assert policy.severity_by_id("sev2").update_cadence == hours(1)
+    assert policy.find_audience("internal").cadence("SEV-2") == hours(1)
 
 
 def test_user_policy_adds_and_overrides_by_id(tmp_path: Path):
@@ -293,8 +327,28 @@ BROKEN = [
     ("wrong type in array", '"Users notice",', "42,", "qualifies", 1, "severity[1].qualifies[1]", "Expected `str`"),
     ("bad duration", 'response = "30m"', 'response = "soon"', 'response = "soon"', 0,
      "severity[1].response", "not a duration"),
-    ("bad cadence", 'update_every = "1h"', 'update_every = "hourly"', "update_every", 0,
-     "severity[1].update_every", "not a duration"),
+    ("bad cadence", 'every = { SEV-2 = "1h" }', 'every = { SEV-2 = "hourly" }', "every =", 0,
+     "audience[0].every", "not a duration"),
+    ("zero cadence", 'every = { SEV-2 = "1h" }', 'every = { SEV-2 = "0m" }', "every =", 0,
+     "audience[0].every", "longer than zero"),
+    ("cadence for an unknown severity", 'every = { SEV-2 = "1h" }', 'every = { SEV-9 = "1h" }', "every =", 0,
+     "audience[0].every", "unknown severity 'SEV-9'"),
+    ("cadence value not a string", 'every = { SEV-2 = "1h" }', 'every = { SEV-2 = 60 }', "every =", 0,
+     "audience[0].every", "Expected `str`"),
+    ("bad duty deadline", 'within = { SEV-1 = "10m" }', 'within = { SEV-1 = "soonish" }', "within", 0,
+     "duty[0].within", "no deadline"),
+    ("duty owed by nobody", 'within = { SEV-1 = "10m" }', "within = {}", "within", 0,
+     "duty[0].within", "at least one severity"),
+    ("unknown duty start", 'label = "The boss"', 'label = "The boss"\nstarts = "lunch"', "starts", 0,
+     "duty[0].starts", "Invalid enum value 'lunch'"),
+    ("unknown contact", 'label = "The boss"', 'label = "The boss"\ncontacts = ["cto"]', "contacts", 0,
+     "duty[0].contacts", "unknown contact 'cto'"),
+    ("bad status-page wording", 'label = "Internal"', 'label = "Internal"\nfinal_wording = "Fixed {thing}"',
+     "final_wording", 0, "audience[0].final_wording", "placeholders"),
+    ("moved field", 'response = "30m"', 'response = "30m"\nupdate_every = "1h"', "update_every", 0,
+     "severity[1].update_every", "[[audience]] every"),
+    ("bad target", "[policy]", '[targets]\ndetect = "fast"\n\n[policy]', "detect", 0,
+     "targets.detect", "not a duration"),
     ("unknown field", 'label = "High"', 'label = "High"\ncolour = "red"', "colour", 0,
      "severity[1].colour", "unknown field `colour`"),
     ("unknown field in header", 'name = "Team policy"', 'name = "Team policy"\nowner = "me"', "owner", 0,
@@ -356,3 +410,43 @@ def test_non_utf8_file_is_reported(tmp_path):
     path.write_bytes(MINIMAL.replace("Runs", "L\xe4uft").encode("latin-1"))
     with pytest.raises(PolicyError, match="latin.toml: cannot read policy file"):
         load_policy_file(path)
+
+
+def test_the_readme_examples_are_a_valid_policy():
+    """The annotated examples in README's Policies section parse as written (with the tables they
+    leave out), so the documentation cannot drift from the schema."""
+    import re
+
+    from warroom.domain.policy import parse_policy
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Policies\n")[1].split("## Configuration\n")[0]
+    blocks = re.findall(r"```toml\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    rest = '''
+[policy]
+id = "readme"
+name = "README example"
+description = "The README's example."
+default_severity = "SEV-1"
+
+[[severity]]
+id = "SEV-2"
+label = "High"
+qualifies = ["Part of the service is down"]
+response = "15m"
+
+[[role]]
+id = "ic"
+name = "Incident Commander"
+duties = "Runs it."
+
+[[status]]
+id = "resolved"
+label = "Resolved"
+resolved = true
+'''
+    policy = parse_policy(blocks[0] + blocks[1] + rest, "README.md")
+    assert [duty.id for duty in policy.duty] == ["executives", "management-4h", "postmortem"]
+    assert policy.find_audience("internal").cadence("SEV-2") == minutes(30)
+    assert policy.postmortem[0].fill == "impact" and policy.find_action_group("long").id == "long-term"

@@ -3,7 +3,9 @@ keyboard, `/probe add` from the entry bar, hostile text rendered literally, and 
 
 from __future__ import annotations
 
-from test_ui_support import POLICIES, make_app, screen_text, small_database, submit_and_wait, wait_for, war_room_ready
+from test_ui_support import (
+    POLICIES, make_app, screen_text, showing, small_database, submit_and_wait, wait_for, war_room_ready,
+)
 
 from warroom.probes.config import make_http_probe
 from warroom.service import IncidentService
@@ -93,7 +95,7 @@ async def test_details_open_from_the_pane_by_keyboard(tmp_path, target):
         await pilot.press("tab", "tab", "tab")  # entry bar -> timeline -> roles -> health
         assert app.focused is pane
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProbeDetailScreen))
+        await wait_for(pilot, lambda: showing(app, ProbeDetailScreen))
         detail = app.screen
         await wait_for(pilot, lambda: "Recent results" in detail.text.plain)
         assert "Conditions" in screen_text(app)

@@ -4,8 +4,6 @@ again later. The timeline stays append-only: the first resolution keeps its entr
 
 from __future__ import annotations
 
-import asyncio
-
 from warroom.domain.models import EntryKind, Milestone
 
 
@@ -23,7 +21,8 @@ async def test_setting_an_open_status_reopens_a_resolved_incident(service, clock
     resolved_at = incident.milestones[Milestone.RESOLVED]
     before = [(e.number, e.text) for e in await service.entries(incident.id)]
     assert await service.incidents() == []
-    assert (await service.countdown(incident)).due_at is None
+    kinds = {d.key: d.kind.value for d in await service.duties(incident)}
+    assert kinds["final:internal"] == "final update" and "update:internal" not in kinds  # resolved: finals owed
 
     clock.advance(minutes=10)
     [entry] = await service.execute(incident.id, "/status investigating errors are back", "bob")
@@ -36,8 +35,8 @@ async def test_setting_an_open_status_reopens_a_resolved_incident(service, clock
     assert reopened.is_open and reopened.status == "investigating"
     assert Milestone.RESOLVED not in reopened.milestones
     assert [i.id for i in await service.incidents()] == [incident.id]  # `warroom list` and the picker
-    countdown = await service.countdown(reopened)
-    assert countdown.due_at is not None and "resolved" not in countdown.reason
+    keys = {d.key: d for d in await service.duties(reopened)}
+    assert "final:internal" not in keys and keys["update:internal"].due_at is not None  # updates again
     # append-only: the first resolution is still in the timeline, word for word
     after = [(e.number, e.text) for e in await service.entries(incident.id)]
     assert after[:len(before)] == before and after[len(before):] == [(entry.number, entry.text)]
@@ -91,7 +90,7 @@ async def test_closed_without_resolving_reopens_with_the_same_status(service, cl
 
 async def test_warroom_list_shows_the_reopened_incident(service, clock, run_cli):
     incident = await resolved_incident(service, clock)
-    assert incident.id not in (await asyncio.to_thread(run_cli, "list")).stdout
+    assert incident.id not in run_cli("list").stdout
     await service.execute(incident.id, "/status investigating", "bob")
-    listed = await asyncio.to_thread(run_cli, "list")
+    listed = run_cli("list")
     assert listed.returncode == 0 and incident.id in listed.stdout and "Investigating" in listed.stdout

@@ -13,7 +13,8 @@ import json
 import pytest
 from markdown_it import MarkdownIt
 
-from warroom.domain.report import EXPORT_FORMAT_VERSION, plain_summary, to_csv, to_json_dict, to_markdown
+from warroom.domain.postmortem import to_markdown
+from warroom.domain.report import EXPORT_FORMAT_VERSION, plain_summary, to_csv, to_json_dict
 from warroom.domain.text import markdown_inline, visible
 from warroom.service import IncidentService
 
@@ -37,7 +38,7 @@ def dumped(record) -> str:
 async def test_json_has_a_format_version_and_every_part_of_the_record(service, clock):
     incident_id = await busy_incident(service, clock)
     data = json.loads(dumped(await service.record(incident_id)))
-    assert data["format"] == "warroom-incident" and data["format_version"] == EXPORT_FORMAT_VERSION == 1
+    assert data["format"] == "warroom-incident" and data["format_version"] == EXPORT_FORMAT_VERSION == 2
     assert {"incident", "metrics", "entries", "roles", "updates", "actions", "exported_at"} <= set(data)
     assert set(data["incident"]["milestones"]) == {
         "impact_started", "detected", "acknowledged", "mitigated", "resolved", "closed"}
@@ -45,8 +46,15 @@ async def test_json_has_a_format_version_and_every_part_of_the_record(service, c
     assert [e for e in data["entries"] if e["pinned"]][0]["number"] == 3
     assert data["actions"][0] | {"id": 0} == {"id": 0, "text": "add canary", "owner": "bob",
                                               "due": "2026-11-24T15:02:00.000000Z", "done": False,
-                                              "created_at": "2026-11-23T15:02:00.000000Z"}
+                                              "created_at": "2026-11-23T15:02:00.000000Z", "group": None}
     assert data["updates"][0]["next_update_at"].startswith("2026-11-23T15:3")
+    # the duties, open and done, most urgent first: who or what, due when (UTC, with the date), overdue or not
+    duties = {d["key"]: d for d in data["duties"]}
+    manager = duties["notify:manager"]
+    assert (manager["due_at"], manager["open"], manager["overdue"], manager["origin"]) == (
+        "2026-11-23T15:30:00.000000Z", True, False, "declared")
+    assert duties["update:public"]["due_at"] == "2026-11-23T15:15:00.000000Z"  # first status-page notice
+    assert duties["update:internal"]["origin"] == "promised in the last update"
 
 
 async def test_json_is_stable_across_exports_and_reopening(service, clock, db_path, policies):

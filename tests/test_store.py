@@ -116,9 +116,9 @@ async def test_sql_update_or_delete_of_entry_text_is_refused(service, db_path):
         conn.commit()
     finally:
         conn.close()
-    assert rows(db_path, "SELECT number, text, author, pinned FROM entries ORDER BY number") == [
-        (1, "Declared SEV-2 (High): x", "a", 0), (2, "the original words", "bob", 1),
-    ]
+    [declared, typed] = rows(db_path, "SELECT number, text, author, pinned FROM entries ORDER BY number")
+    assert declared[0] == 1 and declared[1].startswith("Declared SEV-2 (High): x | Owed: ")
+    assert typed == (2, "the original words", "bob", 1)
 
 
 async def test_a_correction_is_a_new_entry_pointing_at_the_old_one(service):
@@ -157,7 +157,7 @@ async def test_milestones_can_be_back_dated_and_are_listed_in_time_order(service
         Milestone.ACKNOWLEDGED: now - timedelta(minutes=10),
     }
     timeline = [(e.text, e.occurred_at, e.recorded_at) for e in await service.entries(incident.id)]
-    assert [text for text, _, _ in timeline] == [
+    assert [text.split(" | Owed: ")[0] for text, _, _ in timeline] == [
         "Impact started", "Detected: pager fired", "Acknowledged", "Declared SEV-1 (Critical): x",
     ]
     assert all(recorded == now for _, _, recorded in timeline)  # recorded when typed
@@ -256,12 +256,14 @@ async def test_unknown_role_lists_the_valid_ones(service):
 async def test_status_update_records_audience_text_time_and_next_promise(service, clock):
     incident = await service.declare("x", "SEV-1", author="a")
     clock.advance(minutes=3)
-    [entry] = await service.execute(incident.id, "/update executive Checkout is down; fix in progress", "cl")
+    [entry] = await service.execute(incident.id, "/update internal Checkout is down; fix in progress", "cl")
     [update] = await service.updates(incident.id)
-    assert (update.audience, update.text, update.author) == ("executive", "Checkout is down; fix in progress", "cl")
+    assert (update.audience, update.text, update.author) == ("internal", "Checkout is down; fix in progress", "cl")
     assert update.posted_at == clock.now
-    assert update.next_update_at == clock.now + timedelta(minutes=15)  # SEV-1 cadence
-    assert entry.kind is EntryKind.UPDATE and entry.data["audience"] == "executive"
+    assert update.next_update_at == clock.now + timedelta(minutes=15)  # the internal SEV-1 cadence
+    assert entry.kind is EntryKind.UPDATE and entry.data["audience"] == "internal"
+    [executive] = await service.execute(incident.id, "/update executive Checkout is down", "cl")
+    assert (await service.updates(incident.id))[1].next_update_at is None  # no executive cadence of its own
 
 
 async def test_update_after_resolution_promises_nothing(service):

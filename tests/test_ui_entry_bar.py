@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from conftest import NOW
 from test_ui_support import (
-    POLICIES, make_app, screen_text, small_database, submit, submit_and_wait, type_burst, wait_for, war_room, war_room_ready,
+    POLICIES, make_app, screen_text, showing, small_database, submit, submit_and_wait, type_burst, wait_for, war_room,
+    war_room_ready,
 )
 
 from warroom.domain.models import EntryKind, Milestone
@@ -137,7 +138,7 @@ async def test_help_command_opens_help_and_clears_the_bar(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
         await submit(pilot, "/help")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_for(pilot, lambda: showing(app, HelpScreen))
         assert "/assign ROLE PERSON" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
@@ -227,6 +228,6 @@ async def test_entries_typed_in_a_burst_commit_in_order_and_a_rejected_one_comes
         assert kept and "/frobnicate" in bar.input.history
     _, entries = await read_back(path, incident_id)
     texts = [e.text for e in entries[2:]]
-    assert texts == ["n1", "Severity SEV-2 -> SEV-1 (Critical). Escalate: " + texts[1].split("Escalate: ")[1],
+    assert texts == ["n1", "Severity SEV-2 -> SEV-1 (Critical) | Owed: " + texts[1].split(" | Owed: ")[1],
                      "n3", texts[3], "n6", "Status Investigating -> Identified", "n8", "n9"]
     assert texts[3].startswith("Severity SEV-1 -> SEV-2 (High): back down")

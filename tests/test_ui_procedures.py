@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from conftest import NOW, FrozenClock
-from test_ui_support import submit, until, wait_for, war_room_ready
+from test_ui_support import showing, submit, until, wait_for, war_room_ready
 from textual.widgets import DataTable, Input, OptionList, TabbedContent, TextArea
 
 from warroom.service.config import Config, Webhook
@@ -65,7 +65,7 @@ async def test_composer_prefills_posts_copies_and_resets_the_countdown(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await wait_for(pilot, lambda: showing(app, ComposerScreen))
         area = app.screen.query_one(TextArea)
         await wait_for(pilot, lambda: "INCIDENT UPDATE" in area.text)
         assert "- Decision: roll back" in area.text and "check pool (@erin)" in area.text
@@ -81,8 +81,8 @@ async def test_composer_prefills_posts_copies_and_resets_the_countdown(tmp_path)
         [update] = await until(pilot, lambda: app.service.updates(incident_id))
         assert update.author == "scribe" and update.audience == "internal"
         assert update.next_update_at == datetime(2026, 11, 23, 15, 20, tzinfo=timezone.utc)
-        countdown = await app.service.countdown(await app.service.incident(incident_id))
-        assert countdown.due_at == update.next_update_at
+        duties = {d.key: d for d in await app.service.duties(await app.service.incident(incident_id))}
+        assert duties["update:internal"].due_at == update.next_update_at
         assert app.clipboard == update.text
         written = tmp_path / "updates" / f"{incident_id}-1.md"
         await wait_for(pilot, written.exists)
@@ -96,14 +96,36 @@ async def test_composer_switches_audience_and_u_opens_it_from_the_timeline(tmp_p
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await pilot.press("ctrl+t", "u")
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await wait_for(pilot, lambda: showing(app, ComposerScreen))
         area = app.screen.query_one(TextArea)
         await wait_for(pilot, lambda: "INCIDENT UPDATE (Internal)" in area.text)
+        field = app.screen.query_one("#composer-next", Input)
+        assert field.value == "15:30"  # the internal cadence at SEV-2
         app.screen.query_one("#composer-audience").value = "public"
         await wait_for(pilot, lambda: area.text.startswith("Investigating - We are investigating"))
+        assert field.value == "" and area.text.endswith("Next update when there is news.")  # no status-page cadence
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ComposerScreen))
         assert await app.service.updates(incident_id) == []
+
+
+async def test_an_edited_draft_keeps_its_text_and_takes_the_audiences_promise(tmp_path):
+    path, incident_id = await seeded(tmp_path)
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await war_room_ready(pilot)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: showing(app, ComposerScreen))
+        area = app.screen.query_one(TextArea)
+        field = app.screen.query_one("#composer-next", Input)
+        await wait_for(pilot, lambda: field.value == "15:30")
+        area.load_text("My own words.\nNext update at 15:30 UTC.")
+        app.screen.query_one("#composer-audience").value = "executive"  # no cadence of its own at SEV-2
+        await wait_for(pilot, lambda: field.value == "" and area.text.endswith("Next update when there is news."))
+        assert area.text.startswith("My own words.")
+        app.screen.query_one("#composer-audience").value = "internal"
+        await wait_for(pilot, lambda: field.value == "15:30")
+        await wait_for(pilot, lambda: area.text.startswith("My own words."))
 
 
 async def test_failed_webhook_is_logged_and_the_update_kept(tmp_path, monkeypatch):
@@ -140,7 +162,7 @@ async def test_ticking_a_checklist_item_and_attaching_a_playbook(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await pilot.press("f3")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProceduresScreen))
+        await wait_for(pilot, lambda: showing(app, ProceduresScreen))
         await wait_for(pilot, lambda: not app.screen._loading)
         items = app.screen.query_one("#checklist-items", OptionList)
         assert items.has_focus and items.highlighted == 1  # the first item, under its checklist's title
@@ -182,7 +204,7 @@ async def test_action_items_list_and_toggle(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await pilot.press("f4")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        await wait_for(pilot, lambda: showing(app, ActionsScreen))
         table = app.screen.query_one(DataTable)
         await wait_for(pilot, lambda: table.row_count == 1)
         assert [str(cell) for cell in table.get_row_at(0)] == [
@@ -208,7 +230,7 @@ async def test_handoff_shows_the_summary(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await submit(pilot, "/handoff ic gina")
-        await wait_for(pilot, lambda: isinstance(app.screen, HandoffScreen))
+        await wait_for(pilot, lambda: showing(app, HandoffScreen))
         shown = str(app.screen.query_one("#handoff-summary").render())
         for part in ("Handoff of Incident Commander to gina", "Actions in flight: pull metrics (erin)",
                      "Open needs: Comms Lead unfilled", "Roster: Incident Commander: gina; Tech Lead: bob"):
@@ -225,7 +247,7 @@ async def test_resolve_asks_for_a_summary(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await submit(pilot, "/resolve")
-        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await wait_for(pilot, lambda: showing(app, AskText))
         app.screen.query_one(Input).value = "rolled back the gateway config"
         await pilot.press("enter")
         incident = await until(pilot, lambda: _resolved(app, incident_id))
@@ -245,14 +267,15 @@ async def test_severity_change_notifies_the_escalation(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await submit(pilot, "/sev 1 whole EU down")
-        await wait_for(pilot, lambda: any("Now SEV-1: tell" in n for n in notices(app)))
-        [notice] = [n for n in notices(app) if "Now SEV-1: tell" in n]
+        await wait_for(pilot, lambda: any("Now SEV-1: 4 owed" in n for n in notices(app)))
+        [notice] = [n for n in notices(app) if "Now SEV-1: 4 owed" in n]
         assert "first by 15:00 UTC" in notice and "F5" in notice and len(notice) <= 60  # short; details on F5
         await pilot.press("f5")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "EscalationScreen")
+        await wait_for(pilot, lambda: showing(app, "EscalationScreen"))
         shown = str(app.screen.query_one("#escalation-text").render())
-        assert "Executives within 15 minutes (by 15:15 UTC)" in shown
-        assert "On-call engineer → " in shown
+        assert "notify Executives (engineering manager, VP Engineering): due 15:15 UTC (in 15:00)" in shown
+        assert "⚠ Status page update: due 15:00 UTC (OVERDUE by" not in shown  # due at once, not yet late
+        assert "Status page update: due 15:00 UTC" in shown and "On-call engineer → " in shown
 
 
 async def test_report_key_writes_markdown(tmp_path):
@@ -273,7 +296,7 @@ async def test_screens_fit_80x24(tmp_path, key):
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await pilot.press(key)
-        await wait_for(pilot, lambda: isinstance(app.screen, (ProceduresScreen, ActionsScreen)))
+        await wait_for(pilot, lambda: showing(app, (ProceduresScreen, ActionsScreen)))
         await wait_for(pilot, lambda: app.screen.query_one("Vertical").region.area > 0)  # laid out
         frame = app.screen.query_one("Vertical")
         assert frame.region.right <= SIZE[0] and frame.region.bottom <= SIZE[1]

@@ -109,17 +109,24 @@ async def until(pilot, check: Callable[[], Awaitable[Found]], timeout: float = W
     return found
 
 
+def showing(app, screen: type | tuple[type, ...] | str) -> bool:
+    """`screen` (a class, classes, or a class name) is on top and mounted: its children are
+    composed and its on_mount ran, so querying them cannot race its start."""
+    on_top = app.screen
+    matches = type(on_top).__name__ == screen if isinstance(screen, str) else isinstance(on_top, screen)
+    return matches and on_top.is_mounted
+
+
 async def war_room_ready(pilot) -> None:
     """Wait until the war room is mounted, on screen, with its timeline loaded and a line selected."""
     from warroom.ui.screens.war_room import WarRoomScreen
     from warroom.ui.widgets.timeline import Timeline
 
     def ready() -> bool:
-        screen = pilot.app.screen
-        if not isinstance(screen, WarRoomScreen):
+        if not showing(pilot.app, WarRoomScreen):
             return False
-        timelines = screen.query(Timeline)  # empty until the screen has composed its children
-        return bool(timelines) and timelines.first().total > 0 and timelines.first().selected is not None
+        timeline = pilot.app.screen.query_one(Timeline)
+        return timeline.total > 0 and timeline.selected is not None
 
     await wait_for(pilot, ready)
     await pilot.pause()

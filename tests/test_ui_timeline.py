@@ -9,7 +9,7 @@ import pytest
 from conftest import NOW, FrozenClock
 from test_ui_support import (
     POLICIES, demo_database, make_app, screen_text, small_database, submit_and_wait,
-    wait_for, war_room_ready,
+    showing, wait_for, war_room_ready,
 )
 from textual import events
 
@@ -129,7 +129,7 @@ async def test_slash_filters_by_text_author_or_kind(tmp_path):
                              ("frank", lambda e: e.author == "frank" or "frank" in e.text.lower()),
                              ("failover", lambda e: "failover" in e.text.lower())):
             await pilot.press("slash")
-            await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+            await wait_for(pilot, lambda: showing(app, AskText))
             app.screen.query_one("#ask-input").value = query
             await pilot.press("enter")
             await wait_for(pilot, lambda: timeline.query == query and 0 < timeline.total < everything)
@@ -138,7 +138,7 @@ async def test_slash_filters_by_text_author_or_kind(tmp_path):
             assert all(check(entry) for entry in shown), query
             assert f"filter: {query} ({timeline.total} match" in screen_text(app)
         await pilot.press("slash")
-        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await wait_for(pilot, lambda: showing(app, AskText))
         app.screen.query_one("#ask-input").value = ""
         await pilot.press("enter")
         await wait_for(pilot, lambda: timeline.total == everything)
@@ -161,7 +161,7 @@ async def test_pin_correct_and_copy_the_selected_entry(tmp_path):
         await pilot.press("y")
         assert app.clipboard == f"#{target.number} 2026-11-23 14:51:00 UTC alice: note 2"
         await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await wait_for(pilot, lambda: showing(app, AskText))
         field = app.screen.query_one("#ask-input")
         assert field.value == "note 2"
         field.value = "note 2, but it was the replica"

@@ -7,9 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from conftest import FrozenClock
 
-from warroom.domain.cadence import CountdownState
+from warroom.domain.duties import DutyState
 from warroom.domain.errors import NotFoundError, ParseError, RuleError
-from warroom.domain.escalation import deadline_in
 from warroom.domain.models import EntryKind, Milestone
 from warroom.domain.policy import PolicyBook
 from warroom.domain.updates import compose_update, next_update_promise, promise_from_clock
@@ -39,20 +38,30 @@ async def incident(service):
 # ---- the promise and the countdown -----------------------------------------------------------
 
 
-async def test_promise_is_cadence_on_the_minute(service, incident):
-    policy = service.policy_for(incident)
-    assert next_update_promise(incident, policy, T0) == datetime(2026, 11, 23, 10, 30, tzinfo=timezone.utc)
+async def duty(service, incident_id: str, key: str):
+    """The incident's duty with `key` as the service derives it now."""
+    found = {d.key: d for d in await service.duties(await service.incident(incident_id))}
+    return found[key]
 
 
-async def test_posting_resets_countdown_to_the_promise(service, incident, clock):
+async def test_promise_is_the_audiences_cadence_on_the_minute(service, incident):
+    record = await service.record(incident.id)
+    assert next_update_promise(record, "internal", T0) == datetime(2026, 11, 23, 10, 30, tzinfo=timezone.utc)
+    assert next_update_promise(record, "public", T0) is None  # the status page has no cadence of its own
+
+
+async def test_posting_resets_that_audiences_countdown_to_the_promise(service, incident, clock):
     clock.advance(minutes=14)
-    assert (await service.countdown(incident)).state is CountdownState.DUE_SOON  # first update due at 15m
+    assert (await duty(service, incident.id, "update:internal")).state(clock()) is DutyState.DUE_SOON  # first at 15m
     posted = await service.post_update(incident.id, "internal", "We are on it", "carol")
     assert posted.sequence == 1
     assert posted.next_update_at == datetime(2026, 11, 23, 10, 44, tzinfo=timezone.utc)
-    countdown = await service.countdown(await service.incident(incident.id))
-    assert countdown.due_at == posted.next_update_at
-    assert countdown.state is CountdownState.ON_TRACK
+    internal = await duty(service, incident.id, "update:internal")
+    assert internal.due_at == posted.next_update_at
+    assert internal.state(clock()) is DutyState.ON_TRACK
+    # the status page was not updated: its first-update deadline (15 minutes) stands and has passed
+    public = await duty(service, incident.id, "update:public")
+    assert public.due_at == T0 + timedelta(minutes=15) and public.state(clock()) is DutyState.DUE_SOON
     [update] = await service.updates(incident.id)
     assert (update.audience, update.text, update.author) == ("internal", "We are on it", "carol")
     assert posted.entry.kind is EntryKind.UPDATE
@@ -63,7 +72,7 @@ async def test_an_earlier_promise_wins_over_the_cadence(service, incident, clock
     promise = T0 + timedelta(minutes=10)
     posted = await service.post_update(incident.id, "executive", "Next in 10", "carol", promise)
     assert posted.next_update_at == promise
-    assert (await service.countdown(incident)).due_at == promise
+    assert (await duty(service, incident.id, "update:executive")).due_at == promise  # a promise is a duty
 
 
 async def test_update_checks_audience_text_and_promise(service, incident):
@@ -80,7 +89,9 @@ async def test_entry_bar_update_uses_the_same_promise(service, incident):
     [entry] = await service.execute(incident.id, "/update public We are investigating", "carol")
     assert entry.data["audience"] == "public" and entry.data["update"] == 1
     [update] = await service.updates(incident.id)
-    assert update.next_update_at == next_update_promise(incident, service.policy_for(incident), T0)
+    assert update.next_update_at is None  # no status-page cadence at SEV-2 in the default policy
+    [entry] = await service.execute(incident.id, "/update internal Still on it", "carol")
+    assert (await service.updates(incident.id))[1].next_update_at == T0.replace(second=0) + timedelta(minutes=30)
 
 
 def test_promise_from_clock():
@@ -132,10 +143,34 @@ async def test_public_draft_follows_the_status_and_hides_internals(service, inci
     record = await service.record(incident.id)
     public = compose_update(record, "public", T0)
     assert public.startswith("Investigating - We are investigating reports of problems with checkout.")
-    assert "secret" not in public and "Next update at 10:30 UTC." in public
+    # the default policy's status page owes a first notice, not a cadence: no time is promised
+    assert "secret" not in public and public.endswith("Next update when there is news.")
     await service.resolve(incident.id, "rolled back", "alice")
     final = compose_update(await service.record(incident.id), "public", T0)
     assert final.startswith("Resolved - ") and final.endswith("This is the final update.")
+
+
+async def test_status_page_text_comes_from_the_policy_wording(tmp_path, clock):
+    """Seed 004: the SEV-2 status-page notice opens "Identified - ...", whatever the status; the
+    final one opens "Resolved - ..."; the internal draft carries the seed's ETA line."""
+    svc = await IncidentService.open(tmp_path / "w4.db", PolicyBook.load(None), clock)
+    try:
+        incident = await svc.declare("Logins failing", "SEV-2", author="alice", policy_id="sev-levels-004",
+                                     services=("auth",), impact="Half of the logins fail.")
+        record = await svc.record(incident.id)
+        public = compose_update(record, "public", T0)
+        assert public.startswith("Identified - We have found a problem with auth. Half of the logins fail. The team")
+        assert record.incident.status == "investigating"  # the wording follows the severity, not the status
+        assert "ETA: not estimated yet" in compose_update(record, "internal", T0)
+        assert next_update_promise(record, "internal", T0) == T0.replace(second=0) + timedelta(minutes=30)
+        await svc.execute(incident.id, "/sev 3", "alice")
+        third = compose_update(await svc.record(incident.id), "public", T0)
+        assert third.startswith("Investigating - We are investigating")  # no SEV-3 wording: by status
+        await svc.resolve(incident.id, "restarted the pool", "alice")
+        final = compose_update(await svc.record(incident.id), "public", T0)
+        assert final.startswith("Resolved - The problem with auth is fixed") and "ETA" not in final
+    finally:
+        await svc.close()
 
 
 async def test_draft_makes_control_characters_visible(service, incident):
@@ -235,24 +270,29 @@ async def test_action_done_is_recorded(service, incident):
 
 async def test_severity_change_names_who_to_tell_and_by_when(service, incident, clock):
     clock.advance(minutes=5)
-    [entry] = await service.execute(incident.id, "/sev 1 whole EU down", "alice")
-    assert "Executives within 15 minutes (by 10:20 UTC)" in entry.text
-    assert "Status page at once (by 10:05 UTC)" in entry.text
-    notice = service.escalation_for(await service.incident(incident.id))
-    assert notice.severity == "SEV-1" and notice.duties[0].due_at == clock() + timedelta(minutes=15)
-    assert "Technical path: On-call engineer -> " in notice.describe()
-    # the cadence follows the new severity: 15 minutes from the declaration's first-update clock
-    assert (await service.countdown(await service.incident(incident.id))).due_at == T0 + timedelta(minutes=5)
+    [severity] = await service.execute(incident.id, "/sev 1 whole EU down", "alice")
+    base, _, owed = severity.text.partition(" | Owed: ")
+    assert base == "Severity SEV-2 -> SEV-1 (Critical): whole EU down" == severity.text[:severity.data["text_length"]]
+    assert "notify Executives (engineering manager, VP Engineering) by 10:20 UTC" in owed
+    assert "Status page update by 10:05 UTC" in owed and "Internal update by 10:10 UTC" in owed
+    assert "notify Affected customers: a proactive email (no deadline)" in owed
+    assert {item["key"] for item in severity.data["started"]} == {
+        "notify:executives", "notify:customers", "update:internal", "update:public"}
+    notice = await service.escalation_for(await service.incident(incident.id))
+    assert notice.severity == "SEV-1" and notice.since == clock()
+    assert {d.key: d.due_at for d in notice.duties}["notify:executives"] == clock() + timedelta(minutes=15)
+    assert notice.paths[0].steps[0] == "On-call engineer"
+    # a raise restarts the first-update clock at the new level: 5 minutes from the raise
+    assert (await duty(service, incident.id, "update:internal")).due_at == clock() + timedelta(minutes=5)
 
 
-@pytest.mark.parametrize(("words", "minutes"), [
-    ("Executives within 15 minutes", 15), ("Status page: at once", 0), ("On-call engineer, within the hour", 60),
-    ("A ticket in the ticket system, within a day", 1440), ("within the 15-minute response window", 15),
-    ("Status page update is optional", None), ("Management: if still unresolved after 4 hours", None),
-])
-def test_deadline_wording(words, minutes):
-    expected = None if minutes is None else timedelta(minutes=minutes)
-    assert deadline_in(words) == expected
+async def test_a_downgrade_starts_nothing_new(service, incident, clock):
+    await service.execute(incident.id, "/sev 1", "alice")
+    clock.advance(minutes=3)
+    [entry] = await service.execute(incident.id, "/sev 3 contained", "alice")
+    assert entry.text == "Severity SEV-1 -> SEV-3 (Medium): contained" and "started" not in entry.data
+    keys = {d.key for d in await service.duties(await service.incident(incident.id))}
+    assert "notify:manager" in keys and "notify:executives" in keys
 
 
 async def test_back_dated_update_counts_from_when_it_was_posted(service, incident, clock):
@@ -265,7 +305,7 @@ async def test_back_dated_update_counts_from_when_it_was_posted(service, inciden
     [update] = await service.updates(incident.id)
     assert update.posted_at == posted_at
     assert update.next_update_at == datetime(2026, 11, 23, 10, 40, tzinfo=timezone.utc)
-    assert (await service.countdown(await service.incident(incident.id))).due_at == update.next_update_at
+    assert (await duty(service, incident.id, "update:internal")).due_at == update.next_update_at
 
 
 async def test_a_record_of_the_draft_kinds_drafts_the_same_update(service, incident, clock):

@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable
 
 import click
 
+from warroom.cli_learning import COMMANDS as LEARNING_COMMANDS
 from warroom.domain.errors import WarroomError
 from warroom.domain.text import inert_json
 
@@ -22,8 +23,9 @@ EXIT_USAGE = 2
 
 
 class _Context:
-    def __init__(self, db: str | None, user: str | None, theme: str | None):
+    def __init__(self, db: str | None, user: str | None, theme: str | None, read_only: bool = False):
         self.db_option, self.user_option, self.theme_option = db, user, theme
+        self.read_only = read_only
         self._config = None
         self._policies = None
 
@@ -58,7 +60,15 @@ class _Context:
         """The application layer on this context's database, policies and default policy."""
         from warroom.service import IncidentService
 
-        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy)
+        return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy,
+                                          read_only=self.read_only, config=self.config)
+
+    def reach(self, service):
+        """Delivery of updates and paging, as the war room does them (the updates folder included)."""
+        from warroom.service.config import resolve_updates_dir
+        from warroom.service.reach import Reach
+
+        return Reach(service, self.config, updates_dir=resolve_updates_dir(self.config, self.database()))
 
     def run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
         """Open the service, run `work(service)`, close it."""
@@ -83,35 +93,93 @@ as_option = click.option("--as", "as_user", metavar="NAME", help="Who is writing
 @click.option("--as", "as_user", metavar="NAME", help="Who is typing (default: config, $WARROOM_USER, login).")
 @click.option("--theme", metavar="NAME", help="UI theme (warroom-dark, warroom-light, warroom-contrast...).")
 @click.option("--probes", "probes_file", metavar="FILE", type=click.Path(dir_okay=False), help="Probe definitions (TOML).")
+@click.option("--read-only", is_flag=True, help="Look without the right to write: every change is refused.")
 @click.version_option(package_name="warroom")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None,
+        read_only: bool) -> None:
     """warroom: a terminal war room for production incidents.
 
     Without a command, opens the war room for the only open incident, or a picker.
     """
-    ctx.obj = _Context(db, as_user, theme)
+    ctx.obj = _Context(db, as_user, theme, read_only)
     ctx.obj.probes_option = probes_file
     if ctx.invoked_subcommand is None:
         _open_ui(ctx.obj, incident_id=None)
 
 
 @cli.command()
-@click.argument("title")
-@click.option("--severity", "-s", required=True, metavar="S", help="Severity id or alias from the policy.")
+@click.argument("title", required=False)
+@click.option("--severity", "-s", metavar="S", help="Severity id or alias from the policy.")
 @click.option("--policy", "-p", "policy_id", metavar="P", help="Policy id (see `warroom policies`).")
 @click.option("--commander", metavar="NAME", help="Seat this person as Incident Commander.")
 @click.option("--service", "services", multiple=True, metavar="NAME", help="An affected service (repeatable).")
 @click.option("--impact", default="", metavar="TEXT", help="One-line impact summary.")
+@click.option("--from-alert", "alert_file", metavar="FILE", type=click.File("rb"),
+              help="Declare from an alert (Alertmanager, Grafana or generic JSON; - reads stdin).")
 @as_option
 @pass_context
-def declare(obj: _Context, title: str, severity: str, policy_id: str | None, commander: str | None,
-            services: tuple[str, ...], impact: str, as_user: str | None) -> None:
-    """Declare a new incident; prints only its id."""
+def declare(obj: _Context, title: str | None, severity: str | None, policy_id: str | None, commander: str | None,
+            services: tuple[str, ...], impact: str, alert_file, as_user: str | None) -> None:
+    """Declare a new incident; prints only its id. What the policy now owes goes to stderr, and a
+    severity that pages pages on-call."""
+    if alert_file is not None:
+        if title or severity or policy_id or commander or services or impact:
+            raise click.UsageError("--from-alert takes title, severity and services from the alert and the "
+                                   "config's [[alert_rule]]s; give no TITLE or other options with it")
+        _declare_from_alert(obj, alert_file.read(obj.config.intake.max_body + 1))
+        return
+    if not title or not severity:
+        raise click.UsageError("give TITLE and --severity (or --from-alert FILE)")
+    from warroom.domain.duties import open_duties
+    from warroom.domain.text import visible
+
     author = obj.user(as_user)
-    incident = obj.run(lambda s: s.declare(title, severity, author=author, policy_id=policy_id,
-                                           commander=commander, services=services, impact=impact))
+
+    async def work(service):
+        incident = await service.declare(title, severity, author=author, policy_id=policy_id,
+                                         commander=commander, services=services, impact=impact)
+        return incident, open_duties(await service.duties(incident)), service.now(), \
+            await obj.reach(service).after_declare(incident)
+
+    incident, owed, now, done = obj.run(work)
     click.echo(incident.id)
+    if owed:
+        click.echo(f"{incident.id} at {incident.severity}: the policy now asks for", err=True)
+    for duty in owed:
+        click.echo(f"  {duty.state(now).glyph} {visible(duty.what)}: {duty.due_words(now)}", err=True)
+    _say_sent(done)
+
+
+def _declare_from_alert(obj: _Context, body: bytes) -> None:
+    from warroom.service.alerts import AlertIntake, declare_from_alert
+
+    if len(body) > obj.config.intake.max_body:
+        raise WarroomError(f"the alert is over {obj.config.intake.max_body} bytes (intake.max_body)")
+
+    async def work(service):
+        outcomes = await declare_from_alert(AlertIntake(service, obj.config), body)
+        sent = [await obj.reach(service).after_declare(await service.incident(o.incident_id))
+                for o in outcomes if o.declared]
+        return outcomes, sent
+
+    outcomes, sent = obj.run(work)
+    for outcome in outcomes:
+        click.echo(f"warroom: {outcome.describe()}", err=True)
+        if outcome.incident_id:
+            click.echo(outcome.incident_id)
+    for done in sent:
+        _say_sent(done)
+    if not any(outcome.incident_id for outcome in outcomes):
+        raise WarroomError("no incident was declared from the alert")
+
+
+def _say_sent(done) -> None:
+    """What a follow-up delivered or paged, one line each on stderr (stdout stays the result)."""
+    from warroom.domain.text import visible
+
+    for line in done.summary():
+        click.echo(f"warroom: {visible(line)}", err=True)
 
 
 # TEXT may start with a dash (`-1h /impact`): no short options here, or click would take the `h`
@@ -132,10 +200,11 @@ def log(obj: _Context, incident_id: str, text: tuple[str, ...], as_user: str | N
         command = await service.parse(incident_id, joined)
         if isinstance(command, ShowHelp):
             return None
-        return await service.apply(incident_id, command, author)
+        entries = await service.apply(incident_id, command, author)
+        return entries, await obj.reach(service).follow_up(incident_id, entries)
 
-    entries = obj.run(work)
-    if entries is None:
+    done = obj.run(work)
+    if done is None:
         from warroom.domain.grammar import COMMANDS
 
         click.echo("Entry-bar commands (plain text is a note; -5m or @14:02 first back-dates):")
@@ -143,7 +212,9 @@ def log(obj: _Context, incident_id: str, text: tuple[str, ...], as_user: str | N
             names = ", ".join(f"/{name}" for name in spec.aliases)
             click.echo(f"  {spec.usage:<34} {spec.help}" + (f" (also {names})" if names else ""))
         return
+    entries, sent = done
     click.echo(entries[0].number if entries else "")
+    _say_sent(sent)
 
 
 @cli.command(name="list")
@@ -217,7 +288,9 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
 
             text = visible(text, keep_newlines=True)
     else:
-        text = report.to_markdown(record)
+        from warroom.domain.postmortem import to_markdown
+
+        text = to_markdown(record)
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -232,15 +305,22 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
 @pass_context
 def policies(obj: _Context, as_json: bool) -> None:
     """List the policies: packaged ones and your own (config dir / policies)."""
+    import msgspec
+
     book = obj.policies()
     if as_json:
         click.echo(json.dumps([
-            {"id": p.id, "name": p.name, "source": p.policy.source,
-             "severities": [{"id": s.id, "label": s.label, "update_every": s.update_every} for s in p.severity],
-             "roles": [r.id for r in p.role], "statuses": [s.id for s in p.status]}
+            {"id": p.id, "name": p.name, "source": p.policy.source, "deviations": p.policy.deviations,
+             "severities": [{"id": s.id, "label": s.label, "response": s.response, "resolution": s.resolution}
+                            for s in p.severity],
+             "roles": [r.id for r in p.role], "statuses": [s.id for s in p.status],
+             "audiences": msgspec.to_builtins(p.audience), "duties": msgspec.to_builtins(p.duty),
+             "contacts": msgspec.to_builtins(p.contact), "action_groups": msgspec.to_builtins(p.action_group),
+             "postmortem": msgspec.to_builtins(p.postmortem), "targets": msgspec.to_builtins(p.targets)}
             for p in book
         ], indent=2))
         return
+    from warroom.domain.policy import update_cadences
     from warroom.domain.text import visible
 
     def say(line: str) -> None:  # names come from the user's own policy files too
@@ -249,10 +329,47 @@ def policies(obj: _Context, as_json: bool) -> None:
     for p in book:
         say(f"{p.id}: {p.name}" + (f"  [{p.policy.source}]" if p.policy.source else ""))
         for s in p.severity:
-            cadence = f"updates every {s.update_every}" if s.update_every else "no update cadence"
-            say(f"    {s.id:<12} {s.label:<10} respond {s.response:<5} {cadence}")
-        say("    roles: " + ", ".join(r.name for r in p.role))
+            resolve = f"resolve {s.resolution}" if s.resolution else "no resolution target"
+            say(f"    {s.id:<12} {s.label:<10} respond {s.response:<4} {resolve}")
+            say(f"        updates: {update_cadences(p, s.id)}")
+        say("    roles: " + ", ".join(r.name + (" (required)" if r.required else "") for r in p.role))
         say("    statuses: " + " -> ".join(s.label for s in p.status))
+        for duty in p.duty:
+            owed = ", ".join(f"{level} {within}" for level, within in duty.within.items())
+            say(f"    {duty.kind} {duty.label}: {owed} from {duty.starts}"
+                + (" (if still unresolved)" if duty.if_unresolved else ""))
+        if p.postmortem:
+            say("    report: " + ", ".join(section.title for section in p.postmortem))
+        for deviation in p.policy.deviations:
+            say(f"    differs from {p.policy.source or 'its source'}: {deviation}")
+
+
+@cli.command()
+@click.option("--listen", metavar="HOST", help="Address to bind (default: config intake.listen, 127.0.0.1).")
+@click.option("--port", type=int, metavar="N", help="Port (default: config intake.port, 9095; 0: any free one).")
+@pass_context
+def intake(obj: _Context, listen: str | None, port: int | None) -> None:
+    """Take alert webhooks (Alertmanager, Grafana, generic JSON) until Ctrl+C."""
+    from warroom.service.config import resolve_updates_dir
+    from warroom.service.intake import is_loopback, run_intake
+
+    settings = obj.config.intake
+    token = os.environ.get(settings.token_env, "").strip()
+    if not token:
+        raise WarroomError(f"set {settings.token_env} to the bearer token alert senders must give "
+                           "(see README: Alerts in)")
+    host = listen or settings.listen
+    if not is_loopback(host):
+        click.echo(f"warroom: warning: listening on {host}, beyond this machine; the intake speaks plain "
+                   "HTTP, so put a TLS proxy in front of it", err=True)
+
+    def say(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    obj.run(lambda service: run_intake(service, obj.config, host=host, port=settings.port if port is None else port,
+                                       token=token, updates_dir=resolve_updates_dir(obj.config, obj.database()),
+                                       say=say))
 
 
 def _probe_path(obj: _Context, option: str | None = None) -> Path | None:
@@ -317,7 +434,7 @@ def demo(obj: _Context, print_only: bool) -> None:
 
     path, incident_id = asyncio.run(seed_demo_database(obj.db_option))
     obj.db_option = str(path)
-    if print_only or not sys.stdout.isatty():
+    if print_only:  # without it the UI opens, also when stdout is not a terminal (a browser session)
         from warroom.domain.report import plain_summary
 
         click.echo(obj.run(lambda s: _summary(s, incident_id, plain_summary)))
@@ -328,6 +445,49 @@ def demo(obj: _Context, print_only: bool) -> None:
     with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
         asyncio.run(attach_demo_probes(path, incident_id, service))
         _open_ui(obj, incident_id)
+
+
+@cli.command()
+@click.option("--people", "people_file", required=True, envvar="WARROOM_PEOPLE", metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Who may sign in: [[person]] name, token_env or token, read_only ($WARROOM_PEOPLE).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR",
+              help="Address to listen on; anything but loopback warns unless TLS is on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="TCP port (0: any free one).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="TLS certificate chain (PEM); with --tls-key, serves https and wss.")
+@click.option("--tls-key", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="TLS private key (PEM).")
+@click.option("--max-sessions", default=8, show_default=True, type=click.IntRange(1, 1000), metavar="N",
+              help="Browser tabs open at once (each runs one war-room process, about 58 MB).")
+@click.option("--session-hours", default=12.0, show_default=True, type=click.FloatRange(0.1, 24 * 14), metavar="H",
+              help="How long a sign-in lasts.")
+@click.option("--public-url", "public_urls", multiple=True, metavar="URL",
+              help="An address browsers use to reach this server (a name, a TLS proxy); repeatable.")
+@click.option("--incident", "incident_id", metavar="ID", help="Open incident ID in every session (default: the only open one, or a picker).")
+@pass_context
+def serve(obj: _Context, people_file: Path, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
+          max_sessions: int, session_hours: float, public_urls: tuple[str, ...], incident_id: str | None) -> None:
+    """Serve the war room to browsers: a sign-in per person, each tab signing entries with its person's name.
+
+    Listens on 127.0.0.1 unless --host says otherwise. People marked read_only get a war room that
+    cannot write. Tokens are never logged or shown; the sign-in form keeps them out of URLs.
+    """
+    from warroom.ui.launch import serve as serve_war_room
+
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    for url in public_urls:
+        if not url.startswith(("http://", "https://")):
+            raise click.UsageError(f"--public-url {url!r} is not an http(s) URL")
+    if obj.read_only:
+        raise click.UsageError("--read-only is per person in `warroom serve`: mark them read_only in the people file")
+    serve_war_room(obj, people_file, incident_id, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key,
+                   max_sessions=max_sessions, session_hours=session_hours, public_urls=list(public_urls))
+
+
+for _command in LEARNING_COMMANDS:  # verify, run, log-command, shell-hook, stats
+    cli.add_command(_command)
 
 
 def _check_arguments(argv: list[str]) -> None:
@@ -355,6 +515,11 @@ def run(argv: list[str] | None = None) -> int:
         _check_arguments(sys.argv[1:] if argv is None else argv)
         code = cli.main(args=argv, prog_name="warroom", standalone_mode=False)
         return code if isinstance(code, int) else 0  # an int from ctx.exit(): --help, --version, check
+    except SystemExit as stop:  # `warroom run` exits with the code of the command it ran
+        if stop.code is None or isinstance(stop.code, int):
+            return stop.code or 0
+        click.echo(stop.code, err=True)  # what sys.exit("text") does
+        return 1
     except WarroomError as error:  # messages quote what was typed: shown inert
         click.echo(f"warroom: error: {visible(str(error))}", err=True)
         return error.exit_code

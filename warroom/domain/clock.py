@@ -30,7 +30,10 @@ def to_stored(moment: datetime) -> str:
 
 
 def from_stored(text: str) -> datetime:
-    """Inverse of to_stored."""
+    """Inverse of to_stored. The fixed-width form is read by fromisoformat (in C, some 20 times
+    faster than strptime, which stays for anything else so a malformed value still fails)."""
+    if len(text) == 27 and text[-1] == "Z" and text[10] == "T":
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, _STORED_FORMAT).replace(tzinfo=UTC)
 
 

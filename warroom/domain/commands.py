@@ -55,6 +55,7 @@ class AddAction(Command):
     text: str = ""
     owner: str | None = None
     due: datetime | None = None
+    group: str | None = None  # an action group id of the policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +89,17 @@ class AddProbe(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class PageOnCall(Command):
+    """`/page NAME|SERVICE reason`: page the pagers named so (or covering that service) by hand."""
+
+    target: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ShowHelp(Command):
     """`/help`: writes nothing; the screen opens its help, `warroom log` prints the commands."""
 
 
 AnyCommand = (AddEntry | SetSeverity | SetStatus | AssignRole | Handoff | AddAction | SetMilestone | PinEntry
-              | CorrectEntry | PostUpdate | AddProbe | ShowHelp)
+              | CorrectEntry | PostUpdate | AddProbe | PageOnCall | ShowHelp)

@@ -29,3 +29,7 @@ class RuleError(WarroomError):
 
 class SummaryRequired(RuleError):
     """Resolving needs a one-line resolution summary; the screen asks for it, the CLI says so."""
+
+
+class ReadOnlyError(WarroomError):
+    """This session may look but not write (`--read-only`, a stakeholder's browser session)."""

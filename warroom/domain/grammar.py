@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from warroom.domain.clock import UTC, parse_duration
 from warroom.domain.commands import (
-    AddAction, AddEntry, AddProbe, AssignRole, Command, CorrectEntry, Handoff, PinEntry,
+    AddAction, AddEntry, AddProbe, AssignRole, Command, CorrectEntry, Handoff, PageOnCall, PinEntry,
     PostUpdate, SetMilestone, SetSeverity, SetStatus, ShowHelp,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
@@ -45,7 +45,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("decision", ("d",), "TEXT", "Record a decision"),
     CommandSpec("rootcause", (), "TEXT", "Record the root cause"),
     CommandSpec("lesson", (), "TEXT", "Record a lesson learned"),
-    CommandSpec("action", (), "TEXT [@owner] [due:WHEN]", "Add a follow-up action item"),
+    CommandSpec("action", (), "TEXT [@owner] [due:WHEN] [group:GROUP]", "Add a follow-up action item"),
     CommandSpec("sev", ("severity",), "LEVEL [reason]", "Set the severity"),
     CommandSpec("status", (), "STATUS [note]", "Set the status"),
     CommandSpec("assign", (), "ROLE PERSON", "Give a role to someone"),
@@ -61,6 +61,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("unpin", (), "N", "Unpin timeline entry N"),
     CommandSpec("correct", (), "N TEXT", "Correct timeline entry N"),
     CommandSpec("probe", (), "add NAME URL", "Start an HTTP health probe"),
+    CommandSpec("page", (), "NAME|SERVICE REASON", "Page on-call now (a pager by name, or the pagers of a service)"),
     CommandSpec("help", ("?",), "", "Every entry-bar command"),
 )
 
@@ -292,13 +293,25 @@ def _action(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Comm
     dues = [word for word in words if word.group()[:4].lower() == "due:"]
     if len(dues) > 1:
         raise _usage(spec, "give at most one due: date")
+    groups = [word for word in words if word.group()[:6].lower() == "group:"]
+    if len(groups) > 1:
+        raise _usage(spec, "give at most one group:")
     owners = [word for word in words if _OWNER.fullmatch(word.group())]
     owner = owners[-1].group()[1:] if owners else None
     due = _due(dues[0].group()[4:], now) if dues else None
-    text = _cut(args, [word.span() for word in dues + owners[-1:]])
+    group = _action_group(groups[0].group()[6:], policy) if groups else None
+    text = _cut(args, [word.span() for word in dues + groups + owners[-1:]])
     if not text:
         raise _usage(spec, "the action needs a description")
-    return AddAction(text=text, owner=owner, due=due)
+    return AddAction(text=text, owner=owner, due=due, group=group)
+
+
+def _action_group(name: str, policy: Policy) -> str:
+    found = policy.find_action_group(name)
+    if found is None:
+        known = ", ".join(g.id for g in policy.action_group)
+        raise ParseError(f"unknown action group {name!r}; " + (f"valid: {known}" if known else "this policy has none"))
+    return found.id
 
 
 def _pin(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
@@ -351,6 +364,15 @@ def _probe(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Comma
     return AddProbe(name=name, url=url)
 
 
+def _page(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    target, reason = _take_word(_required(args, spec))
+    if not target:
+        raise _usage(spec, "name a pager or a service")
+    if not reason:
+        raise _usage(spec, f"say why {target} is paged")
+    return PageOnCall(target=target, reason=reason)
+
+
 _HANDLERS: dict[str, _Handler] = {
     "note": _entry(EntryKind.NOTE),
     "decision": _entry(EntryKind.DECISION),
@@ -372,6 +394,7 @@ _HANDLERS: dict[str, _Handler] = {
     "unpin": _pin,
     "correct": _correct,
     "probe": _probe,
+    "page": _page,
     "help": lambda args, policy, now, spec: ShowHelp(),
 }
 

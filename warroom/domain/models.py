@@ -25,6 +25,8 @@ class EntryKind(StrEnum):
     CORRECTION = "correction"
     ROOT_CAUSE = "rootcause"
     LESSON = "lesson"
+    COMMAND = "command"  # a shell command a responder ran (`warroom run`, the shell hook)
+    DUTY = "duty"  # what the policy now owes (declaration, severity change), or a duty marked done
 
     @property
     def glyph(self) -> str:
@@ -50,6 +52,8 @@ KIND_GLYPHS: dict[EntryKind, str] = {
     EntryKind.CORRECTION: "✎",
     EntryKind.ROOT_CAUSE: "⌖",
     EntryKind.LESSON: "✦",
+    EntryKind.COMMAND: "$",
+    EntryKind.DUTY: "☎",
 }
 
 KIND_LABELS: dict[EntryKind, str] = {
@@ -67,6 +71,8 @@ KIND_LABELS: dict[EntryKind, str] = {
     EntryKind.CORRECTION: "correction",
     EntryKind.ROOT_CAUSE: "root cause",
     EntryKind.LESSON: "lesson",
+    EntryKind.COMMAND: "command",
+    EntryKind.DUTY: "duty",
 }
 
 
@@ -121,6 +127,7 @@ class Entry:
     data: dict[str, Any] | None = None
     corrects: int | None = None
     pinned: bool = False
+    hash: str | None = None  # chained to the entry before it (domain.chain); None if written outside warroom
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +165,52 @@ class ActionItem:
     created_at: datetime
     due: datetime | None = None
     done: bool = False
+    group: str | None = None  # the policy's action group id (`group:long-term`), None when not given
+
+
+class DeliveryState(StrEnum):
+    """Where sending something (an update to a target, a page to a pager) stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+    @property
+    def glyph(self) -> str:
+        return {"pending": "…", "delivered": "✓", "failed": "✗"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One posted update sent to one target. `error` and `detail` never hold a secret."""
+
+    id: int
+    incident_id: str
+    update_id: int
+    update_number: int
+    audience: str
+    target: str
+    kind: str
+    state: DeliveryState
+    attempts: int
+    error: str
+    detail: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page (PagerDuty-style trigger or resolve) sent to one pager for an incident."""
+
+    id: int
+    incident_id: str
+    pager: str
+    action: str  # "trigger" or "resolve"
+    dedup_key: str
+    reason: str
+    state: DeliveryState
+    attempts: int
+    error: str
+    created_at: datetime
+    updated_at: datetime

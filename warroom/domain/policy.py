@@ -1,4 +1,5 @@
-"""Incident procedures as data: severities, roles, statuses, escalation, checklists, playbooks.
+"""Incident procedures as data: severities, roles, statuses, escalation, checklists, playbooks,
+the duties they imply (per-audience update cadences, parties to notify, reviews) and the report.
 
 Policies are TOML files validated strictly; a mistake is reported with file, line and field.
 """
@@ -6,14 +7,17 @@ Policies are TOML files validated strictly; a mistake is reported with file, lin
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
+from warroom.domain.policy_checks import NO_DEADLINE, check_policy, moved_field_hint, norm_name
 from warroom.domain.tomlspot import located_message
 
 
@@ -30,9 +34,12 @@ class Severity(_Strict):
     response: str
     aliases: list[str] = []
     resolution: str | None = None
-    update_every: str | None = None
-    first_update: str | None = None
-    notify: list[str] = []
+    page: list[str] = []  # how on-call is reached (phone, sms...); any entry: this level pages
+
+    @property
+    def pages(self) -> bool:
+        """Declaring or escalating to this level pages the configured pagers."""
+        return bool(self.page)
 
     @property
     def response_target(self) -> timedelta:
@@ -41,14 +48,6 @@ class Severity(_Strict):
     @property
     def resolution_target(self) -> timedelta | None:
         return parse_duration(self.resolution) if self.resolution else None
-
-    @property
-    def update_cadence(self) -> timedelta | None:
-        return parse_duration(self.update_every) if self.update_every else None
-
-    @property
-    def first_update_deadline(self) -> timedelta | None:
-        return parse_duration(self.first_update) if self.first_update else None
 
 
 class Role(_Strict):
@@ -95,12 +94,113 @@ class Playbook(_Strict):
     signs: list[str] = []
 
 
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """A duty the policy asks for at some severity; `within` None: no deadline."""
+
+    within: timedelta | None
+
+
+def owed_at(table: dict[str, str], severity_id: str) -> Owed | None:
+    """What a per-severity table (`{ SEV-1 = "15m", SEV-2 = "no deadline" }`) asks at `severity_id`."""
+    value = table.get(severity_id)
+    if value is None:
+        return None
+    return Owed(None if value == NO_DEADLINE else parse_duration(value))
+
+
 class Audience(_Strict):
-    """Who a status update is written for."""
+    """Who a status update is written for, and how often it is owed at each severity.
+
+    `first`: the first update, counted from the declaration (or from a raise to that severity);
+    `every`: the next one, counted from the last update to this audience; `final`: the update that
+    says it is resolved, counted from the resolution. Each maps severity ids to durations;
+    `first` and `final` may also say "no deadline". A severity not named owes nothing."""
 
     id: str
     label: str
     template: str = ""
+    first: dict[str, str] = {}
+    every: dict[str, str] = {}
+    final: dict[str, str] = {}
+    wording: dict[str, str] = {}  # status-page text per severity: "Identified - We have identified..."
+    final_wording: str = ""  # status-page text of the final update
+    eta: bool = False  # drafts carry an ETA line
+
+    def first_owed(self, severity_id: str) -> Owed | None:
+        return owed_at(self.first, severity_id)
+
+    def cadence(self, severity_id: str) -> timedelta | None:
+        value = self.every.get(severity_id)
+        return parse_duration(value) if value is not None else None
+
+    def final_owed(self, severity_id: str) -> Owed | None:
+        return owed_at(self.final, severity_id)
+
+
+class PolicyDuty(_Strict):
+    """Someone to notify, or a review to hold, and what starts its clock.
+
+    `within` maps the severities that owe it to how long after `starts` it is due (or "no
+    deadline"). `starts`: "declared", "severity" (when the incident first reaches one of those
+    levels as its most severe so far; a downgrade starts nothing) or "resolved" (timed by the
+    highest severity reached). Owed once. `if_unresolved`: owed only if the incident is still
+    unresolved when it falls due."""
+
+    id: str
+    label: str
+    within: dict[str, str]
+    kind: Literal["notify", "review"] = "notify"
+    starts: Literal["declared", "severity", "resolved"] = "severity"
+    if_unresolved: bool = False
+    contacts: list[str] = []
+
+    def owed(self, severity_id: str) -> Owed | None:
+        return owed_at(self.within, severity_id)
+
+
+class Contact(_Strict):
+    """A person, team, channel or vendor the procedure names, and how to reach them."""
+
+    id: str
+    name: str
+    kind: Literal["person", "team", "channel", "vendor"] = "person"
+    reach: str = ""  # phone, address or channel as the procedure gives it; empty when it gives none
+    severities: list[str] = []  # an alert channel used only at these severities
+    note: str = ""
+
+
+class ActionGroup(_Strict):
+    """A group of action items in the report (seed 001: immediate, short-term, long-term)."""
+
+    id: str
+    label: str
+    description: str = ""
+    aliases: list[str] = []
+
+
+ReportFill = Literal["summary", "metrics", "impact", "timeline", "root_cause", "resolution", "lessons",
+                     "actions", "notes"]
+
+
+class ReportSection(_Strict):
+    """One section of the post-incident report: its title, what fills it, and the questions it answers."""
+
+    title: str
+    fill: ReportFill
+    prompts: list[str] = []
+
+
+class Targets(_Strict):
+    """Response-metric targets (time to resolve is each severity's `resolution`)."""
+
+    detect: str | None = None
+    acknowledge: str | None = None
+    mitigate: str | None = None
+
+    def target(self, name: str) -> timedelta | None:
+        value = getattr(self, name)
+        return parse_duration(value) if value else None
 
 
 class PolicyHeader(_Strict):
@@ -109,6 +209,7 @@ class PolicyHeader(_Strict):
     description: str
     default_severity: str
     source: str = ""
+    deviations: list[str] = []  # where this policy knowingly departs from its source, and why
 
 
 class Policy(_Strict):
@@ -122,7 +223,11 @@ class Policy(_Strict):
     checklist: list[Checklist] = []
     playbook: list[Playbook] = []
     audience: list[Audience] = []
-    postmortem_sections: list[str] = []
+    duty: list[PolicyDuty] = []
+    contact: list[Contact] = []
+    action_group: list[ActionGroup] = []
+    postmortem: list[ReportSection] = []
+    targets: Targets = Targets()
 
     @property
     def id(self) -> str:
@@ -141,6 +246,17 @@ class Policy(_Strict):
 
     def find_status(self, text: str) -> Status | None:
         return _find(self.status, text, lambda s: [s.id, s.label])
+
+    def find_action_group(self, text: str) -> ActionGroup | None:
+        return _find(self.action_group, text, lambda g: [g.id, g.label, *g.aliases])
+
+    def find_audience(self, audience_id: str) -> Audience | None:
+        return next((a for a in self.audience if a.id == audience_id), None)
+
+    def rank(self, severity_id: str) -> int:
+        """0 for the most severe level, larger for milder ones (unknown ids rank mildest)."""
+        ids = [level.id for level in self.severity]
+        return ids.index(severity_id) if severity_id in ids else len(ids)
 
     def severity_by_id(self, severity_id: str) -> Severity:
         found = self.find_severity(severity_id)
@@ -174,59 +290,13 @@ class Policy(_Strict):
         return ", ".join(s.id for s in self.status)
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
-
-
 def _find(items, text, names):
-    wanted = _norm(text)
+    wanted = norm_name(text)
     if not wanted:
         return None
     for item in items:
-        if any(_norm(name) == wanted for name in names(item)):
+        if any(norm_name(name) == wanted for name in names(item)):
             return item
-    return None
-
-
-def _check_semantics(policy: Policy) -> tuple[str, str] | None:
-    """Return (field path, message) for the first rule a well-formed policy still breaks."""
-    if not policy.severity:
-        return "$.severity", "at least one severity level is required"
-    if not policy.role:
-        return "$.role", "at least one role is required"
-    if not policy.status:
-        return "$.status", "at least one status is required"
-    for index, level in enumerate(policy.severity):
-        for field in ("response", "resolution", "update_every", "first_update"):
-            value = getattr(level, field)
-            if value is None:
-                continue
-            try:
-                parse_duration(value)
-            except ValueError as error:
-                return f"$.severity[{index}].{field}", str(error)
-    for kind, items, names in (
-        ("severity", policy.severity, lambda s: [s.id, s.label, *s.aliases]),
-        ("role", policy.role, lambda r: [r.id, r.name, *r.aliases]),
-        ("status", policy.status, lambda s: [s.id, s.label]),
-    ):
-        seen: dict[str, str] = {}
-        ids: set[str] = set()
-        for index, item in enumerate(items):
-            if _norm(item.id) in ids:
-                return f"$.{kind}[{index}].id", f"id {item.id!r} is used by two {kind} entries"
-            ids.add(_norm(item.id))
-            for name in names(item):
-                key = _norm(name)
-                if key in seen and seen[key] != item.id:
-                    return f"$.{kind}[{index}].id", f"name {name!r} is used by two {kind} entries"
-                seen[key] = item.id
-    if policy.find_severity(policy.policy.default_severity) is None:
-        return "$.policy.default_severity", (
-            f"unknown severity {policy.policy.default_severity!r}; valid: {policy.severity_names()}"
-        )
-    if not any(status.resolved for status in policy.status):
-        return "$.status", "one status must be marked resolved = true"
     return None
 
 
@@ -239,8 +309,8 @@ def parse_policy(text: str, source: str) -> Policy:
     try:
         policy = msgspec.convert(raw, Policy)
     except msgspec.ValidationError as error:
-        raise _located(text, source, str(error)) from None
-    problem = _check_semantics(policy)
+        raise _located(text, source, moved_field_hint(str(error))) from None
+    problem = check_policy(policy)
     if problem:
         path, message = problem
         raise _located(text, source, f"{message} - at `{path}`") from None
@@ -302,3 +372,16 @@ class PolicyBook:
 
     def __len__(self) -> int:
         return len(self._policies)
+
+
+def update_cadences(policy: Policy, severity_id: str) -> str:
+    """What each audience is owed at a severity, in a line: 'Internal: first 5m, every 15m, final 0m;
+    Status page: first 0m'; 'no update cadence' when no audience is owed anything."""
+    parts = []
+    for audience in policy.audience:
+        terms = [f"{name} {table[severity_id]}" for name, table in
+                 (("first", audience.first), ("every", audience.every), ("final", audience.final))
+                 if severity_id in table]
+        if terms:
+            parts.append(f"{audience.label}: {', '.join(terms)}")
+    return "; ".join(parts) or "no update cadence"

@@ -56,11 +56,15 @@ def has_unsafe(text: str) -> bool:
     return _UNSAFE.search(text) is not None
 
 
-def sanitize(text: str, limit: int) -> str:
+def sanitize(text: str, limit: int, *, collapse: bool = True) -> str:
     """Printable one-line text: escape sequences and unsafe characters removed, whitespace
-    collapsed, cut to `limit` characters with an ellipsis (for text taken from a probe target)."""
-    text = _UNSAFE.sub("", _ESCAPE_SEQUENCES.sub("", text))
-    text = " ".join(text.split())
+    collapsed (with collapse=False only tabs and line breaks become spaces, so columns stay), cut to
+    `limit` characters with an ellipsis (for text taken from a probe target or a command's output)."""
+    text = _ESCAPE_SEQUENCES.sub("", text)
+    if collapse:
+        text = " ".join(_UNSAFE.sub("", text).split())
+    else:
+        text = _UNSAFE.sub("", text.expandtabs(8).replace("\n", " ")).rstrip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

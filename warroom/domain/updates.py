@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from warroom.domain.clock import UTC, format_duration
+from warroom.domain.duties import update_promise
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, StatusUpdate
-from warroom.domain.policy import Policy
+from warroom.domain.policy import Audience, Policy
 from warroom.domain.report import IncidentRecord
 from warroom.domain.text import visible
 
@@ -32,17 +33,14 @@ _PUBLIC_PHASES = (
     ("mitigat", "Mitigating", "We are applying a fix for the problem with {services}."),
     ("monitor", "Monitoring", "A fix for the problem with {services} is in place and we are monitoring the results."),
 )
-_PUBLIC_RESOLVED = ("The problem with {services} has been resolved and all systems are operating normally. "
-                    "We apologise for the inconvenience.")
+_PUBLIC_RESOLVED = ("Resolved - The problem with {services} has been resolved and all systems are operating "
+                    "normally. We apologise for the inconvenience.")
+NO_ETA = "ETA: not estimated yet"
 
 
-def next_update_promise(incident: Incident, policy: Policy, now: datetime) -> datetime | None:
-    """When the next update will come: now plus the severity's cadence, on the minute (never later
-    than the cadence allows). None when the incident is over or the severity has no cadence."""
-    level = policy.find_severity(incident.severity)
-    if not incident.is_open or level is None or level.update_cadence is None:
-        return None
-    return (now + level.update_cadence).astimezone(UTC).replace(second=0, microsecond=0)
+def next_update_promise(record: IncidentRecord, audience: str, now: datetime) -> datetime | None:
+    """When the update after one posted to `audience` now is owed (domain.duties.update_promise)."""
+    return update_promise(record.policy, record.incident, audience, now)
 
 
 def audience_template(policy: Policy, audience: str) -> str:
@@ -98,10 +96,11 @@ def _next_line(promise: datetime | None, incident: Incident, now: datetime) -> s
 def compose_update(record: IncidentRecord, audience: str, now: datetime) -> str:
     """A draft update for `audience`, pre-filled from the record as it stands at `now`."""
     incident, policy = record.incident, record.policy
-    promise = next_update_promise(incident, policy, now)
+    promise = next_update_promise(record, audience, now)
     template = audience_template(policy, audience)
+    settings = policy.find_audience(audience) or Audience(id=audience, label=audience)
     if template == "public":
-        return _public(incident, policy, promise, now)
+        return _public(incident, policy, settings, promise, now)
     level = policy.find_severity(incident.severity)
     status = policy.find_status(incident.status)
     metrics = compute_metrics(incident, now)
@@ -128,22 +127,33 @@ def compose_update(record: IncidentRecord, audience: str, now: datetime) -> str:
         open_actions = [a for a in record.actions if not a.done]
         lines += ["", "Next steps:"]
         lines += [_action_line(a, now) for a in open_actions] or ["- Continue the investigation."]
+    if settings.eta and incident.is_open:
+        lines += ["", NO_ETA]
     lines += ["", _next_line(promise, incident, now)]
     return "\n".join(lines)
 
 
-def _public(incident: Incident, policy: Policy, promise: datetime | None, now: datetime) -> str:
+def _public(incident: Incident, policy: Policy, audience: Audience, promise: datetime | None,
+            now: datetime) -> str:
+    """The status-page text: the policy's wording for the severity (or for the final update),
+    else a sentence for the current status."""
     status = policy.find_status(incident.status)
-    services = _services(incident)
-    if (status is not None and status.resolved) or not incident.is_open:
-        headline, sentence = "Resolved", _PUBLIC_RESOLVED
+    fields = {"services": _services(incident), "title": visible(incident.title), "impact": visible(incident.impact)}
+    resolved = (status is not None and status.resolved) or not incident.is_open
+    if resolved:
+        text = audience.final_wording or _PUBLIC_RESOLVED
+    elif incident.severity in audience.wording:
+        text = audience.wording[incident.severity]
     else:
         status_id = (status.id if status else incident.status).casefold()
         headline, sentence = next(
             ((word, text) for key, word, text in _PUBLIC_PHASES if key in status_id),
             (status.label if status else incident.status, "We are working on a problem with {services}."),
         )
-    lines = [f"{headline} - {sentence.format(services=services)}", f"Posted at {_when(now, now)}."]
+        text = f"{headline} - {sentence}"
+    lines = [" ".join(text.format(**fields).split()), f"Posted at {_when(now, now)}."]
+    if audience.eta and not resolved:
+        lines.append(NO_ETA + ".")
     lines.append(_next_line(promise, incident, now))
     return "\n".join(lines)
 

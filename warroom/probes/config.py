@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import WarroomError
+from warroom.domain.redact import REDACTED, is_sensitive_name, redact_url_credentials
 from warroom.domain.tomlspot import line_of
 from warroom.probes.conditions import Condition, ConditionError, parse_condition
 from warroom.probes.dns import parse_nameserver
@@ -32,7 +33,6 @@ _KEYS = {
 }
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SENSITIVE = re.compile(r"auth|token|secret|key|cookie|session|password", re.IGNORECASE)
 
 
 class ProbeConfigError(WarroomError):
@@ -132,12 +132,14 @@ class ProbeSpec:
         return data
 
     def redacted(self) -> dict[str, Any]:
-        """`to_dict` safe to store, export or show: ${VAR} templates kept, and literal values of
-        secret-looking headers (Authorization, *token*, *key*, Cookie...) masked."""
+        """`to_dict` safe to store, export or show: ${VAR} templates kept, literal values of
+        secret-looking headers (Authorization, *token*, *key*, Cookie...) and the password of a URL
+        with credentials masked (domain.redact, the rules command lines follow too)."""
         data = self.to_dict()
+        data["target"] = redact_url_credentials(data["target"])
         if "headers" in data:
             data["headers"] = {
-                key: value if _TEMPLATE.search(value) or not _SENSITIVE.search(key) else "<redacted>"
+                key: value if _TEMPLATE.search(value) or not is_sensitive_name(key) else REDACTED
                 for key, value in data["headers"].items()
             }
         return data

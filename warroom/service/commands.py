@@ -13,12 +13,14 @@ from typing import assert_never
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import format_duration, to_stored
+from warroom.domain.duties import derive_duties, owed_note, started_at
 from warroom.domain.errors import ParseError, RuleError, SummaryRequired
-from warroom.domain.escalation import escalation_notice
 from warroom.domain.metrics import milestone_order_problem
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
-from warroom.service.procedures import write_update
+from warroom.service.config import Config
+from warroom.service.paging import pagers_named
+from warroom.service.procedures import read_duty_record, write_update
 from warroom.store import queries as q
 
 RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolve rolled back the deploy"
@@ -46,9 +48,11 @@ async def assign(conn, incident_id: str, role, person: str, at: datetime, now: d
 class CommandWriter:
     """Applies one command inside one open transaction; returns the entries it wrote."""
 
-    def __init__(self, conn, incident: Incident, policy: Policy, author: str, now: datetime, at: datetime):
+    def __init__(self, conn, incident: Incident, policy: Policy, author: str, now: datetime, at: datetime,
+                 config: Config | None = None):
         self.conn, self.incident, self.policy = conn, incident, policy
         self.author, self.now, self.at = author, now, at
+        self.config = config or Config()
 
     async def entry(self, kind: EntryKind, text: str, data: dict | None = None, corrects: int | None = None) -> Entry:
         return await q.insert_entry(
@@ -86,6 +90,8 @@ class CommandWriter:
                 return [posted.entry]
             case cmd.AddProbe():
                 return await self._add_probe(command)
+            case cmd.PageOnCall():
+                return [await self._page_request(command)]
             case cmd.ShowHelp():
                 raise RuleError("/help writes nothing to the timeline")
             case _:
@@ -98,15 +104,15 @@ class CommandWriter:
         old = self.incident.severity
         if old == level.id:
             raise RuleError(f"severity is already {old}")
+        # What the change starts (whom to notify, which first updates), from the record as it will be.
+        record = (await read_duty_record(self.conn, self.incident)).with_severity(level.id, self.at)
+        started = started_at(derive_duties(self.policy, record), self.at)
         await q.update_incident(self.conn, self.incident.id, severity=level.id)
         text = f"Severity {old} -> {level.id} ({level.label})"
         if c.reason:
             text += f": {c.reason}"
-        if level.notify:
-            text += ". Escalate: " + escalation_notice(self.policy, level.id, self.at).describe_duties()
-        data = {"from": old, "to": level.id, "reason": c.reason, "notify": list(level.notify),
-                "update_every": level.update_every}
-        return [await self.entry(EntryKind.SEVERITY, text, data)]
+        text, owed = owed_note(text, started, self.at)
+        return [await self.entry(EntryKind.SEVERITY, text, {"from": old, "to": level.id, "reason": c.reason, **owed})]
 
     async def _set_status(self, c: cmd.SetStatus) -> list[Entry]:
         status = self.policy.find_status(c.status_id)
@@ -182,8 +188,14 @@ class CommandWriter:
             parts.append(f"owner @{c.owner}")
         if c.due:
             parts.append(f"due {c.due:%Y-%m-%d %H:%M} UTC")
+        group = self.policy.find_action_group(c.group) if c.group else None
+        if c.group and group is None:
+            raise ParseError(f"unknown action group {c.group!r}")
+        if group:
+            parts.append(f"group {group.label}")
         entry = await self.entry(EntryKind.ACTION, " | ".join(parts),
-                                 {"owner": c.owner, "due": c.due.isoformat() if c.due else None})
+                                 {"owner": c.owner, "due": c.due.isoformat() if c.due else None,
+                                  "group": group.id if group else None})
         await q.insert_action(self.conn, incident_id=self.incident.id, text=c.text, owner=c.owner, due=c.due,
                               created_at=self.now, entry_id=entry.id)
         return [entry]
@@ -221,11 +233,25 @@ class CommandWriter:
         from warroom.store.probes import attach_probe
 
         spec = make_http_probe(c.name, c.url)
+        if spec.redacted()["target"] != spec.target:
+            raise RuleError("a probe URL must not hold a password (it would be stored): put it in a probe file "
+                            "header such as Authorization = \"Basic ${API_AUTH}\"")
         added = await attach_probe(self.conn, self.incident.id, spec.name, spec.redacted(), self.now)
         conditions = ", ".join(spec.conditions) or "status < 400"
         text = (f"Probe {spec.name} {'added' if added else 'updated'}: {spec.method} {spec.target} "
                 f"every {format_seconds(spec.interval)}; healthy when {conditions}")
         return [await self.entry(EntryKind.PROBE, text, {"probe": spec.redacted(), "added": added})]
+
+    async def _page_request(self, c: cmd.PageOnCall) -> Entry:
+        """The request, signed by whoever typed it; `Reach.follow_up` sends it and logs the result."""
+        pagers = pagers_named(self.config, c.target)
+        if not pagers:
+            known = ", ".join(p.name for p in self.config.pager)
+            raise RuleError(f"no pager named or covering {c.target!r}; " + (
+                f"pagers: {known}" if known else "no pagers are configured (see README: Paging)"))
+        names = [pager.name for pager in pagers]
+        return await self.entry(EntryKind.SYSTEM, f"Paging {', '.join(names)}: {c.reason}",
+                                {"page_request": names, "reason": c.reason})
 
     def _role(self, role_id: str):
         role = self.policy.find_role(role_id)

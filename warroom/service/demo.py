@@ -52,8 +52,11 @@ async def seed_demo(service: IncidentService, now: datetime, script: dict) -> st
 
 
 async def _play(service: IncidentService, incident_id: str, step: dict) -> None:
-    """One scripted step: a line typed in the entry bar, a ticked checklist item or an attached playbook."""
-    if "tick" in step:
+    """One scripted step: a line typed in the entry bar, a ticked checklist item, an attached
+    playbook or a duty marked done."""
+    if "duty" in step:
+        await service.mark_duty(incident_id, step["duty"]["key"], True, step["by"], step["duty"].get("note", ""))
+    elif "tick" in step:
         tick = step["tick"]
         await service.tick_checklist(incident_id, tick["checklist"], tick["item"], True, step["by"])
     elif "attach" in step:

@@ -6,25 +6,31 @@ reads the record back for screens, exports and reports. Nothing here imports tex
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 from warroom.domain import commands as cmd
-from warroom.domain.cadence import Countdown, countdown
+from warroom.domain.captured import CommandRun, command_entry
+from warroom.domain.chain import ChainReport, verify_chain
 from warroom.domain.clock import Clock, system_clock
-from warroom.domain.errors import ParseError, RuleError
+from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
+from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
-from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
+from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.report import IncidentRecord
+from warroom.domain.stats import Stats, compute_stats
 from warroom.probes.config import ProbeSpec
 from warroom.service.commands import CommandWriter, assign, commander_role
+from warroom.service.config import Config
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
 from warroom.store.probes import AttachedProbe, ProbeStore
+from warroom.store.stats import stats_inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,20 +45,70 @@ class RoleSeat:
     is_commander: bool = False
 
 
+async def write_declaration(
+    conn, policy: Policy, title: str, severity: str, *, author: str, now: datetime, commander: str | None = None,
+    services: tuple[str, ...] = (), impact: str = "", detected_at: datetime | None = None, note: str = "",
+) -> tuple[str, list[Entry]]:
+    """Declare an incident inside an open transaction: (its id, the entries written)."""
+    title = title.strip()
+    if not title:
+        raise ParseError("an incident needs a title")
+    level = policy.find_severity(severity)
+    if level is None:
+        raise ParseError(f"unknown severity {severity!r}; valid: {policy.severity_names()}")
+    status = policy.first_status
+    incident_id = await q.insert_incident(
+        conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
+        created_by=author, created_at=now, services=services, impact=impact,
+    )
+    started = started_at(derive_duties(policy, declared_record(level.id, now)), now)
+    text, owed = owed_note(f"Declared {level.id} ({level.label}): {title}" + (f" | {note}" if note else ""),
+                           started, now)
+    written = [await q.insert_entry(
+        conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author, kind=EntryKind.SYSTEM,
+        text=text, data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services),
+                         **owed},
+    )]
+    if detected_at is not None:
+        detected_at = min(detected_at, now)  # a clock ahead of ours must not put detection in the future
+        await q.set_milestone(conn, incident_id, Milestone.DETECTED, detected_at)
+        written.append(await q.insert_entry(
+            conn, incident_id=incident_id, occurred_at=detected_at, recorded_at=now, author=author,
+            kind=EntryKind.MILESTONE, text="Detected" + (f": {note}" if note else ""),
+            data={"milestone": Milestone.DETECTED.value}))
+    if commander:
+        written.append(await assign(conn, incident_id, commander_role(policy), commander, now, now, author))
+    return incident_id, written
+
+
 class IncidentService(ProcedureMethods):
     """Reads and writes incidents through one database connection."""
 
     def __init__(self, db: Database, policies: PolicyBook, clock: Clock = system_clock,
-                 default_policy: str | None = None):
+                 default_policy: str | None = None, config: Config | None = None):
         self.db = db
         self.policies = policies
         self.clock = clock
         self.default_policy_id = default_policy  # the config's `default_policy`; None: the book's default
+        self.config = config or Config()  # the pagers `/page` may name
+        self._duty_entries: dict[str, tuple[int, tuple[Entry, ...]]] = {}  # incident -> (read up to id, entries)
+        self._duty_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,
-                   default_policy: str | None = None) -> "IncidentService":
-        return cls(await open_database(path), policies, clock, default_policy)
+                   default_policy: str | None = None, config: Config | None = None, *,
+                   read_only: bool = False) -> "IncidentService":
+        """The service on the database at `path`; `read_only`: every write raises ReadOnlyError."""
+        return cls(await open_database(path, read_only=read_only), policies, clock, default_policy, config)
+
+    @property
+    def read_only(self) -> bool:
+        return self.db.read_only
+
+    def require_writable(self) -> None:
+        """Raise ReadOnlyError in a read-only session (for writes that are not database ones: files)."""
+        if self.read_only:
+            raise ReadOnlyError("this session is read-only: nothing was written")
 
     async def close(self) -> None:
         await self.db.close()
@@ -68,6 +124,16 @@ class IncidentService(ProcedureMethods):
     async def incidents(self, include_closed: bool = False) -> list[Incident]:
         found = await q.list_incidents(self.db.reader)
         return found if include_closed else [i for i in found if i.is_open]
+
+    async def resolve_incident(self, incident_id: str | None) -> Incident:
+        """The incident named, or without a name the only open one (NotFoundError otherwise)."""
+        if incident_id:
+            return await self.incident(incident_id)
+        found = await self.incidents()
+        if len(found) != 1:
+            raise NotFoundError("no incident is open: name one (see `warroom list --all`)" if not found else
+                                f"{len(found)} incidents are open: name one ({', '.join(i.id for i in found)})")
+        return found[0]
 
     def policy_for(self, incident: Incident) -> Policy:
         return self.policies.get(incident.policy_id)
@@ -118,9 +184,11 @@ class IncidentService(ProcedureMethods):
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
         the entries of those kinds (an update draft needs a few kinds, not every note)."""
         incident = await self.incident(incident_id)
+        duty_record = await self.duty_record(incident)
+        policy = self.policy_for(incident)
         return IncidentRecord(
             incident=incident,
-            policy=self.policy_for(incident),
+            policy=policy,
             entries=await self.entries(incident_id, kinds),
             roles=await self.role_history(incident_id),
             updates=await self.updates(incident_id),
@@ -128,40 +196,44 @@ class IncidentService(ProcedureMethods):
             exported_at=self.now(),
             checklist_ticks=await self.checklist_state(incident_id),
             playbooks=tuple(await self.attached_playbooks(incident_id)),
+            chain_head=await q.chain_head(self.db.reader, incident_id),
+            duty_record=duty_record,
+            duties=tuple(derive_duties(policy, duty_record)),
         )
 
-    async def countdown(self, incident: Incident, now: datetime | None = None) -> Countdown:
-        updates = await self.updates(incident.id)
-        return countdown(incident, self.policy_for(incident), updates[-1] if updates else None, now or self.now())
+    async def verify(self, incident_id: str) -> ChainReport:
+        """Check the incident's hash chain as stored (domain.chain.verify_chain)."""
+        await self.incident(incident_id)  # an unknown id is an error, not an empty chain
+        return verify_chain(incident_id, await q.chain_links(self.db.reader, incident_id))
+
+    async def stats(self, since: datetime | None = None, policy_id: str | None = None) -> Stats:
+        """The numbers across the incidents declared since `since` (of one policy when given)."""
+        if policy_id is not None:
+            policy_id = self.policies.get(policy_id).id  # an unknown policy is an error, not "no incidents"
+        facts, actions = await stats_inputs(self.db.reader, since, policy_id)
+
+        def policy_of(known: str) -> Policy | None:
+            try:
+                return self.policies.get(known)
+            except PolicyError:  # its policy file is gone: figures without targets
+                return None
+
+        return compute_stats(facts, actions, policy_of, self.now(), since, policy_id)
 
     # ---- writing -----------------------------------------------------------------------------
 
     async def declare(
         self, title: str, severity: str, *, author: str, policy_id: str | None = None,
         commander: str | None = None, services: tuple[str, ...] = (), impact: str = "",
+        detected_at: datetime | None = None,
     ) -> Incident:
-        """Open a new incident, record the declaration and seat the commander if named."""
-        title = title.strip()
-        if not title:
-            raise ParseError("an incident needs a title")
+        """Open a new incident, record the declaration and seat the commander if named; with
+        `detected_at` (an alert's start) the detected milestone is back-dated to it."""
         policy = self.policies.get(policy_id) if policy_id else self.default_policy
-        level = policy.find_severity(severity)
-        if level is None:
-            raise ParseError(f"unknown severity {severity!r}; valid: {policy.severity_names()}")
-        now = self.now()
-        status = policy.first_status
         async with self.db.transaction() as conn:
-            incident_id = await q.insert_incident(
-                conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
-                created_by=author, created_at=now, services=services, impact=impact,
-            )
-            await q.insert_entry(
-                conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
-                kind=EntryKind.SYSTEM, text=f"Declared {level.id} ({level.label}): {title}",
-                data={"severity": level.id, "status": status.id, "policy": policy.id, "services": list(services)},
-            )
-            if commander:
-                await assign(conn, incident_id, commander_role(policy), commander, now, now, author)
+            incident_id, _ = await write_declaration(
+                conn, policy, title, severity, author=author, now=self.now(), commander=commander,
+                services=services, impact=impact, detected_at=detected_at)
         return await self.incident(incident_id)
 
     async def parse(self, incident_id: str, text: str) -> cmd.AnyCommand:
@@ -180,7 +252,7 @@ class IncidentService(ProcedureMethods):
         async with self.db.transaction() as conn:
             # Read inside the write lock: another process may have changed the incident since.
             incident = await q.get_incident(conn, incident_id)
-            writer = CommandWriter(conn, incident, self.policy_for(incident), author, now, at)
+            writer = CommandWriter(conn, incident, self.policy_for(incident), author, now, at, self.config)
             return await writer.run(command)
 
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
@@ -207,6 +279,16 @@ class IncidentService(ProcedureMethods):
         """Store a probe with an incident in its redacted form (``${VAR}`` templates, never the
         secrets); True when the name is new."""
         return await ProbeStore(self.db).attach(incident_id, spec.name, spec.redacted(), self.now())
+
+    async def log_command(self, incident_id: str, run: CommandRun, author: str) -> Entry:
+        """A `command` entry for a command that ran (redacted and inert already: domain.captured),
+        dated when it started."""
+        text, data = command_entry(run)
+        async with self.db.transaction() as conn:
+            await q.get_incident(conn, incident_id)
+            return await q.insert_entry(conn, incident_id=incident_id, occurred_at=run.started_at,
+                                        recorded_at=self.now(), author=author, kind=EntryKind.COMMAND,
+                                        text=text, data=data)
 
     async def record_system(self, incident_id: str, text: str, data: dict | None = None,
                             kind: EntryKind = EntryKind.SYSTEM, author: str = "warroom") -> Entry:

@@ -254,6 +254,9 @@ class ProbeMonitor:
     # -- the lease -------------------------------------------------------------------------------
     async def _claim_lease(self) -> None:
         """Take or renew the lease; on taking it over, record what the timeline missed."""
+        if self.service.read_only:  # a read-only session watches; a writable one records
+            self.writing = False
+            return
         try:
             holding = await self.lease.acquire()
         except WarroomError as error:  # a database that cannot be written cannot take results either

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warroom.domain import commands as cmd
+from warroom.domain.clock import format_moment
+from warroom.domain.duties import (
+    DUTY_ENTRY_KINDS, Duty, DutyKind, DutyRecord, derive_duties, duty_record, update_promise,
+)  # fmt: skip
 from warroom.domain.errors import NotFoundError, ParseError, RuleError
 from warroom.domain.escalation import EscalationNotice, escalation_notice
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
-from warroom.domain.updates import next_update_promise
 from warroom.store import procedures as pq
 from warroom.store import queries as q
 
@@ -24,6 +27,32 @@ class PostedUpdate:
     entry: Entry
     sequence: int
     next_update_at: datetime | None
+
+
+async def read_duty_record(conn, incident: Incident) -> DutyRecord:
+    """The facts the incident's duties derive from, read on `conn` (inside a write, the writer's)."""
+    entries = await q.all_entries(conn, incident.id, DUTY_ENTRY_KINDS)
+    return duty_record(incident, entries, await q.list_updates(conn, incident.id))
+
+
+async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, done: bool, author: str,
+                          now: datetime, note: str = "") -> Entry:
+    """Inside an open write: a `duty` entry marking the duty `key` done (or not done after all).
+    Refused for an unknown key, for updates (posting one is what does them) and for no change."""
+    duties = derive_duties(policy, await read_duty_record(conn, incident))
+    duty = next((d for d in duties if d.key == key), None)
+    if duty is None:
+        raise NotFoundError(f"{incident.id} owes no duty {key!r}; owed: {', '.join(d.key for d in duties)}")
+    if duty.kind in (DutyKind.UPDATE, DutyKind.FINAL):
+        raise RuleError(f"{duty.what} is done by posting it: /update {duty.target} TEXT")
+    if duty.is_open != done:
+        raise RuleError(f"{duty.what} is already {'done' if done else 'open'}")
+    due = f"due {format_moment(duty.due_at, now, seconds=False)}" if duty.due_at else "no deadline"
+    text = f"{'Done' if done else 'Not done after all'}: {duty.what} ({duty.severity}, {due})"
+    if note.strip():
+        text += f": {note.strip()}"
+    return await q.insert_entry(conn, incident_id=incident.id, occurred_at=now, recorded_at=now, author=author,
+                                kind=EntryKind.DUTY, text=text, data={"duty": key, "done": done})
 
 
 def check_audience(policy: Policy, audience: str) -> None:
@@ -44,7 +73,7 @@ async def write_update(
     check_audience(policy, audience)
     posted_at = posted_at or now
     if promise is None:
-        promise = next_update_promise(incident, policy, posted_at)
+        promise = update_promise(policy, incident, audience, posted_at)
     elif promise <= now:
         raise RuleError(f"the next update must be promised for later than now ({now:%H:%M} UTC)")
     sequence = len(await q.list_updates(conn, incident.id)) + 1
@@ -58,7 +87,8 @@ async def write_update(
 
 
 class ProcedureMethods:
-    """Mixed into IncidentService (which provides db, now(), incident(), policy_for(), apply())."""
+    """Mixed into IncidentService (which provides db, now(), incident(), policy_for(), apply(), and
+    the duty-entry cache `_duty_entries` with its `_duty_lock`)."""
 
     async def post_update(self, incident_id: str, audience: str, text: str, author: str,
                           next_update_at: datetime | None = None) -> PostedUpdate:
@@ -128,7 +158,39 @@ class ProcedureMethods:
                             f"({incident.milestones[Milestone.RESOLVED]:%Y-%m-%d %H:%M} UTC)")
         return await self.apply(incident_id, cmd.SetMilestone(milestone=Milestone.RESOLVED, note=summary), author)
 
-    def escalation_for(self, incident: Incident, severity_id: str | None = None,
-                       at: datetime | None = None) -> EscalationNotice:
-        """Who the policy says must be told at `severity_id` (default: the incident's), by when."""
-        return escalation_notice(self.policy_for(incident), severity_id or incident.severity, at or self.now())
+    # ---- duties (warroom.domain.duties) ---------------------------------------------------------
+
+    async def duty_record(self, incident: Incident) -> DutyRecord:
+        """The facts the incident's duties derive from: severity and duty entries, updates, milestones.
+
+        The entries are kept per incident and only what was appended since the last call is read
+        (entries never change once written), so a screen can ask every time the record changes."""
+        reader = self.db.reader
+        async with self._duty_lock:
+            seen, known = self._duty_entries.get(incident.id, (0, ()))
+            upto = await q.max_entry_id(reader)
+            if not seen:
+                new = [e for e in await q.all_entries(reader, incident.id, DUTY_ENTRY_KINDS) if e.id <= upto]
+            else:
+                new = await q.entries_between(reader, incident.id, seen, upto, DUTY_ENTRY_KINDS)
+            known = (*known, *new)
+            self._duty_entries[incident.id] = (upto, known)
+        return duty_record(incident, known, await q.list_updates(reader, incident.id))
+
+    async def duties(self, incident: Incident) -> list[Duty]:
+        """Every duty the incident's policy implies, done ones included (see domain.duties)."""
+        return derive_duties(self.policy_for(incident), await self.duty_record(incident))
+
+    async def escalation_for(self, incident: Incident) -> EscalationNotice:
+        """The severity, the open duties (whom to tell, which updates, by when) and the paths up."""
+        record = await self.duty_record(incident)
+        policy = self.policy_for(incident)
+        return escalation_notice(policy, record, derive_duties(policy, record))
+
+    async def mark_duty(self, incident_id: str, key: str, done: bool, author: str, note: str = "") -> Entry:
+        """Record that a notify or review duty (by its key) was done, or was not after all. Updates
+        are done by posting them, so they cannot be marked."""
+        async with self.db.transaction() as conn:
+            incident = await q.get_incident(conn, incident_id)
+            return await write_duty_mark(conn, incident, self.policy_for(incident), key, done, author,
+                                         self.now(), note)

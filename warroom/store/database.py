@@ -18,8 +18,8 @@ from typing import AsyncIterator
 
 import aiosqlite
 
-from warroom.domain.errors import DatabaseError
-from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION
+from warroom.domain.errors import DatabaseError, ReadOnlyError
+from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
@@ -82,10 +82,12 @@ class Database:
     nothing read for the screen can come from a transaction that is still open (or later rolls
     back) on the writing connection."""
 
-    def __init__(self, path: Path, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None):
+    def __init__(self, path: Path, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None,
+                 *, read_only: bool = False):
         self.path = path
         self.conn = connection
         self.reader = reader or connection
+        self.read_only = read_only  # every transaction is refused, and both connections are query-only
         self._write_lock = asyncio.Lock()
 
     async def close(self) -> None:
@@ -97,7 +99,10 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; rolls back on any error so nothing is half-done.
 
-        SQLite failures inside the transaction come out as DatabaseError (a WarroomError)."""
+        SQLite failures inside the transaction come out as DatabaseError (a WarroomError); on a
+        read-only database it raises ReadOnlyError before anything starts."""
+        if self.read_only:
+            raise ReadOnlyError("this session is read-only: nothing was saved")
         async with self._write_lock:
             for attempt in range(_LOCK_RETRIES):
                 try:
@@ -162,8 +167,12 @@ async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
         async with conn.execute("PRAGMA user_version") as cursor:
             version = (await cursor.fetchone())[0]  # another process may have migrated meanwhile
         for number in range(version, SCHEMA_VERSION):
-            for statement in _statements(MIGRATIONS[number]):
+            migration = MIGRATIONS[number]
+            sql = migration.sql if isinstance(migration, Migration) else migration
+            for statement in _statements(sql):
                 await conn.execute(statement)
+            if isinstance(migration, Migration) and migration.step is not None:
+                await migration.step(conn)
         await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         await conn.commit()
     except BaseException:
@@ -183,9 +192,12 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
-async def open_database(path: Path | str) -> Database:
-    """Open (creating with mode 0600 if needed) and migrate a warroom database."""
+async def open_database(path: Path | str, *, read_only: bool = False) -> Database:
+    """Open (creating with mode 0600 if needed) and migrate a warroom database; `read_only` opens
+    an existing, migrated one with both connections query-only and no write ever attempted."""
     path = Path(path).expanduser()
+    if read_only:
+        return await _open_read_only(path)
     if path.exists():
         _check_existing_file(path)
         if not os.access(path, os.R_OK | os.W_OK):
@@ -223,3 +235,28 @@ async def open_database(path: Path | str) -> Database:
         raise DatabaseError(f"cannot open database {path}: {error}") from None
     reader.row_factory = sqlite3.Row
     return Database(path, conn, reader)
+
+
+async def _open_read_only(path: Path) -> Database:
+    if not path.exists():
+        raise DatabaseError(f"no database at {path} (a read-only session cannot create one)")
+    _check_existing_file(path)
+    connections: list[aiosqlite.Connection] = []
+    try:
+        for _ in range(2):
+            connection = await aiosqlite.connect(path, isolation_level=None)
+            connections.append(connection)
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA query_only = ON")
+            connection.row_factory = sqlite3.Row
+        async with connections[0].execute("PRAGMA user_version") as cursor:
+            version = (await cursor.fetchone())[0]
+    except sqlite3.Error as error:
+        for connection in connections:
+            await connection.close()
+        raise DatabaseError(f"cannot open database {path}: {error}") from None
+    if version != SCHEMA_VERSION:
+        for connection in connections:
+            await connection.close()
+        raise DatabaseError(f"{path} needs migrating: open it once without --read-only")
+    return Database(path, connections[0], connections[1], read_only=True)

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 import aiosqlite
 
+from warroom.domain.chain import GENESIS, ChainFields, entry_hash
 from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.errors import NotFoundError
 from warroom.domain.models import (
@@ -21,8 +22,9 @@ from warroom.domain.models import (
     RoleAssignment,
     StatusUpdate,
 )
+from warroom.store.schema import stored_data
 
-ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned"
+ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned, hash"
 
 
 def entry_from_row(row: sqlite3.Row) -> Entry:
@@ -38,6 +40,7 @@ def entry_from_row(row: sqlite3.Row) -> Entry:
         data=json.loads(row["data"]) if row["data"] else None,
         corrects=row["corrects"],
         pinned=bool(row["pinned"]),
+        hash=row["hash"],
     )
 
 
@@ -85,10 +88,10 @@ async def get_incident(conn: aiosqlite.Connection, incident_id: str) -> Incident
     if row is None:
         raise NotFoundError(f"no incident {incident_id!r} (see `warroom list --all`)")
     stones = await _all(conn, "SELECT name, at FROM milestones WHERE incident_id = ?", (incident_id,))
-    return _incident(row, {Milestone(r["name"]): from_stored(r["at"]) for r in stones})
+    return incident_from_row(row, {Milestone(r["name"]): from_stored(r["at"]) for r in stones})
 
 
-def _incident(row: sqlite3.Row, milestones: dict[Milestone, datetime]) -> Incident:
+def incident_from_row(row: sqlite3.Row, milestones: dict[Milestone, datetime]) -> Incident:
     return Incident(
         id=row["id"],
         title=row["title"],
@@ -110,7 +113,7 @@ async def list_incidents(conn: aiosqlite.Connection) -> list[Incident]:
     by_incident: dict[str, dict[Milestone, datetime]] = {}
     for stone in stones:
         by_incident.setdefault(stone["incident_id"], {})[Milestone(stone["name"])] = from_stored(stone["at"])
-    return [_incident(row, by_incident.get(row["id"], {})) for row in rows]
+    return [incident_from_row(row, by_incident.get(row["id"], {})) for row in rows]
 
 
 async def update_incident(conn: aiosqlite.Connection, incident_id: str, **fields: Any) -> None:
@@ -155,20 +158,26 @@ async def insert_entry(
     data: dict[str, Any] | None = None,
     corrects: int | None = None,
 ) -> Entry:
-    """Append one entry with the incident's next number."""
-    row = await _one(conn, "SELECT COALESCE(MAX(number), 0) + 1 FROM entries WHERE incident_id = ?", (incident_id,))
-    number = row[0]
+    """Append one entry with the incident's next number and its hash, chained to the entry before it
+    (read in this same write transaction, so two writers cannot chain from the same entry)."""
+    last = await _one(conn, "SELECT number, hash FROM entries WHERE incident_id = ? ORDER BY number DESC LIMIT 1",
+                      (incident_id,))
+    number = last[0] + 1 if last else 1
+    stored = json.dumps(data, sort_keys=True) if data is not None else None
+    fields = ChainFields(incident_id, number, to_stored(occurred_at), to_stored(recorded_at), author, kind.value,
+                         text, stored_data(stored), corrects)
+    digest = entry_hash(fields, (last[1] or GENESIS) if last else GENESIS)
     cursor = await conn.execute(
-        "INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (incident_id, number, to_stored(occurred_at), to_stored(recorded_at), author, kind.value, text,
-         json.dumps(data, sort_keys=True) if data is not None else None, corrects),
+        "INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (incident_id, number, fields.occurred_at, fields.recorded_at, author, kind.value, text, stored, corrects,
+         digest),
     )
     entry_id = cursor.lastrowid
     await cursor.close()
     return Entry(
         id=entry_id, incident_id=incident_id, number=number, occurred_at=occurred_at,
-        recorded_at=recorded_at, author=author, kind=kind, text=text, data=data, corrects=corrects,
+        recorded_at=recorded_at, author=author, kind=kind, text=text, data=data, corrects=corrects, hash=digest,
     )
 
 
@@ -227,6 +236,39 @@ async def all_entries(conn: aiosqlite.Connection, incident_id: str,
         where += f" AND kind IN ({', '.join('?' * len(chosen))})"  # SQLite accepts an empty list
         params += chosen
     rows = await _all(conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where} ORDER BY occurred_at, number", params)
+    return [entry_from_row(row) for row in rows]
+
+
+async def chain_links(conn: aiosqlite.Connection, incident_id: str) -> list[tuple[ChainFields, str | None]]:
+    """Every entry of the incident in number order as hashed fields, each with its stored hash."""
+    rows = await _all(
+        conn, "SELECT incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, hash"
+        " FROM entries WHERE incident_id = ? ORDER BY number", (incident_id,))
+    return [(ChainFields(r[0], r[1], r[2], r[3], r[4], r[5], r[6], stored_data(r[7]), r[8]), r[9]) for r in rows]
+
+
+async def chain_head(conn: aiosqlite.Connection, incident_id: str) -> str | None:
+    """The stored hash of the incident's last entry (None: no entries, or written outside warroom)."""
+    row = await _one(conn, "SELECT hash FROM entries WHERE incident_id = ? ORDER BY number DESC LIMIT 1", (incident_id,))
+    return row[0] if row else None
+
+
+async def max_entry_id(conn: aiosqlite.Connection) -> int:
+    """The highest entry id of the whole database (0 when empty): where an incremental read stops."""
+    row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM entries")
+    return int(row[0])
+
+
+async def entries_between(conn: aiosqlite.Connection, incident_id: str, after_id: int, up_to_id: int,
+                          kinds: Iterable[EntryKind]) -> list[Entry]:
+    """The incident's entries of `kinds` with after_id < id <= up_to_id, by id. Entries are
+    append-only and their ids only grow, so this walks the table from `after_id` (the `+` keeps
+    SQLite off the incident index) and costs what is new, not the length of the timeline."""
+    chosen = [kind.value for kind in kinds]
+    rows = await _all(
+        conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id > ? AND id <= ? AND +incident_id = ?"
+              f" AND kind IN ({', '.join('?' * len(chosen))}) ORDER BY id",
+        (after_id, up_to_id, incident_id, *chosen))
     return [entry_from_row(row) for row in rows]
 
 
@@ -328,12 +370,15 @@ async def set_action_done(conn: aiosqlite.Connection, incident_id: str, action_i
 
 
 async def list_actions(conn: aiosqlite.Connection, incident_id: str) -> list[ActionItem]:
-    rows = await _all(conn, "SELECT * FROM action_items WHERE incident_id = ? ORDER BY id", (incident_id,))
+    # The group lives in the data of the action entry that created the item (no column of its own).
+    rows = await _all(conn, "SELECT a.*, json_extract(e.data, '$.group') AS action_group FROM action_items a "
+                            "LEFT JOIN entries e ON e.id = a.entry_id WHERE a.incident_id = ? ORDER BY a.id",
+                      (incident_id,))
     return [
         ActionItem(
             id=row["id"], incident_id=row["incident_id"], text=row["text"], owner=row["owner"],
             created_at=from_stored(row["created_at"]), due=from_stored(row["due"]) if row["due"] else None,
-            done=bool(row["done"]),
+            done=bool(row["done"]), group=row["action_group"],
         )
         for row in rows
     ]

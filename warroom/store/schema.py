@@ -1,6 +1,25 @@
-"""Schema and migrations. `PRAGMA user_version` holds the number of migrations applied."""
+"""Schema and migrations. `PRAGMA user_version` holds the number of migrations applied.
+
+A migration is SQL text, or a `Migration`: SQL and then a Python step run in the same transaction
+(for what SQL cannot do, such as hashing the existing timeline)."""
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import aiosqlite
+
+from warroom.domain.chain import ChainFields, chain
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """SQL statements, then `step(conn)` inside the same migration transaction."""
+
+    sql: str
+    step: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None
 
 # Version 1: the incident record. Timeline text is append-only, enforced by triggers.
 V1 = """
@@ -143,5 +162,117 @@ CREATE TABLE probe_leases (
 CREATE INDEX probe_results_by_time ON probe_results (checked_at);
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
+# Version 5: reaching people. Alerts taken in (one row per delivery, so a repeated delivery of the
+# same alert is recognised), each update's delivery to each target (state, attempts, why it
+# failed), the status page's own id for an incident, and pages sent to on-call. These rows are
+# state, not the record: the timeline says what happened; they say what is left to retry.
+# Secrets (URLs, keys, passwords) are never stored: a target or pager is named by its config name.
+V5 = """
+CREATE TABLE alerts (
+    id          INTEGER PRIMARY KEY,
+    dedupe_key  TEXT NOT NULL UNIQUE,
+    source      TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    incident_id TEXT REFERENCES incidents(id),
+    entry_id    INTEGER REFERENCES entries(id)
+);
+CREATE INDEX alerts_by_fingerprint ON alerts (fingerprint, received_at);
+
+CREATE TABLE deliveries (
+    id            INTEGER PRIMARY KEY,
+    incident_id   TEXT NOT NULL REFERENCES incidents(id),
+    update_id     INTEGER NOT NULL REFERENCES status_updates(id),
+    update_number INTEGER NOT NULL,
+    audience      TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    error         TEXT NOT NULL DEFAULT '',
+    detail        TEXT NOT NULL DEFAULT '',
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    UNIQUE (update_id, target)
+);
+CREATE INDEX deliveries_by_incident ON deliveries (incident_id, update_id);
+
+CREATE TABLE status_page_incidents (
+    incident_id TEXT NOT NULL REFERENCES incidents(id),
+    target      TEXT NOT NULL,
+    remote_id   TEXT NOT NULL,
+    PRIMARY KEY (incident_id, target)
+);
+
+CREATE TABLE pages (
+    id          INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents(id),
+    pager       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    dedup_key   TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    error       TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    entry_id    INTEGER REFERENCES entries(id)
+);
+CREATE INDEX pages_by_incident ON pages (incident_id, pager, dedup_key);
+"""
+
+
+def stored_data(text: str | None) -> Any:
+    """An entry's `data` column as the value that is hashed (text that is not JSON is kept as text)."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+async def chain_existing_entries(conn: aiosqlite.Connection) -> None:
+    """Hash every entry written before the chain existed, per incident in number order."""
+    async with conn.execute(
+        "SELECT id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects"
+        " FROM entries WHERE hash IS NULL ORDER BY incident_id, number"
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    by_incident: dict[str, list] = {}
+    for row in rows:
+        by_incident.setdefault(row[1], []).append(row)
+    updates = []
+    for incident_rows in by_incident.values():
+        fields = [ChainFields(r[1], r[2], r[3], r[4], r[5], r[6], r[7], stored_data(r[8]), r[9]) for r in incident_rows]
+        updates += [(value, row[0]) for value, row in zip(chain(fields), incident_rows)]
+    await conn.executemany("UPDATE entries SET hash = ? WHERE id = ?", updates)
+
+
+# Version 6 (numbered by the lead at merge): the verifiable record. Each entry's hash chains it to
+# the entry before it (warroom.domain.chain); existing timelines are chained by the Python step.
+# The rewrite trigger also protects a hash once it is set.
+V6 = Migration(
+    sql="""
+ALTER TABLE entries ADD COLUMN hash TEXT;
+
+DROP TRIGGER entries_no_rewrite;
+
+CREATE TRIGGER entries_no_rewrite BEFORE UPDATE ON entries
+WHEN NEW.text IS NOT OLD.text OR NEW.kind IS NOT OLD.kind OR NEW.author IS NOT OLD.author
+  OR NEW.occurred_at IS NOT OLD.occurred_at OR NEW.recorded_at IS NOT OLD.recorded_at
+  OR NEW.data IS NOT OLD.data OR NEW.corrects IS NOT OLD.corrects
+  OR NEW.incident_id IS NOT OLD.incident_id OR NEW.number IS NOT OLD.number
+  OR (OLD.hash IS NOT NULL AND NEW.hash IS NOT OLD.hash)
+BEGIN
+    SELECT RAISE(ABORT, 'timeline entries are append-only');
+END;
+""",
+    step=chain_existing_entries,
+)
+
+MIGRATIONS: tuple[str | Migration, ...] = (V1, V2, V3, V5, V6)  # V4 arrives with the change log
 SCHEMA_VERSION = len(MIGRATIONS)

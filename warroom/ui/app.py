@@ -37,8 +37,10 @@ class WarRoomApp(App):
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
         config=None, updates_dir: Path | None = None, default_policy: str | None = None,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
+        self.read_only = read_only  # the service refuses every write; the screens say so
         self.db_path, self.policies, self.user = db_path, policies, user
         self.incident_id, self.clock = incident_id, clock
         self.default_policy = default_policy
@@ -52,6 +54,16 @@ class WarRoomApp(App):
         self.config = config or Config()
         self.updates_dir = updates_dir or resolve_updates_dir(self.config, db_path)
         self.probes_path: Path | None = None  # the probe file (launch sets it); see warroom.service.monitor
+        self._reach = None
+
+    @property
+    def reach(self):
+        """Update delivery and paging (warroom.service.reach), made once the service is open."""
+        if self._reach is None:
+            from warroom.service.reach import Reach  # noqa: PLC0415
+
+            self._reach = Reach(self.service, self.config, updates_dir=self.updates_dir)
+        return self._reach
 
     async def on_mount(self) -> None:
         themes, problems = load_themes(self.extra_theme_dirs)
@@ -67,7 +79,8 @@ class WarRoomApp(App):
             self.theme = wanted
         if problems:
             self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=8, markup=False)
-        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy)
+        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy,
+                                                  read_only=self.read_only, config=self.config)
         if self.incident_id:
             self.open_incident(self.incident_id)
         else:
@@ -104,8 +117,19 @@ class WarRoomApp(App):
         from warroom.ui.screens.war_room import WarRoomScreen
 
         incident = await self.service.incident(incident_id)
-        self.sub_title = incident.id
+        self.sub_title = incident.id + (" · read-only" if self.read_only else "")
         await self.push_screen(WarRoomScreen(incident))
+
+    @work(group="reach")
+    async def page_declared(self, incident) -> None:
+        """Page on-call in the background when the new incident's severity pages."""
+        done = await self.reach.after_declare(incident)
+        for page in done.pages:
+            if page.state.value == "delivered":
+                self.notify(f"Paged {page.pager}", markup=False)
+            else:
+                self.notify(f"Page to {page.pager} FAILED: page by hand (why: timeline)", severity="error",
+                            timeout=15, markup=False)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

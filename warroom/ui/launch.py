@@ -49,11 +49,12 @@ def build_app(context, incident_id: str | None = None):
     from warroom.ui.app import WarRoomApp
 
     theme = context.theme_option or context.config.theme or _remembered_theme()
+    read_only = getattr(context, "read_only", False)
     app = WarRoomApp(
         context.database(), context.policies(), context.user(), incident_id=incident_id, theme=theme,
-        on_theme_change=remember_theme, extra_theme_dirs=[config_dir() / "themes"],
+        on_theme_change=None if read_only else remember_theme, extra_theme_dirs=[config_dir() / "themes"],
         config=context.config, default_policy=context.config.default_policy,
-        updates_dir=resolve_updates_dir(context.config, context.database()),
+        updates_dir=resolve_updates_dir(context.config, context.database()), read_only=read_only,
     )
     app.probes_path = probes_path(context)
     return app
@@ -67,3 +68,27 @@ def launch(context, incident_id: str | None = None) -> None:
     app.run()
     if app.return_code not in (0, None):
         raise WarroomError(f"warroom stopped with code {app.return_code}")
+
+
+def serve(context, people_file: Path, incident_id: str | None = None, **settings) -> None:
+    """`warroom serve`: check the database, the incident and the people file, then serve the war
+    room to browsers (see warroom.ui.web.server); each tab runs `warroom --as=NAME` of its person."""
+    import sys
+
+    from warroom.service.access import load_people
+    from warroom.ui.web.server import ServeOptions, run
+
+    context.policies()
+    asyncio.run(_check(context, incident_id))  # creates or migrates the file before any session reads it
+    people = load_people(people_file)
+    base = [sys.executable, "-m", "warroom", f"--db={context.database()}"]
+    if context.theme_option:
+        base.append(f"--theme={context.theme_option}")
+    if getattr(context, "probes_option", None):
+        base.append(f"--probes={context.probes_option}")
+
+    def app_argv(name: str, read_only: bool) -> list[str]:
+        return [*base, f"--as={name}", *(["--read-only"] if read_only else []),
+                *(["open", incident_id] if incident_id else [])]
+
+    run(ServeOptions(people=people, app_argv=app_argv, **settings))

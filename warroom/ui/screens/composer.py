@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
 from warroom.domain.updates import promise_from_clock
+from warroom.ui.widgets.deliveries import DeliveryList
 
 _NEXT_LINE = re.compile(r"^Next update at [0-9:\- ]+ UTC\.$", re.MULTILINE)
 
@@ -23,6 +24,7 @@ class ComposerScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("ctrl+s", "post", "Post update", priority=True),
+        Binding("ctrl+r", "retry_failed", "Retry failed deliveries", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
     DEFAULT_CSS = """
@@ -58,6 +60,7 @@ class ComposerScreen(ModalScreen[None]):
             yield TextArea(id="composer-text", soft_wrap=True)
             yield Label(Text("Ctrl+S posts, copies, files and sends it · Esc cancels"),
                         classes="hint")
+            yield DeliveryList(self.war_room.incident.id, id="composer-deliveries")
             with Horizontal(id="composer-buttons"):
                 yield Button("Cancel (Esc)", id="composer-cancel")
                 yield Button("Post (Ctrl+S)", id="composer-post", variant="primary")
@@ -75,7 +78,7 @@ class ComposerScreen(ModalScreen[None]):
         self._draft = compose_update(record, audience, now)
         area = self.query_one(TextArea)
         area.load_text(self._draft)
-        promise = next_update_promise(record.incident, record.policy, now)
+        promise = next_update_promise(record, audience, now)  # this audience's cadence, not another's
         self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
         area.focus()
 
@@ -84,6 +87,25 @@ class ComposerScreen(ModalScreen[None]):
         area = self.query_one(TextArea)
         if not area.text.strip() or area.text == self._draft:
             self.redraft(str(event.value))
+        else:
+            self.repromise(str(event.value))
+
+    @work(exclusive=True, group="draft")
+    async def repromise(self, audience: str) -> None:
+        """An edited draft keeps its text, but the promise follows the audience's own cadence."""
+        from warroom.domain.duties import update_promise
+
+        incident = await self.service.incident(self.war_room.incident.id)
+        promise = update_promise(self.service.policy_for(incident), incident, audience, self.service.now())
+        self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
+        if promise is None:  # no cadence for this audience: the draft promises no time
+            area = self.query_one(TextArea)
+            updated = _NEXT_LINE.sub("Next update when there is news.", area.text)
+            if updated != area.text:
+                area.load_text(updated)
+
+    def action_retry_failed(self) -> None:
+        self.query_one(DeliveryList).retry_failed()
 
     @on(Button.Pressed, "#composer-cancel")
     def action_cancel(self) -> None:

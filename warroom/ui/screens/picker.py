@@ -89,4 +89,5 @@ class PickerScreen(Screen):
         except WarroomError as error:
             self.query_one("#declare-error", Label).update(Text("✗ " + visible(str(error))))
             return
+        self.app.page_declared(incident)
         self.app.open_incident(incident.id)

@@ -37,7 +37,8 @@ def describe_probe(view, recent, now: datetime) -> Text:
     if status.since:
         text.append(f"\nIn this state since {_when(status.since, now)}")
     text.append("\n\nConfiguration\n", "bold underline")
-    what = f"{spec.method} {spec.target}" if spec.type == "http" else spec.target
+    target = spec.redacted()["target"]  # a URL's password is never shown
+    what = f"{spec.method} {target}" if spec.type == "http" else target
     text.append(f"  {spec.type} {visible(what)}\n")
     text.append(f"  every {format_seconds(status.interval)}, timeout {format_seconds(spec.timeout)}, "
                 f"DOWN after {spec.failure_threshold} failures, UP after {spec.success_threshold} successes")

@@ -14,9 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from warroom.domain import commands as cmd
-from warroom.domain.cadence import countdown
+from warroom.domain.duties import DutyRecord, derive_duties
 from warroom.domain.errors import SummaryRequired, WarroomError
-from warroom.domain.models import Entry, Incident, StatusUpdate
+from warroom.domain.models import Entry, Incident
+from warroom.domain.policy import update_cadences
 from warroom.domain.text import visible
 from warroom.ui.messages import (
     AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
@@ -32,6 +33,7 @@ from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 POLL_SECONDS = 0.5
+READ_ONLY_HIDDEN = {"compose", "export_report"}  # actions that only write
 
 
 class _Source:
@@ -67,7 +69,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
     def __init__(self, incident: Incident, **kwargs) -> None:
         super().__init__(**kwargs)
         self.incident = incident
-        self.updates: list[StatusUpdate] = []
+        self.duty_record: DutyRecord | None = None  # what the countdown's duties derive from
         self._data_version: int | None = None
         self._last_entry_id = 0
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
@@ -90,9 +92,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
                 yield timeline
                 yield Static("", id="detail")
             with Vertical(id="side"):
-                countdown_pane = CountdownPane(id="countdown")
-                countdown_pane.border_title = "Next update"
-                yield countdown_pane
+                yield CountdownPane(id="countdown")
                 roles = RolesPane(clock, id="roles")
                 roles.border_title = "Roles"
                 yield roles
@@ -103,7 +103,11 @@ class WarRoomScreen(ProceduresMixin, Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.query_one(EntryBar).input.focus()
+        if self.service.read_only:
+            self.query_one(EntryBar).make_read_only(f"Read-only session: {self.app.user} can look, not write")
+            self.query_one(Timeline).focus()
+        else:
+            self.query_one(EntryBar).input.focus()
         self.query_one(HealthPane).show([])
         self.refresh_record()
         self.start_probes()
@@ -148,7 +152,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
         service = self.service
         incident = await service.incident(self.incident.id)
         roster = await service.roster(incident)
-        self.updates = await service.updates(incident.id)
+        self.duty_record = await service.duty_record(incident)
         last_id = await service.last_entry_id(incident.id)
         self._data_version = await service.data_version()
         self.post_message(RecordChanged(incident, roster, last_id))
@@ -171,8 +175,9 @@ class WarRoomScreen(ProceduresMixin, Screen):
             await self.query_one(Timeline).reload()
 
     def tick(self) -> None:
-        last = self.updates[-1] if self.updates else None
-        self.query_one(CountdownPane).show(countdown(self.incident, self.policy, last, self.service.now()))
+        if self.duty_record is not None:
+            self.query_one(CountdownPane).show(derive_duties(self.policy, self.duty_record), self.service.now(),
+                                               short=self.has_class("-short"))
 
     # ---- the entry bar -------------------------------------------------------------------------
 
@@ -273,6 +278,13 @@ class WarRoomScreen(ProceduresMixin, Screen):
 
     # ---- key actions ---------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """In a read-only session the keys that only write are left out (of the footer too: a dimmed
+        key would say so by colour alone)."""
+        if action in READ_ONLY_HIDDEN and self.service is not None and self.service.read_only:
+            return False
+        return True
+
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
 
@@ -331,7 +343,7 @@ class WarRoomScreen(ProceduresMixin, Screen):
         ]
         for level in self.policy.severity:
             found.append((f"Set severity {level.id} ({level.label})", run_text(self, f"/sev {level.id}"),
-                          f"Update every {level.update_every}" if level.update_every else "No update cadence"))
+                          update_cadences(self.policy, level.id)))
         for status in self.policy.status:
             found.append((f"Set status {status.label}", run_text(self, f"/status {status.id}"), status.description))
         for role in self.policy.role:

@@ -10,9 +10,13 @@ from pathlib import Path
 from textual import work
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.models import Entry, EntryKind
+from warroom.domain.models import DeliveryState, Entry, EntryKind
 from warroom.ui.messages import EntryCommitted, EntryRejected
 from warroom.ui.screens.dialogs import AskText
+
+
+FOLLOWED_KINDS = (EntryKind.UPDATE, EntryKind.SEVERITY, EntryKind.SYSTEM, EntryKind.MILESTONE)
+"""Entry kinds `Reach.follow_up` may act on (updates, escalations, page requests, resolution)."""
 
 
 class ProceduresMixin:
@@ -52,47 +56,69 @@ class ProceduresMixin:
         self.post_message(EntryCommitted(typed, entries))
 
     def after_commit(self, entries: list[Entry]) -> None:
-        """Follow-ups of entries typed in the entry bar: escalation notices, delivery, handoff summary."""
+        """Follow-ups of entries typed in the entry bar: what a severity change now owes, the clipboard,
+        the handoff summary, then delivery and paging (warroom.service.reach) in the background."""
         for entry in entries:
             data = entry.data or {}
-            if entry.kind is EntryKind.SEVERITY:
-                self.announce_escalation(data.get("to", ""), entry.occurred_at)
+            if entry.kind is EntryKind.SEVERITY and data.get("started"):
+                self.announce_duties(data.get("to", ""), data["started"])
             elif entry.kind is EntryKind.UPDATE:
-                self.copy_and_deliver(entry, data.get("audience", "internal"))
+                self.app.copy_to_clipboard(entry.text)
+                self.notify(f"Update {data.get('update', '')} posted as #{entry.number} and copied", markup=False)
             elif entry.kind is EntryKind.ROLE and data.get("handoff"):
                 from warroom.ui.screens.actions import HandoffScreen
 
                 self.app.push_screen(HandoffScreen(entry))
+        if any(entry.kind in FOLLOWED_KINDS for entry in entries):
+            self.follow_up(entries)
 
-    def announce_escalation(self, severity_id: str, at: datetime) -> None:
-        """A one-line toast that escalation is due; the severity entry and F5 hold the details."""
-        notice = self.service.escalation_for(self.incident, severity_id, at)
-        if notice.duties or notice.paths:
-            self.last_escalation = notice
-            first = min((duty.due_at for duty in notice.duties if duty.due_at), default=None)
-            due = f", first by {first:%H:%M} UTC" if first else ""
-            self.notify(f"Now {notice.severity}: tell {len(notice.duties)}{due}. F5: who and paths",
-                        severity="warning", timeout=8, markup=False)
+    @work(group="reach")
+    async def follow_up(self, entries: list[Entry]) -> None:
+        """Deliver and page; the results are recorded (F2 shows deliveries), toasts say how it went."""
+        try:
+            done = await self.app.reach.follow_up(self.incident.id, entries)
+        except WarroomError as error:
+            self.notify(f"Delivery or paging stopped: {error}", severity="error", markup=False)
+            return
+        self.announce_sent(done)
+        self.refresh_record()
+
+    def announce_sent(self, done) -> None:
+        by_update: dict[int, list] = {}
+        for delivery in done.deliveries:
+            by_update.setdefault(delivery.update_number, []).append(delivery)
+        for number, rows in by_update.items():
+            failed = [row.target for row in rows if row.state is not DeliveryState.DELIVERED]
+            if failed:
+                names = ", ".join(failed)
+                names = names if len(names) <= 40 else names[:39] + "…"
+                self.notify(f"Update {number} NOT delivered to {names} (saved; F2 to retry)",
+                            severity="error", timeout=10, markup=False)
+            else:
+                self.notify(f"Update {number} delivered ({len(rows)} of {len(rows)})", markup=False)
+        for page in done.pages:
+            if page.state is DeliveryState.DELIVERED:
+                self.notify(f"Page {page.action} sent to {page.pager}", markup=False)
+            else:
+                self.notify(f"Page {page.action} to {page.pager} FAILED: page by hand (why: timeline)",
+                            severity="error", timeout=15, markup=False)
+
+    def announce_duties(self, severity: str, started: list[dict]) -> None:
+        """A one-line toast of what a severity change started; its entry and F5 hold the details."""
+        from warroom.domain.clock import format_moment
+
+        dues = [datetime.fromisoformat(item["due_at"]) for item in started if item.get("due_at")]
+        first = f", first by {format_moment(min(dues), self.service.now(), seconds=False)}" if dues else ""
+        self.notify(f"Now {severity}: {len(started)} owed{first}. F5: all duties",
+                    severity="warning", timeout=8, markup=False)
 
     @work(group="dialog")
     async def action_escalation(self) -> None:
-        """Open the escalation notice for the current severity, timed from when it was reached."""
+        """Open the escalation picture: the open duties, most urgent first, and the paths up."""
         from warroom.ui.screens.escalation import EscalationScreen
 
-        incident = await self.service.incident(self.incident.id)  # the stored severity, not the last refresh's
-        notice = getattr(self, "last_escalation", None)
-        if notice is None or notice.severity != incident.severity:
-            notice = self.service.escalation_for(incident, incident.severity, await self._severity_since(incident))
-        self.app.push_screen(EscalationScreen(notice))
-
-    async def _severity_since(self, incident) -> datetime:
-        """When the incident reached its current severity: the last severity entry, else its declaration."""
-        count = await self.service.entry_count(incident.id, "severity")
-        entries = await self.service.entries_page(incident.id, max(0, count - 50), 50, "severity")
-        for entry in reversed(entries):
-            if entry.kind is EntryKind.SEVERITY and (entry.data or {}).get("to") == incident.severity:
-                return entry.occurred_at
-        return incident.created_at
+        notice = await self.service.escalation_for(await self.service.incident(self.incident.id))
+        self.app.push_screen(EscalationScreen(notice, self.service.now()))
 
     @work(group="write")
     async def post_update(self, audience: str, text: str, promise: datetime | None) -> None:
@@ -103,39 +129,17 @@ class ProceduresMixin:
             self.notify(f"Update NOT posted: {error}", severity="error", markup=False)
             return
         self.refresh_record()
-        await self._copy_and_deliver(posted.entry, audience, posted.sequence)
-
-    @work(group="write")
-    async def copy_and_deliver(self, entry: Entry, audience: str) -> None:
-        updates = await self.service.updates(self.incident.id)
-        await self._copy_and_deliver(entry, audience, len(updates))
-
-    async def _copy_and_deliver(self, entry: Entry, audience: str, sequence: int) -> None:
-        from warroom.service.delivery import deliver_update
-
-        self.app.copy_to_clipboard(entry.text)
-        self.notify(f"Update {sequence} posted as #{entry.number} and copied", markup=False)
-        results = await deliver_update(entry.text, self.incident.id, sequence, self.app.config,
-                                       updates_dir=self.app.updates_dir, audience=audience)
-        failed = [result for result in results if not result.ok]
-        for result in failed:  # the details go on the timeline, where they stay
-            await self.service.record_system(
-                self.incident.id, f"Delivery of update {sequence} (#{entry.number}) to {result.target} failed "
-                f"after {result.attempts} attempt(s): {result.error}",
-                {"delivery": result.target, "update": sequence, "entry": entry.number, "ok": False})
-        if failed:
-            names = ", ".join(result.target for result in failed)
-            names = names if len(names) <= 40 else names[:39] + "…"
-            self.notify(f"Update {sequence} NOT delivered to {names} (saved; why: timeline)",
-                        severity="error", timeout=10, markup=False)
-        elif results:
-            self.notify(f"Update {sequence} delivered ({len(results)} of {len(results)})", markup=False)
-        self.refresh_record()
+        self.after_commit([posted.entry])
 
     @work(group="write")
     async def action_export_report(self) -> None:
-        from warroom.domain.report import to_markdown
+        from warroom.domain.postmortem import to_markdown
 
+        try:
+            self.service.require_writable()
+        except WarroomError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
         record = await self.service.record(self.incident.id)
         path = Path(self.app.updates_dir) / f"{self.incident.id}-report.md"
         try:

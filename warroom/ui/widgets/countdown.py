@@ -1,40 +1,93 @@
-"""The countdown to the next stakeholder update, in big digits and in words."""
+"""What the incident owes next: the duty due first in big digits and words, the others below it,
+one line each. Every state has a glyph and a word as well as a colour."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Digits, Static
 
-from warroom.domain.cadence import Countdown, CountdownState
+from warroom.domain.clock import UTC
+from warroom.domain.duties import Duty, DutyState, open_duties
+from warroom.domain.text import visible
+
+MAX_OTHERS = 6
+MAX_OTHERS_SHORT = 2  # at 24 rows the roles and health panes need the room
+
+
+def headline(duty: Duty, now: datetime) -> str:
+    """'⚠ Status page update OVERDUE by 03:06', '◷ notify Executives in 12:00'."""
+    return f"{duty.state(now).glyph} {visible(duty.what)} {duty.status_words(now)}"
+
+
+def other_line(duty: Duty, now: datetime) -> str:
+    """One of the other duties, when first so a narrow pane cuts the what, not the when:
+    '◷ 14:30 Internal update', '◷ Nov 24 09:00 Book the post-mortem', '⚠ +03:10 Status page update',
+    '○ no deadline: notify Affected customers' (times UTC, as the pane's title says)."""
+    state = duty.state(now)
+    if state is DutyState.OVERDUE:
+        when = duty.digits(now)
+    elif duty.due_at is None:
+        when = "no deadline:"
+    else:
+        due = duty.due_at.astimezone(UTC)
+        when = f"{due:%H:%M}" if due.date() == now.astimezone(UTC).date() else f"{due:%b %d %H:%M}"
+    return f"{state.glyph} {when} {visible(duty.what)}"
 
 
 class CountdownPane(Vertical):
-    """Warns in the last five minutes; once overdue it counts up and says so."""
+    """Warns in the last five minutes of the duty due first; once overdue it counts up and says so."""
 
     DEFAULT_CSS = """
     CountdownPane { height: auto; }
     CountdownPane Digits { width: auto; color: $success; }
     CountdownPane Static { color: $text-muted; }
+    CountdownPane #countdown-words { color: $text; }
     CountdownPane.-due-soon Digits { color: $warning; }
     CountdownPane.-due-soon #countdown-words { color: $warning; text-style: bold; }
     CountdownPane.-overdue Digits { color: $error; }
     CountdownPane.-overdue #countdown-words { color: $error; text-style: bold reverse; }
     CountdownPane.-none Digits { color: $text-disabled; }
+    CountdownPane #countdown-reason, CountdownPane #countdown-others { text-wrap: nowrap; text-overflow: ellipsis; }
     """
+
+    def on_mount(self) -> None:
+        self.border_title = "Due next (UTC)"
 
     def compose(self) -> ComposeResult:
         yield Digits("--:--", id="countdown-digits")
         yield Static("", id="countdown-words")
         yield Static("", id="countdown-reason")
+        yield Static("", id="countdown-others")
 
-    def show(self, countdown: Countdown) -> None:
-        state = countdown.state
-        self.set_class(state is CountdownState.DUE_SOON, "-due-soon")
-        self.set_class(state is CountdownState.OVERDUE, "-overdue")
-        self.set_class(state is CountdownState.NONE, "-none")
-        self.query_one("#countdown-digits", Digits).update(countdown.digits)
-        icon = {"overdue": "⚠ ", "due soon": "⏰ ", "on track": "✓ ", "none": "– "}[state.value]
-        self.query_one("#countdown-words", Static).update(icon + countdown.words)
-        due = f"due {countdown.due_at:%H:%M} UTC · " if countdown.due_at else ""
-        self.query_one("#countdown-reason", Static).update(due + countdown.reason)
+    def show(self, duties: list[Duty], now: datetime, short: bool = False) -> None:
+        """Show the open `duties` at `now`; `short` keeps the list to a couple of lines."""
+        owed = open_duties(duties)
+        first = owed[0] if owed else None
+        state = first.state(now) if first else None
+        self.set_class(state is DutyState.DUE_SOON, "-due-soon")
+        self.set_class(state is DutyState.OVERDUE, "-overdue")
+        self.set_class(state in (None, DutyState.OPEN), "-none")
+        self.query_one("#countdown-digits", Digits).update(first.digits(now) if first else "--:--")
+        words = self.query_one("#countdown-words", Static)
+        reason = self.query_one("#countdown-reason", Static)
+        others = self.query_one("#countdown-others", Static)
+        if first is None:
+            words.update(Text("– nothing owed now"))
+            reason.update("")
+            others.update("")
+            others.display = False
+            return
+        words.update(Text(headline(first, now)))
+        reason.update(Text(f"{first.due_words(now)} · {visible(first.reason(now))}"))
+        rest = owed[1:]
+        limit = MAX_OTHERS_SHORT if short else MAX_OTHERS
+        shown = rest if len(rest) <= limit else rest[:limit - 1]
+        lines = [other_line(duty, now) for duty in shown]
+        if len(rest) > len(shown):
+            lines.append(f"+{len(rest) - len(shown)} more (F5)")
+        others.display = bool(lines)
+        others.update(Text("\n".join(lines)))

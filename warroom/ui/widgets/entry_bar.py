@@ -120,6 +120,11 @@ class EntryBar(Vertical):
     def input(self) -> EntryInput:
         return self.query_one(EntryInput)
 
+    def make_read_only(self, note: str) -> None:
+        """A read-only session: the bar says so and takes no typing (the service refuses writes too)."""
+        self.input.placeholder = note
+        self.input.disabled = True
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """The input emptied itself on Enter, so the scribe can type the next entry while this one
         commits; a rejected text comes back (see `rejected`)."""

@@ -1,0 +1,301 @@
+"""The Markdown post-incident report, built from the incident's own policy: its `[[postmortem]]`
+sections in their order with their prompts, each metric beside the policy's target, action items
+in the policy's groups. What the policy does not place (metrics, the duties, checklists, updates,
+the full timeline) follows as appendices. Every piece of text that came from a person, a probe or
+a policy file is escaped, so it cannot change the report's structure."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from warroom.domain.clock import format_duration
+from warroom.domain.duties import (
+    DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, without_owed_note,
+)  # fmt: skip
+from warroom.domain.metrics import compute_metrics, incident_start
+from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
+from warroom.domain.policy import Policy, ReportSection
+from warroom.domain.report import IncidentRecord
+from warroom.domain.text import markdown_inline, visible
+
+DEFAULT_SECTIONS = (
+    ReportSection(title="Summary", fill="summary"), ReportSection(title="Metrics", fill="metrics"),
+    ReportSection(title="Timeline", fill="timeline"), ReportSection(title="Root cause", fill="root_cause"),
+    ReportSection(title="Resolution", fill="resolution"), ReportSection(title="Lessons learned", fill="lessons"),
+    ReportSection(title="Action items", fill="actions"),
+)
+"""The sections of a policy that names none."""
+
+_KEY_KINDS = (EntryKind.MILESTONE, EntryKind.DECISION, EntryKind.SEVERITY, EntryKind.STATUS, EntryKind.ROOT_CAUSE)
+_BLOCK_START = re.compile(r"^([#>+=\-*_|]|[0-9]+(?=[.)]))")
+_METRICS = (("Time to detect", "time_to_detect", "detect"), ("Time to acknowledge", "time_to_acknowledge", "acknowledge"),
+            ("Time to mitigate", "time_to_mitigate", "mitigate"), ("Time to resolve", "time_to_resolve", None))
+_WRITTEN = {"root_cause": (EntryKind.ROOT_CAUSE, "/rootcause"), "lessons": (EntryKind.LESSON, "/lesson")}
+
+
+def markdown_line(text: str) -> str:
+    """One line of free text that may start a Markdown line (in a block quote): inline specials
+    escaped as by markdown_inline, and whatever would open a block (heading, list, quote) too."""
+    flat = markdown_inline(text.strip())
+    match = _BLOCK_START.match(flat)
+    if match is None:
+        return flat
+    if match.group(1)[0].isdigit():
+        end = match.end()
+        return flat[:end] + "\\" + flat[end:]
+    return "\\" + flat
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "not set"
+
+
+def _span(span: timedelta | None) -> str:
+    return format_duration(span) if span is not None else "n/a"
+
+
+class _Timeline:
+    """Entry numbers and the corrections that point at each entry."""
+
+    def __init__(self, entries: list[Entry]):
+        self.numbers = {e.id: e.number for e in entries}
+        self.corrections: dict[int, list[Entry]] = {}
+        for entry in entries:
+            if entry.corrects is not None:
+                self.corrections.setdefault(entry.corrects, []).append(entry)
+
+    def line(self, entry: Entry, text: str | None = None) -> str:
+        """A timeline line for `entry` (with `text` instead of its own when given)."""
+        notes = []
+        if entry.corrects:
+            notes.append(f"corrects #{self.numbers.get(entry.corrects, '?')}")
+        notes += [f"corrected by #{c.number}" for c in self.corrections.get(entry.id, [])]
+        if entry.pinned:
+            notes.append("pinned")
+        note = f" ({', '.join(notes)})" if notes else ""
+        return (f"- `#{entry.number}` {_when(entry.occurred_at)}, {entry.kind.label}, "
+                f"{markdown_inline(entry.author)}{note}: {markdown_inline(entry.text if text is None else text)}")
+
+    def latest_text(self, entry: Entry) -> str:
+        """The entry's text as last corrected."""
+        found = self.corrections.get(entry.id)
+        return found[-1].text if found else entry.text
+
+
+class _Report:
+    """One report being written: the record, its policy and what the sections share."""
+
+    def __init__(self, record: IncidentRecord):
+        self.record, self.incident, self.policy = record, record.incident, record.policy
+        self.metrics = compute_metrics(self.incident, record.exported_at)
+        self.timeline = _Timeline(record.entries)
+        self.duty_record: DutyRecord = record.duty_record or duty_record(self.incident, record.entries, record.updates)
+        self.peak = peak_severity(self.policy, self.duty_record)
+        self.ended = self.incident.milestones.get(Milestone.RESOLVED) or self.incident.milestones.get(Milestone.CLOSED)
+
+    def severity_name(self, severity_id: str) -> str:
+        level = self.policy.find_severity(severity_id)
+        return markdown_inline(severity_id) + (f" ({markdown_inline(level.label)})" if level else "")
+
+    def to_be_written(self, command: str, prompts: list[str]) -> list[str]:
+        what = f"Nothing was recorded with `{command}` during the incident." if command else "Written after the incident."
+        lines = [f"> **TO BE WRITTEN.** {what}"]
+        if prompts:
+            lines += [">"] + [f"> - {markdown_line(prompt)}" for prompt in prompts]
+        return lines
+
+    def written(self, entries: list[Entry], command: str, prompts: list[str]) -> list[str]:
+        if not entries:
+            return self.to_be_written(command, prompts)
+        lines = [f"- {markdown_line(self.timeline.latest_text(e))} ({markdown_inline(e.author)}, "
+                 f"{_when(e.occurred_at)}, #{e.number})" for e in entries]
+        if prompts:
+            lines += ["", "> Check that it covers: " + "; ".join(markdown_inline(p) for p in prompts) + "."]
+        return lines
+
+    # ---- what fills each kind of section ------------------------------------------------------
+
+    def summary(self, section: ReportSection) -> list[str]:
+        incident, metrics = self.incident, self.metrics
+        status = self.policy.find_status(incident.status)
+        ongoing = "" if self.ended else ", still open at export"
+        history = ", ".join(f"{markdown_inline(step.severity)} at {_when(step.at)}" for step in self.duty_record.steps)
+        lines = [
+            f"- **Severity:** {self.severity_name(incident.severity)}"
+            + (f"; highest reached {self.severity_name(self.peak)}" if self.peak != incident.severity else ""),
+            f"- **Severity history:** {history}",
+            f"- **Status:** {markdown_inline(status.label if status else incident.status)}",
+            f"- **Date:** {_when(incident_start(incident)[0])} to {_when(self.ended) if self.ended else 'ongoing'}",
+            f"- **Duration:** {_span(metrics.duration)} (from {metrics.measured_from}{ongoing})",
+            f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_'}",
+            f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_'}",
+            f"- **Declared:** {_when(incident.created_at)} by {markdown_inline(incident.created_by)}",
+            f"- **Policy:** {markdown_inline(self.policy.name)}",
+            "", "### Roles held", "",
+        ]
+        names = {r.id: r.name for r in self.policy.role}
+        for r in self.record.roles:
+            until = _when(r.ended_at) if r.ended_at else "the end"
+            lines.append(f"- {markdown_line(names.get(r.role_id, r.role_id))}: "
+                         f"{markdown_inline(r.person)}, {_when(r.started_at)} to {until}")
+        if not self.record.roles:
+            lines.append("- _No roles were assigned._")
+        return lines
+
+    def metrics_table(self, section: ReportSection) -> list[str]:
+        lines = ["| Metric | Value | Target | Result |", "| --- | --- | --- | --- |"]
+        level = self.policy.find_severity(self.peak)
+        for name, attribute, target_name in _METRICS:
+            value = getattr(self.metrics, attribute)
+            if target_name is None:
+                target = level.resolution_target if level else None
+                basis = f" ({markdown_inline(self.peak)}, highest reached)"
+            else:
+                target, basis = self.policy.targets.target(target_name), ""
+            shown = f"under {format_duration(target)}{basis}" if target is not None else "none set"
+            if value is None:
+                result = "not measured"
+            elif target is None:
+                result = "-"
+            else:
+                result = "met" if value < target else "missed"
+            lines.append(f"| {name} | {_span(value)} | {shown} | {result} |")
+        return lines
+
+    def impact(self, section: ReportSection) -> list[str]:
+        incident = self.incident
+        if not incident.impact and not incident.services:
+            return self.to_be_written("/impact", section.prompts)
+        lines = [f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_'}",
+                 f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_'}",
+                 f"- **Highest severity:** {self.severity_name(self.peak)}"]
+        if section.prompts:
+            lines += ["", "> Check that it covers: " + "; ".join(markdown_inline(p) for p in section.prompts) + "."]
+        return lines
+
+    def key_timeline(self, section: ReportSection) -> list[str]:
+        key = [e for e in self.record.entries if e.pinned or e.kind in _KEY_KINDS
+               or (e.kind is EntryKind.ROLE and "role" in (e.data or {}))]
+        # Severity changes without the list of what they owed: the duties appendix has it.
+        lines = [self.timeline.line(e, without_owed_note(e)) for e in key] or ["- _No key entries._"]
+        lines += ["", "### Milestones", ""]
+        lines += [f"- {m.label.capitalize()}: {_when(self.incident.milestones.get(m))}" for m in Milestone]
+        return lines
+
+    def resolution(self, section: ReportSection) -> list[str]:
+        entries = [e for e in self.record.entries if e.kind is EntryKind.MILESTONE
+                   and (e.data or {}).get("milestone") in (Milestone.MITIGATED.value, Milestone.RESOLVED.value)]
+        return self.written(entries, "/mitigated or /resolve", section.prompts)
+
+    def actions(self, section: ReportSection) -> list[str]:
+        items = self.record.actions
+        groups = self.policy.action_group
+        if not groups:
+            return [_action_line(a) for a in items] or ["- _No action items._"]
+        lines: list[str] = []
+        known = {g.id for g in groups}
+        for group in groups:
+            lines += [f"### {markdown_inline(group.label)}", ""]
+            if group.description:
+                lines += [f"_{markdown_inline(group.description)}_", ""]
+            lines += [_action_line(a) for a in items if a.group == group.id] or ["- _None._"]
+            lines.append("")
+        loose = [a for a in items if a.group not in known]
+        if loose:
+            lines += ["### Not grouped yet", "", *[_action_line(a) for a in loose], ""]
+        return lines[:-1]
+
+    def section(self, section: ReportSection) -> list[str]:
+        if section.fill in _WRITTEN:
+            kind, command = _WRITTEN[section.fill]
+            return self.written([e for e in self.record.entries if e.kind is kind], command, section.prompts)
+        if section.fill == "notes":
+            return self.to_be_written("", section.prompts)
+        return {"summary": self.summary, "metrics": self.metrics_table, "impact": self.impact,
+                "timeline": self.key_timeline, "resolution": self.resolution,
+                "actions": self.actions}[section.fill](section)
+
+    # ---- appendices ---------------------------------------------------------------------------
+
+    def duty_lines(self) -> list[str]:
+        now = self.record.exported_at
+        lines = []
+        for duty in by_urgency(self.record.duties):
+            state = duty.state(now)
+            due = f"due {_when(duty.due_at)}" if duty.due_at else "no deadline"
+            done = f", done {_when(duty.done_at)}" if duty.done_at else ""
+            late = ""
+            if duty.done_at and duty.due_at:
+                late = ", on time" if duty.done_at <= duty.due_at else ", late"
+            lines.append(f"- {state.glyph} {markdown_inline(duty.what)}: {due}{done}{late} "
+                         f"({state.value}; {markdown_inline(duty.reason(now))})")
+        return lines or ["- _Nothing owed._"]
+
+    def procedure_lines(self) -> list[str]:
+        lines = []
+        for checklist in self.policy.checklist:
+            ticked = [item for index, item in enumerate(checklist.items)
+                      if self.record.checklist_ticks.get((checklist.id, index))]
+            if ticked:
+                lines.append(f"- {markdown_line(checklist.title)}: {len(ticked)} of {len(checklist.items)} ticked "
+                             f"({markdown_inline('; '.join(ticked))})")
+        titles = {p.id: p.title for p in self.policy.playbook}
+        for playbook_id in self.record.playbooks:
+            lines.append(f"- Playbook attached: {markdown_inline(titles.get(playbook_id, playbook_id))}")
+        return lines or ["- _No checklist item was ticked and no playbook attached._"]
+
+    def update_lines(self) -> list[str]:
+        labels = {a.id: a.label for a in self.policy.audience}
+        lines: list[str] = []
+        for number, u in enumerate(self.record.updates, start=1):
+            promise = f"; next promised {_when(u.next_update_at)}" if u.next_update_at else ""
+            lines += [f"### Update {number}: {markdown_inline(labels.get(u.audience, u.audience))}, "
+                      f"{_when(u.posted_at)}, by {markdown_inline(u.author)}{promise}", ""]
+            owed = owed_when_posted(self.policy, self.duty_record, u)
+            if owed is not None and owed.due_at is not None:
+                late = u.posted_at - owed.due_at
+                verdict = "on time" if late <= timedelta(0) else f"late by {format_duration(late)}"
+                lines += [f"{markdown_inline(owed.what)} was due {_when(owed.due_at)}: {verdict}.", ""]
+            quoted = visible(u.text, keep_newlines=True).split("\n")
+            lines += [f"> {markdown_line(line)}" if line.strip() else ">" for line in quoted]
+            lines.append("")
+        return lines or ["- _No updates were posted._", ""]
+
+
+def _action_line(a: ActionItem) -> str:
+    owner = f"@{markdown_inline(a.owner)}" if a.owner else "**no owner**"
+    due = f", due {a.due:%Y-%m-%d}" if a.due else ""
+    return f"- [{'x' if a.done else ' '}] {markdown_inline(a.text)} ({owner}{due})"
+
+
+def report_sections(policy: Policy) -> tuple[ReportSection, ...]:
+    """The policy's report sections, or the default ones when it names none."""
+    return tuple(policy.postmortem) or DEFAULT_SECTIONS
+
+
+def to_markdown(record: IncidentRecord) -> str:
+    """The post-incident report in the policy's sections, then the appendices."""
+    report = _Report(record)
+    incident = record.incident
+    lines = [f"# Incident post-mortem: {incident.id}: {markdown_inline(incident.title)}", ""]
+    sections = report_sections(record.policy)
+    for section in sections:
+        lines += [f"## {markdown_inline(section.title)}", "", *report.section(section), ""]
+    if not any(section.fill == "metrics" for section in sections):
+        lines += ["## Metrics", "", *report.metrics_table(sections[0]), ""]
+    lines += ["## Duties", "", *report.duty_lines(), ""]
+    lines += ["## Checklists and playbooks", "", *report.procedure_lines(), ""]
+    lines += ["## Updates posted", "", *report.update_lines()]
+    lines += ["## Appendix: full timeline", ""]
+    lines += [report.timeline.line(e) for e in record.entries] or ["- _Empty._"]
+    lines += ["", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""]
+    return "\n".join(lines)
+
+
+def _chain_line(record: IncidentRecord) -> str:
+    """The head of the hash chain: whoever keeps this report can later check the record against it."""
+    if not record.chain_head:
+        return "_The timeline has no hash chain._"
+    return (f"_Record: {len(record.entries)} entries, chain head `{record.chain_head}` "
+            f"(check with `warroom verify {record.incident.id} --head {record.chain_head[:16]}`)._")
