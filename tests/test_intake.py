@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from reach_fakes import HttpFake, until
+from probe_servers import until
+from reach_fakes import HttpFake
 from test_alerts import SEED_ALERT, alertmanager
 
 from conftest import REPO_ROOT

@@ -24,11 +24,11 @@ def make_app(tmp_path, path, incident_id, config: Config) -> WarRoomApp:
 
 def three_targets(slack: HttpFake, smtp: SmtpFake, page: HttpFake) -> Config:
     return Config(target=[
-        SlackTarget(name="Slack #incident", audiences=["internal"], url_env="WR_UI_SLACK", timeout=2),
+        SlackTarget(name="Slack #incident", audiences=["internal"], url_env="WR_UI_SLACK", timeout=10),
         EmailTarget(name="Leadership mail", audiences=["executive"], host="127.0.0.1", port=smtp.port,
-                    security="none", sender="w@example.test", to=["lead@example.test"], timeout=2),
+                    security="none", sender="w@example.test", to=["lead@example.test"], timeout=10),
         StatuspageTarget(name="Status page", audiences=["public"], page_id="P", api_key_env="WR_UI_SP",
-                         api_url=page.url("/v1"), timeout=2),
+                         api_url=page.url("/v1"), timeout=10),
     ])
 
 
@@ -124,7 +124,7 @@ async def test_sev1_declared_in_the_picker_pages_and_slash_page_pages(tmp_path, 
     async with HttpFake() as pagerduty:
         monkeypatch.setenv("WR_UI_PD", "routing-key")
         config = Config(pager=[PagerDutyPager(name="PD on-call", routing_key_env="WR_UI_PD",
-                                              events_url=pagerduty.url("/v2/enqueue"), timeout=2)])
+                                              events_url=pagerduty.url("/v2/enqueue"), timeout=10)])
         app = WarRoomApp(tmp_path / "p.db", POLICIES, "scribe", clock=FrozenClock(), config=config,
                          updates_dir=tmp_path / "updates")
         async with app.run_test(size=SIZE) as pilot:
