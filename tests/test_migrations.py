@@ -398,3 +398,25 @@ async def test_an_upgraded_version_1_file_verifies(tmp_path, policies, clock):
         assert report.intact and report.entries == 2
     finally:
         await service.close()
+
+async def test_version_3_file_gets_the_change_log_and_keeps_its_pauses(tmp_path, policies, clock):
+    from warroom.service import IncidentService
+
+    path = tmp_path / "v3.db"
+    make_version_3_file(path)
+    service = await IncidentService.open(path, policies, clock)
+    try:
+        assert await pragma(service.db, "user_version") == SCHEMA_VERSION
+        [probe] = await service.attached_probes("INC-20261120-001")
+        assert probe.paused  # the pause moved into the incident's probe states
+        live = service.live("INC-20261120-001")
+        first = await live.load()
+        assert first.everything and first.total == 2
+        await service.execute("INC-20261120-001", "/pin 1", "alice")
+        await service.execute("INC-20261120-001", "after the upgrade", "alice")
+        delta = await live.poll()
+        assert [(e.number, e.pinned) for e in delta.restated] == [(1, True)]
+        assert [e.text for e in delta.appended] == ["after the upgrade"] and delta.total == 3
+        assert await live.poll() is None  # nothing new: one PRAGMA, no reload
+    finally:
+        await service.close()

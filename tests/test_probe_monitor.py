@@ -14,7 +14,8 @@ from probe_servers import until
 from warroom.domain.clock import system_clock
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import EntryKind, Milestone
-from warroom.service.monitor import ProbeMonitor, probe_file
+from warroom.service.monitor import ProbeMonitor
+from warroom.service.probe_sources import probe_file
 from warroom.probes.config import make_http_probe
 from warroom.probes.result import ProbeResult
 from warroom.store.probes import ProbeStore
@@ -108,7 +109,7 @@ async def test_probe_add_is_stored_logged_and_picked_up_by_the_running_monitor(s
 
         async def picked_up():
             views = monitor.views()
-            return bool(views) and views[0].status.last_result is not None
+            return bool(views) and views[0].last_result is not None
         await until(picked_up)
         assert monitor.views()[0].attached
         assert await monitor.toggle_pause("checkout") is True
@@ -193,9 +194,9 @@ async def test_env_secrets_are_used_but_never_stored(service, target, tmp_path, 
         try:
             await until(both_down)
         except AssertionError:
-            raise AssertionError([e.text for e in logged], [v.status.last_result for v in monitor.views()])
+            raise AssertionError([e.text for e in logged], [v.last_result for v in monitor.views()])
         view = monitor.view("echo")
-        assert "${API_TOKEN}" in (view.status.last_result.excerpt or "")
+        assert "${API_TOKEN}" in (view.last_result.excerpt or "")
         assert secret not in repr(view)
     finally:
         await monitor.stop()
@@ -218,7 +219,7 @@ def test_the_probe_file_comes_from_the_option_the_config_or_the_config_dir(tmp_p
 
 
 def test_retention_setting_from_the_config():
-    from warroom.service.monitor import retention_setting
+    from warroom.service.probe_sources import retention_setting
 
     assert retention_setting("7d") == (timedelta(days=7), None)
     assert retention_setting(None) == (timedelta(hours=24), None)

@@ -84,10 +84,10 @@ async def test_the_read_only_war_room_disables_the_entry_bar_and_saves_nothing(t
         app.screen.query_one(Timeline).focus()
         await pilot.press("p")  # pin the selected entry: a write
         await wait_for(pilot, lambda: any("read-only" in n.message for n in app._notifications))
-        assert app.screen.check_action("compose", ()) is False  # F2 and F6 are left out
-        assert app.screen.check_action("export_report", ()) is False
+        assert app.screen.check_action("procedure", ("compose_update",)) is False  # F2 and F6 are left out
+        assert app.screen.check_action("procedure", ("export_report",)) is False
         assert "f2 Update" not in screen_text(app) and "f6 Report" not in screen_text(app)
-        app.screen.action_export_report()
+        app.screen.procedures.export_report()
         await wait_for(pilot, lambda: sum("read-only" in n.message for n in app._notifications) >= 2)
     assert fingerprint(path) == before
     assert not (tmp_path / "updates").exists()
@@ -99,4 +99,4 @@ async def test_a_writable_war_room_keeps_its_keys(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
         assert not app.screen.query_one(EntryInput).disabled
-        assert app.screen.check_action("compose", ()) is True
+        assert app.screen.check_action("procedure", ("compose_update",)) is True

@@ -375,7 +375,7 @@ def intake(obj: _Context, listen: str | None, port: int | None) -> None:
 def _probe_path(obj: _Context, option: str | None = None) -> Path | None:
     """--probes (on the command or the group), the config's `probes`, or CONFIG_DIR/probes.toml."""
     from warroom.service.config import config_dir
-    from warroom.service.monitor import probe_file
+    from warroom.service.probe_sources import probe_file
 
     return probe_file(option or getattr(obj, "probes_option", None), obj.config.probes, config_dir())
 

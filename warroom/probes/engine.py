@@ -20,7 +20,7 @@ from warroom.domain.clock import Clock, system_clock
 from warroom.probes.config import ProbeSpec, with_interval
 from warroom.probes.result import ProbeResult
 from warroom.probes.schedule import CheckRunner, ProbeStatus, ScheduledRun, next_slot
-from warroom.probes.states import ProbeTracker, Transition
+from warroom.probes.states import ProbeTracker, TrackerSnapshot, Transition
 
 __all__ = ["CheckRunner", "ProbeEngine", "ProbeStatus", "ScheduledRun", "next_slot"]
 
@@ -187,6 +187,16 @@ class ProbeEngine:
     def specs(self) -> list[ProbeSpec]:
         return [entry.spec for entry in self._entries.values()]
 
+    def restore(self, name: str, snapshot: TrackerSnapshot, recent: Iterable[float | None] = ()) -> None:
+        """Resume a probe's state (and its recent latencies) from what was stored, e.g. by the
+        previous lease holder, before it is checked again."""
+        entry = self._entries[name]
+        entry.tracker.restore(snapshot)
+        entry.recent.extend(recent)
+
+    def snapshot(self, name: str) -> TrackerSnapshot:
+        return self._entries[name].tracker.snapshot()
+
     # -- commands --------------------------------------------------------------------------
     async def check_all_now(self) -> list[ProbeResult]:
         """Check every unpaused probe at once (outside the schedule, which is unchanged)."""
@@ -233,6 +243,7 @@ class ProbeEngine:
                 consecutive_failures=tracker.consecutive_failures, first_failure_at=tracker.first_failure_at,
                 next_due_in=max(0.0, due - now) if now is not None and not entry.paused else None,
                 recent_latencies=tuple(entry.recent), history=tuple(tracker.history),
+                consecutive_successes=tracker.consecutive_successes,
             ))
         return sorted(found, key=lambda s: (s.state.rank, s.spec.group, s.spec.name))
 

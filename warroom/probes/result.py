@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from warroom.domain.clock import to_stored
+from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.text import sanitize as inert_line
 
 EXCERPT_CHARS = 120
@@ -73,3 +73,11 @@ class ProbeResult:
         data["phases"] = dict(self.phases) if self.phases else None
         data["answers"] = list(self.answers)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ProbeResult":
+        """The result `to_dict` wrote (as stored with a probe's state); unknown keys are ignored."""
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        known["checked_at"] = from_stored(data["checked_at"])
+        known["answers"] = tuple(data.get("answers") or ())
+        return cls(**known)

@@ -52,6 +52,7 @@ class ProbeStatus:
     next_due_in: float | None
     recent_latencies: tuple[float | None, ...]  # None marks a failed check (a gap in the sparkline)
     history: tuple[Transition, ...]
+    consecutive_successes: int = 0
 
     @property
     def name(self) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from warroom.domain.clock import to_stored
+from warroom.domain.clock import from_stored, to_stored
 from warroom.probes.config import ProbeSpec
 from warroom.probes.result import ProbeResult
 
@@ -112,6 +112,18 @@ class Transition:
             "consecutive_successes": self.consecutive_successes,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Transition":
+        """The transition `to_dict` wrote into a probe entry."""
+        return cls(
+            probe=data["probe"], group=data.get("group", ""), old=ProbeState(data["old"]), new=ProbeState(data["new"]),
+            at=from_stored(data["at"]), reason=data.get("reason", ""), status_code=data.get("status_code"),
+            error=data.get("error"), failed_condition=data.get("failed_condition"),
+            latency_ms=data.get("latency_ms"), consecutive_failures=data.get("consecutive_failures", 0),
+            first_failure_at=from_stored(data["first_failure_at"]) if data.get("first_failure_at") else None,
+            consecutive_successes=data.get("consecutive_successes", 0),
+        )
+
 
 def _healthy_state(spec: ProbeSpec, result: ProbeResult) -> tuple[ProbeState, str]:
     if result.retried:
@@ -119,6 +131,19 @@ def _healthy_state(spec: ProbeSpec, result: ProbeResult) -> tuple[ProbeState, st
     if spec.degraded_over is not None and result.latency_ms is not None and result.latency_ms > spec.degraded_over:
         return ProbeState.DEGRADED, f"slow: {result.latency_ms:.0f} ms > {spec.degraded_over:.0f} ms"
     return ProbeState.UP, ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerSnapshot:
+    """Where a probe's state machine stands: what a new lease holder resumes from (so an outage
+    still going on is not reported again, and keeps its start time)."""
+
+    state: ProbeState = ProbeState.UNKNOWN
+    health: ProbeState = ProbeState.UNKNOWN
+    since: datetime | None = None
+    consecutive_failures: int = 0
+    consecutive_successes: int = 0
+    first_failure_at: datetime | None = None
 
 
 @dataclass
@@ -165,6 +190,17 @@ class ProbeTracker:
             reason = result.reason()
         self.health = new
         return self._move(new, result.checked_at, reason, result, self.first_failure_at or failing_since)
+
+    def restore(self, snapshot: TrackerSnapshot) -> None:
+        """Continue from a stored snapshot instead of UNKNOWN."""
+        self.state, self.health, self.since = snapshot.state, snapshot.health, snapshot.since
+        self.consecutive_failures = snapshot.consecutive_failures
+        self.consecutive_successes = snapshot.consecutive_successes
+        self.first_failure_at = snapshot.first_failure_at
+
+    def snapshot(self) -> TrackerSnapshot:
+        return TrackerSnapshot(self.state, self.health, self.since, self.consecutive_failures,
+                               self.consecutive_successes, self.first_failure_at)
 
     def mark_stale(self, now: datetime, silent_for: float) -> Transition | None:
         """No result for too long (the engine decides how long)."""

@@ -8,6 +8,7 @@ at run time, raises instead of being ignored. Every rule that must hold whoever 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import assert_never
 
@@ -46,17 +47,27 @@ async def assign(conn, incident_id: str, role, person: str, at: datetime, now: d
 
 
 class CommandWriter:
-    """Applies one command inside one open transaction; returns the entries it wrote."""
+    """Applies one command inside one open transaction; returns the entries it wrote.
 
-    def __init__(self, conn, incident: Incident, policy: Policy, author: str, now: datetime, at: datetime,
+    The incident row is read (inside the write lock) only by the commands that depend on its
+    state, so a plain note costs one number lookup and one insert."""
+
+    def __init__(self, conn, incident_id: str, policy: Policy, author: str, now: datetime, at: datetime,
                  config: Config | None = None):
-        self.conn, self.incident, self.policy = conn, incident, policy
+        self.conn, self.incident_id, self.policy = conn, incident_id, policy
         self.author, self.now, self.at = author, now, at
         self.config = config or Config()
+        self._incident: Incident | None = None
+
+    async def current(self) -> Incident:
+        """The incident as it was when this transaction began (read once, on first use)."""
+        if self._incident is None:
+            self._incident = await q.get_incident(self.conn, self.incident_id)
+        return self._incident
 
     async def entry(self, kind: EntryKind, text: str, data: dict | None = None, corrects: int | None = None) -> Entry:
         return await q.insert_entry(
-            self.conn, incident_id=self.incident.id, occurred_at=self.at, recorded_at=self.now,
+            self.conn, incident_id=self.incident_id, occurred_at=self.at, recorded_at=self.now,
             author=self.author, kind=kind, text=text, data=data, corrects=corrects,
         )
 
@@ -69,7 +80,7 @@ class CommandWriter:
             case cmd.SetStatus():
                 return await self._set_status(command)
             case cmd.AssignRole():
-                return [await assign(self.conn, self.incident.id, self._role(command.role_id), command.person,
+                return [await assign(self.conn, self.incident_id, self._role(command.role_id), command.person,
                                      self.at, self.now, self.author)]
             case cmd.Handoff():
                 return await self._handoff(command)
@@ -80,11 +91,11 @@ class CommandWriter:
             case cmd.PinEntry():
                 return await self._pin(command)
             case cmd.CorrectEntry():
-                target = await q.entry_by_number(self.conn, self.incident.id, command.number)
+                target = await q.entry_by_number(self.conn, self.incident_id, command.number)
                 return [await self.entry(EntryKind.CORRECTION, command.text,
                                          {"corrects_number": target.number}, target.id)]
             case cmd.PostUpdate():
-                posted = await write_update(self.conn, self.incident, self.policy, audience=command.audience,
+                posted = await write_update(self.conn, await self.current(), self.policy, audience=command.audience,
                                             text=command.text, author=self.author, now=self.now, promise=None,
                                             posted_at=self.at)
                 return [posted.entry]
@@ -101,13 +112,13 @@ class CommandWriter:
         level = self.policy.find_severity(c.severity_id)
         if level is None:
             raise ParseError(f"unknown severity {c.severity_id!r}; valid: {self.policy.severity_names()}")
-        old = self.incident.severity
+        old = (await self.current()).severity
         if old == level.id:
             raise RuleError(f"severity is already {old}")
         # What the change starts (whom to notify, which first updates), from the record as it will be.
-        record = (await read_duty_record(self.conn, self.incident)).with_severity(level.id, self.at)
+        record = (await read_duty_record(self.conn, await self.current())).with_severity(level.id, self.at)
         started = started_at(derive_duties(self.policy, record), self.at)
-        await q.update_incident(self.conn, self.incident.id, severity=level.id)
+        await q.update_incident(self.conn, self.incident_id, severity=level.id)
         text = f"Severity {old} -> {level.id} ({level.label})"
         if c.reason:
             text += f": {c.reason}"
@@ -118,11 +129,12 @@ class CommandWriter:
         status = self.policy.find_status(c.status_id)
         if status is None:
             raise ParseError(f"unknown status {c.status_id!r}; valid: {self.policy.status_names()}")
-        if not status.resolved and not self.incident.is_open:
+        incident = await self.current()
+        if not status.resolved and not incident.is_open:
             return [await self._reopen(status, c.note)]  # also when /close left the status as it was
-        if status.id == self.incident.status:
+        if status.id == incident.status:
             raise RuleError(f"status is already {status.label}")
-        resolves = status.resolved and Milestone.RESOLVED not in self.incident.milestones
+        resolves = status.resolved and Milestone.RESOLVED not in incident.milestones
         if resolves and not c.note.strip():
             raise SummaryRequired(RESOLUTION_PROMPT)
         written = [await self._status_change(status, c.note)]
@@ -131,42 +143,44 @@ class CommandWriter:
         return written
 
     async def _status_change(self, status, note: str) -> Entry:
-        old = self.policy.find_status(self.incident.status)
-        await q.update_incident(self.conn, self.incident.id, status=status.id)
-        text = f"Status {old.label if old else self.incident.status} -> {status.label}"
+        was = (await self.current()).status
+        old = self.policy.find_status(was)
+        await q.update_incident(self.conn, self.incident_id, status=status.id)
+        text = f"Status {old.label if old else was} -> {status.label}"
         if note:
             text += f": {note}"
-        return await self.entry(EntryKind.STATUS, text, {"from": self.incident.status, "to": status.id})
+        return await self.entry(EntryKind.STATUS, text, {"from": was, "to": status.id})
 
     async def _reopen(self, status, note: str) -> Entry:
         """A resolved or closed incident set back to an open status: open again, and resolvable again.
 
         The resolved/closed milestones leave the incident's current state (their entries stay in
         the timeline); the status entry says what was cleared."""
-        stones = self.incident.milestones
+        incident = await self.current()
+        stones = incident.milestones
         ended = {m: stones[m] for m in (Milestone.RESOLVED, Milestone.CLOSED) if m in stones}
-        await q.clear_milestones(self.conn, self.incident.id, ended)
-        old = self.policy.find_status(self.incident.status)
-        old_label = old.label if old else self.incident.status
+        await q.clear_milestones(self.conn, self.incident_id, ended)
+        old = self.policy.find_status(incident.status)
+        old_label = old.label if old else incident.status
         change = f"{old_label} -> {status.label}" if old_label != status.label else f"stays {status.label}"
         text = f"Reopened: status {change}"
         if note:
             text += f": {note}"
         text += " | cleared " + ", ".join(f"{m.label} milestone (was {at:%Y-%m-%d %H:%M:%S} UTC)"
                                           for m, at in ended.items())
-        await q.update_incident(self.conn, self.incident.id, status=status.id)
-        data = {"from": self.incident.status, "to": status.id, "reopened": True,
+        await q.update_incident(self.conn, self.incident_id, status=status.id)
+        data = {"from": incident.status, "to": status.id, "reopened": True,
                 "cleared": {m.value: to_stored(at) for m, at in ended.items()}}
         return await self.entry(EntryKind.STATUS, text, data)
 
     async def _handoff(self, c: cmd.Handoff) -> list[Entry]:
         role = self._role(c.role_id)
-        assigned = await assign(self.conn, self.incident.id, role, c.person, self.at, self.now, self.author)
+        assigned = await assign(self.conn, self.incident_id, role, c.person, self.at, self.now, self.author)
         summary = await self._handoff_summary(role.name, c.person)
         return [assigned, await self.entry(EntryKind.ROLE, summary, {"handoff": role.id, "to": c.person})]
 
     async def _handoff_summary(self, role_name: str, person: str) -> str:
-        incident = self.incident
+        incident = await self.current()
         status = self.policy.find_status(incident.status)
         elapsed = format_duration(self.now - incident.created_at)
         actions = [a for a in await q.list_actions(self.conn, incident.id) if not a.done]
@@ -196,7 +210,7 @@ class CommandWriter:
         entry = await self.entry(EntryKind.ACTION, " | ".join(parts),
                                  {"owner": c.owner, "due": c.due.isoformat() if c.due else None,
                                   "group": group.id if group else None})
-        await q.insert_action(self.conn, incident_id=self.incident.id, text=c.text, owner=c.owner, due=c.due,
+        await q.insert_action(self.conn, incident_id=self.incident_id, text=c.text, owner=c.owner, due=c.due,
                               created_at=self.now, entry_id=entry.id)
         return [entry]
 
@@ -206,16 +220,17 @@ class CommandWriter:
         written = [await self._milestone(c.milestone, c.note)]
         if c.milestone is Milestone.RESOLVED:
             resolved = next(s for s in self.policy.status if s.resolved)
-            if self.incident.status != resolved.id:
+            if (await self.current()).status != resolved.id:
                 written.append(await self._status_change(resolved, ""))
         return written
 
     async def _milestone(self, milestone: Milestone, note: str) -> Entry:
-        problem = milestone_order_problem(self.incident.milestones, milestone, self.at)
+        stones = (await self.current()).milestones
+        problem = milestone_order_problem(stones, milestone, self.at)
         if problem:
             raise RuleError(f"refused: {problem}")
-        previous = self.incident.milestones.get(milestone)
-        await q.set_milestone(self.conn, self.incident.id, milestone, self.at)
+        previous = stones.get(milestone)
+        await q.set_milestone(self.conn, self.incident_id, milestone, self.at)
         text = milestone.label.capitalize()
         if previous:
             text += f" (was {previous:%Y-%m-%d %H:%M:%S} UTC)"
@@ -224,9 +239,9 @@ class CommandWriter:
         return await self.entry(EntryKind.MILESTONE, text, {"milestone": milestone.value})
 
     async def _pin(self, c: cmd.PinEntry) -> list[Entry]:
-        target = await q.entry_by_number(self.conn, self.incident.id, c.number)
+        target = await q.entry_by_number(self.conn, self.incident_id, c.number)
         await q.set_pinned(self.conn, target.id, c.pinned)
-        return [await q.entry_by_number(self.conn, self.incident.id, c.number)]
+        return [replace(target, pinned=c.pinned)]
 
     async def _add_probe(self, c: cmd.AddProbe) -> list[Entry]:
         from warroom.probes.config import format_seconds, make_http_probe
@@ -236,7 +251,7 @@ class CommandWriter:
         if spec.redacted()["target"] != spec.target:
             raise RuleError("a probe URL must not hold a password (it would be stored): put it in a probe file "
                             "header such as Authorization = \"Basic ${API_AUTH}\"")
-        added = await attach_probe(self.conn, self.incident.id, spec.name, spec.redacted(), self.now)
+        added = await attach_probe(self.conn, self.incident_id, spec.name, spec.redacted(), self.now)
         conditions = ", ".join(spec.conditions) or "status < 400"
         text = (f"Probe {spec.name} {'added' if added else 'updated'}: {spec.method} {spec.target} "
                 f"every {format_seconds(spec.interval)}; healthy when {conditions}")

@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.captured import CommandRun, command_entry
@@ -26,6 +26,7 @@ from warroom.domain.stats import Stats, compute_stats
 from warroom.probes.config import ProbeSpec
 from warroom.service.commands import CommandWriter, assign, commander_role
 from warroom.service.config import Config
+from warroom.service.live import LiveIncident
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
@@ -93,6 +94,7 @@ class IncidentService(ProcedureMethods):
         self.config = config or Config()  # the pagers `/page` may name
         self._duty_entries: dict[str, tuple[int, tuple[Entry, ...]]] = {}  # incident -> (read up to id, entries)
         self._duty_lock = asyncio.Lock()
+        self._policy_ids: dict[str, str] = {}  # incident id -> policy id (an incident never changes policy)
 
     @classmethod
     async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,
@@ -100,6 +102,10 @@ class IncidentService(ProcedureMethods):
                    read_only: bool = False) -> "IncidentService":
         """The service on the database at `path`; `read_only`: every write raises ReadOnlyError."""
         return cls(await open_database(path, read_only=read_only), policies, clock, default_policy, config)
+
+    def on_commit(self, listener: Callable[[], object]) -> Callable[[], None]:
+        """Call `listener()` after each transaction this service commits; returns the way to stop."""
+        return self.db.add_commit_listener(listener)
 
     @property
     def read_only(self) -> bool:
@@ -119,7 +125,19 @@ class IncidentService(ProcedureMethods):
     # ---- reading -----------------------------------------------------------------------------
 
     async def incident(self, incident_id: str) -> Incident:
-        return await q.get_incident(self.db.reader, incident_id)
+        incident = await q.get_incident(self.db.reader, incident_id)
+        self._policy_ids[incident.id] = incident.policy_id
+        return incident
+
+    async def policy_of(self, incident_id: str) -> Policy:
+        """The incident's policy; the incident is read only the first time (its policy never changes)."""
+        if incident_id not in self._policy_ids:
+            await self.incident(incident_id)
+        return self.policies.get(self._policy_ids[incident_id])
+
+    def live(self, incident_id: str) -> LiveIncident:
+        """A view of the incident that a screen keeps current with `poll()` (see service.live)."""
+        return LiveIncident(self, incident_id)
 
     async def incidents(self, include_closed: bool = False) -> list[Incident]:
         found = await q.list_incidents(self.db.reader)
@@ -151,12 +169,6 @@ class IncidentService(ProcedureMethods):
 
     async def entry_count(self, incident_id: str, query: str = "") -> int:
         return await q.count_entries(self.db.reader, incident_id, query)
-
-    async def last_entry_id(self, incident_id: str) -> int:
-        return await q.last_entry_id(self.db.reader, incident_id)
-
-    async def data_version(self) -> int:
-        return await self.db.data_version()
 
     async def role_history(self, incident_id: str) -> list[RoleAssignment]:
         return await q.role_history(self.db.reader, incident_id)
@@ -238,8 +250,7 @@ class IncidentService(ProcedureMethods):
 
     async def parse(self, incident_id: str, text: str) -> cmd.AnyCommand:
         """What a person typed, as a command of the incident's policy (raises ParseError)."""
-        incident = await self.incident(incident_id)
-        return parse(text, self.policy_for(incident), self.now())
+        return parse(text, await self.policy_of(incident_id), self.now())
 
     async def execute(self, incident_id: str, text: str, author: str) -> list[Entry]:
         """Parse what a person typed and apply it. Returns the entries it wrote."""
@@ -247,13 +258,13 @@ class IncidentService(ProcedureMethods):
 
     async def apply(self, incident_id: str, command: cmd.AnyCommand, author: str) -> list[Entry]:
         """Apply one command in one transaction (SummaryRequired when resolving without a summary)."""
+        policy = await self.policy_of(incident_id)
         now = self.now()
         at = command.occurred_at or now
         async with self.db.transaction() as conn:
-            # Read inside the write lock: another process may have changed the incident since.
-            incident = await q.get_incident(conn, incident_id)
-            writer = CommandWriter(conn, incident, self.policy_for(incident), author, now, at, self.config)
-            return await writer.run(command)
+            # The writer reads the incident inside the write lock when the command depends on it:
+            # another process may have changed it since.
+            return await CommandWriter(conn, incident_id, policy, author, now, at, self.config).run(command)
 
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
         now = self.now()

@@ -87,15 +87,15 @@ async def write_update(
 
 
 class ProcedureMethods:
-    """Mixed into IncidentService (which provides db, now(), incident(), policy_for(), apply(), and
-    the duty-entry cache `_duty_entries` with its `_duty_lock`)."""
+    """Mixed into IncidentService (which provides db, now(), incident(), policy_of(), policy_for(),
+    apply(), and the duty-entry cache `_duty_entries` with its `_duty_lock`)."""
 
     async def post_update(self, incident_id: str, audience: str, text: str, author: str,
                           next_update_at: datetime | None = None) -> PostedUpdate:
         """Commit an update before anything is delivered; the countdown restarts from it."""
-        incident = await self.incident(incident_id)
-        policy = self.policy_for(incident)
+        policy = await self.policy_of(incident_id)
         async with self.db.transaction() as conn:
+            incident = await q.get_incident(conn, incident_id)  # its severity now sets the cadence
             return await write_update(conn, incident, policy, audience=audience, text=text, author=author,
                                       now=self.now(), promise=next_update_at)
 
@@ -109,8 +109,7 @@ class ProcedureMethods:
     async def tick_checklist(self, incident_id: str, checklist_id: str, index: int, done: bool,
                              author: str) -> Entry:
         """Tick (or untick) item `index` of a policy checklist, with a checklist entry saying who and when."""
-        incident = await self.incident(incident_id)
-        checklist = next((c for c in self.policy_for(incident).checklist if c.id == checklist_id), None)
+        checklist = next((c for c in (await self.policy_of(incident_id)).checklist if c.id == checklist_id), None)
         if checklist is None:
             raise NotFoundError(f"the policy has no checklist {checklist_id!r}")
         if not 0 <= index < len(checklist.items):
@@ -133,8 +132,7 @@ class ProcedureMethods:
         return await pq.attached_playbooks(self.db.reader, incident_id)
 
     async def attach_playbook(self, incident_id: str, playbook_id: str, author: str) -> Entry:
-        incident = await self.incident(incident_id)
-        playbook = next((p for p in self.policy_for(incident).playbook if p.id == playbook_id), None)
+        playbook = next((p for p in (await self.policy_of(incident_id)).playbook if p.id == playbook_id), None)
         if playbook is None:
             raise NotFoundError(f"the policy has no playbook {playbook_id!r}")
         now = self.now()

@@ -9,18 +9,20 @@ under what a person typing, or the batched probe writer, can notice, so durabili
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import stat
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import aiosqlite
 
 from warroom.domain.errors import DatabaseError, ReadOnlyError
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration
 
+log = logging.getLogger("warroom.store")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
 _LOCK_RETRIES = 8
@@ -89,6 +91,14 @@ class Database:
         self.reader = reader or connection
         self.read_only = read_only  # every transaction is refused, and both connections are query-only
         self._write_lock = asyncio.Lock()
+        self._commit_listeners: list[Callable[[], object]] = []
+
+    def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
+        """Call `listener()` after each transaction this Database commits (so a screen follows its
+        own writes at once, as it follows other processes' through data_version). Returns the
+        function that removes it."""
+        self._commit_listeners.append(listener)
+        return lambda: self._commit_listeners.remove(listener) if listener in self._commit_listeners else None
 
     async def close(self) -> None:
         if self.reader is not self.conn:
@@ -133,10 +143,16 @@ class Database:
                 except sqlite3.Error as error:
                     await self.conn.rollback()
                     raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
+                for listener in list(self._commit_listeners):
+                    try:
+                        listener()
+                    except Exception:  # a listener's problem never undoes or hides a commit
+                        log.exception("commit listener failed")
 
     async def data_version(self) -> int:
-        """Changes when another connection commits (PRAGMA data_version)."""
-        async with self.conn.execute("PRAGMA data_version") as cursor:
+        """Changes when any connection but the reader commits, this process's writer included
+        (PRAGMA data_version on the reader, which never writes)."""
+        async with self.reader.execute("PRAGMA data_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0])
 

@@ -1,9 +1,11 @@
-"""Probe leases: which running monitor (one per war-room screen) writes an incident's probe data.
+"""Probe leases: which running monitor (one per war-room screen) checks an incident's probes and
+writes their results, states and entries.
 
-Two screens open on one incident each run a ProbeMonitor; only the lease holder stores results
-and writes probe entries, so nothing is recorded twice. The holder renews the lease well before
-it expires; when its screen quits the lease is released, and when it crashes the lease runs out
-and another monitor takes it. Times are wall-clock UTC, shared by every process on the machine.
+Two screens open on one incident each run a ProbeMonitor; only the lease holder checks and
+writes, so nothing is recorded twice. The holder renews the lease well before it expires; when
+its screen quits the lease is released, and when it crashes the lease runs out and another
+monitor takes it (see warroom.service.monitor for how often each looks). Times come from the
+injected clock (wall-clock UTC in use, shared by every process on the machine).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import timedelta
 from warroom.domain.clock import Clock, system_clock, to_stored
 from warroom.store.database import Database
 
-LEASE_SECONDS = 15.0
+LEASE_SECONDS = 12.0
 
 
 class ProbeLease:

@@ -98,16 +98,11 @@ class ProbeStore:
     # -- results ---------------------------------------------------------------------------
     async def insert_results(self, results: Iterable[CheckOutcome], incident_id: str | None = None) -> int:
         """Insert a batch in one transaction; returns how many rows were written."""
-        rows = [
-            (r.probe, incident_id, to_stored(r.checked_at), int(r.ok), r.latency_ms, r.status_code,
-             r.error, r.failed_condition, r.excerpt)
-            for r in results
-        ]
-        if not rows:
+        results = list(results)
+        if not results:
             return 0
         async with self.db.transaction() as conn:
-            await conn.executemany(f"INSERT INTO probe_results ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        return len(rows)
+            return await insert_results(conn, results, incident_id)
 
     def sink(self, incident_id: str | None = None) -> Callable[[list[CheckOutcome]], Awaitable[int]]:
         """The `on_results` callable for ProbeEngine, tagging rows with the incident."""
@@ -161,36 +156,19 @@ class ProbeStore:
             if deleted < PRUNE_CHUNK:
                 return total
 
-    async def last_logged_state(self, incident_id: str, probe: str) -> str | None:
-        """The state the newest probe entry of the incident's timeline gives `probe`, or None."""
-        async with self.db.reader.execute(
-            "SELECT json_extract(data, '$.transition.new') AS state FROM entries"
-            " WHERE incident_id = ? AND kind = 'probe' AND json_extract(data, '$.transition.probe') = ?"
-            " ORDER BY id DESC LIMIT 1",
-            (incident_id, probe),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return row["state"] if row else None
-
     # -- probes attached to an incident ----------------------------------------------------
     async def attach(self, incident_id: str, name: str, config: dict[str, Any], now: datetime) -> bool:
         """Store (or update) a probe for an incident; True when it is new."""
         async with self.db.transaction() as conn:
             return await attach_probe(conn, incident_id, name, config, now)
 
-    async def set_paused(self, incident_id: str, name: str, paused: bool) -> bool:
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE probes SET paused = ? WHERE incident_id = ? AND name = ?", (int(paused), incident_id, name)
-            )
-            changed = cursor.rowcount
-            await cursor.close()
-        return changed > 0
-
     async def attached(self, incident_id: str) -> list[AttachedProbe]:
-        """Probes of an incident in the order they were attached (configs as stored)."""
+        """Probes of an incident in the order they were attached (configs as stored); paused as
+        the incident's probe states say (schema V4 keeps pauses there, for file probes too)."""
         async with self.db.reader.execute(
-            "SELECT name, config, paused, created_at FROM probes WHERE incident_id = ? ORDER BY id", (incident_id,)
+            "SELECT p.name, p.config, COALESCE(s.paused, 0) AS paused, p.created_at FROM probes p"
+            " LEFT JOIN probe_states s ON s.incident_id = p.incident_id AND s.probe = p.name"
+            " WHERE p.incident_id = ? ORDER BY p.id", (incident_id,)
         ) as cursor:
             rows = await cursor.fetchall()
         return [
@@ -203,6 +181,17 @@ class ProbeStore:
             )
             for row in rows
         ]
+
+
+async def insert_results(conn, results: Iterable[CheckOutcome], incident_id: str | None) -> int:
+    """Inside an open transaction: store a batch of results; returns how many."""
+    rows = [
+        (r.probe, incident_id, to_stored(r.checked_at), int(r.ok), r.latency_ms, r.status_code,
+         r.error, r.failed_condition, r.excerpt)
+        for r in results
+    ]
+    await conn.executemany(f"INSERT INTO probe_results ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    return len(rows)
 
 
 async def attach_probe(conn, incident_id: str, name: str, config: dict[str, Any], now: datetime) -> bool:

@@ -272,9 +272,28 @@ async def entries_between(conn: aiosqlite.Connection, incident_id: str, after_id
     return [entry_from_row(row) for row in rows]
 
 
-async def last_entry_id(conn: aiosqlite.Connection, incident_id: str) -> int:
-    row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM entries WHERE incident_id = ?", (incident_id,))
+async def last_entry_number(conn: aiosqlite.Connection, incident_id: str) -> int:
+    """The incident's newest entry number, which is also how many entries it has (numbers run 1..N:
+    entries are append-only and each takes the next number)."""
+    row = await _one(conn, "SELECT COALESCE(MAX(number), 0) FROM entries WHERE incident_id = ?", (incident_id,))
     return int(row[0])
+
+
+async def entries_after(conn: aiosqlite.Connection, incident_id: str, number: int) -> list[Entry]:
+    """The entries numbered above `number`, in number (commit) order."""
+    rows = await _all(conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number > ? ORDER BY number",
+                      (incident_id, number))
+    return [entry_from_row(row) for row in rows]
+
+
+async def entries_numbered(conn: aiosqlite.Connection, incident_id: str, numbers: Iterable[int]) -> list[Entry]:
+    """The entries with these numbers (those that exist), in number order."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return []
+    rows = await _all(conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ?"
+                            f" AND number IN ({', '.join('?' * len(wanted))}) ORDER BY number", (incident_id, *wanted))
+    return [entry_from_row(row) for row in rows]
 
 
 # ---- roles -----------------------------------------------------------------------------------

@@ -38,8 +38,8 @@ async def _check(context, incident_id: str | None) -> None:
 
 
 def probes_path(context) -> Path | None:
-    """--probes, the config's `probes`, or CONFIG_DIR/probes.toml (see warroom.service.monitor.probe_file)."""
-    from warroom.service.monitor import probe_file
+    """--probes, the config's `probes`, or CONFIG_DIR/probes.toml (see warroom.service.probe_sources.probe_file)."""
+    from warroom.service.probe_sources import probe_file
 
     return probe_file(getattr(context, "probes_option", None), context.config.probes, config_dir())
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from warroom.domain.models import Entry, Incident
-from warroom.service import RoleSeat
+from warroom.domain.models import Entry
+from warroom.service.live import RecordDelta
 
 
 @dataclass
@@ -35,11 +35,13 @@ class EntryCommitted(Message):
 
 @dataclass
 class RecordChanged(Message):
-    """The incident, its roster or its timeline changed (here or in another process)."""
+    """Parts of the incident changed (here or in another process): what changed, reloaded.
 
-    incident: Incident
-    roster: list[RoleSeat]
-    last_entry_id: int
+    The war room posts it to itself and forwards a copy to the dialogs open over it, so a
+    checklist or action list shows a tick made in another terminal. It does not bubble."""
+
+    bubble = False
+    delta: RecordDelta
 
 
 @dataclass

@@ -7,6 +7,8 @@ from typing import Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from warroom.domain.policy import update_cadences
+
 
 class WarRoomCommands(Provider):
     """Offers the screen's actions plus severity, status and role commands from the policy."""
@@ -35,6 +37,44 @@ class WarRoomCommands(Provider):
 def run_text(screen, text: str) -> Callable[[], object]:
     """A palette callback that logs `text` as if typed in the entry bar."""
     return partial(screen.write_entry, text)
+
+
+def war_room_commands(screen) -> list[tuple[str, Callable[[], object], str]]:
+    """Every war-room action, and the severity, status and role commands of its policy."""
+    from warroom.ui.widgets.timeline import Timeline
+
+    timeline, procedures, policy = screen.query_one(Timeline), screen.procedures, screen.policy
+    prefill = lambda text: partial(screen.prefill, text)  # noqa: E731
+    found = [
+        ("Help: keys and commands", screen.action_help, "Every key and entry-bar command"),
+        ("Filter timeline", screen.action_filter, "Show only entries matching text, author or kind"),
+        ("Clear timeline filter", lambda: setattr(timeline, "query", ""), "Show every entry"),
+        ("Jump to latest entry", timeline.action_last, "Select the newest entry and follow the tail"),
+        ("Pin / unpin selected entry", timeline.action_pin, "Pinned entries lead the report's key timeline"),
+        ("Correct selected entry", timeline.action_correct, "Log a correction that points at the entry"),
+        ("Copy selected entry", timeline.action_copy, "Copy to the clipboard (OSC 52)"),
+        ("Compose update…", procedures.compose_update, "Draft from the record, edit, post and deliver"),
+        ("Quick update…", prefill("/update "), "Post a one-line update and reset the countdown"),
+        ("Checklists and playbooks", procedures.checklists, "Tick checklist items, attach playbooks"),
+        ("Action items", procedures.actions, "Owners, due dates, done"),
+        ("Write post-incident report", procedures.export_report, "Markdown report into the updates folder"),
+        ("Escalation: who to tell now", procedures.escalation, "Parties and deadlines for this severity (F5)"),
+        ("Log decision…", prefill("/decision "), "Record a decision"),
+        ("Add action item…", prefill("/action "), "A follow-up with @owner and due:DATE"),
+    ]
+    for level in policy.severity:
+        found.append((f"Set severity {level.id} ({level.label})", run_text(screen, f"/sev {level.id}"),
+                      update_cadences(policy, level.id)))
+    for status in policy.status:
+        found.append((f"Set status {status.label}", run_text(screen, f"/status {status.id}"), status.description))
+    for role in policy.role:
+        found.append((f"Assign {role.name}…", prefill(f"/assign {role.id} "), role.duties))
+    for name, command in (("Acknowledged", "/ack"), ("Detected", "/detected"), ("Mitigated", "/mitigated"),
+                          ("Impact started", "/impact"), ("Closed", "/close")):
+        found.append((f"Milestone: {name} now", run_text(screen, command), "Back-date with -5m or @HH:MM in the entry bar"))
+    found.append(("Resolve incident…", lambda: procedures.resolve_with_summary("/resolve"),
+                  "Asks for a resolution summary"))
+    return found
 
 
 def _probe_commands(screen) -> list[tuple[str, Callable[[], object], str]]:

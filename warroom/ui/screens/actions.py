@@ -13,10 +13,15 @@ from textual.widgets import DataTable, Label
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import Entry
 from warroom.domain.text import visible
+from warroom.service.live import ACTIONS
+from warroom.ui.messages import RecordChanged
 from warroom.ui.screens.dialogs import TextPanel
 
 
 class ActionsScreen(ModalScreen[None]):
+    """The incident's action items; toggling done writes through the service (and the timeline
+    shows it through the change log). Follows changes made elsewhere while open."""
+
     BINDINGS = [
         Binding("space,enter,x", "toggle", "Done / not done"),
         Binding("escape", "dismiss", "Close"),
@@ -28,9 +33,9 @@ class ActionsScreen(ModalScreen[None]):
     ActionsScreen DataTable { height: 1fr; }
     """
 
-    def __init__(self, war_room) -> None:
+    def __init__(self, incident_id: str) -> None:
         super().__init__()
-        self.war_room = war_room
+        self.incident_id = incident_id
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -42,12 +47,16 @@ class ActionsScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.load()
 
+    def on_record_changed(self, message: RecordChanged) -> None:
+        if ACTIONS in message.delta:
+            self.load()
+
     @work(exclusive=True)
     async def load(self) -> None:
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        for item in await self.app.service.actions(self.war_room.incident.id):
+        for item in await self.app.service.actions(self.incident_id):
             table.add_row(
                 Text("☑ done" if item.done else "☐ open"),
                 Text(visible(item.owner) if item.owner else "(none)"),
@@ -69,13 +78,12 @@ class ActionsScreen(ModalScreen[None]):
     @work(group="toggle")
     async def toggle(self, action_id: int, done: bool) -> None:
         try:
-            await self.app.service.set_action_done(self.war_room.incident.id, action_id, done, self.app.user)
+            await self.app.service.set_action_done(self.incident_id, action_id, done, self.app.user)
         except WarroomError as error:
             self.notify(str(error), severity="error", markup=False)
+            self.load()  # someone else changed it meanwhile: show what is stored
         else:
             self.notify(f"Action {'done' if done else 'reopened'}, logged on the timeline", markup=False)
-        self.war_room.refresh_record()
-        self.load()
 
 
 class HandoffScreen(TextPanel):

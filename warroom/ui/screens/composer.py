@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -13,14 +14,25 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
+from warroom.domain.policy import Policy
 from warroom.domain.updates import promise_from_clock
 from warroom.ui.widgets.deliveries import DeliveryList
 
 _NEXT_LINE = re.compile(r"^Next update at [0-9:\- ]+ UTC\.$", re.MULTILINE)
 
 
-class ComposerScreen(ModalScreen[None]):
-    """Ctrl+S posts; Esc closes without posting. Switching audience re-drafts unless you edited."""
+@dataclass(frozen=True, slots=True)
+class UpdateDraft:
+    """What the composer returns for posting: the audience, the edited text, the promised time
+    (None: the policy's cadence)."""
+
+    audience: str
+    text: str
+    promise: datetime | None
+
+
+class ComposerScreen(ModalScreen[UpdateDraft | None]):
+    """Ctrl+S returns the draft to post; Esc returns None. Switching audience re-drafts unless you edited."""
 
     BINDINGS = [
         Binding("ctrl+s", "post", "Post update", priority=True),
@@ -40,9 +52,9 @@ class ComposerScreen(ModalScreen[None]):
     ComposerScreen .hint { color: $text-muted; }
     """
 
-    def __init__(self, screen) -> None:
+    def __init__(self, incident_id: str, policy: Policy) -> None:
         super().__init__()
-        self.war_room = screen
+        self.incident_id, self.policy = incident_id, policy
         self._draft = ""
 
     @property
@@ -50,17 +62,16 @@ class ComposerScreen(ModalScreen[None]):
         return self.app.service
 
     def compose(self) -> ComposeResult:
-        policy = self.war_room.policy
-        audiences = [(a.label, a.id) for a in policy.audience] or [("Internal", "internal")]
+        audiences = [(a.label, a.id) for a in self.policy.audience] or [("Internal", "internal")]
         with Vertical():
-            yield Label(Text(f"Stakeholder update for {self.war_room.incident.id}"))
+            yield Label(Text(f"Stakeholder update for {self.incident_id}"))
             with Horizontal(id="composer-row"):
                 yield Select(audiences, value=audiences[0][1], allow_blank=False, id="composer-audience")
                 yield Input(placeholder="next update at HH:MM (UTC)", id="composer-next")
             yield TextArea(id="composer-text", soft_wrap=True)
             yield Label(Text("Ctrl+S posts, copies, files and sends it · Esc cancels"),
                         classes="hint")
-            yield DeliveryList(self.war_room.incident.id, id="composer-deliveries")
+            yield DeliveryList(self.incident_id, id="composer-deliveries")
             with Horizontal(id="composer-buttons"):
                 yield Button("Cancel (Esc)", id="composer-cancel")
                 yield Button("Post (Ctrl+S)", id="composer-post", variant="primary")
@@ -73,7 +84,7 @@ class ComposerScreen(ModalScreen[None]):
     async def redraft(self, audience: str) -> None:
         from warroom.domain.updates import DRAFT_ENTRY_KINDS, compose_update, next_update_promise
 
-        record = await self.service.record(self.war_room.incident.id, kinds=DRAFT_ENTRY_KINDS)
+        record = await self.service.record(self.incident_id, kinds=DRAFT_ENTRY_KINDS)
         now = self.service.now()
         self._draft = compose_update(record, audience, now)
         area = self.query_one(TextArea)
@@ -95,7 +106,7 @@ class ComposerScreen(ModalScreen[None]):
         """An edited draft keeps its text, but the promise follows the audience's own cadence."""
         from warroom.domain.duties import update_promise
 
-        incident = await self.service.incident(self.war_room.incident.id)
+        incident = await self.service.incident(self.incident_id)
         promise = update_promise(self.service.policy_for(incident), incident, audience, self.service.now())
         self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
         if promise is None:  # no cadence for this audience: the draft promises no time
@@ -145,6 +156,4 @@ class ComposerScreen(ModalScreen[None]):
         except ValueError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        audience = str(self.query_one("#composer-audience", Select).value)
-        self.war_room.post_update(audience, text, promise)
-        self.dismiss(None)
+        self.dismiss(UpdateDraft(str(self.query_one("#composer-audience", Select).value), text, promise))

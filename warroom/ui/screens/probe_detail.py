@@ -1,5 +1,6 @@
 """One probe in detail: configuration and conditions, the last error in full, recent results and
-the state history. Opened with Enter from the Health pane; Esc closes, r reloads, p pauses."""
+the state history, all as the incident's lease holder stored them (the same on every screen).
+Opened with Enter from the Health pane; Esc closes, r reloads, p pauses."""
 
 from __future__ import annotations
 
@@ -23,24 +24,25 @@ def _when(moment: datetime, now: datetime) -> str:
     return f"{moment:%H:%M:%S} UTC" if moment.date() == now.date() else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def describe_probe(view, recent, now: datetime) -> Text:
+def describe_probe(view, recent, history, now: datetime, checked_here: bool = True) -> Text:
     """The whole detail text for one probe (plain rich Text: nothing from a target is markup)."""
-    status, spec = view.status, view.status.spec
+    spec = view.spec
     text = Text()
-    text.append(f"{status.state.glyph} {status.state.word}", "bold")
+    text.append(f"{view.state.glyph} {view.state.word}", "bold")
     text.append("  ")
     text.append(visible(spec.name), "bold")
     if spec.group:
         text.append(f"  (group {visible(spec.group)})")
-    if status.paused:
+    if view.paused:
         text.append("  ⏸ paused")
-    if status.since:
-        text.append(f"\nIn this state since {_when(status.since, now)}")
+    if view.since:
+        text.append(f"\nIn this state since {_when(view.since, now)}")
+    text.append("\nChecked by this screen" if checked_here else "\nChecked by another war-room screen on this incident")
     text.append("\n\nConfiguration\n", "bold underline")
     target = spec.redacted()["target"]  # a URL's password is never shown
     what = f"{spec.method} {target}" if spec.type == "http" else target
     text.append(f"  {spec.type} {visible(what)}\n")
-    text.append(f"  every {format_seconds(status.interval)}, timeout {format_seconds(spec.timeout)}, "
+    text.append(f"  every {format_seconds(view.interval)}, timeout {format_seconds(spec.timeout)}, "
                 f"DOWN after {spec.failure_threshold} failures, UP after {spec.success_threshold} successes")
     if spec.degraded_over is not None:
         text.append(f", DEGRADED over {spec.degraded_over:.0f} ms")
@@ -52,7 +54,7 @@ def describe_probe(view, recent, now: datetime) -> Text:
     text.append("\nConditions (all must hold)\n", "bold underline")
     for condition in spec.conditions or DEFAULT_CONDITIONS[spec.type]:
         text.append(f"  • {visible(condition)}\n")
-    result = status.last_result
+    result = view.last_result
     text.append("\nLast check\n", "bold underline")
     if result is None:
         text.append("  not checked yet\n")
@@ -74,7 +76,7 @@ def describe_probe(view, recent, now: datetime) -> Text:
             text.append(f"  answers: {', '.join(result.answers)}\n")
     uptime = view.uptime
     text.append(f"\nUptime over the window: {uptime.percent()} of {uptime.checks} checks   "
-                f"recent: {sparkline(status.recent_latencies, 30)}\n")
+                f"recent: {sparkline(view.recent_latencies, 30)}\n")
     text.append("\nRecent results (newest first)\n", "bold underline")
     if not recent:
         text.append("  none stored yet\n")
@@ -84,10 +86,10 @@ def describe_probe(view, recent, now: datetime) -> Text:
             line += f"  {row.status_code}"
         why = row.failed_condition or row.error
         text.append(line + (f"  {visible(why)}" if why else "") + "\n")
-    text.append("\nState history\n", "bold underline")
-    if not status.history:
+    text.append("\nState history (the probe entries of the timeline)\n", "bold underline")
+    if not history:
         text.append("  no changes yet\n")
-    for transition in reversed(status.history):
+    for transition in history:
         text.append(f"  {_when(transition.at, now)}  {transition.old.label} → {transition.new.label}")
         if transition.reason:
             text.append(f": {visible(transition.reason)}")
@@ -114,6 +116,7 @@ class ProbeDetailScreen(ModalScreen[None]):
         super().__init__()
         self.monitor, self.probe_name = monitor, name
         self.text = Text()
+        self._shown = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
@@ -124,15 +127,22 @@ class ProbeDetailScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
         self.action_reload()
+        self.set_interval(1.0, self._follow)
+
+    def _follow(self) -> None:
+        """Read again when the monitor's board moved (the holder stored something new)."""
+        if self.monitor.view(self.probe_name) is not self._shown:
+            self.action_reload()
 
     @work(exclusive=True)
     async def action_reload(self) -> None:
-        view = self.monitor.view(self.probe_name)
+        view = self._shown = self.monitor.view(self.probe_name)
         if view is None:
             self.query_one("#probe-detail", Static).update(Text(f"No probe named {self.probe_name} any more."))
             return
         recent = await self.monitor.recent_results(self.probe_name, 20)
-        self.text = describe_probe(view, recent, self.monitor.clock())
+        history = await self.monitor.history(self.probe_name, 20)
+        self.text = describe_probe(view, recent, history, self.monitor.clock(), self.monitor.writing)
         self.query_one("#probe-detail", Static).update(self.text)
 
     @work(exclusive=True, group="pause")

@@ -12,7 +12,10 @@ from textual.widgets import Label, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from warroom.domain.errors import WarroomError
+from warroom.domain.policy import Policy
 from warroom.domain.text import visible
+from warroom.service.live import CHECKLIST
+from warroom.ui.messages import RecordChanged
 
 
 class ProceduresScreen(ModalScreen[None]):
@@ -35,15 +38,11 @@ class ProceduresScreen(ModalScreen[None]):
     ProceduresScreen .hint { color: $text-muted; }
     """
 
-    def __init__(self, war_room) -> None:
+    def __init__(self, incident_id: str, policy: Policy) -> None:
         super().__init__()
-        self.war_room = war_room
+        self.incident_id, self.policy = incident_id, policy
         self._loading = True
         self._ticked: dict[tuple[str, int], bool] = {}
-
-    @property
-    def policy(self):
-        return self.war_room.policy
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -60,9 +59,13 @@ class ProceduresScreen(ModalScreen[None]):
         self.query_one("#checklist-items", OptionList).focus()
         self.load_state()
 
+    def on_record_changed(self, message: RecordChanged) -> None:
+        if CHECKLIST in message.delta:  # a tick or a playbook, here or in another terminal
+            self.load_state()
+
     @work(exclusive=True)
     async def load_state(self) -> None:
-        service, incident_id = self.app.service, self.war_room.incident.id
+        service, incident_id = self.app.service, self.incident_id
         self._ticked = await service.checklist_state(incident_id)
         last_tick = await service.checklist_tick_entries(incident_id)
         attached = set(await service.attached_playbooks(incident_id))
@@ -121,14 +124,12 @@ class ProceduresScreen(ModalScreen[None]):
     @work(group="tick")
     async def tick(self, checklist_id: str, index: int, done: bool) -> None:
         try:
-            await self.app.service.tick_checklist(self.war_room.incident.id, checklist_id, index, done,
-                                                  self.app.user)
+            await self.app.service.tick_checklist(self.incident_id, checklist_id, index, done, self.app.user)
         except WarroomError as error:  # someone else ticked it meanwhile: show what is stored
             self.notify(str(error), severity="warning", markup=False)
+            self.load_state()
         else:
             self.notify(f"{'Ticked' if done else 'Unticked'}, logged on the timeline", markup=False)
-        self.war_room.refresh_record()
-        self.load_state()
 
     @on(OptionList.OptionHighlighted, "#playbook-list")
     def show_steps(self, event: OptionList.OptionHighlighted) -> None:
@@ -147,10 +148,8 @@ class ProceduresScreen(ModalScreen[None]):
     @work(group="tick")
     async def attach_playbook(self, playbook_id: str) -> None:
         try:
-            await self.app.service.attach_playbook(self.war_room.incident.id, playbook_id, self.app.user)
+            await self.app.service.attach_playbook(self.incident_id, playbook_id, self.app.user)
         except WarroomError as error:
             self.notify(str(error), severity="warning", markup=False)
         else:
             self.notify("Playbook attached, logged on the timeline", markup=False)
-        self.war_room.refresh_record()
-        self.load_state()

@@ -1,9 +1,16 @@
-"""The war-room screen: header, timeline, countdown, roles, health and the entry bar."""
+"""The war-room screen: header, timeline, countdown, roles, health and the entry bar.
+
+It follows the record through a `LiveIncident` (warroom.service.live): every half second, and at
+once after each commit through this app's service, it reads the change log and reloads only the
+parts that changed; the entries a local write returns join the timeline without being read again.
+The procedures (updates, checklists, actions, resolution, escalation, report) are a composed
+`WarRoomProcedures`; the Health pane runs the incident's `ProbeMonitor` and shows it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import logging
 
 from rich.text import Text
 from textual import on, work
@@ -16,15 +23,14 @@ from textual.widgets import Footer, Static
 from warroom.domain import commands as cmd
 from warroom.domain.duties import DutyRecord, derive_duties
 from warroom.domain.errors import SummaryRequired, WarroomError
-from warroom.domain.models import Entry, Incident
-from warroom.domain.policy import update_cadences
+from warroom.domain.models import Entry, EntryKind, Incident, StatusUpdate
 from warroom.domain.text import visible
 from warroom.ui.messages import (
     AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
 )
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
-from warroom.ui.screens.war_room_procedures import ProceduresMixin
+from warroom.ui.screens.war_room_procedures import WarRoomProcedures
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.header import IncidentHeader
@@ -32,8 +38,10 @@ from warroom.ui.widgets.health import HealthPane
 from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
+log = logging.getLogger("warroom.ui")
 POLL_SECONDS = 0.5
-READ_ONLY_HIDDEN = {"compose", "export_report"}  # actions that only write
+READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
+DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
 
 
 class _Source:
@@ -49,29 +57,33 @@ class _Source:
         return await self.service.entries_page(self.incident_id, offset, limit, query)
 
 
-class WarRoomScreen(ProceduresMixin, Screen):
+class WarRoomScreen(Screen):
     """One incident, live."""
 
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", tooltip="Every key and entry-bar command"),
-        Binding("escape", "to_entry_bar", "Entry bar", show=False),
+        Binding("escape", "focus('#entry-input')", "Entry bar", show=False),
         Binding("ctrl+f", "filter", "Filter", tooltip="Filter the timeline by text, kind or author"),
-        Binding("f2,u", "compose", "Update", tooltip="Compose and post a stakeholder update"),
-        Binding("f3", "procedures", "Checklists", tooltip="Checklists and playbooks from the policy"),
-        Binding("f4", "actions", "Actions", tooltip="Action items: owner, due, done"),
-        Binding("f6", "export_report", "Report", tooltip="Write the post-incident report (Markdown)"),
-        Binding("f5", "escalation", "Escalation", show=False,
+        Binding("f2,u", "procedure('compose_update')", "Update", tooltip="Compose and post a stakeholder update"),
+        Binding("f3", "procedure('checklists')", "Checklists", tooltip="Checklists and playbooks from the policy"),
+        Binding("f4", "procedure('actions')", "Actions", tooltip="Action items: owner, due, done"),
+        Binding("f6", "procedure('export_report')", "Report", tooltip="Write the post-incident report (Markdown)"),
+        Binding("f5", "procedure('escalation')", "Escalation", show=False,
                 tooltip="Who the policy says to tell at this severity, by when, and the escalation paths"),
-        Binding("ctrl+t", "focus_timeline", "Timeline", show=False),
-        Binding("ctrl+r", "focus_roles", "Roles", show=False),
+        Binding("ctrl+t", "focus('#timeline')", "Timeline", show=False),
+        Binding("ctrl+r", "focus('#roles')", "Roles", show=False),
     ]
 
     def __init__(self, incident: Incident, **kwargs) -> None:
         super().__init__(**kwargs)
         self.incident = incident
+        self.updates: list[StatusUpdate] = []
         self.duty_record: DutyRecord | None = None  # what the countdown's duties derive from
-        self._data_version: int | None = None
-        self._last_entry_id = 0
+        self.commander: str | None = None
+        self.procedures = WarRoomProcedures(self)
+        self.live = None
+        self._following = self._follow_again = self._loaded = False
+        self._stop_listening = None
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
 
     @property
@@ -109,37 +121,21 @@ class WarRoomScreen(ProceduresMixin, Screen):
         else:
             self.query_one(EntryBar).input.focus()
         self.query_one(HealthPane).show([])
-        self.refresh_record()
-        self.start_probes()
-        self.set_interval(POLL_SECONDS, self.poll_changes)
+        self.live = self.service.live(self.incident.id)
+        self._stop_listening = self.service.on_commit(self.follow_record)
+        self.follow_record()
+        self.query_one(HealthPane).watch_incident(self.incident.id)
+        self.set_interval(POLL_SECONDS, self.follow_record)
         self.set_interval(1.0, self.tick)
 
-    # ---- probes (the Health pane drives the monitor; see warroom.service.monitor) -------------------------
+    def on_unmount(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
 
-    @work(group="probes", exclusive=True)
-    async def start_probes(self) -> None:
-        from warroom.service.monitor import ProbeMonitor, retention_setting
-
-        problem = lambda text: self.notify(text, title="Probes", severity="error", timeout=12, markup=False)  # noqa: E731
-        retention, wrong = retention_setting(self.app.config.probe_retention)
-        if wrong:
-            problem(wrong)
-        self.monitor = ProbeMonitor(
-            self.service, self.incident.id, probes_path=getattr(self.app, "probes_path", None),
-            on_entry=lambda entry: self.refresh_record(), on_problem=problem, retention=retention,
-        )
-        await self.monitor.start()
-        self.query_one(HealthPane).post_message(HealthPane.MonitorReady(self.monitor))
-
-    def on_health_pane_details_requested(self, message: HealthPane.DetailsRequested) -> None:
-        from warroom.ui.screens.probe_detail import ProbeDetailScreen
-
-        if getattr(self, "monitor", None) is not None:
-            self.app.push_screen(ProbeDetailScreen(self.monitor, message.name))
-
-    async def on_unmount(self) -> None:
-        if getattr(self, "monitor", None) is not None:
-            await self.monitor.stop()
+    @property
+    def monitor(self):
+        """The incident's probes as this screen sees them (the Health pane runs the monitor)."""
+        return self.query_one(HealthPane).monitor
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -147,37 +143,74 @@ class WarRoomScreen(ProceduresMixin, Screen):
 
     # ---- keeping up with the record ------------------------------------------------------------
 
-    @work(group="record", exclusive=True)
-    async def refresh_record(self) -> None:
-        service = self.service
-        incident = await service.incident(self.incident.id)
-        roster = await service.roster(incident)
-        self.duty_record = await service.duty_record(incident)
-        last_id = await service.last_entry_id(incident.id)
-        self._data_version = await service.data_version()
-        self.post_message(RecordChanged(incident, roster, last_id))
-
-    @work(group="poll", exclusive=True)
-    async def poll_changes(self) -> None:
-        """Another process (warroom log, a second screen) committed: reload within half a second."""
-        version = await self.service.data_version()
-        if self._data_version is not None and version != self._data_version:
-            self.refresh_record()
+    @work(group="record")
+    async def follow_record(self) -> None:
+        """Read what changed since the last look (a commit here, in another terminal or `warroom log`)
+        and post it; one look at a time, and a call during a look asks for one more."""
+        if self._following:
+            self._follow_again = True
+            return
+        self._following = self._follow_again = True
+        try:
+            while self._follow_again:
+                self._follow_again = False
+                delta = await (self.live.poll() if self._loaded else self.live.load())
+                self._loaded = True
+                if delta is not None:
+                    self.post_message(RecordChanged(delta))
+        except Exception as error:  # say the file is locked or gone: try again at the next tick
+            log.warning("war room refresh failed: %s", error)
+        finally:
+            self._following = False
 
     async def on_record_changed(self, message: RecordChanged) -> None:
-        self.incident = message.incident
-        commander = next((seat.person for seat in message.roster if seat.is_commander), None)
-        self.query_one(IncidentHeader).show(message.incident, self.policy, commander)
-        self.query_one(RolesPane).show(message.roster)
+        delta = message.delta
+        if delta.incident is not None:
+            self.incident = delta.incident
+        if delta.roster is not None:
+            self.commander = next((seat.person for seat in delta.roster if seat.is_commander), None)
+            self.query_one(RolesPane).show(delta.roster)
+        if delta.updates is not None:
+            self.updates = delta.updates
+        if delta.incident is not None or delta.roster is not None:
+            self.query_one(IncidentHeader).show(self.incident, self.policy, self.commander)
+        if (delta.everything or delta.incident is not None or delta.updates is not None
+                or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
+            self.refresh_duties()
+        timeline = self.query_one(Timeline)
+        if delta.everything:
+            timeline.reset(delta.total)
+        else:
+            timeline.append(delta.appended, delta.total)
+            timeline.restate(delta.restated)
+        stack = self.app.screen_stack
+        for screen in stack[stack.index(self) + 1:] if self in stack else []:  # dialogs over it follow too
+            screen.post_message(RecordChanged(delta))
+
+    @work(group="duties", exclusive=True)
+    async def refresh_duties(self) -> None:
+        """Re-read what the duties derive from (severity steps, updates, marks; incremental)."""
+        self.duty_record = await self.service.duty_record(self.incident)
         self.tick()
-        if message.last_entry_id != self._last_entry_id:
-            self._last_entry_id = message.last_entry_id
-            await self.query_one(Timeline).reload()
 
     def tick(self) -> None:
         if self.duty_record is not None:
             self.query_one(CountdownPane).show(derive_duties(self.policy, self.duty_record), self.service.now(),
                                                short=self.has_class("-short"))
+
+    async def committed(self, text: str | None, entries: list[Entry]) -> None:
+        """Entries this screen just committed: shown without reading them back. Call it right after
+        the write returns (before anything else awaits), so the look at the change log that the
+        commit set off finds them already shown."""
+        try:
+            delta = await self.live.written(entries)
+        except Exception as error:  # they are saved all the same: the next look shows them
+            log.warning("written entries not shown at once: %s", error)
+            delta = None
+        if text is not None:
+            self.post_message(EntryCommitted(text, entries))
+        if delta is not None:
+            self.post_message(RecordChanged(delta))
 
     # ---- the entry bar -------------------------------------------------------------------------
 
@@ -196,23 +229,22 @@ class WarRoomScreen(ProceduresMixin, Screen):
                     self.app.call_later(self.action_help)
                     return
                 entries = await self.service.apply(self.incident.id, command, self.app.user)
+                await self.committed(text, entries)
         except SummaryRequired:
-            self.resolve_with_summary(text)
+            self.procedures.resolve_with_summary(text)
             return
         except WarroomError as error:
             self.post_message(EntryRejected(str(error), text))
         except Exception as error:  # keep the text: nothing typed is ever lost
             self.post_message(EntryRejected(f"not saved: {type(error).__name__}: {error}", text))
         else:
-            self.post_message(EntryCommitted(text, entries))
-            self.after_commit(entries)
+            self.procedures.after_commit(entries)
 
     def on_entry_rejected(self, message: EntryRejected) -> None:
         self.query_one(EntryBar).rejected(message.error, message.text)
 
     def on_entry_committed(self, message: EntryCommitted) -> None:
         self.query_one(Timeline).follow()  # what the scribe just wrote is what they want to see
-        self.refresh_record()
 
     # ---- timeline actions ----------------------------------------------------------------------
 
@@ -260,13 +292,12 @@ class WarRoomScreen(ProceduresMixin, Screen):
     @work(group="write")
     async def apply_command(self, command: cmd.Command, done: str) -> None:
         try:
-            await self.service.apply(self.incident.id, command, self.app.user)
+            entries = await self.service.apply(self.incident.id, command, self.app.user)
+            await self.committed(None, entries)
         except WarroomError as error:
             self.notify(visible(str(error)), severity="error", markup=False)
             return
         self.notify(done, markup=False)
-        await self.query_one(Timeline).reload()
-        self.refresh_record()
 
     @on(AssignRequested)
     @work(group="dialog")
@@ -281,21 +312,17 @@ class WarRoomScreen(ProceduresMixin, Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """In a read-only session the keys that only write are left out (of the footer too: a dimmed
         key would say so by colour alone)."""
-        if action in READ_ONLY_HIDDEN and self.service is not None and self.service.read_only:
+        if (action == "procedure" and parameters and parameters[0] in READ_ONLY_HIDDEN
+                and self.service is not None and self.service.read_only):
             return False
         return True
 
+    def action_procedure(self, name: str) -> None:
+        """F2-F6: one of the procedures (see WarRoomProcedures)."""
+        getattr(self.procedures, name)()
+
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
-
-    def action_to_entry_bar(self) -> None:
-        self.query_one(EntryBar).input.focus()
-
-    def action_focus_timeline(self) -> None:
-        self.query_one(Timeline).focus()
-
-    def action_focus_roles(self) -> None:
-        self.query_one(RolesPane).focus()
 
     @work(group="dialog")
     async def action_filter(self) -> None:
@@ -316,44 +343,8 @@ class WarRoomScreen(ProceduresMixin, Screen):
     def unsent_text(self) -> str:
         return self.query_one(EntryBar).input.value.strip()
 
-    def now(self) -> datetime:
-        return self.service.now()
-
     def palette_commands(self):
-        """(name, callback, help) for the command palette."""
-        from warroom.ui.palette import run_text
+        """(name, callback, help) for the command palette (see warroom.ui.palette)."""
+        from warroom.ui.palette import war_room_commands
 
-        timeline = self.query_one(Timeline)
-        found = [
-            ("Help: keys and commands", self.action_help, "Every key and entry-bar command"),
-            ("Filter timeline", self.action_filter, "Show only entries matching text, author or kind"),
-            ("Clear timeline filter", lambda: setattr(timeline, "query", ""), "Show every entry"),
-            ("Jump to latest entry", timeline.action_last, "Select the newest entry and follow the tail"),
-            ("Pin / unpin selected entry", timeline.action_pin, "Pinned entries lead the report's key timeline"),
-            ("Correct selected entry", timeline.action_correct, "Log a correction that points at the entry"),
-            ("Copy selected entry", timeline.action_copy, "Copy to the clipboard (OSC 52)"),
-            ("Compose update…", self.action_compose, "Draft from the record, edit, post and deliver"),
-            ("Quick update…", partial_prefill(self, "/update "), "Post a one-line update and reset the countdown"),
-            ("Checklists and playbooks", self.action_procedures, "Tick checklist items, attach playbooks"),
-            ("Action items", self.action_actions, "Owners, due dates, done"),
-            ("Write post-incident report", self.action_export_report, "Markdown report into the updates folder"),
-            ("Escalation: who to tell now", self.action_escalation, "Parties and deadlines for this severity (F5)"),
-            ("Log decision…", partial_prefill(self, "/decision "), "Record a decision"),
-            ("Add action item…", partial_prefill(self, "/action "), "A follow-up with @owner and due:DATE"),
-        ]
-        for level in self.policy.severity:
-            found.append((f"Set severity {level.id} ({level.label})", run_text(self, f"/sev {level.id}"),
-                          update_cadences(self.policy, level.id)))
-        for status in self.policy.status:
-            found.append((f"Set status {status.label}", run_text(self, f"/status {status.id}"), status.description))
-        for role in self.policy.role:
-            found.append((f"Assign {role.name}…", partial_prefill(self, f"/assign {role.id} "), role.duties))
-        for name, command in (("Acknowledged", "/ack"), ("Detected", "/detected"), ("Mitigated", "/mitigated"),
-                              ("Impact started", "/impact"), ("Closed", "/close")):
-            found.append((f"Milestone: {name} now", run_text(self, command), "Back-date with -5m or @HH:MM in the entry bar"))
-        found.append(("Resolve incident…", lambda: self.resolve_with_summary("/resolve"), "Asks for a resolution summary"))
-        return found
-
-
-def partial_prefill(screen: WarRoomScreen, text: str):
-    return lambda: screen.prefill(text)
+        return war_room_commands(self)

@@ -1,9 +1,12 @@
-"""The Health pane: probes worst state first, each with glyph and word, latency, a sparkline of
-recent latencies, uptime over the window and time since the last check.
+"""The Health pane: probes worst state first, each with glyph and word, since when (when not
+healthy), latency, uptime over the window, time since the last check and a sparkline of recent
+latencies (last, so a narrow pane cuts it first).
 
 Keys (when the pane has focus): Enter details, c check all now, f fast mode, p pause/resume.
-The pane talks to the ProbeMonitor it is handed (a `MonitorReady` message from the screen's
-worker); it refreshes itself once a second from the monitor's in-memory snapshots.
+The pane runs the incident's ProbeMonitor (warroom.service.monitor; started by `watch_incident`,
+stopped when the pane goes) and shows its board: what the incident's lease holder stored, so
+every screen on the incident shows the same. It redraws when the board changes (`BoardChanged`)
+and once a second (the "ago" figures).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class ProbeRow:
     word: str
     severity_rank: int  # 0 = worst
     latency: str = ""
+    since: str = ""
     sparkline: str = ""
     uptime: str = ""
     last_check: str = ""
@@ -76,14 +80,16 @@ class ProbeRow:
 
     @classmethod
     def from_view(cls, view, now: datetime) -> "ProbeRow":
-        status = view.status
-        result = status.last_result
+        result, state = view.last_result, view.state
         ago = format_duration(now - result.checked_at) + " ago" if result else "not checked yet"
+        since = ""
+        if view.since is not None and state not in (ProbeState.UP, ProbeState.UNKNOWN):
+            since = f"since {view.since:%H:%M}" if view.since.date() == now.date() else f"since {view.since:%m-%d %H:%M}"
         return cls(
-            name=status.name, glyph=status.state.glyph, word=status.state.word, severity_rank=status.state.rank,
-            latency=format_latency(result.latency_ms if result else None),
-            sparkline=sparkline(status.recent_latencies), uptime=format_uptime(view.uptime.ratio),
-            last_check=ago, style_class=_STYLE[status.state], paused=status.paused,
+            name=view.name, glyph=state.glyph, word=state.word, severity_rank=state.rank,
+            latency=format_latency(result.latency_ms) if result and result.ok else "", since=since,
+            sparkline=sparkline(view.recent_latencies), uptime=format_uptime(view.uptime.ratio),
+            last_check=ago, style_class=_STYLE[state], paused=view.paused,
         )
 
 
@@ -103,17 +109,8 @@ class HealthPane(OptionList):
         Binding("p", "pause", "Pause", tooltip="Pause or resume the selected probe"),
     ]
 
-    @dataclass
-    class MonitorReady(Message):
-        """The screen's worker started a ProbeMonitor for this pane to show and drive."""
-
-        monitor: object
-
-    @dataclass
-    class DetailsRequested(Message):
-        """Enter on a probe: the screen opens its detail view."""
-
-        name: str
+    class BoardChanged(Message):
+        """The monitor read the stored probe states again."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -128,15 +125,36 @@ class HealthPane(OptionList):
         self._shown = None  # the layout (one or two lines a probe) depends on the size
         self.show(self.rows)
 
-    def on_health_pane_monitor_ready(self, message: MonitorReady) -> None:
-        self.monitor = message.monitor
+    @work(group="probes", exclusive=True)
+    async def watch_incident(self, incident_id: str) -> None:
+        """Start the incident's probe monitor (the probe file and retention from the app)."""
+        from warroom.service.monitor import ProbeMonitor
+        from warroom.service.probe_sources import retention_setting
+
+        app = self.app
+        problem = lambda text: app.notify(text, title="Probes", severity="error", timeout=12, markup=False)  # noqa: E731
+        retention, wrong = retention_setting(app.config.probe_retention)
+        if wrong:
+            problem(wrong)
+        monitor = ProbeMonitor(app.service, incident_id, probes_path=getattr(app, "probes_path", None),
+                               on_problem=problem, on_board=lambda: self.post_message(self.BoardChanged()),
+                               retention=retention)
+        await monitor.start()
+        self.monitor = monitor
+        self.refresh_rows()
+
+    async def on_unmount(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.stop()
+
+    def on_health_pane_board_changed(self, message: BoardChanged) -> None:
         self.refresh_rows()
 
     def refresh_rows(self) -> None:
         if self.monitor is None:
             return
         now = self.monitor.clock()
-        self.show([ProbeRow.from_view(view, now) for view in self.monitor.views(now)])
+        self.show([ProbeRow.from_view(view, now) for view in self.monitor.views()])
         remaining = self.monitor.fast_remaining()
         self.border_subtitle = f"fast {format_duration_short(remaining)}" if remaining is not None else ""
 
@@ -173,10 +191,11 @@ class HealthPane(OptionList):
                      self.get_component_rich_style(row.style_class))
         head = state + Text(visible(row.name), "bold" if row.severity_rank <= 2 else "")
         figures = ("⏸ paused · " if row.paused else "") + " ".join(
-            part for part in (row.latency, row.sparkline, row.uptime, row.last_check) if part)
+            part for part in (row.since, row.latency, row.uptime, row.last_check, row.sparkline) if part)
         muted = self.get_component_rich_style("health--unknown")
         if compact:
-            head.append(f" {row.latency}" + (" ⏸ paused" if row.paused else ""), muted)
+            when = row.since.removeprefix("since ")  # one line: "▼ DOWN api 14:02" (down since 14:02)
+            head.append(f" {when or row.latency}" + (" ⏸ paused" if row.paused else ""), muted)
             head.truncate(width, overflow="ellipsis")
             return head
         head.truncate(width, overflow="ellipsis")
@@ -186,9 +205,11 @@ class HealthPane(OptionList):
 
     # -- keys --------------------------------------------------------------------------------
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        from warroom.ui.screens.probe_detail import ProbeDetailScreen
+
         event.stop()
-        if event.option.id:
-            self.post_message(self.DetailsRequested(event.option.id))
+        if event.option.id and self.monitor is not None:
+            self.app.push_screen(ProbeDetailScreen(self.monitor, event.option.id))
 
     @work(group="probe-command", exclusive=True)
     async def action_check_now(self) -> None:
@@ -197,15 +218,19 @@ class HealthPane(OptionList):
             return
         self.notify("Checking every probe now…")
         results = await self.monitor.check_now()
+        if results is None:
+            self.notify("Check asked of the screen that runs the probes; results show here")
+            return
         failed = sum(not result.ok for result in results)
         self.notify(f"Checked {len(results)} probes: {failed} failing", severity="warning" if failed else "information")
         self.refresh_rows()
 
-    def action_fast_mode(self) -> None:
+    @work(group="probe-command")
+    async def action_fast_mode(self) -> None:
         if self.monitor is None:
             self.notify("Probes are not running", severity="warning")
             return
-        duration = self.monitor.toggle_fast()
+        duration = await self.monitor.toggle_fast()
         if duration is None:
             self.notify("Fast mode off: probes back to their own intervals")
         else:

@@ -133,12 +133,64 @@ class Timeline(ScrollView, can_focus=True):
     # ---- data --------------------------------------------------------------------------------
 
     async def reload(self) -> None:
-        """Re-count and drop cached pages (after a commit here or elsewhere)."""
-        total = await self.source.count(self.query)
-        grown = total - self.total
+        """Count again and drop cached pages (a new filter, or new entries in a filtered view)."""
+        self._drop_pages()
+        self._resized(await self.source.count(self.query))
+
+    def reset(self, total: int) -> None:
+        """The incident has `total` entries and any of them may have changed: drop cached pages."""
+        if self.query:
+            self.run_worker(self.reload(), group="timeline-reload", exclusive=True)
+            return
+        self._drop_pages()
+        self._resized(total)
+
+    def append(self, entries: list[Entry], total: int) -> None:
+        """Entries committed after the ones held (`total`: the incident's count with them). When they
+        sort after the last one held they join its page without reading the store; a back-dated one
+        lands inside the timeline, so the pages are dropped and the visible ones read again."""
+        if not entries:
+            return
+        if self.query:  # which of them match the filter is the store's to say
+            self.run_worker(self.reload(), group="timeline-reload", exclusive=True)
+            return
+        entries = sorted(entries, key=_order)
+        if self._tail_takes(entries):
+            for row, entry in enumerate(entries, start=self.total):
+                self._pages.setdefault(row // PAGE_SIZE, []).append(entry)
+        else:
+            self._drop_pages()
+        self._resized(max(total, self.total + len(entries)))
+
+    def restate(self, entries: list[Entry]) -> None:
+        """Entries whose state changed (a pin, here or elsewhere): replace the copies held."""
+        fresh = {entry.id: entry for entry in entries}
+        changed = False
+        for page in self._pages.values():
+            for index, held in enumerate(page):
+                if held.id in fresh:
+                    page[index], changed = fresh[held.id], True
+        if changed:
+            self.refresh()
+            self._announce()
+
+    def _tail_takes(self, entries: list[Entry]) -> bool:
+        """True when the held pages end at the last entry and `entries` all sort after it."""
+        if self.total == 0:
+            return not self._pages and not self._pending
+        last_page, last_index = divmod(self.total - 1, PAGE_SIZE)
+        tail = self._pages.get(last_page)
+        if tail is None or len(tail) != last_index + 1 or last_page in self._pending:
+            return False
+        return _order(entries[0]) > _order(tail[-1])
+
+    def _drop_pages(self) -> None:
         self._generation += 1
         self._pages.clear()
         self._pending.clear()
+
+    def _resized(self, total: int) -> None:
+        grown = total - self.total
         self.total = total
         self.virtual_size = Size(self.size.width, total)
         if self.following:
@@ -326,6 +378,11 @@ class Timeline(ScrollView, can_focus=True):
 
     def action_filter(self) -> None:
         self.post_message(self.Action("filter", self.selected))
+
+
+def _order(entry: Entry) -> tuple:
+    """Timeline order: when it happened, then its number (as the store sorts)."""
+    return (entry.occurred_at, entry.number)
 
 
 def _kind_class(kind: EntryKind) -> str:
