@@ -171,6 +171,20 @@ async def test_countdown_warns_then_counts_up_when_overdue_and_resets_on_update(
         assert "◷ 19:08 Internal update" in str(others.render())
 
 
+async def test_a_duty_refresh_that_ends_while_the_screen_is_taken_down_does_not_crash(tmp_path):
+    """Quitting while the duties are being re-read: the refresh comes back to a screen whose panes
+    are gone, and must not fail (it ended the app with a NoMatches traceback)."""
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        screen = app.screen
+        await screen.query_one(CountdownPane).remove()
+        screen.refresh_duties()
+        await wait_for(pilot, lambda: not any(w.group == "duties" for w in app.workers))
+    # leaving run_test re-raises what a worker raised: nothing
+
+
 # ---- keys, help, palette, quitting --------------------------------------------------------------
 
 
