@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# exec: no shell waits in between; warroom leaves by itself when its terminal goes away (hangup,
+# end of input), whoever started it, and make then ends with it.
 demo: $(STAMP)
-	$(BIN)/warroom demo
+	exec $(BIN)/warroom demo
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q

@@ -28,6 +28,7 @@ class _Context:
         self.read_only = read_only
         self._config = None
         self._policies = None
+        self.drafts = None  # a DraftStore other than the user's (the demo's, which goes with it)
 
     @property
     def config(self):
@@ -429,10 +430,11 @@ def open_command(obj: _Context, incident_id: str) -> None:
 @click.option("--print", "print_only", is_flag=True, help="Seed the demo database and print it instead of opening the UI.")
 @pass_context
 def demo(obj: _Context, print_only: bool) -> None:
-    """Open the war room on a fresh demo incident (temporary database)."""
+    """Open the war room on a fresh demo incident (temporary database, removed when it closes)."""
     from warroom.service.demo import seed_demo_database
 
-    path, incident_id = asyncio.run(seed_demo_database(obj.db_option))
+    chosen = obj.db_option
+    path, incident_id = asyncio.run(seed_demo_database(chosen))
     obj.db_option = str(path)
     if print_only:  # without it the UI opens, also when stdout is not a terminal (a browser session)
         from warroom.domain.report import plain_summary
@@ -440,11 +442,9 @@ def demo(obj: _Context, print_only: bool) -> None:
         click.echo(obj.run(lambda s: _summary(s, incident_id, plain_summary)))
         click.echo(f"\nDemo database: {path}")
         return
-    from warroom.service.demo import DemoServiceThread, attach_demo_probes
+    from warroom.ui.launch import launch_demo
 
-    with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints on 127.0.0.1
-        asyncio.run(attach_demo_probes(path, incident_id, service))
-        _open_ui(obj, incident_id)
+    launch_demo(obj, path, incident_id, temporary=not chosen)  # never remove a --db the user chose
 
 
 @cli.command()
@@ -506,15 +506,35 @@ async def _summary(service, incident_id, render):
     return render(await service.record(incident_id), service.now())
 
 
+def _end_now(code: int) -> None:
+    """The war room left because its terminal went away: drafts, lease, database and the demo's
+    folder are done with, so skip the interpreter's half-second teardown (a closed terminal must
+    see warroom go within a second)."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the command line on `argv` (default: sys.argv[1:]) and return its exit code: one line on
-    stderr and 2 for anything the user can fix, 1 for anything else; never a traceback."""
+    stderr and 2 for anything the user can fix, 1 for anything else; never a traceback. A war room
+    whose terminal went away raises LeftByItself (main ends the process at once)."""
     from warroom.domain.text import visible
+
+    from warroom.ui.launch import LeftByItself
 
     try:
         _check_arguments(sys.argv[1:] if argv is None else argv)
         code = cli.main(args=argv, prog_name="warroom", standalone_mode=False)
         return code if isinstance(code, int) else 0  # an int from ctx.exit(): --help, --version, check
+    except LeftByItself:
+        raise
     except SystemExit as stop:  # `warroom run` exits with the code of the command it ran
         if stop.code is None or isinstance(stop.code, int):
             return stop.code or 0
@@ -549,4 +569,10 @@ def run(argv: list[str] | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `warroom` command: run(argv), then exit with its code."""
-    sys.exit(run(argv))
+    from warroom.ui.launch import LeftByItself
+
+    try:
+        code = run(argv)
+    except LeftByItself as left:
+        _end_now(left.code)
+    sys.exit(code)

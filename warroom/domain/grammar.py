@@ -79,12 +79,18 @@ _OWNER = re.compile(r"@(\w+(?:[.\-]\w+)*)")
 _NUMBER = re.compile(r"#?([0-9]{1,9})")
 _QUOTES = "\"'"
 _MAX_NAME_WORDS = 6  # longest unquoted multi-word role/status/severity name tried
+MAX_ENTRY_BYTES = 2 * 2**20  # an entry holds at most 2 MiB of UTF-8 (a 1 MB paste fits whole)
 _DUE_FORMS = "YYYY-MM-DD, YYYY-MM-DDTHH:MM, HH:MM (UTC) or a duration like 2h or 3d"
 
 
 def parse(text: str, policy: Policy, now: datetime) -> Command:
-    """Parse one line from the entry bar. `now` is aware UTC; raises ParseError only."""
+    """Parse what was typed in the entry bar (one line, or several pasted as one entry). `now` is
+    aware UTC; raises ParseError only."""
     now = now.astimezone(UTC)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_ENTRY_BYTES:
+        raise ParseError(f"too long to be one entry: {size:,} bytes, and an entry holds at most "
+                         f"{MAX_ENTRY_BYTES:,} (2 MiB); split it, or save it as a file and log its path")
     line = text.strip()
     if not line:
         raise ParseError("nothing to record: type a note, or a /command (see /help)")

@@ -51,6 +51,14 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
     return _UNSAFE.sub(_picture, text)
 
 
+def size_words(text: str) -> str:
+    """'12 lines, 3.4 kB': how much a block of text holds (sizes in UTF-8 bytes)."""
+    lines = text.count("\n") + 1
+    size = len(text.encode("utf-8", "surrogatepass"))
+    amount = f"{size} B" if size < 1000 else f"{size / 1000:.1f} kB" if size < 999_950 else f"{size / 1_000_000:.1f} MB"
+    return f"{lines} line{'s' if lines != 1 else ''}, {amount}"
+
+
 def has_unsafe(text: str) -> bool:
     """Whether `text` holds a character of the table (a name that would need marking)."""
     return _UNSAFE.search(text) is not None

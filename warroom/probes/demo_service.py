@@ -26,6 +26,9 @@ from warroom.probes.config import ProbeSpec, parse_probes
 TEMPLATE_NAME = "probes.toml"
 
 
+STOP_GRACE = 0.25  # seconds requests in progress get when the service stops
+
+
 class DemoService:
     """The running service; `port` is the bound port (ask for 0 to get an ephemeral one)."""
 
@@ -73,7 +76,8 @@ class DemoService:
         app.router.add_get("/slow", self._slow)
         app.router.add_get("/flapping", self._flapping)
         app.router.add_get("/failing", self._failing)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A slow request in progress must not hold up stopping (aiohttp would wait 60 s for it).
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=STOP_GRACE)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.requested_port)
         await site.start()

@@ -79,7 +79,8 @@ async def seed_demo_database(path: str | None = None, now: datetime | None = Non
 
 class DemoServiceThread:
     """The demo health service (warroom.probes.demo_service) on 127.0.0.1, on its own event loop in
-    a daemon thread, for as long as the `with` block runs (the war room's lifetime)."""
+    a daemon thread, for as long as the `with` block runs (the war room's lifetime). Leaving the
+    block stops it within a second (requests in progress get demo_service.STOP_GRACE)."""
 
     def __init__(self, **options):
         self.options = options
@@ -123,7 +124,7 @@ class DemoServiceThread:
     def __exit__(self, *exc) -> None:
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(5)
+            self._thread.join(1.0)
 
 
 async def attach_demo_probes(path: Path, incident_id: str, service) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -12,7 +15,9 @@ from textual.binding import Binding
 
 from warroom.domain.clock import system_clock
 from warroom.domain.policy import PolicyBook
+from warroom.domain.text import size_words, visible
 from warroom.service import IncidentService
+from warroom.ui.driver import TerminalGone, UndecodableInput, WarRoomDriver
 from warroom.ui.palette import WarRoomCommands
 from warroom.ui.screens.dialogs import Confirm
 from warroom.ui.screens.help import HelpScreen
@@ -20,6 +25,7 @@ from warroom.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
 
 
 TOAST_GLYPHS = {"warning": "⚠", "error": "✗"}
+LEAVING_SIGNALS = {signal.SIGHUP: 128 + signal.SIGHUP, signal.SIGTERM: 128 + signal.SIGTERM}
 
 
 class WarRoomApp(App):
@@ -37,9 +43,12 @@ class WarRoomApp(App):
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
         config=None, updates_dir: Path | None = None, default_policy: str | None = None,
-        read_only: bool = False,
+        read_only: bool = False, drafts=None,
     ) -> None:
-        super().__init__()
+        # A driver named in the environment (textual-serve's web driver for `warroom serve`) wins;
+        # in a terminal, WarRoomDriver survives bad bytes and notices the terminal going away.
+        terminal_driver = os.name == "posix" and not os.environ.get("TEXTUAL_DRIVER")
+        super().__init__(driver_class=WarRoomDriver if terminal_driver else None)
         self.read_only = read_only  # the service refuses every write; the screens say so
         self.db_path, self.policies, self.user = db_path, policies, user
         self.incident_id, self.clock = incident_id, clock
@@ -55,6 +64,10 @@ class WarRoomApp(App):
         self.updates_dir = updates_dir or resolve_updates_dir(self.config, db_path)
         self.probes_path: Path | None = None  # the probe file (launch sets it); see warroom.service.monitor
         self._reach = None
+        self.drafts = drafts  # a warroom.service.drafts.DraftStore, or None: no drafts kept
+        self.gone_reason: str | None = None  # why the app left by itself (terminal gone, a signal)
+        self.undecodable_bytes = 0  # bytes from the terminal that were not UTF-8, so far
+        self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
 
     @property
     def reach(self):
@@ -66,6 +79,10 @@ class WarRoomApp(App):
         return self._reach
 
     async def on_mount(self) -> None:
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for signum, code in LEAVING_SIGNALS.items():
+                loop.add_signal_handler(signum, self.leave_now, f"signal {signal.Signals(signum).name}", code)
         themes, problems = load_themes(self.extra_theme_dirs)
         for theme in themes:
             self.register_theme(theme)
@@ -89,6 +106,33 @@ class WarRoomApp(App):
     async def on_unmount(self) -> None:
         if self.service is not None:
             await self.service.close()
+
+    def on_terminal_gone(self, message: TerminalGone) -> None:
+        self.leave_now(message.reason, 128 + signal.SIGHUP)
+
+    def leave_now(self, reason: str, code: int) -> None:
+        """The terminal is gone or we were told to stop: keep every draft now, then exit (screens
+        unmount: probe lease released, database closed). `on_leaving` bounds how long that takes."""
+        if self.gone_reason is not None:
+            return
+        self.gone_reason = reason
+        for screen in self.screen_stack:
+            keeper = getattr(screen, "drafts", None)
+            if keeper is not None:
+                keeper.save_now()
+        if self.on_leaving is not None:
+            self.on_leaving(code)
+        self.exit(return_code=code)
+
+    def on_undecodable_input(self, message: UndecodableInput) -> None:
+        self.undecodable_bytes += message.count
+        total = self.undecodable_bytes
+        text = f"{total} byte{'s' if total != 1 else ''} from the terminal {'were' if total != 1 else 'was'} not UTF-8: shown as \ufffd."
+        bars = self.screen.query("EntryBar")
+        if bars:
+            bars.first().show_notice(text + " Check your terminal's character set (it should be UTF-8).")
+        else:
+            self.notify(text, severity="warning", markup=False)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -139,8 +183,12 @@ class WarRoomApp(App):
         screen = self.screen
         unsent = screen.unsent_text() if hasattr(screen, "unsent_text") else ""
         if unsent:
+            shown = visible(unsent[:200]) + (f"… ({size_words(unsent)})" if len(unsent) > 200 else "")
+            kept = getattr(getattr(screen, "drafts", None), "slot", None) is not None and self.drafts.lasting
+            question = ("It is kept as a draft and put back in the bar the next time this incident is opened."
+                        "\nQuit?" if kept else "Quit and lose it?")
             leave = await self.push_screen_wait(
-                Confirm(f"The entry bar has unsent text:\n{unsent[:200]}\nQuit and lose it?", yes="Quit", no="Stay"))
+                Confirm(f"The entry bar has unsent text:\n{shown}\n{question}", yes="Quit", no="Stay"))
             if not leave:
                 return
         self.exit()

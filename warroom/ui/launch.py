@@ -1,13 +1,51 @@
-"""Starting the UI from the command line: resolve paths, check the database, remember the theme."""
+"""Starting the UI from the command line: resolve paths, check the database, remember the theme,
+and make sure the process ends: once the app has left, nothing may keep it alive for long."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
+import threading
 import tomllib
 from pathlib import Path
+from typing import Callable
 
 from warroom.domain.errors import WarroomError
 from warroom.service.config import config_dir, resolve_updates_dir, state_path
+from warroom.service.drafts import DraftStore, drafts_root
+
+DEADLINE_AFTER_HANGUP = 1.5  # seconds from a hangup (or SIGTERM) to the end of the process, at most
+DEADLINE_AFTER_EXIT = 5.0  # seconds from the app's end to the end of the process, at most
+_last_resort: list[Callable[[], None]] = []
+
+
+class LeftByItself(SystemExit):
+    """The app left because its terminal went away or it was told to stop (SIGHUP, SIGTERM);
+    everything is saved and closed, so warroom.cli.main ends the process at once."""
+
+
+def on_forced_exit(cleanup: Callable[[], None]) -> None:
+    """Run `cleanup` too if the exit deadline has to end the process (the demo removes its folder)."""
+    _last_resort.append(cleanup)
+
+
+def arm_exit_deadline(seconds: float, code: int) -> None:
+    """End the process with `code` after `seconds` if it is still running: a stuck thread (a DNS
+    lookup, a worker, a join) must never keep a war room whose terminal is gone alive."""
+
+    def expire() -> None:
+        for cleanup in _last_resort:
+            try:
+                cleanup()
+            except Exception:  # noqa: S110 - the process ends now whatever happens
+                pass
+        os._exit(code)
+
+    timer = threading.Timer(seconds, expire)
+    timer.name, timer.daemon = "warroom-exit-deadline", True
+    timer.start()
 
 
 def _remembered_theme() -> str | None:
@@ -55,6 +93,7 @@ def build_app(context, incident_id: str | None = None):
         on_theme_change=None if read_only else remember_theme, extra_theme_dirs=[config_dir() / "themes"],
         config=context.config, default_policy=context.config.default_policy,
         updates_dir=resolve_updates_dir(context.config, context.database()), read_only=read_only,
+        drafts=getattr(context, "drafts", None) or DraftStore(drafts_root(), context.database()),
     )
     app.probes_path = probes_path(context)
     return app
@@ -65,7 +104,20 @@ def launch(context, incident_id: str | None = None) -> None:
     context.policies()  # a broken policy file is reported before the screen opens
     asyncio.run(_check(context, incident_id))
     app = build_app(context, incident_id)
-    app.run()
+    app.on_leaving = lambda code: arm_exit_deadline(DEADLINE_AFTER_HANGUP, code)
+    try:
+        app.run()
+    finally:
+        arm_exit_deadline(DEADLINE_AFTER_EXIT, app.return_code or 0)
+    if app.gone_reason is not None:
+        for signum in (signal.SIGHUP, signal.SIGTERM):  # the cleanup that follows is short and bounded
+            signal.signal(signum, signal.SIG_IGN)
+        try:
+            kept = "; unsent text is kept as a draft" if app.drafts is not None and app.drafts.lasting else ""
+            print(f"warroom: left ({app.gone_reason}){kept}", file=sys.stderr)
+        except (OSError, ValueError):  # the terminal is gone
+            pass
+        raise LeftByItself(app.return_code)
     if app.return_code not in (0, None):
         raise WarroomError(f"warroom stopped with code {app.return_code}")
 
@@ -92,3 +144,23 @@ def serve(context, people_file: Path, incident_id: str | None = None, **settings
                 *(["open", incident_id] if incident_id else [])]
 
     run(ServeOptions(people=people, app_argv=app_argv, **settings))
+
+
+def launch_demo(context, path: Path, incident_id: str, *, temporary: bool) -> None:
+    """The demo war room with its health service on 127.0.0.1; a `temporary` demo database's
+    folder (and the drafts kept in it) is removed when the war room closes, however it closes."""
+    import shutil
+
+    from warroom.service.demo import DemoServiceThread, attach_demo_probes
+
+    folder = path.parent if temporary else None
+    remove = (lambda: shutil.rmtree(folder, ignore_errors=True)) if folder else (lambda: None)
+    on_forced_exit(remove)
+    if folder:
+        context.drafts = DraftStore(folder / "drafts", path, lasting=False)
+    try:
+        with DemoServiceThread() as service:  # healthy, slow, flapping and failing endpoints
+            asyncio.run(attach_demo_probes(path, incident_id, service))
+            launch(context, incident_id)
+    finally:
+        remove()

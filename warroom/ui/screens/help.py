@@ -13,7 +13,7 @@ from textual.widgets import Static
 from warroom.domain.grammar import COMMANDS
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("Enter", "log what is typed in the entry bar"),
+    ("Enter", "log what is typed in the entry bar (a paste of many lines: ONE entry)"),
     ("Up / Down", "entry bar: walk the history of what you typed"),
     ("Right / End", "entry bar: accept the suggested completion"),
     ("Tab / Shift+Tab", "move between panes"),
@@ -22,7 +22,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("PageUp / PageDown", "timeline: a page at a time"),
     ("Home / End (g / G)", "timeline: first entry / last entry and follow"),
     ("/ (or Ctrl+F)", "filter the timeline by text, kind or author"),
-    ("p / c / y", "timeline: pin or unpin / correct (a new entry points at it) / copy the selected entry"),
+    ("p / c / y / v", "timeline: pin or unpin / correct (a new entry points at it) / copy / view (Enter too) the entry"),
     ("a or Enter", "roles: assign or hand over the selected role"),
     ("Enter", "health: details of the selected probe (conditions, last error, history)"),
     ("c / f / p", "health: check all now / fast mode (every 5 s for 5 min) / pause or resume"),
@@ -31,7 +31,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("Ctrl+T / Ctrl+R", "go to the timeline / the roles pane"),
     ("F1 or ?", "this help"),
     ("Ctrl+P", "command palette: every action, themes"),
-    ("Ctrl+Q", "quit (asks first only if the entry bar has unsent text)"),
+    ("Ctrl+Q", "quit (asks first if the bar has unsent text; it is kept as a draft)"),
 )
 
 

@@ -13,21 +13,22 @@ import asyncio
 import logging
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from warroom.domain import commands as cmd
 from warroom.domain.duties import DutyRecord, derive_duties
 from warroom.domain.errors import SummaryRequired, WarroomError
 from warroom.domain.models import Entry, EntryKind, Incident, StatusUpdate
-from warroom.domain.text import visible
+from warroom.domain.text import size_words, visible
 from warroom.ui.messages import (
     AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
 )
+from warroom.ui.drafts import EntryDrafts
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
@@ -42,6 +43,7 @@ log = logging.getLogger("warroom.ui")
 POLL_SECONDS = 0.5
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
+DETAIL_ROWS, DETAIL_ROWS_SHORT = 2, 1  # text rows under the heading in the detail pane (see warroom.tcss)
 
 
 class _Source:
@@ -85,6 +87,7 @@ class WarRoomScreen(Screen):
         self._following = self._follow_again = self._loaded = False
         self._stop_listening = None
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
+        self.drafts = EntryDrafts(self)  # unsent text survives any exit
 
     @property
     def service(self):
@@ -120,6 +123,7 @@ class WarRoomScreen(Screen):
             self.query_one(Timeline).focus()
         else:
             self.query_one(EntryBar).input.focus()
+            self.drafts.open()
         self.query_one(HealthPane).show([])
         self.live = self.service.live(self.incident.id)
         self._stop_listening = self.service.on_commit(self.follow_record)
@@ -129,8 +133,12 @@ class WarRoomScreen(Screen):
         self.set_interval(1.0, self.tick)
 
     def on_unmount(self) -> None:
-        if self._stop_listening is not None:
-            self._stop_listening()
+        """Keep the draft, then stop following the record (the Health pane stops the probes)."""
+        try:
+            self.drafts.close()
+        finally:
+            if self._stop_listening is not None:
+                self._stop_listening()
 
     @property
     def monitor(self):
@@ -216,6 +224,7 @@ class WarRoomScreen(Screen):
     # ---- the entry bar -------------------------------------------------------------------------
 
     def on_entry_submitted(self, message: EntrySubmitted) -> None:
+        self.drafts.sent(message.text)
         self.write_entry(message.text)
 
     @work(group="write")
@@ -243,24 +252,47 @@ class WarRoomScreen(Screen):
 
     def on_entry_rejected(self, message: EntryRejected) -> None:
         self.query_one(EntryBar).rejected(message.error, message.text)
+        self.drafts.settled(message.text)
 
     def on_entry_committed(self, message: EntryCommitted) -> None:
+        self.drafts.settled(message.text)
         self.query_one(Timeline).follow()  # what the scribe just wrote is what they want to see
 
     # ---- timeline actions ----------------------------------------------------------------------
 
+    @staticmethod
+    def entry_heading(entry: Entry) -> Text:
+        when = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        recorded = "" if entry.recorded_at == entry.occurred_at else f" (logged {entry.recorded_at:%H:%M:%S} UTC)"
+        text = Text(f"#{entry.number} {when}{recorded} · {entry.kind.glyph} {entry.kind.label} · ")
+        text.append(visible(entry.author), style="bold")
+        text.append(f"{' · pinned' if entry.pinned else ''}")
+        return text
+
     def on_entry_chosen(self, message: EntryChosen) -> None:
+        """The selected entry under the timeline, its lines as typed or pasted, as many as the pane
+        holds (cut before rendering: an entry may hold a 1 MB paste); Enter on the timeline shows all."""
         entry = message.entry
         detail = self.query_one("#detail", Static)
         if entry is None:
             detail.update("")
             return
-        when = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        recorded = "" if entry.recorded_at == entry.occurred_at else f" (logged {entry.recorded_at:%H:%M:%S} UTC)"
-        text = Text(f"#{entry.number} {when}{recorded} · {entry.kind.glyph} {entry.kind.label} · ")
-        text.append(visible(entry.author), style="bold")
-        text.append(f"{' · pinned' if entry.pinned else ''}\n")
-        text.append(visible(entry.text, keep_newlines=True))
+        rows = DETAIL_ROWS_SHORT if self.has_class("-short") else DETAIL_ROWS
+        width = max(20, detail.content_region.width or 80)
+        lines = entry.text.split("\n", rows)  # at most rows + 1 pieces
+        text = self.entry_heading(entry)
+        if sum(max(1, -(-len(line) // width)) for line in lines) <= rows:  # fits, wrapped
+            for line in lines:
+                text.append("\n" + visible(line))
+        else:
+            more = f"… {size_words(entry.text)} in all · Enter on the timeline: every line"
+            if rows == 1 or len(more) > width:
+                more = f"… {size_words(entry.text)} · Enter: all"
+            shown = [visible(line[:width])[: width - 1] for line in lines[: max(1, rows - 1)]]
+            if rows == 1:  # the first line and the hint share the only row
+                shown[0] = shown[0][: max(0, width - len(more) - 1)] + " "
+            text.append("\n" + "\n".join(shown))
+            text.append(("" if rows == 1 else "\n") + more, style="italic")
         detail.update(text)
 
     def on_timeline_action(self, message: Timeline.Action) -> None:
@@ -271,7 +303,11 @@ class WarRoomScreen(Screen):
         if entry is None:
             self.notify("Select an entry first", severity="warning")
             return
-        if message.action == "pin":
+        if message.action == "view":
+            from warroom.ui.screens.entry_view import EntryViewScreen
+
+            self.app.push_screen(EntryViewScreen(entry, self.entry_heading(entry)))
+        elif message.action == "pin":
             self.apply_command(cmd.PinEntry(number=entry.number, pinned=not entry.pinned),
                                f"{'Unpinned' if entry.pinned else 'Pinned'} #{entry.number}")
         elif message.action == "copy":
@@ -337,12 +373,22 @@ class WarRoomScreen(Screen):
     def prefill(self, text: str) -> None:
         """Put a command in the entry bar for the user to finish (used by the palette)."""
         bar = self.query_one(EntryBar)
-        bar.input.value = text
-        bar.input.cursor_position = len(text)
+        bar.set_text(text)
         bar.input.focus()
 
     def unsent_text(self) -> str:
-        return self.query_one(EntryBar).input.value.strip()
+        return self.drafts.unsent().strip()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste while another pane has the focus goes to the entry bar, not nowhere."""
+        event.stop()
+        bar = self.query_one(EntryBar).input
+        bar.focus()
+        bar.insert_block(event.text)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "entry-input":
+            self.drafts.bar_changed()
 
     def palette_commands(self):
         """(name, callback, help) for the command palette (see warroom.ui.palette)."""

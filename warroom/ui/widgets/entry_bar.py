@@ -1,6 +1,16 @@
-"""The entry bar: plain text is a note, slash commands change the incident. Enter submits."""
+"""The entry bar: plain text is a note, slash commands change the incident. Enter submits.
+
+A paste of several lines (or a long one) is held whole as a block shown by a marker such as
+`⟦paste 1: 12 lines, 3.4 kB⟧`: Enter logs it, with what is typed around it, as ONE entry. The
+marker is edited as one piece (Backspace after it removes the whole paste), so a block is either
+all in the entry or not at all; the Input itself stays short, so a 1 MB paste never slows typing.
+The input's lower border says what the markers hold.
+"""
 
 from __future__ import annotations
+
+import itertools
+import re
 
 from rich.text import Text
 from textual import events
@@ -10,12 +20,19 @@ from textual.containers import Vertical
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
-from warroom.domain.grammar import complete
+from warroom.domain.grammar import MAX_ENTRY_BYTES, complete
 from warroom.domain.policy import Policy
-from warroom.domain.text import visible
+from warroom.domain.text import size_words, visible
 from warroom.ui.messages import EntrySubmitted
 
 HISTORY_LIMIT = 500
+INLINE_PASTE_LIMIT = 1000  # a one-line paste up to this many characters goes in as if typed
+_MARKER = re.compile(r"⟦paste (\d+)[^⟧]*⟧")
+
+
+def normalize_newlines(text: str) -> str:
+    """Terminals paste line ends as CR or CRLF (the driver is in raw mode): make them LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class CommandSuggester(Suggester):
@@ -35,7 +52,8 @@ class CommandSuggester(Suggester):
 
 
 class EntryInput(Input):
-    """An Input with Up/Down history of what was submitted and Tab completion of /commands."""
+    """An Input with Up/Down history of what was submitted, Tab completion of /commands and
+    pasted blocks held whole behind markers (`full_text` is what Enter sends)."""
 
     BINDINGS = [
         Binding("up", "history(-1)", "Previous", show=False),
@@ -44,12 +62,85 @@ class EntryInput(Input):
     ]
 
     def __init__(self, policy: Policy, **kwargs) -> None:
-        super().__init__(**kwargs)
+        # No select-all on focus: the next key would replace the unsent text (a draft put back,
+        # or what was typed before a dialog took the focus).
+        super().__init__(select_on_focus=False, **kwargs)
         self.policy = policy
         self.history: list[str] = []
         self._position = 0
         self._draft = ""
         self._cycle: tuple[str, list[str]] | None = None  # (what was typed, its completions)
+        self.pastes: dict[int, str] = {}  # paste number -> the text its marker stands for
+        self._paste_numbers = itertools.count(1)
+
+    # ---- pasted blocks -----------------------------------------------------------------------
+
+    @property
+    def full_text(self) -> str:
+        """The value with every paste marker replaced by the text it stands for."""
+        if not self.pastes:
+            return self.value
+        return _MARKER.sub(lambda m: self.pastes.get(int(m.group(1)), m.group()), self.value)
+
+    def _markers(self):
+        return [m for m in _MARKER.finditer(self.value) if int(m.group(1)) in self.pastes]
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        """Every edit goes through here: a marker is replaced or deleted as a whole, never in part,
+        and nothing is inserted inside one."""
+        start, end = sorted((start, end))
+        for marker in self._markers():
+            if start == end and marker.start() < start < marker.end():
+                start = end = marker.end()
+            elif start < marker.end() and end > marker.start():
+                start, end = min(start, marker.start()), max(end, marker.end())
+        super().replace(text, start, end)
+        present = {int(m.group(1)) for m in _MARKER.finditer(self.value)}
+        if any(number not in present for number in self.pastes):
+            self.pastes = {number: held for number, held in self.pastes.items() if number in present}
+            self._show_pastes()
+
+    def _show_pastes(self) -> None:
+        """What the markers hold, on the input's lower border (a repaint, not a new layout: the
+        bar does not grow, so a key typed right after a big paste is not held up)."""
+        if not self.pastes:
+            self.border_subtitle = ""
+            return
+        held = "\n".join(self.pastes.values())
+        over = len(held.encode("utf-8", "surrogatepass")) > MAX_ENTRY_BYTES
+        self.border_subtitle = (
+            f"pasted {size_words(held)}" + (f" · over the {MAX_ENTRY_BYTES // 2**20} MiB an entry holds: kept as a draft"
+                                             if over else " · Enter logs it all as ONE entry")
+            + " · Backspace after ⟦⟧ removes a paste")
+
+    def insert_block(self, text: str) -> None:
+        """Insert text at the cursor (over the selection): short single lines as they are, anything
+        longer or with several lines as a marker that holds it whole."""
+        text = normalize_newlines(text).rstrip("\n")  # a copied block usually ends with a line end
+        if not text:
+            return
+        if "\n" not in text and len(text) <= INLINE_PASTE_LIMIT:
+            self.replace(text, *self.selection)
+            return
+        number = next(self._paste_numbers)
+        self.pastes[number] = text
+        marker = f"⟦paste {number}: {size_words(text)}⟧"
+        self.replace(marker, *self.selection)
+        self._show_pastes()
+
+    def set_text(self, text: str) -> None:
+        """Replace the whole content (history, a text put back, a draft) and put the cursor at the end."""
+        self.pastes = {}
+        self._show_pastes()
+        self.value = ""
+        self.insert_block(text)
+        self.cursor_position = len(self.value)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        """Textual's Input keeps only the first line of a paste; here every line is kept."""
+        event.stop()
+        event.prevent_default()
+        self.insert_block(event.text)
 
     async def _on_key(self, event: events.Key) -> None:
         """Enter is taken here, in key order: as a binding it would run only after keys typed behind
@@ -57,7 +148,8 @@ class EntryInput(Input):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            text, self.value = self.value, ""
+            text = self.full_text
+            self.set_text("")
             self.post_message(self.Submitted(self, text))
             return
         await super()._on_key(event)
@@ -88,20 +180,21 @@ class EntryInput(Input):
         if not self.history:
             return
         if self._position == len(self.history):
-            self._draft = self.value
+            self._draft = self.full_text
         self._position = max(0, min(len(self.history), self._position + step))
-        self.value = self._draft if self._position == len(self.history) else self.history[self._position]
-        self.cursor_position = len(self.value)
+        self.set_text(self._draft if self._position == len(self.history) else self.history[self._position])
 
 
 class EntryBar(Vertical):
-    """The input plus a line for errors next to it; the text stays until it is committed."""
+    """The input, a line for errors and a line for notices; the text stays until it is committed."""
 
     DEFAULT_CSS = """
     EntryBar { height: auto; }
     EntryBar #entry-error { color: $error; text-style: bold; height: auto; display: none; padding: 0 1; }
     EntryBar.-error #entry-error { display: block; }
     EntryBar.-error EntryInput { border: tall $error; }
+    EntryBar #entry-notice { color: $text-warning; height: auto; max-height: 3; display: none; padding: 0 1; }
+    EntryBar.-notice #entry-notice { display: block; }
     """
 
     def __init__(self, policy: Policy, **kwargs) -> None:
@@ -115,6 +208,7 @@ class EntryBar(Vertical):
         yield EntryInput(self.policy, placeholder="Type a note, or /help for commands (Enter to log)",
                          id="entry-input", suggester=CommandSuggester(self.policy))
         yield Static("", id="entry-error")
+        yield Static("", id="entry-notice")
 
     @property
     def input(self) -> EntryInput:
@@ -125,11 +219,25 @@ class EntryBar(Vertical):
         self.input.placeholder = note
         self.input.disabled = True
 
+    @property
+    def text(self) -> str:
+        """What Enter would send now (pasted blocks included)."""
+        return self.input.full_text
+
+    def set_text(self, text: str) -> None:
+        self.input.set_text(text)
+
+    def restore(self, text: str, notice: str) -> None:
+        """Put `text` (a draft) in the bar with `notice` saying where it came from."""
+        self.input.set_text(text)
+        self.show_notice(notice)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """The input emptied itself on Enter, so the scribe can type the next entry while this one
         commits; a rejected text comes back (see `rejected`)."""
         event.stop()
         text = event.value
+        self.clear_notice()
         if text.strip():
             self.input.remember(text)
             self._last_submitted = text
@@ -137,9 +245,12 @@ class EntryBar(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """An error goes once its text is being fixed: edited after it came back or was recalled."""
-        if self._failed is not None and event.value == self._failed:
+        if self._failed is None and self._kept is None:
+            return
+        text = self.input.full_text
+        if self._failed is not None and text == self._failed:
             self._kept = self._failed
-        elif self._kept is not None and event.value != self._kept:
+        elif self._kept is not None and text != self._kept:
             self.clear_error()
 
     def show_error(self, message: str) -> None:
@@ -150,16 +261,24 @@ class EntryBar(Vertical):
         self.remove_class("-error")
         self._kept = self._failed = None
 
+    def show_notice(self, message: str) -> None:
+        """A line under the input (starts with ℹ: colour is not the only sign) until the next Enter."""
+        self.query_one("#entry-notice", Static).update(Text("ℹ " + visible(message)))
+        self.add_class("-notice")
+
+    def clear_notice(self) -> None:
+        self.remove_class("-notice")
+
     def rejected(self, error: str, text: str) -> None:
         """`text` was not saved: put it back for fixing, unless the scribe has already typed or sent
         something after it (then it waits in the history: Up recalls it). Nothing typed is lost."""
         self._failed = text or None
-        if text and text == self._last_submitted and not self.input.value.strip():
+        if text and text == self._last_submitted and not self.text.strip():
             self._kept = text
-            self.input.value = text
-            self.input.cursor_position = len(text)
+            self.set_text(text)
         elif text:
-            error = f"{error} (not saved: {text!r}; Up recalls it)"
+            shown = text if len(text) <= 200 else f"{text[:200]}… ({size_words(text)})"
+            error = f"{error} (not saved: {shown!r}; Up recalls it)"
         self.show_error(error)
         if not text:
-            self._kept = self.input.value  # nothing came back: any edit clears the error
+            self._kept = self.text  # nothing came back: any edit clears the error

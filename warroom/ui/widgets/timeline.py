@@ -81,6 +81,7 @@ class Timeline(ScrollView, can_focus=True):
         Binding("c", "correct", "Correct", tooltip="Write a correction of the selected entry"),
         Binding("y", "copy", "Copy", tooltip="Copy the selected entry to the clipboard"),
         Binding("slash", "filter", "Filter", tooltip="Filter by text, kind or author"),
+        Binding("enter,v", "view", "View", show=False),  # in the help; the footer is full at 120 columns
     ]
 
     COMPONENT_CLASSES = {
@@ -111,7 +112,7 @@ class Timeline(ScrollView, can_focus=True):
     query: reactive[str] = reactive("", init=False)
 
     class Action(Message):
-        """The user asked for something the screen must do with an entry (pin, correct, copy, filter)."""
+        """The user asked for something the screen must do with an entry (pin, correct, copy, filter, view)."""
 
         def __init__(self, action: str, entry: Entry | None) -> None:
             super().__init__()
@@ -292,7 +293,7 @@ class Timeline(ScrollView, can_focus=True):
         label = SHORT_LABELS.get(entry.kind, entry.kind.label) if layout.short_labels else entry.kind.label
         line.append(f"{entry.kind.glyph} {label:<{layout.label}} ", style(_kind_class(entry.kind)))
         line.append(f"{visible(entry.author)[:layout.author]:<{layout.author}} ", style("timeline--author"))
-        text = visible(entry.text)
+        text = visible(entry.text[: width * 2])  # never more than fits: an entry may hold a 1 MB paste
         if entry.kind is EntryKind.CORRECTION and entry.data:
             text = f"(corrects #{entry.data.get('corrects_number', '?')}) {text}"
         line.append(text, style("timeline--text"))
@@ -378,6 +379,9 @@ class Timeline(ScrollView, can_focus=True):
 
     def action_filter(self) -> None:
         self.post_message(self.Action("filter", self.selected))
+
+    def action_view(self) -> None:
+        self.post_message(self.Action("view", self.selected))
 
 
 def _order(entry: Entry) -> tuple:

@@ -1,0 +1,187 @@
+"""The terminal driver: Textual's LinuxDriver, made to survive a hostile terminal or one that goes away.
+
+Textual 8's input thread decodes stdin as strict UTF-8 (one Latin-1 byte ends the app with a
+UnicodeDecodeError), spins at full speed on end of input (a hung-up terminal reads as EOF forever),
+and parses a bracketed paste one character at a time (a 1 MB paste takes most of a second before
+the next key). This driver reads the same way, but:
+
+- bytes that are not UTF-8 become U+FFFD and the app gets `UndecodableInput` to say so;
+- end of input, a read error (EIO) or a write error on the terminal post `TerminalGone` once,
+  and the input thread stops, so the app can leave by itself whoever started it;
+- the body of a bracketed paste is cut out with `str.find` and posted as one `events.Paste`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import os
+import selectors
+import sys
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from textual import events
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
+from textual.message import Message
+
+PASTE_START = "\x1b[200~"
+PASTE_END = "\x1b[201~"
+READ_SIZE = 64 * 1024  # a 1 MB paste in 16 reads instead of 256
+REPLACEMENT = "\ufffd"
+_handler_names = itertools.count()
+
+
+@dataclass
+class TerminalGone(Message):
+    """The terminal hung up, closed, or cannot be read or written any more."""
+
+    reason: str
+
+
+@dataclass
+class UndecodableInput(Message):
+    """`count` bytes (or byte runs) that are not UTF-8 arrived and were replaced by U+FFFD."""
+
+    count: int
+
+
+class TerminalDecoder:
+    """Incremental UTF-8 that never raises: each invalid byte run becomes U+FFFD and is counted."""
+
+    def __init__(self) -> None:
+        self.replaced = 0
+        name = f"warroom-terminal-{next(_handler_names)}"
+        codecs.register_error(name, self._replace)
+        self._decode = codecs.getincrementaldecoder("utf-8")(errors=name).decode
+
+    def _replace(self, error: UnicodeDecodeError) -> tuple[str, int]:
+        self.replaced += 1
+        return REPLACEMENT, error.end
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        return self._decode(data, final)
+
+    def take_replaced(self) -> int:
+        """How many replacements were made since the last call."""
+        count, self.replaced = self.replaced, 0
+        return count
+
+
+class InputSplitter:
+    """Feeds terminal text to Textual's parser, except bracketed pastes: those are found with
+    str.find and come out as one events.Paste (NULs removed, as Textual does)."""
+
+    def __init__(self, parser: XTermParser) -> None:
+        self.parser = parser
+        self._paste: list[str] | None = None  # the paste being collected
+        self._carry = ""  # the end of the last chunk, which may hold the start of PASTE_END
+
+    def feed(self, text: str) -> Iterable[Message]:
+        events_out: list[Message] = []
+        while text:
+            if self._paste is not None:
+                joined, self._carry = self._carry + text, ""
+                end = joined.find(PASTE_END)
+                if end < 0:
+                    cut = max(0, len(joined) - (len(PASTE_END) - 1))
+                    self._paste.append(joined[:cut])
+                    self._carry = joined[cut:]
+                    break
+                self._paste.append(joined[:end])
+                events_out.append(events.Paste("".join(self._paste).replace("\x00", "")))
+                self._paste = None
+                text = joined[end + len(PASTE_END):]
+                continue
+            start = text.find(PASTE_START)
+            if start < 0:
+                events_out.extend(self.parser.feed(text))
+                break
+            # The parser gets what came before and an empty paste in place of this one, so a key
+            # it holds (a lone ESC waiting for more) comes out now, in order, and its state stays right.
+            parsed = self.parser.feed(text[:start] + PASTE_START + PASTE_END)
+            events_out.extend(e for e in parsed if not (isinstance(e, events.Paste) and not e.text))
+            self._paste = []
+            text = text[start + len(PASTE_START):]
+        return events_out
+
+    def tick(self) -> Iterable[Message]:
+        return self.parser.tick()
+
+
+class _TerminalOutput:
+    """The terminal as the writer thread sees it: the first failed write reports the terminal gone
+    and later writes are dropped, so the writer thread never dies and its queue never blocks."""
+
+    def __init__(self, file, on_gone: Callable[[str], None]) -> None:
+        self._file = file
+        self._on_gone = on_gone
+        self.gone = False
+
+    def _fail(self, error: Exception) -> None:
+        if not self.gone:
+            self.gone = True
+            self._on_gone(f"cannot write to the terminal: {getattr(error, 'strerror', None) or error}")
+
+    def write(self, text: str) -> None:
+        if not self.gone:
+            try:
+                self._file.write(text)
+            except (OSError, ValueError) as error:
+                self._fail(error)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._file.flush()
+            except (OSError, ValueError) as error:
+                self._fail(error)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def isatty(self) -> bool:
+        return True
+
+
+class WarRoomDriver(LinuxDriver):
+    """LinuxDriver with tolerant decoding, fast pastes and a terminal that may go away."""
+
+    def __init__(self, app, **kwargs) -> None:
+        super().__init__(app, **kwargs)
+        self._gone_reported = False
+        self._file = _TerminalOutput(sys.__stderr__, self._report_gone)
+
+    def _report_gone(self, reason: str) -> None:
+        if not self._gone_reported:
+            self._gone_reported = True
+            self._app.post_message(TerminalGone(reason))
+
+    def run_input_thread(self) -> None:
+        """Read the terminal until asked to stop or until it is gone (then report it and return)."""
+        selector = selectors.SelectSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+        decoder = TerminalDecoder()
+        splitter = InputSplitter(XTermParser(self._debug))
+        try:
+            while not self.exit_event.is_set():
+                if selector.select(0.1):
+                    try:
+                        data = os.read(self.fileno, READ_SIZE)
+                    except OSError as error:
+                        self._report_gone(f"cannot read the terminal: {error.strerror or error}")
+                        return
+                    if not data:
+                        self._report_gone("the terminal closed (end of input)")
+                        return
+                    self._dispatch(splitter.feed(decoder.decode(data)))
+                    if replaced := decoder.take_replaced():
+                        self._app.post_message(UndecodableInput(replaced))
+                self._dispatch(splitter.tick())
+        finally:
+            selector.close()
+
+    def _dispatch(self, messages: Iterable[Message]) -> None:
+        for message in messages:
+            self.process_message(message)
