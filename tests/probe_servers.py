@@ -64,6 +64,15 @@ class Target:
     async def hostile(self, request: web.Request) -> web.Response:
         return web.Response(body=HOSTILE_BODY, content_type="text/plain", charset="utf-8")
 
+    async def deep(self, request: web.Request) -> web.Response:
+        """JSON nested 100,000 deep (json.loads gives up with RecursionError)."""
+        return web.Response(text="[" * 100_000 + "]" * 100_000, content_type="application/json")
+
+    async def megabyte(self, request: web.Request) -> web.Response:
+        """1 MB of escape sequences, bidi and zero-width characters, and bytes that are not UTF-8."""
+        return web.Response(body=(HOSTILE_BODY + "\u202e\u200b".encode() + b"\xc3\x28") * (1024 * 1024 // 120),
+                            content_type="text/plain")
+
     async def echo(self, request: web.Request) -> web.Response:
         """Echoes the request headers back (a careless service reflecting a token)."""
         first = ("Authorization", "X-Token")
@@ -110,12 +119,25 @@ class Target:
     async def redirect(self, request: web.Request) -> web.Response:
         raise web.HTTPFound("/ok")
 
+    # What /auth wants: basic auth (user, password; UTF-8 per RFC 7617) and ?api_key=, else 401.
+    login = ("admin", "hunter2")
+    api_key = "k3y-XYZ-7781"
+
+    async def auth(self, request: web.Request) -> web.Response:
+        import base64
+
+        wanted = "Basic " + base64.b64encode(":".join(self.login).encode("utf-8")).decode("ascii")
+        if request.headers.get("Authorization") != wanted or request.query.get("api_key") != self.api_key:
+            return web.Response(status=401, text="who are you?")
+        return web.json_response({"auth": request.headers["Authorization"], "query": dict(request.query)})
+
     async def start(self) -> "Target":
         app = web.Application()
         for path, handler in (("/ok", self.ok), ("/status/{code}", self.status), ("/slow", self.slow),
                               ("/flap", self.flap), ("/hostile", self.hostile), ("/echo", self.echo),
                               ("/big", self.big), ("/trickle", self.trickle), ("/reset", self.reset),
-                              ("/redirect", self.redirect)):
+                              ("/redirect", self.redirect), ("/auth", self.auth), ("/deep", self.deep),
+                              ("/megabyte", self.megabyte)):
             app.router.add_route("*", path, handler)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
         await self.runner.setup()

@@ -142,3 +142,109 @@ async def test_many_connections_opening_a_new_file_at_once_all_succeed(tmp_path)
             if not isinstance(item, BaseException):
                 await item.close()
         assert not failures, failures
+
+
+# A worker for the race below: for each database path read from stdin, `warroom --db PATH declare`
+# in-process, then print "EXITCODE STDERR" (all workers get the path at the same moment).
+DECLARE_ON_SIGNAL = r'''
+import contextlib, io, sys
+from warroom.cli import main
+
+for line in sys.stdin:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(["--db", line.strip(), "declare", "race", "--severity", "SEV-3"])
+            code = 0
+        except SystemExit as stop:
+            code = stop.code
+    print(code, " ".join(err.getvalue().split()), flush=True)
+'''
+
+
+def test_8_processes_declaring_on_a_file_that_does_not_exist_yet_all_succeed(cli_env, tmp_path):
+    """25 rounds of 8 simultaneous `declare` on a new file: none refused (it used to see the tables
+    of a migration committing between reading user_version and reading the schema: 'another program')."""
+    import sqlite3
+
+    from warroom.store.identity import APPLICATION_ID
+
+    script = tmp_path / "declare_on_signal.py"
+    script.write_text(DECLARE_ON_SIGNAL)
+    workers = [subprocess.Popen([sys.executable, str(script)], env=cli_env, cwd=tmp_path, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(8)]
+    outcomes = []
+    try:
+        for round_number in range(25):
+            path = tmp_path / "rounds" / f"new-{round_number}.db"
+            for worker in workers:
+                worker.stdin.write(f"{path}\n")
+            for worker in workers:
+                worker.stdin.flush()
+            outcomes += [worker.stdout.readline().strip() for worker in workers]
+            conn = sqlite3.connect(path)
+            try:
+                assert conn.execute("SELECT count(DISTINCT id) FROM incidents").fetchone()[0] == 8
+                assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+            finally:
+                conn.close()
+    finally:
+        for worker in workers:
+            worker.stdin.close()
+            worker.wait(timeout=60)
+    refused = [outcome for outcome in outcomes if not outcome.startswith("0") or "error" in outcome]
+    assert len(outcomes) == 200 and not refused, refused
+
+
+async def test_a_migration_committing_while_a_new_file_is_looked_at_is_seen_whole(tmp_path, monkeypatch):
+    """The race above, made certain: another process commits the first migration right after the
+    look at the file has read its first value. The look must see the file before or after, never
+    the tables of the migration with the version from before it."""
+    import sqlite3
+
+    from warroom.store import open_database
+    from warroom.store.identity import APPLICATION_ID
+    from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, sql_of
+
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # the other process: created and switched to WAL
+    other.execute("PRAGMA journal_mode = WAL")
+
+    def migrate_in_the_other_process() -> None:
+        other.executescript("BEGIN IMMEDIATE;" + "".join(sql_of(migration) for migration in MIGRATIONS) +
+                            f"PRAGMA user_version = {SCHEMA_VERSION}; PRAGMA application_id = {APPLICATION_ID}; COMMIT;")
+
+    real_connect = sqlite3.connect
+
+    class Look:
+        """The read-only connection warroom looks through; the other process commits after its first read."""
+
+        def __init__(self, conn):
+            self.conn, self.fired = conn, False
+
+        def execute(self, sql, *args):
+            cursor = self.conn.execute(sql, *args)
+            if not self.fired and sql.strip().upper() != "BEGIN":
+                self.fired = True
+                migrate_in_the_other_process()
+            return cursor
+
+        def __getattr__(self, name):
+            return getattr(self.conn, name)
+
+    looks = []
+
+    def connect(database, *args, **kwargs):
+        conn = real_connect(database, *args, **kwargs)
+        if "mode=ro" in str(database):
+            looks.append(Look(conn))
+            return looks[-1]
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    try:
+        db = await open_database(path)
+        await db.close()
+    finally:
+        other.close()
+    assert looks and looks[0].fired

@@ -12,7 +12,7 @@ import pytest
 from warroom.domain.errors import DatabaseError
 from warroom.store import open_database
 from warroom.store.database import BUSY_TIMEOUT_MS
-from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, V2, V3, V6, Migration
+from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, V2, V3, V6, sql_of
 
 # The version-1 schema as released, written out here on purpose: if schema.py's V1 is ever edited,
 # files made by the old code must still open.
@@ -306,9 +306,12 @@ async def test_another_programs_sqlite_file_is_refused_and_untouched(tmp_path):
 
 
 async def test_a_file_from_a_newer_warroom_is_refused_and_untouched(tmp_path):
+    from warroom.store.identity import APPLICATION_ID
+
     path = tmp_path / "future.db"
     make_version_1_file(path)
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path)  # a newer warroom's file carries the application id
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.commit()
     conn.close()
@@ -340,7 +343,7 @@ def make_file_before_the_chain(path) -> None:
     written without hashes (an incident's entries interleaved with the other's)."""
     conn = sqlite3.connect(path)
     for migration in MIGRATIONS[: MIGRATIONS.index(V6)]:
-        conn.executescript(migration.sql if isinstance(migration, Migration) else migration)
+        conn.executescript(sql_of(migration))
     conn.executescript(f"""
         INSERT INTO incidents (id, day, day_seq, title, policy, severity, status, created_at, created_by)
             VALUES ('INC-20261120-001', '20261120', 1, 'One', 'default', 'SEV-2', 'investigating', '{T0}', 'a'),

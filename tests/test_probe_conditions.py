@@ -61,7 +61,7 @@ async def test_tcp_connected_condition(target, checker):
     result = await checker.check(closed)
     assert not result.ok
     assert result.error == "connection refused"
-    assert result.failed_condition == "connected == true failed: got false"
+    assert result.failed_condition == "connected == true failed: got false (connection refused)"  # the cause
     inverted = spec_from_dict({"name": "port", "type": "tcp", "target": f"127.0.0.1:{closed_port()}",
                                "conditions": ["connected == false"]})
     assert (await checker.check(inverted)).ok
@@ -81,7 +81,8 @@ async def test_dns_conditions_against_a_loopback_dns_server(checker):
         missing = await checker.check(dns("gone.invalid", "resolves == true"))
         assert not missing.ok
         assert missing.error == "DNS lookup failed: NXDOMAIN: the name does not exist"
-        assert missing.failed_condition == "resolves == true failed: got false"
+        assert missing.failed_condition == ("resolves == true failed: got false "
+                                            "(DNS lookup failed: NXDOMAIN: the name does not exist)")
         assert (await checker.check(dns("gone.invalid", "resolves == false"))).ok
         assert "gone.invalid" in server.questions
     finally:

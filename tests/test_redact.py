@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from warroom.domain.errors import RuleError
+from warroom.domain.errors import ParseError, RuleError
 from warroom.domain.redact import (
-    REDACTED, is_sensitive_name, redact_argv, redact_command_line, redact_text, redact_url_credentials,
+    REDACTED, is_sensitive_name, redact_argv, redact_command_line, redact_text,
 )
+from warroom.domain.secrets import redact_urls_in
 from warroom.probes.config import make_http_probe, parse_probes
 
 # (argv, the line stored, a secret that must be gone)
@@ -92,7 +93,7 @@ def test_output_is_scrubbed_of_the_lines_secrets_and_of_credentials_it_shows():
 def test_names_and_urls():
     assert all(is_sensitive_name(n) for n in ("Authorization", "X-Api-Key", "Cookie", "DB_PASSWORD", "session_id"))
     assert not any(is_sensitive_name(n) for n in ("Author", "Accept", "Content-Type", "HOME", "PATH"))
-    assert redact_url_credentials("ssh://git@host https://u:p@h/") == f"ssh://git@host https://u:{REDACTED}@h/"
+    assert redact_urls_in("ssh://git@host https://u:p@h/") == f"ssh://git@host https://u:{REDACTED}@h/"
 
 
 def test_probe_configs_use_the_same_rules():
@@ -106,7 +107,7 @@ def test_probe_configs_use_the_same_rules():
 
 async def test_probe_add_refuses_a_url_with_a_password_and_stores_nothing(service, db_path):
     incident = await service.declare("Outage", "SEV-2", author="alice")
-    with pytest.raises(RuleError, match="must not hold a password"):
+    with pytest.raises(ParseError, match="holds the password written out"):
         await service.execute(incident.id, "/probe add api https://svc:hunter2@api.example.com/", "alice")
     assert await service.attached_probes(incident.id) == []
     assert make_http_probe("api", "https://svc@api.example.com/").redacted()["target"] == "https://svc@api.example.com/"

@@ -82,7 +82,8 @@ async def test_csv_defuses_formula_cells_in_text_and_author(service, formula):
     text = formula.strip()  # the grammar strips surrounding whitespace from what was typed
     expected_text = "'" + text if text[:1] in "=+-@" else text
     assert cells["text"] == expected_text
-    assert cells["author"] == "'" + formula
+    # A carriage return is shown as its stand-in, which no spreadsheet runs; the rest get a quote.
+    assert cells["author"] == ("\u240d=1+1" if formula == "\r=1+1" else "'" + formula)
     assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in row)
 
 
@@ -101,7 +102,9 @@ async def test_csv_rows_survive_carriage_returns_and_newlines_inside_cells(servi
     exported = to_csv(await service.record(incident.id))
     rows = list(csv.reader(io.StringIO(exported, newline="")))
     assert len(rows) == 3 and exported.endswith("\r\n")
-    assert (rows[2][3], rows[2][5]) == ("carriage\rreturn", "one\rtwo\nthree\r\nfour")
+    # A lone CR would send a terminal's cursor back over the line: it is shown as ␍; CRLF is a line break.
+    assert (rows[2][3], rows[2][5]) == ("carriage\u240dreturn", "one\u240dtwo\nthree\nfour")
+    assert "\r" not in exported.replace("\r\n", "")
 
 
 HOSTILE = [

@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -82,7 +83,15 @@ class _Context:
             finally:
                 await service.close()
 
-        return asyncio.run(main())
+        try:
+            return asyncio.run(main())
+        except sqlite3.DatabaseError as error:  # a read that met a damaged page: say so, and the way out
+            from warroom.service.recovery import damage_error
+
+            explained = damage_error(error, self.database())
+            if explained is None:
+                raise
+            raise explained from None
 
 
 pass_context = click.make_pass_decorator(_Context)
@@ -249,7 +258,7 @@ def list_command(obj: _Context, include_closed: bool, as_json: bool) -> None:
         return
     for incident, commander, status in rows:
         age = format_duration(now - incident.created_at)
-        click.echo(f"{incident.id}  {incident.severity:<10} {visible(status):<14} {age:>8}  "
+        click.echo(f"{incident.id}  {visible(incident.severity):<10} {visible(status):<14} {age:>8}  "
                    f"IC {visible(commander or '(none)'):<12} {visible(incident.title)}")
 
 
@@ -283,18 +292,16 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
         dumped = json.dumps(report.to_json_dict(record), indent=2, sort_keys=True, ensure_ascii=False)
         text = inert_json(dumped) + "\n"
     elif fmt == "csv":
-        text = report.to_csv(record)
-        if not output and sys.stdout.isatty():  # a terminal must not run escapes; a pipe gets the data
-            from warroom.domain.text import visible
-
-            text = visible(text, keep_newlines=True)
+        text = report.to_csv(record)  # inert wherever it goes: a terminal, a pipe or a file
     else:
         from warroom.domain.postmortem import to_markdown
 
         text = to_markdown(record)
     if output:
+        from warroom.service.files import write_private
+
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            write_private(output, text)
         except OSError as error:
             raise WarroomError(f"cannot write {output}: {error.strerror}") from None
     else:
@@ -410,6 +417,18 @@ def check(obj: _Context, probes_file: str | None, incident_id: str | None, as_js
         click.echo(format_table(rows, width=width))
     if exit_code(rows):
         click.get_current_context().exit(exit_code(rows))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", metavar="NEW", type=click.Path(dir_okay=False),
+              help="The new file (default: FILE.recovered.db beside it).")
+def recover(file: str, output: str | None) -> None:
+    """Copy everything readable from a damaged database FILE into a new file; FILE is not changed."""
+    from warroom.service.recovery import recover as recover_file, report_lines
+
+    for line in report_lines(asyncio.run(recover_file(file, output))):
+        click.echo(line)
 
 
 def _open_ui(obj: _Context, incident_id: str | None) -> None:

@@ -20,6 +20,7 @@ from warroom.domain.commands import (
 from warroom.domain.errors import ParseError
 from warroom.domain.models import EntryKind, Milestone
 from warroom.domain.policy import Policy
+from warroom.domain.secrets import redact_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,7 +367,7 @@ def _probe(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Comma
     if not name or not url or extra:
         raise _usage(spec)
     if not re.match(r"https?://.", url, re.IGNORECASE):
-        raise _usage(spec, f"the probe URL must start with http:// or https://, got '{url}'")
+        raise _usage(spec, f"the probe URL must start with http:// or https://, got '{redact_url(url)}'")
     return AddProbe(name=name, url=url)
 
 

@@ -18,7 +18,7 @@ import msgspec
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
 from warroom.domain.policy_checks import NO_DEADLINE, check_policy, moved_field_hint, norm_name
-from warroom.domain.tomlspot import located_message
+from warroom.domain.tomlspot import load_toml, located_message, read_text_file
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -303,7 +303,7 @@ def _find(items, text, names):
 def parse_policy(text: str, source: str) -> Policy:
     """Validate policy TOML text; `source` names the file in error messages."""
     try:
-        raw = tomllib.loads(text)
+        raw = load_toml(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"{source}: invalid TOML: {error}") from None
     try:
@@ -324,7 +324,7 @@ def _located(text: str, source: str, message: str) -> PolicyError:
 def load_policy_file(path: Path) -> Policy:
     """Read and validate one policy file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyError(f"{path}: cannot read policy file: {error}") from None
     return parse_policy(text, str(path))

@@ -3,7 +3,10 @@ and templates), checked after msgspec has checked the types. Each rule reports t
 
 from __future__ import annotations
 
+import msgspec
+
 from warroom.domain.clock import parse_duration
+from warroom.domain.text import first_unsafe
 
 NO_DEADLINE = "no deadline"
 WORDING_FIELDS = ("title", "services", "impact")
@@ -77,8 +80,28 @@ def _unique(kind: str, items, names) -> tuple[str, str] | None:
     return None
 
 
+def _unsafe_text(node, path: str = "$") -> tuple[str, str] | None:
+    """(field path, message) for the first string holding a control, bidi or zero-width character:
+    policy text is shown on screens and in reports, so it must be plain (tabs and newlines are)."""
+    if isinstance(node, str):
+        found = first_unsafe(node)
+        if found is not None:
+            return path, f"holds the invisible or control character U+{ord(found):04X}; policy text must be plain"
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if problem := _unsafe_text(value, f"{path}.{key}"):
+                return problem
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if problem := _unsafe_text(value, f"{path}[{index}]"):
+                return problem
+    return None
+
+
 def check_policy(policy) -> tuple[str, str] | None:
     """Return (field path, message) for the first rule a well-formed policy still breaks."""
+    if unsafe := _unsafe_text(msgspec.to_builtins(policy)):
+        return unsafe
     if not policy.severity:
         return "$.severity", "at least one severity level is required"
     if not policy.role:

@@ -1,5 +1,5 @@
-"""Keeping secrets out of the record: the one set of rules for command lines (`warroom run`, the
-shell hook), command output, and the names of secret-looking headers and fields (probes).
+"""Keeping secrets out of command lines (`warroom run`, the shell hook) and their output, on the
+rules of domain.secrets (what a secret-looking name is, how a URL is masked).
 
 On a command line these are masked as `<redacted>`:
 
@@ -23,12 +23,10 @@ import shlex
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-REDACTED = "<redacted>"
-SENSITIVE_NAME = re.compile(r"pass|pwd|secret|token|key|auth(?!or(?!i))|cookie|session|credential|private",
-                            re.IGNORECASE)
+from warroom.domain.secrets import REDACTED, is_sensitive_name, redact_urls_in
+
 MIN_SCRUBBED = 3  # shorter values are masked on the line but not searched for in output
 
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/?#]*@)")  # to the authority's last @
 _HEADER = re.compile(r"^(\s*)([A-Za-z][A-Za-z0-9_-]*)(\s*:\s*)(\S.*)$", re.DOTALL)
 _ASSIGNMENT = re.compile(r"^(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)=(.*)$", re.DOTALL)
 _TEXT_HEADER = re.compile(r"(?im)\b([A-Za-z][A-Za-z0-9_-]*)([\"']?\s*:\s*)(\S[^\r\n]*)")
@@ -52,33 +50,13 @@ class Redacted:
     secrets: tuple[str, ...]
 
 
-def redact_url_credentials(text: str, secrets: list[str] | None = None) -> str:
-    """`scheme://user:pass@host` -> `scheme://user:<redacted>@host` everywhere in text (a URL with
-    only a user keeps it: `ssh://git@host`)."""
-
-    def mask(match: re.Match[str]) -> str:
-        user, colon, password = match.group(2)[:-1].partition(":")
-        if not colon or password == REDACTED:
-            return match.group(0)
-        if secrets is not None:
-            secrets.append(password)
-        return f"{match.group(1)}{user}:{REDACTED}@"
-
-    return _URL_CREDENTIALS.sub(mask, text)
-
-
-def is_sensitive_name(name: str) -> bool:
-    """Whether a header, field or variable name looks like it holds a secret."""
-    return SENSITIVE_NAME.search(name) is not None
-
-
 def redact_text(text: str, secrets: Iterable[str] = (), *, headers: bool = True) -> str:
     """Free text (a command's output) with the known secret values and anything that looks like a
     credential masked: URL credentials, `SECRET_NAME=value`, and (unless headers=False) the rest of
     a line after `Secret-Name:`."""
     for value in sorted({s for s in secrets if len(s) >= MIN_SCRUBBED}, key=len, reverse=True):
         text = text.replace(value, REDACTED)
-    text = redact_url_credentials(text)
+    text = redact_urls_in(text)
     if headers:
         text = _TEXT_HEADER.sub(
             lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}" if is_sensitive_name(m.group(1)) else m.group(0), text)
@@ -249,7 +227,7 @@ def _redact_word(word: str, secrets: list[str], short: tuple[str, bool] | None) 
     if assignment and is_sensitive_name(assignment.group(1)):
         secrets.append(assignment.group(2))
         return f"{assignment.group(1)}={REDACTED}"
-    masked = redact_url_credentials(word, secrets)
+    masked = redact_urls_in(word, secrets)
     if any(char in _SHELL_SPECIALS for char in masked):  # a script in one word (watch '…', sudo sh -c '…')
         return _redact_script(masked, secrets)
     return masked

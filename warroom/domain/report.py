@@ -17,7 +17,7 @@ from warroom.domain.models import (
     ActionItem, Entry, Incident, Milestone, RoleAssignment, StatusUpdate,
 )
 from warroom.domain.policy import Policy
-from warroom.domain.text import visible
+from warroom.domain.text import csv_cell, visible
 
 EXPORT_FORMAT_VERSION = 2  # 2: each entry carries its chain hash, and "chain" the head
 
@@ -106,25 +106,20 @@ def duty_json(duty: Duty, now: datetime) -> dict[str, Any]:
 
 
 CSV_COLUMNS = ("number", "occurred_at", "recorded_at", "author", "kind", "text", "corrects", "pinned")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert_cell(text: str) -> str:
-    """Prefix a quote to text a spreadsheet would otherwise run as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def to_csv(record: IncidentRecord) -> str:
-    """The timeline as CSV; cells that a spreadsheet would run as formulas are defused."""
+    """The timeline as CSV, safe to `cat` and to open in a spreadsheet: every text cell goes
+    through text.csv_cell (unsafe characters as visible stand-ins, formulas defused)."""
     by_id = {e.id: e.number for e in record.entries}
     out = io.StringIO()
     # RFC 4180 line ends: with "\n" alone, a cell holding a bare "\r" would go out unquoted and break rows.
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for e in record.entries:
-        writer.writerow([e.number, _t(e.occurred_at), _t(e.recorded_at), inert_cell(e.author), e.kind.value,
-                         inert_cell(e.text),
-                         by_id.get(e.corrects, "") if e.corrects else "", int(e.pinned)])
+        row = [e.number, _t(e.occurred_at), _t(e.recorded_at), e.author, e.kind.value, e.text,
+               by_id.get(e.corrects, "") if e.corrects else "", int(e.pinned)]
+        writer.writerow([csv_cell(cell) if isinstance(cell, str) else cell for cell in row])
     return out.getvalue()
 
 
@@ -142,7 +137,7 @@ def plain_summary(record: IncidentRecord, now: datetime) -> str:
     status = policy.find_status(incident.status)
     metrics = compute_metrics(incident, now)
     out = [
-        f"{incident.id}  {incident.severity}  {status.label if status else incident.status}",
+        f"{incident.id}  {visible(incident.severity)}  {visible(status.label if status else incident.status)}",
         f"  {visible(incident.title)}",
         f"  declared {_when(incident.created_at)} by {visible(incident.created_by)}; "
         f"{_span(metrics.duration)} since {metrics.measured_from}",
@@ -157,7 +152,7 @@ def plain_summary(record: IncidentRecord, now: datetime) -> str:
     out.append("Roles:")
     for role in policy.role:
         held = current.get(role.id)
-        out.append(f"  {role.name:<22} {visible(held.person) if held else '(unfilled)'}")
+        out.append(f"  {visible(role.name):<22} {visible(held.person) if held else '(unfilled)'}")
     out.append(f"Timeline ({len(record.entries)} entries):")
     for e in record.entries:
         stamp = f"{e.occurred_at:%Y-%m-%d %H:%M:%S}" if e.occurred_at.date() != now.date() else f"{e.occurred_at:%H:%M:%S}"

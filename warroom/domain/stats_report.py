@@ -10,7 +10,7 @@ from typing import Any
 
 from warroom.domain.charts import bar_chart
 from warroom.domain.clock import format_duration, to_stored
-from warroom.domain.report import inert_cell
+from warroom.domain.text import csv_cell
 from warroom.domain.stats import METRICS, Spread, Stats
 from warroom.domain.text import visible
 
@@ -119,7 +119,7 @@ def to_csv(stats: Stats) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in stats.severities:
-        cells: list[Any] = [inert_cell(row.policy_id), inert_cell(row.severity), inert_cell(row.label), row.incidents]
+        cells: list[Any] = [csv_cell(row.policy_id), csv_cell(row.severity), csv_cell(row.label), row.incidents]
         for metric in METRICS:
             spread = _spread_dict(row.metrics[metric])
             cells += [spread["count"], spread["median_s"], spread["p90_s"], spread["target_s"], spread["within_target"]]

@@ -3,7 +3,8 @@ file or a browser as they are, and the ways warroom shows, strips or escapes the
 
 `visible` turns them into visible stand-ins (screen, CLI output); `sanitize` strips escape
 sequences and them (text taken from probe targets); `inert_json` writes them as \\uXXXX
-(JSON stays equal); `markdown_inline` also escapes Markdown's specials.
+(JSON stays equal); `markdown_inline` also escapes Markdown's specials; `csv_cell` makes a CSV
+cell safe to `cat` and to open in a spreadsheet.
 """
 
 from __future__ import annotations
@@ -59,9 +60,17 @@ def size_words(text: str) -> str:
     return f"{lines} line{'s' if lines != 1 else ''}, {amount}"
 
 
-def has_unsafe(text: str) -> bool:
-    """Whether `text` holds a character of the table (a name that would need marking)."""
-    return _UNSAFE.search(text) is not None
+def in_place(text: str) -> str:
+    """Each unsafe character replaced by ONE visible character (␛, ␀, ␡ for C0 and DEL, ⍰ for the
+    rest): the same length as `text`, so an editor's cursor and selection stay where they are."""
+    return _UNSAFE.sub(lambda match: chr(0x2400 + ord(match.group())) if match.group() < " "
+                       else "\u2421" if match.group() == "\x7f" else "\u2370", text)
+
+
+def first_unsafe(text: str) -> str | None:
+    """The first character of the table in `text` (None: the text is plain and needs no marking)."""
+    found = _UNSAFE.search(text)
+    return found.group() if found else None
 
 
 def sanitize(text: str, limit: int, *, collapse: bool = True) -> str:
@@ -90,3 +99,16 @@ def markdown_inline(text: str) -> str:
     """Text safe inside a Markdown paragraph, list item or table cell: one line, specials escaped."""
     flat = visible(text)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...);
+# the fullwidth forms are read as the same by some.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(text: str) -> str:
+    """One CSV cell, safe to print and to open in a spreadsheet: every unsafe character becomes its
+    visible stand-in (tabs and line breaks stay, CRLF becomes LF; the csv module quotes them), and
+    text a spreadsheet would run as a formula gets a leading apostrophe, which it shows as text."""
+    text = _UNSAFE.sub(_picture, text.replace("\r\n", "\n"))
+    return "'" + text if text.lstrip(" ").startswith(_FORMULA_STARTS) else text

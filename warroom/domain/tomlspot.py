@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import ast
+import errno
+import os
 import re
+import stat
+import tomllib
+from pathlib import Path
+
+from warroom.domain.text import visible
 
 _PATH_PART = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
 _STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
+
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def read_text_file(path: Path) -> str:
+    """The UTF-8 text of a config, policy, probe or theme file. Raises OSError (FileNotFoundError
+    when missing) for anything but a regular file of at most 10 MB: a FIFO would block forever,
+    /dev/zero never end; UnicodeDecodeError for bytes that are not UTF-8."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    return Path(path).read_text(encoding="utf-8")
+
+
+def load_toml(text: str) -> dict:
+    """tomllib.loads, and arrays or tables nested too deeply for it (a RecursionError) reported
+    as the TOMLDecodeError every loader already turns into its one-line error."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError("arrays or tables are nested too deeply") from None
 
 
 def split_path(path: str) -> list[str | int]:
@@ -135,4 +166,4 @@ def located_message(text: str, source: str, message: str) -> str:
             parts = [*parts[:2], key]
     field = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in parts).replace(".[", "[")
     where = f"{source}:{line}" if line else source
-    return f"{where}: field {field or '(top level)'}: {detail}"
+    return visible(f"{where}: field {field or '(top level)'}: {detail}")  # a key may hold anything

@@ -23,9 +23,12 @@ from aiohttp.abc import AbstractResolver
 from httpx_aiohttp import AiohttpTransport
 
 from warroom.domain.clock import Clock, system_clock
+from warroom.domain.secrets import redact_urls_in
 from warroom.probes.conditions import Observation, evaluate
 from warroom.probes.config import MissingSecret, ProbeSpec, format_seconds
 from warroom.probes.dns import DnsLookupError, nameserver_resolver
+from warroom.probes.failures import describe_error
+from warroom.probes.request import request_parts
 from warroom.probes.result import ERROR_CHARS, ProbeResult, decode_body, redact, sanitize
 
 BODY_CAP = 64 * 1024
@@ -127,53 +130,6 @@ class HttpClients:
             await client.aclose()
 
 
-def _chain(error: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    todo: list[BaseException | None] = [error]
-    while todo and len(seen) < 12:
-        item = todo.pop(0)
-        if item is None or any(item is other for other in seen):
-            continue
-        seen.append(item)
-        todo += [item.__cause__, item.__context__, getattr(item, "_os_error", None),
-                 getattr(item, "_certificate_error", None)]
-    return seen
-
-
-def _verify_message(error: BaseException) -> str:
-    """ssl's verify_message, also when aiohttp wraps the error (certificate_error)."""
-    for item in (error, getattr(error, "certificate_error", None)):
-        message = getattr(item, "verify_message", None)
-        if message:
-            return str(message)
-    return str(getattr(error, "certificate_error", None) or error)
-
-
-def describe_error(error: BaseException) -> str:
-    """A short phrase for a transport error: 'connection refused', 'TLS error: ...'."""
-    chain = _chain(error)
-    rules: list[tuple[type | tuple[type, ...], Callable[[BaseException], str]]] = [
-        (ssl.SSLCertVerificationError, lambda e: f"TLS error: certificate verify failed: {_verify_message(e)}"),
-        (ssl.SSLError, lambda e: f"TLS error: {e.reason or e}"),
-        (ConnectionRefusedError, lambda e: "connection refused"),
-        (socket.gaierror, lambda e: f"DNS lookup failed: {e.strerror or e}"),
-        (aiohttp.ClientConnectorDNSError, lambda e: f"DNS lookup failed: {e.os_error.strerror or e.os_error}"),
-        ((httpx.UnsupportedProtocol, httpx.InvalidURL, aiohttp.InvalidURL), lambda e: f"invalid URL: {e}"),
-        (aiohttp.ClientPayloadError, lambda e: f"connection broken while reading body: {e}"),
-        (ConnectionResetError, lambda e: "connection reset by peer"),
-        (aiohttp.ServerDisconnectedError, lambda e: "server closed the connection before a complete response"),
-        (httpx.TooManyRedirects, lambda e: "too many redirects"),
-        ((TimeoutError, httpx.TimeoutException), lambda e: "timeout"),
-        (aiohttp.ClientResponseError, lambda e: f"bad HTTP response: {e.message}"),
-        (OSError, lambda e: e.strerror or str(e) or type(e).__name__),
-    ]
-    for kinds, phrase in rules:
-        for item in chain:
-            if isinstance(item, kinds):
-                return phrase(item)
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
 def cert_not_after(der: bytes) -> datetime | None:
     """notAfter of a DER certificate (enough ASN.1 to walk TBSCertificate), None if unreadable."""
 
@@ -209,7 +165,7 @@ def cert_not_after(der: bytes) -> datetime | None:
 def _clean(text: str | None, secrets: Mapping[str, str], limit: int = ERROR_CHARS) -> str | None:
     if text is None:
         return None
-    return redact(sanitize(redact(text, secrets) or "", limit), secrets)
+    return redact(sanitize(redact_urls_in(redact(text, secrets) or ""), limit), secrets)
 
 
 def _ms(start: float | None, end: float | None) -> float | None:
@@ -230,11 +186,11 @@ async def check_http(spec: ProbeSpec, clients: HttpClients, *, timeout: float | 
     client = clients.get(spec.verify_tls)  # the first use loads the CA bundle: not the target's time
     started = headers_at = time.perf_counter()
     try:
-        headers, secrets = spec.resolve_headers(env)
+        url, headers, secrets = request_parts(spec, env)
         content = spec.body.encode() if spec.body is not None else None
         async with asyncio.timeout(timeout):
             async with client.stream(
-                spec.method, spec.target, headers=headers, content=content,
+                spec.method, url, headers=headers, content=content,
                 follow_redirects=spec.follow_redirects, timeout=httpx.Timeout(timeout),
             ) as response:
                 headers_at, stage = time.perf_counter(), "reading the body"
@@ -380,7 +336,7 @@ class Checker:
             raise
         except Exception as failure:  # a bug of ours must not stop the probe either
             return ProbeResult(probe=spec.name, checked_at=self.clock(), ok=False,
-                               error=sanitize(f"internal error: {type(failure).__name__}: {failure}", ERROR_CHARS))
+                               error=_clean(f"internal error: {describe_error(failure)}", {}))
 
     async def check(self, spec: ProbeSpec, timeout: float | None = None) -> ProbeResult:
         """One check, retried up to `spec.retries` times; healthy-on-retry keeps attempts > 1."""

@@ -75,7 +75,7 @@ class Observation:
         if self._json is _MISSING:
             try:
                 self._json = json.loads(self.body or "")
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than json can read
                 self._json = _MISSING
                 return _MISSING
         return self._json
@@ -270,7 +270,8 @@ def check(condition: Condition, seen: Observation) -> str | None:
         return f"{condition.text} failed: {shown}"
     if _compare(value, condition.op, condition.value):
         return None
-    return f"{condition.text} failed: got {shown}"
+    cause = f" ({seen.error})" if seen.error and seen.error not in shown else ""  # why: refused, no such name...
+    return f"{condition.text} failed: got {shown}{cause}"
 
 
 def evaluate(conditions: tuple[Condition, ...] | list[Condition], seen: Observation) -> str | None:

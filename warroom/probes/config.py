@@ -1,8 +1,9 @@
 """Probe definitions from TOML (`[[probe]]` tables), validated strictly.
 
 A mistake is reported as ``FILE:LINE: probe NAME: field X: problem`` (ProbeConfigError, exit 2).
-Header values may hold ``${ENV_VAR}`` templates: the spec keeps the template, the value is read
-from the environment only when a request is made (`ProbeSpec.resolve_headers`).
+Header values and http targets may hold ``${ENV_VAR}`` templates (a token in a header, the
+password or a query value in a URL): the spec keeps the template, the value is read from the
+environment only when a request is made (`ProbeSpec.resolve_headers`, `resolve_target`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any, Mapping
 
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import WarroomError
-from warroom.domain.redact import REDACTED, is_sensitive_name, redact_url_credentials
-from warroom.domain.tomlspot import line_of
+from warroom.domain.secrets import REDACTED, is_sensitive_name, redact_url
+from warroom.domain.text import first_unsafe, visible
+from warroom.domain.tomlspot import line_of, load_toml, read_text_file
 from warroom.probes.conditions import Condition, ConditionError, parse_condition
 from warroom.probes.dns import parse_nameserver
 
@@ -94,18 +96,25 @@ class ProbeSpec:
         Raises MissingSecret naming the variable (never a value). The second mapping lets the
         checker scrub any echo of a secret out of errors and body excerpts.
         """
-        env = os.environ if env is None else env
         secrets: dict[str, str] = {}
+        fill = self._filler(os.environ if env is None else env, secrets, "header")
+        return {key: _TEMPLATE.sub(fill, value) for key, value in self.headers.items()}, secrets
 
+    def resolve_target(self, env: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
+        """(the target with ${VAR} filled in, {secret value: "${VAR}"}); MissingSecret as above."""
+        secrets: dict[str, str] = {}
+        return _TEMPLATE.sub(self._filler(os.environ if env is None else env, secrets, "URL"), self.target), secrets
+
+    def _filler(self, env: Mapping[str, str], secrets: dict[str, str], where: str):
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in env:
-                raise MissingSecret(f"environment variable {name} is not set (header of probe {self.name})")
+                raise MissingSecret(f"environment variable {name} is not set ({where} of probe {self.name})")
             if len(env[name]) >= 3:
                 secrets[env[name]] = "${" + name + "}"
             return env[name]
 
-        return {key: _TEMPLATE.sub(fill, value) for key, value in self.headers.items()}, secrets
+        return fill
 
     def to_dict(self) -> dict[str, Any]:
         """TOML/JSON-ready dict that `spec_from_dict` accepts; templates stay unresolved."""
@@ -132,11 +141,11 @@ class ProbeSpec:
         return data
 
     def redacted(self) -> dict[str, Any]:
-        """`to_dict` safe to store, export or show: ${VAR} templates kept, literal values of
-        secret-looking headers (Authorization, *token*, *key*, Cookie...) and the password of a URL
-        with credentials masked (domain.redact, the rules command lines follow too)."""
+        """`to_dict` safe to store, export or show: ${VAR} templates kept, and literal values of
+        secret-looking headers (Authorization, *token*, *key*, Cookie...), the password of the URL
+        and its secret-looking query values (api_key=, token=...) masked."""
         data = self.to_dict()
-        data["target"] = redact_url_credentials(data["target"])
+        data["target"] = redact_url(self.target)
         if "headers" in data:
             data["headers"] = {
                 key: value if _TEMPLATE.search(value) or not is_sensitive_name(key) else REDACTED
@@ -144,13 +153,18 @@ class ProbeSpec:
             }
         return data
 
+    @property
+    def shown_target(self) -> str:
+        """The target as it may be shown: the URL's password and secret query values redacted."""
+        return redact_url(self.target)
+
 
 def _fail(source: str, text: str | None, index: int | None, name: str | None, key: str | None, problem: str):
     line = line_of(text, ["probe", index, key] if key else ["probe", index]) if text and index is not None else None
     where = f"{source}:{line}" if line else source
     who = f"probe {name}" if name else f"probe #{(index or 0) + 1}"
     what = f"field {key}: " if key else ""
-    return ProbeConfigError(f"{where}: {who}: {what}{problem}")
+    return ProbeConfigError(visible(f"{where}: {who}: {what}{problem}"))  # names and keys may hold anything
 
 
 def _validate(raw: Any, fail) -> ProbeSpec:
@@ -175,13 +189,16 @@ def _validate(raw: Any, fail) -> ProbeSpec:
         if key not in raw:
             raise fail(None, f"missing required field {key}")
     name = get("name", str, what="a string").strip()
-    if not name or len(name) > 64 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise fail("name", "must be 1-64 printable characters")
+    if not name or len(name) > 64 or first_unsafe(name) or "\t" in name or "\n" in name:
+        raise fail("name", "must be 1-64 printable characters (no control, bidi or zero-width ones)")
+    group = get("group", str, "", "a string").strip()
+    if first_unsafe(group) or "\n" in group:
+        raise fail("group", "must be printable (no control, bidi or zero-width characters)")
     kind = get("type", str, what="a string")
     if kind not in TYPES:
         raise fail("type", f"unknown type {kind!r} (use http, tcp or dns)")
     target = get("target", str, what="a string").strip()
-    problem = _target_problem(kind, target)
+    problem = _target_problem(kind, target) or (_template_problem(target) if kind == "http" else None)
     if problem:
         raise fail("target", problem)
     if kind != "http":
@@ -225,11 +242,9 @@ def _validate(raw: Any, fail) -> ProbeSpec:
             raise fail("headers", f"{key!r} is not a valid header name")
         if any(ch in value for ch in "\r\n\0"):
             raise fail("headers", f"value of {key!r} contains a line break")
-        for var in re.findall(r"\$\{([^}]*)\}?", value):
-            if not _ENV_NAME.match(var):
-                raise fail("headers", f"value of {key!r}: ${{{var}}} is not an environment variable name")
-        if value.count("${") != len(_TEMPLATE.findall(value)):
-            raise fail("headers", f"value of {key!r}: unclosed ${{...}}")
+        problem = _template_problem(value)
+        if problem:
+            raise fail("headers", f"value of {key!r}: {problem}")
     conditions = get("conditions", list, [], "a list of strings")
     compiled = []
     for number, text in enumerate(conditions, start=1):
@@ -260,7 +275,7 @@ def _validate(raw: Any, fail) -> ProbeSpec:
         name=name,
         type=kind,
         target=target,
-        group=get("group", str, "", "a string").strip(),
+        group=group,
         interval=interval,
         timeout=timeout,
         method=method,
@@ -278,15 +293,25 @@ def _validate(raw: Any, fail) -> ProbeSpec:
     )
 
 
+def _template_problem(value: str) -> str | None:
+    """What is wrong with the ${VAR} templates in `value`, if anything (names never values)."""
+    for var in re.findall(r"\$\{([^}]*)\}?", value):
+        if not _ENV_NAME.match(var):
+            return f"${{{var}}} is not an environment variable name"
+    if value.count("${") != len(_TEMPLATE.findall(value)):
+        return "unclosed ${...}"
+    return None
+
+
 def _target_problem(kind: str, target: str) -> str | None:
     if not target:
         return "must not be empty"
     if kind == "http":
         if not re.match(r"^https?://", target, re.IGNORECASE):
-            return f"{target!r} is not an http:// or https:// URL"
+            return f"{redact_url(target)!r} is not an http:// or https:// URL"
         host = re.match(r"^https?://([^/?#]*)", target, re.IGNORECASE).group(1).rpartition("@")[2]
         if not host or any(ch.isspace() for ch in target):
-            return f"{target!r} is not a valid URL"
+            return f"{redact_url(target)!r} is not a valid URL"
         return None
     if kind == "tcp":
         host, _, port = target.rpartition(":")
@@ -301,7 +326,7 @@ def _target_problem(kind: str, target: str) -> str | None:
 def parse_probes(text: str, source: str) -> list[ProbeSpec]:
     """Validate probe TOML text; `source` names the file in error messages."""
     try:
-        raw = tomllib.loads(text)
+        raw = load_toml(text)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"at line (\d+)", str(error))
         where = f"{source}:{found.group(1)}" if found else source
@@ -334,7 +359,7 @@ def load_probe_file(path: Path | str) -> list[ProbeSpec]:
     """Read and validate one probe file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except (OSError, UnicodeDecodeError) as error:
         raise ProbeConfigError(f"{path}: cannot read probe file: {error}") from None
     return parse_probes(text, str(path))

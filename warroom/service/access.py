@@ -28,7 +28,7 @@ from typing import Mapping
 
 import msgspec
 
-from warroom.domain.text import has_unsafe
+from warroom.domain.text import first_unsafe
 from warroom.domain.tomlspot import line_of, located_message
 from warroom.service.config import ConfigError
 
@@ -101,7 +101,7 @@ def name_problem(name: str) -> str | None:
         return "must be a name without leading or trailing spaces"
     if len(name) > MAX_NAME_LENGTH:
         return f"is longer than {MAX_NAME_LENGTH} characters"
-    if has_unsafe(name) or "\n" in name or "\t" in name:
+    if first_unsafe(name) is not None or "\n" in name or "\t" in name:
         return "holds control, bidi or zero-width characters"
     if name.startswith("-"):
         return "must not start with '-'"

@@ -244,16 +244,19 @@ class CommandWriter:
         return [replace(target, pinned=c.pinned)]
 
     async def _add_probe(self, c: cmd.AddProbe) -> list[Entry]:
+        from warroom.domain.secrets import literal_secrets
         from warroom.probes.config import format_seconds, make_http_probe
         from warroom.store.probes import attach_probe
 
         spec = make_http_probe(c.name, c.url)
-        if spec.redacted()["target"] != spec.target:
-            raise RuleError("a probe URL must not hold a password (it would be stored): put it in a probe file "
-                            "header such as Authorization = \"Basic ${API_AUTH}\"")
+        written_out = literal_secrets(spec.target)
+        if written_out:  # the record keeps the probe: a secret in it would be stored in the clear
+            raise ParseError(f"the probe URL holds {' and '.join(written_out)} written out; it would be stored "
+                             "in the record. Put it in an environment variable and write ${VAR} instead, "
+                             "e.g. https://user:${API_PASSWORD}@host/health?api_key=${API_KEY}")
         added = await attach_probe(self.conn, self.incident_id, spec.name, spec.redacted(), self.now)
         conditions = ", ".join(spec.conditions) or "status < 400"
-        text = (f"Probe {spec.name} {'added' if added else 'updated'}: {spec.method} {spec.target} "
+        text = (f"Probe {spec.name} {'added' if added else 'updated'}: {spec.method} {spec.shown_target} "
                 f"every {format_seconds(spec.interval)}; healthy when {conditions}")
         return [await self.entry(EntryKind.PROBE, text, {"probe": spec.redacted(), "added": added})]
 

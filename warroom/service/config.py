@@ -6,12 +6,13 @@ import getpass
 import os
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 import platformdirs
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.tomlspot import line_of, located_message
+from warroom.domain.tomlspot import line_of, load_toml, located_message, read_text_file
 
 APP_NAME = "warroom"
 
@@ -28,9 +29,9 @@ class Webhook(_Strict):
     """The older form of a delivery target: every audience's updates, URL from an environment variable."""
 
     kind: str  # "slack" or "json"
-    url_env: str
+    url_env: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]  # a variable's name
     name: str = ""
-    timeout: float = 5.0
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 5.0  # seconds per attempt
 
 
 # ---- delivery targets, routed by audience ([[target]]) -----------------------------------------
@@ -43,7 +44,7 @@ class _Target(_Strict, tag_field="kind"):
 
     name: str
     audiences: list[str]
-    timeout: float = 10.0
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0  # seconds per attempt
 
     @property
     def kind(self) -> str:
@@ -105,7 +106,7 @@ class _Pager(_Strict, tag_field="kind"):
 
     name: str
     services: list[str] = []
-    timeout: float = 10.0
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0  # seconds per attempt
 
     @property
     def kind(self) -> str:
@@ -204,13 +205,13 @@ def load_config(path: Path | None = None) -> Config:
     """Read the config file; a missing file is an empty config, a broken one a ConfigError."""
     path = path or config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except FileNotFoundError:
         return Config()
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
     try:
-        raw = tomllib.loads(text)
+        raw = load_toml(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
     try:
@@ -281,8 +282,17 @@ def resolve_user(cli_value: str | None, config: Config) -> str:
     """--as, then WARROOM_USER, then the config file, then the login name."""
     for chosen in (cli_value, os.environ.get("WARROOM_USER"), config.user):
         if chosen and chosen.strip():  # a blank name would sign entries with nothing
+            try:
+                chosen.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
+                raise ConfigError("WARROOM_USER is not valid UTF-8; set it to your name as text") from None
             return chosen.strip()
     try:
-        return getpass.getuser()
+        login = getpass.getuser()  # $LOGNAME, $USER... then the password database
     except Exception:  # no login name in some containers
         return "unknown"
+    try:
+        login.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError("your login name ($LOGNAME or $USER) is not valid UTF-8; set WARROOM_USER") from None
+    return login

@@ -23,6 +23,7 @@ from typing import Awaitable, Callable, Mapping
 import httpx
 
 from warroom.domain.text import inert_json, visible
+from warroom.service.files import private_folder, write_private
 
 ATTEMPTS = 3
 BACKOFF_SECONDS = (0.5, 1.5)  # wait before the 2nd and 3rd attempt
@@ -194,15 +195,14 @@ def update_file_path(updates_dir: Path, incident_id: str, number: int) -> Path:
 
 
 def write_update_file(text: str, incident_id: str, number: int, updates_dir: Path) -> Path:
-    """Write `<incident>-<n>.md`; never overwrites a file already there (takes `-<n>.2.md`...)."""
+    """Write `<incident>-<n>.md` (0600, in a 0700 folder when it makes one); never overwrites a
+    file already there (takes `-<n>.2.md`...)."""
     path = update_file_path(updates_dir, incident_id, number)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     candidate, copy = path, 1
     while True:
         try:
-            with candidate.open("x", encoding="utf-8") as handle:
-                handle.write(text.rstrip("\n") + "\n")
-            return candidate
+            return write_private(candidate, text.rstrip("\n") + "\n", exclusive=True)
         except FileExistsError:
             copy += 1
             candidate = path.with_name(f"{path.stem}.{copy}.md")

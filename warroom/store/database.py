@@ -20,44 +20,12 @@ from typing import AsyncIterator, Callable
 import aiosqlite
 
 from warroom.domain.errors import DatabaseError, ReadOnlyError
-from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration
+from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, look_at
+from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
 
 log = logging.getLogger("warroom.store")
-SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000
 _LOCK_RETRIES = 8
-
-
-def _check_existing_file(path: Path) -> None:
-    """Refuse, without writing a byte, a file that is not a warroom database we can use."""
-    if path.is_dir():
-        raise DatabaseError(f"{path} is a directory, not a database file")
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_MAGIC))
-    except OSError as error:
-        raise DatabaseError(f"cannot read database {path}: {error.strerror}") from None
-    if not header:
-        return  # an empty file (for example made by mktemp) becomes a new database
-    if header != SQLITE_MAGIC:
-        raise DatabaseError(f"{path} is not a SQLite database; refusing to touch it")
-    try:
-        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            version = probe.execute("PRAGMA user_version").fetchone()[0]
-            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        finally:
-            probe.close()
-    except sqlite3.DatabaseError as error:
-        raise DatabaseError(f"{path} cannot be read as a database: {error}") from None
-    if version > SCHEMA_VERSION:
-        raise DatabaseError(
-            f"{path} was written by a newer warroom (schema {version}, this one knows {SCHEMA_VERSION})"
-        )
-    if version == 0 and tables:
-        raise DatabaseError(f"{path} is a SQLite database of another program; refusing to touch it")
-    if version > 0 and "incidents" not in tables:
-        raise DatabaseError(f"{path} is a SQLite database of another program; refusing to touch it")
 
 
 def _create_file(path: Path) -> None:
@@ -133,6 +101,8 @@ class Database:
                 yield self.conn
             except sqlite3.Error as error:
                 await self.conn.rollback()
+                if is_damage(error):
+                    raise DamagedDatabaseError(damaged_message(self.path, error)) from error
                 raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
             except BaseException:
                 await self.conn.rollback()
@@ -142,6 +112,8 @@ class Database:
                     await self.conn.commit()
                 except sqlite3.Error as error:
                     await self.conn.rollback()
+                    if is_damage(error):
+                        raise DamagedDatabaseError(damaged_message(self.path, error)) from error
                     raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
                 for listener in list(self._commit_listeners):
                     try:
@@ -173,23 +145,30 @@ async def _retry_while_locked(step, attempts: int = 40) -> None:
             await asyncio.sleep(0.02 + 0.01 * attempt)
 
 
+async def _version_and_id(conn: aiosqlite.Connection) -> tuple[int, int]:
+    async with conn.execute("SELECT user_version, application_id FROM pragma_user_version, pragma_application_id") as cursor:
+        version, application_id = await cursor.fetchone()
+    return version, application_id
+
+
 async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
-    async with conn.execute("PRAGMA user_version") as cursor:
-        version = (await cursor.fetchone())[0]
-    if version >= SCHEMA_VERSION:
+    """Apply the missing migrations and stamp warroom's application id, in one transaction."""
+    version, application_id = await _version_and_id(conn)
+    if version >= SCHEMA_VERSION and application_id == APPLICATION_ID:
         return
     await conn.execute("BEGIN IMMEDIATE")
     try:
-        async with conn.execute("PRAGMA user_version") as cursor:
-            version = (await cursor.fetchone())[0]  # another process may have migrated meanwhile
+        version, application_id = await _version_and_id(conn)  # another process may have migrated meanwhile
         for number in range(version, SCHEMA_VERSION):
             migration = MIGRATIONS[number]
-            sql = migration.sql if isinstance(migration, Migration) else migration
-            for statement in _statements(sql):
+            for statement in _statements(sql_of(migration)):
                 await conn.execute(statement)
             if isinstance(migration, Migration) and migration.step is not None:
                 await migration.step(conn)
-        await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version < SCHEMA_VERSION:
+            await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if application_id != APPLICATION_ID:
+            await conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         await conn.commit()
     except BaseException:
         await conn.rollback()
@@ -210,12 +189,19 @@ def _statements(script: str) -> list[str]:
 
 async def open_database(path: Path | str, *, read_only: bool = False) -> Database:
     """Open (creating with mode 0600 if needed) and migrate a warroom database; `read_only` opens
-    an existing, migrated one with both connections query-only and no write ever attempted."""
+    an existing, migrated one with both connections query-only and no write ever attempted.
+
+    An existing file is first looked at read-only (store.identity): another program's file, one
+    from a newer warroom, or a damaged one is refused before anything could write to it."""
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a directory, not a database file")
     if read_only:
         return await _open_read_only(path)
     if path.exists():
-        _check_existing_file(path)
+        if not path.is_file():  # a FIFO would block the look forever; a device is no database
+            raise DatabaseError(f"{path} is not a regular file, not a database file")
+        await asyncio.to_thread(look_at, path)
         if not os.access(path, os.R_OK | os.W_OK):
             raise DatabaseError(f"database {path} is not readable and writable by you")
         if not os.access(path.parent, os.W_OK | os.X_OK):
@@ -234,6 +220,8 @@ async def open_database(path: Path | str, *, read_only: bool = False) -> Databas
         await _retry_while_locked(lambda: _migrate(conn, path))
     except sqlite3.DatabaseError as error:
         await conn.close()
+        if is_damage(error):
+            raise DamagedDatabaseError(damaged_message(path, error)) from None
         raise DatabaseError(f"cannot use database {path}: {error}") from None
     except BaseException:
         await conn.close()
@@ -256,7 +244,9 @@ async def open_database(path: Path | str, *, read_only: bool = False) -> Databas
 async def _open_read_only(path: Path) -> Database:
     if not path.exists():
         raise DatabaseError(f"no database at {path} (a read-only session cannot create one)")
-    _check_existing_file(path)
+    if not path.is_file():
+        raise DatabaseError(f"{path} is not a regular file, not a database file")
+    await asyncio.to_thread(look_at, path)
     connections: list[aiosqlite.Connection] = []
     try:
         for _ in range(2):

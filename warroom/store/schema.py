@@ -21,6 +21,12 @@ class Migration:
     sql: str
     step: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None
 
+
+def sql_of(migration: "str | Migration") -> str:
+    """The SQL a migration runs (its Python step aside): what the schema it makes is built from."""
+    return migration.sql if isinstance(migration, Migration) else migration
+
+
 # Version 1: the incident record. Timeline text is append-only, enforced by triggers.
 V1 = """
 CREATE TABLE incidents (

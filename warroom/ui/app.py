@@ -136,10 +136,14 @@ class WarRoomApp(App):
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:
-        """Warnings and errors start with a glyph, so the toast's colour is not the only sign."""
+        """Warnings and errors start with a glyph, so the toast's colour is not the only sign.
+
+        Toasts quote names, errors and typed text: they are always plain (never markup, whatever
+        `markup` says) and pass through visible(), so nothing in them can style or move the screen."""
         glyph = TOAST_GLYPHS.get(severity)
-        super().notify(f"{glyph} {message}" if glyph else message, title=title, severity=severity,
-                       timeout=timeout, markup=markup)
+        message = visible(message)
+        super().notify(f"{glyph} {message}" if glyph else message, title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def watch_theme(self, theme: str) -> None:
         """Remember a theme picked while running (the one chosen at start-up is not a new choice)."""

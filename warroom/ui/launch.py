@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from warroom.domain.errors import WarroomError
+from warroom.domain.tomlspot import load_toml, read_text_file
 from warroom.service.config import config_dir, resolve_updates_dir, state_path
 from warroom.service.drafts import DraftStore, drafts_root
 
@@ -50,7 +51,8 @@ def arm_exit_deadline(seconds: float, code: int) -> None:
 
 def _remembered_theme() -> str | None:
     try:
-        return tomllib.loads(state_path().read_text(encoding="utf-8")).get("theme")
+        theme = load_toml(read_text_file(state_path())).get("theme")
+        return theme if isinstance(theme, str) else None
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return None
 

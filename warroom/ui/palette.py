@@ -6,6 +6,10 @@ from functools import partial
 from typing import Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
+
+from warroom.domain.text import visible
 
 from warroom.domain.policy import update_cadences
 
@@ -24,14 +28,29 @@ class WarRoomCommands(Provider):
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(Content(visible(name)), callback, text=name, help=_plain(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, callback, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, _highlighted(matcher, visible(name)), callback, text=name, help=_plain(help_text))
+
+
+def _plain(text: str) -> str:
+    """Help text for the palette, which reads it as markup: names from policies are shown as typed."""
+    return escape(visible(text))
+
+
+def _highlighted(matcher, name: str) -> Content:
+    """`name` with the matched letters styled, as plain text (Matcher.highlight parses markup)."""
+    content = Content(name)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, name)
+    for offset in offsets:
+        if not name[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 def run_text(screen, text: str) -> Callable[[], object]:

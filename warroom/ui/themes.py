@@ -9,6 +9,9 @@ from pathlib import Path
 import msgspec
 from textual.theme import Theme
 
+from warroom.domain.text import visible
+from warroom.domain.tomlspot import load_toml, read_text_file
+
 DEFAULT_THEME = "warroom-dark"
 MONOCHROME_THEME = "warroom-contrast"  # used when NO_COLOR is set and no theme was chosen
 
@@ -40,17 +43,17 @@ def themes_dir() -> Path:
 def load_theme_file(path: Path) -> Theme:
     """One theme; raises ValueError with file and field on any mistake."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = load_toml(read_text_file(path))
         spec = msgspec.convert(raw, ThemeFile)
         theme = Theme(**msgspec.structs.asdict(spec))
         theme.to_color_system()  # validates every colour
         return theme
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ValueError(f"{path.name}: {error}") from None
+        raise ValueError(visible(f"{path.name}: {error}")) from None
     except msgspec.ValidationError as error:
-        raise ValueError(f"{path.name}: {error}") from None
+        raise ValueError(visible(f"{path.name}: {error}")) from None
     except Exception as error:  # a colour Textual cannot parse
-        raise ValueError(f"{path.name}: {error}") from None
+        raise ValueError(visible(f"{path.name}: {error}")) from None
 
 
 def load_themes(extra_dirs: list[Path] = ()) -> tuple[list[Theme], list[str]]:

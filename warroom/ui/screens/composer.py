@@ -62,7 +62,7 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         return self.app.service
 
     def compose(self) -> ComposeResult:
-        audiences = [(a.label, a.id) for a in self.policy.audience] or [("Internal", "internal")]
+        audiences = [(Text(a.label), a.id) for a in self.policy.audience] or [(Text("Internal"), "internal")]  # no markup
         with Vertical():
             yield Label(Text(f"Stakeholder update for {self.incident_id}"))
             with Horizontal(id="composer-row"):

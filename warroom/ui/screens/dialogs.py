@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from warroom.ui.widgets.inert_input import InertInput
+
 
 class AskText(ModalScreen[str | None]):
     """One-line prompt; Enter returns the text, Escape returns None."""
@@ -30,7 +32,7 @@ class AskText(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.title_text))
-            yield Input(self.value, placeholder=self.placeholder, id="ask-input")
+            yield InertInput(self.value, placeholder=self.placeholder, id="ask-input")
             yield Label(Text(self.hint or "Enter to confirm · Esc to cancel"), classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

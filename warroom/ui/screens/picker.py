@@ -13,6 +13,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select
 from warroom.domain.clock import format_duration
 from warroom.domain.errors import WarroomError
 from warroom.domain.text import visible
+from warroom.ui.widgets.inert_input import InertInput
 
 
 class PickerScreen(Screen):
@@ -32,15 +33,15 @@ class PickerScreen(Screen):
             yield table
             yield Label(Text("Declare a new incident"), id="declare-title")
             with Vertical(id="declare"):
-                yield Input(placeholder="Title, e.g. Checkout API returning 502s", id="declare-title-input")
+                yield InertInput(placeholder="Title, e.g. Checkout API returning 502s", id="declare-title-input")
                 with Horizontal(id="declare-row"):
                     policy = self.app.service.default_policy
-                    yield Select([(f"{s.id} {s.label}", s.id) for s in policy.severity],
+                    yield Select([(Text(f"{s.id} {s.label}"), s.id) for s in policy.severity],  # no markup
                                  value=policy.policy.default_severity if policy.find_severity(
                                      policy.policy.default_severity) is None else policy.find_severity(
                                      policy.policy.default_severity).id,
                                  allow_blank=False, id="declare-severity")
-                    yield Input(placeholder="Incident commander", value=self.app.user, id="declare-commander")
+                    yield InertInput(placeholder="Incident commander", value=self.app.user, id="declare-commander")
                     yield Button("Declare", id="declare-button", variant="error")
                 yield Label("", id="declare-error")
         yield Footer()

@@ -39,8 +39,7 @@ def describe_probe(view, recent, history, now: datetime, checked_here: bool = Tr
         text.append(f"\nIn this state since {_when(view.since, now)}")
     text.append("\nChecked by this screen" if checked_here else "\nChecked by another war-room screen on this incident")
     text.append("\n\nConfiguration\n", "bold underline")
-    target = spec.redacted()["target"]  # a URL's password is never shown
-    what = f"{spec.method} {target}" if spec.type == "http" else target
+    what = f"{spec.method} {spec.shown_target}" if spec.type == "http" else spec.target
     text.append(f"  {spec.type} {visible(what)}\n")
     text.append(f"  every {format_seconds(view.interval)}, timeout {format_seconds(spec.timeout)}, "
                 f"DOWN after {spec.failure_threshold} failures, UP after {spec.success_threshold} successes")

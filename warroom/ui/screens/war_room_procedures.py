@@ -103,6 +103,7 @@ class WarRoomProcedures:
 
     async def _export_report(self) -> None:
         from warroom.domain.postmortem import to_markdown
+        from warroom.service.files import private_folder, write_private
 
         try:
             self.service.require_writable()
@@ -112,8 +113,8 @@ class WarRoomProcedures:
         record = await self.service.record(self.incident.id)
         path = Path(self.app.updates_dir) / f"{self.incident.id}-report.md"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(to_markdown(record), encoding="utf-8")
+            private_folder(path.parent)
+            write_private(path, to_markdown(record))
         except OSError as error:
             self.app.notify(f"Report not written: {error}", severity="error", markup=False)
             return

@@ -24,6 +24,7 @@ from warroom.domain.grammar import MAX_ENTRY_BYTES, complete
 from warroom.domain.policy import Policy
 from warroom.domain.text import size_words, visible
 from warroom.ui.messages import EntrySubmitted
+from warroom.ui.widgets.inert_input import InertInput
 
 HISTORY_LIMIT = 500
 INLINE_PASTE_LIMIT = 1000  # a one-line paste up to this many characters goes in as if typed
@@ -51,7 +52,7 @@ class CommandSuggester(Suggester):
         return None
 
 
-class EntryInput(Input):
+class EntryInput(InertInput):
     """An Input with Up/Down history of what was submitted, Tab completion of /commands and
     pasted blocks held whole behind markers (`full_text` is what Enter sends)."""
 
