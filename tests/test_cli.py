@@ -242,7 +242,7 @@ def test_unexpected_failure_exits_1_with_one_line(monkeypatch, run_cli):
 # ---- the real program ------------------------------------------------------------------------
 
 
-def run_programs(argvs: list[list[str]], env: dict[str, str], cwd: Path) -> list[subprocess.CompletedProcess]:
+def run_parallel(argvs: list[list[str]], env: dict[str, str], cwd: Path) -> list[subprocess.CompletedProcess]:
     """Start the installed `warroom` program (or `python -m warroom`) for every ARGV at once, then
     collect them in order."""
     script = Path(sys.executable).with_name("warroom")
@@ -259,18 +259,18 @@ def run_programs(argvs: list[list[str]], env: dict[str, str], cwd: Path) -> list
 def test_the_program_exits_0_2_and_1_with_one_line_errors_and_no_traceback(cli_env, tmp_path):
     from probe_servers import closed_port
 
-    [declared] = run_programs([["declare", "Smoke", "--severity", "SEV-3"]], cli_env, tmp_path)
+    [declared] = run_parallel([["declare", "Smoke", "--severity", "SEV-3"]], cli_env, tmp_path)
     incident_id = assert_declared(declared)
     probes = tmp_path / "probes.toml"
     probes.write_text(f'[[probe]]\nname = "gone"\ntype = "tcp"\ntarget = "127.0.0.1:{closed_port()}"\n')
     broken_env = dict(cli_env, WARROOM_CONFIG_DIR=str(tmp_path / "broken"))
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.toml").write_text("database = 7\n")
-    logged, version, usage, missing, not_ours, down = run_programs([
+    logged, version, usage, missing, not_ours, down = run_parallel([
         ["log", incident_id, "-5m /detected"], ["--version"], ["frobnicate"], ["show", "INC-20990101-001"],
         ["--db", str(tmp_path), "list"], ["check", "--probes", str(probes)],
     ], cli_env, tmp_path)
-    [bad_config] = run_programs([["list"]], broken_env, tmp_path)
+    [bad_config] = run_parallel([["list"]], broken_env, tmp_path)
     assert assert_ok(logged) == "2\n"
     assert "warroom" in assert_ok(version)
     assert_user_error(usage, "No such command 'frobnicate'")
