@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from conftest import NOW
 
 from warroom.domain.commands import (
     AddAction,
@@ -31,7 +32,6 @@ from warroom.domain.models import EntryKind, Milestone
 from warroom.domain.policy import PolicyBook
 
 UTC = timezone.utc
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 POLICY = PolicyBook.load().default
 
 

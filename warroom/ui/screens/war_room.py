@@ -210,18 +210,22 @@ class WarRoomScreen(Screen):
 
     def tick(self) -> None:
         self.check_clock()
-        if self.duty_record is not None:
-            self.query_one(CountdownPane).show(derive_duties(self.policy, self.duty_record), self.service.now(),
-                                               short=self.has_class("-short"))
+        panes = self.query(CountdownPane)  # none once the screen is being taken down (a refresh may end then)
+        if self.duty_record is not None and panes:
+            panes.first().show(derive_duties(self.policy, self.duty_record), self.service.now(),
+                               short=self.has_class("-short"))
 
     # ---- the clock and where entries land ------------------------------------------------------
 
     def check_clock(self) -> None:
         """The header says when this computer's clock is behind the record or jumped back; the
         timeline is told once (warroom.ui.clock_watch)."""
+        headers = self.query(IncidentHeader)  # none once the screen is being taken down
+        if not headers:
+            return
         now = self.service.now()
         warning, behind = self.clock_watch.look(now)
-        self.query_one(IncidentHeader).warn_clock(warning)
+        headers.first().warn_clock(warning)
         if behind is not None and not self.clock_watch.logged and not self.service.read_only:
             self.clock_watch.logged = True
             self.log_clock(clock_note(now, self.clock_watch.newest_recorded, behind), behind)
