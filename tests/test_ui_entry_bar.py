@@ -139,7 +139,9 @@ async def test_help_command_opens_help_and_clears_the_bar(tmp_path):
         await war_room_ready(pilot)
         await submit(pilot, "/help")
         await wait_for(pilot, lambda: showing(app, HelpScreen))
-        assert "/assign ROLE PERSON" in screen_text(app)
+        assert "Entry-bar commands" in screen_text(app)
+        await pilot.press("end")  # the commands run below the fold: the help scrolls by keyboard
+        await wait_for(pilot, lambda: "/assign ROLE PERSON" in screen_text(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
         assert app.screen.query_one(EntryInput).value == ""

@@ -16,9 +16,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("Enter", "log what is typed in the entry bar (a paste of many lines: ONE entry)"),
     ("Up / Down", "entry bar: walk the history of what you typed"),
     ("Right / End", "entry bar: accept the suggested completion"),
-    ("Tab / Shift+Tab", "entry bar: complete a command, role, severity, status or audience name (again: the next one); "
-                        "with the bar empty, or in a pane: move between panes. A bar that holds text keeps the focus"),
-    ("Esc", "back to the entry bar; closes a dialog, and what is typed right after it goes to the bar"),
+    ("Tab / Shift+Tab", "entry bar: complete (again: the next match); empty bar or a pane: next pane"),
+    ("Esc", "back to the entry bar; closes a dialog (keys typed after it reach the bar)"),
     ("j / k, Up / Down", "timeline: move the selection"),
     ("PageUp / PageDown", "timeline: a page at a time"),
     ("Home / End (g / G)", "timeline: first entry / last entry and follow"),
