@@ -206,6 +206,6 @@ async def test_a_milestone_refused_because_the_clock_is_behind_says_so(service, 
         await service.execute(incident.id, "/ack", "bob")
     message = str(refused.value)
     assert message.startswith("refused: ")
-    assert "this computer's clock reads 12:00:00 UTC, 2h 00m behind the record's newest entry (14:00:00 UTC)" in message
+    assert "this computer's clock reads 13:00:00 UTC, 2h 00m behind the record's newest entry (15:00:00 UTC)" in message
     clock.advance(hours=2, minutes=1)
     await service.execute(incident.id, "/ack", "bob")  # with the clock right, no word of it

@@ -94,12 +94,12 @@ async def test_a_seed_002_sev1_from_the_picker_to_the_report_by_keyboard(tmp_pat
         assert (room.incident.policy_id, room.incident.severity) == ("sev-levels-002", "SEV-1")
         # ---- the incident, typed
         for minute, text in SCRIPT:
-            clock.moment = declared_at.replace(minute=minute) if minute < 60 else clock.moment
+            clock.now = declared_at.replace(minute=minute) if minute < 60 else clock.now
             await type_line(pilot, text)
             if text.startswith("/resolve"):
                 break
         # ---- an internal update through the composer: F2, Ctrl+S, y
-        clock.moment = declared_at.replace(minute=19)
+        clock.now = declared_at.replace(minute=19)
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
         await wait_for(pilot, lambda: "INCIDENT UPDATE" in app.screen.query_one("#composer-text").text)
