@@ -265,4 +265,26 @@ def replay(obj, incident_id: str, speed: float, start: str | None) -> None:
     launch_replay(obj, incident_id, speed, start)
 
 
-COMMANDS = (verify, run, log_command, shell_hook, stats, replay)
+@click.command()
+@click.argument("drill_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--speed", default="1x", show_default=True, metavar="N[x]", callback=_speed,
+              help="Run the drill's clock N times faster than real time (deadlines shrink with it).")
+@click.option("--live-delivery", is_flag=True,
+              help="Send updates and pages to the real targets of the config (each marked DRILL) "
+                   "instead of the drill outbox.")
+@click.pass_obj
+def drill(obj, drill_file: str, speed: float, live_delivery: bool) -> None:
+    """Run the practice incident scripted in FILE (sample drills: warroom/sample_data/drills):
+    probes fail and recover, alerts come in, other people write, and what you do is scored against
+    the file's expected responses and the policy. Runs in a database of its own; nothing reaches a
+    real target unless --live-delivery. The drill report is printed at the end."""
+    from warroom.ui.launch import launch_drill
+
+    if obj.db_option:
+        raise click.UsageError("a drill runs in a database of its own (named at the end); drop --db")
+    if obj.read_only:
+        raise click.UsageError("a drill is played, not watched: drop --read-only")
+    launch_drill(obj, drill_file, speed, live_delivery)
+
+
+COMMANDS = (verify, run, log_command, shell_hook, stats, replay, drill)

@@ -137,9 +137,14 @@ def replay_span(incident: Incident, span: tuple[datetime, datetime] | None) -> t
     return min(span[0], incident.created_at), max(span[1], incident.created_at)
 
 
-def offset_words(moment: datetime, first: datetime) -> str:
-    """'+12:05' (minutes and seconds after the first moment), '+1:02:03' past an hour."""
-    total = max(0, int((moment - first) / timedelta(seconds=1)))
+def span_words(span: timedelta) -> str:
+    """'12:05' (minutes and seconds), '1:02:03' past an hour; never negative."""
+    total = max(0, int(span / timedelta(seconds=1)))
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
-    return f"+{hours}:{minutes:02d}:{seconds:02d}" if hours else f"+{minutes:02d}:{seconds:02d}"
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+
+
+def offset_words(moment: datetime, first: datetime) -> str:
+    """'+12:05': how long after the first moment."""
+    return "+" + span_words(moment - first)

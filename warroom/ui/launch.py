@@ -98,7 +98,7 @@ def build_app(context, incident_id: str | None = None, session=None):
         updates_dir=resolve_updates_dir(context.config, context.database()), read_only=read_only,
         drafts=getattr(context, "drafts", None) or DraftStore(drafts_root(), context.database()), session=session,
     )
-    app.probes_path = probes_path(context)
+    app.probes_path = probes_path(context) if getattr(session, "probe_file", True) else None
     return app
 
 
@@ -200,3 +200,43 @@ async def _replay_span(context, incident_id: str):
         return first, last, await service.replay_points(incident_id)
     finally:
         await service.close()
+
+
+def launch_drill(context, drill_file: str, speed: float, live_delivery: bool) -> None:
+    """`warroom drill`: a fresh practice incident in a database of its own (a new folder, kept and
+    named at the end: database, outbox, report), its fake service on 127.0.0.1, its script played
+    on the drill's clock; the drill report is printed when the war room closes."""
+    import tempfile
+
+    from warroom.domain.clock import system_clock
+    from warroom.domain.drill import load_drill
+    from warroom.domain.playback import PlaybackClock
+    from warroom.service.demo import DemoServiceThread
+    from warroom.service.drill import DrillTarget, final_report, open_drill
+    from warroom.ui.screens.drill import DrillSession
+
+    scenario = load_drill(drill_file, context.policies())  # a mistake in the file: one line, exit 2
+    folder = Path(tempfile.mkdtemp(prefix="warroom-drill-"))
+    path, outbox, report_path = folder / "drill.db", folder / "outbox", folder / "drill-report.md"
+    context.db_option = str(path)
+    context.drafts = DraftStore(folder / "drafts", path, lasting=False)
+    clock = PlaybackClock(system_clock(), speed)
+    states = {probe.name: probe.state for probe in scenario.file.probe}
+    session = None
+    with DemoServiceThread(DrillTarget, names=list(states), states=states) as target:
+        incident = asyncio.run(open_drill(path, context.policies(), clock, context.config, scenario, target,
+                                          outbox, live_delivery))
+        session = DrillSession(scenario, clock, incident.created_at, target=target, outbox=outbox,
+                               live=live_delivery, report_path=report_path)
+        try:
+            launch(context, incident.id, session)
+        finally:
+            text = session.report_text or asyncio.run(final_report(
+                path, context.policies(), clock, context.config, scenario, incident, outbox, live_delivery,
+                report_path))
+            try:
+                print(text)
+                print(f"warroom: drill folder {folder} (database, outbox, drill-report.md); replay it with "
+                      f"warroom --db {path} replay {incident.id}", file=sys.stderr)
+            except (OSError, ValueError):  # the terminal is gone: the report is in the folder
+                pass
