@@ -278,3 +278,14 @@ def test_drill_file_errors_exit_2_in_one_line(run_cli, tmp_path):
     assert chosen.returncode == 2 and "a database of its own" in chosen.stderr and not (tmp_path / "mine.db").exists()
     fast = run_cli("drill", str(DRILLS[0]), "--speed", "0")
     assert fast.returncode == 2 and "speed" in fast.stderr and fast.stderr.count("\n") == 1
+
+
+async def test_without_a_deadline_it_is_due_by_the_end_of_the_drill(service, clock, policies):
+    text = SMALL.replace('expect = "decision within 3m"', 'expect = "decision"')
+    scenario, incident, run = await drill_on(service, clock, policies, text)
+    clock.advance(minutes=4)
+    early = {s.label: s for s in (await run.report(speed=1, delivery="")).expected}
+    assert early["decision"].verdict is Verdict.NOT_DUE and early["decision"].basis == "by the end of the drill"
+    clock.advance(minutes=6)
+    assert {s.label: s.verdict for s in (await run.report(speed=1, delivery="")).expected}["decision"] \
+        is Verdict.MISSED

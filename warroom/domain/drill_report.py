@@ -137,9 +137,12 @@ def score_expectations(scenario: Scenario, record: IncidentRecord, started_at: d
             due, basis = begin + expectation.within, f"within {format_duration(expectation.within)} of +{span_words(expectation.start)}"
         else:
             due, basis = _policy_deadline(expectation, record, begin)
+        if due is None:  # no deadline of its own: done by the end of the drill
+            basis = basis or "by the end of the drill"
         done = next((e for e in typed if _does(expectation, e, record.policy)), None)
-        found.append(Scored(expectation.text, verdict_of(done.recorded_at if done else None, due, ended_at), due,
-                            done.recorded_at if done else None, done.author if done else "", basis))
+        verdict = verdict_of(done.recorded_at if done else None, due or started_at + scenario.length, ended_at)
+        found.append(Scored(expectation.text, verdict, due, done.recorded_at if done else None,
+                            done.author if done else "", basis))
     return found
 
 

@@ -87,8 +87,10 @@ class DrillController:
         self.run = DrillRun(app.service, session.scenario, self.screen.incident.id, session.started_at,
                             target=session.target, reach=app.reach)
         self.screen.query_one(IncidentHeader).mark = self.mark
-        app.notify(f"{DRILL_MARK}: {session.scenario.spec.name} ({speed_words(session.clock.speed)}). "
-                   f"{app.reach.describe()}. F7: the score so far", severity="warning", timeout=12, markup=False)
+        where = ("updates and pages go to the real targets, marked DRILL" if session.live
+                 else "updates and pages go to the drill outbox, not to real targets")
+        app.notify(f"{DRILL_MARK} {session.scenario.spec.name} {speed_words(session.clock.speed)}: {where}. "
+                   "F7: the score so far", severity="warning", timeout=10, markup=False)
         self.screen.set_interval(PLAY_EVERY, self.tick)
         self.tick()
 

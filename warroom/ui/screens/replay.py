@@ -11,7 +11,7 @@ Keys: Space pause or play, n the next entry, + / - faster or slower, m jump to a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import work
@@ -32,10 +32,13 @@ from warroom.ui.screens.war_room import WarRoomScreen
 from warroom.ui.session import Session
 from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.header import IncidentHeader
+from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 LOOK_EVERY = 0.2  # seconds between looks at the record while the replay runs
+ROLES_EVERY = timedelta(seconds=30)  # of the incident's time: how often the roles' "for how long" is redrawn
 KEYS_HINT = "Space pause · n next · +/- speed · m milestone"
+KEYS_SHORT = "Space n +/- m"  # under 100 columns
 
 
 class ReplaySession(Session):
@@ -65,6 +68,7 @@ class ReplayController:
         self.first, self.last = session.first, session.last
         self.entries_in_all = 0  # the record's size, read once
         self._looked_at: datetime | None = None
+        self._roles_at: datetime | None = None
 
     def start(self) -> None:
         self.screen.query_one(IncidentHeader).mark = self.mark
@@ -85,6 +89,10 @@ class ReplayController:
             self._looked_at = moment
             self.screen.follow_record()
             self.screen.tick()
+            if self._roles_at is None or abs(moment - self._roles_at) >= ROLES_EVERY:
+                self._roles_at = moment
+                roles = self.screen.query_one(RolesPane)
+                roles.show(roles.seats)  # "alice 12m" counts the replay's time, not the wall's
         self.show()
 
     def show(self) -> None:
@@ -93,12 +101,13 @@ class ReplayController:
         moment = self.screen.service.horizon  # the moment the screen shows (the clock runs on between looks)
         state = "■ END" if clock.at_end else ("⏸ PAUSED" if clock.paused else "▶ PLAYING")
         shown = self.screen.query_one(Timeline).total
+        narrow = self.screen.size.width < 100
         line = Text()
         line.append(f" {state} ", "bold reverse")
         line.append(f" {speed_words(clock.speed)}  {format_moment(moment, moment)} "
-                    f"{offset_words(moment, self.first)}/{offset_words(self.last, self.first)}  "
-                    f"{shown}/{self.entries_in_all} entries  ")
-        line.append(KEYS_HINT, "italic")
+                    f"{offset_words(moment, self.first)}/{offset_words(self.last, self.first).removeprefix('+')}  "
+                    f"{shown}/{self.entries_in_all}{'' if narrow else ' entries'}  ")
+        line.append(KEYS_SHORT if narrow else KEYS_HINT, "italic")
         self.screen.query_one("#replay-bar", Static).update(line)
         self.screen.query_one(IncidentHeader).refresh()
 
