@@ -29,8 +29,6 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("F2 / F3 / F4", "stakeholder update, its deliveries and retries (u too, outside the bar) / checklists and playbooks / actions"),
     ("F5 / F6", "duties: every update, notice and review owed, by when, and the escalation paths / the report"),
     ("Ctrl+T / Ctrl+R", "go to the timeline / the roles pane"),
-    ("Space / n / + - / m", "replay: pause or play / the next entry / faster, slower / jump to a milestone"),
-    ("F7", "drill: the score so far (the drill report when it ends)"),
     ("F1 or ?", "this help"),
     ("Ctrl+P", "command palette: every action, themes"),
     ("Ctrl+Q", "quit (asks first if the bar has unsent text; it is kept as a draft)"),
