@@ -289,3 +289,25 @@ async def test_without_a_deadline_it_is_due_by_the_end_of_the_drill(service, clo
     clock.advance(minutes=6)
     assert {s.label: s.verdict for s in (await run.report(speed=1, delivery="")).expected}["decision"] \
         is Verdict.MISSED
+
+
+async def test_hostile_text_in_a_drill_file_stays_inert(service, clock, policies, tmp_path):
+    from hostile_corpus import NAMES, unsafe_in
+
+    hostile = " ".join(NAMES.values())
+    quoted = json.dumps(hostile).replace("\x7f", "\\u007f")  # a TOML basic string (its escapes are JSON's)
+    text = SMALL.replace('name = "Small"', f"name = {quoted}").replace('title = "API down"', f"title = {quoted}")
+    text = text.replace('note = "Support sees errors on every API call"', f"note = {quoted}")
+    scenario, incident, run = await drill_on(service, clock, policies, text)
+    clock.advance(minutes=4)
+    await run.run_due()
+    reach = DrillReach(service, Config(target=[JsonTarget(name=hostile, audiences=["*"], url_env="WR_NONE")]),
+                       outbox=tmp_path / "outbox", environ={}, **FAST)
+    await reach.follow_up(incident.id, await service.execute(incident.id, f"/update internal {hostile}", "alice"))
+    report = await run.report(speed=1, delivery=reach.describe())
+    assert unsafe_in(to_text(report)) == [] and unsafe_in(to_markdown(report)) == []
+    held = list((tmp_path / "outbox").glob("*.txt"))  # what the drill held back (the .md is the updates folder's)
+    assert held and all(unsafe_in(path.read_text(encoding="utf-8")) == [] for path in held)
+    with pytest.raises(DrillError) as raised:
+        parse_drill(text.replace('severity = "SEV-3"', f"severity = {quoted}"), "hostile.toml", policies)
+    assert unsafe_in(str(raised.value)) == [] and "\n" not in str(raised.value)

@@ -84,7 +84,8 @@ async def test_replay_plays_the_demo_in_order_and_goes_overdue_where_it_did(tmp_
         await pilot.pause()
         shown = [timeline.entry_at(row) for row in range(timeline.total)]
         assert [e.number for e in shown] == [e.number for e in record]  # every entry, in the order it happened
-        assert clock.at_end and clock.paused  # it stops at the end of the record
+        await wait_for(pilot, lambda: clock.paused)  # it stops at the end of the record
+        assert clock.at_end
         assert "■ END" in str(screen.query_one("#replay-bar").render())
 
 
@@ -165,7 +166,7 @@ async def test_drill_shows_the_probe_failure_and_scores_a_late_ack(tmp_path):
             await submit_and_wait(pilot, "/ack")
             await submit_and_wait(pilot, "/update internal API down, we are on it")
             ticker.seconds = 10  # +10m: the end
-            await wait_for(pilot, lambda: isinstance(app.screen, DrillReportPanel))
+            await wait_for(pilot, lambda: isinstance(app.screen, DrillReportPanel) and app.screen.query("#drill-report"))
             shown = str(app.screen.query_one("#drill-report").render())
             assert "LATE: ack within 5m: due +06:00" in shown and "01:00 late" in shown
             assert "nothing reached a real target" in shown
