@@ -9,6 +9,7 @@ moments a replay can jump to, `replay_start` reads `--from`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Iterable
@@ -27,43 +28,63 @@ def _ordered(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.occurred_at, e.number))
 
 
-def _changes(marks: list[Entry], kind: EntryKind) -> list[Entry]:
-    return [e for e in marks if e.kind is kind and isinstance((e.data or {}).get("to"), str)]
+class Rewind:
+    """An incident's changing fields through time, from its entries of MARK_KINDS (all of them,
+    later ones too: a later change says what came before it). Built once; `at(moment)` is a binary
+    search for the severity and status, and a walk over the few milestone entries."""
 
+    def __init__(self, incident: Incident, marks: Iterable[Entry]):
+        self.incident = incident
+        ordered = _ordered(e for e in marks if e.kind in MARK_KINDS)
+        self._severity = self._changes(ordered, EntryKind.SEVERITY, incident.severity)
+        self._status = self._changes(ordered, EntryKind.STATUS, incident.status)
+        self._stones: list[tuple[datetime, Milestone | None, tuple[str, ...]]] = []  # (when, set, cleared)
+        logged: set[Milestone] = set()
+        for entry in ordered:
+            data = entry.data or {}
+            if entry.kind is EntryKind.MILESTONE and data.get("milestone") in Milestone._value2member_map_:
+                logged.add(Milestone(data["milestone"]))
+                self._stones.append((entry.occurred_at, Milestone(data["milestone"]), ()))
+            elif entry.kind is EntryKind.STATUS and isinstance(data.get("cleared"), dict):
+                self._stones.append((entry.occurred_at, None, tuple(data["cleared"])))
+        # Milestones set without an entry (older files) count from their time.
+        self._unlogged = {m: at for m, at in incident.milestones.items() if m not in logged}
 
-def _as_of(changes: list[Entry], moment: datetime, now_value: str) -> str:
-    """The value at `moment`: the last change by then, else what the first later change came from."""
-    done = [e for e in changes if e.occurred_at <= moment]
-    if done:
-        return done[-1].data["to"]
-    if changes:
-        return (changes[0].data or {}).get("from") or now_value
-    return now_value
+    @staticmethod
+    def _changes(ordered: list[Entry], kind: EntryKind, now_value: str) -> tuple[list[datetime], list[str], str]:
+        """(times, values, the value before the first change) of one field's changes."""
+        changes = [e for e in ordered if e.kind is kind and isinstance((e.data or {}).get("to"), str)]
+        before = ((changes[0].data or {}).get("from") or now_value) if changes else now_value
+        return [e.occurred_at for e in changes], [e.data["to"] for e in changes], before
+
+    @staticmethod
+    def _value(changes: tuple[list[datetime], list[str], str], moment: datetime) -> str:
+        times, values, before = changes
+        index = bisect_right(times, moment)
+        return values[index - 1] if index else before
+
+    def at(self, moment: datetime) -> Incident:
+        """The incident as it stood at `moment`."""
+        stones: dict[Milestone, datetime] = {}
+        for when, milestone, cleared in self._stones:
+            if when > moment:
+                break
+            if milestone is not None:
+                stones[milestone] = when
+            for name in cleared:
+                if name in Milestone._value2member_map_:
+                    stones.pop(Milestone(name), None)
+        for milestone, when in self._unlogged.items():
+            if when <= moment:
+                stones[milestone] = when
+        return replace(self.incident, severity=self._value(self._severity, moment),
+                       status=self._value(self._status, moment),
+                       milestones={m: stones[m] for m in Milestone if m in stones})
 
 
 def incident_as_of(incident: Incident, marks: Iterable[Entry], moment: datetime) -> Incident:
-    """`incident` as it stood at `moment`: severity, status and milestones from the entries of
-    MARK_KINDS (all of them, later ones too: a later change says what came before it)."""
-    ordered = _ordered(e for e in marks if e.kind in MARK_KINDS)
-    severity = _as_of(_changes(ordered, EntryKind.SEVERITY), moment, incident.severity)
-    status = _as_of(_changes(ordered, EntryKind.STATUS), moment, incident.status)
-    stones: dict[Milestone, datetime] = {}
-    logged: set[Milestone] = set()
-    for entry in ordered:
-        data = entry.data or {}
-        if entry.kind is EntryKind.MILESTONE and data.get("milestone") in Milestone._value2member_map_:
-            logged.add(Milestone(data["milestone"]))
-            if entry.occurred_at <= moment:
-                stones[Milestone(data["milestone"])] = entry.occurred_at
-        elif entry.kind is EntryKind.STATUS and entry.occurred_at <= moment and isinstance(data.get("cleared"), dict):
-            for name in data["cleared"]:
-                if name in Milestone._value2member_map_:
-                    stones.pop(Milestone(name), None)
-    for milestone, at in incident.milestones.items():  # set without an entry (older files): by its time
-        if milestone not in logged and at <= moment:
-            stones[milestone] = at
-    return replace(incident, severity=severity, status=status,
-                   milestones={m: stones[m] for m in Milestone if m in stones})
+    """`incident` as it stood at `moment` (see Rewind, which keeps the work for many moments)."""
+    return Rewind(incident, marks).at(moment)
 
 
 def roles_as_of(history: Iterable[RoleAssignment], moment: datetime) -> list[RoleAssignment]:

@@ -11,6 +11,7 @@ moment. The war room needs nothing else to replay: the same screen, reading thro
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_right
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Iterable
 from warroom.domain.duties import DUTY_ENTRY_KINDS, DutyRecord, duty_record
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
 from warroom.domain.replay import (
-    MARK_KINDS, ReplayPoint, incident_as_of, replay_points, replay_span, roles_as_of, updates_as_of,
+    MARK_KINDS, ReplayPoint, Rewind, replay_points, replay_span, roles_as_of, updates_as_of,
 )  # fmt: skip
 from warroom.probes.states import ProbeState, Transition
 from warroom.service.incidents import IncidentService
@@ -34,6 +35,7 @@ class ReplayService(IncidentService):
     def __init__(self, db, policies, clock, default_policy: str | None = None, config=None):
         super().__init__(db, policies, clock, default_policy, config)
         self.horizon: datetime = clock()
+        self._kept: dict[tuple[str, str], tuple[int, object]] = {}  # (incident, what) -> (read up to entry id, it)
 
     @classmethod
     async def open(cls, path: Path | str, policies, clock, default_policy: str | None = None, config=None, *,
@@ -48,9 +50,23 @@ class ReplayService(IncidentService):
 
     # ---- the reads the war room makes, stopped at the horizon ---------------------------------
 
+    async def _kept_for(self, incident_id: str, what: str, build):
+        """What `build()` made from the record, made again only when an entry was written since."""
+        upto = await q.max_entry_id(self.db.reader)
+        kept = self._kept.get((incident_id, what))
+        if kept is None or kept[0] != upto:
+            kept = self._kept[(incident_id, what)] = (upto, await build())
+        return kept[1]
+
+    async def _rewind(self, incident_id: str) -> Rewind:
+        async def build() -> Rewind:
+            current = await super(ReplayService, self).incident(incident_id)
+            return Rewind(current, await q.all_entries(self.db.reader, incident_id, MARK_KINDS))
+
+        return await self._kept_for(incident_id, "rewind", build)
+
     async def incident(self, incident_id: str) -> Incident:
-        current = await super().incident(incident_id)
-        return incident_as_of(current, await q.all_entries(self.db.reader, incident_id, MARK_KINDS), self.horizon)
+        return (await self._rewind(incident_id)).at(self.horizon)
 
     def live(self, incident_id: str) -> "ReplayIncident":
         return ReplayIncident(self, incident_id)
@@ -80,16 +96,26 @@ class ReplayService(IncidentService):
     async def probe_states(self, incident_id: str) -> list[StoredProbeState]:
         """Each probe as its logged transitions had left it by the horizon (figures of the present,
         latency and uptime, are left out: they belong to another moment)."""
-        logged = await q.all_entries(self.db.reader, incident_id, (EntryKind.PROBE,))
+        moves, added = await self._kept_for(incident_id, "probes", lambda: self._probe_history(incident_id))
         rows = []
         for row in await super().probe_states(incident_id):
-            moves = [Transition.from_dict(e.data["transition"]) for e in logged
-                     if isinstance((e.data or {}).get("transition"), dict) and e.data["transition"].get("probe") == row.probe]
-            added = [e.occurred_at for e in logged if ((e.data or {}).get("probe") or {}).get("name") == row.probe]
-            if added and min(added) > self.horizon:
+            if row.probe in added and added[row.probe] > self.horizon:
                 continue  # attached later
-            rows.append(_state_at(row, [t for t in moves], self.horizon))
+            rows.append(_state_at(row, moves.get(row.probe, []), self.horizon))
         return rows
+
+    async def _probe_history(self, incident_id: str) -> tuple[dict[str, list[Transition]], dict[str, datetime]]:
+        """Each probe's logged transitions in time order, and when each was attached (`/probe add`)."""
+        moves: dict[str, list[Transition]] = {}
+        added: dict[str, datetime] = {}
+        for entry in await q.all_entries(self.db.reader, incident_id, (EntryKind.PROBE,)):
+            data = entry.data or {}
+            if isinstance(data.get("transition"), dict) and data["transition"].get("probe"):
+                change = Transition.from_dict(data["transition"])
+                moves.setdefault(change.probe, []).append(change)
+            elif isinstance(data.get("probe"), dict) and data["probe"].get("name"):
+                added.setdefault(data["probe"]["name"], entry.occurred_at)
+        return moves, added
 
     # ---- moving through it --------------------------------------------------------------------
 
@@ -113,9 +139,9 @@ class ReplayService(IncidentService):
 
 
 def _state_at(row: StoredProbeState, moves: list[Transition], moment: datetime) -> StoredProbeState:
-    done = [t for t in moves if t.at <= moment]
+    done = bisect_right([t.at for t in moves], moment)
     if done:
-        last = done[-1]
+        last = moves[done - 1]
         state, since = last.new, last.at
         failures, successes, first_failure = last.consecutive_failures, last.consecutive_successes, last.first_failure_at
     else:  # before its first logged change it was in the state that change came from
@@ -135,6 +161,7 @@ class ReplayIncident:
         self.service, self.incident_id = service, incident_id
         self.incident: Incident | None = None
         self.shown_until: datetime | None = None
+        self.total = 0  # entries shown: those that had happened by `shown_until`
         self._lock = asyncio.Lock()
 
     async def load(self) -> RecordDelta:
@@ -145,12 +172,13 @@ class ReplayIncident:
         service = self.service
         self.shown_until = service.advance()
         self.incident = await service.incident(self.incident_id)
+        self.total = await service.entry_count(self.incident_id)
         return RecordDelta(frozenset(PARTS), incident=self.incident, roster=await service.roster(self.incident),
-                           updates=await service.updates(self.incident_id), everything=True,
-                           total=await service.entry_count(self.incident_id))
+                           updates=await service.updates(self.incident_id), everything=True, total=self.total)
 
     async def poll(self) -> RecordDelta | None:
-        """What happened since the last look (None: nothing); a jump back reloads everything."""
+        """What happened since the last look (None: nothing); a jump back reloads everything. A look
+        reads only what is new (no count: what happened by now is what was shown plus what is new)."""
         async with self._lock:
             before, service = self.shown_until, self.service
             until = service.advance()
@@ -175,8 +203,9 @@ class ReplayIncident:
                 parts.add(UPDATES)
             if EntryKind.PROBE in kinds:
                 parts.add(PROBE_STATE)
+            self.total += len(new)
             return RecordDelta(frozenset(parts), incident=incident, roster=roster, updates=updates, appended=new,
-                               total=await service.entry_count(self.incident_id))
+                               total=self.total)
 
     async def written(self, entries: list[Entry]) -> RecordDelta:
         """A replay writes nothing; kept for LiveIncident's interface."""
