@@ -197,9 +197,13 @@ async def test_the_policy_scores_what_it_owes(service, clock, policies):
     await service.execute(incident.id, "/sev 1 everything is down", "alice")
     clock.advance(minutes=7)  # SEV-1: an internal update within 5m, the status page at once
     await service.execute(incident.id, "/update internal all hands on it", "alice")
+    customers = "notify Affected customers: a proactive email"  # SEV-1 owes it, with no deadline
+    early = {s.label: s.verdict for s in (await run.report(speed=1, delivery="")).policy}
+    assert early[customers] is Verdict.NOT_DUE  # due by the end of the drill
     clock.advance(minutes=3)
     report = await run.report(speed=1, delivery="outbox")
     policy = {s.label: s.verdict for s in report.policy}
+    assert policy[customers] is Verdict.MISSED
     assert policy["Internal update (update 1)"] is Verdict.LATE
     assert policy["Status page update"] is Verdict.MISSED
     assert policy["notify Executives (engineering manager, VP Engineering)"] is Verdict.NOT_DUE  # 15m

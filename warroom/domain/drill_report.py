@@ -146,8 +146,9 @@ def score_expectations(scenario: Scenario, record: IncidentRecord, started_at: d
     return found
 
 
-def score_policy(record: IncidentRecord, ended_at: datetime) -> list[Scored]:
-    """The acknowledgement, every update posted and every duty, against the incident's policy."""
+def score_policy(record: IncidentRecord, ended_at: datetime, drill_end: datetime | None = None) -> list[Scored]:
+    """The acknowledgement, every update posted and every duty, against the incident's policy; a
+    duty without a deadline is due by `drill_end` (the drill's length), when given."""
     policy, duties, incident = record.policy, record.duty_record, record.incident
     found: list[Scored] = []
     if duties is not None:
@@ -167,13 +168,13 @@ def score_policy(record: IncidentRecord, ended_at: datetime) -> list[Scored]:
     for duty in record.duties:
         if duty.kind in (DutyKind.UPDATE, DutyKind.FINAL) and not duty.is_open:
             continue  # counted with the update that did it
-        found.append(_duty_score(duty, ended_at))
+        found.append(_duty_score(duty, ended_at, drill_end))
     return found
 
 
-def _duty_score(duty: Duty, ended_at: datetime) -> Scored:
-    return Scored(duty.what, verdict_of(duty.done_at, duty.due_at, ended_at), duty.due_at, duty.done_at, "",
-                  duty.reason(duty.due_at or ended_at))
+def _duty_score(duty: Duty, ended_at: datetime, drill_end: datetime | None) -> Scored:
+    verdict = verdict_of(duty.done_at, duty.due_at or drill_end, ended_at)
+    return Scored(duty.what, verdict, duty.due_at, duty.done_at, "", duty.reason(duty.due_at or ended_at))
 
 
 def drill_report(scenario: Scenario, record: IncidentRecord, started_at: datetime, ended_at: datetime,
@@ -182,7 +183,7 @@ def drill_report(scenario: Scenario, record: IncidentRecord, started_at: datetim
         name=scenario.spec.name, source=scenario.source, incident_id=record.incident.id, title=record.incident.title,
         policy_id=record.policy.id, started_at=started_at, ended_at=ended_at, speed=speed,
         expected=tuple(score_expectations(scenario, record, started_at, ended_at)),
-        policy=tuple(score_policy(record, ended_at)), delivery=delivery)
+        policy=tuple(score_policy(record, ended_at, started_at + scenario.length)), delivery=delivery)
 
 
 def _line(scored: Scored, start: datetime, now: datetime) -> str:

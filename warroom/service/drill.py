@@ -50,6 +50,7 @@ class DrillTarget:
         self.states: dict[str, str] = dict(states or {})  # probe name -> up, down, slow
         self.hits: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
+        self._answering: set[asyncio.Task] = set()  # requests in progress (a slow one sleeps)
 
     @property
     def base(self) -> str:
@@ -71,7 +72,12 @@ class DrillTarget:
         if state == "down":
             return web.json_response({"status": "DOWN", "drill": True}, status=503)
         if state == "slow":
-            await asyncio.sleep(SLOW_SECONDS)
+            task = asyncio.current_task()
+            self._answering.add(task)
+            try:
+                await asyncio.sleep(SLOW_SECONDS)
+            finally:
+                self._answering.discard(task)
         return web.json_response({"status": "UP", "drill": True})
 
     async def start(self) -> int:
@@ -84,6 +90,9 @@ class DrillTarget:
         return self.port
 
     async def close(self) -> None:
+        """Stop at once: a slow answer in progress is cut short (nothing is left pending)."""
+        for task in list(self._answering):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
