@@ -48,6 +48,11 @@ class ReplayService(IncidentService):
         self.horizon = self.clock()
         return self.horizon
 
+    def now(self) -> datetime:
+        """The moment shown: the horizon (the countdown, the header's elapsed time and the roles'
+        "for how long" are of the same moment as the entries on screen)."""
+        return self.horizon
+
     # ---- the reads the war room makes, stopped at the horizon ---------------------------------
 
     async def _kept_for(self, incident_id: str, what: str, build):

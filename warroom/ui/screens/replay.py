@@ -214,7 +214,9 @@ class ReplayScreen(WarRoomScreen):
         self.replay.start()
 
     def on_record_changed(self, message: RecordChanged) -> None:
-        """Probe states follow the transitions that happened by now."""
+        """The countdown at the moment just read; probe states follow the transitions logged by then."""
+        self.tick()
+        self.replay.show()
         monitor = self.monitor
         if monitor is not None and PROBE_STATE in message.delta:
             self.run_worker(monitor.refresh_board(), group="replay-probes")
