@@ -4,9 +4,10 @@ probe states from their logged transitions; `--from` and the replay command's mi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
+from conftest import NOW
 
 from warroom.domain.duties import DutyState, derive_duties, open_duties
 from warroom.domain.models import EntryKind, Milestone
@@ -17,12 +18,12 @@ from warroom.service.demo import seed_demo_database
 from warroom.service.replay import ReplayService
 from warroom.store import probe_states as ps
 
-UTC = timezone.utc
-DEMO_NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # the demo's entries run from 13:54 to 14:56
+DEMO_NOW = NOW  # the demo seeded an hour before it: its entries run from 13:54 to 14:56
 
 
 class Ticker:
-    """The seconds a playback clock moves by: only when a test says so."""
+    """The seconds a playback clock moves by: only when a test says so (the replay and drill UI
+    tests use it too)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0

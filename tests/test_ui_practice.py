@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from test_replay import Ticker
 from test_ui_support import NOW, POLICIES, demo_database, make_app, screen_text, submit_and_wait, wait_for, war_room
 
 from warroom.domain.drill import parse_drill
@@ -24,16 +25,6 @@ from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.header import IncidentHeader
 from warroom.ui.widgets.health import HealthPane
 from warroom.ui.widgets.timeline import Timeline
-
-
-class Ticker:
-    """Seconds of real time, as far as a playback clock knows: they pass when a test says so."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def __call__(self) -> float:
-        return self.seconds
 
 
 async def ready(pilot) -> None:
