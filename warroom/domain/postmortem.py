@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
+from warroom.domain.drill import DRILL_MARK, is_drill
 from warroom.domain.duties import (
     DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, without_owed_note,
 )  # fmt: skip
@@ -313,6 +314,8 @@ def to_markdown(record: IncidentRecord) -> str:
     report = _Report(record)
     incident = record.incident
     lines = [f"# Incident post-mortem: {incident.id}: {markdown_inline(incident.title)}", ""]
+    if is_drill(incident):
+        lines += [f"> **{DRILL_MARK}**: a practice incident played with `warroom drill`, not a real one.", ""]
     sections = report_sections(record.policy)
     for section in sections:
         lines += [f"## {markdown_inline(section.title)}", "", *report.section(section), ""]

@@ -11,6 +11,7 @@ from typing import Any
 
 from warroom.domain.chain import ALGORITHM
 from warroom.domain.clock import format_duration, format_moment, to_stored
+from warroom.domain.drill import is_drill
 from warroom.domain.duties import Duty, DutyRecord, DutyState, by_urgency, open_duties
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import (
@@ -63,6 +64,7 @@ def to_json_dict(record: IncidentRecord) -> dict[str, Any]:
             "created_at": _t(incident.created_at),
             "created_by": incident.created_by,
             "milestones": {m.value: _t(incident.milestones.get(m)) for m in Milestone},
+            **({"drill": True} if is_drill(incident) else {}),  # a practice incident (warroom drill)
         },
         "metrics": compute_metrics(incident, record.exported_at).as_seconds(),
         "entries": [

@@ -30,6 +30,8 @@ from warroom.service.live import LiveIncident
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
+from warroom.store.probe_states import StoredProbeState
+from warroom.store.probe_states import probe_states as probe_state_rows
 from warroom.store.probes import AttachedProbe, ProbeStore
 from warroom.store.stats import stats_inputs
 
@@ -291,6 +293,10 @@ class IncidentService(ProcedureMethods):
         """The probes stored with an incident (`/probe add`, the demo), as stored."""
         await self.incident(incident_id)  # an unknown id is an error, not "no probes"
         return await ProbeStore(self.db).attached(incident_id)
+
+    async def probe_states(self, incident_id: str) -> list[StoredProbeState]:
+        """Each probe's state as its lease holder stored it (what every screen shows)."""
+        return await probe_state_rows(self.db.reader, incident_id)
 
     async def attach_probe(self, incident_id: str, spec: ProbeSpec) -> bool:
         """Store a probe with an incident in its redacted form (``${VAR}`` templates, never the

@@ -138,11 +138,11 @@ class ProbeMonitor:
             self.engine.replace_all(specs)
             self.uptimes.forget({spec.name for spec in specs})
             self.settings = await ps.probe_settings(self.db.reader, self.incident_id)
-            rows = await ps.probe_states(self.db.reader, self.incident_id)
+            rows = await self.service.probe_states(self.incident_id)
             if self.writing:
                 self._apply_settings(rows)
                 if await self._publish():
-                    rows = await ps.probe_states(self.db.reader, self.incident_id)
+                    rows = await self.service.probe_states(self.incident_id)
             self._show(rows)
 
     def _apply_settings(self, rows: list[ps.StoredProbeState]) -> None:
@@ -371,8 +371,8 @@ class ProbeMonitor:
 
     # -- reading (the stored truth) ----------------------------------------------------------
     async def refresh_board(self) -> None:
-        """Read the stored state of every probe (one query)."""
-        self._show(await ps.probe_states(self.db.reader, self.incident_id))
+        """Read the stored state of every probe (one query; as of its clock in a replay)."""
+        self._show(await self.service.probe_states(self.incident_id))
 
     def _show(self, rows: list[ps.StoredProbeState]) -> None:
         self.board = board_of(rows, f"incident {self.incident_id}")

@@ -44,13 +44,16 @@ class WarRoomApp(App):
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
         config=None, updates_dir: Path | None = None, default_policy: str | None = None,
-        read_only: bool = False, drafts=None,
+        read_only: bool = False, drafts=None, session=None,
     ) -> None:
         # A driver named in the environment (textual-serve's web driver for `warroom serve`) wins;
         # in a terminal, WarRoomDriver survives bad bytes and notices the terminal going away.
         terminal_driver = os.name == "posix" and not os.environ.get("TEXTUAL_DRIVER")
         super().__init__(driver_class=WarRoomDriver if terminal_driver else None)
-        self.read_only = read_only  # the service refuses every write; the screens say so
+        from warroom.ui.session import Session  # noqa: PLC0415
+
+        self.session = session or Session(read_only)  # a replay or a drill opens its own service and screen
+        self.read_only = self.session.read_only  # the service refuses every write; the screens say so
         self.db_path, self.policies, self.user = db_path, policies, user
         self.incident_id, self.clock = incident_id, clock
         self.default_policy = default_policy
@@ -75,9 +78,7 @@ class WarRoomApp(App):
     def reach(self):
         """Update delivery and paging (warroom.service.reach), made once the service is open."""
         if self._reach is None:
-            from warroom.service.reach import Reach  # noqa: PLC0415
-
-            self._reach = Reach(self.service, self.config, updates_dir=self.updates_dir)
+            self._reach = self.session.reach(self)
         return self._reach
 
     async def on_mount(self) -> None:
@@ -98,8 +99,7 @@ class WarRoomApp(App):
             self.theme = wanted
         if problems:
             self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=8, markup=False)
-        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy,
-                                                  read_only=self.read_only, config=self.config)
+        self.service = await self.session.open_service(self)
         if self.incident_id:
             self.open_incident(self.incident_id)
         else:
@@ -204,11 +204,9 @@ class WarRoomApp(App):
 
     @work(exclusive=True, group="start")
     async def open_incident(self, incident_id: str) -> None:
-        from warroom.ui.screens.war_room import WarRoomScreen
-
         incident = await self.service.incident(incident_id)
-        self.sub_title = incident.id + (" · read-only" if self.read_only else "")
-        await self.push_screen(WarRoomScreen(incident))
+        self.sub_title = self.session.sub_title(incident)
+        await self.push_screen(self.session.screen(incident))
 
     @work(group="reach")
     async def page_declared(self, incident) -> None:

@@ -26,13 +26,15 @@ class IncidentHeader(Widget):
     IncidentHeader.-sev-high { background: $warning 25%; }
     """
 
-    COMPONENT_CLASSES = {"header--id", "header--badge", "header--status", "header--muted", "header--warning"}
+    COMPONENT_CLASSES = {"header--id", "header--badge", "header--status", "header--muted", "header--warning",
+                         "header--mark"}
     DEFAULT_CSS += """
     IncidentHeader > .header--id { text-style: bold; color: $accent; }
     IncidentHeader > .header--badge { text-style: bold reverse; color: $error; }
     IncidentHeader > .header--status { text-style: bold; color: $primary; }
     IncidentHeader > .header--muted { color: $text-muted; }
     IncidentHeader > .header--warning { color: $text-warning; text-style: bold; }
+    IncidentHeader > .header--mark { text-style: bold reverse; color: $warning; }
     """
 
     def __init__(self, clock: Callable[[], datetime], **kwargs) -> None:
@@ -41,6 +43,7 @@ class IncidentHeader(Widget):
         self.incident: Incident | None = None
         self.policy: Policy | None = None
         self.commander: str | None = None
+        self.mark: Callable[[], str] | None = None  # a drill or a replay says so first: "DRILL", "REPLAY ×60"
         self.clock_warning = ""  # why this computer's clock cannot be trusted now ("" when it can)
         self.facts = False  # room for a second line with the incident's facts
 
@@ -75,6 +78,10 @@ class IncidentHeader(Widget):
         status = policy.find_status(incident.status)
         elapsed = format_duration(self.clock() - incident.created_at)
         line = Text(no_wrap=False, end="")
+        mark = self.mark() if self.mark is not None else ""
+        if mark:
+            line.append(f" {mark} ", style("header--mark"))
+            line.append(" ")
         line.append(f"{incident.id} ", style("header--id"))
         line.append(f" ▲ {incident.severity} {level.label if level else ''} ", style("header--badge"))
         line.append("  ")
