@@ -94,7 +94,7 @@ async def test_reads_stop_at_the_horizon(demo):
     seats = {seat.role_id: seat.person for seat in await service.roster(incident)}
     assert seats["ic"] == "gina"  # handed over at -18
     assert len(await service.updates(incident_id)) == 3
-    assert await service.recorded_entries(incident_id) == 54
+    assert await service.recorded_entries(incident_id) == 58  # the whole demo, facts and review included
 
 
 async def test_the_countdown_is_overdue_where_it_really_was(demo):

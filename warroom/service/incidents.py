@@ -166,6 +166,12 @@ class IncidentService(ProcedureMethods):
     async def entries(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> list[Entry]:
         return await q.all_entries(self.db.reader, incident_id, kinds)
 
+    async def newest_times(self, incident_id: str) -> tuple[datetime | None, datetime | None]:
+        """(when the newest entry was written, by its writer's clock; the latest moment on the
+        timeline): what a screen compares its clock with (domain.clock.clock_behind)."""
+        reader = self.db.reader
+        return await q.newest_recorded_at(reader, incident_id), await q.latest_occurred_at(reader, incident_id)
+
     async def entries_page(self, incident_id: str, offset: int, limit: int, query: str = "") -> list[Entry]:
         return await q.entries_page(self.db.reader, incident_id, offset, limit, query)
 

@@ -52,8 +52,8 @@ def detected_offer(transition: Transition, milestones: dict) -> str:
     if transition.new is not ProbeState.DOWN or Milestone.DETECTED in milestones:
         return ""
     first = transition.first_failure_at or transition.at
-    return (f" No detected milestone yet: the first failure was at {first:%Y-%m-%d %H:%M:%S} UTC;"
-            f" to record it, type: @{first:%Y-%m-%dT%H:%M:%S} /detected")
+    return (f". No detected milestone yet: the first failure was at {first:%Y-%m-%d %H:%M:%S} UTC;"
+            f" to record it, type: @{first:%Y-%m-%dT%H:%M:%S} /detected (or d on this entry)")
 
 
 def takeover_bound(lease_seconds: float = LEASE_SECONDS, retry_every: float = LEASE_RETRY_EVERY) -> float:

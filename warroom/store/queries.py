@@ -103,6 +103,7 @@ def incident_from_row(row: sqlite3.Row, milestones: dict[Milestone, datetime]) -
         services=tuple(json.loads(row["services"])),
         impact=row["impact"],
         milestones=milestones,
+        customer_impact=row["customer_impact"],
     )
 
 
@@ -117,8 +118,8 @@ async def list_incidents(conn: aiosqlite.Connection) -> list[Incident]:
 
 
 async def update_incident(conn: aiosqlite.Connection, incident_id: str, **fields: Any) -> None:
-    """Change the incident's current severity, status, impact or services (history is in the timeline)."""
-    allowed = {"severity", "status", "impact", "services", "title"}
+    """Change the incident's current severity, status, facts or services (history is in the timeline)."""
+    allowed = {"severity", "status", "impact", "services", "title", "customer_impact"}
     assert set(fields) <= allowed, fields
     if "services" in fields:
         fields["services"] = json.dumps(list(fields["services"]))
@@ -315,6 +316,19 @@ async def last_entry_number(conn: aiosqlite.Connection, incident_id: str) -> int
     entries are append-only and each takes the next number)."""
     row = await _one(conn, "SELECT COALESCE(MAX(number), 0) FROM entries WHERE incident_id = ?", (incident_id,))
     return int(row[0])
+
+
+async def newest_recorded_at(conn: aiosqlite.Connection, incident_id: str) -> datetime | None:
+    """The latest time any of the incident's entries was written at, by its writer's clock (a
+    computer whose clock is behind writes earlier times after it: the maximum, not the last)."""
+    row = await _one(conn, "SELECT MAX(recorded_at) FROM entries WHERE incident_id = ?", (incident_id,))
+    return from_stored(row[0]) if row and row[0] else None
+
+
+async def latest_occurred_at(conn: aiosqlite.Connection, incident_id: str) -> datetime | None:
+    """The latest moment on the incident's timeline (its last entry in time order)."""
+    row = await _one(conn, "SELECT MAX(occurred_at) FROM entries WHERE incident_id = ?", (incident_id,))
+    return from_stored(row[0]) if row and row[0] else None
 
 
 async def entries_after(conn: aiosqlite.Connection, incident_id: str, number: int) -> list[Entry]:

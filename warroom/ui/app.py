@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
 
 from warroom.domain.clock import system_clock
 from warroom.domain.policy import PolicyBook
@@ -71,6 +72,7 @@ class WarRoomApp(App):
         self.gone_reason: str | None = None  # why the app left by itself (terminal gone, a signal)
         self.undecodable_bytes = 0  # bytes from the terminal that were not UTF-8, so far
         self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
+        self.key_in_hand: str | None = None  # the key being handled now (see pop_screen)
 
     @property
     def reach(self):
@@ -106,6 +108,46 @@ class WarRoomApp(App):
     async def on_unmount(self) -> None:
         if self.service is not None:
             await self.service.close()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys: a dialog's own Escape (or Enter, see `_closes_now`) is run here, in key order,
+        before the keys typed behind it are dispatched: Textual would queue it on the dialog's
+        focused widget and hand the next keys to the same widget, to be lost with the dialog."""
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        self.key_in_hand = event.key
+        try:
+            if not await self._closes_now(event):
+                await super().on_event(event)
+        finally:
+            self.key_in_hand = None
+
+    async def _closes_now(self, event: events.Key) -> bool:
+        """Run the key's binding at once when it is one of warroom's dialogs' own (on the screen,
+        not on a widget inside it such as an open drop-down); True when it was run."""
+        screen = self.screen
+        if not isinstance(screen, ModalScreen) or not type(screen).__module__.startswith("warroom."):
+            return False
+        active = screen.active_bindings.get(event.key)
+        if active is None or active.node is not screen or not active.enabled:
+            return False
+        if event.key != "escape" and not getattr(active.binding, "priority", False):
+            return False
+        await self.run_action(active.binding.action, screen)
+        return True
+
+    def pop_screen(self):
+        """Pop as Textual does; a dialog closed by Escape hands the focus to the screen below at
+        once (`escape_returned`), before the keys queued behind the Escape are dispatched, so what
+        is typed right after it goes where Escape leads (the war room's entry bar), not to a pane
+        where letters are shortcuts."""
+        closed_by_escape = self.key_in_hand == "escape"
+        done = super().pop_screen()
+        returned = getattr(self.screen, "escape_returned", None)
+        if closed_by_escape and returned is not None:
+            returned()
+        return done
 
     def on_terminal_gone(self, message: TerminalGone) -> None:
         self.leave_now(message.reason, 128 + signal.SIGHUP)
