@@ -4,14 +4,16 @@ and env-var secrets never written to the database."""
 
 from __future__ import annotations
 
+import re
+
 import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import NOW
 from probe_servers import until
 
-from warroom.domain.clock import system_clock
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import EntryKind, Milestone
 from warroom.service.monitor import ProbeMonitor
@@ -27,7 +29,7 @@ async def declare(service):
 
 
 def probe_toml(name: str, url: str, **extra: str) -> str:
-    lines = [f'[[probe]]\nname = "{name}"\ntype = "http"\ntarget = "{url}"\ninterval = "100ms"']
+    lines = [f'[[probe]]\nname = "{name}"\ntype = "http"\ntarget = "{url}"\ninterval = "1s"']
     lines += [f"{key} = {value}" for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 
@@ -35,7 +37,7 @@ def probe_toml(name: str, url: str, **extra: str) -> str:
 async def test_store_writes_batches_reads_recent_and_uptime_and_prunes(service):
     incident = await declare(service)
     store = ProbeStore(service.db)
-    now = system_clock()
+    now = NOW
     batch = [ProbeResult(probe="api", checked_at=now - timedelta(hours=h), ok=h % 2 == 0, latency_ms=float(h))
              for h in range(30)]
     assert await store.sink(incident.id)(batch) == 30
@@ -70,6 +72,7 @@ async def test_transitions_become_probe_entries_and_down_offers_the_detected_tim
                                 "2 checks in a row failed since ")
     first = down.data["transition"]["first_failure_at"]
     assert "No detected milestone yet" in down.text and "/detected" in down.text
+    assert re.search(r"[0-9] ms\. No detected milestone yet: ", down.text), down.text  # not "5 ms No detected"
     assert down.data["transition"]["status_code"] == 500 and down.author == "probe"
     stored = await ProbeStore(service.db).recent("payments", 50, incident.id)
     assert stored and not any(r.ok for r in stored)
@@ -182,7 +185,7 @@ async def test_env_secrets_are_used_but_never_stored(service, target, tmp_path, 
                                conditions='["status == 200", "body contains \\"nothing\\""]'))
     spec_with_header = make_http_probe("attached", target.url("/echo"),
                                        headers={"X-Token": "${API_TOKEN}"},
-                                       conditions=['body contains "nothing"'], interval="100ms",
+                                       conditions=['body contains "nothing"'], interval="1s",
                                        failure_threshold=1)
     await service.attach_probe(incident.id, spec_with_header)
     logged = []

@@ -22,13 +22,13 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-CLOCK_TOLERANCE = 2.0  # seconds a machine's clock may be off a shared server's before warroom says so
+SERVER_CLOCK_TOLERANCE = 2.0  # seconds a machine's clock may be off a shared server's before warroom says so
 
 
 def clock_skew_warning(offset: float, server: str) -> str | None:
-    """A sentence when this machine's clock is more than CLOCK_TOLERANCE seconds off the server's
+    """A sentence when this machine's clock is more than SERVER_CLOCK_TOLERANCE seconds off the server's
     (`offset`: the server's clock minus ours, in seconds); None when it is close enough."""
-    if abs(offset) <= CLOCK_TOLERANCE:
+    if abs(offset) <= SERVER_CLOCK_TOLERANCE:
         return None
     how = "behind" if offset > 0 else "ahead of"
     return (f"this machine's clock is {abs(offset):.1f} s {how} the database server's ({server}): entries are "
@@ -104,3 +104,22 @@ def format_moment(moment: datetime, now: datetime, *, seconds: bool = True) -> s
     if moment.date() != now.astimezone(UTC).date():
         return f"{moment:%Y-%m-%d} {clock} UTC"
     return f"{clock} UTC"
+
+
+CLOCK_TOLERANCE = timedelta(seconds=5)
+"""How far this computer's clock may be behind the record (another writer's clock) unremarked."""
+
+
+def clock_behind(now: datetime, newest: datetime | None) -> timedelta | None:
+    """How far `now` is behind `newest` (the record's newest entry, as its writer dated it), when
+    that is more than CLOCK_TOLERANCE: entries written now would be dated before it."""
+    if newest is None or newest - now <= CLOCK_TOLERANCE:
+        return None
+    return newest - now
+
+
+def clock_note(now: datetime, newest: datetime, behind: timedelta) -> str:
+    """One line saying the clock is behind the record, and what that does."""
+    return (f"this computer's clock reads {format_moment(now, newest)}, {format_duration(behind)} behind the "
+            f"record's newest entry ({format_moment(newest, newest)}): what is written here is dated by it, "
+            "so it lands earlier in the timeline; check the clock (NTP)")

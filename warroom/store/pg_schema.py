@@ -354,4 +354,9 @@ EXECUTE FUNCTION warroom_append_only();
     step=chain_existing_entries,
 )
 
-PG_MIGRATIONS: tuple[str | Migration, ...] = (PG_V1, PG_V2, PG_V3, PG_V4, PG_V5, PG_V6)
+# Version 7: who is hit (`/set users ...`), beside the impact.
+PG_V7 = _tables("""
+ALTER TABLE incidents ADD COLUMN customer_impact TEXT NOT NULL DEFAULT '';
+""")
+
+PG_MIGRATIONS: tuple[str | Migration, ...] = (PG_V1, PG_V2, PG_V3, PG_V4, PG_V5, PG_V6, PG_V7)
