@@ -54,6 +54,11 @@ CONNECTED, RECONNECTING = "connected", "reconnecting"
 _OUR_TABLES = ["incidents", "entries", "milestones", "role_assignments", "changes", "probe_states"]
 
 
+def wall_time() -> float:
+    """This machine's clock, in seconds since the epoch (what the server's is compared with)."""
+    return time.time()
+
+
 def session_lock_key(name: str) -> int:
     """The advisory lock number of a named session lock (the same on every machine)."""
     value = zlib.crc32(name.encode("utf-8"))
@@ -136,9 +141,9 @@ class PostgresDatabase:
             self._watcher = asyncio.create_task(self._watch(), name="warroom database listener")
 
     async def _measure_clock(self) -> None:
-        before = time.time()
+        before = wall_time()
         server = await self.writer.raw(lambda conn: conn.fetchval("SELECT clock_timestamp()"))
-        after = time.time()
+        after = wall_time()
         self.clock_offset = server.timestamp() - (before + after) / 2
 
     async def _listen(self) -> asyncpg.Connection:
