@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 import click
 
 from warroom.cli_learning import COMMANDS as LEARNING_COMMANDS
+from warroom.cli_moving import COMMANDS as MOVING_COMMANDS
 from warroom.domain.errors import WarroomError
 from warroom.domain.text import inert_json
 
@@ -511,7 +512,7 @@ def serve(obj: _Context, people_file: Path, host: str, port: int, tls_cert: Path
                    max_sessions=max_sessions, session_hours=session_hours, public_urls=list(public_urls))
 
 
-for _command in LEARNING_COMMANDS:  # verify, run, log-command, shell-hook, stats
+for _command in (*LEARNING_COMMANDS, *MOVING_COMMANDS):  # verify, run, ..., copy, backup
     cli.add_command(_command)
 
 

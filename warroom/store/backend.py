@@ -33,6 +33,7 @@ class Database(Protocol):
     """A warroom database, migrated and ready.
 
     - `transaction()`: one write transaction (one writer at a time), rolled back on any error;
+      `snapshot()`: the reader in one read transaction (every read sees the same commit);
     - `reader`: the query-only session for everything shown (sees committed data only);
     - `data_version()`: moves on when anyone commits (how followers know to look);
       `generation`: moves on when the connection came back after a loss (look at everything);
@@ -54,6 +55,10 @@ class Database(Protocol):
     clock_offset: float
 
     def transaction(self) -> AsyncContextManager[Session]: ...
+
+    def snapshot(self) -> AsyncContextManager[Session]:
+        """The reader in one read transaction (a consistent view for copies and backups)."""
+        ...
 
     async def data_version(self) -> int: ...
 

@@ -141,6 +141,30 @@ class SQLiteDatabase:
                     except Exception:  # a listener's problem never undoes or hides a commit
                         log.exception("commit listener failed")
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The reader inside one read transaction: every read in it sees the same commit."""
+        await self.reader.execute("BEGIN")
+        try:
+            yield self.reader
+        finally:
+            await self.reader.execute("ROLLBACK")
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the whole file at `target` (a new file), by SQLite's backup API."""
+        def copy() -> None:
+            source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                destination = sqlite3.connect(target)
+                try:
+                    source.backup(destination)
+                    destination.execute("PRAGMA journal_mode = DELETE")  # one file, nothing beside it
+                finally:
+                    destination.close()
+            finally:
+                source.close()
+        await asyncio.to_thread(copy)
+
     async def data_version(self) -> int:
         """Changes when any connection but the reader commits, this process's writer included
         (PRAGMA data_version on the reader, which never writes)."""

@@ -235,6 +235,23 @@ class PostgresDatabase:
         return (await self.reader.raw(lambda conn: conn.fetchval("SELECT clock_timestamp()"))).astimezone(timezone.utc)
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[PgSession]:
+        """The reader inside one REPEATABLE READ transaction: every read sees the same commit."""
+        session = self.reader
+        conn = await session.ready()
+        session.pinned = True
+        try:
+            await session.raw(lambda c: c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            try:
+                yield session
+            finally:
+                await _rollback(conn)
+        finally:
+            session.pinned = False
+            if not session.alive:
+                session.lost()
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgSession]:
         """BEGIN, the write lock, ... COMMIT; rolls back on any error, so nothing is half-done.
         A server that is away raises DatabaseUnavailable before anything starts."""
