@@ -104,16 +104,18 @@ as_option = click.option("--as", "as_user", metavar="NAME", help="Who is writing
 @click.option("--theme", metavar="NAME", help="UI theme (warroom-dark, warroom-light, warroom-contrast...).")
 @click.option("--probes", "probes_file", metavar="FILE", type=click.Path(dir_okay=False), help="Probe definitions (TOML).")
 @click.option("--read-only", is_flag=True, help="Look without the right to write: every change is refused.")
+@click.option("--quiet", is_flag=True, help="No terminal bell when a duty falls due (toasts and the header still say so).")
 @click.version_option(package_name="warroom")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None,
-        read_only: bool) -> None:
+        read_only: bool, quiet: bool) -> None:
     """warroom: a terminal war room for production incidents.
 
     Without a command, opens the war room for the only open incident, or a picker.
     """
     ctx.obj = _Context(db, as_user, theme, read_only)
     ctx.obj.probes_option = probes_file
+    ctx.obj.quiet = quiet
     if ctx.invoked_subcommand is None:
         _open_ui(ctx.obj, incident_id=None)
 

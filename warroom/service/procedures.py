@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import format_moment
@@ -15,6 +16,7 @@ from warroom.domain.errors import NotFoundError, ParseError, RuleError
 from warroom.domain.escalation import EscalationNotice, escalation_notice
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
+from warroom.domain.standing import first_owed
 from warroom.store import procedures as pq
 from warroom.store import queries as q
 
@@ -178,6 +180,10 @@ class ProcedureMethods:
     async def duties(self, incident: Incident) -> list[Duty]:
         """Every duty the incident's policy implies, done ones included (see domain.duties)."""
         return derive_duties(self.policy_for(incident), await self.duty_record(incident))
+
+    async def first_duties(self, incidents: Iterable[Incident]) -> dict[str, Duty | None]:
+        """Each incident's open duty due first, whatever its kind (None: nothing owed)."""
+        return {incident.id: first_owed(await self.duties(incident)) for incident in incidents}
 
     async def escalation_for(self, incident: Incident) -> EscalationNotice:
         """The severity, the open duties (whom to tell, which updates, by when) and the paths up."""

@@ -43,13 +43,14 @@ class WarRoomApp(App):
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
         config=None, updates_dir: Path | None = None, default_policy: str | None = None,
-        read_only: bool = False, drafts=None,
+        read_only: bool = False, drafts=None, quiet: bool = False,
     ) -> None:
         # A driver named in the environment (textual-serve's web driver for `warroom serve`) wins;
         # in a terminal, WarRoomDriver survives bad bytes and notices the terminal going away.
         terminal_driver = os.name == "posix" and not os.environ.get("TEXTUAL_DRIVER")
         super().__init__(driver_class=WarRoomDriver if terminal_driver else None)
         self.read_only = read_only  # the service refuses every write; the screens say so
+        self.quiet = quiet  # `--quiet`: no terminal bell, whatever the config says
         self.db_path, self.policies, self.user = db_path, policies, user
         self.incident_id, self.clock = incident_id, clock
         self.default_policy = default_policy
@@ -68,6 +69,11 @@ class WarRoomApp(App):
         self.gone_reason: str | None = None  # why the app left by itself (terminal gone, a signal)
         self.undecodable_bytes = 0  # bytes from the terminal that were not UTF-8, so far
         self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
+
+    @property
+    def bell_setting(self) -> str:
+        """From which duty state on the bell rings: the config's `[attention] bell`, "off" when quiet."""
+        return "off" if self.quiet else self.config.attention.bell
 
     @property
     def reach(self):

@@ -96,6 +96,7 @@ def build_app(context, incident_id: str | None = None):
         config=context.config, default_policy=context.config.default_policy,
         updates_dir=resolve_updates_dir(context.config, context.database()), read_only=read_only,
         drafts=getattr(context, "drafts", None) or DraftStore(drafts_root(), context.database()),
+        quiet=getattr(context, "quiet", False),
     )
     app.probes_path = probes_path(context)
     return app

@@ -21,7 +21,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from warroom.domain import commands as cmd
-from warroom.domain.duties import DutyRecord, derive_duties
 from warroom.domain.errors import SummaryRequired, WarroomError
 from warroom.domain.models import Entry, EntryKind, Incident, StatusUpdate
 from warroom.domain.text import size_words, visible
@@ -31,7 +30,9 @@ from warroom.ui.messages import (
 from warroom.ui.drafts import EntryDrafts
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
+from warroom.ui.screens.war_room_attention import WarRoomAttention
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
+from warroom.service.live import ACTIONS
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.header import IncidentHeader
@@ -80,9 +81,9 @@ class WarRoomScreen(Screen):
         super().__init__(**kwargs)
         self.incident = incident
         self.updates: list[StatusUpdate] = []
-        self.duty_record: DutyRecord | None = None  # what the countdown's duties derive from
         self.commander: str | None = None
         self.procedures = WarRoomProcedures(self)
+        self.attention = WarRoomAttention(self)  # duties, late actions, other incidents: countdown, header
         self.live = None
         self._following = self._follow_again = self._loaded = False
         self._stop_listening = None
@@ -130,7 +131,7 @@ class WarRoomScreen(Screen):
         self.follow_record()
         self.query_one(HealthPane).watch_incident(self.incident.id)
         self.set_interval(POLL_SECONDS, self.follow_record)
-        self.set_interval(1.0, self.tick)
+        self.attention.start()
 
     def on_unmount(self) -> None:
         """Keep the draft, then stop following the record (the Health pane stops the probes)."""
@@ -184,7 +185,9 @@ class WarRoomScreen(Screen):
             self.query_one(IncidentHeader).show(self.incident, self.policy, self.commander)
         if (delta.everything or delta.incident is not None or delta.updates is not None
                 or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
-            self.refresh_duties()
+            self.attention.reload_duties()
+        if ACTIONS in delta or delta.incident is not None:
+            self.attention.reload_actions()
         timeline = self.query_one(Timeline)
         if delta.everything:
             timeline.reset(delta.total)
@@ -195,16 +198,9 @@ class WarRoomScreen(Screen):
         for screen in stack[stack.index(self) + 1:] if self in stack else []:  # dialogs over it follow too
             screen.post_message(RecordChanged(delta))
 
-    @work(group="duties", exclusive=True)
-    async def refresh_duties(self) -> None:
-        """Re-read what the duties derive from (severity steps, updates, marks; incremental)."""
-        self.duty_record = await self.service.duty_record(self.incident)
-        self.tick()
-
     def tick(self) -> None:
-        if self.duty_record is not None:
-            self.query_one(CountdownPane).show(derive_duties(self.policy, self.duty_record), self.service.now(),
-                                               short=self.has_class("-short"))
+        """Show the duties at this second (the attention does it every second by itself)."""
+        self.attention.tick()
 
     async def committed(self, text: str | None, entries: list[Entry]) -> None:
         """Entries this screen just committed: shown without reading them back. Call it right after

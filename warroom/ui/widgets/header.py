@@ -1,21 +1,44 @@
-"""The incident header: id, title, severity badge, status, ticking elapsed time, commander."""
+"""The incident header: id, title, severity badge, status, elapsed time (stopped at resolution),
+commander, and what needs attention: overdue or due-soon duties, overdue action items, and other
+open incidents that owe an update. Each of those has a glyph and a word, not only a colour."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from rich.text import Text
 from textual.widget import Widget
 
+from warroom.domain.attention import Pressing
 from warroom.domain.clock import format_duration
 from warroom.domain.models import Incident
 from warroom.domain.policy import Policy
+from warroom.domain.standing import elapsed, shown_status
 from warroom.domain.text import visible
 
 
+@dataclass(frozen=True, slots=True)
+class OtherIncidents:
+    """Open incidents besides this one, and those of them whose first duty is overdue or due soon."""
+
+    count: int = 0
+    overdue: tuple[str, ...] = ()  # incident ids
+    due_soon: tuple[str, ...] = ()
+
+    def words(self) -> str:
+        """'⧉ 2 other open · ⚠ INC-2 overdue', '⧉ 1 other open · ⏰ INC-3 due soon', '' if none or all quiet."""
+        if not self.count or not (self.overdue or self.due_soon):
+            return ""
+        named, what = (self.overdue, "overdue") if self.overdue else (self.due_soon, "due soon")
+        glyph = "⚠" if self.overdue else "⏰"
+        more = f" +{len(named) - 1}" if len(named) > 1 else ""
+        return f"⧉ {self.count} other open · {glyph} {named[0]}{more} {what} (ctrl+o)"
+
+
 class IncidentHeader(Widget):
-    """One line (two when narrow) that says which incident this is and how bad."""
+    """One line (two when narrow) that says which incident this is, how bad, and what is late."""
 
     DEFAULT_CSS = """
     IncidentHeader { height: auto; max-height: 2; background: $panel; color: $foreground; padding: 0 1; }
@@ -23,12 +46,15 @@ class IncidentHeader(Widget):
     IncidentHeader.-sev-high { background: $warning 25%; }
     """
 
-    COMPONENT_CLASSES = {"header--id", "header--badge", "header--status", "header--muted"}
+    COMPONENT_CLASSES = {"header--id", "header--badge", "header--status", "header--muted", "header--alert",
+                         "header--warn"}
     DEFAULT_CSS += """
     IncidentHeader > .header--id { text-style: bold; color: $accent; }
     IncidentHeader > .header--badge { text-style: bold reverse; color: $error; }
     IncidentHeader > .header--status { text-style: bold; color: $primary; }
     IncidentHeader > .header--muted { color: $text-muted; }
+    IncidentHeader > .header--alert { text-style: bold reverse; color: $error; }
+    IncidentHeader > .header--warn { text-style: bold; color: $warning; }
     """
 
     def __init__(self, clock: Callable[[], datetime], **kwargs) -> None:
@@ -37,6 +63,9 @@ class IncidentHeader(Widget):
         self.incident: Incident | None = None
         self.policy: Policy | None = None
         self.commander: str | None = None
+        self.pressing = Pressing((), ())
+        self.late_actions = 0
+        self.others = OtherIncidents()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
@@ -48,22 +77,80 @@ class IncidentHeader(Widget):
         self.set_class(rank == 1, "-sev-high")
         self.refresh(layout=True)
 
+    def show_attention(self, pressing: Pressing, late_actions: int) -> None:
+        """The duties overdue or due soon now, and how many action items are overdue."""
+        if (pressing, late_actions) != (self.pressing, self.late_actions):
+            self.pressing, self.late_actions = pressing, late_actions
+            self.refresh(layout=True)
+
+    def show_others(self, others: OtherIncidents) -> None:
+        if others != self.others:
+            self.others = others
+            self.refresh(layout=True)
+
+    def attention_words(self, now: datetime) -> list[tuple[str, str]]:
+        """(words, component class) of each thing that needs attention, most pressing first."""
+        found = []
+        if self.pressing:
+            found.append((self.pressing.words(now), "header--alert" if self.pressing.overdue else "header--warn"))
+        if self.late_actions:
+            plural = "s" if self.late_actions > 1 else ""
+            found.append((f"▶ {self.late_actions} action{plural} OVERDUE (F4)", "header--warn"))
+        if others := self.others.words():
+            found.append((others, "header--alert" if self.others.overdue else "header--warn"))
+        return found
+
     def render(self) -> Text:
         if self.incident is None:
             return Text("loading…")
         incident, policy = self.incident, self.policy
         style = self.get_component_rich_style
+        now = self.clock()
         level = policy.find_severity(incident.severity)
-        status = policy.find_status(incident.status)
-        elapsed = format_duration(self.clock() - incident.created_at)
+        took = format_duration(elapsed(incident, now))
         line = Text(no_wrap=False, end="")
         line.append(f"{incident.id} ", style("header--id"))
         line.append(f" ▲ {incident.severity} {level.label if level else ''} ", style("header--badge"))
         line.append("  ")
-        line.append(f"◎ {status.label if status else incident.status}", style("header--status"))
-        line.append(f"  ⏱ {elapsed}", style("header--muted"))
+        line.append(f"◎ {shown_status(policy, incident)}", style("header--status"))
+        line.append(f"  ⏱ {took}" if incident.is_open else f"  ⏱ {took} to resolve", style("header--muted"))
         line.append(f"  IC: {visible(self.commander) if self.commander else '⚠ unfilled'}  ", style("header--muted"))
-        line.append(visible(incident.title))
-        if not incident.is_open:
-            line.append("  [RESOLVED]", style("header--status"))
-        return line
+        attention = [Text(words, style(name)) for words, name in self.attention_words(now)]
+        title = visible(incident.title)
+        if not attention:
+            return line.append(title)
+        line.rstrip()
+        return _packed(line, attention, title, max(20, self.size.width))
+
+
+def _packed(core: Text, parts: list[Text], title: str, width: int) -> Text:
+    """`core`, the attention `parts` and the title in at most two lines of `width`: the parts go
+    where they fit (cut if one alone is too wide); the title follows on the first line if it fits
+    whole, else on the second, cut with '…' if it must be."""
+    lines = [core.copy()]
+    for part in parts:
+        gap = 0 if lines[-1].cell_len == 0 else 2
+        if lines[-1].cell_len + gap + part.cell_len > width and len(lines) == 1:
+            lines.append(Text(end=""))
+            gap = 0
+        room = width - lines[-1].cell_len - gap
+        if room <= 1:
+            continue
+        if gap:
+            lines[-1].append("  ")
+        piece = part.copy()
+        if piece.cell_len > room:
+            piece.truncate(room, overflow="ellipsis")
+        lines[-1].append_text(piece)
+    room = width - lines[-1].cell_len - 2
+    if room < Text(title).cell_len and len(lines) == 1:  # a whole title on the next line, not a cut one here
+        lines.append(Text(end=""))
+        room = width
+    if room > 1:
+        shown = Text(title)
+        if shown.cell_len > room:
+            shown.truncate(room, overflow="ellipsis")
+        if lines[-1].cell_len:
+            lines[-1].append("  ")
+        lines[-1].append_text(shown)
+    return Text("\n", end="").join(lines)
