@@ -27,6 +27,7 @@ class EntryKind(StrEnum):
     LESSON = "lesson"
     COMMAND = "command"  # a shell command a responder ran (`warroom run`, the shell hook)
     DUTY = "duty"  # what the policy now owes (declaration, severity change), or a duty marked done
+    HYPOTHESIS = "hypothesis"  # what the responders think is going on, before a root cause is known
 
     @property
     def glyph(self) -> str:
@@ -54,6 +55,7 @@ KIND_GLYPHS: dict[EntryKind, str] = {
     EntryKind.LESSON: "✦",
     EntryKind.COMMAND: "$",
     EntryKind.DUTY: "☎",
+    EntryKind.HYPOTHESIS: "?",
 }
 
 KIND_LABELS: dict[EntryKind, str] = {
@@ -73,6 +75,7 @@ KIND_LABELS: dict[EntryKind, str] = {
     EntryKind.LESSON: "lesson",
     EntryKind.COMMAND: "command",
     EntryKind.DUTY: "duty",
+    EntryKind.HYPOTHESIS: "hypothesis",
 }
 
 

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Iterable
 
-from warroom.domain.duties import Duty, open_duties
+from warroom.domain.duties import Duty, DutyKind, open_duties
+from warroom.domain.errors import ParseError
 from warroom.domain.models import ActionItem, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.domain.text import visible
@@ -46,6 +47,46 @@ def first_owed(duties: Iterable[Duty]) -> Duty | None:
     """The open duty due first (the most overdue), whatever its kind; None when nothing is owed."""
     owed = open_duties(duties)
     return owed[0] if owed else None
+
+
+MARKABLE = (DutyKind.NOTIFY, DutyKind.REVIEW)  # done by saying so; updates are done by posting them
+_MAX_PARTY_WORDS = 6
+
+
+def find_markable(duties: Iterable[Duty], typed: str) -> tuple[Duty, str]:
+    """The notify or review duty `typed` names, and the rest of it (a note): `/notified exec`,
+    `/notified "engineering manager" by phone`, `/notified executives`. Its key, id or label
+    (the longest run of leading words that is one), else a prefix of its id, label or a word of
+    the label (3 letters at least). Open duties first. ParseError when it names none or several."""
+    markable = [d for d in duties if d.kind in MARKABLE]
+    words = typed.split()
+    if not words:
+        raise ParseError("name the party, e.g. /notified exec")
+    if typed[:1] in "\"'" and (end := typed.find(typed[0], 1)) > 0:
+        runs = [(typed[1:end].strip(), typed[end + 1:].strip())]
+    else:
+        runs = [(" ".join(words[:n]), " ".join(words[n:])) for n in range(min(len(words), _MAX_PARTY_WORDS), 0, -1)]
+    for phrase, rest in runs:
+        wanted = phrase.casefold()
+        found = [d for d in markable if wanted in (d.key.casefold(), d.target.casefold(), d.label.casefold())]
+        if found:
+            return _one(found, phrase), rest
+    wanted, rest = runs[-1][0].casefold(), runs[-1][1]
+    found = [d for d in markable if len(wanted) >= 3 and (
+        d.target.casefold().startswith(wanted)
+        or any(word.startswith(wanted) for word in d.label.casefold().replace("(", " ").split()))]
+    if not found:
+        owed = ", ".join(f"{d.target} ({visible(d.label)})" for d in markable if d.is_open)
+        raise ParseError(f"no party to notify matches {visible(runs[-1][0])!r}; "
+                         + (f"open: {owed}" if owed else "nothing is owed to anyone now"))
+    return _one(found, runs[-1][0]), rest
+
+
+def _one(found: list[Duty], phrase: str) -> Duty:
+    opened = [d for d in found if d.is_open] or found
+    if len(opened) > 1:
+        raise ParseError(f"{visible(phrase)!r} could be {', '.join(d.target for d in opened)}: type more of it")
+    return opened[0]
 
 
 # ---- action items ------------------------------------------------------------------------------

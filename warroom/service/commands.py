@@ -15,13 +15,14 @@ from typing import assert_never
 from warroom.domain import commands as cmd
 from warroom.domain.clock import format_duration, to_stored
 from warroom.domain.duties import derive_duties, owed_note, started_at
-from warroom.domain.errors import ParseError, RuleError, SummaryRequired
+from warroom.domain.errors import NotFoundError, ParseError, RuleError, SummaryRequired
 from warroom.domain.metrics import milestone_order_problem
-from warroom.domain.models import Entry, EntryKind, Incident, Milestone
+from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.service.config import Config
 from warroom.service.paging import pagers_named
-from warroom.service.procedures import read_duty_record, write_update
+from warroom.domain.standing import find_markable
+from warroom.service.procedures import read_duty_record, write_duty_mark, write_update
 from warroom.store import queries as q
 
 RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolve rolled back the deploy"
@@ -43,6 +44,19 @@ async def assign(conn, incident_id: str, role, person: str, at: datetime, now: d
         author=author, kind=EntryKind.ROLE,
         text=f"{role.name}: {previous or '(unfilled)'} -> {person}",
         data={"role": role.id, "from": previous, "to": person},
+    )
+
+
+async def write_action_done(conn, incident_id: str, item: ActionItem, done: bool, author: str, now: datetime,
+                            at: datetime | None = None, number: int | None = None) -> Entry:
+    """Inside an open write: action `item` done (or open again), with the action entry saying so."""
+    if item.done == done:
+        raise RuleError(f"action {number or item.id} is already {'done' if done else 'open'}: {item.text}")
+    await q.set_action_done(conn, incident_id, item.id, done)
+    return await q.insert_entry(
+        conn, incident_id=incident_id, occurred_at=at or now, recorded_at=now, author=author,
+        kind=EntryKind.ACTION, text=f"Action {'done' if done else 'reopened'}: {item.text}",
+        data={"action_id": item.id, "done": done, **({"action_number": number} if number else {})},
     )
 
 
@@ -103,6 +117,10 @@ class CommandWriter:
                 return await self._add_probe(command)
             case cmd.PageOnCall():
                 return [await self._page_request(command)]
+            case cmd.MarkDuty():
+                return [await self._mark_duty(command)]
+            case cmd.SetActionDone():
+                return [await self._action_done(command)]
             case cmd.ShowHelp():
                 raise RuleError("/help writes nothing to the timeline")
             case _:
@@ -270,6 +288,22 @@ class CommandWriter:
         names = [pager.name for pager in pagers]
         return await self.entry(EntryKind.SYSTEM, f"Paging {', '.join(names)}: {c.reason}",
                                 {"page_request": names, "reason": c.reason})
+
+    async def _mark_duty(self, c: cmd.MarkDuty) -> Entry:
+        """`/notified PARTY`: the duty it names, among those owed now, marked done."""
+        incident = await self.current()
+        duties = derive_duties(self.policy, await read_duty_record(self.conn, incident))
+        duty, note = find_markable(duties, c.party)
+        return await write_duty_mark(self.conn, incident, self.policy, duty.key, True, self.author, self.now, note,
+                                     at=self.at)
+
+    async def _action_done(self, c: cmd.SetActionDone) -> Entry:
+        items = await q.list_actions(self.conn, self.incident_id)
+        if not 1 <= c.number <= len(items):
+            known = f"actions are numbered 1 to {len(items)} (F4)" if items else "there are no action items yet"
+            raise NotFoundError(f"no action item {c.number}: {known}")
+        return await write_action_done(self.conn, self.incident_id, items[c.number - 1], c.done, self.author,
+                                       self.now, self.at, number=c.number)
 
     def _role(self, role_id: str):
         role = self.policy.find_role(role_id)

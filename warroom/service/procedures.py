@@ -38,9 +38,10 @@ async def read_duty_record(conn, incident: Incident) -> DutyRecord:
 
 
 async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, done: bool, author: str,
-                          now: datetime, note: str = "") -> Entry:
-    """Inside an open write: a `duty` entry marking the duty `key` done (or not done after all).
-    Refused for an unknown key, for updates (posting one is what does them) and for no change."""
+                          now: datetime, note: str = "", at: datetime | None = None) -> Entry:
+    """Inside an open write: a `duty` entry marking the duty `key` done (or not done after all),
+    at `at` (back-dated) or now. Refused for an unknown key, for updates (posting one is what
+    does them) and for no change."""
     duties = derive_duties(policy, await read_duty_record(conn, incident))
     duty = next((d for d in duties if d.key == key), None)
     if duty is None:
@@ -53,8 +54,8 @@ async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, do
     text = f"{'Done' if done else 'Not done after all'}: {duty.what} ({duty.severity}, {due})"
     if note.strip():
         text += f": {note.strip()}"
-    return await q.insert_entry(conn, incident_id=incident.id, occurred_at=now, recorded_at=now, author=author,
-                                kind=EntryKind.DUTY, text=text, data={"duty": key, "done": done})
+    return await q.insert_entry(conn, incident_id=incident.id, occurred_at=at or now, recorded_at=now,
+                                author=author, kind=EntryKind.DUTY, text=text, data={"duty": key, "done": done})
 
 
 def check_audience(policy: Policy, audience: str) -> None:
