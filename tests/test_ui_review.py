@@ -77,8 +77,9 @@ async def test_escalation_toast_is_one_short_line_and_f5_shows_the_details(tmp_p
         assert len(str(notice.message)) <= 60 and notice.timeout <= 10
         await pilot.press("f5")
         await wait_for(pilot, lambda: isinstance(app.screen, EscalationScreen))
-        shown = str(app.screen.query_one("#escalation-text", Static).render())
-        assert "Now SEV-1" in shown and "since 15:00 UTC" in shown and "path" in shown
+        await wait_for(pilot, lambda: "path" in str(app.screen.query_one("#escalation-text", Static).render()))
+        shown = str(app.screen.query_one("#escalation-heading", Static).render())
+        assert "Now SEV-1" in shown and "since 15:00 UTC" in shown
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, EscalationScreen))
 
@@ -90,7 +91,8 @@ async def test_f5_without_a_severity_change_times_the_notice_from_the_declaratio
         await war_room_ready(pilot)
         await pilot.press("f5")
         await wait_for(pilot, lambda: isinstance(app.screen, EscalationScreen))
-        assert "since 14:50 UTC" in str(app.screen.query_one("#escalation-text", Static).render())
+        await wait_for(pilot, lambda: "since 14:50 UTC" in str(app.screen.query_one("#escalation-heading",
+                                                                                   Static).render()))
 
 
 async def test_help_names_every_function_key_of_the_war_room(tmp_path):

@@ -88,14 +88,10 @@ class WarRoomProcedures:
             self.screen.post_message(EntryRejected(str(error), typed))
 
     def escalation(self) -> None:
-        """F5: every open duty, most urgent first, and the escalation paths."""
-        self._run(self._escalation(), "dialog")
-
-    async def _escalation(self) -> None:
+        """F5: every duty, most urgent first, tickable, and the escalation paths."""
         from warroom.ui.screens.escalation import EscalationScreen
 
-        notice = await self.service.escalation_for(await self.service.incident(self.incident.id))
-        self.app.push_screen(EscalationScreen(notice, self.service.now()))
+        self.app.push_screen(EscalationScreen(self.incident.id))
 
     def export_report(self) -> None:
         """F6: the post-incident report as Markdown in the updates folder."""
