@@ -115,3 +115,21 @@ async def test_close_shows_closed(service, clock):
     assert shown_status(service.policy_for(incident), await service.incident(incident.id)) == "Resolved"
     await service.execute(incident.id, "/close", "alice")
     assert shown_status(service.policy_for(incident), await service.incident(incident.id)) == "Closed"
+
+
+def test_list_shows_what_each_incident_owes_first_and_closed_incidents_as_closed(run_cli):
+    def ok(*args: str) -> str:
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    urgent = ok("declare", "Everything is down", "--severity", "P0", "--policy", "p-levels-001").strip()
+    done = ok("declare", "Old one", "--severity", "SEV-3").strip()
+    ok("log", done, "/resolve rolled back")
+    ok("log", done, "/close")
+    listed = ok("list", "--all").splitlines()
+    [line] = [row for row in listed if row.startswith(urgent)]
+    assert "⚠ notify All stakeholders OVERDUE by" in line  # owed at once: overdue as soon as it is listed
+    [line] = [row for row in listed if row.startswith(done)]
+    assert " Closed " in line
+    assert "- **Status:** Closed" in ok("export", done, "--format", "markdown")

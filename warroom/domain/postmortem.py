@@ -17,6 +17,7 @@ from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
 from warroom.domain.report import IncidentRecord
+from warroom.domain.standing import shown_status
 from warroom.domain.text import markdown_inline, visible
 
 DEFAULT_SECTIONS = (
@@ -118,14 +119,13 @@ class _Report:
 
     def summary(self, section: ReportSection) -> list[str]:
         incident, metrics = self.incident, self.metrics
-        status = self.policy.find_status(incident.status)
         ongoing = "" if self.ended else ", still open at export"
         history = ", ".join(f"{markdown_inline(step.severity)} at {_when(step.at)}" for step in self.duty_record.steps)
         lines = [
             f"- **Severity:** {self.severity_name(incident.severity)}"
             + (f"; highest reached {self.severity_name(self.peak)}" if self.peak != incident.severity else ""),
             f"- **Severity history:** {history}",
-            f"- **Status:** {markdown_inline(status.label if status else incident.status)}",
+            f"- **Status:** {markdown_inline(shown_status(self.policy, incident))}",
             f"- **Date:** {_when(incident_start(incident)[0])} to {_when(self.ended) if self.ended else 'ongoing'}",
             f"- **Duration:** {_span(metrics.duration)} (from {metrics.measured_from}{ongoing})",
             f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_'}",

@@ -168,11 +168,39 @@ class WarRoomApp(App):
 
     @work(exclusive=True, group="start")
     async def open_incident(self, incident_id: str) -> None:
+        """The war room of `incident_id`, instead of whatever was open (the war room left keeps its
+        draft and gives its probe lease up as it closes); back to it if it is the one open."""
         from warroom.ui.screens.war_room import WarRoomScreen
 
         incident = await self.service.incident(incident_id)
         self.sub_title = incident.id + (" · read-only" if self.read_only else "")
+        showing = next((s for s in self.screen_stack if isinstance(s, WarRoomScreen)), None)
+        if showing is not None and showing.incident.id == incident_id:
+            while self.screen is not showing:
+                await self.pop_screen()
+            return
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
         await self.push_screen(WarRoomScreen(incident))
+
+    def choose_incident(self, current: str | None = None, declare: bool = False) -> None:
+        """The picker over the war room: switch to another open incident, or declare one."""
+        from warroom.ui.screens.picker import PickerScreen
+
+        self.push_screen(PickerScreen(current, declare=declare))
+
+    @work(group="reach")
+    async def announce_declared(self, incident) -> None:
+        """What the new incident owes at once, in one toast (its declaration entry and F5 hold it all)."""
+        from warroom.ui.screens.war_room_procedures import owed_toast
+
+        from warroom.domain.models import EntryKind
+
+        declared = await self.service.entries(incident.id, [EntryKind.SYSTEM])
+        started = next(((e.data or {})["started"] for e in declared if (e.data or {}).get("started")), [])
+        if started:
+            self.notify(owed_toast(f"Declared {incident.severity}", started, self.service.now()),
+                        severity="warning", timeout=8, markup=False)
 
     @work(group="reach")
     async def page_declared(self, incident) -> None:

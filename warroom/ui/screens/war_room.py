@@ -73,6 +73,9 @@ class WarRoomScreen(Screen):
         Binding("f6", "procedure('export_report')", "Report", tooltip="Write the post-incident report (Markdown)"),
         Binding("f5", "procedure('escalation')", "Escalation", show=False,
                 tooltip="Who the policy says to tell at this severity, by when, and the escalation paths"),
+        Binding("ctrl+o", "switch_incident", "Incidents", show=False,
+                tooltip="The other open incidents, with what each owes first: switch to one"),
+        Binding("ctrl+n", "declare_incident", "Declare", show=False, tooltip="Declare a new incident"),
         Binding("ctrl+t", "focus('#timeline')", "Timeline", show=False),
         Binding("ctrl+r", "focus('#roles')", "Roles", show=False),
     ]
@@ -355,6 +358,12 @@ class WarRoomScreen(Screen):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    def action_switch_incident(self) -> None:
+        self.app.choose_incident(self.incident.id)
+
+    def action_declare_incident(self) -> None:
+        self.app.choose_incident(self.incident.id, declare=True)
 
     @work(group="dialog")
     async def action_filter(self) -> None:

@@ -22,6 +22,16 @@ FOLLOWED_KINDS = (EntryKind.UPDATE, EntryKind.SEVERITY, EntryKind.SYSTEM, EntryK
 """Entry kinds `Reach.follow_up` may act on (updates, escalations, page requests, resolution)."""
 
 
+def owed_toast(heading: str, started: list[dict], now: datetime) -> str:
+    """'Now SEV-1: 4 owed, first by 15:00 UTC. F5: all duties', from the `started` list a
+    declaration or severity entry keeps (domain.duties.owed_note)."""
+    from warroom.domain.clock import format_moment
+
+    dues = [datetime.fromisoformat(item["due_at"]) for item in started if item.get("due_at")]
+    first = f", first by {format_moment(min(dues), now, seconds=False)}" if dues else ""
+    return f"{heading}: {len(started)} owed{first}. F5: all duties"
+
+
 class WarRoomProcedures:
     """The procedure actions of one war-room screen (F2-F6 and what follows a committed entry)."""
 
@@ -169,11 +179,7 @@ class WarRoomProcedures:
 
     def announce_duties(self, severity: str, started: list[dict]) -> None:
         """A one-line toast of what a severity change started; its entry and F5 hold the details."""
-        from warroom.domain.clock import format_moment
-
-        dues = [datetime.fromisoformat(item["due_at"]) for item in started if item.get("due_at")]
-        first = f", first by {format_moment(min(dues), self.service.now(), seconds=False)}" if dues else ""
-        self.app.notify(f"Now {severity}: {len(started)} owed{first}. F5: all duties",
+        self.app.notify(owed_toast(f"Now {severity}", started, self.service.now()),
                         severity="warning", timeout=8, markup=False)
 
     # ---- posting updates ---------------------------------------------------------------------
