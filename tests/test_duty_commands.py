@@ -107,6 +107,14 @@ async def test_groups_worked_during_the_incident_are_now_and_late_ungrouped_item
     incident = await service.incident(incident.id)
     numbered = numbered_actions(service.policy_for(incident), await service.actions(incident.id), incident)
     assert [a.phase for a in numbered] == [Phase.NOW, Phase.AFTER, Phase.AFTER]
+    from warroom.domain.postmortem import to_markdown
+
+    report = to_markdown(await service.record(incident.id))
+    now = report.split("### Now: during the incident\n")[1].split("### Follow-ups")[0]
+    assert "- [ ] roll back (**no owner**) _(Immediate)_" in now and "canaries" not in now
+    later = report.split("### Follow-ups: after the incident\n")[1].split("\n## ")[0]
+    assert "#### Short-term" in later and "add canaries" in later and "#### Immediate" not in later
+    assert "#### Not grouped yet\n\n- [ ] write the timeline" in later  # added after the resolution
 
 
 async def test_close_shows_closed(service, clock):

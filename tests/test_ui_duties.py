@@ -120,3 +120,33 @@ async def test_after_resolve_the_countdown_shows_the_resolution_update_until_pos
         assert screen_text(app).count("no further updates due") == 1
         await submit_and_wait(pilot, "/close")
         await wait_for(pilot, lambda: "◎ Closed" in str(header.render()))
+
+
+async def test_f4_splits_now_from_follow_ups_marks_overdue_and_the_header_counts_them(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    clock = FrozenClock()
+    app = make_app(path, incident_id, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await war_room_ready(pilot)
+        for line in ("/action pull pool metrics @erin due:30m", "/action add a saturation alert group:long-term",
+                     "/action roll the canary back @bob due:10m"):
+            await submit_and_wait(pilot, line)
+        await submit_and_wait(pilot, "/done 3")
+        clock.advance(minutes=31)
+        header = app.screen.query_one(IncidentHeader)
+        await wait_for(pilot, lambda: "▶ 1 action OVERDUE (F4)" in str(header.render()))  # 3 is done, so not late
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ActionsScreen")
+        now, later = app.screen.query_one("#actions-now", DataTable), app.screen.query_one("#actions-later", DataTable)
+        await wait_for(pilot, lambda: now.row_count == 2 and later.row_count == 1)
+        assert [r[:2] for r in rows(now)] == [["1", "⚠ OVERDUE"], ["3", "☑ done"]]
+        assert rows(later)[0][:2] == ["2", "☐ open"] and rows(later)[0][4] == "Long-term"
+        frame = app.screen.query_one("Vertical").region
+        assert frame.right <= 80 and frame.bottom <= 24
+        assert all(table.virtual_size.width <= table.size.width for table in (now, later))  # texts cut, no scrolling
+        await pilot.press("space")  # the first list has the focus: action 1 done
+        await wait_for(pilot, lambda: rows(now)[0][1] == "☑ done")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "OVERDUE (F4)" not in str(header.render()))
+        await submit_and_wait(pilot, "/undone 1")
+        await wait_for(pilot, lambda: "▶ 1 action OVERDUE (F4)" in str(header.render()))

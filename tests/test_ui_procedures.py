@@ -240,13 +240,13 @@ async def test_action_items_list_and_toggle(tmp_path):
         await open_war_room(pilot)
         await pilot.press("f4")
         await wait_for(pilot, lambda: isinstance(app.screen, ActionsScreen))
-        table = app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count == 1)
+        table = app.screen.query_one("#actions-now", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1 and str(table.get_cell_at((0, 0))) == "1")
         assert [str(cell) for cell in table.get_row_at(0)] == [
-            "☐ open", "alice", "2026-11-25 00:00", "write the post-mortem"]
+            "1", "☐ open", "alice", "2026-11-25 00:00", "-", "write the post-mortem"]
         await pilot.press("space")
         await until(pilot, lambda: _first_done(app, incident_id))
-        await wait_for(pilot, lambda: str(table.get_cell_at((0, 0))) == "☑ done")
+        await wait_for(pilot, lambda: str(table.get_cell_at((0, 1))) == "☑ done")
         entries = await app.service.entries(incident_id)
         assert (entries[-1].text, entries[-1].author) == ("Action done: write the post-mortem", "scribe")
 
