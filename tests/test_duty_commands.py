@@ -141,3 +141,32 @@ def test_list_shows_what_each_incident_owes_first_and_closed_incidents_as_closed
     [line] = [row for row in listed if row.startswith(done)]
     assert " Closed " in line
     assert "- **Status:** Closed" in ok("export", done, "--format", "markdown")
+
+
+async def test_the_handoff_summary_is_one_a_person_can_take_over_from(service, clock):
+    from warroom.store.probe_states import put_state
+
+    incident = await service.declare("Checkout 502s", "SEV-1", author="alice", commander="alice")
+    declared = clock()
+    clock.advance(minutes=2)
+    for line in ("/rootcause the pool was too small", "/decision fail over to the secondary | EU only",
+                 "/decision keep the old gateway config", "/update public Investigating - EU checkout fails",
+                 "/hypothesis card processor latency in Frankfurt\nsaw it in the traces", "/action page the vendor @dan"):
+        await service.execute(incident.id, line, "alice")
+    async with service.db.transaction() as conn:
+        await put_state(conn, incident.id, "payments-api", config={}, interval=10, attached=True, state="down",
+                        health="down", since=declared + timedelta(minutes=1), first_failure_at=None,
+                        consecutive_failures=3, consecutive_successes=0)
+    clock.advance(minutes=4)  # the internal update (first within 5 minutes) is late now
+    _, summary = await service.execute(incident.id, "/handoff ic gina", "alice")
+    parts = summary.text.split(" | ")
+    assert parts[0] == "Handoff of Incident Commander to gina."
+    assert parts[2] == "Hypothesis: card processor latency in Frankfurt saw it in the traces (#7, hypothesis, alice)"
+    assert parts[3] == ("Updates: Internal: none yet, OVERDUE since 14:05 UTC; "
+                        "Status page: last 14:02 UTC, none due")  # SEV-1: the status page's first notice only
+    assert parts[4] == ("Recent decisions: #4 fail over to the secondary / EU only; "
+                        "#5 keep the old gateway config")  # one line, and no ' | ' of its own
+    assert parts[5] == "Probes: payments-api DOWN since 14:01 UTC"
+    assert parts[6].startswith("Owed: notify Executives (engineering manager, VP Engineering) in 09:00; "
+                               "notify Affected customers: a proactive email no deadline")
+    assert parts[7] == "Actions in flight: page the vendor (dan)"
