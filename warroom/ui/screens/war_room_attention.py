@@ -28,8 +28,13 @@ class WarRoomAttention:
         self.screen = screen
         self.watch = DutyWatch()
         self.duty_record: DutyRecord | None = None  # what the duties derive from
-        self.actions: list[ActionItem] = []
+        self.actions: list[ActionItem] | None = None  # None until first read
         self.duties = []  # as derived at the last tick
+
+    @property
+    def settled(self) -> bool:
+        """Duties and actions have been read once (the header and the countdown show them)."""
+        return self.duty_record is not None and self.actions is not None
 
     @property
     def app(self):
@@ -70,7 +75,7 @@ class WarRoomAttention:
         self.duties = derive_duties(screen.policy, self.duty_record)
         screen.query_one(CountdownPane).show(self.duties, now, short=screen.has_class("-short"),
                                              resolved=not screen.incident.is_open)
-        late = sum(action_overdue(item, now) for item in self.actions)
+        late = sum(action_overdue(item, now) for item in self.actions or ())
         screen.query_one(IncidentHeader).show_attention(pressing(self.duties, now), late)
         for alarm in self.watch.look(self.duties, now):
             overdue = alarm.state is DutyState.OVERDUE
