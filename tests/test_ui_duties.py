@@ -117,7 +117,7 @@ async def test_after_resolve_the_countdown_shows_the_resolution_update_until_pos
         await submit_and_wait(pilot, "/notified schedule")
         await submit_and_wait(pilot, "/notified complete")
         await wait_for(pilot, lambda: RESOLVED_NOTHING_OWED in countdown_words(app))
-        assert screen_text(app).count("no further updates due") == 1
+        assert screen_text(app).count("no more updates due") == 1
         await submit_and_wait(pilot, "/close")
         await wait_for(pilot, lambda: "◎ Closed" in str(header.render()))
 

@@ -16,7 +16,7 @@ from warroom.domain.standing import duty_brief
 from warroom.domain.text import visible
 
 NOTHING_OWED = "– nothing owed now"
-RESOLVED_NOTHING_OWED = "✓ no further updates due"  # the header says Resolved or Closed
+RESOLVED_NOTHING_OWED = "✓ no more updates due"  # the header says Resolved or Closed
 
 MAX_OTHERS = 6
 MAX_OTHERS_SHORT = 2  # at 24 rows the roles and health panes need the room
