@@ -69,9 +69,10 @@ class WarRoomAttention:
     # ---- every second ------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        if self.duty_record is None:
-            return
-        screen, now = self.screen, self.service.now()
+        screen = self.screen
+        if self.duty_record is None or not screen.query(CountdownPane):
+            return  # nothing read yet, or the screen is being taken down (a refresh may end then)
+        now = self.service.now()
         self.duties = derive_duties(screen.policy, self.duty_record)
         screen.query_one(CountdownPane).show(self.duties, now, short=screen.has_class("-short"),
                                              resolved=not screen.incident.is_open)
