@@ -12,8 +12,8 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("bench_paste", "bench_probes", "bench_refresh", "bench_serve", "bench_sqlite_sync", "bench_stats",
-              "bench_timeline")
+BENCHMARKS = ("bench_paste", "bench_probes", "bench_refresh", "bench_replay", "bench_serve", "bench_sqlite_sync",
+              "bench_stats", "bench_timeline")
 
 
 def main(argv: list[str] | None = None) -> int:

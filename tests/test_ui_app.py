@@ -264,3 +264,30 @@ async def test_quit_asks_only_when_the_entry_bar_has_unsent_text(tmp_path):
         await war_room_ready(pilot)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: not app.is_running)
+
+
+async def test_the_declare_form_takes_any_policy_its_levels_and_the_facts_by_keyboard(tmp_path):
+    """Issue 10, point 3: a P0-P3 team could not declare from the TUI (the form had no policy)."""
+    from warroom.ui.widgets.header import IncidentHeader
+
+    path = await empty_database(tmp_path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        await pilot.pause()
+        await pilot.press(*"Payments time out", "tab")
+        assert app.focused.id == "declare-policy"
+        await pilot.press("enter", "down", "enter")  # the second policy: P0-P3 (seed 001)
+        severity = app.screen.query_one("#declare-severity")
+        await wait_for(pilot, lambda: str(severity.value).startswith("P"))
+        await pilot.press("tab", "enter", "home", "enter")  # its most severe level
+        await wait_for(pilot, lambda: severity.value == "P0")
+        await pilot.press("tab", "ctrl+u", *"bob", "tab", *"All card payments fail", "tab", *"payments-api, gateway")
+        await pilot.press("enter")
+        await war_room_ready(pilot)
+        incident = app.screen.incident
+        assert (incident.policy_id, incident.severity) == ("p-levels-001", "P0")
+        assert incident.impact == "All card payments fail" and incident.services == ("payments-api", "gateway")
+        header = app.screen.query_one(IncidentHeader)
+        await wait_for(pilot, lambda: "On-call Engineer: bob" in screen_text(app))  # the policy's commander role
+        assert "IC:" not in str(header.render())

@@ -45,9 +45,10 @@ async def test_roles_pane_selects_a_role_on_focus_so_enter_assigns(tmp_path):
         await wait_for(pilot, lambda: app.screen.query_one("RolesPane").highlighted == 0)
         await pilot.press("enter")
         await wait_for(pilot, lambda: showing(app, AskText))
-        await pilot.press("escape")
+        await pilot.press("escape")  # closes the dialog and lands in the entry bar, as Escape does
         await wait_for(pilot, lambda: not isinstance(app.screen, AskText))
-        await pilot.press("a")
+        assert app.focused.id == "entry-input"
+        await pilot.press("ctrl+r", "a")
         await wait_for(pilot, lambda: showing(app, AskText))
 
 

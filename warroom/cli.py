@@ -518,6 +518,17 @@ for _command in LEARNING_COMMANDS:  # verify, run, log-command, shell-hook, stat
     cli.add_command(_command)
 
 
+def _take_user(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_object(_Context).user_option = value
+
+
+for _command in cli.commands.values():  # `warroom open ID --as bob`: --as after any command, as before it
+    if not any(param.name == "as_user" for param in _command.params):
+        _command.params.append(click.Option(["--as", "as_user"], metavar="NAME", expose_value=False,
+                                            callback=_take_user, help="Who is acting (as `warroom --as NAME ...`)."))
+
+
 def _check_arguments(argv: list[str]) -> None:
     """Arguments that are not UTF-8 arrive with surrogates and could never be stored."""
     for argument in argv:

@@ -113,9 +113,27 @@ class SetActionDone(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class SetFact(Command):
+    """`/set impact|users|title TEXT`, `/title TEXT`: one of the incident's facts (models.FACTS), kept
+    current; the timeline keeps each earlier value in a fact entry."""
+
+    fact: str = "impact"
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeServices(Command):
+    """`/service add NAME...` or `/service remove NAME...`: the services the incident affects."""
+
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ShowHelp(Command):
     """`/help`: writes nothing; the screen opens its help, `warroom log` prints the commands."""
 
 
 AnyCommand = (AddEntry | SetSeverity | SetStatus | AssignRole | Handoff | AddAction | SetMilestone | PinEntry
-              | CorrectEntry | PostUpdate | AddProbe | PageOnCall | MarkDuty | SetActionDone | ShowHelp)
+              | CorrectEntry | PostUpdate | AddProbe | PageOnCall | MarkDuty | SetActionDone | SetFact
+              | ChangeServices | ShowHelp)

@@ -14,11 +14,11 @@ from typing import Any, Callable
 
 from warroom.domain.clock import UTC, parse_duration
 from warroom.domain.commands import (
-    AddAction, AddEntry, AddProbe, AssignRole, Command, CorrectEntry, Handoff, MarkDuty, PageOnCall, PinEntry,
-    PostUpdate, SetActionDone, SetMilestone, SetSeverity, SetStatus, ShowHelp,
+    AddAction, AddEntry, AddProbe, AssignRole, ChangeServices, Command, CorrectEntry, Handoff, MarkDuty,
+    PageOnCall, PinEntry, PostUpdate, SetActionDone, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
-from warroom.domain.models import EntryKind, Milestone
+from warroom.domain.models import FACTS, EntryKind, Milestone
 from warroom.domain.policy import Policy
 from warroom.domain.secrets import redact_url
 
@@ -47,6 +47,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("rootcause", (), "TEXT", "Record the root cause"),
     CommandSpec("hypothesis", ("hypo",), "TEXT", "Record the current hypothesis (the handoff summary quotes the latest)"),
     CommandSpec("lesson", (), "TEXT", "Record a lesson learned"),
+    CommandSpec("factor", (), "TEXT", "Record a contributing factor (for the report)"),
+    CommandSpec("went-well", ("well",), "TEXT", "Record something that went well (for the report)"),
+    CommandSpec("went-badly", ("badly",), "TEXT", "Record something that went badly (for the report)"),
     CommandSpec("action", (), "TEXT [@owner] [due:WHEN] [group:GROUP]", "Add a follow-up action item"),
     CommandSpec("done", (), "N", "Mark action item N (as F4 numbers them) done"),
     CommandSpec("undone", (), "N", "Mark action item N open again"),
@@ -54,7 +57,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("status", (), "STATUS [note]", "Set the status"),
     CommandSpec("assign", (), "ROLE PERSON", "Give a role to someone"),
     CommandSpec("handoff", (), "ROLE PERSON", "Hand a role over to someone"),
-    CommandSpec("impact", (), "[note]", "Mark when impact started"),
+    CommandSpec("impact", (), "[note]", "Mark when impact started (the impact itself: /set impact)"),
     CommandSpec("detected", (), "[note]", "Mark the incident detected"),
     CommandSpec("ack", ("acknowledged",), "[note]", "Mark the incident acknowledged"),
     CommandSpec("mitigated", (), "[note]", "Mark the impact mitigated"),
@@ -67,6 +70,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("correct", (), "N TEXT", "Correct timeline entry N"),
     CommandSpec("probe", (), "add NAME URL", "Start an HTTP health probe"),
     CommandSpec("page", (), "NAME|SERVICE REASON", "Page on-call now (a pager by name, or the pagers of a service)"),
+    CommandSpec("set", (), "impact|users|title TEXT", "Keep a fact current: the impact, who is hit (users), the title"),
+    CommandSpec("service", ("services",), "add|remove NAME...", "Add or remove affected services"),
+    CommandSpec("title", (), "TEXT", "Rename the incident (as /set title)"),
     CommandSpec("help", ("?",), "", "Every entry-bar command"),
 )
 
@@ -374,6 +380,35 @@ def _update(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Comm
     return PostUpdate(text=rest, audience=audience)
 
 
+_FACT_NAMES = {"impact": "impact", "users": "customer_impact", "customers": "customer_impact",
+               "customer-impact": "customer_impact", "user-impact": "customer_impact",
+               "customer_impact": "customer_impact", "title": "title"}
+_SERVICE_VERBS = {"add": "add", "remove": "remove", "rm": "remove", "drop": "remove"}
+
+
+def _set(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    name, text = _split_first(_required(args, spec))
+    fact = _FACT_NAMES.get(name.casefold())
+    if fact is None:
+        raise _usage(spec, f"unknown fact '{name}'; valid: impact, users (customer impact), title")
+    if not text:
+        raise _usage(spec, f"give the {FACTS[fact].lower()}")
+    return SetFact(fact=fact, text=text)
+
+
+def _title(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    return SetFact(fact="title", text=_required(args, spec))
+
+
+def _service(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    verb, rest = _split_first(_required(args, spec))
+    action = _SERVICE_VERBS.get(verb.casefold())
+    names = tuple(dict.fromkeys(name for name in re.split(r"[\s,]+", rest) if name))
+    if action is None or not names:
+        raise _usage(spec, "" if action else f"expected add or remove, got '{verb}'")
+    return ChangeServices(add=names) if action == "add" else ChangeServices(remove=names)
+
+
 def _probe(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
     sub, rest = _split_first(args)
     if sub.lower() != "add" or not rest:
@@ -405,6 +440,12 @@ _HANDLERS: dict[str, _Handler] = {
     "undone": _action_done,
     "notified": _notified,
     "lesson": _entry(EntryKind.LESSON),
+    "factor": _entry(EntryKind.FACTOR),
+    "went-well": _entry(EntryKind.WENT_WELL),
+    "went-badly": _entry(EntryKind.WENT_BADLY),
+    "set": _set,
+    "service": _service,
+    "title": _title,
     "action": _action,
     "sev": _severity,
     "status": _status,
@@ -430,7 +471,8 @@ _HANDLERS: dict[str, _Handler] = {
 
 
 def complete(text: str, policy: Policy) -> list[str]:
-    """Whole-line replacements for the input so far: command names, roles, severities, statuses."""
+    """Whole-line replacements for the input so far: command names, roles, severities, statuses,
+    audiences."""
     body = text.lstrip()
     token, _ = _split_first(body)
     if token != body and _looks_backdated(token):
@@ -468,6 +510,12 @@ def _argument_choices(name: str, policy: Policy) -> list[tuple[str, list[str]]]:
         return [(s.id, [s.id, s.label, *s.aliases]) for s in policy.severity]
     if name == "status":
         return [(s.id, [s.id, s.label]) for s in policy.status]
+    if name == "update":
+        return [(a.id, [a.id, a.label]) for a in policy.audience]
+    if name == "set":
+        return [(word, [word]) for word in ("impact", "users", "title")]
+    if name == "service":
+        return [("add", ["add"]), ("remove", ["remove"])]
     return []
 
 

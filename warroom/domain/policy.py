@@ -83,6 +83,7 @@ class Checklist(_Strict):
     title: str
     items: list[str]
     phase: str | None = None
+    proofs: dict[str, str] = {}  # item number (1 = the first) -> what in the record proves it (domain.checklists)
 
 
 class Playbook(_Strict):
@@ -181,7 +182,7 @@ class ActionGroup(_Strict):
 
 
 ReportFill = Literal["summary", "metrics", "impact", "timeline", "root_cause", "resolution", "lessons",
-                     "actions", "notes"]
+                     "actions", "notes", "review"]
 
 
 class ReportSection(_Strict):
@@ -244,6 +245,10 @@ class Policy(_Strict):
 
     def find_role(self, text: str) -> Role | None:
         return _find(self.role, text, lambda r: [r.id, r.name, *r.aliases])
+
+    def commander_role(self) -> Role:
+        """The incident-commander role (or the first role when none goes by that name)."""
+        return self.find_role("ic") or self.find_role("incident commander") or self.role[0]
 
     def find_status(self, text: str) -> Status | None:
         return _find(self.status, text, lambda s: [s.id, s.label])

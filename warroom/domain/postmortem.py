@@ -1,7 +1,7 @@
 """The Markdown post-incident report, built from the incident's own policy: its `[[postmortem]]`
 sections in their order with their prompts, each metric beside the policy's target, action items
-in the policy's groups. What the policy does not place (metrics, the duties, checklists, updates,
-the full timeline) follows as appendices. Every piece of text that came from a person, a probe or
+in the policy's groups. What the policy does not place (the review: contributing factors, what
+went well and badly; metrics, the duties, checklists, updates, the full timeline) follows. Every piece of text that came from a person, a probe or
 a policy file is escaped, so it cannot change the report's structure."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
+from warroom.domain.drill import DRILL_MARK, is_drill
 from warroom.domain.duties import (
     DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, without_owed_note,
 )  # fmt: skip
@@ -24,7 +26,7 @@ DEFAULT_SECTIONS = (
     ReportSection(title="Summary", fill="summary"), ReportSection(title="Metrics", fill="metrics"),
     ReportSection(title="Timeline", fill="timeline"), ReportSection(title="Root cause", fill="root_cause"),
     ReportSection(title="Resolution", fill="resolution"), ReportSection(title="Lessons learned", fill="lessons"),
-    ReportSection(title="Action items", fill="actions"),
+    ReportSection(title="Review", fill="review"), ReportSection(title="Action items", fill="actions"),
 )
 """The sections of a policy that names none."""
 
@@ -33,6 +35,8 @@ _BLOCK_START = re.compile(r"^([#>+=\-*_|]|[0-9]+(?=[.)]))")
 _METRICS = (("Time to detect", "time_to_detect", "detect"), ("Time to acknowledge", "time_to_acknowledge", "acknowledge"),
             ("Time to mitigate", "time_to_mitigate", "mitigate"), ("Time to resolve", "time_to_resolve", None))
 _WRITTEN = {"root_cause": (EntryKind.ROOT_CAUSE, "/rootcause"), "lessons": (EntryKind.LESSON, "/lesson")}
+_REVIEW = (("Contributing factors", EntryKind.FACTOR, "/factor"), ("What went well", EntryKind.WENT_WELL, "/went-well"),
+           ("What went badly", EntryKind.WENT_BADLY, "/went-badly"))
 
 
 def markdown_line(text: str) -> str:
@@ -129,6 +133,7 @@ class _Report:
             f"- **Date:** {_when(incident_start(incident)[0])} to {_when(self.ended) if self.ended else 'ongoing'}",
             f"- **Duration:** {_span(metrics.duration)} (from {metrics.measured_from}{ongoing})",
             f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_'}",
+            f"- **Who is affected:** {markdown_inline(incident.customer_impact) or '_not recorded_'}",
             f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_'}",
             f"- **Declared:** {_when(incident.created_at)} by {markdown_inline(incident.created_by)}",
             f"- **Policy:** {markdown_inline(self.policy.name)}",
@@ -165,14 +170,29 @@ class _Report:
 
     def impact(self, section: ReportSection) -> list[str]:
         incident = self.incident
-        if not incident.impact and not incident.services:
-            return self.to_be_written("/impact", section.prompts)
-        lines = [f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_'}",
-                 f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_'}",
+        if not incident.impact and not incident.services and not incident.customer_impact:
+            return self.to_be_written("/set impact", section.prompts)
+        lines = [f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_ (`/set impact`)'}",
+                 f"- **Who is affected:** {markdown_inline(incident.customer_impact) or '_not recorded_ (`/set users`)'}",
+                 f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_ (`/service add`)'}",
                  f"- **Highest severity:** {self.severity_name(self.peak)}"]
+        changes = [e for e in self.record.entries if e.kind is EntryKind.FACT]
+        if changes:
+            lines += ["", "How the picture changed:", ""]
+            lines += [f"- {_when(e.occurred_at)}, {markdown_inline(e.author)} (#{e.number}): {markdown_inline(e.text)}"
+                      for e in changes]
         if section.prompts:
             lines += ["", "> Check that it covers: " + "; ".join(markdown_inline(p) for p in section.prompts) + "."]
         return lines
+
+    def review(self, section: ReportSection) -> list[str]:
+        """Contributing factors, what went well, what went badly: as recorded during the incident."""
+        lines: list[str] = []
+        for title, kind, command in _REVIEW:
+            lines += [f"### {title}", "", *self.written([e for e in self.record.entries if e.kind is kind], command, []), ""]
+        if section.prompts:
+            lines += ["> Check that it covers: " + "; ".join(markdown_inline(p) for p in section.prompts) + ".", ""]
+        return lines[:-1]
 
     def key_timeline(self, section: ReportSection) -> list[str]:
         key = [e for e in self.record.entries if e.pinned or e.kind in _KEY_KINDS
@@ -219,7 +239,7 @@ class _Report:
         if section.fill == "notes":
             return self.to_be_written("", section.prompts)
         return {"summary": self.summary, "metrics": self.metrics_table, "impact": self.impact,
-                "timeline": self.key_timeline, "resolution": self.resolution,
+                "timeline": self.key_timeline, "resolution": self.resolution, "review": self.review,
                 "actions": self.actions}[section.fill](section)
 
     # ---- appendices ---------------------------------------------------------------------------
@@ -239,17 +259,32 @@ class _Report:
         return lines or ["- _Nothing owed._"]
 
     def procedure_lines(self) -> list[str]:
-        lines = []
-        for checklist in self.policy.checklist:
-            ticked = [item for index, item in enumerate(checklist.items)
-                      if self.record.checklist_ticks.get((checklist.id, index))]
-            if ticked:
-                lines.append(f"- {markdown_line(checklist.title)}: {len(ticked)} of {len(checklist.items)} ticked "
-                             f"({markdown_inline('; '.join(ticked))})")
-        titles = {p.id: p.title for p in self.policy.playbook}
-        for playbook_id in self.record.playbooks:
-            lines.append(f"- Playbook attached: {markdown_inline(titles.get(playbook_id, playbook_id))}")
-        return lines or ["- _No checklist item was ticked and no playbook attached._"]
+        """Every checklist item (and attached playbook step): ticked by whom, by the record, or not."""
+        proofs = record_ticks(self.record)
+        ticks = {(d.get("checklist"), d.get("item")): e for e in self.record.entries
+                 if e.kind is EntryKind.CHECKLIST and "checklist" in (d := e.data or {})}
+        titles = {p.id: p for p in self.policy.playbook}
+        groups = [(c.id, c.title, c.items) for c in self.policy.checklist]
+        groups += [(PLAYBOOK_STEPS + pid, f"Playbook: {titles[pid].title}", titles[pid].steps)
+                   for pid in self.record.playbooks if pid in titles]
+        lines: list[str] = []
+        for checklist_id, title, items in groups:
+            rows, done = [], 0
+            for index, item in enumerate(items):
+                key = (checklist_id, index)
+                proof, entry = proofs.get(key), ticks.get(key)
+                if self.record.checklist_ticks.get(key) and entry is not None:
+                    how = f"ticked by {markdown_inline(entry.author)}, {_when(entry.occurred_at)}"
+                elif proof is not None:
+                    number = f", #{proof.number}" if proof.number else ""
+                    how = f"ticked by the record: {markdown_inline(proof.what)}, {_when(proof.at)}{number}"
+                else:
+                    rows.append(f"  - [ ] {markdown_inline(item)} (**not ticked**)")
+                    continue
+                done += 1
+                rows.append(f"  - [x] {markdown_inline(item)} ({how})")
+            lines += [f"- {markdown_line(title)}: {done} of {len(items)} ticked", *rows]
+        return lines or ["- _The policy has no checklists and no playbook was attached._"]
 
     def update_lines(self) -> list[str]:
         labels = {a.id: a.label for a in self.policy.audience}
@@ -285,9 +320,13 @@ def to_markdown(record: IncidentRecord) -> str:
     report = _Report(record)
     incident = record.incident
     lines = [f"# Incident post-mortem: {incident.id}: {markdown_inline(incident.title)}", ""]
+    if is_drill(incident):
+        lines += [f"> **{DRILL_MARK}**: a practice incident played with `warroom drill`, not a real one.", ""]
     sections = report_sections(record.policy)
     for section in sections:
         lines += [f"## {markdown_inline(section.title)}", "", *report.section(section), ""]
+    if not any(section.fill == "review" for section in sections):
+        lines += ["## Review", "", *report.review(ReportSection(title="Review", fill="review")), ""]
     if not any(section.fill == "metrics" for section in sections):
         lines += ["## Metrics", "", *report.metrics_table(sections[0]), ""]
     lines += ["## Duties", "", *report.duty_lines(), ""]

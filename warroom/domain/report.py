@@ -11,10 +11,11 @@ from typing import Any
 
 from warroom.domain.chain import ALGORITHM
 from warroom.domain.clock import format_duration, format_moment, to_stored
+from warroom.domain.drill import is_drill
 from warroom.domain.duties import Duty, DutyRecord, DutyState, by_urgency, open_duties
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import (
-    ActionItem, Entry, Incident, Milestone, RoleAssignment, StatusUpdate,
+    ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate,
 )
 from warroom.domain.policy import Policy
 from warroom.domain.standing import shown_status
@@ -60,9 +61,11 @@ def to_json_dict(record: IncidentRecord) -> dict[str, Any]:
             "status": incident.status,
             "services": list(incident.services),
             "impact": incident.impact,
+            "customer_impact": incident.customer_impact,
             "created_at": _t(incident.created_at),
             "created_by": incident.created_by,
             "milestones": {m.value: _t(incident.milestones.get(m)) for m in Milestone},
+            **({"drill": True} if is_drill(incident) else {}),  # a practice incident (warroom drill)
         },
         "metrics": compute_metrics(incident, record.exported_at).as_seconds(),
         "entries": [
@@ -142,6 +145,10 @@ def plain_summary(record: IncidentRecord, now: datetime) -> str:
         f"  declared {_when(incident.created_at)} by {visible(incident.created_by)}; "
         f"{_span(metrics.duration)} since {metrics.measured_from}",
     ]
+    if incident.impact:
+        out.append(f"  impact: {visible(incident.impact)}")
+    if incident.customer_impact:
+        out.append(f"  who is affected: {visible(incident.customer_impact)}")
     if incident.services:
         out.append(f"  services: {visible(', '.join(incident.services))}")
     stones = [f"{m.label} {format_moment(incident.milestones[m], now, seconds=False)}"
@@ -154,11 +161,14 @@ def plain_summary(record: IncidentRecord, now: datetime) -> str:
         held = current.get(role.id)
         out.append(f"  {visible(role.name):<22} {visible(held.person) if held else '(unfilled)'}")
     out.append(f"Timeline ({len(record.entries)} entries):")
+    audiences = {a.id: a.label for a in policy.audience}
     for e in record.entries:
         stamp = f"{e.occurred_at:%Y-%m-%d %H:%M:%S}" if e.occurred_at.date() != now.date() else f"{e.occurred_at:%H:%M:%S}"
         pin = " [pinned]" if e.pinned else ""
+        audience = (e.data or {}).get("audience") if e.kind is EntryKind.UPDATE else None
+        to = f"[to {visible(audiences.get(audience, audience))}] " if audience else ""
         out.append(f"  #{e.number:<4} {stamp} UTC  {e.kind.glyph} {e.kind.label:<10} {visible(e.author):<10} "
-                   f"{visible(e.text)}{pin}")
+                   f"{to}{visible(e.text)}{pin}")
     owed = open_duties(record.duties)
     out.append(f"Open duties ({len(owed)}):" if owed else "Open duties: none")
     for duty in owed:

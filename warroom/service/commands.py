@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import assert_never
 
 from warroom.domain import commands as cmd
-from warroom.domain.clock import format_duration, format_moment, to_stored
+from warroom.domain.clock import clock_behind, clock_note, format_duration, format_moment, to_stored
 from warroom.domain.duties import DutyKind, DutyState, derive_duties, open_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, RuleError, SummaryRequired
 from warroom.domain.metrics import milestone_order_problem
-from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone
+from warroom.domain.models import FACTS, ActionItem, Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.service.config import Config
 from warroom.service.paging import pagers_named
@@ -31,7 +31,7 @@ RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolv
 
 def commander_role(policy: Policy):
     """The policy's incident-commander role (or its first role when it has none by that name)."""
-    return policy.find_role("ic") or policy.find_role("incident commander") or policy.role[0]
+    return policy.commander_role()
 
 
 async def assign(conn, incident_id: str, role, person: str, at: datetime, now: datetime, author: str) -> Entry:
@@ -152,6 +152,10 @@ class CommandWriter:
                 return [await self._mark_duty(command)]
             case cmd.SetActionDone():
                 return [await self._action_done(command)]
+            case cmd.SetFact():
+                return [await self._set_fact(command)]
+            case cmd.ChangeServices():
+                return [await self._change_services(command)]
             case cmd.ShowHelp():
                 raise RuleError("/help writes nothing to the timeline")
             case _:
@@ -311,7 +315,9 @@ class CommandWriter:
         stones = (await self.current()).milestones
         problem = milestone_order_problem(stones, milestone, self.at)
         if problem:
-            raise RuleError(f"refused: {problem}")
+            newest = await q.newest_recorded_at(self.conn, self.incident_id)
+            behind = clock_behind(self.now, newest)
+            raise RuleError(f"refused: {problem}" + (f" ({clock_note(self.now, newest, behind)})" if behind else ""))
         previous = stones.get(milestone)
         await q.set_milestone(self.conn, self.incident_id, milestone, self.at)
         text = milestone.label.capitalize()
@@ -369,6 +375,36 @@ class CommandWriter:
             raise NotFoundError(f"no action item {c.number}: {known}")
         return await write_action_done(self.conn, self.incident_id, items[c.number - 1], c.done, self.author,
                                        self.now, self.at, number=c.number)
+    async def _set_fact(self, c: cmd.SetFact) -> Entry:
+        """The incident's impact, customer impact or title, current from now; the entry keeps the old value."""
+        label = FACTS[c.fact]
+        new = " ".join(c.text.split()) if c.fact == "title" else c.text.strip()
+        if not new:
+            raise ParseError(f"give the {label.lower()}")
+        old = getattr(await self.current(), c.fact)
+        if old == new:
+            raise RuleError(f"the {label.lower()} is already {new!r}")
+        await q.update_incident(self.conn, self.incident_id, **{c.fact: new})
+        text = f"{label}: {new}" + (f" (was: {old})" if old else "")
+        return await self.entry(EntryKind.FACT, text, {"fact": c.fact, "from": old, "to": new})
+
+    async def _change_services(self, c: cmd.ChangeServices) -> Entry:
+        """Add or remove affected services (names compared without regard to case)."""
+        current = list((await self.current()).services)
+        folded = {name.casefold(): name for name in current}
+        added = [name for name in c.add if name.casefold() not in folded]
+        removed = [folded[name.casefold()] for name in c.remove if name.casefold() in folded]
+        if c.add and not added:
+            raise RuleError(f"already listed: {', '.join(c.add)}; services: {', '.join(current)}")
+        if c.remove and not removed:
+            raise RuleError(f"not listed: {', '.join(c.remove)}; services: {', '.join(current) or 'none'}")
+        services = [name for name in current if name not in removed] + added
+        await q.update_incident(self.conn, self.incident_id, services=tuple(services))
+        change = "; ".join(part for part in (f"added {', '.join(added)}" if added else "",
+                                             f"removed {', '.join(removed)}" if removed else "") if part)
+        text = f"Services: {', '.join(services) or 'none'} ({change})"
+        return await self.entry(EntryKind.FACT, text, {"fact": "services", "from": current, "to": services,
+                                                        "added": added, "removed": removed})
 
     def _role(self, role_id: str):
         role = self.policy.find_role(role_id)

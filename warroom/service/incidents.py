@@ -30,6 +30,8 @@ from warroom.service.live import LiveIncident
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
+from warroom.store.probe_states import StoredProbeState
+from warroom.store.probe_states import probe_states as probe_state_rows
 from warroom.store.probes import AttachedProbe, ProbeStore
 from warroom.store.stats import stats_inputs
 
@@ -164,6 +166,12 @@ class IncidentService(ProcedureMethods):
     async def entries(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> list[Entry]:
         return await q.all_entries(self.db.reader, incident_id, kinds)
 
+    async def newest_times(self, incident_id: str) -> tuple[datetime | None, datetime | None]:
+        """(when the newest entry was written, by its writer's clock; the latest moment on the
+        timeline): what a screen compares its clock with (domain.clock.clock_behind)."""
+        reader = self.db.reader
+        return await q.newest_recorded_at(reader, incident_id), await q.latest_occurred_at(reader, incident_id)
+
     async def entries_page(self, incident_id: str, offset: int, limit: int, query: str = "") -> list[Entry]:
         return await q.entries_page(self.db.reader, incident_id, offset, limit, query)
 
@@ -282,6 +290,10 @@ class IncidentService(ProcedureMethods):
         """The probes stored with an incident (`/probe add`, the demo), as stored."""
         await self.incident(incident_id)  # an unknown id is an error, not "no probes"
         return await ProbeStore(self.db).attached(incident_id)
+
+    async def probe_states(self, incident_id: str) -> list[StoredProbeState]:
+        """Each probe's state as its lease holder stored it (what every screen shows)."""
+        return await probe_state_rows(self.db.reader, incident_id)
 
     async def attach_probe(self, incident_id: str, spec: ProbeSpec) -> bool:
         """Store a probe with an incident in its redacted form (``${VAR}`` templates, never the

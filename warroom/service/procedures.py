@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Iterable
 
 from warroom.domain import commands as cmd
+from warroom.domain.checklists import PLAYBOOK_STEPS, PROOF_KINDS, Proof, record_ticks
 from warroom.domain.clock import format_moment
 from warroom.domain.duties import (
     DUTY_ENTRY_KINDS, Duty, DutyKind, DutyRecord, derive_duties, duty_record, update_promise,
@@ -15,7 +16,7 @@ from warroom.domain.duties import (
 from warroom.domain.errors import NotFoundError, ParseError, RuleError
 from warroom.domain.escalation import EscalationNotice, escalation_notice
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
-from warroom.domain.policy import Policy
+from warroom.domain.policy import Checklist, Policy
 from warroom.domain.standing import first_owed
 from warroom.store import procedures as pq
 from warroom.store import queries as q
@@ -109,10 +110,21 @@ class ProcedureMethods:
         """The entry that last ticked or unticked each checklist item: who and when."""
         return await pq.checklist_tick_entries(self.db.reader, incident_id)
 
+    async def checklist_proofs(self, incident_id: str) -> dict[tuple[str, int], Proof]:
+        """The checklist items the record already proves (domain.checklists), with when and why."""
+        return record_ticks(await self.record(incident_id, kinds=PROOF_KINDS))
+
     async def tick_checklist(self, incident_id: str, checklist_id: str, index: int, done: bool,
                              author: str) -> Entry:
-        """Tick (or untick) item `index` of a policy checklist, with a checklist entry saying who and when."""
-        checklist = next((c for c in (await self.policy_of(incident_id)).checklist if c.id == checklist_id), None)
+        """Tick (or untick) item `index` of a policy checklist, or step `index` of an attached playbook
+        (`playbook:ID`), with a checklist entry saying who and when."""
+        policy = await self.policy_of(incident_id)
+        checklist = next((c for c in policy.checklist if c.id == checklist_id), None)
+        if checklist_id.startswith(PLAYBOOK_STEPS):
+            playbook = next((p for p in policy.playbook if p.id == checklist_id.removeprefix(PLAYBOOK_STEPS)), None)
+            if playbook is None or playbook.id not in await self.attached_playbooks(incident_id):
+                raise NotFoundError(f"no attached playbook {checklist_id.removeprefix(PLAYBOOK_STEPS)!r}")
+            checklist = Checklist(id=checklist_id, title=f"Playbook {playbook.title}", items=playbook.steps)
         if checklist is None:
             raise NotFoundError(f"the policy has no checklist {checklist_id!r}")
         if not 0 <= index < len(checklist.items):

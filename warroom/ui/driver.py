@@ -8,7 +8,11 @@ the next key). This driver reads the same way, but:
 - bytes that are not UTF-8 become U+FFFD and the app gets `UndecodableInput` to say so;
 - end of input, a read error (EIO) or a write error on the terminal post `TerminalGone` once,
   and the input thread stops, so the app can leave by itself whoever started it;
-- the body of a bracketed paste is cut out with `str.find` and posted as one `events.Paste`.
+- the body of a bracketed paste is cut out with `str.find` and posted as one `events.Paste`;
+- Escape and a character typed right behind it (within the parser's 100 ms wait, which makes
+  them one `alt+h` key) come out as the two keys they were: Escape closes the dialog, and the
+  character is typed where the focus lands, instead of the Escape being lost and the character
+  typed into the dialog. warroom binds no Alt key.
 """
 
 from __future__ import annotations
@@ -69,9 +73,24 @@ class TerminalDecoder:
         return count
 
 
+def split_alt(parser: XTermParser, messages: Iterable[Message]) -> list[Message]:
+    """`alt+X` keys with a printable X (Escape, then X, within the escape delay) as Escape and X."""
+    out: list[Message] = []
+    for message in messages:
+        character = getattr(message, "character", None)
+        if (isinstance(message, events.Key) and message.key.startswith("alt+") and character
+                and len(character) == 1 and character.isprintable()):
+            out.append(events.Key("escape", "\x1b"))
+            out.extend(parser._sequence_to_key_events(character))
+        else:
+            out.append(message)
+    return out
+
+
 class InputSplitter:
     """Feeds terminal text to Textual's parser, except bracketed pastes: those are found with
-    str.find and come out as one events.Paste (NULs removed, as Textual does)."""
+    str.find and come out as one events.Paste (NULs removed, as Textual does). Escape typed just
+    before a character comes out as two keys (`split_alt`)."""
 
     def __init__(self, parser: XTermParser) -> None:
         self.parser = parser
@@ -79,6 +98,9 @@ class InputSplitter:
         self._carry = ""  # the end of the last chunk, which may hold the start of PASTE_END
 
     def feed(self, text: str) -> Iterable[Message]:
+        return split_alt(self.parser, self._feed(text))
+
+    def _feed(self, text: str) -> Iterable[Message]:
         events_out: list[Message] = []
         while text:
             if self._paste is not None:
@@ -107,7 +129,7 @@ class InputSplitter:
         return events_out
 
     def tick(self) -> Iterable[Message]:
-        return self.parser.tick()
+        return split_alt(self.parser, self.parser.tick())
 
 
 class _TerminalOutput:

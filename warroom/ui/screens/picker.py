@@ -1,9 +1,11 @@
 """The incident picker: open incidents with what each owes first, and a form to declare a new one
-(title, policy, severity, commander). Shown at start when no incident or several are open, and
-from inside the war room (ctrl+o switches, ctrl+n declares; Esc goes back)."""
+under any policy (its severity levels follow the policy chosen), with the commander, the impact and
+the services when they are known. Shown at start when no incident or several are open, and from
+inside the war room (ctrl+o switches, ctrl+n declares; Esc goes back)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from rich.text import Text
@@ -22,7 +24,6 @@ from warroom.domain.standing import elapsed, shown_status
 from warroom.domain.text import visible
 from warroom.ui.widgets.inert_input import InertInput
 
-POLICY_NAME_WIDTH = 16  # what the policy choice shows of a name (one line, with its arrow)
 WIDE = 110  # columns from which the age, the commander and what is owed get columns of their own
 
 
@@ -77,13 +78,16 @@ class PickerScreen(Screen):
             yield Label(Text("Declare a new incident"), id="declare-title")
             with Vertical(id="declare"):
                 yield InertInput(placeholder="Title, e.g. Checkout API returning 502s", id="declare-title-input")
-                with Horizontal(id="declare-row"):
-                    yield Select([(cut(visible(p.name), POLICY_NAME_WIDTH), p.id) for p in service.policies],
-                                 value=policy.id,
-                                 allow_blank=False, id="declare-policy", tooltip="The procedure this incident follows")
+                with Horizontal(id="declare-policy-row"):
+                    yield Select([(Text(visible(p.name)), p.id) for p in service.policies],  # no markup
+                                 value=policy.id, allow_blank=False, id="declare-policy",
+                                 tooltip="The procedure this incident follows")
                     yield Select(self.severity_options(policy), value=self.default_severity(policy),
                                  allow_blank=False, id="declare-severity")
-                    yield InertInput(placeholder="Commander", value=self.app.user, id="declare-commander")
+                with Horizontal(id="declare-row"):
+                    yield InertInput(placeholder="Incident commander", value=self.app.user, id="declare-commander")
+                    yield InertInput(placeholder="Impact (optional)", id="declare-impact")
+                    yield InertInput(placeholder="Services (optional): api, db", id="declare-services")
                     yield Button("Declare", id="declare-button", variant="error")
                 yield Label("", id="declare-error")
         yield Footer()
@@ -180,15 +184,20 @@ class PickerScreen(Screen):
     @on(Button.Pressed, "#declare-button")
     @on(Input.Submitted, "#declare-title-input")
     @on(Input.Submitted, "#declare-commander")
+    @on(Input.Submitted, "#declare-impact")
+    @on(Input.Submitted, "#declare-services")
     @work(exclusive=True, group="declare")
     async def declare(self) -> None:
         title = self.query_one("#declare-title-input", Input).value
         policy_id = str(self.query_one("#declare-policy", Select).value)
         severity = self.query_one("#declare-severity", Select).value
         commander = self.query_one("#declare-commander", Input).value.strip() or None
+        impact = self.query_one("#declare-impact", Input).value.strip()
+        services = tuple(dict.fromkeys(name for name in re.split(r"[\s,]+", self.query_one(
+            "#declare-services", Input).value) if name))
         try:
-            incident = await self.app.service.declare(title, str(severity), author=self.app.user,
-                                                      commander=commander, policy_id=policy_id)
+            incident = await self.app.service.declare(title, str(severity), author=self.app.user, commander=commander,
+                                                      policy_id=policy_id, impact=impact, services=services)
         except WarroomError as error:
             self.query_one("#declare-error", Label).update(Text("✗ " + visible(str(error))))
             return

@@ -1,6 +1,7 @@
 """The incident header: id, title, severity badge, status, elapsed time (stopped at resolution),
-commander, and what needs attention: overdue or due-soon duties, overdue action items, and other
-open incidents that owe an update. Each of those has a glyph and a word, not only a colour."""
+commander (by the policy's name for the role), and what needs attention: overdue or due-soon duties,
+overdue action items, other open incidents that owe an update, a clock behind the record. Each has a
+glyph and a word, not only a colour. On a tall, wide screen a last line gives the incident's facts."""
 
 from __future__ import annotations
 
@@ -42,12 +43,13 @@ class IncidentHeader(Widget):
 
     DEFAULT_CSS = """
     IncidentHeader { height: auto; max-height: 2; background: $panel; color: $foreground; padding: 0 1; }
+    IncidentHeader.-clock-warning, IncidentHeader.-facts { max-height: 3; }
     IncidentHeader.-sev-top { background: $error 30%; }
     IncidentHeader.-sev-high { background: $warning 25%; }
     """
 
     COMPONENT_CLASSES = {"header--id", "header--badge", "header--status", "header--muted", "header--alert",
-                         "header--warn"}
+                         "header--warn", "header--warning", "header--mark"}
     DEFAULT_CSS += """
     IncidentHeader > .header--id { text-style: bold; color: $accent; }
     IncidentHeader > .header--badge { text-style: bold reverse; color: $error; }
@@ -55,6 +57,8 @@ class IncidentHeader(Widget):
     IncidentHeader > .header--muted { color: $text-muted; }
     IncidentHeader > .header--alert { text-style: bold reverse; color: $error; }
     IncidentHeader > .header--warn { text-style: bold; color: $warning; }
+    IncidentHeader > .header--warning { color: $text-warning; text-style: bold; }
+    IncidentHeader > .header--mark { text-style: bold reverse; color: $warning; }
     """
 
     def __init__(self, clock: Callable[[], datetime], **kwargs) -> None:
@@ -66,6 +70,22 @@ class IncidentHeader(Widget):
         self.pressing = Pressing((), ())
         self.late_actions = 0
         self.others = OtherIncidents()
+        self.mark: Callable[[], str] | None = None  # a drill or a replay says so first: "DRILL", "REPLAY ×60"
+        self.clock_warning = ""  # why this computer's clock cannot be trusted now ("" when it can)
+        self.facts = False  # room for a second line with the incident's facts
+
+    def warn_clock(self, warning: str) -> None:
+        """Say (or stop saying, with "") that this computer's clock is behind the record."""
+        if warning != self.clock_warning:
+            self.clock_warning = warning
+            self.set_class(bool(warning), "-clock-warning")
+            self.refresh(layout=True)
+
+    def show_facts(self, shown: bool) -> None:
+        if shown != self.facts:
+            self.facts = shown
+            self.set_class(shown, "-facts")
+            self.refresh(layout=True)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
@@ -109,18 +129,42 @@ class IncidentHeader(Widget):
         level = policy.find_severity(incident.severity)
         took = format_duration(elapsed(incident, now))
         line = Text(no_wrap=False, end="")
+        mark = self.mark() if self.mark is not None else ""
+        if mark:
+            line.append(f" {mark} ", style("header--mark"))
+            line.append(" ")
         line.append(f"{incident.id} ", style("header--id"))
         line.append(f" ▲ {incident.severity} {level.label if level else ''} ", style("header--badge"))
         line.append("  ")
         line.append(f"◎ {shown_status(policy, incident)}", style("header--status"))
         line.append(f"  ⏱ {took}" if incident.is_open else f"  ⏱ {took} to resolve", style("header--muted"))
-        line.append(f"  IC: {visible(self.commander) if self.commander else '⚠ unfilled'}  ", style("header--muted"))
+        role = policy.commander_role()
+        label = "IC" if role.id.casefold() == "ic" else visible(role.name)
+        line.append(f"  {label}: {visible(self.commander) if self.commander else '⚠ unfilled'}  ", style("header--muted"))
         attention = [Text(words, style(name)) for words, name in self.attention_words(now)]
         title = visible(incident.title)
-        if not attention:
-            return line.append(title)
-        line.rstrip()
-        return _packed(line, attention, title, max(20, self.size.width))
+        width = max(20, self.content_region.width or self.size.width or 80)
+        if attention:
+            line.rstrip()
+            line = _packed(line, attention, title, width)
+        else:
+            line.append(title)
+            if self.facts and line.cell_len > width:  # wide enough for one line: cut the title, keep the last
+                line.truncate(width, overflow="ellipsis")
+        if self.clock_warning:
+            last, style_name = f"⚠ {self.clock_warning}", "header--warning"
+        elif self.facts:
+            facts = [f"Impact: {visible(incident.impact) or 'not set (/set impact)'}"]
+            if incident.customer_impact:
+                facts.append(f"Who: {visible(incident.customer_impact)}")
+            facts.append(f"Services: {visible(', '.join(incident.services)) or 'none (/service add)'}")
+            last, style_name = " · ".join(facts), "header--muted"
+            last = last if len(last) <= width else last[: width - 1] + "…"
+        else:
+            return line
+        line.append("\n")
+        line.append(last, style(style_name))
+        return line
 
 
 def _packed(core: Text, parts: list[Text], title: str, width: int) -> Text:
