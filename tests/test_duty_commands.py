@@ -162,11 +162,11 @@ async def test_the_handoff_summary_is_one_a_person_can_take_over_from(service, c
     parts = summary.text.split(" | ")
     assert parts[0] == "Handoff of Incident Commander to gina."
     assert parts[2] == "Hypothesis: card processor latency in Frankfurt saw it in the traces (#7, hypothesis, alice)"
-    assert parts[3] == ("Updates: Internal: none yet, OVERDUE since 14:05 UTC; "
-                        "Status page: last 14:02 UTC, none due")  # SEV-1: the status page's first notice only
+    assert parts[3] == ("Updates: Internal: none yet, OVERDUE since 15:05 UTC; "
+                        "Status page: last 15:02 UTC, none due")  # SEV-1: the status page's first notice only
     assert parts[4] == ("Recent decisions: #4 fail over to the secondary / EU only; "
                         "#5 keep the old gateway config")  # one line, and no ' | ' of its own
-    assert parts[5] == "Probes: payments-api DOWN since 14:01 UTC"
+    assert parts[5] == "Probes: payments-api DOWN since 15:01 UTC"
     assert parts[6].startswith("Owed: notify Executives (engineering manager, VP Engineering) in 09:00; "
                                "notify Affected customers: a proactive email no deadline")
     assert parts[7] == "Actions in flight: page the vendor (dan)"
