@@ -35,7 +35,7 @@ def ended_at(incident: Incident) -> datetime | None:
 def elapsed(incident: Incident, now: datetime) -> timedelta:
     """From the declaration to now, or to the resolution once resolved (the clock stops)."""
     end = ended_at(incident) if not incident.is_open else None
-    return (end or now) - incident.created_at
+    return max((end or now) - incident.created_at, timedelta(0))  # a replay starts before the declaration
 
 
 def duty_brief(duty: Duty, now: datetime) -> str:
