@@ -93,9 +93,11 @@ def test_declare_log_list_show_export_policies(run_cli, tmp_path, database):
 
     assert re.match(rf"^{incident_id}  SEV-2 .* IC alice .* Checkout API returning 502s$", assert_ok(listed).strip())
     [row] = json.loads(assert_ok(listed_json))
+    next_duty = row.pop("next_duty")  # what it owes first, whatever its kind (issue 10 point 7)
+    assert set(next_duty) == {"key", "what", "due_at", "state"} and next_duty["state"] in ("on track", "due soon")
     assert row == {"id": incident_id, "title": "Checkout API returning 502s", "severity": "SEV-2",
-                   "status": "investigating", "policy": "default", "created_at": row["created_at"],
-                   "commander": "alice", "open": True}
+                   "status": "investigating", "status_label": "Investigating", "policy": "default",
+                   "created_at": row["created_at"], "commander": "alice", "open": True}
 
     text = assert_ok(shown)
     assert "Checkout API returning 502s" in text and "Timeline (10 entries)" in text

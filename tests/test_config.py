@@ -88,6 +88,7 @@ def test_full_config_is_read(isolated):
      r"config.toml:5: field pager\[0\].events_url: must start with http"),
     ('[intake]\nport = 70000\n', r"config.toml:2: field intake.port: must be a TCP port"),
     ('[[alert_rule]]\nmatch = { alertname = 3 }\n', r"config.toml:2: field alert_rule\[0\].match: Expected `str`"),
+    ('[attention]\nbell = "loud"\n', r"config.toml:2: field attention.bell: Invalid enum value 'loud'"),
 ])
 def test_config_mistakes_name_file_line_and_field(isolated, text, expected):
     (isolated / "config.toml").write_text(text)

@@ -120,14 +120,16 @@ async def test_each_policy_reports_in_its_own_sections(tmp_path, policy_id):
         assert resolve == f"| Time to resolve | 58m | {target} | met |"
     else:
         assert resolve == "| Time to resolve | 58m | none set | - |"
-    # action items in the policy's groups, in its order
-    groups = [group.label for group in policy.action_group]
+    # action items: those worked now, then the follow-ups in the policy's groups, in its order
+    phases = [h for h in _headings(tokens, "h3") if h.startswith(("Now:", "Follow-ups:"))]
+    assert phases == ["Now: during the incident", "Follow-ups: after the incident"]
+    now = report.split("### Now: during the incident\n")[1].split("###")[0]
+    assert "page search on-call" in now  # no group, added while the incident was open
+    groups = [group.label for group in policy.action_group if not group.during]
     if groups:
-        headings = _headings(tokens, "h3")
-        assert [h for h in headings if h in groups] == groups
-        last = report.split(f"### {groups[-1]}\n")[1].split("###")[0]
+        assert [h for h in _headings(tokens, "h4") if h in groups] == groups
+        last = report.split(f"#### {groups[-1]}\n")[1].split("###")[0]
         assert "check the new index before moving the alias (@bob" in last
-        assert "### Not grouped yet" in report and "page search on-call" in report.split("### Not grouped yet")[1]
     # the key timeline has the role assignments and the root cause
     timeline = report.split("## Timeline\n")[1].split("\n## ")[0]
     assert "role, alice: " in timeline and "root cause, alice: the search alias" in timeline
@@ -175,9 +177,10 @@ async def test_hostile_text_cannot_change_the_structure(tmp_path):
     tokens = MarkdownIt("commonmark").enable("table").parse(report)
     assert _headings(tokens, "h1") == [_headings(tokens, "h1")[0]] and len(_headings(tokens, "h1")) == 1
     assert _headings(tokens, "h2") == HEADINGS
-    ours = ("Roles held", "Milestones", "Immediate", "Short-term", "Long-term", "Not grouped yet",
+    ours = ("Roles held", "Milestones", "Now: during the incident", "Follow-ups: after the incident",
             "Contributing factors", "What went well", "What went badly")
     assert all(h.startswith("Update ") for h in _headings(tokens, "h3") if h not in ours)
+    assert set(_headings(tokens, "h4")) <= {"Immediate", "Short-term", "Long-term", "Not grouped yet"}
     inline = [child for t in tokens if t.type == "inline" for child in t.children or []]
     kinds = {child.type for child in inline}
     assert not kinds & {"link_open", "image", "html_inline"}

@@ -180,7 +180,7 @@ async def test_a_duty_refresh_that_ends_while_the_screen_is_taken_down_does_not_
         await war_room_ready(pilot)
         screen = app.screen
         await screen.query_one(CountdownPane).remove()
-        screen.refresh_duties()
+        screen.attention.reload_duties()
         await wait_for(pilot, lambda: not any(w.group == "duties" for w in app.workers))
     # leaving run_test re-raises what a worker raised: nothing
 
@@ -205,7 +205,7 @@ async def test_tab_moves_between_panes_and_escape_returns_to_the_entry_bar(tmp_p
 async def test_question_mark_opens_help_with_every_key_and_command(tmp_path):
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
-    async with app.run_test(size=(120, 80)) as pilot:  # tall enough to show all of the help at once
+    async with app.run_test(size=(120, 120)) as pilot:  # tall enough to show all of the help at once
         await war_room_ready(pilot)
         await pilot.press("tab", "question_mark")  # in the entry bar "?" is just text
         await wait_for(pilot, lambda: showing(app, HelpScreen))

@@ -283,13 +283,13 @@ async def test_action_items_list_and_toggle(tmp_path):
         await war_room_ready(pilot)
         await pilot.press("f4")
         await wait_for(pilot, lambda: showing(app, ActionsScreen))
-        table = app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count == 1)
+        table = app.screen.query_one("#actions-now", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1 and str(table.get_cell_at((0, 0))) == "1")
         assert [str(cell) for cell in table.get_row_at(0)] == [
-            "☐ open", "alice", "2026-11-25 00:00", "write the post-mortem"]
+            "1", "☐ open", "alice", "2026-11-25 00:00", "-", "write the post-mortem"]
         await pilot.press("space")
         await until(pilot, lambda: _first_done(app, incident_id))
-        await wait_for(pilot, lambda: str(table.get_cell_at((0, 0))) == "☑ done")
+        await wait_for(pilot, lambda: str(table.get_cell_at((0, 1))) == "☑ done")
         entries = await app.service.entries(incident_id)
         assert (entries[-1].text, entries[-1].author) == ("Action done: write the post-mortem", "scribe")
 
@@ -354,10 +354,13 @@ async def test_severity_change_notifies_the_escalation(tmp_path):
         assert "first by 15:00 UTC" in notice and "F5" in notice and len(notice) <= 60  # short; details on F5
         await pilot.press("f5")
         await wait_for(pilot, lambda: showing(app, "EscalationScreen"))
-        shown = str(app.screen.query_one("#escalation-text").render())
-        assert "notify Executives (engineering manager, VP Engineering): due 15:15 UTC (in 15:00)" in shown
-        assert "⚠ Status page update: due 15:00 UTC (OVERDUE by" not in shown  # due at once, not yet late
-        assert "Status page update: due 15:00 UTC" in shown and "On-call engineer → " in shown
+        table = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 5)
+        rows = [[str(cell) for cell in table.get_row_at(row)] for row in range(table.row_count)]
+        [executives] = [row for row in rows if row[2].startswith("notify Executives (engineering manage")]
+        assert executives[:2] == ["◷ in 15:00", "15:15"] and executives[2].endswith("…")  # cut at 80 columns
+        assert rows[0][:3] == ["⏰ due soon 00:00", "15:00", "Status page update"]  # due at once, not yet late
+        assert "On-call engineer → " in str(app.screen.query_one("#escalation-text").render())
 
 
 async def test_report_key_writes_markdown(tmp_path):

@@ -125,7 +125,7 @@ async def test_slash_filters_by_text_author_or_kind(tmp_path):
         timeline = app.screen.query_one(Timeline)
         everything = timeline.total
         timeline.focus()
-        for query, check in (("decision", lambda e: e.kind is EntryKind.DECISION),
+        for query, check in (("decision", lambda e: e.kind is EntryKind.DECISION or "decision" in e.text.lower()),
                              ("frank", lambda e: e.author == "frank" or "frank" in e.text.lower()),
                              ("failover", lambda e: "failover" in e.text.lower())):
             await pilot.press("slash")

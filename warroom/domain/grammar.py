@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 from warroom.domain.clock import UTC, parse_duration
 from warroom.domain.commands import (
-    AddAction, AddEntry, AddProbe, AssignRole, ChangeServices, Command, CorrectEntry, Handoff, PageOnCall,
-    PinEntry, PostUpdate, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
+    AddAction, AddEntry, AddProbe, AssignRole, ChangeServices, Command, CorrectEntry, Handoff, MarkDuty,
+    PageOnCall, PinEntry, PostUpdate, SetActionDone, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
 from warroom.domain.models import FACTS, EntryKind, Milestone
@@ -45,11 +45,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("note", (), "TEXT", "Add a note (plain text does the same)"),
     CommandSpec("decision", ("d",), "TEXT", "Record a decision"),
     CommandSpec("rootcause", (), "TEXT", "Record the root cause"),
+    CommandSpec("hypothesis", ("hypo",), "TEXT", "Record the current hypothesis (the handoff summary quotes the latest)"),
     CommandSpec("lesson", (), "TEXT", "Record a lesson learned"),
     CommandSpec("factor", (), "TEXT", "Record a contributing factor (for the report)"),
     CommandSpec("went-well", ("well",), "TEXT", "Record something that went well (for the report)"),
     CommandSpec("went-badly", ("badly",), "TEXT", "Record something that went badly (for the report)"),
     CommandSpec("action", (), "TEXT [@owner] [due:WHEN] [group:GROUP]", "Add a follow-up action item"),
+    CommandSpec("done", (), "N", "Mark action item N (as F4 numbers them) done"),
+    CommandSpec("undone", (), "N", "Mark action item N open again"),
     CommandSpec("sev", ("severity",), "LEVEL [reason]", "Set the severity"),
     CommandSpec("status", (), "STATUS [note]", "Set the status"),
     CommandSpec("assign", (), "ROLE PERSON", "Give a role to someone"),
@@ -61,6 +64,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("resolve", ("resolved",), "[note]", "Mark the incident resolved"),
     CommandSpec("close", (), "[note]", "Close the incident"),
     CommandSpec("update", (), "[AUDIENCE] TEXT", "Post a stakeholder update (default: internal)"),
+    CommandSpec("notified", (), "PARTY [note]", "Tick a party the policy says to notify (F5 lists them)"),
     CommandSpec("pin", (), "N", "Pin timeline entry N (#N works too)"),
     CommandSpec("unpin", (), "N", "Unpin timeline entry N"),
     CommandSpec("correct", (), "N TEXT", "Correct timeline entry N"),
@@ -341,6 +345,18 @@ def _correct(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Com
     return CorrectEntry(number=number, text=text)
 
 
+def _action_done(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    word, rest = _split_first(_required(args, spec))
+    match = _NUMBER.fullmatch(word)
+    if match is None or int(match.group(1)) == 0 or rest:
+        raise _usage(spec, f"expected an action number as F4 shows it, like 2, got '{args}'")
+    return SetActionDone(number=int(match.group(1)), done=spec.name == "done")
+
+
+def _notified(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    return MarkDuty(party=_required(args, spec))
+
+
 def _find_audience(policy: Policy, word: str) -> str | None:
     """Audience id named by id, label or a 4+ letter prefix of the id (`exec`), else None."""
     wanted = word.casefold()
@@ -419,6 +435,10 @@ _HANDLERS: dict[str, _Handler] = {
     "note": _entry(EntryKind.NOTE),
     "decision": _entry(EntryKind.DECISION),
     "rootcause": _entry(EntryKind.ROOT_CAUSE),
+    "hypothesis": _entry(EntryKind.HYPOTHESIS),
+    "done": _action_done,
+    "undone": _action_done,
+    "notified": _notified,
     "lesson": _entry(EntryKind.LESSON),
     "factor": _entry(EntryKind.FACTOR),
     "went-well": _entry(EntryKind.WENT_WELL),

@@ -27,6 +27,7 @@ class EntryKind(StrEnum):
     LESSON = "lesson"
     COMMAND = "command"  # a shell command a responder ran (`warroom run`, the shell hook)
     DUTY = "duty"  # what the policy now owes (declaration, severity change), or a duty marked done
+    HYPOTHESIS = "hypothesis"  # what the responders think is going on, before a root cause is known
     FACT = "fact"  # one of the incident's facts kept current: impact, customer impact, services, title
     FACTOR = "factor"  # a contributing factor, for the report
     WENT_WELL = "went-well"  # what went well, for the report
@@ -58,6 +59,7 @@ KIND_GLYPHS: dict[EntryKind, str] = {
     EntryKind.LESSON: "✦",
     EntryKind.COMMAND: "$",
     EntryKind.DUTY: "☎",
+    EntryKind.HYPOTHESIS: "?",
     EntryKind.FACT: "≡",
     EntryKind.FACTOR: "⊕",
     EntryKind.WENT_WELL: "+",
@@ -81,6 +83,7 @@ KIND_LABELS: dict[EntryKind, str] = {
     EntryKind.LESSON: "lesson",
     EntryKind.COMMAND: "command",
     EntryKind.DUTY: "duty",
+    EntryKind.HYPOTHESIS: "hypothesis",
     EntryKind.FACT: "fact",
     EntryKind.FACTOR: "factor",
     EntryKind.WENT_WELL: "went well",

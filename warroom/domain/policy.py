@@ -178,6 +178,7 @@ class ActionGroup(_Strict):
     label: str
     description: str = ""
     aliases: list[str] = []
+    during: bool = False  # worked during the incident ("now"); otherwise a follow-up after it
 
 
 ReportFill = Literal["summary", "metrics", "impact", "timeline", "root_cause", "resolution", "lessons",

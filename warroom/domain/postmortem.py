@@ -19,6 +19,7 @@ from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
 from warroom.domain.report import IncidentRecord
+from warroom.domain.standing import by_phase, numbered_actions, shown_status
 from warroom.domain.text import markdown_inline, visible
 
 DEFAULT_SECTIONS = (
@@ -122,14 +123,13 @@ class _Report:
 
     def summary(self, section: ReportSection) -> list[str]:
         incident, metrics = self.incident, self.metrics
-        status = self.policy.find_status(incident.status)
         ongoing = "" if self.ended else ", still open at export"
         history = ", ".join(f"{markdown_inline(step.severity)} at {_when(step.at)}" for step in self.duty_record.steps)
         lines = [
             f"- **Severity:** {self.severity_name(incident.severity)}"
             + (f"; highest reached {self.severity_name(self.peak)}" if self.peak != incident.severity else ""),
             f"- **Severity history:** {history}",
-            f"- **Status:** {markdown_inline(status.label if status else incident.status)}",
+            f"- **Status:** {markdown_inline(shown_status(self.policy, incident))}",
             f"- **Date:** {_when(incident_start(incident)[0])} to {_when(self.ended) if self.ended else 'ongoing'}",
             f"- **Duration:** {_span(metrics.duration)} (from {metrics.measured_from}{ongoing})",
             f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_'}",
@@ -209,21 +209,27 @@ class _Report:
         return self.written(entries, "/mitigated or /resolve", section.prompts)
 
     def actions(self, section: ReportSection) -> list[str]:
-        items = self.record.actions
-        groups = self.policy.action_group
+        """Worked now (during the incident), then the follow-ups, these in the policy's groups."""
+        if not self.record.actions:
+            return ["- _No action items._"]
+        now, after = by_phase(numbered_actions(self.policy, self.record.actions, self.incident))
+        lines = ["### Now: during the incident", ""]
+        lines += [_action_line(a.item) + (f" _({markdown_inline(a.group_label)})_" if a.group_label else "")
+                  for a in now] or ["- _None._"]
+        lines += ["", "### Follow-ups: after the incident", ""]
+        groups = [g for g in self.policy.action_group if not g.during]
         if not groups:
-            return [_action_line(a) for a in items] or ["- _No action items._"]
-        lines: list[str] = []
+            return lines + ([_action_line(a.item) for a in after] or ["- _None._"])
         known = {g.id for g in groups}
         for group in groups:
-            lines += [f"### {markdown_inline(group.label)}", ""]
+            lines += [f"#### {markdown_inline(group.label)}", ""]
             if group.description:
                 lines += [f"_{markdown_inline(group.description)}_", ""]
-            lines += [_action_line(a) for a in items if a.group == group.id] or ["- _None._"]
+            lines += [_action_line(a.item) for a in after if a.item.group == group.id] or ["- _None._"]
             lines.append("")
-        loose = [a for a in items if a.group not in known]
+        loose = [a for a in after if a.item.group not in known]
         if loose:
-            lines += ["### Not grouped yet", "", *[_action_line(a) for a in loose], ""]
+            lines += ["#### Not grouped yet", "", *[_action_line(a.item) for a in loose], ""]
         return lines[:-1]
 
     def section(self, section: ReportSection) -> list[str]:

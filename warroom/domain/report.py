@@ -18,6 +18,7 @@ from warroom.domain.models import (
     ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate,
 )
 from warroom.domain.policy import Policy
+from warroom.domain.standing import shown_status
 from warroom.domain.text import csv_cell, visible
 
 EXPORT_FORMAT_VERSION = 2  # 2: each entry carries its chain hash, and "chain" the head
@@ -137,10 +138,9 @@ def _span(span) -> str:
 def plain_summary(record: IncidentRecord, now: datetime) -> str:
     """The record for `warroom show`: readable in a terminal, every text made inert."""
     incident, policy = record.incident, record.policy
-    status = policy.find_status(incident.status)
     metrics = compute_metrics(incident, now)
     out = [
-        f"{incident.id}  {visible(incident.severity)}  {visible(status.label if status else incident.status)}",
+        f"{incident.id}  {visible(incident.severity)}  {visible(shown_status(policy, incident))}",
         f"  {visible(incident.title)}",
         f"  declared {_when(incident.created_at)} by {visible(incident.created_by)}; "
         f"{_span(metrics.duration)} since {metrics.measured_from}",

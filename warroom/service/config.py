@@ -6,7 +6,7 @@ import getpass
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 import platformdirs
@@ -164,6 +164,13 @@ class DatabaseSettings(_Strict):
     password_env: Annotated[str, msgspec.Meta(pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")] = ""
 
 
+class Attention(_Strict):
+    """How the war room gets attention when a duty becomes due soon or overdue (a toast and the
+    header always; the bell as set here, and never with `--quiet`)."""
+
+    bell: Literal["due-soon", "overdue", "off"] = "due-soon"  # ring from this state on
+
+
 class Config(_Strict):
     user: str | None = None
     theme: str | None = None
@@ -177,6 +184,7 @@ class Config(_Strict):
     pager: list[Pager] = []
     intake: Intake = msgspec.field(default_factory=Intake)
     alert_rule: list[AlertRule] = []
+    attention: Attention = msgspec.field(default_factory=Attention)
 
     def targets(self) -> list[Target]:
         """Every delivery target: the [[target]] tables, then each older [[webhook]] (all audiences)."""

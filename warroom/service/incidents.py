@@ -24,7 +24,7 @@ from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.report import IncidentRecord
 from warroom.domain.stats import Stats, compute_stats
 from warroom.probes.config import ProbeSpec
-from warroom.service.commands import CommandWriter, assign, commander_role
+from warroom.service.commands import CommandWriter, assign, commander_role, write_action_done
 from warroom.service.config import Config, database_password
 from warroom.service.live import LiveIncident
 from warroom.service.procedures import ProcedureMethods
@@ -298,17 +298,14 @@ class IncidentService(ProcedureMethods):
             return await CommandWriter(conn, incident_id, policy, author, now, at, self.config).run(command)
 
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
-        now = self.now()
+        """Action item `action_id` (its stored id, as F4 keeps it) done or open again."""
         async with self.db.transaction() as conn:
-            current = next((a for a in await q.list_actions(conn, incident_id) if a.id == action_id), None)
-            if current is not None and current.done == done:
-                raise RuleError(f"action {action_id} is already {'done' if done else 'open'}")
-            item = await q.set_action_done(conn, incident_id, action_id, done)
-            return await q.insert_entry(
-                conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
-                kind=EntryKind.ACTION, text=f"Action {'done' if done else 'reopened'}: {item.text}",
-                data={"action_id": action_id, "done": done},
-            )
+            items = await q.list_actions(conn, incident_id)
+            number = next((n for n, a in enumerate(items, start=1) if a.id == action_id), None)
+            if number is None:
+                raise NotFoundError(f"{incident_id} has no action item {action_id}")
+            return await write_action_done(conn, incident_id, items[number - 1], done, author, self.now(),
+                                           number=number)
 
     # ---- probes attached to incidents -------------------------------------------------------
 

@@ -45,13 +45,16 @@ def entry_from_row(row: sqlite3.Row) -> Entry:
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    """The first row of a query that returns one row at most (see `_all`)."""
+    rows = await _all(conn, sql, params)
+    return rows[0] if rows else None
 
 
 async def _all(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    """Every row, run and read to the end in the connection's thread in one step: a caller
+    cancelled meanwhile (a screen's exclusive worker) leaves no statement open behind it. An open
+    one would hold the reader's snapshot, and every screen would stop seeing new commits."""
+    return list(await conn.execute_fetchall(sql, params))
 
 
 async def insert_returning_id(conn, sql: str, params: tuple) -> int | None:

@@ -48,7 +48,7 @@ class WarRoomApp(App):
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
         config=None, updates_dir: Path | None = None, default_policy: str | None = None,
-        read_only: bool = False, drafts=None, session=None,
+        read_only: bool = False, drafts=None, session=None, quiet: bool = False,
     ) -> None:
         # A driver named in the environment (textual-serve's web driver for `warroom serve`) wins;
         # in a terminal, WarRoomDriver survives bad bytes and notices the terminal going away.
@@ -58,6 +58,7 @@ class WarRoomApp(App):
 
         self.session = session or Session(read_only)  # a replay or a drill opens its own service and screen
         self.read_only = self.session.read_only  # the service refuses every write; the screens say so
+        self.quiet = quiet  # `--quiet`: no terminal bell, whatever the config says
         self.db_path, self.policies, self.user = db_path, policies, user
         self.incident_id, self.clock = incident_id, clock
         self.default_policy = default_policy
@@ -77,6 +78,11 @@ class WarRoomApp(App):
         self.undecodable_bytes = 0  # bytes from the terminal that were not UTF-8, so far
         self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
         self.key_in_hand: str | None = None  # the key being handled now (see pop_screen)
+
+    @property
+    def bell_setting(self) -> str:
+        """From which duty state on the bell rings: the config's `[attention] bell`, "off" when quiet."""
+        return "off" if self.quiet else self.config.attention.bell
 
     @property
     def reach(self):
@@ -216,9 +222,39 @@ class WarRoomApp(App):
 
     @work(exclusive=True, group="start")
     async def open_incident(self, incident_id: str) -> None:
+        """The war room of `incident_id`, instead of whatever was open (the war room left keeps its
+        draft and gives its probe lease up as it closes); back to it if it is the one open."""
+        from warroom.ui.screens.war_room import WarRoomScreen
+
         incident = await self.service.incident(incident_id)
         self.sub_title = self.session.sub_title(incident)
+        showing = next((s for s in self.screen_stack if isinstance(s, WarRoomScreen)), None)
+        if showing is not None and showing.incident.id == incident_id:
+            while self.screen is not showing:
+                await self.pop_screen()
+            return
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
         await self.push_screen(self.session.screen(incident))
+
+    def choose_incident(self, current: str | None = None, declare: bool = False) -> None:
+        """The picker over the war room: switch to another open incident, or declare one."""
+        from warroom.ui.screens.picker import PickerScreen
+
+        self.push_screen(PickerScreen(current, declare=declare))
+
+    @work(group="reach")
+    async def announce_declared(self, incident) -> None:
+        """What the new incident owes at once, in one toast (its declaration entry and F5 hold it all)."""
+        from warroom.ui.screens.war_room_procedures import owed_toast
+
+        from warroom.domain.models import EntryKind
+
+        declared = await self.service.entries(incident.id, [EntryKind.SYSTEM])
+        started = next(((e.data or {})["started"] for e in declared if (e.data or {}).get("started")), [])
+        if started:
+            self.notify(owed_toast(f"Declared {incident.severity}", started, self.service.now()),
+                        severity="warning", timeout=8, markup=False)
 
     @work(group="reach")
     async def page_declared(self, incident) -> None:

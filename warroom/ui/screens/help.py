@@ -28,6 +28,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("c / f / p", "health: check all now / fast mode (every 5 s for 5 min) / pause or resume"),
     ("F2 / F3 / F4", "stakeholder update, its deliveries and retries (u too, outside the bar) / checklists and playbooks / actions"),
     ("F5 / F6", "duties: every update, notice and review owed, by when, and the escalation paths / the report"),
+    ("Space", "F5: a party notified, a review held (or not after all) · F4: an action done or open again"),
+    ("Ctrl+O / Ctrl+N", "switch to another open incident (what each owes first) / declare a new one (Esc: back)"),
     ("Ctrl+T / Ctrl+R", "go to the timeline / the roles pane"),
     ("F1 or ?", "this help"),
     ("Ctrl+P", "command palette: every action, themes"),

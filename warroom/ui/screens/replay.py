@@ -213,6 +213,9 @@ class ReplayScreen(WarRoomScreen):
         self.replay.entries_in_all = await self.service.recorded_entries(self.incident.id)
         self.replay.start()
 
+    def check_clock(self) -> None:
+        """Nothing to say: a replay's clock is behind the record by design."""
+
     def on_record_changed(self, message: RecordChanged) -> None:
         """The countdown at the moment just read; probe states follow the transitions logged by then."""
         self.tick()

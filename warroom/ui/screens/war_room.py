@@ -23,7 +23,6 @@ from textual.widgets import Footer, Input
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import clock_note, format_moment, from_stored
-from warroom.domain.duties import DutyRecord, derive_duties
 from warroom.domain.errors import SummaryRequired, WarroomError
 from warroom.domain.models import Entry, EntryKind, Incident, StatusUpdate
 from warroom.domain.text import visible
@@ -34,7 +33,9 @@ from warroom.ui.clock_watch import ClockWatch
 from warroom.ui.drafts import EntryDrafts
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
+from warroom.ui.screens.war_room_attention import WarRoomAttention
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
+from warroom.service.live import ACTIONS
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.entry_detail import EntryDetail, entry_heading
@@ -76,6 +77,9 @@ class WarRoomScreen(Screen):
         Binding("f5", "procedure('escalation')", "Duties",
                 tooltip="Every duty owed (updates, notices, reviews), by when, and the escalation paths"),
         Binding("f6", "procedure('export_report')", "Report", tooltip="Write the post-incident report (Markdown)"),
+        Binding("ctrl+o", "switch_incident", "Incidents", show=False,
+                tooltip="The other open incidents, with what each owes first: switch to one"),
+        Binding("ctrl+n", "declare_incident", "Declare", show=False, tooltip="Declare a new incident"),
         Binding("ctrl+t", "focus('#timeline')", "Timeline", show=False),
         Binding("ctrl+r", "focus('#roles')", "Roles", show=False),
     ]
@@ -84,9 +88,9 @@ class WarRoomScreen(Screen):
         super().__init__(**kwargs)
         self.incident = incident
         self.updates: list[StatusUpdate] = []
-        self.duty_record: DutyRecord | None = None  # what the countdown's duties derive from
         self.commander: str | None = None
         self.procedures = WarRoomProcedures(self)
+        self.attention = WarRoomAttention(self)  # duties, late actions, other incidents: countdown, header
         self.live = None
         self._following = self._follow_again = self._loaded = False
         self._stop_listening = self._stop_watching = None
@@ -137,7 +141,7 @@ class WarRoomScreen(Screen):
         self.query_one(HealthPane).watch_incident(self.incident.id)
         if not self.service.pushes_changes:  # a file: look now and then; a server says when
             self.set_interval(POLL_SECONDS, self.follow_record)
-        self.set_interval(1.0, self.tick)
+        self.attention.start()
         if self.service.connection_state != "connected":
             self._connection_changed(self.service.connection_state)
         warning = self.service.clock_warning()
@@ -221,7 +225,9 @@ class WarRoomScreen(Screen):
             self.query_one(IncidentHeader).show(self.incident, self.policy, self.commander)
         if (delta.everything or delta.incident is not None or delta.updates is not None
                 or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
-            self.refresh_duties()
+            self.attention.reload_duties()
+        if ACTIONS in delta or delta.incident is not None:
+            self.attention.reload_actions()
         timeline = self.query_one(Timeline)
         if delta.everything:
             timeline.reset(delta.total)
@@ -232,18 +238,11 @@ class WarRoomScreen(Screen):
         for screen in stack[stack.index(self) + 1:] if self in stack else []:  # dialogs over it follow too
             screen.post_message(RecordChanged(delta))
 
-    @work(group="duties", exclusive=True)
-    async def refresh_duties(self) -> None:
-        """Re-read what the duties derive from (severity steps, updates, marks; incremental)."""
-        self.duty_record = await self.service.duty_record(self.incident)
-        self.tick()
-
     def tick(self) -> None:
+        """Show the duties at this second (the attention does it every second by itself), and say
+        so when this computer's clock is behind the record."""
         self.check_clock()
-        panes = self.query(CountdownPane)  # none once the screen is being taken down (a refresh may end then)
-        if self.duty_record is not None and panes:
-            panes.first().show(derive_duties(self.policy, self.duty_record), self.service.now(),
-                               short=self.has_class("-short"))
+        self.attention.tick()
 
     # ---- the clock and where entries land ------------------------------------------------------
 
@@ -413,6 +412,12 @@ class WarRoomScreen(Screen):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    def action_switch_incident(self) -> None:
+        self.app.choose_incident(self.incident.id)
+
+    def action_declare_incident(self) -> None:
+        self.app.choose_incident(self.incident.id, declare=True)
 
     @work(group="dialog")
     async def action_filter(self) -> None:

@@ -33,7 +33,8 @@ PAGE_SIZE = 200
 SHORT_LABELS = {
     EntryKind.DECISION: "decide", EntryKind.SEVERITY: "sev", EntryKind.MILESTONE: "milest",
     EntryKind.CHECKLIST: "check", EntryKind.CORRECTION: "correc", EntryKind.ROOT_CAUSE: "cause",
-    EntryKind.COMMAND: "cmd", EntryKind.WENT_WELL: "well", EntryKind.WENT_BADLY: "badly",
+    EntryKind.COMMAND: "cmd", EntryKind.HYPOTHESIS: "hypoth", EntryKind.WENT_WELL: "well",
+    EntryKind.WENT_BADLY: "badly",
 }
 MAX_PAGES = 40
 MAX_STRIPS = 4000
