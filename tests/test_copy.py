@@ -132,6 +132,7 @@ async def test_another_incident_of_the_same_id_is_never_overwritten(pg_url, tmp_
     assert (await export(pg_url, policies, theirs.id))["incident"]["title"] == "Earlier outage"
 
 
+@pytest.mark.sqlite_only  # run_cli's own database is not used: once is enough
 async def test_an_incident_written_on_both_sides_is_refused_and_the_others_copied(pg_url, tmp_path, policies,
                                                                                   run_cli):
     laptop = tmp_path / "laptop.db"

@@ -158,15 +158,36 @@ async def test_a_server_that_goes_away_keeps_the_typed_entry_and_the_screen_reco
         finally:
             resumed = time.monotonic()
             pg_server.resume()
+        pause_timers(screen)
+        elsewhere = await IncidentService.open(pg_url, POLICIES)  # likely before this screen listens again
+        try:
+            await elsewhere.execute(incident_id, "written as the server came back", "bob")
+        finally:
+            await elsewhere.close()
         await wait_for(pilot, lambda: header.connection is None, timeout=10.0)
         back = time.monotonic() - resumed
+        await wait_for(pilot, lambda: entry_shown(timeline, 6) is not None)  # everything was read again
+        assert entry_shown(timeline, 6).text == "written as the server came back"
         assert "reconnecting" not in screen_text(app)
         assert screen.query_one(EntryInput).value == "typed while the server is away"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: entry_shown(timeline, 6) is not None)
-        assert entry_shown(timeline, 6).text == "typed while the server is away"
+        await wait_for(pilot, lambda: entry_shown(timeline, 7) is not None)
+        assert entry_shown(timeline, 7).text == "typed while the server is away"
         assert screen.query_one(EntryInput).value == ""
     print(f"\nserver away noticed in {noticed:.2f} s; back in {back:.2f} s after restart")
+
+
+async def test_the_server_drops_a_vanished_laptop_within_seconds(pg_url):
+    """A laptop that leaves the network without closing its connection (lid shut) holds its
+    session locks until the server notices: every connection asks for TCP keepalives."""
+    service = await IncidentService.open(pg_url, POLICIES)
+    try:
+        shown = await service.db.writer.raw(lambda conn: conn.fetch(
+            "SELECT name, setting FROM pg_settings WHERE name LIKE 'tcp_keepalives_%' ORDER BY name"))
+        assert [tuple(row) for row in shown] == [("tcp_keepalives_count", "3"), ("tcp_keepalives_idle", "5"),
+                                                 ("tcp_keepalives_interval", "2")]
+    finally:
+        await service.close()
 
 
 def _warroom_log(tmp_path, url: str, incident_id: str):

@@ -153,6 +153,10 @@ class PgSession:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Statement:
         return _Statement(self._run(sql, tuple(params)))
 
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ()) -> list:
+        """Every row of one statement, read in one step (aiosqlite's call of the same name)."""
+        return await (await self._run(sql, tuple(params))).fetchall()
+
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = [tuple(row) for row in rows]
         if rows:
