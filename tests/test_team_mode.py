@@ -25,6 +25,7 @@ from warroom.service import IncidentService
 from warroom.service.monitor import ProbeMonitor
 from warroom.ui.widgets.entry_bar import EntryInput
 from warroom.ui.widgets.header import IncidentHeader
+from warroom.ui.widgets.health import HealthPane
 from warroom.ui.widgets.timeline import Timeline
 
 
@@ -266,3 +267,76 @@ def test_a_laptop_clock_off_the_servers_is_called_out(database, run_cli, monkeyp
     [warning] = warnings
     assert warning.startswith("warroom: warning: this machine's clock is 30.0 s ahead of the database server's")
     assert "postgres@127.0.0.1" in warning or "@" not in str(database)
+
+
+async def test_a_look_that_fails_half_way_reads_everything_the_next_time(service, policies):
+    """The change log was read, then the server went (or the file was locked) before the entries
+    came: the next look must not take the log as read, so it reads everything."""
+    from warroom.domain.errors import DatabaseUnavailable
+    from warroom.store import queries as q
+
+    incident = await service.declare("Checkout errors", "SEV-2", author="alice")
+    live = service.live(incident.id)
+    heard = asyncio.Event()
+    service.on_commit(heard.set)  # on a server, what moves the data version (NOTIFY)
+    if service.pushes_changes:
+        await until(lambda: service.db._listener is not None)
+    await live.load()
+    elsewhere = await IncidentService.open(service.db.url if service.db.kind == "postgresql" else service.db.path,
+                                           policies)
+    try:
+        heard.clear()
+        await elsewhere.execute(incident.id, "written elsewhere", "bob")
+    finally:
+        await elsewhere.close()
+    if service.pushes_changes:
+        await asyncio.wait_for(heard.wait(), 30)
+    real, failing = q.entries_after, [True]
+
+    async def entries_after_once(*args, **kwargs):
+        if failing.pop() if failing else False:
+            raise DatabaseUnavailable("lost the connection (test)")
+        return await real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(q, "entries_after", entries_after_once)
+        with pytest.raises(DatabaseUnavailable):
+            await live.poll()
+        delta = await live.poll()
+    assert delta is not None and delta.everything and delta.total == 2
+
+
+async def test_a_war_room_on_a_server_looks_again_after_a_failed_look(pg_url):
+    """A server has no poll timer: a look that failed is tried again by itself."""
+    from warroom.domain.errors import DatabaseUnavailable
+
+    incident_id = await seeded(pg_url)
+    app = make_app(pg_url, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        screen = war_room(app)
+        await wait_for(pilot, lambda: screen.query_one(HealthPane).monitor is not None)
+        await screen.monitor.stop()  # its commits (pruning, the lease) would make the screen look too
+        pause_timers(screen)
+        timeline = screen.query_one(Timeline)
+        real, failures, broken = screen.live.poll, [], [True]
+
+        async def poll_while_broken():
+            if broken:
+                failures.append(True)
+                raise DatabaseUnavailable("lost the connection (test)")
+            return await real()
+
+        screen.live.poll = poll_while_broken
+        heard = []
+        app.service.on_commit(lambda: heard.append(True))
+        elsewhere = await IncidentService.open(pg_url, POLICIES)
+        try:
+            await elsewhere.execute(incident_id, "written while a look failed", "bob")
+        finally:
+            await elsewhere.close()
+        looking = lambda: any(w.group == "record" and w.is_running for w in app.workers)  # noqa: E731
+        await wait_for(pilot, lambda: heard and failures and not looking())
+        broken.clear()  # from now on only a look of its own accord can show the entry
+        await wait_for(pilot, lambda: entry_shown(timeline, 6) is not None, timeout=10)
+        assert entry_shown(timeline, 6).text == "written while a look failed"

@@ -42,9 +42,14 @@ class ChangeCursor:
 
     async def start(self) -> None:
         """Start from now: take the position before reading anything, so no later commit is missed."""
-        self._generation = self.db.generation
-        self._version = await self.db.data_version()
-        self.position = await log.last_change_id(self.db.reader)
+        generation = self.db.generation
+        version = await self.db.data_version()
+        position = await log.last_change_id(self.db.reader)
+        self._generation, self._version, self.position = generation, version, position
+
+    def invalidate(self) -> None:
+        """A look failed part-way (the server went again, say): the next poll reads everything."""
+        self._generation = -1
 
     async def poll(self, incident_id: str) -> list[log.Change] | None:
         """The incident's changes since the last poll ([] when only other data moved, such as probe
@@ -99,7 +104,11 @@ class LiveIncident:
     async def load(self) -> RecordDelta:
         """Everything (the first look)."""
         async with self._lock:
-            return await self._load_all()
+            try:
+                return await self._load_all()
+            except BaseException:
+                self.cursor.invalidate()
+                raise
 
     async def _load_all(self) -> RecordDelta:
         await self.cursor.start()
@@ -114,12 +123,16 @@ class LiveIncident:
         """What another connection (or this service) committed since the last look; None if nothing
         about this incident. Costs one statement when nothing was committed anywhere."""
         async with self._lock:
-            found = await self.cursor.poll(self.incident_id)
-            if found is None:
-                return await self._load_all()
-            if not found:
-                return None
-            return await self._reload(found)
+            try:
+                found = await self.cursor.poll(self.incident_id)
+                if found is None:
+                    return await self._load_all()
+                if not found:
+                    return None
+                return await self._reload(found)
+            except BaseException:  # half a look shows half the change: the next one reads everything
+                self.cursor.invalidate()
+                raise
 
     async def _reload(self, found: list[log.Change]) -> RecordDelta:
         service, parts = self.service, frozenset(change.part for change in found)

@@ -152,8 +152,8 @@ class PostgresDatabase:
 
     async def _listen(self) -> asyncpg.Connection:
         conn = await self._connect(read_only=True)
-        self._lost.clear()
-        conn.add_termination_listener(lambda _conn: self._lost.set())
+        lost = self._lost = asyncio.Event()  # this connection's own: an old one's end is no news
+        conn.add_termination_listener(lambda _conn: lost.set())
         await conn.add_listener(CHANNEL, self._notified)
         return conn
 

@@ -46,6 +46,7 @@ from warroom.ui.widgets.timeline import Timeline
 
 log = logging.getLogger("warroom.ui")
 POLL_SECONDS = 0.5
+RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
 DETAIL_ROWS, DETAIL_ROWS_SHORT = 2, 1  # text rows under the heading in the detail pane (see warroom.tcss)
@@ -206,6 +207,8 @@ class WarRoomScreen(Screen):
                     self.post_message(RecordChanged(delta))
         except Exception as error:  # say the file is locked or gone: try again at the next tick
             log.warning("war room refresh failed: %s", error)
+            if self.service.pushes_changes:  # a server has no tick: look again soon (all of it)
+                self.set_timer(RETRY_SECONDS, self.follow_record)
         finally:
             self._following = False
 
