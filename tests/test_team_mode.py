@@ -167,7 +167,15 @@ async def test_a_server_that_goes_away_keeps_the_typed_entry_and_the_screen_reco
             await elsewhere.close()
         await wait_for(pilot, lambda: header.connection is None, timeout=10.0)
         back = time.monotonic() - resumed
-        await wait_for(pilot, lambda: entry_shown(timeline, 6) is not None)  # everything was read again
+        try:
+            await wait_for(pilot, lambda: entry_shown(timeline, 6) is not None)  # everything was read again
+        except AssertionError:
+            db = app.service.db
+            raise AssertionError(f"generation {db.generation} state {db.state} cursor {screen.live.cursor._generation} "
+                                 f"{screen.live.cursor.position} {screen.live.cursor._version} rev {db._revision} "
+                                 f"total {timeline.total} last {screen.live.last_number} following {screen._following} "
+                                 f"pages {sorted(timeline._pages)} pending {timeline._pending} "
+                                 f"workers {[(w.group, w.state) for w in app.workers]}")
         assert entry_shown(timeline, 6).text == "written as the server came back"
         assert "reconnecting" not in screen_text(app)
         assert screen.query_one(EntryInput).value == "typed while the server is away"
