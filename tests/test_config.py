@@ -71,7 +71,7 @@ def test_full_config_is_read(isolated):
     ('[[webhook]]\nkind = "slack"\nurl_env = "X"\n[[webhook]]\nkind = "teams"\nurl_env = "X"\n',
      r"config.toml:5: field webhook\[1\].kind: must be 'slack' or 'json'"),
     ('[[webhook]]\nkind = "json"\nurl = "X"\n', r"config.toml:3: field webhook\[0\].url: .*unknown field"),
-    ('user = "a\n', r"config.toml: invalid TOML: .*line 1"),
+    ('user = "a\n', r"config.toml:1: invalid TOML: .*line 1"),
     ('[[target]]\nname = "x"\nkind = "teams"\naudiences = ["internal"]\n',
      r"config.toml:3: field target\[0\].kind: Invalid value 'teams'"),
     ('[[target]]\nname = "mail"\nkind = "email"\naudiences = ["executive"]\nhost = "h"\nsender = "a@b"\n',

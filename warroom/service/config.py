@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,7 +11,7 @@ import msgspec
 import platformdirs
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.tomlspot import line_of, load_toml, located_message, read_text_file
+from warroom.domain.tomlspot import decode_toml, line_of, read_text_file
 
 APP_NAME = "warroom"
 
@@ -218,14 +217,7 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
-    try:
-        raw = load_toml(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
-    try:
-        config = msgspec.convert(raw, Config)
-    except msgspec.ValidationError as error:
-        raise ConfigError(located_message(text, str(path), str(error))) from None
+    config = decode_toml(text, str(path), Config, ConfigError)
     problem = _check_semantics(config)
     if problem:
         parts, message = problem
