@@ -277,6 +277,7 @@ def test_drill_file_errors_exit_2_in_one_line(run_cli, tmp_path):
     assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"warroom: error: {bad}:21: field step[2].at: ")
     missing = run_cli("drill", str(tmp_path / "none.toml"))
     assert missing.returncode == 2 and "no such drill file" in missing.stderr
+    assert "shipped drills: api-outage, database-failure, security-incident" in missing.stderr
     assert not list(tmp_path.glob("warroom-drill-*"))  # nothing was started
     chosen = run_cli("--db", str(tmp_path / "mine.db"), "drill", str(DRILLS[0]))
     assert chosen.returncode == 2 and "a database of its own" in chosen.stderr and not (tmp_path / "mine.db").exists()
@@ -315,3 +316,15 @@ async def test_hostile_text_in_a_drill_file_stays_inert(service, clock, policies
     with pytest.raises(DrillError) as raised:
         parse_drill(text.replace('severity = "SEV-3"', f"severity = {quoted}"), "hostile.toml", policies)
     assert unsafe_in(str(raised.value)) == [] and "\n" not in str(raised.value)
+
+
+def test_a_shipped_drill_is_found_by_its_name(tmp_path, monkeypatch):
+    from warroom.service.drill import drill_path, shipped_drills
+
+    assert set(shipped_drills()) == {"api-outage", "database-failure", "security-incident"}
+    monkeypatch.chdir(tmp_path)  # wherever the user is
+    assert drill_path("api-outage") == drill_path("api-outage.toml") == shipped_drills()["api-outage"]
+    own = tmp_path / "api-outage.toml"
+    own.write_text("# the user's own", encoding="utf-8")
+    assert drill_path("api-outage.toml") == Path("api-outage.toml")  # a file of that name comes first
+    assert drill_path("elsewhere/api-outage") == Path("elsewhere/api-outage")  # a path is a path

@@ -26,8 +26,9 @@ from warroom.domain.commands import (
     SetSeverity,
     SetStatus,
 )
+from warroom.domain.completion import complete
 from warroom.domain.errors import ParseError
-from warroom.domain.grammar import COMMANDS, CommandSpec, complete, parse
+from warroom.domain.grammar import COMMANDS, CommandSpec, parse
 from warroom.domain.models import EntryKind, Milestone
 from warroom.domain.policy import PolicyBook
 

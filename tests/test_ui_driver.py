@@ -158,7 +158,8 @@ def test_escape_and_a_key_typed_right_behind_it_are_two_keys_not_one_alt_key():
     import time
 
     for data, expected in [("\x1bhi", ["escape", "h", "i"]), ("\x1bH", ["escape", "H"]),
-                           ("\x1b[A", ["up"]), ("\x1b\x1b", ["escape", "escape"])]:
+                           ("\x1b[A", ["up"]), ("\x1b\x1b", ["escape", "escape"]),
+                           ("\x1b\x0e", ["escape", "ctrl+n"]), ("x\x1b\x0fy", ["x", "escape", "ctrl+o", "y"])]:
         splitter = InputSplitter(XTermParser())
         messages = list(splitter.feed(data))
         deadline = time.monotonic() + 2
@@ -166,3 +167,18 @@ def test_escape_and_a_key_typed_right_behind_it_are_two_keys_not_one_alt_key():
             messages += splitter.tick()
         assert [m.key for m in messages] == expected, data
         assert [m.character for m in messages if m.key == "escape"] == ["\x1b"] * expected.count("escape")
+
+
+def test_escape_and_a_control_key_in_two_reads_are_two_keys():
+    """tmux and ssh may deliver Esc and a Ctrl+N typed right after it in two reads: the parser alone
+    would give only ctrl+n (the Escape that closes the dialog lost); an ESC left alone is Escape."""
+    import time
+
+    for reads, expected in [(["\x1b", "\x0e"], ["escape", "ctrl+n"]), (["\x1b", "[A"], ["up"]),
+                            (["a\x1b", "h"], ["a", "escape", "h"]), (["\x1b"], ["escape"])]:
+        splitter = InputSplitter(XTermParser())
+        messages = [m for data in reads for m in splitter.feed(data)]
+        deadline = time.monotonic() + 2
+        while len(messages) < len(expected) and time.monotonic() < deadline:  # the wait for a lone ESC
+            messages += splitter.tick()
+        assert [m.key for m in messages] == expected, reads

@@ -274,7 +274,8 @@ def replay(obj, incident_id: str, speed: float, start: str | None) -> None:
                    "instead of the drill outbox.")
 @click.pass_obj
 def drill(obj, drill_file: str, speed: float, live_delivery: bool) -> None:
-    """Run the practice incident scripted in FILE (sample drills: warroom/sample_data/drills):
+    """Run the practice incident scripted in FILE, or a shipped drill by name (api-outage,
+    database-failure, security-incident):
     probes fail and recover, alerts come in, other people write, and what you do is scored against
     the file's expected responses and the policy. Runs in a database of its own; nothing reaches a
     real target unless --live-delivery. The drill report is printed at the end."""
@@ -284,7 +285,13 @@ def drill(obj, drill_file: str, speed: float, live_delivery: bool) -> None:
         raise click.UsageError("a drill runs in a database of its own (named at the end); drop --db")
     if obj.read_only:
         raise click.UsageError("a drill is played, not watched: drop --read-only")
-    launch_drill(obj, drill_file, speed, live_delivery)
+    from warroom.service.drill import drill_path, shipped_drills
+
+    path = drill_path(drill_file)
+    if not path.exists():
+        raise click.UsageError(f"{visible(drill_file)}: no such drill file (shipped drills: "
+                               f"{', '.join(shipped_drills())})")
+    launch_drill(obj, str(path), speed, live_delivery)
 
 
 COMMANDS = (verify, run, log_command, shell_hook, stats, replay, drill)

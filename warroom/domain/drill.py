@@ -19,7 +19,6 @@ A mistake is reported as FILE:LINE: field X: problem (DrillError, exit 2), like 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from warroom.domain.clock import parse_duration
 from warroom.domain.errors import ParseError, WarroomError
 from warroom.domain.models import Incident
 from warroom.domain.policy import Policy, PolicyBook
-from warroom.domain.tomlspot import load_toml, located_message, read_text_file
+from warroom.domain.tomlspot import decode_toml, located_message, read_text_file
 
 DRILL_MARK = "DRILL"
 TITLE_PREFIX = f"{DRILL_MARK}: "
@@ -210,14 +209,7 @@ def parse_expectation(text: str, policy: Policy, start: timedelta = timedelta(0)
 
 def parse_drill(text: str, source: str, policies: PolicyBook) -> Scenario:
     """Validate drill TOML text against the policies; `source` names the file in error messages."""
-    try:
-        raw = load_toml(text)
-    except tomllib.TOMLDecodeError as error:
-        raise DrillError(f"{source}: invalid TOML: {error}") from None
-    try:
-        drill = msgspec.convert(raw, DrillFile)
-    except msgspec.ValidationError as error:
-        raise DrillError(located_message(text, source, str(error))) from None
+    drill = decode_toml(text, source, DrillFile, DrillError)
 
     def fail(path: str, message: str) -> DrillError:
         return DrillError(located_message(text, source, f"{message} - at `$.{path}`"))

@@ -6,7 +6,6 @@ Policies are TOML files validated strictly; a mistake is reported with file, lin
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
@@ -18,7 +17,7 @@ import msgspec
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
 from warroom.domain.policy_checks import NO_DEADLINE, check_policy, moved_field_hint, norm_name
-from warroom.domain.tomlspot import load_toml, located_message, read_text_file
+from warroom.domain.tomlspot import decode_toml, located_message, read_text_file
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -308,14 +307,7 @@ def _find(items, text, names):
 
 def parse_policy(text: str, source: str) -> Policy:
     """Validate policy TOML text; `source` names the file in error messages."""
-    try:
-        raw = load_toml(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"{source}: invalid TOML: {error}") from None
-    try:
-        policy = msgspec.convert(raw, Policy)
-    except msgspec.ValidationError as error:
-        raise _located(text, source, moved_field_hint(str(error))) from None
+    policy = decode_toml(text, source, Policy, PolicyError, moved_field_hint)
     problem = check_policy(policy)
     if problem:
         path, message = problem

@@ -269,3 +269,18 @@ async def final_report(path: Path, policies, clock, config: Config, scenario: Sc
         except OSError:
             pass  # printed all the same
     return to_text(report)
+
+
+def shipped_drills() -> dict[str, Path]:
+    """The drills that ship with warroom (sample_data/drills), by name: {'api-outage': path, ...}."""
+    from warroom.service.demo import sample_data_dir
+
+    return {path.stem: path for path in sorted((sample_data_dir() / "drills").glob("*.toml"))}
+
+
+def drill_path(name: str) -> Path:
+    """FILE as given when it exists, else the shipped drill of that name (with or without .toml)."""
+    given = Path(name)
+    if given.exists():
+        return given
+    return shipped_drills().get(given.name.removesuffix(".toml"), given) if given.parent == Path(".") else given

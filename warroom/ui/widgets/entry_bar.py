@@ -21,7 +21,8 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
-from warroom.domain.grammar import MAX_ENTRY_BYTES, complete
+from warroom.domain.completion import complete
+from warroom.domain.grammar import MAX_ENTRY_BYTES
 from warroom.domain.policy import Policy
 from warroom.domain.text import size_words, visible
 from warroom.ui.messages import EntrySubmitted
