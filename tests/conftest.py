@@ -1,27 +1,37 @@
-"""Shared fixtures: a frozen clock, the packaged policies, a service on a tmp_path database, and a
-runner for the real `warroom` command in a subprocess."""
+"""Shared fixtures: the one frozen clock (NOW, FrozenClock), the packaged policies, a service on a
+tmp_path database, the `warroom` command run in this process (`run_cli`; the few tests that need
+the real program start it themselves), a loopback HTTP target and a probe checker."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import subprocess
-import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from warroom.domain.policy import PolicyBook
 from warroom.service import IncidentService
 
-FROZEN_NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+# The one "now" of the suite: every frozen clock starts here unless a test says otherwise.
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests have no per-example deadline: on a busy machine an example may take longer than
+# Hypothesis's default 200 ms, and that says nothing about the code.
+settings.register_profile("warroom", deadline=None)
+settings.load_profile("warroom")
 
 
 class FrozenClock:
     """A clock that only moves when told to (call it like `system_clock`)."""
 
-    def __init__(self, now: datetime = FROZEN_NOW):
+    def __init__(self, now: datetime = NOW):
         self.now = now
 
     def __call__(self) -> datetime:
@@ -59,7 +69,7 @@ async def service(db_path: Path, policies: PolicyBook, clock: FrozenClock):
 
 @pytest.fixture
 def cli_env(tmp_path: Path, db_path: Path) -> dict[str, str]:
-    """Environment for running `warroom` as a subprocess: tmp database, tmp config dir, a user."""
+    """Environment for running `warroom`: tmp database, tmp config dir, a user, 120 columns."""
     config_dir = tmp_path / "config"
     config_dir.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
@@ -70,15 +80,38 @@ def cli_env(tmp_path: Path, db_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def run_cli(cli_env: dict[str, str], tmp_path: Path):
-    """Run `python -m warroom ARGS...` and return the CompletedProcess (text mode)."""
+    """Run `warroom ARGS...` in this process and return a CompletedProcess (text mode).
+
+    It calls warroom.cli.run, the code behind the entry point with its error handling, under click's
+    CliRunner isolation: `env` (default cli_env) is the whole environment, stdout and stderr are
+    captured apart, stdin is empty and not a terminal, and `cwd` (default tmp_path) is the working
+    directory. The CLI runs its own event loop; called from an async test it runs in a thread while
+    the test's loop waits, so a command that needs a server on that loop must be awaited instead:
+    `await asyncio.to_thread(run_cli, ...)`.
+    """
+    from click.testing import CliRunner
+
+    from warroom.cli import run as run_warroom
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "warroom", *args], env=env or cli_env, cwd=cwd or tmp_path,
-            capture_output=True, text=True, timeout=60,
-        )
+        if _loop_running():
+            with ThreadPoolExecutor(1) as thread:
+                return thread.submit(run, *args, env=env, cwd=cwd).result()
+        wanted = env or cli_env
+        environment = {**{name: None for name in os.environ if name not in wanted}, **wanted}
+        with contextlib.chdir(cwd or tmp_path), CliRunner().isolation(env=environment) as (out, err, _):
+            code = run_warroom(list(args))
+        return subprocess.CompletedProcess(list(args), code, out.getvalue().decode(), err.getvalue().decode())
 
     return run
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @pytest.fixture

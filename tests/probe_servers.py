@@ -7,6 +7,7 @@ Imported by tests/test_probe_*.py; it holds no tests of its own. Nothing here le
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import shutil
 import socket
@@ -248,11 +249,16 @@ class DnsServer(asyncio.DatagramProtocol):
         self.transport.sendto(reply, addr)
 
 
-async def until(condition, timeout: float = 5.0) -> None:
-    """Wait until the coroutine function `condition` returns true, or fail after `timeout` seconds."""
+async def until(condition, timeout: float = 30.0) -> None:
+    """Wait until `condition()` is true (a plain function, or a coroutine function that is awaited),
+    or fail after `timeout` seconds: generous, so a busy machine makes a test slower, not red."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not await condition():
+    while not await _value(condition()):
         if loop.time() > deadline:
             raise AssertionError(f"not within {timeout} s")
         await asyncio.sleep(0.02)
+
+
+async def _value(found):
+    return await found if inspect.isawaitable(found) else found

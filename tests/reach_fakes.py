@@ -177,18 +177,3 @@ class SmtpFake:
             await writer.drain()
             password = base64.b64decode((await reader.readline()).strip()).decode()
         return user if password == self.password else None
-
-
-async def until(condition, timeout: float = 10.0) -> None:
-    """Wait until the (sync or async) `condition` is true, or fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = condition()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {timeout} s")
-        await asyncio.sleep(0.02)

@@ -19,7 +19,7 @@ import pytest
 from warroom.domain.captured import OUTPUT_LINES, command_entry, command_run, last_lines
 from warroom.domain.models import EntryKind
 from warroom.domain.redact import redact_argv
-from conftest import FROZEN_NOW
+from conftest import NOW
 
 
 def command_entries(db_path: Path, incident_id: str) -> list[dict]:
@@ -174,7 +174,7 @@ def test_on_a_terminal_the_command_still_sees_a_terminal(cli_env, db_path, incid
 
 
 def test_command_entry_text_and_data():
-    run = command_run(redact_argv(["psql", "postgresql://me:pw99@db/x"]), exit_code=0, started_at=FROZEN_NOW,
+    run = command_run(redact_argv(["psql", "postgresql://me:pw99@db/x"]), exit_code=0, started_at=NOW,
                       duration=__import__("datetime").timedelta(seconds=75), output=b"ok pw99\n")
     text, data = command_entry(run)
     assert text == "psql postgresql://me:<redacted>@db/x → exit 0 after 1m 15s; output: ok <redacted>"

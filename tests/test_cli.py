@@ -1,6 +1,8 @@
-"""The `warroom` command as a user runs it: real subprocesses, a tmp database and config dir.
+"""The `warroom` command as a user runs it, on a tmp database and config dir.
 
-Launches are grouped (and run in parallel where independent) to keep the suite fast.
+The commands run in this process (conftest `run_cli`: the entry point's code under click's
+CliRunner); the smoke test at the end starts the real `warroom` program to prove the entry point
+itself: exit codes, one-line errors, no traceback.
 """
 
 from __future__ import annotations
@@ -19,20 +21,6 @@ from pathlib import Path
 import pytest
 
 ID = re.compile(r"^INC-\d{8}-\d{3}$")
-
-
-def run_parallel(argvs: list[list[str]], env: dict[str, str], cwd: Path) -> list[subprocess.CompletedProcess]:
-    """Start every `warroom ARGV` at once, then collect them in order."""
-    procs = [
-        subprocess.Popen([sys.executable, "-m", "warroom", *argv], env=env, cwd=cwd, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for argv in argvs
-    ]
-    done = []
-    for argv, proc in zip(argvs, procs):
-        out, err = proc.communicate(timeout=60)
-        done.append(subprocess.CompletedProcess(argv, proc.returncode, out, err))
-    return done
 
 
 def assert_ok(result: subprocess.CompletedProcess) -> str:
@@ -68,7 +56,7 @@ def snapshot(path: Path) -> tuple[bytes, int]:
     return path.read_bytes(), path.stat().st_mtime_ns
 
 
-def test_declare_log_list_show_export_policies(run_cli, cli_env, tmp_path, db_path):
+def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
     declared = run_cli("declare", "Checkout API returning 502s", "--severity", "SEV-2",
                        "--commander", "alice", "--service", "checkout", "--service", "payments",
                        "--impact", "EU card payments fail")
@@ -95,11 +83,11 @@ def test_declare_log_list_show_export_policies(run_cli, cli_env, tmp_path, db_pa
     assert (db_path.parent / "updates" / f"{incident_id}-1.md").exists()
     assert stat_mode(db_path) == 0o600
 
-    (listed, listed_json, shown, exported, csv_out, markdown_out, policies, policies_json) = run_parallel([
+    (listed, listed_json, shown, exported, csv_out, markdown_out, policies, policies_json) = [run_cli(*argv) for argv in (
         ["list"], ["list", "--all", "--json"], ["show", incident_id], ["export", incident_id, "--format", "json"],
         ["export", incident_id, "-f", "csv"], ["export", incident_id, "--format", "markdown", "-o", "report.md"],
         ["policies"], ["policies", "--json"],
-    ], cli_env, tmp_path)
+    )]
 
     assert re.match(rf"^{incident_id}  SEV-2 .* IC alice .* Checkout API returning 502s$", assert_ok(listed).strip())
     [row] = json.loads(assert_ok(listed_json))
@@ -121,7 +109,7 @@ def test_declare_log_list_show_export_policies(run_cli, cli_env, tmp_path, db_pa
     assert [e["number"] for e in record["entries"]] == [4, 5, 1, 2, 3, 6, 7, 8, 9, 10]  # timeline order
     correction = record["entries"][-1]
     assert correction["kind"] == "correction" and correction["data"] == {"corrects_number": 3}
-    assert record["metrics"]["time_to_detect_s"] == pytest.approx(600, abs=30)  # each launch computes its own "now"
+    assert record["metrics"]["time_to_detect_s"] == pytest.approx(600, abs=60)  # each command reads the clock anew
     assert record["metrics"]["measured_from"] == "impact started"
     assert record["actions"][0]["owner"] == "bob" and record["updates"][0]["audience"] == "executive"
     manager = next(d for d in record["duties"] if d["key"] == "notify:manager")
@@ -187,9 +175,8 @@ def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli
         (["--db", str(garbage), "show", incident_id], ["cannot be read as a database"]),
         (["--db", str(tmp_path), "list"], ["is a directory"]),
     ]
-    results = run_parallel([argv for argv, _ in cases], cli_env, tmp_path)
-    for (argv, fragments), result in zip(cases, results):
-        assert_user_error(result, *fragments)
+    for argv, fragments in cases:
+        assert_user_error(run_cli(*argv), *fragments)
     assert {path: snapshot(path) for path in before} == before
     assert not (tmp_path / "missing-dir").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(("notes.txt-", "other.sqlite-", "garbage.db-"))]
@@ -197,7 +184,7 @@ def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli
     assert len(json.loads(assert_ok(run_cli("export", incident_id)))["entries"]) == 3
 
 
-def test_broken_policy_and_config_files_are_reported_with_file_line_and_field(cli_env, tmp_path):
+def test_broken_policy_and_config_files_are_reported_with_file_line_and_field(run_cli, cli_env, tmp_path):
     policy_dir = Path(cli_env["WARROOM_CONFIG_DIR"]) / "policies"
     policy_dir.mkdir()
     good = (Path(__file__).resolve().parent.parent / "warroom" / "policies" / "default.toml").read_text()
@@ -211,11 +198,9 @@ def test_broken_policy_and_config_files_are_reported_with_file_line_and_field(cl
     (tmp_path / "config2").mkdir()
     (tmp_path / "config2" / "config.toml").write_text('user = "a"\ntheme = "warroom-dark"\ndatabase = 7\n')
 
-    policy_results = run_parallel([["policies"], ["declare", "x", "--severity", "SEV-1"]], cli_env, tmp_path)
-    [config_result] = run_parallel([["list"]], config_env, tmp_path)
-    for result in policy_results:
-        assert_user_error(result, f"{bad_policy}:{line}:", "field audience[0].every", "Expected `str`")
-    assert_user_error(config_result, f"{tmp_path / 'config2' / 'config.toml'}:3:", "field database")
+    for argv in (["policies"], ["declare", "x", "--severity", "SEV-1"]):
+        assert_user_error(run_cli(*argv), f"{bad_policy}:{line}:", "field audience[0].every", "Expected `str`")
+    assert_user_error(run_cli("list", env=config_env), f"{tmp_path / 'config2' / 'config.toml'}:3:", "field database")
 
 
 def test_unwritable_directory_is_a_user_error(run_cli, cli_env, tmp_path):
@@ -241,22 +226,55 @@ def _make_unwritable(directory: Path):
     pytest.skip("running as root without chattr +i: directory permissions cannot be enforced")
 
 
-def test_unexpected_failure_exits_1_with_one_line(monkeypatch, capsys, cli_env):
-    """Anything that is not the user's mistake: exit 1, one line, no traceback (in-process)."""
-    from warroom import cli
+def test_unexpected_failure_exits_1_with_one_line(monkeypatch, run_cli):
+    """Anything that is not the user's mistake: exit 1, one line, no traceback."""
     from warroom.service import IncidentService
-
-    for name, value in cli_env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("WARROOM_DEBUG", raising=False)
 
     async def explode(self, *args, **kwargs):
         raise KeyError("a bug")
 
     monkeypatch.setattr(IncidentService, "declare", explode)
-    with pytest.raises(SystemExit) as caught:
-        cli.main(["declare", "x", "--severity", "SEV-1"])
-    captured = capsys.readouterr()
-    assert caught.value.code == 1
-    assert captured.out == ""
-    assert captured.err.splitlines() == ["warroom: internal error: KeyError: 'a bug'"]
+    result = run_cli("declare", "x", "--severity", "SEV-1")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == ["warroom: internal error: KeyError: 'a bug'"]
+
+
+# ---- the real program ------------------------------------------------------------------------
+
+
+def run_parallel(argvs: list[list[str]], env: dict[str, str], cwd: Path) -> list[subprocess.CompletedProcess]:
+    """Start the installed `warroom` program (or `python -m warroom`) for every ARGV at once, then
+    collect them in order."""
+    script = Path(sys.executable).with_name("warroom")
+    program = [str(script)] if script.exists() else [sys.executable, "-m", "warroom"]
+    procs = [subprocess.Popen([*program, *argv], env=env, cwd=cwd, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for argv in argvs]
+    done = []
+    for argv, proc in zip(argvs, procs):
+        out, err = proc.communicate(timeout=120)
+        done.append(subprocess.CompletedProcess(argv, proc.returncode, out, err))
+    return done
+
+
+def test_the_program_exits_0_2_and_1_with_one_line_errors_and_no_traceback(cli_env, tmp_path):
+    from probe_servers import closed_port
+
+    [declared] = run_parallel([["declare", "Smoke", "--severity", "SEV-3"]], cli_env, tmp_path)
+    incident_id = assert_declared(declared)
+    probes = tmp_path / "probes.toml"
+    probes.write_text(f'[[probe]]\nname = "gone"\ntype = "tcp"\ntarget = "127.0.0.1:{closed_port()}"\n')
+    broken_env = dict(cli_env, WARROOM_CONFIG_DIR=str(tmp_path / "broken"))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.toml").write_text("database = 7\n")
+    logged, version, usage, missing, not_ours, down = run_parallel([
+        ["log", incident_id, "-5m /detected"], ["--version"], ["frobnicate"], ["show", "INC-20990101-001"],
+        ["--db", str(tmp_path), "list"], ["check", "--probes", str(probes)],
+    ], cli_env, tmp_path)
+    [bad_config] = run_parallel([["list"]], broken_env, tmp_path)
+    assert assert_ok(logged) == "2\n"
+    assert "warroom" in assert_ok(version)
+    assert_user_error(usage, "No such command 'frobnicate'")
+    assert_user_error(missing, "no incident 'INC-20990101-001'")
+    assert_user_error(not_ours, "is a directory")
+    assert (down.returncode, down.stderr) == (1, "") and "gone" in down.stdout  # a probe is DOWN
+    assert_user_error(bad_config, "config.toml:1:", "field database")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from conftest import NOW
 
 from warroom.domain.commands import (
     AddAction,
@@ -28,7 +29,6 @@ from warroom.domain.models import EntryKind, Milestone
 from warroom.domain.policy import PolicyBook
 
 UTC = timezone.utc
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 POLICY = PolicyBook.load().default
 
 

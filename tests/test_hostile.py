@@ -18,7 +18,7 @@ from db_files import folder_state
 from hostile_corpus import BIG_TEXT, DEEP_TABLES, DEEP_TOML, INVALID_UTF8, NAMES, TEXTS, unsafe_in
 from probe_servers import Target
 from test_cli import assert_ok, assert_user_error, run_parallel
-from test_probe_cli import warroom
+from test_probe_cli import warroom  # noqa: F401 (a fixture: the command in-process, in a thread)
 
 from warroom.domain.text import visible
 
@@ -260,14 +260,14 @@ async def test_hostile_responses_are_results_shown_inert(checker, target):
     assert megabyte.ok and megabyte.truncated
 
 
-async def test_the_check_command_shows_hostile_responses_inert(tmp_path, cli_env):
+async def test_the_check_command_shows_hostile_responses_inert(tmp_path, warroom):
     async with Target() as target:
         path = tmp_path / "probes.toml"
         path.write_text("".join(
             f'[[probe]]\nname = "{name}"\ntype = "http"\ntarget = "{target.url("/" + name)}"\n'
             f'conditions = ["body contains \\"nothing\\""]\n' for name in ("hostile", "deep", "megabyte")))
-        code, table, err = await warroom(cli_env, tmp_path, "check", "--probes", str(path))
-        _, dumped, _ = await warroom(cli_env, tmp_path, "check", "--probes", str(path), "--json")
+        code, table, err = await warroom("check", "--probes", str(path))
+        _, dumped, _ = await warroom("check", "--probes", str(path), "--json")
     assert code == 1 and "Traceback" not in err
     assert unsafe_in(table) == [] and unsafe_in(dumped) == []
     assert len(json.loads(dumped)) == 3

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from reach_fakes import HttpFake, until
+from probe_servers import until
+from reach_fakes import HttpFake
 from test_alerts import SEED_ALERT, alertmanager
 
 from conftest import REPO_ROOT
@@ -68,7 +69,7 @@ async def test_alertmanager_firing_declares_back_dated_and_resolved_is_logged(se
     incident = await service.incident(outcome["incident"])
     assert incident.severity == "SEV-1" and incident.services == ("api",)
     assert incident.milestones[Milestone.DETECTED] == datetime(2026, 11, 23, 13, 52, 10, 123456, tzinfo=timezone.utc)
-    assert incident.created_at == datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+    assert incident.created_at == datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
     texts = [e.text for e in await service.entries(incident.id)]
     assert texts[-1].startswith("Alert resolved (alertmanager): API health checks failing")
 

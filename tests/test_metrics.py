@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
+from conftest import NOW
 
 from warroom.domain.metrics import compute_metrics, incident_start, milestone_order_problem
 from warroom.domain.models import Incident, Milestone
 from warroom.domain.report import to_json_dict
 
-UTC = timezone.utc
-DECLARED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-NOW = DECLARED + timedelta(hours=3)
+DECLARED = NOW - timedelta(hours=3)
 
 
 def incident(**offsets_in_minutes: int) -> Incident:

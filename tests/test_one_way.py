@@ -14,7 +14,7 @@ from warroom.domain.policy import PolicyBook
 from warroom.domain.text import UNSAFE_CHARACTERS, inert_json, sanitize, visible
 from warroom.probes.config import parse_probes
 
-from conftest import FROZEN_NOW
+from conftest import NOW
 
 POLICY = PolicyBook.load().default
 
@@ -34,10 +34,10 @@ def test_one_parser_refuses_the_rest_with_a_value_error(text):
 
 
 def test_the_entry_bar_and_the_probe_file_accept_the_same_durations():
-    command = parse("-1.5h rolled back", POLICY, FROZEN_NOW)
-    assert command.occurred_at == FROZEN_NOW - timedelta(minutes=90)
-    action = parse("/action fix it due:1.5h", POLICY, FROZEN_NOW)
-    assert action.due == FROZEN_NOW + timedelta(minutes=90)
+    command = parse("-1.5h rolled back", POLICY, NOW)
+    assert command.occurred_at == NOW - timedelta(minutes=90)
+    action = parse("/action fix it due:1.5h", POLICY, NOW)
+    assert action.due == NOW + timedelta(minutes=90)
     [spec] = parse_probes('[[probe]]\nname = "a"\ntype = "http"\ntarget = "http://x/"\ninterval = "1.5h"\n', "f")
     assert spec.interval == 5400
 

@@ -19,7 +19,7 @@ ROUTING_KEY = "R0UTING-KEY-abcdef0123456789"
 
 def pagerduty(fake: HttpFake, **extra) -> PagerDutyPager:
     return PagerDutyPager(name="PagerDuty on-call", routing_key_env="WR_PD_KEY", events_url=fake.url("/v2/enqueue"),
-                          timeout=2, **extra)
+                          timeout=10, **extra)
 
 
 @pytest.fixture

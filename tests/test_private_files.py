@@ -73,13 +73,14 @@ def test_export_files_are_0600_new_or_replaced(run_cli, cli_env, tmp_path, mask)
 
 
 async def test_the_report_key_writes_a_private_report_in_a_private_folder(tmp_path):
-    from test_ui_procedures import SIZE, make_app, open_war_room, seeded, wait_for
+    from test_ui_procedures import SIZE, make_app, seeded
+    from test_ui_support import wait_for, war_room_ready
 
     path, incident_id = await seeded(tmp_path, "/rootcause pool too small")
     app = make_app(tmp_path, path, incident_id)
     with umask(0o022):
         async with app.run_test(size=SIZE) as pilot:
-            await open_war_room(pilot)
+            await war_room_ready(pilot)
             await pilot.press("f6")
             report = tmp_path / "updates" / f"{incident_id}-report.md"
             await wait_for(pilot, report.exists)

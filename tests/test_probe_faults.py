@@ -3,11 +3,10 @@ TLS error, reset mid-body, a 50 MB body, a trickling server, invalid URLs, hosti
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
-from probe_servers import StubResolver, Target, closed_port, self_signed, server_context
+from probe_servers import StubResolver, Target, closed_port, self_signed, server_context, until
 
 from warroom.probes.checks import BODY_CAP, Checker
 from warroom.probes.config import ProbeSpec, spec_from_dict
@@ -34,8 +33,8 @@ async def test_dns_failure_of_an_http_target(checker, target):
 
 async def test_timeout_waiting_for_headers(checker, target):
     started = time.perf_counter()
-    result = await checker.check(http(target.url("/slow?delay=5"), timeout="200ms"))
-    assert time.perf_counter() - started < 3  # cut at the probe's timeout, not the server's pace
+    result = await checker.check(http(target.url("/slow?delay=60"), timeout="200ms"))
+    assert time.perf_counter() - started < 20  # cut at the probe's timeout, not the server's pace
     assert not result.ok
     assert result.error == "timeout after 200ms while waiting for the response"
 
@@ -43,7 +42,7 @@ async def test_timeout_waiting_for_headers(checker, target):
 async def test_trickling_server_is_cut_at_the_timeout(checker, target):
     started = time.perf_counter()
     result = await checker.check(http(target.url("/trickle"), timeout="300ms"))
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 10  # the server would take 20 s
     assert result.status_code == 200 and not result.ok
     assert result.error.startswith("timeout after 300ms while reading the body, ")
     assert "bytes received" in result.error
@@ -52,12 +51,11 @@ async def test_trickling_server_is_cut_at_the_timeout(checker, target):
 async def test_fifty_megabyte_body_is_read_only_up_to_the_cap(checker, target):
     started = time.perf_counter()
     result = await checker.check(http(target.url("/big"), timeout="2s"))
-    assert time.perf_counter() - started < 4
+    assert time.perf_counter() - started < 20
     assert result.ok and result.truncated
     assert len(result.excerpt) <= 120
     # the server saw the client go away instead of sending all 50 MB
-    await asyncio.sleep(0.2)
-    assert target.hits.get("big-aborted", 0) == 1
+    await until(lambda: target.hits.get("big-aborted", 0) == 1)
     assert BODY_CAP == 64 * 1024
 
 
@@ -123,13 +121,15 @@ async def test_an_engine_full_of_faulty_probes_keeps_scheduling(target):
 
     checker = Checker(http_resolver=StubResolver())
     engine = ProbeEngine(specs, on_results=sink, checker=checker, jitter_max=0.1, flush_every=0.1)
+    def results_by_probe() -> dict[str, list]:
+        return {spec.name: [r for r in seen if r.probe == spec.name] for spec in specs}
+
     try:
         await engine.start()
-        await asyncio.sleep(1.2)
+        await until(lambda: all(len(results) >= 2 for results in results_by_probe().values()))
         await engine.stop()
     finally:
         await checker.aclose()
-    by_probe = {spec.name: [r for r in seen if r.probe == spec.name] for spec in specs}
-    assert all(len(results) >= 2 for results in by_probe.values()), {k: len(v) for k, v in by_probe.items()}
+    by_probe = results_by_probe()
     assert [r.ok for r in by_probe["p8"]] == [True] * len(by_probe["p8"])
     assert not any(r.ok for r in by_probe["p0"])

@@ -79,8 +79,10 @@ def probe_file(tmp_path, url: str, interval: str = "100ms"):
 
 
 def monitor_for(service, incident_id: str, path, tag: str, **options) -> ProbeMonitor:
+    """A fast monitor (50 ms flushes, reloads and renewals) whose watchdog never fires: on a busy
+    machine a starved loop would record STALE entries these tests do not expect."""
     options = {"jitter": False, "flush_every": 0.05, "reload_every": 0.05, "lease_renew_every": 0.05,
-               "lease_retry_every": 0.05, **options}
+               "lease_retry_every": 0.05, "stale_after": 1e6, **options}
     return ProbeMonitor(service, incident_id, probes_path=path, checker=TaggedChecker(tag, service.clock), **options)
 
 

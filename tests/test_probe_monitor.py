@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import NOW
 from probe_servers import until
 
-from warroom.domain.clock import system_clock
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import EntryKind, Milestone
 from warroom.service.monitor import ProbeMonitor
@@ -26,7 +26,7 @@ async def declare(service):
 
 
 def probe_toml(name: str, url: str, **extra: str) -> str:
-    lines = [f'[[probe]]\nname = "{name}"\ntype = "http"\ntarget = "{url}"\ninterval = "100ms"']
+    lines = [f'[[probe]]\nname = "{name}"\ntype = "http"\ntarget = "{url}"\ninterval = "1s"']
     lines += [f"{key} = {value}" for key, value in extra.items()]
     return "\n".join(lines) + "\n"
 
@@ -34,7 +34,7 @@ def probe_toml(name: str, url: str, **extra: str) -> str:
 async def test_store_writes_batches_reads_recent_and_uptime_and_prunes(service):
     incident = await declare(service)
     store = ProbeStore(service.db)
-    now = system_clock()
+    now = NOW
     batch = [ProbeResult(probe="api", checked_at=now - timedelta(hours=h), ok=h % 2 == 0, latency_ms=float(h))
              for h in range(30)]
     assert await store.sink(incident.id)(batch) == 30
@@ -181,7 +181,7 @@ async def test_env_secrets_are_used_but_never_stored(service, target, tmp_path, 
                                conditions='["status == 200", "body contains \\"nothing\\""]'))
     spec_with_header = make_http_probe("attached", target.url("/echo"),
                                        headers={"X-Token": "${API_TOKEN}"},
-                                       conditions=['body contains "nothing"'], interval="100ms",
+                                       conditions=['body contains "nothing"'], interval="1s",
                                        failure_threshold=1)
     await service.attach_probe(incident.id, spec_with_header)
     logged = []

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 from probe_servers import Target
-from test_probe_cli import warroom
+from test_probe_cli import warroom  # noqa: F401 (a fixture: the command in-process, in a thread)
 
 from warroom.domain.secrets import literal_secrets, redact_url, redact_urls_in
 from warroom.probes.config import spec_from_dict
@@ -130,7 +130,7 @@ async def test_probe_add_refuses_a_written_out_secret_and_stores_nothing(service
     assert len(await service.entries(incident.id)) == 1
 
 
-async def test_probe_add_with_templates_is_stored_and_shown_as_templates(service, tmp_path, cli_env):
+async def test_probe_add_with_templates_is_stored_and_shown_as_templates(service, tmp_path, cli_env, warroom):
     incident = await service.declare("Admin API down", "SEV-2", author="alice")
     async with Target() as target:
         url = target.url("/auth").replace("http://", "http://admin:${ADMIN_PW}@") + "?api_key=${ADMIN_KEY}"
@@ -139,15 +139,15 @@ async def test_probe_add_with_templates_is_stored_and_shown_as_templates(service
         [attached] = await service.attached_probes(incident.id)
         assert attached.config["target"] == url
         env = {**cli_env, "ADMIN_PW": PASSWORD, "ADMIN_KEY": KEY}
-        code, out, err = await warroom(env, tmp_path, "check", "--incident", incident.id)
+        code, out, err = await warroom("check", "--incident", incident.id, env=env)
         assert code == 0 and "1 probes: 1 healthy" in out, (out, err)
-        code, out, err = await warroom(env, tmp_path, "check", "--incident", incident.id, "--json")
+        code, out, err = await warroom("check", "--incident", incident.id, "--json", env=env)
         assert leaks(out, PASSWORD, KEY) == [], out
-    code, exported, _ = await warroom(cli_env, tmp_path, "export", incident.id)
+    code, exported, _ = await warroom("export", incident.id)
     assert code == 0 and "${ADMIN_PW}" in exported
 
 
-async def test_a_probe_file_with_literal_credentials_shows_them_nowhere(tmp_path, cli_env):
+async def test_a_probe_file_with_literal_credentials_shows_them_nowhere(tmp_path, cli_env, warroom):
     from warroom.ui.screens.probe_detail import describe_probe
 
     async with Target() as target:
@@ -155,8 +155,8 @@ async def test_a_probe_file_with_literal_credentials_shows_them_nowhere(tmp_path
         path.write_text(f'[[probe]]\nname = "admin"\ntype = "http"\ntarget = "{with_login(target)}"\n'
                         f'[[probe]]\nname = "gone"\ntype = "http"\n'
                         f'target = "{with_login(target).replace(str(target.port), "1")}"\n')
-        code, table, err = await warroom(cli_env, tmp_path, "check", "--probes", str(path))
-        code_json, dumped, _ = await warroom(cli_env, tmp_path, "check", "--probes", str(path), "--json")
+        code, table, err = await warroom("check", "--probes", str(path))
+        code_json, dumped, _ = await warroom("check", "--probes", str(path), "--json")
     assert code == 1 and "admin" in table  # `gone` is DOWN (nothing listens on port 1)
     rows = {row["probe"]["name"]: row for row in json.loads(dumped)}
     assert rows["admin"]["state"] == "up", rows["admin"]

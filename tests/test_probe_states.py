@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
-from probe_servers import Target
+from conftest import NOW
+from probe_servers import Target, until
+from virtual_time import virtual_time
 
 from warroom.probes.config import spec_from_dict
 from warroom.probes.engine import ProbeEngine
 from warroom.probes.result import ProbeResult
 from warroom.probes.states import ProbeState, ProbeTracker
 
-T0 = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
 S = ProbeState
 
 
@@ -25,7 +26,7 @@ def spec(**fields):
 
 def result(ok: bool, n: int, latency: float = 10.0, **fields) -> ProbeResult:
     failed = None if ok else "status == 200 failed: got 503"
-    return ProbeResult(probe="api", checked_at=T0 + timedelta(seconds=n), ok=ok, latency_ms=latency,
+    return ProbeResult(probe="api", checked_at=NOW + timedelta(seconds=n), ok=ok, latency_ms=latency,
                        status_code=200 if ok else 503, failed_condition=failed, **fields)
 
 
@@ -69,9 +70,9 @@ def test_degraded_when_slow_or_only_healthy_on_a_retry():
 def test_stale_and_back():
     tracker = ProbeTracker(spec())
     run(tracker, "+")
-    moved = tracker.mark_stale(T0 + timedelta(seconds=5), 5.0)
+    moved = tracker.mark_stale(NOW + timedelta(seconds=5), 5.0)
     assert (moved.old, moved.new, moved.reason) == (S.UP, S.STALE, "no result for 5s")
-    assert tracker.mark_stale(T0 + timedelta(seconds=6), 6.0) is None  # told once
+    assert tracker.mark_stale(NOW + timedelta(seconds=6), 6.0) is None  # told once
     back = tracker.observe(result(True, 7))
     assert (back.old, back.new) == (S.STALE, S.UP)
 
@@ -88,13 +89,13 @@ def test_a_down_transition_says_why_how_many_and_since_when():
     moves = [tracker.observe(result(ok, n, latency=812)) for n, ok in enumerate([True, False, False, False])]
     down = moves[-1]
     assert (down.old, down.new, down.status_code, down.consecutive_failures) == (S.PENDING, S.DOWN, 503, 3)
-    assert down.first_failure_at == T0 + timedelta(seconds=1)
+    assert down.first_failure_at == NOW + timedelta(seconds=1)
     assert down.describe() == ("api ▼ DOWN (was … PENDING): status == 200 failed: got 503; "
-                               "3 checks in a row failed since 14:00:01 UTC; 812 ms")
+                               "3 checks in a row failed since 15:00:01 UTC; 812 ms")
     assert down.to_dict()["failed_condition"] == "status == 200 failed: got 503"
     up = [tracker.observe(result(True, n)) for n in (4, 5)][-1]
     assert (up.new, up.consecutive_successes) == (S.UP, 2)
-    assert "failing since 14:00:01 UTC" in up.describe()
+    assert "failing since 15:00:01 UTC" in up.describe()
 
 
 async def test_transitions_through_the_engine_against_a_flapping_server():
@@ -110,10 +111,7 @@ async def test_transitions_through_the_engine_against_a_flapping_server():
             moves.append((transition.old, transition.new, transition.consecutive_failures))
 
         async with ProbeEngine([probe], on_transition=on_transition, jitter=False) as engine:
-            for _ in range(100):
-                await asyncio.sleep(0.05)
-                if len(moves) >= 4:
-                    break
+            await until(lambda: len(moves) >= 4)
             assert engine.statuses()[0].state is S.UP, moves
     assert moves[:4] == [(S.UNKNOWN, S.UP, 0), (S.UP, S.PENDING, 1), (S.PENDING, S.DOWN, 3), (S.DOWN, S.UP, 0)]
 
@@ -125,21 +123,27 @@ class _HangingChecker:
         await asyncio.Event().wait()
 
 
+@virtual_time
 async def test_a_probe_without_results_for_two_intervals_goes_stale():
     probe = replace(spec(interval="100ms"), timeout=0.05)
     moves = []
+    went_stale = asyncio.Event()
 
     async def on_transition(transition):
         moves.append(transition)
+        went_stale.set()
 
     engine = ProbeEngine([probe], on_transition=on_transition, checker=_HangingChecker(), jitter=False)
+    loop = asyncio.get_running_loop()
     await engine.start()
+    started = loop.time()
     try:
-        for _ in range(60):
-            await asyncio.sleep(0.05)
-            if moves:
-                break
+        await asyncio.wait_for(went_stale.wait(), 5.0)  # virtual seconds
+        waited = loop.time() - started
     finally:
         await engine.stop()
-    assert moves and (moves[0].old, moves[0].new) == (S.UNKNOWN, S.STALE)
+    # silent for longer than max(2 intervals, interval + (retries + 1) x timeout) = 0.2 s, and seen
+    # by a watchdog that looks every interval / 4
+    assert 0.2 < waited <= 0.25
+    assert (moves[0].old, moves[0].new) == (S.UNKNOWN, S.STALE)
     assert moves[0].reason.startswith("no result for ")

@@ -3,7 +3,9 @@ keyboard, `/probe add` from the entry bar, hostile text rendered literally, and 
 
 from __future__ import annotations
 
-from test_ui_support import POLICIES, make_app, screen_text, small_database, submit_and_wait, wait_for, war_room_ready
+from test_ui_support import (
+    POLICIES, make_app, screen_text, showing, small_database, submit_and_wait, wait_for, war_room_ready,
+)
 
 from warroom.probes.config import make_http_probe
 from warroom.service import IncidentService
@@ -21,7 +23,9 @@ async def attach(path, incident_id, *specs) -> None:
 
 
 def fast(name: str, url: str, **fields):
-    return make_http_probe(name, url, interval="200ms", failure_threshold=1, **fields)
+    """Checked every second, DOWN on the first failure; the 1 s timeout leaves a busy machine room
+    (a loopback answer that took longer than a 160 ms timeout made a healthy probe fail)."""
+    return make_http_probe(name, url, interval="1s", timeout="1s", failure_threshold=1, **fields)
 
 
 async def open_with_probes(tmp_path, target, *specs):
@@ -91,7 +95,7 @@ async def test_details_open_from_the_pane_by_keyboard(tmp_path, target):
         await pilot.press("tab", "tab", "tab")  # entry bar -> timeline -> roles -> health
         assert app.focused is pane
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProbeDetailScreen))
+        await wait_for(pilot, lambda: showing(app, ProbeDetailScreen))
         detail = app.screen
         await wait_for(pilot, lambda: "Recent results" in detail.text.plain)
         assert "Conditions" in screen_text(app)
@@ -124,9 +128,10 @@ async def test_the_pane_fits_80x24(tmp_path, target):
         await war_room_ready(pilot)
         pane = app.screen.query_one(HealthPane)
         await wait_for(pilot, lambda: len(pane.rows) == 5 and pane.rows[0].word == "DOWN")
-        await pilot.pause(1.1)
+        await wait_for(pilot, lambda: all(row.uptime != "up —" and row.last_check for row in pane.rows))
+        await wait_for(pilot, lambda: "▼ DOWN broken" in screen_text(app))  # worst first, visible
         lines = screen_text(app).splitlines()
-        assert any("▼ DOWN broken" in line for line in lines)  # worst first, visible, one line a probe
+        assert sum("▼ DOWN broken" in line for line in lines) == 1  # one line a probe
         assert all(len(line) <= 80 for line in lines)
 
 

@@ -8,7 +8,8 @@ import json
 from email import policy as email_policy
 
 import pytest
-from reach_fakes import HttpFake, SmtpFake, until
+from probe_servers import until
+from reach_fakes import HttpFake, SmtpFake
 
 from probe_servers import self_signed, server_context
 from warroom.domain.errors import RuleError
@@ -26,11 +27,11 @@ API_KEY = "sp-API-KEY-123"
 
 def three_audiences(slack: HttpFake, smtp: SmtpFake, page: HttpFake, **mail) -> tuple[Config, dict]:
     config = Config(target=[
-        SlackTarget(name="Slack #incident", audiences=["internal"], url_env="WR_SLACK", timeout=2),
+        SlackTarget(name="Slack #incident", audiences=["internal"], url_env="WR_SLACK", timeout=10),
         EmailTarget(name="Leadership mail", audiences=["executive"], host="127.0.0.1", port=smtp.port,
-                    security="none", sender="warroom@example.test", to=["leaders@example.test"], timeout=2, **mail),
+                    security="none", sender="warroom@example.test", to=["leaders@example.test"], timeout=10, **mail),
         StatuspageTarget(name="Status page", audiences=["public"], page_id="PAGE1", api_key_env="WR_SP_KEY",
-                         api_url=page.url("/v1"), timeout=2),
+                         api_url=page.url("/v1"), timeout=10),
     ])
     environ = {"WR_SLACK": slack.url(), "WR_SP_KEY": API_KEY}
     return config, environ
@@ -135,7 +136,7 @@ async def test_smtp_starttls_login_and_a_server_without_starttls_is_refused(serv
     cert, key = made
     async with SmtpFake(tls_context=server_context(cert, key), password=PASSWORD) as smtp, SmtpFake() as plain:
         target = dict(audiences=["executive"], host="127.0.0.1", sender="w@example.test", to=["x@example.test"],
-                      security="starttls", username="warroom", password_env="WR_SMTP_PASSWORD", timeout=5)
+                      security="starttls", username="warroom", password_env="WR_SMTP_PASSWORD", timeout=10)
         config = Config(target=[EmailTarget(name="tls", port=smtp.port, ca_file=str(cert), **target),
                                 EmailTarget(name="no tls", port=plain.port, **target)])
         reach = Reach(service, config, environ={"WR_SMTP_PASSWORD": PASSWORD}, **FAST)

@@ -45,15 +45,15 @@ async def test_json_has_a_format_version_and_every_part_of_the_record(service, c
     assert len(data["entries"]) == 8 and data["entries"][0]["text"] == "Detected"  # /pin adds no entry
     assert [e for e in data["entries"] if e["pinned"]][0]["number"] == 3
     assert data["actions"][0] | {"id": 0} == {"id": 0, "text": "add canary", "owner": "bob",
-                                              "due": "2026-11-24T14:02:00.000000Z", "done": False,
-                                              "created_at": "2026-11-23T14:02:00.000000Z", "group": None}
-    assert data["updates"][0]["next_update_at"].startswith("2026-11-23T14:3")
+                                              "due": "2026-11-24T15:02:00.000000Z", "done": False,
+                                              "created_at": "2026-11-23T15:02:00.000000Z", "group": None}
+    assert data["updates"][0]["next_update_at"].startswith("2026-11-23T15:3")
     # the duties, open and done, most urgent first: who or what, due when (UTC, with the date), overdue or not
     duties = {d["key"]: d for d in data["duties"]}
     manager = duties["notify:manager"]
     assert (manager["due_at"], manager["open"], manager["overdue"], manager["origin"]) == (
-        "2026-11-23T14:30:00.000000Z", True, False, "declared")
-    assert duties["update:public"]["due_at"] == "2026-11-23T14:15:00.000000Z"  # first status-page notice
+        "2026-11-23T15:30:00.000000Z", True, False, "declared")
+    assert duties["update:public"]["due_at"] == "2026-11-23T15:15:00.000000Z"  # first status-page notice
     assert duties["update:internal"]["origin"] == "promised in the last update"
 
 
@@ -149,4 +149,4 @@ async def test_show_gives_milestones_with_zone_and_date_when_not_today(service, 
     await service.execute(incident.id, "@2026-11-22T23:50 /impact", "a")
     await service.execute(incident.id, "-30m /detected", "a")
     shown = plain_summary(await service.record(incident.id), clock.now)
-    assert "  milestones: impact started 2026-11-22 23:50 UTC, detected 13:30 UTC" in shown.splitlines()
+    assert "  milestones: impact started 2026-11-22 23:50 UTC, detected 14:30 UTC" in shown.splitlines()

@@ -1,4 +1,8 @@
-"""Review findings on the command line: hostile text in errors and exports, odd arguments."""
+"""Review findings on the command line: hostile text in errors and exports, odd arguments.
+
+Commands run in this process (conftest `run_cli`), except where the real program is the point:
+an argument that is not UTF-8 as the operating system hands it over, and output to a terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,16 @@ import pty
 import subprocess
 import sys
 
+from conftest import NOW
+
 from warroom.domain.text import visible
 from warroom.probes.oneshot import CheckRow, format_table
 from warroom.probes.result import ProbeResult
 from warroom.probes.states import ProbeState
-from warroom.domain.clock import system_clock
 
 OSC_LINK = "\x1b]8;;http://evil\x07click"
 C1_CSI = "\u009b31mred"
 BIDI = "\u202eevil"
-
-
-def _run(argv: list, env: dict, cwd, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "warroom", *argv], env=env, cwd=cwd, capture_output=True,
-                          timeout=60, **kwargs)
 
 
 def _one_line_exit_2(result: subprocess.CompletedProcess) -> str:
@@ -32,45 +32,46 @@ def _one_line_exit_2(result: subprocess.CompletedProcess) -> str:
     return err
 
 
-def test_error_messages_show_hostile_text_inert(cli_env, tmp_path):
+def test_error_messages_show_hostile_text_inert(run_cli):
     """An error quoting what was typed (`X already holds ...`) must not carry escapes to the terminal."""
-    incident_id = _run(["declare", "x", "-s", "SEV-2"], cli_env, tmp_path, text=True).stdout.strip()
+    incident_id = run_cli("declare", "x", "-s", "SEV-2").stdout.strip()
     for person in (OSC_LINK, C1_CSI, BIDI):
-        assert _run(["log", incident_id, f"/assign ic {person}"], cli_env, tmp_path, text=True).returncode == 0
-        again = _run(["log", incident_id, f"/assign ic {person}"], cli_env, tmp_path, text=True)
+        assert run_cli("log", incident_id, f"/assign ic {person}").returncode == 0
+        again = run_cli("log", incident_id, f"/assign ic {person}")
         err = _one_line_exit_2(again)
         assert "already holds" in err and visible(person) in err
         assert "\x1b" not in err and "\u009b" not in err and "\u202e" not in err
 
 
-def test_argument_that_is_not_utf8_is_a_user_error(cli_env, tmp_path):
-    incident_id = _run(["declare", "x", "-s", "SEV-2"], cli_env, tmp_path, text=True).stdout.strip()
-    result = _run([b"log", incident_id.encode(), b"caf\xe9 is down"], cli_env, tmp_path)
+def test_argument_that_is_not_utf8_is_a_user_error(run_cli, cli_env, tmp_path):
+    incident_id = run_cli("declare", "x", "-s", "SEV-2").stdout.strip()
+    result = subprocess.run([sys.executable, "-m", "warroom", b"log", incident_id.encode(), b"caf\xe9 is down"],
+                            env=cli_env, cwd=tmp_path, capture_output=True, timeout=120)
     err = _one_line_exit_2(result)
     assert "UTF-8" in err
-    exported = json.loads(_run(["export", incident_id], cli_env, tmp_path, text=True).stdout)
+    exported = json.loads(run_cli("export", incident_id).stdout)
     assert len(exported["entries"]) == 1  # nothing half-written
 
 
-def test_json_export_escapes_c1_and_bidi_characters_losslessly(cli_env, tmp_path):
-    incident_id = _run(["declare", "x", "-s", "SEV-2"], cli_env, tmp_path, text=True).stdout.strip()
+def test_json_export_escapes_c1_and_bidi_characters_losslessly(run_cli):
+    incident_id = run_cli("declare", "x", "-s", "SEV-2").stdout.strip()
     text = f"{C1_CSI} {BIDI} line\u2028sep del\x7f"
-    assert _run(["log", incident_id, text], cli_env, tmp_path, text=True).returncode == 0
-    out = _run(["export", incident_id, "-f", "json"], cli_env, tmp_path, text=True).stdout
+    assert run_cli("log", incident_id, text).returncode == 0
+    out = run_cli("export", incident_id, "-f", "json").stdout
     assert not any(ch in out for ch in "\u009b\u202e\u2028\x7f")
     assert json.loads(out)["entries"][-1]["text"] == text  # the complete record, exactly
 
 
-def test_csv_export_is_inert_in_a_terminal_and_in_a_pipe(cli_env, tmp_path):
+def test_csv_export_is_inert_in_a_terminal_and_in_a_pipe(run_cli, cli_env, tmp_path):
     """A pipe ends up in a terminal too (`| less -R`, `> r.csv; cat r.csv`): both get stand-ins."""
-    incident_id = _run(["declare", "x", "-s", "SEV-2"], cli_env, tmp_path, text=True).stdout.strip()
-    assert _run(["log", incident_id, f"{OSC_LINK} {C1_CSI}"], cli_env, tmp_path, text=True).returncode == 0
-    piped = _run(["export", incident_id, "-f", "csv"], cli_env, tmp_path, text=True).stdout
+    incident_id = run_cli("declare", "x", "-s", "SEV-2").stdout.strip()
+    assert run_cli("log", incident_id, f"{OSC_LINK} {C1_CSI}").returncode == 0
+    piped = run_cli("export", incident_id, "-f", "csv").stdout
     assert "\x1b" not in piped and "\u009b" not in piped and "\u241b]8;;http://evil\u2407click" in piped
     leader, follower = pty.openpty()
     try:
         proc = subprocess.run([sys.executable, "-m", "warroom", "export", incident_id, "-f", "csv"],
-                              env=cli_env, cwd=tmp_path, stdout=follower, stderr=subprocess.PIPE, timeout=60)
+                              env=cli_env, cwd=tmp_path, stdout=follower, stderr=subprocess.PIPE, timeout=120)
         os.close(follower)
         shown = b""
         while True:
@@ -93,7 +94,7 @@ def test_check_table_shows_probe_names_and_groups_inert():
     from warroom.probes.config import ProbeSpec
 
     spec = ProbeSpec(name=f"api{C1_CSI}", group=OSC_LINK, type="http", target="http://127.0.0.1:9/")
-    result = ProbeResult(probe=spec.name, checked_at=system_clock(), ok=True, latency_ms=3.0, status_code=200)
+    result = ProbeResult(probe=spec.name, checked_at=NOW, ok=True, latency_ms=3.0, status_code=200)
     table = format_table([CheckRow(spec, result, ProbeState.UP)], width=300)
     assert "\x1b" not in table and "\u009b" not in table and "\u241b]8;;http://evil" in table
 

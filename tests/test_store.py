@@ -149,7 +149,7 @@ async def test_milestones_can_be_back_dated_and_are_listed_in_time_order(service
     now = clock.now
     await service.execute(incident.id, "-20m /detected pager fired", "a")
     await service.execute(incident.id, "-30m /impact", "a")
-    await service.execute(incident.id, "@13:50 /ack", "a")
+    await service.execute(incident.id, "@14:50 /ack", "a")
     stones = (await service.incident(incident.id)).milestones
     assert stones == {
         Milestone.IMPACT_STARTED: now - timedelta(minutes=30),
@@ -280,7 +280,7 @@ async def test_action_items_record_owner_due_and_done_toggling(service, clock):
     [item] = await service.actions(incident.id)
     assert (item.text, item.owner, item.due, item.done) == (
         "add a canary for EU", "bob", clock.now + timedelta(hours=2), False)
-    assert entry.text == "add a canary for EU | owner @bob | due 2026-11-23 16:00 UTC"
+    assert entry.text == "add a canary for EU | owner @bob | due 2026-11-23 17:00 UTC"
     done = await service.set_action_done(incident.id, item.id, True, "bob")
     assert (await service.actions(incident.id))[0].done
     reopened = await service.set_action_done(incident.id, item.id, False, "a")
@@ -381,8 +381,7 @@ async def test_a_write_cancelled_while_beginning_leaves_no_transaction_open(serv
     task = asyncio.create_task(write())
     await asyncio.sleep(0)  # the task is now waiting for BEGIN IMMEDIATE to come back from the thread
     task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    await asyncio.sleep(0.05)
+    await asyncio.gather(task, return_exceptions=True)  # the task ends once its ROLLBACK has run
     assert not service.db.conn.in_transaction
     [entry] = await service.execute(incident.id, "after the cancel", "a")
     assert [e.text for e in await service.entries(incident.id)][-1] == "after the cancel" == entry.text

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import stat
 
-from test_ui_support import POLICIES, make_app, screen_text, small_database, wait_for, war_room, war_room_ready
+from test_ui_support import (
+    POLICIES, make_app, screen_text, showing, small_database, wait_for, war_room, war_room_ready,
+)
 
 from warroom.service import IncidentService
 from warroom.service.drafts import DraftSlot, DraftStore
@@ -112,7 +114,7 @@ async def test_quit_says_the_text_is_kept_as_a_draft(tmp_path):
         await war_room_ready(pilot)
         await pilot.press(*"not yet")
         await pilot.press("ctrl+q")
-        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await wait_for(pilot, lambda: showing(app, Confirm))
         assert "kept as a draft" in screen_text(app)
         await pilot.press("n")
     demo = make_app(path, incident_id, drafts=DraftStore(tmp_path / "demo-drafts", path, lasting=False))

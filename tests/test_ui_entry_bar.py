@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from conftest import NOW
 from test_ui_support import (
-    NOW, POLICIES, make_app, screen_text, small_database, submit, submit_and_wait, type_burst, wait_for, war_room, war_room_ready,
+    POLICIES, make_app, screen_text, showing, small_database, submit, submit_and_wait, type_burst, wait_for, war_room,
+    war_room_ready,
 )
 
 from warroom.domain.models import EntryKind, Milestone
@@ -136,7 +138,7 @@ async def test_help_command_opens_help_and_clears_the_bar(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
         await submit(pilot, "/help")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_for(pilot, lambda: showing(app, HelpScreen))
         assert "/assign ROLE PERSON" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
@@ -175,7 +177,8 @@ async def test_suggestion_continues_what_is_typed_and_right_accepts_it(tmp_path)
         await pilot.press("right")
         assert bar.value == "/handoff commander "
         bar.value = "/sev hi"  # "High" is a label: no ghost text that would not match what is typed
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: not any(w.node is bar and not w.is_finished for w in app.workers))
+        await pilot.pause()  # a suggestion the worker posted would be taken in by now
         assert bar._suggestion == ""
 
 

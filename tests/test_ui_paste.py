@@ -3,7 +3,9 @@ whole without the bar ever holding it, and a paste over the size limit is refuse
 
 from __future__ import annotations
 
-from test_ui_support import POLICIES, make_app, screen_text, small_database, wait_for, war_room, war_room_ready
+from test_ui_support import (
+    POLICIES, make_app, screen_text, showing, small_database, wait_for, war_room, war_room_ready,
+)
 from textual import events
 
 from warroom.domain.grammar import MAX_ENTRY_BYTES
@@ -54,7 +56,7 @@ async def test_a_multi_line_paste_is_one_entry_with_every_line(tmp_path):
         assert shown[detail + 1].startswith(" seen on api-3: ERROR pool exhausted ")  # detail: lines as pasted
         assert "3 lines, 93 B in all · Enter on the timeline: every line" in shown[detail + 2]
         await pilot.press("ctrl+t", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, EntryViewScreen))
+        await wait_for(pilot, lambda: showing(app, EntryViewScreen))
         await pilot.pause()
         view = screen_text(app)
         assert all(line in view for line in ("ERROR pool exhausted", "at db.connect (pool.js:12)", "at main (app.js:3) (twice)"))
@@ -99,16 +101,16 @@ async def test_a_one_megabyte_paste_never_enters_the_input_and_is_saved_whole(tm
         await pilot.press(*"Z")
         bar = war_room(app).query_one(EntryInput)
         assert bar.value == "⟦paste 1: 10000 lines, 1.0 MB⟧Z"  # the Input renders 31 characters, not 1 MB
-        await wait_for(pilot, lambda: [p.stat().st_size for p in store.folder.glob("*/*.txt")] == [len(text)], 20)
+        await wait_for(pilot, lambda: [p.stat().st_size for p in store.folder.glob("*/*.txt")] == [len(text)])
         await pilot.press("enter")
         timeline = war_room(app).query_one(Timeline)
-        await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.text.startswith("0000000"), 20)
+        await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.text.startswith("0000000"))
         await pilot.press("ctrl+t", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, EntryViewScreen), 20)
+        await wait_for(pilot, lambda: showing(app, EntryViewScreen))
         await pilot.pause()
         assert app.screen.query_one(EntryText).row_count >= 10000
         await pilot.press("end")
-        await wait_for(pilot, lambda: "0009999" in screen_text(app), 20)
+        await wait_for(pilot, lambda: "0009999" in screen_text(app))
     saved = [e for e in await entries(path, incident_id) if e.text.startswith("0000000")]
     assert [e.text for e in saved] == [text.rstrip("\n") + "Z"]
 
@@ -124,8 +126,8 @@ async def test_a_paste_over_the_limit_is_refused_and_kept_in_the_bar_and_the_dra
         assert "over the 2 MiB an entry holds" in screen_text(app)
         await pilot.press("enter")
         bar = war_room(app).query_one(EntryBar)
-        await wait_for(pilot, lambda: bar.has_class("-error"), 20)
+        await wait_for(pilot, lambda: bar.has_class("-error"))
         assert "too long to be one entry" in screen_text(app)
         assert bar.text == text  # put back whole
-        await wait_for(pilot, lambda: [p.read_text() for p in store.folder.glob("*/*.txt")] == [text], 20)
+        await wait_for(pilot, lambda: [p.read_text() for p in store.folder.glob("*/*.txt")] == [text])
     assert not [e for e in await entries(path, incident_id) if e.text.startswith("0000000")]

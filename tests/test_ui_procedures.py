@@ -4,11 +4,11 @@ action items, handoff, resolution, escalation notices and the report key, at 80x
 from __future__ import annotations
 
 import socket
-import time
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 import pytest
+from conftest import NOW, FrozenClock
+from test_ui_support import showing, submit, until, wait_for, war_room_ready
 from textual.widgets import DataTable, Input, OptionList, TabbedContent, TextArea
 
 from warroom.service.config import Config, Webhook
@@ -21,25 +21,20 @@ from warroom.ui.screens.composer import ComposerScreen
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.procedures import ProceduresScreen
 
-NOW = datetime(2026, 11, 23, 15, 0, 30, tzinfo=timezone.utc)
 POLICIES = PolicyBook.load(None)
 SIZE = (80, 24)
-
-
-def frozen() -> datetime:
-    return NOW
 
 
 async def seeded(tmp_path, *lines: str) -> tuple:
     """A SEV-2 incident declared 20 minutes before NOW, with `lines` typed by alice."""
     path = tmp_path / "ui.db"
-    moment = [NOW - timedelta(minutes=20)]
-    service = await IncidentService.open(path, POLICIES, lambda: moment[0])
+    clock = FrozenClock(NOW - timedelta(minutes=20))
+    service = await IncidentService.open(path, POLICIES, clock)
     try:
         incident = await service.declare("Checkout 502s", "SEV-2", author="alice", commander="alice",
                                          services=("checkout",), impact="EU checkouts fail")
         for line in lines:
-            moment[0] += timedelta(minutes=1)
+            clock.advance(minutes=1)
             await service.execute(incident.id, line, "alice")
     finally:
         await service.close()
@@ -47,42 +42,12 @@ async def seeded(tmp_path, *lines: str) -> tuple:
 
 
 def make_app(tmp_path, path, incident_id, config: Config | None = None) -> WarRoomApp:
-    return WarRoomApp(path, POLICIES, "scribe", incident_id=incident_id, clock=frozen, config=config,
+    return WarRoomApp(path, POLICIES, "scribe", incident_id=incident_id, clock=FrozenClock(), config=config,
                       updates_dir=tmp_path / "updates")
-
-
-async def wait_for(pilot, condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.02)
-
-
-async def until(pilot, check, timeout: float = 5.0):
-    """Await the coroutine function `check` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    while not (found := await check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
-    return found
 
 
 def notices(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
-
-
-async def type_in_entry_bar(pilot, text: str) -> None:
-    app = pilot.app
-    await wait_for(pilot, lambda: app.screen.query("EntryBar"))
-    bar_input = app.screen.query_one("#entry-input", Input)
-    bar_input.focus()
-    bar_input.value = text
-    await pilot.press("enter")
-
-
-async def open_war_room(pilot) -> None:
-    await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "WarRoomScreen")
-    await pilot.pause()
 
 
 def closed_port_url() -> str:
@@ -98,9 +63,9 @@ async def test_composer_prefills_posts_copies_and_resets_the_countdown(tmp_path)
     path, incident_id = await seeded(tmp_path, "/decision roll back", "/action check pool @erin")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await wait_for(pilot, lambda: showing(app, ComposerScreen))
         area = app.screen.query_one(TextArea)
         await wait_for(pilot, lambda: "INCIDENT UPDATE" in area.text)
         assert "- Decision: roll back" in area.text and "check pool (@erin)" in area.text
@@ -129,9 +94,9 @@ async def test_composer_switches_audience_and_u_opens_it_from_the_timeline(tmp_p
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("ctrl+t", "u")
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await wait_for(pilot, lambda: showing(app, ComposerScreen))
         area = app.screen.query_one(TextArea)
         await wait_for(pilot, lambda: "INCIDENT UPDATE (Internal)" in area.text)
         field = app.screen.query_one("#composer-next", Input)
@@ -148,9 +113,9 @@ async def test_an_edited_draft_keeps_its_text_and_takes_the_audiences_promise(tm
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+        await wait_for(pilot, lambda: showing(app, ComposerScreen))
         area = app.screen.query_one(TextArea)
         field = app.screen.query_one("#composer-next", Input)
         await wait_for(pilot, lambda: field.value == "15:30")
@@ -171,14 +136,14 @@ async def test_failed_webhook_is_logged_and_the_update_kept(tmp_path, monkeypatc
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id, config)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
-        await type_in_entry_bar(pilot, "/update executive EU checkout degraded, fix in progress")
+        await war_room_ready(pilot)
+        await submit(pilot, "/update executive EU checkout degraded, fix in progress")
 
         async def failure_logged():
             entries = await app.service.entries(incident_id)
             return [e for e in entries if e.kind is EntryKind.SYSTEM and "failed" in e.text]
 
-        [logged] = await until(pilot, failure_logged, timeout=10)
+        [logged] = await until(pilot, failure_logged)
         assert logged.text.startswith("Delivery of update 1 (#3) to Slack #inc failed after 3 attempt(s)")
         assert url not in logged.text and "SECRET" not in str(logged.data)
         [update] = await app.service.updates(incident_id)
@@ -195,9 +160,9 @@ async def test_ticking_a_checklist_item_and_attaching_a_playbook(tmp_path):
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f3")
-        await wait_for(pilot, lambda: isinstance(app.screen, ProceduresScreen))
+        await wait_for(pilot, lambda: showing(app, ProceduresScreen))
         await wait_for(pilot, lambda: not app.screen._loading)
         items = app.screen.query_one("#checklist-items", OptionList)
         assert items.has_focus and items.highlighted == 1  # the first item, under its checklist's title
@@ -237,9 +202,9 @@ async def test_action_items_list_and_toggle(tmp_path):
     path, incident_id = await seeded(tmp_path, "/action write the post-mortem @alice due:2026-11-25")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f4")
-        await wait_for(pilot, lambda: isinstance(app.screen, ActionsScreen))
+        await wait_for(pilot, lambda: showing(app, ActionsScreen))
         table = app.screen.query_one(DataTable)
         await wait_for(pilot, lambda: table.row_count == 1)
         assert [str(cell) for cell in table.get_row_at(0)] == [
@@ -263,9 +228,9 @@ async def test_handoff_shows_the_summary(tmp_path):
     path, incident_id = await seeded(tmp_path, "/assign tl bob", "/action pull metrics @erin")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
-        await type_in_entry_bar(pilot, "/handoff ic gina")
-        await wait_for(pilot, lambda: isinstance(app.screen, HandoffScreen))
+        await war_room_ready(pilot)
+        await submit(pilot, "/handoff ic gina")
+        await wait_for(pilot, lambda: showing(app, HandoffScreen))
         shown = str(app.screen.query_one("#handoff-summary").render())
         for part in ("Handoff of Incident Commander to gina", "Actions in flight: pull metrics (erin)",
                      "Open needs: Comms Lead unfilled", "Roster: Incident Commander: gina; Tech Lead: bob"):
@@ -280,9 +245,9 @@ async def test_resolve_asks_for_a_summary(tmp_path):
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
-        await type_in_entry_bar(pilot, "/resolve")
-        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await war_room_ready(pilot)
+        await submit(pilot, "/resolve")
+        await wait_for(pilot, lambda: showing(app, AskText))
         app.screen.query_one(Input).value = "rolled back the gateway config"
         await pilot.press("enter")
         incident = await until(pilot, lambda: _resolved(app, incident_id))
@@ -300,13 +265,13 @@ async def test_severity_change_notifies_the_escalation(tmp_path):
     path, incident_id = await seeded(tmp_path)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
-        await type_in_entry_bar(pilot, "/sev 1 whole EU down")
+        await war_room_ready(pilot)
+        await submit(pilot, "/sev 1 whole EU down")
         await wait_for(pilot, lambda: any("Now SEV-1: 4 owed" in n for n in notices(app)))
         [notice] = [n for n in notices(app) if "Now SEV-1: 4 owed" in n]
         assert "first by 15:00 UTC" in notice and "F5" in notice and len(notice) <= 60  # short; details on F5
         await pilot.press("f5")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "EscalationScreen")
+        await wait_for(pilot, lambda: showing(app, "EscalationScreen"))
         shown = str(app.screen.query_one("#escalation-text").render())
         assert "notify Executives (engineering manager, VP Engineering): due 15:15 UTC (in 15:00)" in shown
         assert "⚠ Status page update: due 15:00 UTC (OVERDUE by" not in shown  # due at once, not yet late
@@ -317,7 +282,7 @@ async def test_report_key_writes_markdown(tmp_path):
     path, incident_id = await seeded(tmp_path, "/rootcause pool too small")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press("f6")
         report = tmp_path / "updates" / f"{incident_id}-report.md"
         await wait_for(pilot, report.exists)
@@ -329,9 +294,9 @@ async def test_screens_fit_80x24(tmp_path, key):
     path, incident_id = await seeded(tmp_path, "/action one @a")
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
-        await open_war_room(pilot)
+        await war_room_ready(pilot)
         await pilot.press(key)
-        await wait_for(pilot, lambda: isinstance(app.screen, (ProceduresScreen, ActionsScreen)))
-        await pilot.pause()
+        await wait_for(pilot, lambda: showing(app, (ProceduresScreen, ActionsScreen)))
+        await wait_for(pilot, lambda: app.screen.query_one("Vertical").region.area > 0)  # laid out
         frame = app.screen.query_one("Vertical")
         assert frame.region.right <= SIZE[0] and frame.region.bottom <= SIZE[1]

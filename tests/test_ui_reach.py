@@ -4,9 +4,10 @@ picker pages, /page pages by hand. Fakes on loopback only, at 80x24."""
 
 from __future__ import annotations
 
+from conftest import NOW, FrozenClock
 from reach_fakes import HttpFake, SmtpFake
-from test_ui_procedures import NOW, POLICIES, SIZE, frozen, notices, open_war_room, seeded, type_in_entry_bar, \
-    until, wait_for
+from test_ui_procedures import POLICIES, SIZE, notices, seeded
+from test_ui_support import showing, submit, until, wait_for, war_room_ready
 from textual.widgets import Input, OptionList
 
 from warroom.domain.models import DeliveryState
@@ -17,17 +18,17 @@ from warroom.ui.widgets.deliveries import DeliveryList
 
 
 def make_app(tmp_path, path, incident_id, config: Config) -> WarRoomApp:
-    return WarRoomApp(path, POLICIES, "scribe", incident_id=incident_id, clock=frozen, config=config,
+    return WarRoomApp(path, POLICIES, "scribe", incident_id=incident_id, clock=FrozenClock(), config=config,
                       updates_dir=tmp_path / "updates")
 
 
 def three_targets(slack: HttpFake, smtp: SmtpFake, page: HttpFake) -> Config:
     return Config(target=[
-        SlackTarget(name="Slack #incident", audiences=["internal"], url_env="WR_UI_SLACK", timeout=2),
+        SlackTarget(name="Slack #incident", audiences=["internal"], url_env="WR_UI_SLACK", timeout=10),
         EmailTarget(name="Leadership mail", audiences=["executive"], host="127.0.0.1", port=smtp.port,
-                    security="none", sender="w@example.test", to=["lead@example.test"], timeout=2),
+                    security="none", sender="w@example.test", to=["lead@example.test"], timeout=10),
         StatuspageTarget(name="Status page", audiences=["public"], page_id="P", api_key_env="WR_UI_SP",
-                         api_url=page.url("/v1"), timeout=2),
+                         api_url=page.url("/v1"), timeout=10),
     ])
 
 
@@ -40,16 +41,16 @@ async def test_three_audiences_with_the_status_page_down_then_retried_from_f2(tm
         page.down = True
         app = make_app(tmp_path, path, incident_id, three_targets(slack, smtp, page))
         async with app.run_test(size=SIZE) as pilot:
-            await open_war_room(pilot)
+            await war_room_ready(pilot)
             for line in ("/update internal rolling back", "/update executive checkout degraded",
                          "/update public We are investigating checkout errors."):
-                await type_in_entry_bar(pilot, line)
+                await submit(pilot, line)
 
             async def settled():
                 rows = await app.reach.deliveries(incident_id)
                 return len(rows) == 6 and all(r.state is not DeliveryState.PENDING for r in rows) and rows
 
-            rows = await until(pilot, settled, timeout=15)
+            rows = await until(pilot, settled)
             states = {(r.update_number, r.target): r.state for r in rows}
             assert states[(1, "Slack #incident")] is DeliveryState.DELIVERED
             assert states[(2, "Leadership mail")] is DeliveryState.DELIVERED
@@ -60,7 +61,7 @@ async def test_three_audiences_with_the_status_page_down_then_retried_from_f2(tm
 
             page.down = False
             await pilot.press("escape", "f2")
-            await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+            await wait_for(pilot, lambda: showing(app, ComposerScreen))
             listing = app.screen.query_one(DeliveryList)
             await wait_for(pilot, lambda: listing.rows)
             options = listing.query_one(OptionList)
@@ -73,7 +74,7 @@ async def test_three_audiences_with_the_status_page_down_then_retried_from_f2(tm
                 found = [r for r in await app.reach.deliveries(incident_id) if r.target == "Status page"]
                 return found and found[0].state is DeliveryState.DELIVERED and found[0]
 
-            done = await until(pilot, retried, timeout=15)
+            done = await until(pilot, retried)
             assert done.attempts == 4
             prompts = lambda: [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
             await wait_for(pilot, lambda: any(p.startswith("✓ delivered update 3 → Status page (4 tries")
@@ -93,16 +94,16 @@ async def test_enter_on_a_failed_row_retries_it(tmp_path, monkeypatch):
         config = Config(target=[SlackTarget(name="Slack #incident", audiences=["internal"], url_env="WR_UI_SLACK")])
         app = make_app(tmp_path, path, incident_id, config)
         async with app.run_test(size=(120, 40)) as pilot:
-            await open_war_room(pilot)
-            await type_in_entry_bar(pilot, "/update internal still looking")
+            await war_room_ready(pilot)
+            await submit(pilot, "/update internal still looking")
 
             async def failed():
                 return any(r.state is DeliveryState.FAILED for r in await app.reach.deliveries(incident_id))
 
-            await until(pilot, failed, timeout=15)
+            await until(pilot, failed)
             slack.down = False
             await pilot.press("escape", "f2")
-            await wait_for(pilot, lambda: isinstance(app.screen, ComposerScreen))
+            await wait_for(pilot, lambda: showing(app, ComposerScreen))
             listing = app.screen.query_one(DeliveryList)
             await wait_for(pilot, lambda: listing.rows)
             options = listing.query_one(OptionList)
@@ -114,7 +115,7 @@ async def test_enter_on_a_failed_row_retries_it(tmp_path, monkeypatch):
             async def delivered():
                 return all(r.state is DeliveryState.DELIVERED for r in await app.reach.deliveries(incident_id))
 
-            await until(pilot, delivered, timeout=15)
+            await until(pilot, delivered)
             entries = await app.service.entries(incident_id)
             assert entries[-1].text == "Delivery of update 1 (#3) to Slack #incident succeeded on retry (attempt 4)"
 
@@ -123,34 +124,34 @@ async def test_sev1_declared_in_the_picker_pages_and_slash_page_pages(tmp_path, 
     async with HttpFake() as pagerduty:
         monkeypatch.setenv("WR_UI_PD", "routing-key")
         config = Config(pager=[PagerDutyPager(name="PD on-call", routing_key_env="WR_UI_PD",
-                                              events_url=pagerduty.url("/v2/enqueue"), timeout=2)])
-        app = WarRoomApp(tmp_path / "p.db", POLICIES, "scribe", clock=frozen, config=config,
+                                              events_url=pagerduty.url("/v2/enqueue"), timeout=10)])
+        app = WarRoomApp(tmp_path / "p.db", POLICIES, "scribe", clock=FrozenClock(), config=config,
                          updates_dir=tmp_path / "updates")
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "PickerScreen")
-            await pilot.pause()
+            await wait_for(pilot, lambda: showing(app, "PickerScreen"))
+            await wait_for(pilot, lambda: app.screen.query("#declare-severity")
+                           and getattr(app.focused, "id", None) == "declare-title-input")  # loaded
             app.screen.query_one("#declare-severity").value = "SEV-1"
             title = app.screen.query_one("#declare-title-input", Input)
             title.focus()
             title.value = "Checkout down"
             await pilot.press("enter")
-            await open_war_room(pilot)
+            await war_room_ready(pilot)
             await wait_for(pilot, lambda: len(pagerduty.received) == 1)
             assert pagerduty.received[0].body["event_action"] == "trigger"
             await wait_for(pilot, lambda: any("Paged PD on-call" in n for n in notices(app)))
-            await type_in_entry_bar(pilot, "/page checkout need the payments team")
+            await submit(pilot, "/page checkout need the payments team")
             bar = app.screen.query_one("#entry-input", Input)
             await wait_for(pilot, lambda: "no pager named or covering 'checkout'" in str(
                 app.screen.query_one("#entry-error").render()))
             assert bar.value == "/page checkout need the payments team"  # refused, and the text kept
-            await type_in_entry_bar(pilot, '/page "pd on-call" need the payments team')
+            await submit(pilot, '/page "pd on-call" need the payments team')
             await wait_for(pilot, lambda: len(pagerduty.received) == 2)
             assert pagerduty.received[1].body["dedup_key"] != pagerduty.received[0].body["dedup_key"]
             incident_id = app.screen.incident.id
             texts = [e.text for e in await app.service.entries(incident_id)]
             assert "Paging PD on-call: need the payments team" in texts
             assert any(t.startswith("Paged PD on-call (paged by scribe: need the payments team)") for t in texts)
-            assert NOW  # the frozen clock the seeded helpers use
 
 
 def test_a_delivery_line_says_state_in_words_and_the_date_when_not_today():

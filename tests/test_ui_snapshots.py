@@ -20,9 +20,9 @@ def demo_app(tmp_path):
 
 
 async def _ready(pilot) -> None:
+    """The record is on screen (snap_compare then lets every pending message and repaint run)."""
     await war_room_ready(pilot)
     pilot.app.screen.query_one(EntryInput).cursor_blink = False  # a blinking cursor is a coin toss
-    await pilot.pause(0.2)
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
@@ -36,6 +36,5 @@ def test_war_room_with_a_pinned_entry_selected(snap_compare, demo_app):
         await pilot.press("tab", "k", "k", "p")
         timeline = pilot.app.screen.query_one(Timeline)
         await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.pinned)
-        await pilot.pause(0.2)
 
     assert snap_compare(demo_app, terminal_size=(120, 40), run_before=select)

@@ -1,4 +1,5 @@
-"""Shared pieces of the UI tests: a frozen clock, seeded databases, an app factory, screen text.
+"""Shared pieces of the UI tests: seeded databases, an app factory, screen text, and waiting on a
+condition (never on a fixed pause). The clock is the suite's one FrozenClock at NOW (conftest).
 
 Imported by the other tests/test_ui_*.py modules; it holds no tests of its own.
 """
@@ -6,35 +7,28 @@ Imported by the other tests/test_ui_*.py modules; it holds no tests of its own.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import shutil
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable, TypeVar
+
+from conftest import NOW, FrozenClock
 
 from warroom.service.demo import seed_demo_database
 from warroom.domain.policy import PolicyBook
 from warroom.service import IncidentService
 from warroom.ui.app import WarRoomApp
 
-UTC = timezone.utc
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 POLICIES = PolicyBook.load()
 USER = "scribe"
-
-
-class FrozenClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, moment: datetime = NOW) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **span: float) -> None:
-        self.moment += timedelta(**span)
+# How long a UI test waits for a condition before failing: generous, so a busy machine only makes
+# a test slower, never red. A condition that holds returns at once.
+WAIT = 30.0
+Found = TypeVar("Found")
 
 
 _demo_template: tuple[Path, str] | None = None
@@ -74,9 +68,21 @@ async def small_database(directory: Path, notes: int = 3, severity: str = "SEV-2
     return path, incident.id
 
 
+class CountingApp(WarRoomApp):
+    """The war-room app as the UI tests run it: run_test() also counts every message dispatched, by
+    type (`app.dispatched[EntryCommitted]`), so a test can wait for one instead of pausing."""
+
+    CSS_PATH = str(Path(inspect.getfile(WarRoomApp)).with_name(WarRoomApp.CSS_PATH))  # not relative to tests/
+
+    def run_test(self, *args, **kwargs):
+        self.dispatched: Counter[type] = Counter()
+        return super().run_test(*args, message_hook=lambda message: self.dispatched.update((type(message),)),
+                                **kwargs)
+
+
 def make_app(path: Path, incident_id: str | None = None, clock: Callable[[], datetime] | None = None,
-             **options) -> WarRoomApp:
-    return WarRoomApp(path, POLICIES, USER, incident_id=incident_id, clock=clock or FrozenClock(), **options)
+             **options) -> CountingApp:
+    return CountingApp(path, POLICIES, USER, incident_id=incident_id, clock=clock or FrozenClock(), **options)
 
 
 def screen_text(app: WarRoomApp) -> str:
@@ -84,7 +90,7 @@ def screen_text(app: WarRoomApp) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = WAIT) -> None:
     """Let the app run until `condition()` holds; fails the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -93,16 +99,33 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 5.0) -
         await pilot.pause(0.02)
 
 
+async def until(pilot, check: Callable[[], Awaitable[Found]], timeout: float = WAIT) -> Found:
+    """Let the app run until the coroutine function `check` returns something truthy; return it."""
+    deadline = time.monotonic() + timeout
+    while not (found := await check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)
+    return found
+
+
+def showing(app, screen: type | tuple[type, ...] | str) -> bool:
+    """`screen` (a class, classes, or a class name) is on top and mounted: its children are
+    composed and its on_mount ran, so querying them cannot race its start."""
+    on_top = app.screen
+    matches = type(on_top).__name__ == screen if isinstance(screen, str) else isinstance(on_top, screen)
+    return matches and on_top.is_mounted
+
+
 async def war_room_ready(pilot) -> None:
-    """Wait until the war room is on screen with its timeline loaded."""
+    """Wait until the war room is mounted, on screen, with its timeline loaded and a line selected."""
     from warroom.ui.screens.war_room import WarRoomScreen
     from warroom.ui.widgets.timeline import Timeline
 
     def ready() -> bool:
-        screen = pilot.app.screen
-        if not isinstance(screen, WarRoomScreen):
+        if not showing(pilot.app, WarRoomScreen):
             return False
-        timeline = screen.query_one(Timeline)
+        timeline = pilot.app.screen.query_one(Timeline)
         return timeline.total > 0 and timeline.selected is not None
 
     await wait_for(pilot, ready)
@@ -139,8 +162,14 @@ def type_burst(app: WarRoomApp, lines: list[str]) -> None:
 
 
 async def submit_and_wait(pilot, text: str) -> None:
-    """Submit and wait until the write finished (committed, or rejected and put back in the bar)."""
+    """Submit and wait until the write finished: its EntryCommitted or EntryRejected was dispatched
+    (the bar cleared, or the text put back with the error) and the write's worker is done."""
+    from warroom.ui.messages import EntryCommitted, EntryRejected
+
+    app = pilot.app
+    outcomes = lambda: app.dispatched[EntryCommitted] + app.dispatched[EntryRejected]  # noqa: E731
+    before = outcomes()
     await submit(pilot, text)
-    await pilot.pause()
-    await wait_for(pilot, lambda: not any(w.group == "write" and w.is_running for w in pilot.app.workers))
+    await wait_for(pilot, lambda: outcomes() > before)
+    await wait_for(pilot, lambda: not any(w.group == "write" and w.is_running for w in app.workers))
     await pilot.pause()

@@ -6,9 +6,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import NOW, FrozenClock
 from test_ui_support import (
-    NOW, POLICIES, FrozenClock, demo_database, make_app, screen_text, small_database, submit_and_wait,
-    wait_for, war_room_ready,
+    POLICIES, demo_database, make_app, screen_text, small_database, submit_and_wait,
+    showing, wait_for, war_room_ready,
 )
 from textual import events
 
@@ -52,12 +53,10 @@ async def test_entries_from_another_process_show_up_within_a_second(tmp_path):
             await other.execute(incident_id, "/assign tl erin", "bob")
         finally:
             await other.close()
-        await pilot.pause(1.2)
-        text = screen_text(app)
-        assert "written from the second terminal" in text
-        assert "SEV-1" in str(app.screen.query_one(IncidentHeader).render())
-        assert any(seat.person == "erin" for seat in app.screen.query_one(RolesPane).seats)
-        assert "Tech Lead: erin" in text
+        await wait_for(pilot, lambda: "written from the second terminal" in screen_text(app))
+        await wait_for(pilot, lambda: "SEV-1" in str(app.screen.query_one(IncidentHeader).render()))
+        await wait_for(pilot, lambda: any(seat.person == "erin" for seat in app.screen.query_one(RolesPane).seats))
+        assert "Tech Lead: erin" in screen_text(app)
 
 
 async def test_scrolled_up_new_entries_raise_a_marker_instead_of_jumping(tmp_path):
@@ -76,15 +75,14 @@ async def test_scrolled_up_new_entries_raise_a_marker_instead_of_jumping(tmp_pat
             await other.execute(incident_id, "and another", "bob")
         finally:
             await other.close()
-        await wait_for(pilot, lambda: timeline.unseen == 2, timeout=3)
-        await pilot.pause()
+        await wait_for(pilot, lambda: timeline.unseen == 2)
+        await wait_for(pilot, lambda: "2 new" in screen_text(app))
         assert (timeline.cursor, timeline.scroll_offset.y) == (cursor, top)
-        assert "2 new" in screen_text(app)
         await pilot.press("end")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "following" in screen_text(app))
         assert timeline.following and timeline.unseen == 0
         assert timeline.selected.text == "and another"
-        assert "new" not in timeline.border_subtitle and "following" in screen_text(app)
+        assert "new" not in timeline.border_subtitle
 
 
 async def test_keys_move_the_selection(tmp_path):
@@ -111,7 +109,7 @@ async def test_keys_move_the_selection(tmp_path):
         await pilot.press("end")
         assert timeline.cursor == last and timeline.following
         await pilot.press("k")
-        await pilot.pause()
+        await wait_for(pilot, lambda: f"#{timeline.selected.number} " in screen_text(app))
         marked = [line for line in screen_text(app).splitlines() if "│»" in line]
         assert len(marked) == 1, "the selected line carries a marker, not only a colour"
         assert f"#{timeline.selected.number} " in marked[0]
@@ -131,7 +129,7 @@ async def test_slash_filters_by_text_author_or_kind(tmp_path):
                              ("frank", lambda e: e.author == "frank" or "frank" in e.text.lower()),
                              ("failover", lambda e: "failover" in e.text.lower())):
             await pilot.press("slash")
-            await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+            await wait_for(pilot, lambda: showing(app, AskText))
             app.screen.query_one("#ask-input").value = query
             await pilot.press("enter")
             await wait_for(pilot, lambda: timeline.query == query and 0 < timeline.total < everything)
@@ -140,7 +138,7 @@ async def test_slash_filters_by_text_author_or_kind(tmp_path):
             assert all(check(entry) for entry in shown), query
             assert f"filter: {query} ({timeline.total} match" in screen_text(app)
         await pilot.press("slash")
-        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await wait_for(pilot, lambda: showing(app, AskText))
         app.screen.query_one("#ask-input").value = ""
         await pilot.press("enter")
         await wait_for(pilot, lambda: timeline.total == everything)
@@ -159,20 +157,22 @@ async def test_pin_correct_and_copy_the_selected_entry(tmp_path):
         await pilot.press("p")
         await wait_for(pilot, lambda: timeline.entry_at(timeline.cursor) is not None
                        and timeline.entry_at(timeline.cursor).pinned)
-        assert "★" in screen_text(app)
+        await wait_for(pilot, lambda: "★" in screen_text(app))
         await pilot.press("y")
         assert app.clipboard == f"#{target.number} 2026-11-23 14:51:00 UTC alice: note 2"
         await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await wait_for(pilot, lambda: showing(app, AskText))
         field = app.screen.query_one("#ask-input")
         assert field.value == "note 2"
         field.value = "note 2, but it was the replica"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: timeline.total == 6 and timeline.unseen == 1)  # the selection stays put
+        await wait_for(pilot, lambda: timeline.total == 6 and timeline.unseen == 1
+                       and timeline.selected is not None)  # reloaded: the selection stays put
         assert timeline.selected.number == target.number
         await pilot.press("end")
         await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.kind is EntryKind.CORRECTION)
-        assert f"(corrects #{target.number}) note 2, but it was the replica" in screen_text(app)  # line and detail
+        corrected = f"(corrects #{target.number}) note 2, but it was the replica"
+        await wait_for(pilot, lambda: corrected in screen_text(app))  # line and detail
     service = await other_process(path)
     try:
         entries = await service.entries(incident_id)
@@ -189,7 +189,7 @@ async def test_entries_from_another_day_show_their_date(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
         await submit_and_wait(pilot, "next morning")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "next morning" in screen_text(app))
         text = screen_text(app)
     assert "2026-11-23 14:50:30 #3" in text  # yesterday: dated
     assert re.search(r"\n│[ »]15:00:00 #4", text)  # today: time only (after the selection gutter)
@@ -213,7 +213,7 @@ async def test_hostile_text_is_shown_literally(tmp_path):
         await wait_for(pilot, lambda: bar.value == "")
         timeline = app.screen.query_one(Timeline)
         await wait_for(pilot, lambda: timeline.total == 4 and timeline.entry_at(3) is not None)
-        await pilot.pause()
+        await wait_for(pilot, lambda: "click" in screen_text(app))
         text = screen_text(app)
         assert markup in text
         assert "␛[31mred␛[0m ␛]8;;http://evil␇click␛]8;;␇" in text
@@ -228,8 +228,8 @@ async def test_hostile_text_is_shown_literally(tmp_path):
                     raise AssertionError(f"{segment.text!r} was rendered as a styled segment of its own")
         timeline.focus()
         await pilot.press("k")
-        await pilot.pause()
-        assert markup in screen_text(app)  # the detail line under the timeline too
+        await wait_for(pilot, lambda: timeline.selected is not None and timeline.selected.text == markup)
+        await wait_for(pilot, lambda: screen_text(app).count(markup) >= 2)  # the detail line under the timeline too
     service = await other_process(path)
     try:
         entries = await service.entries(incident_id)

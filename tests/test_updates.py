@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import FrozenClock
 
 from warroom.domain.duties import DutyState
 from warroom.domain.errors import NotFoundError, ParseError, RuleError
@@ -14,17 +15,6 @@ from warroom.domain.updates import compose_update, next_update_promise, promise_
 from warroom.service import IncidentService
 
 T0 = datetime(2026, 11, 23, 10, 0, 7, tzinfo=timezone.utc)
-
-
-class FrozenClock:
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, **delta) -> None:
-        self.moment += timedelta(**delta)
 
 
 @pytest.fixture

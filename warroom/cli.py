@@ -416,7 +416,7 @@ def check(obj: _Context, probes_file: str | None, incident_id: str | None, as_js
         width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 200
         click.echo(format_table(rows, width=width))
     if exit_code(rows):
-        sys.exit(exit_code(rows))
+        click.get_current_context().exit(exit_code(rows))
 
 
 @cli.command()
@@ -540,40 +540,58 @@ def _end_now(code: int) -> None:
     os._exit(code)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: one line on stderr and exit 2 for anything the user can fix; never a traceback."""
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line on `argv` (default: sys.argv[1:]) and return its exit code: one line on
+    stderr and 2 for anything the user can fix, 1 for anything else; never a traceback. A war room
+    whose terminal went away raises LeftByItself (main ends the process at once)."""
     from warroom.domain.text import visible
 
     from warroom.ui.launch import LeftByItself
 
     try:
         _check_arguments(sys.argv[1:] if argv is None else argv)
-        cli.main(args=argv, prog_name="warroom", standalone_mode=False)
-    except LeftByItself as left:
-        _end_now(left.code)
+        code = cli.main(args=argv, prog_name="warroom", standalone_mode=False)
+        return code if isinstance(code, int) else 0  # an int from ctx.exit(): --help, --version, check
+    except LeftByItself:
+        raise
+    except SystemExit as stop:  # `warroom run` exits with the code of the command it ran
+        if stop.code is None or isinstance(stop.code, int):
+            return stop.code or 0
+        click.echo(stop.code, err=True)  # what sys.exit("text") does
+        return 1
     except WarroomError as error:  # messages quote what was typed: shown inert
         click.echo(f"warroom: error: {visible(str(error))}", err=True)
-        sys.exit(error.exit_code)
+        return error.exit_code
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.ctx.get_help() if error.ctx else str(error), err=True)
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     except click.UsageError as error:
         hint = f" (see `{error.ctx.command_path} --help`)" if error.ctx else ""
         click.echo(f"warroom: error: {visible(error.format_message())}{hint}", err=True)
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     except click.ClickException as error:
         click.echo(f"warroom: error: {visible(error.format_message())}", err=True)
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     except click.Abort:
         click.echo("warroom: aborted", err=True)
-        sys.exit(1)
+        return 1
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
     except BrokenPipeError:
-        sys.exit(1)
+        return 1
     except Exception as error:  # a bug: say so in one line; WARROOM_DEBUG=1 shows the traceback
         if os.environ.get("WARROOM_DEBUG"):
             raise
         click.echo(f"warroom: internal error: {type(error).__name__}: {visible(str(error))}", err=True)
-        sys.exit(1)
-    sys.exit(0)
+        return 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `warroom` command: run(argv), then exit with its code."""
+    from warroom.ui.launch import LeftByItself
+
+    try:
+        code = run(argv)
+    except LeftByItself as left:
+        _end_now(left.code)
+    sys.exit(code)

@@ -202,9 +202,10 @@ class WarRoomScreen(Screen):
         self.tick()
 
     def tick(self) -> None:
-        if self.duty_record is not None:
-            self.query_one(CountdownPane).show(derive_duties(self.policy, self.duty_record), self.service.now(),
-                                               short=self.has_class("-short"))
+        panes = self.query(CountdownPane)  # none once the screen is being taken down (a refresh may end then)
+        if self.duty_record is not None and panes:
+            panes.first().show(derive_duties(self.policy, self.duty_record), self.service.now(),
+                               short=self.has_class("-short"))
 
     async def committed(self, text: str | None, entries: list[Entry]) -> None:
         """Entries this screen just committed: shown without reading them back. Call it right after
