@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Iterator
 
 from warroom.domain.clock import format_duration
 from warroom.domain.duties import (
@@ -16,7 +17,7 @@ from warroom.domain.duties import (
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
-from warroom.domain.report import IncidentRecord
+from warroom.domain.report import IncidentRecord, joined, notable_entries
 from warroom.domain.text import markdown_inline, visible
 
 DEFAULT_SECTIONS = (
@@ -89,7 +90,8 @@ class _Report:
     def __init__(self, record: IncidentRecord):
         self.record, self.incident, self.policy = record, record.incident, record.policy
         self.metrics = compute_metrics(self.incident, record.exported_at)
-        self.timeline = _Timeline(record.entries)
+        self.notable = notable_entries(record)  # what the sections quote (the full timeline is read once, last)
+        self.timeline = _Timeline(self.notable)
         self.duty_record: DutyRecord = record.duty_record or duty_record(self.incident, record.entries, record.updates)
         self.peak = peak_severity(self.policy, self.duty_record)
         self.ended = self.incident.milestones.get(Milestone.RESOLVED) or self.incident.milestones.get(Milestone.CLOSED)
@@ -175,7 +177,7 @@ class _Report:
         return lines
 
     def key_timeline(self, section: ReportSection) -> list[str]:
-        key = [e for e in self.record.entries if e.pinned or e.kind in _KEY_KINDS
+        key = [e for e in self.notable if e.pinned or e.kind in _KEY_KINDS
                or (e.kind is EntryKind.ROLE and "role" in (e.data or {}))]
         # Severity changes without the list of what they owed: the duties appendix has it.
         lines = [self.timeline.line(e, without_owed_note(e)) for e in key] or ["- _No key entries._"]
@@ -184,7 +186,7 @@ class _Report:
         return lines
 
     def resolution(self, section: ReportSection) -> list[str]:
-        entries = [e for e in self.record.entries if e.kind is EntryKind.MILESTONE
+        entries = [e for e in self.notable if e.kind is EntryKind.MILESTONE
                    and (e.data or {}).get("milestone") in (Milestone.MITIGATED.value, Milestone.RESOLVED.value)]
         return self.written(entries, "/mitigated or /resolve", section.prompts)
 
@@ -209,7 +211,7 @@ class _Report:
     def section(self, section: ReportSection) -> list[str]:
         if section.fill in _WRITTEN:
             kind, command = _WRITTEN[section.fill]
-            return self.written([e for e in self.record.entries if e.kind is kind], command, section.prompts)
+            return self.written([e for e in self.notable if e.kind is kind], command, section.prompts)
         if section.fill == "notes":
             return self.to_be_written("", section.prompts)
         return {"summary": self.summary, "metrics": self.metrics_table, "impact": self.impact,
@@ -276,6 +278,15 @@ def report_sections(policy: Policy) -> tuple[ReportSection, ...]:
 
 def to_markdown(record: IncidentRecord) -> str:
     """The post-incident report in the policy's sections, then the appendices."""
+    return "".join(markdown_pieces(record))
+
+
+def markdown_pieces(record: IncidentRecord) -> Iterator[str]:
+    """to_markdown in pieces, the full timeline as it is read (for writing a stream)."""
+    return joined(_markdown_lines(record))
+
+
+def _markdown_lines(record: IncidentRecord) -> Iterator[str]:
     report = _Report(record)
     incident = record.incident
     lines = [f"# Incident post-mortem: {incident.id}: {markdown_inline(incident.title)}", ""]
@@ -288,9 +299,14 @@ def to_markdown(record: IncidentRecord) -> str:
     lines += ["## Checklists and playbooks", "", *report.procedure_lines(), ""]
     lines += ["## Updates posted", "", *report.update_lines()]
     lines += ["## Appendix: full timeline", ""]
-    lines += [report.timeline.line(e) for e in record.entries] or ["- _Empty._"]
-    lines += ["", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""]
-    return "\n".join(lines)
+    yield from lines
+    empty = True
+    for entry in record.entries:
+        yield report.timeline.line(entry)
+        empty = False
+    if empty:
+        yield "- _Empty._"
+    yield from ["", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""]
 
 
 def _chain_line(record: IncidentRecord) -> str:

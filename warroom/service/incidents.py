@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Collection, Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.captured import CommandRun, command_entry
@@ -192,16 +192,21 @@ class IncidentService(ProcedureMethods):
     async def actions(self, incident_id: str) -> list[ActionItem]:
         return await q.list_actions(self.db.reader, incident_id)
 
-    async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> IncidentRecord:
+    async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None, *,
+                     entries: Collection[Entry] | None = None, notable: list[Entry] | None = None,
+                     entries_left_out: int = 0) -> IncidentRecord:
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
-        the entries of those kinds (an update draft needs a few kinds, not every note)."""
+        the entries of those kinds; with `entries` (and `notable`), those instead of reading them
+        (a stream: service.exports.streamed_record; the last few: service.drafts_of)."""
         incident = await self.incident(incident_id)
         duty_record = await self.duty_record(incident)
         policy = self.policy_for(incident)
         return IncidentRecord(
             incident=incident,
             policy=policy,
-            entries=await self.entries(incident_id, kinds),
+            entries=await self.entries(incident_id, kinds) if entries is None else entries,
+            notable=notable,
+            entries_left_out=entries_left_out,
             roles=await self.role_history(incident_id),
             updates=await self.updates(incident_id),
             actions=await self.actions(incident_id),
