@@ -15,7 +15,7 @@ from typing import Callable, Collection, Iterable
 from warroom.domain import commands as cmd
 from warroom.domain.captured import CommandRun, command_entry
 from warroom.domain.chain import ChainReport, verify_chain
-from warroom.domain.clock import Clock, system_clock
+from warroom.domain.clock import Clock, system_clock, to_stored
 from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
@@ -217,6 +217,18 @@ class IncidentService(ProcedureMethods):
             duty_record=duty_record,
             duties=tuple(derive_duties(policy, duty_record)),
         )
+
+    async def draft_record(self, incident_id: str, audience: str) -> IncidentRecord:
+        """The record an update draft for `audience` needs: of the entries it repeats only the last
+        few, read by the database (domain.updates.draft_wants), whatever the length of the timeline."""
+        from warroom.domain.updates import MAX_CHANGES, draft_wants
+        from warroom.store.record_reads import last_entries_of
+
+        incident = await self.incident(incident_id)
+        kinds, since = draft_wants(self.policy_for(incident), await self.updates(incident_id), audience)
+        shown, total = await last_entries_of(self.db.reader, incident_id, kinds, to_stored(since) if since else None,
+                                             MAX_CHANGES)
+        return await self.record(incident_id, entries=shown, entries_left_out=total - len(shown))
 
     async def verify(self, incident_id: str) -> ChainReport:
         """Check the incident's hash chain as stored (domain.chain.verify_chain)."""
