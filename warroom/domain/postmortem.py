@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from warroom.domain.clock import format_duration
 from warroom.domain.duties import (
@@ -17,7 +17,7 @@ from warroom.domain.duties import (
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
-from warroom.domain.report import IncidentRecord, joined, notable_entries
+from warroom.domain.report import IncidentRecord, joined, key_entries, notable_entries
 from warroom.domain.text import markdown_inline, visible
 
 DEFAULT_SECTIONS = (
@@ -28,7 +28,6 @@ DEFAULT_SECTIONS = (
 )
 """The sections of a policy that names none."""
 
-_KEY_KINDS = (EntryKind.MILESTONE, EntryKind.DECISION, EntryKind.SEVERITY, EntryKind.STATUS, EntryKind.ROOT_CAUSE)
 _BLOCK_START = re.compile(r"^([#>+=\-*_|]|[0-9]+(?=[.)]))")
 _METRICS = (("Time to detect", "time_to_detect", "detect"), ("Time to acknowledge", "time_to_acknowledge", "acknowledge"),
             ("Time to mitigate", "time_to_mitigate", "mitigate"), ("Time to resolve", "time_to_resolve", None))
@@ -49,7 +48,7 @@ def markdown_line(text: str) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "not set"
+    return moment.isoformat(" ", "seconds")[:19] + " UTC" if moment else "not set"  # strftime is 5x slower
 
 
 def _span(span: timedelta | None) -> str:
@@ -176,14 +175,18 @@ class _Report:
             lines += ["", "> Check that it covers: " + "; ".join(markdown_inline(p) for p in section.prompts) + "."]
         return lines
 
-    def key_timeline(self, section: ReportSection) -> list[str]:
-        key = [e for e in self.notable if e.pinned or e.kind in _KEY_KINDS
-               or (e.kind is EntryKind.ROLE and "role" in (e.data or {}))]
-        # Severity changes without the list of what they owed: the duties appendix has it.
-        lines = [self.timeline.line(e, without_owed_note(e)) for e in key] or ["- _No key entries._"]
-        lines += ["", "### Milestones", ""]
-        lines += [f"- {m.label.capitalize()}: {_when(self.incident.milestones.get(m))}" for m in Milestone]
-        return lines
+    def key_timeline(self, section: ReportSection) -> Iterator[str]:
+        """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
+        empty = True
+        for e in key_entries(self.record):
+            if e.pinned or e.kind is not EntryKind.ROLE or "role" in (e.data or {}):
+                # Severity changes without the list of what they owed: the duties appendix has it.
+                yield self.timeline.line(e, without_owed_note(e))
+                empty = False
+        if empty:
+            yield "- _No key entries._"
+        yield from ["", "### Milestones", ""]
+        yield from [f"- {m.label.capitalize()}: {_when(self.incident.milestones.get(m))}" for m in Milestone]
 
     def resolution(self, section: ReportSection) -> list[str]:
         entries = [e for e in self.notable if e.kind is EntryKind.MILESTONE
@@ -208,7 +211,7 @@ class _Report:
             lines += ["### Not grouped yet", "", *[_action_line(a) for a in loose], ""]
         return lines[:-1]
 
-    def section(self, section: ReportSection) -> list[str]:
+    def section(self, section: ReportSection) -> Iterable[str]:
         if section.fill in _WRITTEN:
             kind, command = _WRITTEN[section.fill]
             return self.written([e for e in self.notable if e.kind is kind], command, section.prompts)
@@ -292,7 +295,10 @@ def _markdown_lines(record: IncidentRecord) -> Iterator[str]:
     lines = [f"# Incident post-mortem: {incident.id}: {markdown_inline(incident.title)}", ""]
     sections = report_sections(record.policy)
     for section in sections:
-        lines += [f"## {markdown_inline(section.title)}", "", *report.section(section), ""]
+        lines += [f"## {markdown_inline(section.title)}", ""]
+        yield from lines
+        yield from report.section(section)
+        lines = [""]
     if not any(section.fill == "metrics" for section in sections):
         lines += ["## Metrics", "", *report.metrics_table(sections[0]), ""]
     lines += ["## Duties", "", *report.duty_lines(), ""]

@@ -21,17 +21,20 @@ from warroom.domain.policy import Policy
 from warroom.domain.text import csv_cell, inert_json, visible
 
 EXPORT_FORMAT_VERSION = 2  # 2: each entry carries its chain hash, and "chain" the head
-NOTABLE_KINDS = frozenset({EntryKind.MILESTONE, EntryKind.DECISION, EntryKind.SEVERITY, EntryKind.STATUS,
-                           EntryKind.ROOT_CAUSE, EntryKind.LESSON, EntryKind.ROLE})
-"""Entry kinds a report quotes in its sections. With the pinned entries, every correction and every
-entry a correction points at, they are a record's notable entries (`notable_entries`)."""
-
+NOTABLE_KINDS = frozenset({EntryKind.MILESTONE, EntryKind.ROOT_CAUSE, EntryKind.LESSON})
+"""Entry kinds a report quotes in its written sections. With every correction and every entry a
+correction points at, they are a record's notable entries (`notable_entries`): few, read up front."""
+KEY_KINDS = (EntryKind.MILESTONE, EntryKind.DECISION, EntryKind.SEVERITY, EntryKind.STATUS, EntryKind.ROOT_CAUSE,
+             EntryKind.ROLE)
+"""Entry kinds of the report's key timeline (with the pinned entries; role entries only when they
+name a role): as many as the incident has, so a stream reads them when that section is written."""
 
 @dataclass(frozen=True, slots=True)
 class IncidentRecord:
     """Everything known about one incident at one moment. `entries` is the timeline in order: a
     list, or a sized iterable that reads it as it goes (exports stream it, iterating it once);
-    `notable`, when given, holds its notable entries (what the sections quote), read beforehand."""
+    `notable`, when given, holds its notable entries (what the sections quote), read beforehand, and
+    `key_entries` its entries of KEY_KINDS and pinned ones (iterable more than once)."""
 
     incident: Incident
     policy: Policy
@@ -46,6 +49,7 @@ class IncidentRecord:
     duty_record: DutyRecord | None = None
     duties: tuple[Duty, ...] = ()
     notable: list[Entry] | None = None
+    key_entries: Iterable[Entry] | None = None
     entries_left_out: int = 0  # entries before `entries` a reader left out (a draft needs only the last few)
 
 
@@ -54,8 +58,14 @@ def notable_entries(record: IncidentRecord) -> list[Entry]:
     if record.notable is not None:
         return record.notable
     corrected = {e.corrects for e in record.entries if e.corrects is not None}
-    return [e for e in record.entries
-            if e.kind in NOTABLE_KINDS or e.pinned or e.corrects is not None or e.id in corrected]
+    return [e for e in record.entries if e.kind in NOTABLE_KINDS or e.corrects is not None or e.id in corrected]
+
+
+def key_entries(record: IncidentRecord) -> Iterable[Entry]:
+    """The record's entries of KEY_KINDS and its pinned ones, in timeline order."""
+    if record.key_entries is not None:
+        return record.key_entries
+    return [e for e in record.entries if e.pinned or e.kind in KEY_KINDS]
 
 
 def joined(lines: Iterable[str]) -> Iterator[str]:
@@ -178,7 +188,7 @@ def csv_pieces(record: IncidentRecord) -> Iterator[str]:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "not set"
+    return moment.isoformat(" ", "seconds")[:19] + " UTC" if moment else "not set"  # strftime is 5x slower
 
 
 def _span(span) -> str:
@@ -217,7 +227,8 @@ def summary_lines(record: IncidentRecord, now: datetime) -> Iterator[str]:
     out = []
     today = now.date()
     for e in record.entries:
-        stamp = f"{e.occurred_at:%Y-%m-%d %H:%M:%S}" if e.occurred_at.date() != today else f"{e.occurred_at:%H:%M:%S}"
+        stamp = e.occurred_at.isoformat(" ", "seconds")  # as %Y-%m-%d %H:%M:%S, 5x faster
+        stamp = stamp[:19] if e.occurred_at.date() != today else stamp[11:19]
         pin = " [pinned]" if e.pinned else ""
         yield (f"  #{e.number:<4} {stamp} UTC  {e.kind.glyph} {e.kind.label:<10} {visible(e.author):<10} "
                f"{visible(e.text)}{pin}")

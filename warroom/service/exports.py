@@ -13,8 +13,8 @@ import asyncio
 import threading
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from warroom.domain.models import Entry
-from warroom.domain.report import NOTABLE_KINDS, IncidentRecord
+from warroom.domain.models import Entry, EntryKind
+from warroom.domain.report import KEY_KINDS, NOTABLE_KINDS, IncidentRecord
 from warroom.store import queries as q
 from warroom.store import record_reads
 
@@ -24,11 +24,13 @@ WRITE_BATCH = 1 << 16  # characters gathered before one write
 
 class EntryStream:
     """An incident's timeline numbered up to `count`, in timeline order, read in chunks as it is
-    iterated. Sized (len is known up front); iterate it in a worker thread, never on the loop."""
+    iterated (again at each iteration). Sized (len is known up front); iterate it in a worker
+    thread, never on the loop."""
 
-    def __init__(self, reader, incident_id: str, count: int):
-        """Made on the event loop that owns `reader`."""
-        self.reader, self.incident_id, self.count = reader, incident_id, count
+    def __init__(self, reader, incident_id: str, count: int, kinds_or_pinned: Iterable[EntryKind] | None = None):
+        """Made on the event loop that owns `reader`; with `kinds_or_pinned`, only the entries of
+        those kinds and the pinned ones (then `len` is still the whole timeline's)."""
+        self.reader, self.incident_id, self.count, self.kinds = reader, incident_id, count, kinds_or_pinned
         self.loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
         self.read = 0  # entries handed out so far (progress)
 
@@ -41,7 +43,7 @@ class EntryStream:
         after: tuple[str, int] | None = None
         while True:
             rows = asyncio.run_coroutine_threadsafe(
-                record_reads.entry_rows_after(self.reader, self.incident_id, self.count, after, CHUNK),
+                record_reads.entry_rows_after(self.reader, self.incident_id, self.count, after, CHUNK, self.kinds),
                 self.loop).result()
             for row in rows:
                 self.read += 1
@@ -52,11 +54,13 @@ class EntryStream:
 
 
 async def streamed_record(service, incident_id: str) -> IncidentRecord:
-    """The incident's record with its timeline as an EntryStream (and its notable entries read)."""
+    """The incident's record with its timeline and its key entries as EntryStreams (its few
+    notable entries read at once): what it holds does not grow with the incident."""
     reader = service.db.reader
     count = await q.last_entry_number(reader, incident_id)  # numbers run 1..N: the snapshot's end
     notable = await record_reads.notable_entries(reader, incident_id, count, NOTABLE_KINDS)
-    return await service.record(incident_id, entries=EntryStream(reader, incident_id, count), notable=notable)
+    return await service.record(incident_id, entries=EntryStream(reader, incident_id, count), notable=notable,
+                                key_entries=EntryStream(reader, incident_id, count, KEY_KINDS))
 
 
 def _write(pieces: Iterable[str], sink: BinaryIO) -> None:

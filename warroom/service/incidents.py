@@ -194,7 +194,7 @@ class IncidentService(ProcedureMethods):
 
     async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None, *,
                      entries: Collection[Entry] | None = None, notable: list[Entry] | None = None,
-                     entries_left_out: int = 0) -> IncidentRecord:
+                     key_entries: Iterable[Entry] | None = None, entries_left_out: int = 0) -> IncidentRecord:
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
         the entries of those kinds; with `entries` (and `notable`), those instead of reading them
         (a stream: service.exports.streamed_record; the last few: service.drafts_of)."""
@@ -206,6 +206,7 @@ class IncidentService(ProcedureMethods):
             policy=policy,
             entries=await self.entries(incident_id, kinds) if entries is None else entries,
             notable=notable,
+            key_entries=key_entries,
             entries_left_out=entries_left_out,
             roles=await self.role_history(incident_id),
             updates=await self.updates(incident_id),

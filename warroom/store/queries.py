@@ -27,21 +27,17 @@ from warroom.store.schema import stored_data
 ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned, hash"
 
 
-def entry_from_row(row: sqlite3.Row) -> Entry:
-    return Entry(
-        id=row["id"],
-        incident_id=row["incident_id"],
-        number=row["number"],
-        occurred_at=from_stored(row["occurred_at"]),
-        recorded_at=from_stored(row["recorded_at"]),
-        author=row["author"],
-        kind=EntryKind(row["kind"]),
-        text=row["text"],
-        data=json.loads(row["data"]) if row["data"] else None,
-        corrects=row["corrects"],
-        pinned=bool(row["pinned"]),
-        hash=row["hash"],
-    )
+_KINDS = {kind.value: kind for kind in EntryKind}
+
+
+def entry_from_row(row: sqlite3.Row | tuple) -> Entry:
+    """The entry in a row whose first columns are ENTRY_COLUMNS, in that order."""
+    (id_, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned,
+     hash_) = row[:12]
+    return Entry(id=id_, incident_id=incident_id, number=number, occurred_at=from_stored(occurred_at),
+                 recorded_at=from_stored(recorded_at), author=author, kind=_KINDS.get(kind) or EntryKind(kind),
+                 text=text, data=json.loads(data) if data else None, corrects=corrects, pinned=bool(pinned),
+                 hash=hash_)
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:

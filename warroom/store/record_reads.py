@@ -19,11 +19,17 @@ def _kinds(kinds: Iterable[EntryKind]) -> tuple[str, list[str]]:
 
 
 async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_number: int,
-                           after: tuple[str, int] | None, limit: int) -> list[sqlite3.Row]:
+                           after: tuple[str, int] | None, limit: int,
+                           kinds_or_pinned: Iterable[EntryKind] | None = None) -> list[sqlite3.Row]:
     """Up to `limit` raw rows of the timeline (occurred_at, number order) after the key `after`
     ((stored occurred_at, number) of the last row read; None: from the start), numbered up to
-    `up_to_number`. Rows, not entries: the caller converts them where the time is spent best."""
+    `up_to_number`; only those of `kinds_or_pinned` and the pinned ones when given. Rows, not
+    entries: the caller converts them where the time is spent best."""
     where, params = "incident_id = ? AND number <= ?", [incident_id, up_to_number]
+    if kinds_or_pinned is not None:
+        clause, chosen = _kinds(kinds_or_pinned)
+        where += f" AND ({clause} OR pinned)"
+        params += chosen
     if after is not None:
         where += " AND (occurred_at, number) > (?, ?)"
         params += list(after)
@@ -34,11 +40,11 @@ async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_n
 
 async def notable_entries(conn: aiosqlite.Connection, incident_id: str, up_to_number: int,
                           kinds: Iterable[EntryKind]) -> list[Entry]:
-    """In timeline order: the entries of `kinds`, the pinned ones, every correction and every entry
-    a correction points at (what a report quotes beside its full timeline)."""
+    """In timeline order: the entries of `kinds`, every correction and every entry a correction
+    points at (what a report quotes in its written sections)."""
     clause, chosen = _kinds(kinds)
     async with conn.execute(
-        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number <= ? AND ({clause} OR pinned"
+        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number <= ? AND ({clause}"
         " OR corrects IS NOT NULL OR id IN (SELECT corrects FROM entries WHERE incident_id = ?"
         " AND corrects IS NOT NULL)) ORDER BY occurred_at, number",
         (incident_id, up_to_number, *chosen, incident_id)) as cursor:
