@@ -40,17 +40,21 @@ class EntryStream:
     def __iter__(self) -> Iterator[Entry]:
         if threading.get_ident() == self._loop_thread:
             raise RuntimeError("an EntryStream is read from a worker thread")
-        after: tuple[str, int] | None = None
+        pending = self._fetch(None)
         while True:
-            rows = asyncio.run_coroutine_threadsafe(
-                record_reads.entry_rows_after(self.reader, self.incident_id, self.count, after, CHUNK, self.kinds),
-                self.loop).result()
+            rows = pending.result()
+            if len(rows) == CHUNK:  # the next chunk is read while this one is turned into entries
+                pending = self._fetch((rows[-1]["occurred_at"], rows[-1]["number"]))
             for row in rows:
                 self.read += 1
                 yield q.entry_from_row(row)
             if len(rows) < CHUNK:
                 return
-            after = (rows[-1]["occurred_at"], rows[-1]["number"])
+
+    def _fetch(self, after: tuple[str, int] | None):
+        return asyncio.run_coroutine_threadsafe(
+            record_reads.entry_rows_after(self.reader, self.incident_id, self.count, after, CHUNK, self.kinds),
+            self.loop)
 
 
 async def streamed_record(service, incident_id: str) -> IncidentRecord:
