@@ -166,9 +166,21 @@ class HealthPane(OptionList):
         return option.id
 
     def show(self, rows: list[ProbeRow]) -> None:
-        """Replace the rows (worst first), keeping the same probe highlighted."""
+        """Replace the rows (worst first), keeping the same probe highlighted. When the probes and
+        their order are the same, only the rows that changed are redrawn (each second, the "ago")."""
         rows = sorted(rows, key=lambda r: (r.severity_rank, r.name))
         if rows == self._shown:
+            return
+        width = max(10, self.scrollable_content_region.width - 2)  # room for a scrollbar
+        compact = 0 < self.scrollable_content_region.height < 2 * len(rows)
+        styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
+        shown = self._shown
+        if shown and len(shown) == len(rows) == self.option_count and \
+                all(old.name == row.name for old, row in zip(shown, rows)):
+            self.rows, self._shown = rows, rows
+            for index, (old, row) in enumerate(zip(shown, rows)):
+                if old != row:
+                    self.replace_option_prompt_at_index(index, self._render_row(row, width, compact, styles))
             return
         # with focus the cursor stays on its probe; without, the worst probe is kept in view
         keep = self.selected_name if self.has_focus else None
@@ -177,22 +189,19 @@ class HealthPane(OptionList):
         if not rows:
             self.add_option(Option(Text("No probes. Add one: /probe add NAME URL", style="italic"), disabled=True))
             return
-        width = max(10, self.scrollable_content_region.width - 2)  # room for a scrollbar
-        compact = 0 < self.scrollable_content_region.height < 2 * len(rows)
-        for row in rows:
-            self.add_option(Option(self._render_row(row, width, compact), id=row.name))
+        self.add_options([Option(self._render_row(row, width, compact, styles), id=row.name) for row in rows])
         names = [row.name for row in rows]
         self.highlighted = names.index(keep) if keep in names else 0
 
-    def _render_row(self, row: ProbeRow, width: int, compact: bool) -> Text:
+    def _render_row(self, row: ProbeRow, width: int, compact: bool, styles: dict) -> Text:
         """Two lines a probe (state and name; figures), or one when the pane is short. Each line is
         cut to the width here, so nothing wraps."""
         state = Text(f"{row.glyph} {row.word:<8} " if width >= 30 else f"{row.glyph} {row.word} ",
-                     self.get_component_rich_style(row.style_class))
+                     styles[row.style_class])
         head = state + Text(visible(row.name), "bold" if row.severity_rank <= 2 else "")
         figures = ("⏸ paused · " if row.paused else "") + " ".join(
             part for part in (row.since, row.latency, row.uptime, row.last_check, row.sparkline) if part)
-        muted = self.get_component_rich_style("health--unknown")
+        muted = styles["health--unknown"]
         if compact:
             when = row.since.removeprefix("since ")  # one line: "▼ DOWN api 14:02" (down since 14:02)
             head.append(f" {when or row.latency}" + (" ⏸ paused" if row.paused else ""), muted)
