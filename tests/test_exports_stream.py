@@ -119,3 +119,15 @@ async def test_the_report_key_writes_the_report_from_a_worker_thread(tmp_path, m
     assert rendered_in and threading.get_ident() not in rendered_in  # rendered off the event loop
     assert report.read_text(encoding="utf-8") == whole  # the same report as one read whole
     assert not report.with_name(report.name + ".partial").exists()
+
+
+async def test_pages_read_from_the_end_equal_pages_read_from_the_start(service, incident):
+    from warroom.store import queries as q
+
+    total = await service.entry_count(incident)
+    for offset in range(0, total + 2):
+        for limit in (1, 3, 7):
+            forward = await q.entries_page(service.db.reader, incident, offset, limit)
+            assert await q.entries_page(service.db.reader, incident, offset, limit, from_end=True) == forward
+    assert [e.number for e in await service.entries_page(incident, total - 3, 10)] == \
+        [e.number for e in (await service.entries(incident))[-3:]]  # back-dated entries keep their place

