@@ -104,11 +104,17 @@ class ProbeMonitor:
                            checker=self._checker, clock=self.clock, **self._engine_options)
 
     # -- lifecycle ---------------------------------------------------------------------------
+    async def show_stored(self) -> None:
+        """Load the probe file and the incident's probes and show the stored truth, checking nothing
+        yet (a screen draws its first frame with it, then calls start())."""
+        if self.cursor.position is None:
+            self.sources.reload_file(initial=True)
+            await self.cursor.start()
+            await self.sync()
+
     async def start(self) -> None:
-        """Load the probe file and the incident's probes, show the stored truth, take the lease if free."""
-        self.sources.reload_file(initial=True)
-        await self.cursor.start()
-        await self.sync()
+        """show_stored() if not done, then take the lease if free (and check) and keep it."""
+        await self.show_stored()
         await self.claim_lease()
         self._tasks = [asyncio.create_task(self._maintain(), name="probe monitor"),
                        asyncio.create_task(self._keep_lease(), name="probe lease")]

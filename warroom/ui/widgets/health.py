@@ -11,6 +11,7 @@ and once a second (the "ago" figures).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -139,6 +140,11 @@ class HealthPane(OptionList):
         monitor = ProbeMonitor(app.service, incident_id, probes_path=getattr(app, "probes_path", None),
                                on_problem=problem, on_board=lambda: self.post_message(self.BoardChanged()),
                                retention=retention)
+        await monitor.show_stored()  # the stored rows in the first frame; checking starts after it
+        self.refresh_rows(monitor)
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
         await monitor.start()
         self.monitor = monitor
         self.refresh_rows()
@@ -150,12 +156,13 @@ class HealthPane(OptionList):
     def on_health_pane_board_changed(self, message: BoardChanged) -> None:
         self.refresh_rows()
 
-    def refresh_rows(self) -> None:
-        if self.monitor is None:
+    def refresh_rows(self, monitor=None) -> None:
+        monitor = monitor or self.monitor
+        if monitor is None:
             return
-        now = self.monitor.clock()
-        self.show([ProbeRow.from_view(view, now) for view in self.monitor.views()])
-        remaining = self.monitor.fast_remaining()
+        now = monitor.clock()
+        self.show([ProbeRow.from_view(view, now) for view in monitor.views()])
+        remaining = monitor.fast_remaining()
         self.border_subtitle = f"fast {format_duration_short(remaining)}" if remaining is not None else ""
 
     @property
