@@ -96,3 +96,12 @@ def test_no_http_client_is_imported_until_a_probe_is_checked():
             "print(sorted(m for m in ('httpx', 'aiohttp') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[:2] == ["[]", "['aiohttp', 'httpx']"]
+
+
+def test_the_time_since_a_check_moves_in_steps_of_five_seconds_under_a_minute():
+    from datetime import timedelta
+
+    from warroom.ui.widgets.health import checked_ago
+
+    shown = [checked_ago(timedelta(seconds=s)) for s in (0, 4.9, 5, 9, 10, 59, 60, 185)]
+    assert shown == ["<5s ago", "<5s ago", "5s ago", "5s ago", "10s ago", "55s ago", "1m ago", "3m ago"]

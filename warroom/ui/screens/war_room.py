@@ -275,7 +275,7 @@ class WarRoomScreen(Screen):
         entry = message.entry
         detail = self.query_one("#detail", Static)
         if entry is None:
-            detail.update("")
+            detail.update("", layout=False)  # the pane's height is fixed (warroom.tcss): no layout
             return
         rows = DETAIL_ROWS_SHORT if self.has_class("-short") else DETAIL_ROWS
         width = max(20, detail.content_region.width or 80)
@@ -293,7 +293,7 @@ class WarRoomScreen(Screen):
                 shown[0] = shown[0][: max(0, width - len(more) - 1)] + " "
             text.append("\n" + "\n".join(shown))
             text.append(("" if rows == 1 else "\n") + more, style="italic")
-        detail.update(text)
+        detail.update(text, layout=False)
 
     def on_timeline_action(self, message: Timeline.Action) -> None:
         entry = message.entry

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import work
@@ -63,6 +63,17 @@ def format_latency(ms: float | None) -> str:
     return f"{ms:.0f}ms" if ms < 10_000 else f"{ms / 1000:.0f}s"
 
 
+def checked_ago(age: timedelta) -> str:
+    """'<5s ago', then in steps of 5 s up to a minute ('35s ago'), then as format_duration ('3m ago'):
+    a row changes a few times a probe interval, not every second (the pane redraws what changed)."""
+    seconds = age.total_seconds()
+    if seconds < 5:
+        return "<5s ago"
+    if seconds < 60:
+        return f"{int(seconds) // 5 * 5}s ago"
+    return format_duration(age) + " ago"
+
+
 @dataclass(frozen=True, slots=True)
 class ProbeRow:
     """What the pane shows of one probe (built from the monitor's ProbeView)."""
@@ -82,7 +93,7 @@ class ProbeRow:
     @classmethod
     def from_view(cls, view, now: datetime) -> "ProbeRow":
         result, state = view.last_result, view.state
-        ago = format_duration(now - result.checked_at) + " ago" if result else "not checked yet"
+        ago = checked_ago(now - result.checked_at) if result else "not checked yet"
         since = ""
         if view.since is not None and state not in (ProbeState.UP, ProbeState.UNKNOWN):
             since = f"since {view.since:%H:%M}" if view.since.date() == now.date() else f"since {view.since:%m-%d %H:%M}"
