@@ -165,7 +165,13 @@ class HealthPane(OptionList):
             await self.monitor.stop()
 
     def on_health_pane_board_changed(self, message: BoardChanged) -> None:
-        self.refresh_rows()
+        """A change of state (or of the probes) is drawn at once; new figures alone (latency,
+        sparkline: every stored batch of results) wait for the once-a-second redraw."""
+        if self.monitor is None:
+            return
+        shown = {row.name: row.word for row in self.rows}
+        if shown != {view.name: view.state.word for view in self.monitor.views()}:
+            self.refresh_rows()
 
     def refresh_rows(self, monitor=None) -> None:
         monitor = monitor or self.monitor
@@ -198,7 +204,7 @@ class HealthPane(OptionList):
             self.rows, self._shown = rows, rows
             for index, (old, row) in enumerate(zip(shown, rows)):
                 if old != row:
-                    self.replace_option_prompt_at_index(index, self._render_row(row, width, compact, styles))
+                    self._redraw_row(index, self._render_row(row, width, compact, styles))
             return
         # with focus the cursor stays on its probe; without, the worst probe is kept in view
         keep = self.selected_name if self.has_focus else None
@@ -210,6 +216,20 @@ class HealthPane(OptionList):
         self.add_options([Option(self._render_row(row, width, compact, styles), id=row.name) for row in rows])
         names = [row.name for row in rows]
         self.highlighted = names.index(keep) if keep in names else 0
+
+    def _redraw_row(self, index: int, prompt: Text) -> None:
+        """A new prompt for the option at `index`, of the same height (each line is cut to the
+        width): only its own lines are drawn again. OptionList's replace_option_prompt_at_index
+        drops every option's rendering and draws the whole pane (13 ms for 50 probes, each second)."""
+        option = self.get_option_at_index(index)
+        cache = getattr(self, "_option_render_cache", None)
+        if cache is None or not hasattr(self, "_index_to_line"):  # another Textual: the plain way
+            self.replace_option_prompt_at_index(index, prompt)
+            return
+        option._set_prompt(prompt)
+        for key in [key for key in cache.keys() if key[0] is option]:
+            cache.discard(key)
+        self.refresh_lines(self._index_to_line[index], self._heights[index])
 
     def _render_row(self, row: ProbeRow, width: int, compact: bool, styles: dict) -> Text:
         """Two lines a probe (state and name; figures), or one when the pane is short. Each line is
