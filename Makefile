@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test browser bench bench-smoke clean
+.PHONY: demo test tools browser bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,19 +17,25 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	exec $(BIN)/warroom demo
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+# One worker per core (pytest-xdist): on 2 cores the suite takes about 0.6x as long as in one.
+test: $(STAMP) tools
+	$(BIN)/python -m pytest -q -n auto
 
-# tests/test_serve_browser.py drives Debian's chromium (headless) against `warroom serve`.
-# As root (CI, these machines) a missing chromium is installed; anyone else is told how, and the
-# test skips, except under CI=true, where it fails.
-browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+# Programs some tests drive for real: Debian's chromium (headless, tests/test_serve_browser.py
+# against `warroom serve`) and zsh (tests/test_shell_hook.py). As root (CI, these machines) the
+# missing ones are installed; anyone else is told how, and those tests skip, except under CI=true,
+# where they fail.
+TOOL_PACKAGES := chromium zsh
+tools:
+	@missing=""; for p in $(TOOL_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "make: installing Debian chromium for the browser test"; \
+	    echo "make: installing Debian$$missing for the tests"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "make: no chromium: the browser test will skip (sudo apt-get install chromium)"; fi; }
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "make: missing$$missing: those tests will skip (sudo apt-get install$$missing)"; fi; fi
+
+browser: tools
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

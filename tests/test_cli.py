@@ -91,9 +91,11 @@ def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
 
     assert re.match(rf"^{incident_id}  SEV-2 .* IC alice .* Checkout API returning 502s$", assert_ok(listed).strip())
     [row] = json.loads(assert_ok(listed_json))
+    next_duty = row.pop("next_duty")  # what it owes first, whatever its kind (issue 10 point 7)
+    assert set(next_duty) == {"key", "what", "due_at", "state"} and next_duty["state"] in ("on track", "due soon")
     assert row == {"id": incident_id, "title": "Checkout API returning 502s", "severity": "SEV-2",
-                   "status": "investigating", "policy": "default", "created_at": row["created_at"],
-                   "commander": "alice", "open": True}
+                   "status": "investigating", "status_label": "Investigating", "policy": "default",
+                   "created_at": row["created_at"], "commander": "alice", "open": True}
 
     text = assert_ok(shown)
     assert "Checkout API returning 502s" in text and "Timeline (10 entries)" in text
@@ -278,3 +280,19 @@ def test_the_program_exits_0_2_and_1_with_one_line_errors_and_no_traceback(cli_e
     assert_user_error(not_ours, "is a directory")
     assert (down.returncode, down.stderr) == (1, "") and "gone" in down.stdout  # a probe is DOWN
     assert_user_error(bad_config, "config.toml:1:", "field database")
+
+
+def test_as_is_taken_after_any_command_as_before_it(run_cli):
+    """Issue 10, point 14: `warroom open ID --as bob` was refused, though every command takes --as."""
+    from warroom.cli import cli
+
+    assert all(any("--as" in getattr(p, "opts", ()) for p in command.params) for command in cli.commands.values())
+    declared = run_cli("declare", "Queue backlog", "--severity", "SEV-3", "--as", "alice")
+    incident_id = declared.stdout.strip()
+    logged = run_cli("log", incident_id, "after the command", "--as", "bob")
+    assert logged.returncode == 0, logged.stderr
+    shown = run_cli("show", incident_id, "--as", "carol")
+    assert shown.returncode == 0 and "after the command" in shown.stdout
+    assert "bob" in shown.stdout and "carol" not in shown.stdout  # show writes nothing
+    for args in (["list", "--as", "bob"], ["policies", "--as", "bob"], ["export", incident_id, "--format", "csv", "--as", "bob"]):
+        assert run_cli(*args).returncode == 0, args

@@ -71,7 +71,7 @@ def test_full_config_is_read(isolated):
     ('[[webhook]]\nkind = "slack"\nurl_env = "X"\n[[webhook]]\nkind = "teams"\nurl_env = "X"\n',
      r"config.toml:5: field webhook\[1\].kind: must be 'slack' or 'json'"),
     ('[[webhook]]\nkind = "json"\nurl = "X"\n', r"config.toml:3: field webhook\[0\].url: .*unknown field"),
-    ('user = "a\n', r"config.toml: invalid TOML: .*line 1"),
+    ('user = "a\n', r"config.toml:1: invalid TOML: .*line 1"),
     ('[[target]]\nname = "x"\nkind = "teams"\naudiences = ["internal"]\n',
      r"config.toml:3: field target\[0\].kind: Invalid value 'teams'"),
     ('[[target]]\nname = "mail"\nkind = "email"\naudiences = ["executive"]\nhost = "h"\nsender = "a@b"\n',
@@ -88,6 +88,7 @@ def test_full_config_is_read(isolated):
      r"config.toml:5: field pager\[0\].events_url: must start with http"),
     ('[intake]\nport = 70000\n', r"config.toml:2: field intake.port: must be a TCP port"),
     ('[[alert_rule]]\nmatch = { alertname = 3 }\n', r"config.toml:2: field alert_rule\[0\].match: Expected `str`"),
+    ('[attention]\nbell = "loud"\n', r"config.toml:2: field attention.bell: Invalid enum value 'loud'"),
 ])
 def test_config_mistakes_name_file_line_and_field(isolated, text, expected):
     (isolated / "config.toml").write_text(text)
@@ -132,3 +133,15 @@ def test_updates_go_to_the_configured_folder_else_next_to_the_database(tmp_path,
     assert resolve_updates_dir(Config(), database) == tmp_path / "data" / "updates"
     assert resolve_updates_dir(Config(updates_dir="~/incident-updates"), database) == (
         Path("~/incident-updates").expanduser())
+
+
+def test_a_target_audience_no_policy_has_is_a_mistake_named_where_it_is(isolated, run_cli, cli_env):
+    (isolated / "config.toml").write_text('[[target]]\nname = "Leaders"\nkind = "slack"\n'
+                                          'audiences = ["internal", "exec"]\nurl_env = "A"\n')
+    with pytest.raises(ConfigError, match=r"config.toml:4: field target\[0\].audiences: no policy has an "
+                                          r"audience 'exec' \(they have: .*executive.*\)"):
+        load_config(audiences={"internal", "executive", "public"})
+    assert load_config().target[0].audiences == ["internal", "exec"]  # without the policies: not checked
+    done = run_cli("list", env={**cli_env, "WARROOM_CONFIG_DIR": str(isolated)})
+    assert done.returncode == 2 and "no policy has an audience 'exec'" in done.stderr
+    assert done.stderr.count("\n") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,17 +15,20 @@ from warroom.domain.commands import (
     AddEntry,
     AddProbe,
     AssignRole,
+    ChangeServices,
     Command,
     CorrectEntry,
     Handoff,
     PinEntry,
     PostUpdate,
+    SetFact,
     SetMilestone,
     SetSeverity,
     SetStatus,
 )
+from warroom.domain.completion import complete
 from warroom.domain.errors import ParseError
-from warroom.domain.grammar import COMMANDS, CommandSpec, complete, parse
+from warroom.domain.grammar import COMMANDS, CommandSpec, parse
 from warroom.domain.models import EntryKind, Milestone
 from warroom.domain.policy import PolicyBook
 
@@ -446,6 +450,8 @@ def test_command_specs_are_unique_and_all_parse():
         words = [samples.get(word, "x") for word in spec.synopsis.replace("[", "").replace("]", "").split()]
         if spec.name == "probe":
             words = ["add", "api", "https://example.com"]
+        if spec.name in ("set", "service"):
+            words = ["impact" if spec.name == "set" else "add", "x"]
         for name in spec.names:
             assert isinstance(p(f"/{name} {' '.join(words)}"), Command)
 
@@ -456,6 +462,37 @@ def test_complete_command_names():
     assert complete("/RES", POLICY) == ["/resolve "]
     assert len(complete("/", POLICY)) == len(COMMANDS)
     assert complete("/zzz", POLICY) == []
+
+
+@pytest.mark.parametrize(("typed", "command"), [
+    ("/set impact EU checkout fails for a third of users", SetFact(fact="impact", text="EU checkout fails for a third of users")),
+    ("/set users 12% of EU customers", SetFact(fact="customer_impact", text="12% of EU customers")),
+    ("/set Customers about 2,300 orders", SetFact(fact="customer_impact", text="about 2,300 orders")),
+    ("/set title Checkout down in the EU", SetFact(fact="title", text="Checkout down in the EU")),
+    ("/title Checkout down", SetFact(fact="title", text="Checkout down")),
+    ("/service add checkout-api, payments eu-edge", ChangeServices(add=("checkout-api", "payments", "eu-edge"))),
+    ("/services remove eu-edge", ChangeServices(remove=("eu-edge",))),
+    ("/factor no timeout under 30 s", AddEntry(kind=EntryKind.FACTOR, text="no timeout under 30 s")),
+    ("/went-well the rollback took 2 minutes", AddEntry(kind=EntryKind.WENT_WELL, text="the rollback took 2 minutes")),
+    ("/badly paging took 10 minutes", AddEntry(kind=EntryKind.WENT_BADLY, text="paging took 10 minutes")),
+])
+def test_facts_and_review_material(typed, command):
+    assert p(typed) == command
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("/set", "usage: /set"), ("/set colour red", "unknown fact 'colour'"), ("/set impact", "give the impact"),
+    ("/service checkout", "expected add or remove"), ("/service add", "usage: /service"),
+])
+def test_fact_mistakes_say_what_is_expected(typed, says):
+    with pytest.raises(ParseError, match=re.escape(says)):
+        p(typed)
+
+
+def test_complete_update_audiences():
+    assert complete("/update e", POLICY) == ["/update executive "]
+    assert complete("/update Status", POLICY) == ["/update public "]  # by label too
+    assert complete("/update all good", POLICY) == []
 
 
 def test_complete_roles():

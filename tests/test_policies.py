@@ -392,7 +392,7 @@ def test_bad_toml_syntax_names_file_and_line(tmp_path):
     text = _edit(MINIMAL, 'label = "High"', 'label = "High')
     path, message = _error(tmp_path, text)
     line = _line(text, 'label = "High')
-    assert message.startswith(f"{path}: invalid TOML"), message
+    assert message.startswith(f"{path}:{line}: invalid TOML"), message
     assert f"line {line}," in message
 
 

@@ -4,6 +4,8 @@ and env-var secrets never written to the database."""
 
 from __future__ import annotations
 
+import re
+
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +71,7 @@ async def test_transitions_become_probe_entries_and_down_offers_the_detected_tim
                                 "2 checks in a row failed since ")
     first = down.data["transition"]["first_failure_at"]
     assert "No detected milestone yet" in down.text and "/detected" in down.text
+    assert re.search(r"[0-9] ms\. No detected milestone yet: ", down.text), down.text  # not "5 ms No detected"
     assert down.data["transition"]["status_code"] == 500 and down.author == "probe"
     stored = await ProbeStore(service.db).recent("payments", 50, incident.id)
     assert stored and not any(r.ok for r in stored)

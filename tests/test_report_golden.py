@@ -30,7 +30,7 @@ GOLDEN = Path(__file__).parent / "golden" / "demo_report.md"
 DEMO_NOW = datetime(2026, 11, 23, 11, 15, tzinfo=timezone.utc)
 APPENDICES = ["Duties", "Checklists and playbooks", "Updates posted", "Appendix: full timeline"]
 HEADINGS = ["Summary", "Impact", "Metrics", "Timeline", "Root cause", "Resolution", "Lessons learned",
-            "Action items", *APPENDICES]  # the default policy's
+            "Action items", "Review", *APPENDICES]  # the default policy's
 
 
 @pytest.fixture
@@ -104,7 +104,8 @@ async def test_each_policy_reports_in_its_own_sections(tmp_path, policy_id):
     _golden(GOLDEN.parent / f"report-{policy_id}.md", report)
     policy = PolicyBook.load(None).get(policy_id)
     sections = [section.title for section in policy.postmortem]
-    extra = [] if any(section.fill == "metrics" for section in policy.postmortem) else ["Metrics"]
+    extra = [] if any(section.fill == "review" for section in policy.postmortem) else ["Review"]
+    extra += [] if any(section.fill == "metrics" for section in policy.postmortem) else ["Metrics"]
     tokens = MarkdownIt("commonmark").enable("table").parse(report)
     assert _headings(tokens, "h2") == sections + extra + APPENDICES
     for section in policy.postmortem:  # each prompt of the policy, and only the policy's
@@ -119,14 +120,16 @@ async def test_each_policy_reports_in_its_own_sections(tmp_path, policy_id):
         assert resolve == f"| Time to resolve | 58m | {target} | met |"
     else:
         assert resolve == "| Time to resolve | 58m | none set | - |"
-    # action items in the policy's groups, in its order
-    groups = [group.label for group in policy.action_group]
+    # action items: those worked now, then the follow-ups in the policy's groups, in its order
+    phases = [h for h in _headings(tokens, "h3") if h.startswith(("Now:", "Follow-ups:"))]
+    assert phases == ["Now: during the incident", "Follow-ups: after the incident"]
+    now = report.split("### Now: during the incident\n")[1].split("###")[0]
+    assert "page search on-call" in now  # no group, added while the incident was open
+    groups = [group.label for group in policy.action_group if not group.during]
     if groups:
-        headings = _headings(tokens, "h3")
-        assert [h for h in headings if h in groups] == groups
-        last = report.split(f"### {groups[-1]}\n")[1].split("###")[0]
+        assert [h for h in _headings(tokens, "h4") if h in groups] == groups
+        last = report.split(f"#### {groups[-1]}\n")[1].split("###")[0]
         assert "check the new index before moving the alias (@bob" in last
-        assert "### Not grouped yet" in report and "page search on-call" in report.split("### Not grouped yet")[1]
     # the key timeline has the role assignments and the root cause
     timeline = report.split("## Timeline\n")[1].split("\n## ")[0]
     assert "role, alice: " in timeline and "root cause, alice: the search alias" in timeline
@@ -141,7 +144,7 @@ async def test_demo_report_has_the_template_sections(demo):
     report = to_markdown(await service.record(incident_id))
     assert "Connection pool to the card processor is exhausted" in report.split("## Timeline")[1].split("##")[0]
     assert "- [ ] Set a 2 s timeout and circuit breaker on card processor calls (@gina)" in report
-    assert "Playbook attached: Service degradation" in report and "2 of 6 ticked" in report
+    assert "- Playbook: Service degradation: 0 of 6 ticked" in report and "4 of 6 ticked" in report
     assert "TO BE WRITTEN" not in report  # the demo records root cause, mitigation and a lesson
 
 
@@ -174,15 +177,17 @@ async def test_hostile_text_cannot_change_the_structure(tmp_path):
     tokens = MarkdownIt("commonmark").enable("table").parse(report)
     assert _headings(tokens, "h1") == [_headings(tokens, "h1")[0]] and len(_headings(tokens, "h1")) == 1
     assert _headings(tokens, "h2") == HEADINGS
-    ours = ("Roles held", "Milestones", "Immediate", "Short-term", "Long-term", "Not grouped yet")
+    ours = ("Roles held", "Milestones", "Now: during the incident", "Follow-ups: after the incident",
+            "Contributing factors", "What went well", "What went badly")
     assert all(h.startswith("Update ") for h in _headings(tokens, "h3") if h not in ours)
+    assert set(_headings(tokens, "h4")) <= {"Immediate", "Short-term", "Long-term", "Not grouped yet"}
     inline = [child for t in tokens if t.type == "inline" for child in t.children or []]
     kinds = {child.type for child in inline}
     assert not kinds & {"link_open", "image", "html_inline"}
     emphasised = {inline[i + 1].content for i, child in enumerate(inline) if child.type in ("strong_open", "em_open")}
     ours = {"Severity:", "Severity history:", "Status:", "Date:", "Duration:", "Impact:", "Services:", "Declared:",
             "Policy:", "Highest severity:", "no owner", "TO BE WRITTEN.", "None.", "not recorded",
-            "Within 24 hours", "Within 1 week", "Ongoing"}
+            "Within 24 hours", "Within 1 week", "Ongoing", "not ticked", "Who is affected:"}
     assert all(text in ours or text.startswith(("No ", "Exported ", "Record: ")) for text in emphasised), emphasised
     assert {t.type for t in tokens}.isdisjoint({"html_block", "code_block", "fence", "hr"})
     assert [t.type for t in tokens].count("table_open") == 1

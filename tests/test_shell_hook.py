@@ -146,3 +146,29 @@ def test_the_zsh_snippet_parses(run_cli, tmp_path):
     path = tmp_path / "hook.zsh"
     path.write_text(run_cli("shell-hook", "zsh").stdout)
     assert subprocess.run(["zsh", "-n", str(path)], capture_output=True, timeout=30).returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None and os.environ.get("CI") != "true", reason="zsh is not installed here")
+async def test_zsh_hook_logs_typed_commands_while_on_and_marks_the_prompt(run_cli, cli_env, db_path, tmp_path):
+    incident_id = run_cli("declare", "Hooked in zsh", "--severity", "SEV-2").stdout.strip()
+    plain_prompt = "\nPS1='$ '\nunsetopt PROMPT_SP\nunset zle_bracketed_paste\n"  # what the test waits for
+    (tmp_path / ".zshrc").write_text(run_cli("shell-hook", "zsh").stdout + plain_prompt)
+    env = {**cli_env, "HOME": str(tmp_path), "ZDOTDIR": str(tmp_path), "HISTFILE": str(tmp_path / "history"),
+           "TERM": "dumb"}
+    shell = Shell(["zsh", "-i"], env, tmp_path)
+    try:
+        shell.type("echo before")
+        screen = shell.type("warroom_log on")
+        assert f"warroom: logging every command of this shell to {incident_id}" in screen
+        assert prompt_line(screen).endswith(f"[rec {incident_id}] $ ")
+        shell.type("echo hi; false")
+        shell.type("true --password=hunter2 && true")
+        await until(lambda: _logged_all(db_path, 2, "true --password=<redacted> && true"), timeout=60)
+        screen = shell.type("warroom_log off")
+        assert f"stopped logging to {incident_id}" in screen
+        shell.type("echo after")
+    finally:
+        shell.close()
+    entries = logged(db_path)
+    assert [e["command"] for e in entries] == ["echo hi; false", "true --password=<redacted> && true"]
+    assert entries[0]["exit_code"] == 1 and entries[0]["cwd"] == str(tmp_path)

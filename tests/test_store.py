@@ -285,7 +285,8 @@ async def test_action_items_record_owner_due_and_done_toggling(service, clock):
     assert (await service.actions(incident.id))[0].done
     reopened = await service.set_action_done(incident.id, item.id, False, "a")
     assert not (await service.actions(incident.id))[0].done
-    assert (done.text, done.data) == ("Action done: add a canary for EU", {"action_id": item.id, "done": True})
+    assert (done.text, done.data) == ("Action done: add a canary for EU", {"action_id": item.id, "done": True,
+                                                                           "action_number": 1})
     assert (reopened.text, reopened.author) == ("Action reopened: add a canary for EU", "a")
     count = await service.entry_count(incident.id)
     with pytest.raises(NotFoundError):

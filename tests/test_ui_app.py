@@ -180,7 +180,7 @@ async def test_a_duty_refresh_that_ends_while_the_screen_is_taken_down_does_not_
         await war_room_ready(pilot)
         screen = app.screen
         await screen.query_one(CountdownPane).remove()
-        screen.refresh_duties()
+        screen.attention.reload_duties()
         await wait_for(pilot, lambda: not any(w.group == "duties" for w in app.workers))
     # leaving run_test re-raises what a worker raised: nothing
 
@@ -205,7 +205,7 @@ async def test_tab_moves_between_panes_and_escape_returns_to_the_entry_bar(tmp_p
 async def test_question_mark_opens_help_with_every_key_and_command(tmp_path):
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
-    async with app.run_test(size=(120, 80)) as pilot:  # tall enough to show all of the help at once
+    async with app.run_test(size=(120, 120)) as pilot:  # tall enough to show all of the help at once
         await war_room_ready(pilot)
         await pilot.press("tab", "question_mark")  # in the entry bar "?" is just text
         await wait_for(pilot, lambda: showing(app, HelpScreen))
@@ -264,3 +264,30 @@ async def test_quit_asks_only_when_the_entry_bar_has_unsent_text(tmp_path):
         await war_room_ready(pilot)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: not app.is_running)
+
+
+async def test_the_declare_form_takes_any_policy_its_levels_and_the_facts_by_keyboard(tmp_path):
+    """Issue 10, point 3: a P0-P3 team could not declare from the TUI (the form had no policy)."""
+    from warroom.ui.widgets.header import IncidentHeader
+
+    path = await empty_database(tmp_path)
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        await pilot.pause()
+        await pilot.press(*"Payments time out", "tab")
+        assert app.focused.id == "declare-policy"
+        await pilot.press("enter", "down", "enter")  # the second policy: P0-P3 (seed 001)
+        severity = app.screen.query_one("#declare-severity")
+        await wait_for(pilot, lambda: str(severity.value).startswith("P"))
+        await pilot.press("tab", "enter", "home", "enter")  # its most severe level
+        await wait_for(pilot, lambda: severity.value == "P0")
+        await pilot.press("tab", "ctrl+u", *"bob", "tab", *"All card payments fail", "tab", *"payments-api, gateway")
+        await pilot.press("enter")
+        await war_room_ready(pilot)
+        incident = app.screen.incident
+        assert (incident.policy_id, incident.severity) == ("p-levels-001", "P0")
+        assert incident.impact == "All card payments fail" and incident.services == ("payments-api", "gateway")
+        header = app.screen.query_one(IncidentHeader)
+        await wait_for(pilot, lambda: "On-call Engineer: bob" in screen_text(app))  # the policy's commander role
+        assert "IC:" not in str(header.render())

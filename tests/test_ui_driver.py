@@ -150,3 +150,35 @@ async def test_the_bar_says_when_bytes_were_not_utf8(tmp_path):
         app.post_message(UndecodableInput(2))  # the typed é, then a pasted Latin-1 "été": 3 so far
         await wait_for(pilot, lambda: "3 bytes from the terminal were not UTF-8" in screen_text(app))
         assert app.is_running
+
+
+def test_escape_and_a_key_typed_right_behind_it_are_two_keys_not_one_alt_key():
+    """Within the parser's escape delay `ESC h` reads as alt+h: the Escape was lost and the `h`
+    typed into the dialog it should have closed."""
+    import time
+
+    for data, expected in [("\x1bhi", ["escape", "h", "i"]), ("\x1bH", ["escape", "H"]),
+                           ("\x1b[A", ["up"]), ("\x1b\x1b", ["escape", "escape"]),
+                           ("\x1b\x0e", ["escape", "ctrl+n"]), ("x\x1b\x0fy", ["x", "escape", "ctrl+o", "y"])]:
+        splitter = InputSplitter(XTermParser())
+        messages = list(splitter.feed(data))
+        deadline = time.monotonic() + 2
+        while len(messages) < len(expected) and time.monotonic() < deadline:  # the parser's own timeout
+            messages += splitter.tick()
+        assert [m.key for m in messages] == expected, data
+        assert [m.character for m in messages if m.key == "escape"] == ["\x1b"] * expected.count("escape")
+
+
+def test_escape_and_a_control_key_in_two_reads_are_two_keys():
+    """tmux and ssh may deliver Esc and a Ctrl+N typed right after it in two reads: the parser alone
+    would give only ctrl+n (the Escape that closes the dialog lost); an ESC left alone is Escape."""
+    import time
+
+    for reads, expected in [(["\x1b", "\x0e"], ["escape", "ctrl+n"]), (["\x1b", "[A"], ["up"]),
+                            (["a\x1b", "h"], ["a", "escape", "h"]), (["\x1b"], ["escape"])]:
+        splitter = InputSplitter(XTermParser())
+        messages = [m for data in reads for m in splitter.feed(data)]
+        deadline = time.monotonic() + 2
+        while len(messages) < len(expected) and time.monotonic() < deadline:  # the wait for a lone ESC
+            messages += splitter.tick()
+        assert [m.key for m in messages] == expected, reads

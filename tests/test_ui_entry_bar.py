@@ -139,7 +139,9 @@ async def test_help_command_opens_help_and_clears_the_bar(tmp_path):
         await war_room_ready(pilot)
         await submit(pilot, "/help")
         await wait_for(pilot, lambda: showing(app, HelpScreen))
-        assert "/assign ROLE PERSON" in screen_text(app)
+        assert "Entry-bar commands" in screen_text(app)
+        await pilot.press("end")  # the commands run below the fold: the help scrolls by keyboard
+        await wait_for(pilot, lambda: "/assign ROLE PERSON" in screen_text(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
         assert app.screen.query_one(EntryInput).value == ""
@@ -182,15 +184,53 @@ async def test_suggestion_continues_what_is_typed_and_right_accepts_it(tmp_path)
         assert bar._suggestion == ""
 
 
-async def test_tab_on_plain_text_moves_to_the_next_pane(tmp_path):
+async def test_tab_never_leaves_a_bar_that_holds_text(tmp_path):
+    """Issue 10, trap 1: `/update e`, Tab, `xecutive all good` opened Correct and the composer."""
     path, incident_id = await small_database(tmp_path, notes=0)
     app = make_app(path, incident_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
+        bar = app.screen.query_one(EntryInput)
         await pilot.press(*"db is fine")
+        await pilot.press("tab", "shift+tab", "tab")
+        assert app.focused is bar and bar.value == "db is fine"
+        assert "nothing to complete" in screen_text(app)
+        await pilot.press(*" and caching")
+        assert "nothing to complete" not in screen_text(app)  # the notice goes at the next edit
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not any(w.group == "write" and w.is_running for w in app.workers))
+    _, entries = await read_back(path, incident_id)
+    assert entries[-1].text == "db is fine and caching"
+
+
+async def test_tab_on_an_empty_bar_moves_to_the_next_pane(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
         await pilot.press("tab")
         assert isinstance(app.focused, Timeline)
-        assert app.screen.query_one(EntryInput).value == "db is fine"
+
+
+async def test_update_audience_completes_and_the_text_goes_to_that_audience(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        bar = app.screen.query_one(EntryInput)
+        await pilot.press(*"/update e", "tab")
+        assert bar.value == "/update executive "
+        await pilot.press(*"all good", "enter")
+        await wait_for(pilot, lambda: not any(w.group == "write" and w.is_running for w in app.workers))
+        assert app.focused is bar
+        # typed in one burst, Tab completes in key order (as a binding it ran after the rest was typed)
+        from textual import events
+        for key, character in [*((k, k) for k in "/update e"), ("tab", "\t"), *((k, k) for k in "ok")]:
+            app.post_message(events.Key("space" if key == " " else key, character))
+        await wait_for(pilot, lambda: bar.value == "/update executive ok")
+    _, entries = await read_back(path, incident_id)
+    update = [e for e in entries if e.kind is EntryKind.UPDATE][-1]
+    assert (update.text, update.data["audience"]) == ("all good", "executive")
 
 
 async def test_up_and_down_walk_the_history_and_keep_the_draft(tmp_path):
@@ -231,3 +271,80 @@ async def test_entries_typed_in_a_burst_commit_in_order_and_a_rejected_one_comes
     assert texts == ["n1", "Severity SEV-2 -> SEV-1 (Critical) | Owed: " + texts[1].split(" | Owed: ")[1],
                      "n3", texts[3], "n6", "Status Investigating -> Identified", "n8", "n9"]
     assert texts[3].startswith("Severity SEV-1 -> SEV-2 (High): back down")
+
+
+@pytest.mark.parametrize("opener", ["timeline-view", "timeline-correct", "composer", "help"])
+async def test_keys_typed_in_the_same_instant_as_the_escape_that_closes_a_dialog_reach_the_bar(tmp_path, opener):
+    """Keys queued behind an Escape (a fast typist, a terminal that delivers them in one read)
+    go to the entry bar, not into the closing dialog and not to a pane where letters are shortcuts."""
+    from textual import events
+
+    path, incident_id = await small_database(tmp_path, notes=2)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        room = war_room(app)
+        if opener.startswith("timeline"):
+            room.query_one(Timeline).focus()
+            await pilot.press("v" if opener == "timeline-view" else "c")
+        else:
+            await pilot.press("f2" if opener == "composer" else "f1")
+        await wait_for(pilot, lambda: app.screen is not room)
+        await pilot.pause()
+        for key, character in [("escape", "\x1b"), ("c", "c"), ("u", "u"), ("p", "p")]:  # nothing runs in between
+            app.post_message(events.Key(key, character))
+        await wait_for(pilot, lambda: app.screen is room and room.query_one(EntryBar).text == "cup")
+        await pilot.pause()
+        assert app.screen is room and app.focused is room.query_one(EntryInput)
+        assert room.query_one(EntryBar).text == "cup"
+
+
+async def test_a_clock_behind_the_record_is_said_in_the_header_once_on_the_timeline_and_per_entry(tmp_path):
+    """Issue 9, item 13: with the clock two hours behind, entries went in before the declaration
+    and milestones were refused, with no word of why."""
+    from test_ui_support import FrozenClock
+
+    from warroom.ui.widgets.header import IncidentHeader
+
+    path, incident_id = await small_database(tmp_path, notes=2)  # declared 10 minutes before NOW
+    service = await IncidentService.open(path, POLICIES, FrozenClock(NOW - timedelta(minutes=9)))
+    await service.execute(incident_id, "/ack", "alice")  # 14:51, by a clock that is right
+    await service.close()
+    clock = FrozenClock(NOW - timedelta(hours=2))
+    app = make_app(path, incident_id, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        header = war_room(app).query_one(IncidentHeader)
+        # the newest entry (a note at 14:51) is 1h 51m ahead of this clock
+        await wait_for(pilot, lambda: "⚠ clock 1h 51m behind the record (newest entry 14:51 UTC)" in screen_text(app))
+        await submit_and_wait(pilot, "db looks fine")
+        notices = lambda: [str(n.message) for n in app._notifications]
+        await wait_for(pilot, lambda: any("went in at 13:00:00 UTC, earlier in the timeline" in n for n in notices()))
+        await submit_and_wait(pilot, "/mitigated")  # "before acknowledged": refused, and it says why
+        error = lambda: str(war_room(app).query_one("#entry-error").render())
+        await wait_for(pilot, lambda: "refused" in error() and "clock reads 13:00:00 UTC" in error(), timeout=3)
+        clock.advance(hours=2, minutes=1)
+        await wait_for(pilot, lambda: header.clock_warning == "")
+    _, entries = await read_back(path, incident_id)
+    warnings = [e for e in entries if e.kind is EntryKind.SYSTEM and e.text.startswith("Clock warning")]
+    assert len(warnings) == 1 and "1h 51m behind the record's newest entry" in warnings[0].text
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_facts_set_from_the_bar_show_in_the_header_when_there_is_room(tmp_path, size):
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=size) as pilot:
+        await war_room_ready(pilot)
+        for typed in ("/set impact EU logins take 30 s", "/set users a third of EU users", "/service add auth-api, edge"):
+            await submit_and_wait(pilot, typed)
+            assert not war_room(app).query_one(EntryBar).has_class("-error"), screen_text(app)
+        facts = "Impact: EU logins take 30 s · Who: a third of EU users · Services: auth-api, edge"
+        if size == (120, 40):
+            await wait_for(pilot, lambda: facts in screen_text(app))
+        else:  # 24 rows keep the header to the incident itself
+            await wait_for(pilot, lambda: "Services: auth-api, edge (added auth-api, edge)" in screen_text(app))
+            assert "Impact: EU logins" not in screen_text(app).split("\n")[1]
+    incident, _ = await read_back(path, incident_id)
+    assert (incident.impact, incident.customer_impact, incident.services) == (
+        "EU logins take 30 s", "a third of EU users", ("auth-api", "edge"))

@@ -45,9 +45,10 @@ async def test_roles_pane_selects_a_role_on_focus_so_enter_assigns(tmp_path):
         await wait_for(pilot, lambda: app.screen.query_one("RolesPane").highlighted == 0)
         await pilot.press("enter")
         await wait_for(pilot, lambda: showing(app, AskText))
-        await pilot.press("escape")
+        await pilot.press("escape")  # closes the dialog and lands in the entry bar, as Escape does
         await wait_for(pilot, lambda: not isinstance(app.screen, AskText))
-        await pilot.press("a")
+        assert app.focused.id == "entry-input"
+        await pilot.press("ctrl+r", "a")
         await wait_for(pilot, lambda: showing(app, AskText))
 
 
@@ -79,8 +80,9 @@ async def test_escalation_toast_is_one_short_line_and_f5_shows_the_details(tmp_p
         assert len(str(notice.message)) <= 60 and notice.timeout <= 10
         await pilot.press("f5")
         await wait_for(pilot, lambda: showing(app, EscalationScreen))
-        shown = str(app.screen.query_one("#escalation-text", Static).render())
-        assert "Now SEV-1" in shown and "since 15:00 UTC" in shown and "path" in shown
+        await wait_for(pilot, lambda: "path" in str(app.screen.query_one("#escalation-text", Static).render()))
+        shown = str(app.screen.query_one("#escalation-heading", Static).render())
+        assert "Now SEV-1" in shown and "since 15:00 UTC" in shown
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, EscalationScreen))
 
@@ -92,7 +94,8 @@ async def test_f5_without_a_severity_change_times_the_notice_from_the_declaratio
         await war_room_ready(pilot)
         await pilot.press("f5")
         await wait_for(pilot, lambda: showing(app, EscalationScreen))
-        assert "since 14:50 UTC" in str(app.screen.query_one("#escalation-text", Static).render())
+        await wait_for(pilot, lambda: "since 14:50 UTC" in str(app.screen.query_one("#escalation-heading",
+                                                                                   Static).render()))
 
 
 async def test_f5_shows_the_stored_severity_even_before_the_screen_has_refreshed(tmp_path):
@@ -114,7 +117,7 @@ async def test_f5_shows_the_stored_severity_even_before_the_screen_has_refreshed
         screen.incident = before  # as if the record had not been reloaded yet
         await pilot.press("f5")
         await wait_for(pilot, lambda: showing(app, EscalationScreen))
-        shown = str(app.screen.query_one("#escalation-text", Static).render())
+        shown = str(app.screen.query_one("#escalation-heading", Static).render())
         assert "Now SEV-1" in shown and "since 15:00 UTC" in shown
 
 

@@ -22,6 +22,7 @@ def demo_app(tmp_path):
 async def _ready(pilot) -> None:
     """The record is on screen (snap_compare then lets every pending message and repaint run)."""
     await war_room_ready(pilot)
+    await wait_for(pilot, lambda: pilot.app.screen.attention.settled)  # the header's attention and the countdown
     pilot.app.screen.query_one(EntryInput).cursor_blink = False  # a blinking cursor is a coin toss
 
 

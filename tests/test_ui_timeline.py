@@ -125,7 +125,7 @@ async def test_slash_filters_by_text_author_or_kind(tmp_path):
         timeline = app.screen.query_one(Timeline)
         everything = timeline.total
         timeline.focus()
-        for query, check in (("decision", lambda e: e.kind is EntryKind.DECISION),
+        for query, check in (("decision", lambda e: e.kind is EntryKind.DECISION or "decision" in e.text.lower()),
                              ("frank", lambda e: e.author == "frank" or "frank" in e.text.lower()),
                              ("failover", lambda e: "failover" in e.text.lower())):
             await pilot.press("slash")
@@ -264,3 +264,99 @@ async def test_moving_the_selection_does_not_resize_the_timeline(tmp_path):
             await pilot.press("k")
             heights.add(timeline.size.height)
         assert len(heights) == 1
+
+
+async def test_pin_from_the_bar_gives_a_toast_and_the_star(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=3)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        await submit_and_wait(pilot, "/pin 3")
+        await wait_for(pilot, lambda: any("Pinned ★ #3" in str(n.message) for n in app._notifications))
+        await wait_for(pilot, lambda: re.search(r"#3\s+★", screen_text(app)) is not None)
+        assert not any("earlier in the timeline" in str(n.message) for n in app._notifications)  # not a new entry
+        assert timeline.entry_at(2).pinned
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_entry_numbers_and_the_truncation_mark_stay_in_sight(tmp_path, size):
+    """Issue 10, point 9: at 80x24 the numbers (what /pin N and /correct N need) were cut, and the
+    `…` of a cut line sat under the scrollbar."""
+    path, incident_id = await demo_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=size) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        assert timeline.show_vertical_scrollbar
+        region = timeline.content_region
+        rows = [line for line in screen_text(app).split("\n")[region.y:region.y + region.height]]
+        inside = [row[region.x:region.x + timeline.scrollable_content_region.width] for row in rows]
+        numbers = [re.search(r"#(\d+)", row) for row in inside]
+        assert all(numbers), inside
+        shown = {int(m.group(1)) for m in numbers}
+        assert timeline.selected.number in shown
+        cut = [row for row in inside if row.rstrip().endswith("…")]
+        assert cut, inside  # long lines end with the mark, left of the scrollbar
+
+
+async def test_enter_opens_the_whole_entry_and_it_scrolls(tmp_path):
+    from warroom.ui.screens.entry_view import EntryText, EntryViewScreen
+
+    path, incident_id = await small_database(tmp_path, notes=0)
+    service = await other_process(path)
+    pasted = "\n".join(f"log line {n:03d}: connection refused to db-{n % 7}" for n in range(300))
+    await service.execute(incident_id, pasted, "alice")
+    await service.close()
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        timeline.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EntryViewScreen))
+        view = app.screen.query_one(EntryText)
+        await wait_for(pilot, lambda: view.row_count >= 300)
+        assert "log line 000" in screen_text(app) and "300 lines" in screen_text(app)
+        await pilot.press("end")
+        await wait_for(pilot, lambda: "log line 299" in screen_text(app))
+        await pilot.press("q")  # q goes back to where it was; Escape goes to the bar
+        await wait_for(pilot, lambda: not isinstance(app.screen, EntryViewScreen))
+        assert app.focused is timeline
+
+
+async def test_a_probe_entry_opens_with_its_details_and_d_offers_the_detected_milestone(tmp_path):
+    from warroom.ui.screens.entry_view import EntryViewScreen
+    from warroom.ui.widgets.entry_bar import EntryBar
+
+    path, incident_id = await small_database(tmp_path, notes=0)
+    service = await other_process(path)
+    transition = {"probe": "payments", "group": "", "old": "pending", "new": "down", "at": "2026-11-23T14:59:00.000000Z",
+                  "reason": "status == 200 failed: got 503", "status_code": 503, "error": None,
+                  "failed_condition": "status == 200", "latency_ms": 5.0, "consecutive_failures": 3,
+                  "first_failure_at": "2026-11-23T14:58:10.000000Z", "consecutive_successes": 0}
+    await service.record_system(incident_id, "payments ▼ DOWN (was … PENDING): status == 200 failed: got 503; 5 ms",
+                                {"transition": transition}, kind=EntryKind.PROBE, author="probe")
+    await service.close()
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline = app.screen.query_one(Timeline)
+        timeline.focus()
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, EntryViewScreen))
+        await wait_for(pilot, lambda: "First failure at: 2026-11-23T14:58:10" in screen_text(app))
+        assert "HTTP status: 503" in screen_text(app)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not isinstance(app.screen, EntryViewScreen) and app.focused is timeline)
+        await pilot.press("d")
+        bar = app.screen.query_one(EntryBar)
+        await wait_for(pilot, lambda: bar.text.startswith("@2026-11-23T14:58:10 /detected probe payments down"))
+        assert isinstance(app.focused, EntryInput)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not any(w.group == "write" and w.is_running for w in app.workers))
+    service = await other_process(path)
+    incident = await service.incident(incident_id)
+    await service.close()
+    assert incident.milestones[next(m for m in incident.milestones if m.value == "detected")].isoformat() == \
+        "2026-11-23T14:58:10+00:00"

@@ -37,7 +37,7 @@ class _Context:
         if self._config is None:
             from warroom.service.config import load_config
 
-            self._config = load_config()
+            self._config = load_config(audiences={a.id for p in self.policies() for a in p.audience})
         return self._config
 
     def user(self, override: str | None = None) -> str:
@@ -105,16 +105,18 @@ as_option = click.option("--as", "as_user", metavar="NAME", help="Who is writing
 @click.option("--theme", metavar="NAME", help="UI theme (warroom-dark, warroom-light, warroom-contrast...).")
 @click.option("--probes", "probes_file", metavar="FILE", type=click.Path(dir_okay=False), help="Probe definitions (TOML).")
 @click.option("--read-only", is_flag=True, help="Look without the right to write: every change is refused.")
+@click.option("--quiet", is_flag=True, help="No terminal bell when a duty falls due (toasts and the header still say so).")
 @click.version_option(package_name="warroom")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | None, probes_file: str | None,
-        read_only: bool) -> None:
+        read_only: bool, quiet: bool) -> None:
     """warroom: a terminal war room for production incidents.
 
     Without a command, opens the war room for the only open incident, or a picker.
     """
     ctx.obj = _Context(db, as_user, theme, read_only)
     ctx.obj.probes_option = probes_file
+    ctx.obj.quiet = quiet
     if ctx.invoked_subcommand is None:
         _open_ui(ctx.obj, incident_id=None)
 
@@ -233,34 +235,41 @@ def log(obj: _Context, incident_id: str, text: tuple[str, ...], as_user: str | N
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_context
 def list_command(obj: _Context, include_closed: bool, as_json: bool) -> None:
-    """List open incidents (newest first)."""
+    """List open incidents (newest first), each with what it owes first."""
     from warroom.domain.clock import format_duration, to_stored
+    from warroom.domain.standing import duty_brief, elapsed, shown_status
     from warroom.domain.text import visible
 
     async def work(service):
         rows = []
-        for incident in await service.incidents(include_closed):
+        incidents = await service.incidents(include_closed)
+        firsts = await service.first_duties(incidents)
+        for incident in incidents:
             seats = await service.roster(incident)
             commander = next((seat.person for seat in seats if seat.is_commander), None)
-            status = service.policy_for(incident).find_status(incident.status)
-            rows.append((incident, commander, status.label if status else incident.status))
+            rows.append((incident, commander, shown_status(service.policy_for(incident), incident),
+                         firsts[incident.id]))
         return rows, service.now()
 
     rows, now = obj.run(work)
     if as_json:
         click.echo(json.dumps([
-            {"id": i.id, "title": i.title, "severity": i.severity, "status": i.status, "policy": i.policy_id,
-             "created_at": to_stored(i.created_at), "commander": commander, "open": i.is_open}
-            for i, commander, _ in rows
+            {"id": i.id, "title": i.title, "severity": i.severity, "status": i.status, "status_label": status,
+             "policy": i.policy_id, "created_at": to_stored(i.created_at), "commander": commander, "open": i.is_open,
+             "next_duty": None if duty is None else {
+                 "key": duty.key, "what": duty.what, "due_at": to_stored(duty.due_at) if duty.due_at else None,
+                 "state": duty.state(now).value}}
+            for i, commander, status, duty in rows
         ], indent=2, sort_keys=True))
         return
     if not rows:
         click.echo("No open incidents." if not include_closed else "No incidents.")
         return
-    for incident, commander, status in rows:
-        age = format_duration(now - incident.created_at)
+    for incident, commander, status, duty in rows:
+        age = format_duration(elapsed(incident, now))
+        owed = duty_brief(duty, now) if duty else "✓ nothing owed"
         click.echo(f"{incident.id}  {visible(incident.severity):<10} {visible(status):<14} {age:>8}  "
-                   f"IC {visible(commander or '(none)'):<12} {visible(incident.title)}")
+                   f"IC {visible(commander or '(none)'):<12} {owed:<40} {visible(incident.title)}")
 
 
 @cli.command()
@@ -518,6 +527,17 @@ def serve(obj: _Context, people_file: Path, host: str, port: int, tls_cert: Path
 
 for _command in LEARNING_COMMANDS:  # verify, run, log-command, shell-hook, stats
     cli.add_command(_command)
+
+
+def _take_user(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_object(_Context).user_option = value
+
+
+for _command in cli.commands.values():  # `warroom open ID --as bob`: --as after any command, as before it
+    if not any(param.name == "as_user" for param in _command.params):
+        _command.params.append(click.Option(["--as", "as_user"], metavar="NAME", expose_value=False,
+                                            callback=_take_user, help="Who is acting (as `warroom --as NAME ...`)."))
 
 
 def _check_arguments(argv: list[str]) -> None:

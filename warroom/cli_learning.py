@@ -1,6 +1,7 @@
 """Commands for learning from incidents: `verify` (the hash chain), `run`, `log-command` and
-`shell-hook` (captured commands), `stats` (numbers across incidents). `warroom.cli` registers them;
-they receive its context object through click.pass_obj."""
+`shell-hook` (captured commands), `stats` (numbers across incidents), `replay` (a past incident as
+it happened) and `drill` (a scripted practice incident). `warroom.cli` registers them; they
+receive its context object through click.pass_obj."""
 
 from __future__ import annotations
 
@@ -239,4 +240,58 @@ def stats(obj, since: str, policy_id: str | None, as_json: bool, as_csv: bool) -
         click.echo(stats_report.to_text(figures, width), nl=False)
 
 
-COMMANDS = (verify, run, log_command, shell_hook, stats)
+def _speed(ctx, param, value):
+    from warroom.domain.playback import parse_speed
+
+    try:
+        return parse_speed(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.command()
+@click.argument("incident_id", metavar="ID")
+@click.option("--speed", default="10x", show_default=True, metavar="N[x]", callback=_speed,
+              help="How much faster than it happened (1x: as it happened; + and - change it while playing).")
+@click.option("--from", "start", metavar="TIME",
+              help="Start here: +10m (after the first entry), 14:02 (UTC), 2026-11-23T14:02 or a milestone name.")
+@click.pass_obj
+def replay(obj, incident_id: str, speed: float, start: str | None) -> None:
+    """Replay incident ID as it happened, read-only: entries appear when they happened; roles,
+    countdown, probe states and header follow. Space pauses, n steps to the next entry, + and -
+    change the speed, m jumps to a milestone. For the retrospective."""
+    from warroom.ui.launch import launch_replay
+
+    launch_replay(obj, incident_id, speed, start)
+
+
+@click.command()
+@click.argument("drill_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--speed", default="1x", show_default=True, metavar="N[x]", callback=_speed,
+              help="Run the drill's clock N times faster than real time (deadlines shrink with it).")
+@click.option("--live-delivery", is_flag=True,
+              help="Send updates and pages to the real targets of the config (each marked DRILL) "
+                   "instead of the drill outbox.")
+@click.pass_obj
+def drill(obj, drill_file: str, speed: float, live_delivery: bool) -> None:
+    """Run the practice incident scripted in FILE, or a shipped drill by name (api-outage,
+    database-failure, security-incident):
+    probes fail and recover, alerts come in, other people write, and what you do is scored against
+    the file's expected responses and the policy. Runs in a database of its own; nothing reaches a
+    real target unless --live-delivery. The drill report is printed at the end."""
+    from warroom.ui.launch import launch_drill
+
+    if obj.db_option:
+        raise click.UsageError("a drill runs in a database of its own (named at the end); drop --db")
+    if obj.read_only:
+        raise click.UsageError("a drill is played, not watched: drop --read-only")
+    from warroom.service.drill import drill_path, shipped_drills
+
+    path = drill_path(drill_file)
+    if not path.exists():
+        raise click.UsageError(f"{visible(drill_file)}: no such drill file (shipped drills: "
+                               f"{', '.join(shipped_drills())})")
+    launch_drill(obj, str(path), speed, live_delivery)
+
+
+COMMANDS = (verify, run, log_command, shell_hook, stats, replay, drill)

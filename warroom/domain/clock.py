@@ -91,3 +91,22 @@ def format_moment(moment: datetime, now: datetime, *, seconds: bool = True) -> s
     if moment.date() != now.astimezone(UTC).date():
         return f"{moment:%Y-%m-%d} {clock} UTC"
     return f"{clock} UTC"
+
+
+CLOCK_TOLERANCE = timedelta(seconds=5)
+"""How far this computer's clock may be behind the record (another writer's clock) unremarked."""
+
+
+def clock_behind(now: datetime, newest: datetime | None) -> timedelta | None:
+    """How far `now` is behind `newest` (the record's newest entry, as its writer dated it), when
+    that is more than CLOCK_TOLERANCE: entries written now would be dated before it."""
+    if newest is None or newest - now <= CLOCK_TOLERANCE:
+        return None
+    return newest - now
+
+
+def clock_note(now: datetime, newest: datetime, behind: timedelta) -> str:
+    """One line saying the clock is behind the record, and what that does."""
+    return (f"this computer's clock reads {format_moment(now, newest)}, {format_duration(behind)} behind the "
+            f"record's newest entry ({format_moment(newest, newest)}): what is written here is dated by it, "
+            "so it lands earlier in the timeline; check the clock (NTP)")

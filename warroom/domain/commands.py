@@ -97,9 +97,43 @@ class PageOnCall(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class MarkDuty(Command):
+    """`/notified PARTY [note]`: a party the policy says to notify (or a review it asks for) was
+    told; PARTY is the duty's id, label or a prefix of either, resolved against what is owed."""
+
+    party: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SetActionDone(Command):
+    """`/done N`, `/undone N`: action item N (numbered as F4 shows them) done, or open again."""
+
+    number: int = 0
+    done: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SetFact(Command):
+    """`/set impact|users|title TEXT`, `/title TEXT`: one of the incident's facts (models.FACTS), kept
+    current; the timeline keeps each earlier value in a fact entry."""
+
+    fact: str = "impact"
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeServices(Command):
+    """`/service add NAME...` or `/service remove NAME...`: the services the incident affects."""
+
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ShowHelp(Command):
     """`/help`: writes nothing; the screen opens its help, `warroom log` prints the commands."""
 
 
 AnyCommand = (AddEntry | SetSeverity | SetStatus | AssignRole | Handoff | AddAction | SetMilestone | PinEntry
-              | CorrectEntry | PostUpdate | AddProbe | PageOnCall | ShowHelp)
+              | CorrectEntry | PostUpdate | AddProbe | PageOnCall | MarkDuty | SetActionDone | SetFact
+              | ChangeServices | ShowHelp)

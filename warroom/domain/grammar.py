@@ -14,11 +14,11 @@ from typing import Any, Callable
 
 from warroom.domain.clock import UTC, parse_duration
 from warroom.domain.commands import (
-    AddAction, AddEntry, AddProbe, AssignRole, Command, CorrectEntry, Handoff, PageOnCall, PinEntry,
-    PostUpdate, SetMilestone, SetSeverity, SetStatus, ShowHelp,
+    AddAction, AddEntry, AddProbe, AssignRole, ChangeServices, Command, CorrectEntry, Handoff, MarkDuty,
+    PageOnCall, PinEntry, PostUpdate, SetActionDone, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
-from warroom.domain.models import EntryKind, Milestone
+from warroom.domain.models import FACTS, EntryKind, Milestone
 from warroom.domain.policy import Policy
 from warroom.domain.secrets import redact_url
 
@@ -45,24 +45,34 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("note", (), "TEXT", "Add a note (plain text does the same)"),
     CommandSpec("decision", ("d",), "TEXT", "Record a decision"),
     CommandSpec("rootcause", (), "TEXT", "Record the root cause"),
+    CommandSpec("hypothesis", ("hypo",), "TEXT", "Record the current hypothesis (the handoff summary quotes the latest)"),
     CommandSpec("lesson", (), "TEXT", "Record a lesson learned"),
+    CommandSpec("factor", (), "TEXT", "Record a contributing factor (for the report)"),
+    CommandSpec("went-well", ("well",), "TEXT", "Record something that went well (for the report)"),
+    CommandSpec("went-badly", ("badly",), "TEXT", "Record something that went badly (for the report)"),
     CommandSpec("action", (), "TEXT [@owner] [due:WHEN] [group:GROUP]", "Add a follow-up action item"),
+    CommandSpec("done", (), "N", "Mark action item N (as F4 numbers them) done"),
+    CommandSpec("undone", (), "N", "Mark action item N open again"),
     CommandSpec("sev", ("severity",), "LEVEL [reason]", "Set the severity"),
     CommandSpec("status", (), "STATUS [note]", "Set the status"),
     CommandSpec("assign", (), "ROLE PERSON", "Give a role to someone"),
     CommandSpec("handoff", (), "ROLE PERSON", "Hand a role over to someone"),
-    CommandSpec("impact", (), "[note]", "Mark when impact started"),
+    CommandSpec("impact", (), "[note]", "Mark when impact started (the impact itself: /set impact)"),
     CommandSpec("detected", (), "[note]", "Mark the incident detected"),
     CommandSpec("ack", ("acknowledged",), "[note]", "Mark the incident acknowledged"),
     CommandSpec("mitigated", (), "[note]", "Mark the impact mitigated"),
     CommandSpec("resolve", ("resolved",), "[note]", "Mark the incident resolved"),
     CommandSpec("close", (), "[note]", "Close the incident"),
     CommandSpec("update", (), "[AUDIENCE] TEXT", "Post a stakeholder update (default: internal)"),
+    CommandSpec("notified", (), "PARTY [note]", "Tick a party the policy says to notify (F5 lists them)"),
     CommandSpec("pin", (), "N", "Pin timeline entry N (#N works too)"),
     CommandSpec("unpin", (), "N", "Unpin timeline entry N"),
     CommandSpec("correct", (), "N TEXT", "Correct timeline entry N"),
     CommandSpec("probe", (), "add NAME URL", "Start an HTTP health probe"),
     CommandSpec("page", (), "NAME|SERVICE REASON", "Page on-call now (a pager by name, or the pagers of a service)"),
+    CommandSpec("set", (), "impact|users|title TEXT", "Keep a fact current: the impact, who is hit (users), the title"),
+    CommandSpec("service", ("services",), "add|remove NAME...", "Add or remove affected services"),
+    CommandSpec("title", (), "TEXT", "Rename the incident (as /set title)"),
     CommandSpec("help", ("?",), "", "Every entry-bar command"),
 )
 
@@ -335,6 +345,18 @@ def _correct(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Com
     return CorrectEntry(number=number, text=text)
 
 
+def _action_done(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    word, rest = _split_first(_required(args, spec))
+    match = _NUMBER.fullmatch(word)
+    if match is None or int(match.group(1)) == 0 or rest:
+        raise _usage(spec, f"expected an action number as F4 shows it, like 2, got '{args}'")
+    return SetActionDone(number=int(match.group(1)), done=spec.name == "done")
+
+
+def _notified(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    return MarkDuty(party=_required(args, spec))
+
+
 def _find_audience(policy: Policy, word: str) -> str | None:
     """Audience id named by id, label or a 4+ letter prefix of the id (`exec`), else None."""
     wanted = word.casefold()
@@ -356,6 +378,35 @@ def _update(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Comm
     if not rest:
         raise _usage(spec, f"the {audience} update has no text")
     return PostUpdate(text=rest, audience=audience)
+
+
+_FACT_NAMES = {"impact": "impact", "users": "customer_impact", "customers": "customer_impact",
+               "customer-impact": "customer_impact", "user-impact": "customer_impact",
+               "customer_impact": "customer_impact", "title": "title"}
+_SERVICE_VERBS = {"add": "add", "remove": "remove", "rm": "remove", "drop": "remove"}
+
+
+def _set(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    name, text = _split_first(_required(args, spec))
+    fact = _FACT_NAMES.get(name.casefold())
+    if fact is None:
+        raise _usage(spec, f"unknown fact '{name}'; valid: impact, users (customer impact), title")
+    if not text:
+        raise _usage(spec, f"give the {FACTS[fact].lower()}")
+    return SetFact(fact=fact, text=text)
+
+
+def _title(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    return SetFact(fact="title", text=_required(args, spec))
+
+
+def _service(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
+    verb, rest = _split_first(_required(args, spec))
+    action = _SERVICE_VERBS.get(verb.casefold())
+    names = tuple(dict.fromkeys(name for name in re.split(r"[\s,]+", rest) if name))
+    if action is None or not names:
+        raise _usage(spec, "" if action else f"expected add or remove, got '{verb}'")
+    return ChangeServices(add=names) if action == "add" else ChangeServices(remove=names)
 
 
 def _probe(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
@@ -384,7 +435,17 @@ _HANDLERS: dict[str, _Handler] = {
     "note": _entry(EntryKind.NOTE),
     "decision": _entry(EntryKind.DECISION),
     "rootcause": _entry(EntryKind.ROOT_CAUSE),
+    "hypothesis": _entry(EntryKind.HYPOTHESIS),
+    "done": _action_done,
+    "undone": _action_done,
+    "notified": _notified,
     "lesson": _entry(EntryKind.LESSON),
+    "factor": _entry(EntryKind.FACTOR),
+    "went-well": _entry(EntryKind.WENT_WELL),
+    "went-badly": _entry(EntryKind.WENT_BADLY),
+    "set": _set,
+    "service": _service,
+    "title": _title,
     "action": _action,
     "sev": _severity,
     "status": _status,
@@ -404,55 +465,3 @@ _HANDLERS: dict[str, _Handler] = {
     "page": _page,
     "help": lambda args, policy, now, spec: ShowHelp(),
 }
-
-
-# --- completion --------------------------------------------------------------------------------
-
-
-def complete(text: str, policy: Policy) -> list[str]:
-    """Whole-line replacements for the input so far: command names, roles, severities, statuses."""
-    body = text.lstrip()
-    token, _ = _split_first(body)
-    if token != body and _looks_backdated(token):
-        body = body[len(token) :].lstrip()
-    head = text[: len(text) - len(body)]
-    match = _COMMAND.fullmatch(body)
-    if match is None or body.startswith("//"):
-        return []
-    word, gap, fragment = match.groups()
-    if gap is None:
-        typed = word.lower()
-        found = [next((n for n in spec.names if n.startswith(typed)), None) for spec in COMMANDS]
-        return [f"{head}/{name} " for name in found if name is not None]
-    spec = _SPECS.get(word.lower())
-    choices = _argument_choices(spec.name, policy) if spec else []
-    quote = fragment[0] if _is_quoted(fragment) else ""
-    typed = fragment[len(quote) :].casefold()
-    prefix = head + body[: len(body) - len(fragment)]
-    out: list[str] = []
-    for shown, spellings in choices:
-        if any(spelling.casefold().startswith(typed) for spelling in spellings):
-            out.append(f"{prefix}{quote}{shown}{quote} ")
-    return out
-
-
-def _argument_choices(name: str, policy: Policy) -> list[tuple[str, list[str]]]:
-    """(what to insert, spellings that select it) for the argument of command `name`."""
-    if name in ("assign", "handoff"):
-        seen: dict[str, str] = {}
-        for role in policy.role:
-            for spelling in (role.id, role.name, *role.aliases):
-                seen.setdefault(spelling.casefold(), spelling)
-        return [(spelling, [spelling]) for spelling in seen.values()]
-    if name == "sev":
-        return [(s.id, [s.id, s.label, *s.aliases]) for s in policy.severity]
-    if name == "status":
-        return [(s.id, [s.id, s.label]) for s in policy.status]
-    return []
-
-
-def _looks_backdated(token: str) -> bool:
-    """Whether `token` has back-dating syntax (its value is not checked)."""
-    if len(token) > 1 and _OFFSET.fullmatch(token):
-        return True
-    return token[:1] == "@" and any(p.fullmatch(token[1:]) for p in (_CLOCK, _STAMP))

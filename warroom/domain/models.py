@@ -27,6 +27,11 @@ class EntryKind(StrEnum):
     LESSON = "lesson"
     COMMAND = "command"  # a shell command a responder ran (`warroom run`, the shell hook)
     DUTY = "duty"  # what the policy now owes (declaration, severity change), or a duty marked done
+    HYPOTHESIS = "hypothesis"  # what the responders think is going on, before a root cause is known
+    FACT = "fact"  # one of the incident's facts kept current: impact, customer impact, services, title
+    FACTOR = "factor"  # a contributing factor, for the report
+    WENT_WELL = "went-well"  # what went well, for the report
+    WENT_BADLY = "went-badly"  # what went badly, for the report
 
     @property
     def glyph(self) -> str:
@@ -54,6 +59,11 @@ KIND_GLYPHS: dict[EntryKind, str] = {
     EntryKind.LESSON: "✦",
     EntryKind.COMMAND: "$",
     EntryKind.DUTY: "☎",
+    EntryKind.HYPOTHESIS: "?",
+    EntryKind.FACT: "≡",
+    EntryKind.FACTOR: "⊕",
+    EntryKind.WENT_WELL: "+",
+    EntryKind.WENT_BADLY: "−",
 }
 
 KIND_LABELS: dict[EntryKind, str] = {
@@ -73,7 +83,15 @@ KIND_LABELS: dict[EntryKind, str] = {
     EntryKind.LESSON: "lesson",
     EntryKind.COMMAND: "command",
     EntryKind.DUTY: "duty",
+    EntryKind.HYPOTHESIS: "hypothesis",
+    EntryKind.FACT: "fact",
+    EntryKind.FACTOR: "factor",
+    EntryKind.WENT_WELL: "went well",
+    EntryKind.WENT_BADLY: "went badly",
 }
+
+FACTS: dict[str, str] = {"impact": "Impact", "customer_impact": "Customer impact", "title": "Title"}
+"""The incident's facts set with `/set NAME TEXT`, by field name, with the label they are shown by."""
 
 
 class Milestone(StrEnum):
@@ -106,6 +124,7 @@ class Incident:
     services: tuple[str, ...] = ()
     impact: str = ""
     milestones: dict[Milestone, datetime] = field(default_factory=dict)
+    customer_impact: str = ""  # who is hit and how many (users, customers), as the responders say it
 
     @property
     def is_open(self) -> bool:

@@ -6,7 +6,6 @@ Policies are TOML files validated strictly; a mistake is reported with file, lin
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
@@ -18,7 +17,7 @@ import msgspec
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
 from warroom.domain.policy_checks import NO_DEADLINE, check_policy, moved_field_hint, norm_name
-from warroom.domain.tomlspot import load_toml, located_message, read_text_file
+from warroom.domain.tomlspot import decode_toml, located_message, read_text_file
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -83,6 +82,7 @@ class Checklist(_Strict):
     title: str
     items: list[str]
     phase: str | None = None
+    proofs: dict[str, str] = {}  # item number (1 = the first) -> what in the record proves it (domain.checklists)
 
 
 class Playbook(_Strict):
@@ -177,10 +177,11 @@ class ActionGroup(_Strict):
     label: str
     description: str = ""
     aliases: list[str] = []
+    during: bool = False  # worked during the incident ("now"); otherwise a follow-up after it
 
 
 ReportFill = Literal["summary", "metrics", "impact", "timeline", "root_cause", "resolution", "lessons",
-                     "actions", "notes"]
+                     "actions", "notes", "review"]
 
 
 class ReportSection(_Strict):
@@ -244,6 +245,10 @@ class Policy(_Strict):
     def find_role(self, text: str) -> Role | None:
         return _find(self.role, text, lambda r: [r.id, r.name, *r.aliases])
 
+    def commander_role(self) -> Role:
+        """The incident-commander role (or the first role when none goes by that name)."""
+        return self.find_role("ic") or self.find_role("incident commander") or self.role[0]
+
     def find_status(self, text: str) -> Status | None:
         return _find(self.status, text, lambda s: [s.id, s.label])
 
@@ -302,14 +307,7 @@ def _find(items, text, names):
 
 def parse_policy(text: str, source: str) -> Policy:
     """Validate policy TOML text; `source` names the file in error messages."""
-    try:
-        raw = load_toml(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"{source}: invalid TOML: {error}") from None
-    try:
-        policy = msgspec.convert(raw, Policy)
-    except msgspec.ValidationError as error:
-        raise _located(text, source, moved_field_hint(str(error))) from None
+    policy = decode_toml(text, source, Policy, PolicyError, moved_field_hint)
     problem = check_policy(policy)
     if problem:
         path, message = problem

@@ -98,6 +98,17 @@ def _unsafe_text(node, path: str = "$") -> tuple[str, str] | None:
     return None
 
 
+def _check_proofs(policy, checklist, path: str) -> tuple[str, str] | None:
+    from warroom.domain.checklists import proof_problem
+
+    for key, proof in checklist.proofs.items():
+        if not (key.isascii() and key.isdigit() and 1 <= int(key) <= len(checklist.items)):
+            return path, f"key {key!r} is not an item number (1 to {len(checklist.items)})"
+        if problem := proof_problem(proof, policy):
+            return f"{path}.{key}", problem
+    return None
+
+
 def check_policy(policy) -> tuple[str, str] | None:
     """Return (field path, message) for the first rule a well-formed policy still breaks."""
     if unsafe := _unsafe_text(msgspec.to_builtins(policy)):
@@ -169,6 +180,9 @@ def _check_duties(policy) -> tuple[str, str] | None:
         if section.fill != "notes" and section.fill in fills:
             return f"$.postmortem[{index}].fill", f"{section.fill!r} fills two sections (only 'notes' may repeat)"
         fills.add(section.fill)
+    for index, checklist in enumerate(policy.checklist):
+        if problem := _check_proofs(policy, checklist, f"$.checklist[{index}].proofs"):
+            return problem
     for field in ("detect", "acknowledge", "mitigate"):
         value = getattr(policy.targets, field)
         if value is not None and (problem := _duration(value, deadline=False)):

@@ -1,16 +1,19 @@
 """The Markdown post-incident report, built from the incident's own policy: its `[[postmortem]]`
 sections in their order with their prompts, each metric beside the policy's target, action items
-in the policy's groups. What the policy does not place (metrics, the duties, checklists, updates,
-the full timeline) follows as appendices. Every piece of text that came from a person, a probe or
+in the policy's groups. What the policy does not place (the review: contributing factors, what
+went well and badly; metrics, the duties, checklists, updates, the full timeline) follows. Every piece of text that came from a person, a probe or
 a policy file is escaped, so it cannot change the report's structure."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Iterable, Iterator
 
+from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
+from warroom.domain.drill import DRILL_MARK, is_drill
 from warroom.domain.duties import (
     DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, without_owed_note,
 )  # fmt: skip
@@ -18,13 +21,14 @@ from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
 from warroom.domain.report import IncidentRecord, joined, key_entries, notable_entries
+from warroom.domain.standing import by_phase, numbered_actions, shown_status
 from warroom.domain.text import markdown_inline, visible
 
 DEFAULT_SECTIONS = (
     ReportSection(title="Summary", fill="summary"), ReportSection(title="Metrics", fill="metrics"),
     ReportSection(title="Timeline", fill="timeline"), ReportSection(title="Root cause", fill="root_cause"),
     ReportSection(title="Resolution", fill="resolution"), ReportSection(title="Lessons learned", fill="lessons"),
-    ReportSection(title="Action items", fill="actions"),
+    ReportSection(title="Review", fill="review"), ReportSection(title="Action items", fill="actions"),
 )
 """The sections of a policy that names none."""
 
@@ -32,6 +36,8 @@ _BLOCK_START = re.compile(r"^([#>+=\-*_|]|[0-9]+(?=[.)]))")
 _METRICS = (("Time to detect", "time_to_detect", "detect"), ("Time to acknowledge", "time_to_acknowledge", "acknowledge"),
             ("Time to mitigate", "time_to_mitigate", "mitigate"), ("Time to resolve", "time_to_resolve", None))
 _WRITTEN = {"root_cause": (EntryKind.ROOT_CAUSE, "/rootcause"), "lessons": (EntryKind.LESSON, "/lesson")}
+_REVIEW = (("Contributing factors", EntryKind.FACTOR, "/factor"), ("What went well", EntryKind.WENT_WELL, "/went-well"),
+           ("What went badly", EntryKind.WENT_BADLY, "/went-badly"))
 
 
 def markdown_line(text: str) -> str:
@@ -119,17 +125,17 @@ class _Report:
 
     def summary(self, section: ReportSection) -> list[str]:
         incident, metrics = self.incident, self.metrics
-        status = self.policy.find_status(incident.status)
         ongoing = "" if self.ended else ", still open at export"
         history = ", ".join(f"{markdown_inline(step.severity)} at {_when(step.at)}" for step in self.duty_record.steps)
         lines = [
             f"- **Severity:** {self.severity_name(incident.severity)}"
             + (f"; highest reached {self.severity_name(self.peak)}" if self.peak != incident.severity else ""),
             f"- **Severity history:** {history}",
-            f"- **Status:** {markdown_inline(status.label if status else incident.status)}",
+            f"- **Status:** {markdown_inline(shown_status(self.policy, incident))}",
             f"- **Date:** {_when(incident_start(incident)[0])} to {_when(self.ended) if self.ended else 'ongoing'}",
             f"- **Duration:** {_span(metrics.duration)} (from {metrics.measured_from}{ongoing})",
             f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_'}",
+            f"- **Who is affected:** {markdown_inline(incident.customer_impact) or '_not recorded_'}",
             f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_'}",
             f"- **Declared:** {_when(incident.created_at)} by {markdown_inline(incident.created_by)}",
             f"- **Policy:** {markdown_inline(self.policy.name)}",
@@ -166,14 +172,29 @@ class _Report:
 
     def impact(self, section: ReportSection) -> list[str]:
         incident = self.incident
-        if not incident.impact and not incident.services:
-            return self.to_be_written("/impact", section.prompts)
-        lines = [f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_'}",
-                 f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_'}",
+        if not incident.impact and not incident.services and not incident.customer_impact:
+            return self.to_be_written("/set impact", section.prompts)
+        lines = [f"- **Impact:** {markdown_inline(incident.impact) or '_not recorded_ (`/set impact`)'}",
+                 f"- **Who is affected:** {markdown_inline(incident.customer_impact) or '_not recorded_ (`/set users`)'}",
+                 f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_ (`/service add`)'}",
                  f"- **Highest severity:** {self.severity_name(self.peak)}"]
+        changes = [e for e in self.notable if e.kind is EntryKind.FACT]
+        if changes:
+            lines += ["", "How the picture changed:", ""]
+            lines += [f"- {_when(e.occurred_at)}, {markdown_inline(e.author)} (#{e.number}): {markdown_inline(e.text)}"
+                      for e in changes]
         if section.prompts:
             lines += ["", "> Check that it covers: " + "; ".join(markdown_inline(p) for p in section.prompts) + "."]
         return lines
+
+    def review(self, section: ReportSection) -> list[str]:
+        """Contributing factors, what went well, what went badly: as recorded during the incident."""
+        lines: list[str] = []
+        for title, kind, command in _REVIEW:
+            lines += [f"### {title}", "", *self.written([e for e in self.notable if e.kind is kind], command, []), ""]
+        if section.prompts:
+            lines += ["> Check that it covers: " + "; ".join(markdown_inline(p) for p in section.prompts) + ".", ""]
+        return lines[:-1]
 
     def key_timeline(self, section: ReportSection) -> Iterator[str]:
         """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
@@ -194,21 +215,27 @@ class _Report:
         return self.written(entries, "/mitigated or /resolve", section.prompts)
 
     def actions(self, section: ReportSection) -> list[str]:
-        items = self.record.actions
-        groups = self.policy.action_group
+        """Worked now (during the incident), then the follow-ups, these in the policy's groups."""
+        if not self.record.actions:
+            return ["- _No action items._"]
+        now, after = by_phase(numbered_actions(self.policy, self.record.actions, self.incident))
+        lines = ["### Now: during the incident", ""]
+        lines += [_action_line(a.item) + (f" _({markdown_inline(a.group_label)})_" if a.group_label else "")
+                  for a in now] or ["- _None._"]
+        lines += ["", "### Follow-ups: after the incident", ""]
+        groups = [g for g in self.policy.action_group if not g.during]
         if not groups:
-            return [_action_line(a) for a in items] or ["- _No action items._"]
-        lines: list[str] = []
+            return lines + ([_action_line(a.item) for a in after] or ["- _None._"])
         known = {g.id for g in groups}
         for group in groups:
-            lines += [f"### {markdown_inline(group.label)}", ""]
+            lines += [f"#### {markdown_inline(group.label)}", ""]
             if group.description:
                 lines += [f"_{markdown_inline(group.description)}_", ""]
-            lines += [_action_line(a) for a in items if a.group == group.id] or ["- _None._"]
+            lines += [_action_line(a.item) for a in after if a.item.group == group.id] or ["- _None._"]
             lines.append("")
-        loose = [a for a in items if a.group not in known]
+        loose = [a for a in after if a.item.group not in known]
         if loose:
-            lines += ["### Not grouped yet", "", *[_action_line(a) for a in loose], ""]
+            lines += ["#### Not grouped yet", "", *[_action_line(a.item) for a in loose], ""]
         return lines[:-1]
 
     def section(self, section: ReportSection) -> Iterable[str]:
@@ -218,7 +245,7 @@ class _Report:
         if section.fill == "notes":
             return self.to_be_written("", section.prompts)
         return {"summary": self.summary, "metrics": self.metrics_table, "impact": self.impact,
-                "timeline": self.key_timeline, "resolution": self.resolution,
+                "timeline": self.key_timeline, "resolution": self.resolution, "review": self.review,
                 "actions": self.actions}[section.fill](section)
 
     # ---- appendices ---------------------------------------------------------------------------
@@ -238,17 +265,32 @@ class _Report:
         return lines or ["- _Nothing owed._"]
 
     def procedure_lines(self) -> list[str]:
-        lines = []
-        for checklist in self.policy.checklist:
-            ticked = [item for index, item in enumerate(checklist.items)
-                      if self.record.checklist_ticks.get((checklist.id, index))]
-            if ticked:
-                lines.append(f"- {markdown_line(checklist.title)}: {len(ticked)} of {len(checklist.items)} ticked "
-                             f"({markdown_inline('; '.join(ticked))})")
-        titles = {p.id: p.title for p in self.policy.playbook}
-        for playbook_id in self.record.playbooks:
-            lines.append(f"- Playbook attached: {markdown_inline(titles.get(playbook_id, playbook_id))}")
-        return lines or ["- _No checklist item was ticked and no playbook attached._"]
+        """Every checklist item (and attached playbook step): ticked by whom, by the record, or not."""
+        proofs = record_ticks(replace(self.record, entries=self.notable))  # the notable entries prove the same
+        ticks = {(d.get("checklist"), d.get("item")): e for e in self.notable
+                 if e.kind is EntryKind.CHECKLIST and "checklist" in (d := e.data or {})}
+        titles = {p.id: p for p in self.policy.playbook}
+        groups = [(c.id, c.title, c.items) for c in self.policy.checklist]
+        groups += [(PLAYBOOK_STEPS + pid, f"Playbook: {titles[pid].title}", titles[pid].steps)
+                   for pid in self.record.playbooks if pid in titles]
+        lines: list[str] = []
+        for checklist_id, title, items in groups:
+            rows, done = [], 0
+            for index, item in enumerate(items):
+                key = (checklist_id, index)
+                proof, entry = proofs.get(key), ticks.get(key)
+                if self.record.checklist_ticks.get(key) and entry is not None:
+                    how = f"ticked by {markdown_inline(entry.author)}, {_when(entry.occurred_at)}"
+                elif proof is not None:
+                    number = f", #{proof.number}" if proof.number else ""
+                    how = f"ticked by the record: {markdown_inline(proof.what)}, {_when(proof.at)}{number}"
+                else:
+                    rows.append(f"  - [ ] {markdown_inline(item)} (**not ticked**)")
+                    continue
+                done += 1
+                rows.append(f"  - [x] {markdown_inline(item)} ({how})")
+            lines += [f"- {markdown_line(title)}: {done} of {len(items)} ticked", *rows]
+        return lines or ["- _The policy has no checklists and no playbook was attached._"]
 
     def update_lines(self) -> list[str]:
         labels = {a.id: a.label for a in self.policy.audience}
@@ -293,12 +335,16 @@ def _markdown_lines(record: IncidentRecord) -> Iterator[str]:
     report = _Report(record)
     incident = record.incident
     lines = [f"# Incident post-mortem: {incident.id}: {markdown_inline(incident.title)}", ""]
+    if is_drill(incident):
+        lines += [f"> **{DRILL_MARK}**: a practice incident played with `warroom drill`, not a real one.", ""]
     sections = report_sections(record.policy)
     for section in sections:
         lines += [f"## {markdown_inline(section.title)}", ""]
         yield from lines
         yield from report.section(section)
         lines = [""]
+    if not any(section.fill == "review" for section in sections):
+        lines += ["## Review", "", *report.review(ReportSection(title="Review", fill="review")), ""]
     if not any(section.fill == "metrics" for section in sections):
         lines += ["## Metrics", "", *report.metrics_table(sections[0]), ""]
     lines += ["## Duties", "", *report.duty_lines(), ""]

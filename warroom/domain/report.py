@@ -12,22 +12,28 @@ from typing import Any, Collection, Iterable, Iterator
 
 from warroom.domain.chain import ALGORITHM
 from warroom.domain.clock import format_duration, format_moment, to_stored
+from warroom.domain.drill import is_drill
 from warroom.domain.duties import Duty, DutyRecord, DutyState, by_urgency, open_duties
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import (
     ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate,
 )
 from warroom.domain.policy import Policy
+from warroom.domain.standing import shown_status
 from warroom.domain.text import csv_cell, inert_json, visible
 
 EXPORT_FORMAT_VERSION = 2  # 2: each entry carries its chain hash, and "chain" the head
-NOTABLE_KINDS = frozenset({EntryKind.MILESTONE, EntryKind.ROOT_CAUSE, EntryKind.LESSON})
-"""Entry kinds a report quotes in its written sections. With every correction and every entry a
-correction points at, they are a record's notable entries (`notable_entries`): few, read up front."""
+NOTABLE_KINDS = frozenset({EntryKind.MILESTONE, EntryKind.ROOT_CAUSE, EntryKind.LESSON, EntryKind.FACT,
+                           EntryKind.FACTOR, EntryKind.WENT_WELL, EntryKind.WENT_BADLY, EntryKind.CHECKLIST,
+                           EntryKind.ROLE, EntryKind.UPDATE, EntryKind.SEVERITY})
+"""Entry kinds a report quotes in its sections or proves checklist items with. With the first
+entry (the declaration), every correction and every entry a correction points at, they are a
+record's notable entries (`notable_entries`): few, read up front."""
 KEY_KINDS = (EntryKind.MILESTONE, EntryKind.DECISION, EntryKind.SEVERITY, EntryKind.STATUS, EntryKind.ROOT_CAUSE,
              EntryKind.ROLE)
 """Entry kinds of the report's key timeline (with the pinned entries; role entries only when they
 name a role): as many as the incident has, so a stream reads them when that section is written."""
+
 
 @dataclass(frozen=True, slots=True)
 class IncidentRecord:
@@ -58,7 +64,8 @@ def notable_entries(record: IncidentRecord) -> list[Entry]:
     if record.notable is not None:
         return record.notable
     corrected = {e.corrects for e in record.entries if e.corrects is not None}
-    return [e for e in record.entries if e.kind in NOTABLE_KINDS or e.corrects is not None or e.id in corrected]
+    return [e for e in record.entries
+            if e.kind in NOTABLE_KINDS or e.number == 1 or e.corrects is not None or e.id in corrected]
 
 
 def key_entries(record: IncidentRecord) -> Iterable[Entry]:
@@ -99,9 +106,11 @@ def to_json_dict(record: IncidentRecord, *, with_entries: bool = True) -> dict[s
             "status": incident.status,
             "services": list(incident.services),
             "impact": incident.impact,
+            "customer_impact": incident.customer_impact,
             "created_at": _t(incident.created_at),
             "created_by": incident.created_by,
             "milestones": {m.value: _t(incident.milestones.get(m)) for m in Milestone},
+            **({"drill": True} if is_drill(incident) else {}),  # a practice incident (warroom drill)
         },
         "metrics": compute_metrics(incident, record.exported_at).as_seconds(),
         "entries": [entry_json(e) for e in record.entries] if with_entries else _ENTRIES_HERE,
@@ -203,14 +212,17 @@ def plain_summary(record: IncidentRecord, now: datetime) -> str:
 def summary_lines(record: IncidentRecord, now: datetime) -> Iterator[str]:
     """plain_summary one line at a time, the timeline as it is read."""
     incident, policy = record.incident, record.policy
-    status = policy.find_status(incident.status)
     metrics = compute_metrics(incident, now)
     out = [
-        f"{incident.id}  {visible(incident.severity)}  {visible(status.label if status else incident.status)}",
+        f"{incident.id}  {visible(incident.severity)}  {visible(shown_status(policy, incident))}",
         f"  {visible(incident.title)}",
         f"  declared {_when(incident.created_at)} by {visible(incident.created_by)}; "
         f"{_span(metrics.duration)} since {metrics.measured_from}",
     ]
+    if incident.impact:
+        out.append(f"  impact: {visible(incident.impact)}")
+    if incident.customer_impact:
+        out.append(f"  who is affected: {visible(incident.customer_impact)}")
     if incident.services:
         out.append(f"  services: {visible(', '.join(incident.services))}")
     stones = [f"{m.label} {format_moment(incident.milestones[m], now, seconds=False)}"
@@ -226,12 +238,15 @@ def summary_lines(record: IncidentRecord, now: datetime) -> Iterator[str]:
     yield from out
     out = []
     today = now.date()
+    audiences = {a.id: a.label for a in policy.audience}
     for e in record.entries:
         stamp = e.occurred_at.isoformat(" ", "seconds")  # as %Y-%m-%d %H:%M:%S, 5x faster
         stamp = stamp[:19] if e.occurred_at.date() != today else stamp[11:19]
         pin = " [pinned]" if e.pinned else ""
+        audience = (e.data or {}).get("audience") if e.kind is EntryKind.UPDATE else None
+        to = f"[to {visible(audiences.get(audience, audience))}] " if audience else ""
         yield (f"  #{e.number:<4} {stamp} UTC  {e.kind.glyph} {e.kind.label:<10} {visible(e.author):<10} "
-               f"{visible(e.text)}{pin}")
+               f"{to}{visible(e.text)}{pin}")
     owed = open_duties(record.duties)
     out.append(f"Open duties ({len(owed)}):" if owed else "Open duties: none")
     for duty in owed:

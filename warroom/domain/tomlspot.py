@@ -9,6 +9,9 @@ import re
 import stat
 import tomllib
 from pathlib import Path
+from typing import Callable, TypeVar
+
+import msgspec
 
 from warroom.domain.text import visible
 
@@ -40,6 +43,24 @@ def load_toml(text: str) -> dict:
         return tomllib.loads(text)
     except RecursionError:
         raise tomllib.TOMLDecodeError("arrays or tables are nested too deeply") from None
+
+
+T = TypeVar("T")
+
+
+def decode_toml(text: str, source: str, into: type[T], error: type[Exception],
+                hint: Callable[[str], str] = str) -> T:
+    """TOML `text` validated as `into` (a msgspec Struct), or `error` with one line naming the
+    file (`source`), the line and the field: the one way every loader reads its TOML."""
+    try:
+        raw = load_toml(text)
+    except tomllib.TOMLDecodeError as problem:
+        found = re.search(r"at line (\d+)", str(problem))
+        raise error(f"{source}{':' + found.group(1) if found else ''}: invalid TOML: {problem}") from None
+    try:
+        return msgspec.convert(raw, into)
+    except msgspec.ValidationError as problem:
+        raise error(located_message(text, source, hint(str(problem)))) from None
 
 
 def split_path(path: str) -> list[str | int]:

@@ -19,8 +19,8 @@ from warroom.domain.text import visible
 # Entry kinds worth repeating to stakeholders, per template.
 _CHANGE_KINDS = {
     "internal": (EntryKind.DECISION, EntryKind.ACTION, EntryKind.STATUS, EntryKind.SEVERITY,
-                 EntryKind.MILESTONE, EntryKind.ROOT_CAUSE),
-    "executive": (EntryKind.DECISION, EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.MILESTONE),
+                 EntryKind.MILESTONE, EntryKind.ROOT_CAUSE, EntryKind.FACT),
+    "executive": (EntryKind.DECISION, EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.MILESTONE, EntryKind.FACT),
 }
 MAX_CHANGES = 12  # changes a draft repeats; it counts the earlier ones
 
@@ -87,9 +87,16 @@ def _action_line(item: ActionItem, now: datetime) -> str:
     return f"- {visible(item.text)} ({owner}{due})"
 
 
+def says_its_kind(entry: Entry) -> bool:
+    """Whether the entry's text already says what it is (`Severity SEV-2 -> SEV-1`, `Action done: …`,
+    `Impact: …`): then no `Kind:` goes in front of it (no "Action: Action done: …")."""
+    return (entry.kind in (EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.MILESTONE, EntryKind.FACT)
+            or entry.text.casefold().startswith(entry.kind.label.casefold()))
+
+
 def _change_line(entry: Entry) -> str:
-    """Status, severity and milestone entries say what they are; the others get their kind first."""
-    if entry.kind in (EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.MILESTONE):
+    """What changed, its kind first unless its text already says it."""
+    if says_its_kind(entry):
         return f"- {visible(entry.text)}"
     return f"- {entry.kind.label.capitalize()}: {visible(entry.text)}"
 
@@ -124,6 +131,7 @@ def compose_update(record: IncidentRecord, audience: str, now: datetime) -> str:
         f"Status: {status.label if status else incident.status}",
         f"Duration: {format_duration(metrics.duration)} (since {metrics.measured_from})",
         f"Impact: {visible(incident.impact) or 'being assessed'}",
+        *([f"Who is affected: {visible(incident.customer_impact)}"] if incident.customer_impact else []),
         f"Affected services: {_services(incident) if incident.services else 'being assessed'}",
         "",
         (f"Since the last update ({_when(last.posted_at, now)}):" if last else "What has happened so far:"),
@@ -148,7 +156,8 @@ def _public(incident: Incident, policy: Policy, audience: Audience, promise: dat
     """The status-page text: the policy's wording for the severity (or for the final update),
     else a sentence for the current status."""
     status = policy.find_status(incident.status)
-    fields = {"services": _services(incident), "title": visible(incident.title), "impact": visible(incident.impact)}
+    fields = {"services": _services(incident), "title": visible(incident.title), "impact": visible(incident.impact),
+              "users": visible(incident.customer_impact)}
     resolved = (status is not None and status.resolved) or not incident.is_open
     if resolved:
         text = audience.final_wording or _PUBLIC_RESOLVED

@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import os
 import stat
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -29,7 +28,7 @@ from typing import Mapping
 import msgspec
 
 from warroom.domain.text import first_unsafe
-from warroom.domain.tomlspot import line_of, located_message
+from warroom.domain.tomlspot import decode_toml, line_of
 from warroom.service.config import ConfigError
 
 MIN_TOKEN_LENGTH = 16
@@ -117,14 +116,7 @@ def load_people(path: Path, environ: Mapping[str, str] | None = None) -> People:
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
         raise ConfigError(f"{path}: cannot read the people file: {reason}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
-    try:
-        entries = msgspec.convert(raw, _PeopleFile).person
-    except msgspec.ValidationError as error:
-        raise ConfigError(located_message(text, str(path), str(error))) from None
+    entries = decode_toml(text, str(path), _PeopleFile, ConfigError).person
     if not entries:
         raise ConfigError(f"{path}: no [[person]] in the people file: nobody could log in")
     keys, names, envs = [], {}, []

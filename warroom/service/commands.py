@@ -13,23 +13,25 @@ from datetime import datetime
 from typing import assert_never
 
 from warroom.domain import commands as cmd
-from warroom.domain.clock import format_duration, to_stored
-from warroom.domain.duties import derive_duties, owed_note, started_at
-from warroom.domain.errors import ParseError, RuleError, SummaryRequired
+from warroom.domain.clock import clock_behind, clock_note, format_duration, format_moment, to_stored
+from warroom.domain.duties import DutyKind, DutyState, derive_duties, open_duties, owed_note, started_at
+from warroom.domain.errors import NotFoundError, ParseError, RuleError, SummaryRequired
 from warroom.domain.metrics import milestone_order_problem
-from warroom.domain.models import Entry, EntryKind, Incident, Milestone
+from warroom.domain.models import FACTS, ActionItem, Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.service.config import Config
 from warroom.service.paging import pagers_named
-from warroom.service.procedures import read_duty_record, write_update
+from warroom.domain.standing import find_markable
+from warroom.service.procedures import read_duty_record, write_duty_mark, write_update
 from warroom.store import queries as q
+from warroom.store.probe_states import probe_states
 
 RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolve rolled back the deploy"
 
 
 def commander_role(policy: Policy):
     """The policy's incident-commander role (or its first role when it has none by that name)."""
-    return policy.find_role("ic") or policy.find_role("incident commander") or policy.role[0]
+    return policy.commander_role()
 
 
 async def assign(conn, incident_id: str, role, person: str, at: datetime, now: datetime, author: str) -> Entry:
@@ -44,6 +46,49 @@ async def assign(conn, incident_id: str, role, person: str, at: datetime, now: d
         text=f"{role.name}: {previous or '(unfilled)'} -> {person}",
         data={"role": role.id, "from": previous, "to": person},
     )
+
+
+async def write_action_done(conn, incident_id: str, item: ActionItem, done: bool, author: str, now: datetime,
+                            at: datetime | None = None, number: int | None = None) -> Entry:
+    """Inside an open write: action `item` done (or open again), with the action entry saying so."""
+    if item.done == done:
+        raise RuleError(f"action {number or item.id} is already {'done' if done else 'open'}: {item.text}")
+    await q.set_action_done(conn, incident_id, item.id, done)
+    return await q.insert_entry(
+        conn, incident_id=incident_id, occurred_at=at or now, recorded_at=now, author=author,
+        kind=EntryKind.ACTION, text=f"Action {'done' if done else 'reopened'}: {item.text}",
+        data={"action_id": item.id, "done": done, **({"action_number": number} if number else {})},
+    )
+
+
+RECENT_DECISIONS = 3  # how many decisions a handoff summary quotes
+QUOTED_LENGTH = 160  # characters of a quoted entry in a handoff summary
+
+
+def _quoted(text: str) -> str:
+    """An entry's text on one line, short, and without the ' | ' that separates summary parts."""
+    flat = " ".join(text.split()).replace("|", "/")
+    return flat if len(flat) <= QUOTED_LENGTH else flat[:QUOTED_LENGTH - 1] + "…"
+
+
+def _latest_thought(entries: list[Entry]) -> str:
+    """The latest /hypothesis or /rootcause, with its number, author and kind."""
+    latest = next((e for e in reversed(entries) if e.kind in (EntryKind.HYPOTHESIS, EntryKind.ROOT_CAUSE)), None)
+    if latest is None:
+        return "none recorded (/hypothesis TEXT)"
+    return f"{_quoted(latest.text)} (#{latest.number}, {latest.kind.label}, {latest.author})"
+
+
+def _probe_words(states, now: datetime) -> str:
+    """'checkout-api UP; payments-api DOWN since 14:02 UTC; search paused', or 'none'."""
+    parts = []
+    for state in states:
+        if state.paused:
+            parts.append(f"{state.probe} paused")
+            continue
+        since = f" since {format_moment(state.since, now, seconds=False)}" if state.since else ""
+        parts.append(f"{state.probe} {state.state.upper()}{since}")
+    return "; ".join(parts) or "none"
 
 
 class CommandWriter:
@@ -103,6 +148,14 @@ class CommandWriter:
                 return await self._add_probe(command)
             case cmd.PageOnCall():
                 return [await self._page_request(command)]
+            case cmd.MarkDuty():
+                return [await self._mark_duty(command)]
+            case cmd.SetActionDone():
+                return [await self._action_done(command)]
+            case cmd.SetFact():
+                return [await self._set_fact(command)]
+            case cmd.ChangeServices():
+                return [await self._change_services(command)]
             case cmd.ShowHelp():
                 raise RuleError("/help writes nothing to the timeline")
             case _:
@@ -180,6 +233,9 @@ class CommandWriter:
         return [assigned, await self.entry(EntryKind.ROLE, summary, {"handoff": role.id, "to": c.person})]
 
     async def _handoff_summary(self, role_name: str, person: str) -> str:
+        """What the incoming person needs, one ' | '-separated part each (the handoff panel shows a
+        part a line): where it stands, the current hypothesis, the last and next update per
+        audience, recent decisions, probes, what is owed, actions, open needs and the roster."""
         incident = await self.current()
         status = self.policy.find_status(incident.status)
         elapsed = format_duration(self.now - incident.created_at)
@@ -187,14 +243,45 @@ class CommandWriter:
         holders = {a.role_id: a.person for a in await q.role_history(self.conn, incident.id) if a.ended_at is None}
         roster = [f"{r.name}: {holders.get(r.id, '(unfilled)')}" for r in self.policy.role]
         needs = [r.name for r in self.policy.role if r.required and r.id not in holders]
+        thinking = await q.all_entries(self.conn, incident.id, (EntryKind.HYPOTHESIS, EntryKind.ROOT_CAUSE,
+                                                                 EntryKind.DECISION))
+        duties = open_duties(derive_duties(self.policy, await read_duty_record(self.conn, incident)))
+        owed = [d for d in duties if d.kind not in (DutyKind.UPDATE, DutyKind.FINAL)]
         lines = [
             f"Handoff of {role_name} to {person}.",
             f"Now: {incident.severity}, {status.label if status else incident.status}, {elapsed} since declared.",
+            "Hypothesis: " + _latest_thought(thinking),
+            "Updates: " + await self._update_standing(incident, duties),
+            "Recent decisions: " + ("; ".join(f"#{e.number} {_quoted(e.text)}" for e in [
+                e for e in thinking if e.kind is EntryKind.DECISION][-RECENT_DECISIONS:]) or "none"),
+            "Probes: " + _probe_words(await probe_states(self.conn, incident.id), self.now),
+            "Owed: " + ("; ".join(f"{d.what} {d.status_words(self.now)}" for d in owed) or "nothing besides updates"),
             "Actions in flight: " + ("; ".join(f"{a.text} ({a.owner or 'no owner'})" for a in actions) or "none"),
             "Open needs: " + (", ".join(f"{n} unfilled" for n in needs) or "none"),
             "Roster: " + "; ".join(roster),
         ]
         return " | ".join(lines)
+
+    async def _update_standing(self, incident: Incident, duties: list) -> str:
+        """Per audience, from its updates and the open `duties`: 'Internal: last 14:05 UTC, next
+        due 14:35 UTC; Status page: none yet, OVERDUE since 14:15 UTC'."""
+        updates = await q.list_updates(self.conn, incident.id)
+        parts = []
+        for audience in self.policy.audience or ():
+            last = next((u for u in reversed(updates) if u.audience == audience.id), None)
+            owed = next((d for d in duties if d.target == audience.id and d.kind in (DutyKind.UPDATE, DutyKind.FINAL)),
+                        None)
+            if last is None and owed is None:
+                continue
+            said = f"last {format_moment(last.posted_at, self.now, seconds=False)}" if last else "none yet"
+            if owed is None:
+                parts.append(f"{audience.label}: {said}, none due")
+            elif owed.due_at is None:
+                parts.append(f"{audience.label}: {said}, {owed.what} owed (no deadline)")
+            else:
+                late = "OVERDUE since" if owed.state(self.now) is DutyState.OVERDUE else "next due"
+                parts.append(f"{audience.label}: {said}, {late} {format_moment(owed.due_at, self.now, seconds=False)}")
+        return "; ".join(parts) or "none owed"
 
     async def _add_action(self, c: cmd.AddAction) -> list[Entry]:
         parts = [c.text]
@@ -228,7 +315,9 @@ class CommandWriter:
         stones = (await self.current()).milestones
         problem = milestone_order_problem(stones, milestone, self.at)
         if problem:
-            raise RuleError(f"refused: {problem}")
+            newest = await q.newest_recorded_at(self.conn, self.incident_id)
+            behind = clock_behind(self.now, newest)
+            raise RuleError(f"refused: {problem}" + (f" ({clock_note(self.now, newest, behind)})" if behind else ""))
         previous = stones.get(milestone)
         await q.set_milestone(self.conn, self.incident_id, milestone, self.at)
         text = milestone.label.capitalize()
@@ -270,6 +359,52 @@ class CommandWriter:
         names = [pager.name for pager in pagers]
         return await self.entry(EntryKind.SYSTEM, f"Paging {', '.join(names)}: {c.reason}",
                                 {"page_request": names, "reason": c.reason})
+
+    async def _mark_duty(self, c: cmd.MarkDuty) -> Entry:
+        """`/notified PARTY`: the duty it names, among those owed now, marked done."""
+        incident = await self.current()
+        duties = derive_duties(self.policy, await read_duty_record(self.conn, incident))
+        duty, note = find_markable(duties, c.party)
+        return await write_duty_mark(self.conn, incident, self.policy, duty.key, True, self.author, self.now, note,
+                                     at=self.at)
+
+    async def _action_done(self, c: cmd.SetActionDone) -> Entry:
+        items = await q.list_actions(self.conn, self.incident_id)
+        if not 1 <= c.number <= len(items):
+            known = f"actions are numbered 1 to {len(items)} (F4)" if items else "there are no action items yet"
+            raise NotFoundError(f"no action item {c.number}: {known}")
+        return await write_action_done(self.conn, self.incident_id, items[c.number - 1], c.done, self.author,
+                                       self.now, self.at, number=c.number)
+    async def _set_fact(self, c: cmd.SetFact) -> Entry:
+        """The incident's impact, customer impact or title, current from now; the entry keeps the old value."""
+        label = FACTS[c.fact]
+        new = " ".join(c.text.split()) if c.fact == "title" else c.text.strip()
+        if not new:
+            raise ParseError(f"give the {label.lower()}")
+        old = getattr(await self.current(), c.fact)
+        if old == new:
+            raise RuleError(f"the {label.lower()} is already {new!r}")
+        await q.update_incident(self.conn, self.incident_id, **{c.fact: new})
+        text = f"{label}: {new}" + (f" (was: {old})" if old else "")
+        return await self.entry(EntryKind.FACT, text, {"fact": c.fact, "from": old, "to": new})
+
+    async def _change_services(self, c: cmd.ChangeServices) -> Entry:
+        """Add or remove affected services (names compared without regard to case)."""
+        current = list((await self.current()).services)
+        folded = {name.casefold(): name for name in current}
+        added = [name for name in c.add if name.casefold() not in folded]
+        removed = [folded[name.casefold()] for name in c.remove if name.casefold() in folded]
+        if c.add and not added:
+            raise RuleError(f"already listed: {', '.join(c.add)}; services: {', '.join(current)}")
+        if c.remove and not removed:
+            raise RuleError(f"not listed: {', '.join(c.remove)}; services: {', '.join(current) or 'none'}")
+        services = [name for name in current if name not in removed] + added
+        await q.update_incident(self.conn, self.incident_id, services=tuple(services))
+        change = "; ".join(part for part in (f"added {', '.join(added)}" if added else "",
+                                             f"removed {', '.join(removed)}" if removed else "") if part)
+        text = f"Services: {', '.join(services) or 'none'} ({change})"
+        return await self.entry(EntryKind.FACT, text, {"fact": "services", "from": current, "to": services,
+                                                        "added": added, "removed": removed})
 
     def _role(self, role_id: str):
         role = self.policy.find_role(role_id)

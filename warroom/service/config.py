@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import getpass
 import os
-import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 import platformdirs
 
 from warroom.domain.errors import WarroomError
-from warroom.domain.tomlspot import line_of, load_toml, located_message, read_text_file
+from warroom.domain.tomlspot import decode_toml, line_of, read_text_file
 
 APP_NAME = "warroom"
 
@@ -155,6 +154,13 @@ class AlertRule(_Strict):
     policy: str | None = None  # policy of an incident declared (default: default_policy)
 
 
+class Attention(_Strict):
+    """How the war room gets attention when a duty becomes due soon or overdue (a toast and the
+    header always; the bell as set here, and never with `--quiet`)."""
+
+    bell: Literal["due-soon", "overdue", "off"] = "due-soon"  # ring from this state on
+
+
 class Config(_Strict):
     user: str | None = None
     theme: str | None = None
@@ -168,6 +174,7 @@ class Config(_Strict):
     pager: list[Pager] = []
     intake: Intake = msgspec.field(default_factory=Intake)
     alert_rule: list[AlertRule] = []
+    attention: Attention = msgspec.field(default_factory=Attention)
 
     def targets(self) -> list[Target]:
         """Every delivery target: the [[target]] tables, then each older [[webhook]] (all audiences)."""
@@ -201,8 +208,9 @@ def default_database_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "warroom.db"
 
 
-def load_config(path: Path | None = None) -> Config:
-    """Read the config file; a missing file is an empty config, a broken one a ConfigError."""
+def load_config(path: Path | None = None, audiences: set[str] | None = None) -> Config:
+    """Read the config file; a missing file is an empty config, a broken one a ConfigError. With
+    `audiences` (every audience id the policies know), a target naming another one is a mistake."""
     path = path or config_path()
     try:
         text = read_text_file(path)
@@ -210,21 +218,27 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
-    try:
-        raw = load_toml(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
-    try:
-        config = msgspec.convert(raw, Config)
-    except msgspec.ValidationError as error:
-        raise ConfigError(located_message(text, str(path), str(error))) from None
-    problem = _check_semantics(config)
+    config = decode_toml(text, str(path), Config, ConfigError)
+    problem = _check_semantics(config) or _check_audiences(config, audiences)
     if problem:
         parts, message = problem
         line = line_of(text, parts)
         field = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in parts).replace(".[", "[")
         raise ConfigError(f"{path}:{line}: field {field}: {message}" if line else f"{path}: field {field}: {message}")
     return config
+
+
+def _check_audiences(config: Config, known: set[str] | None) -> tuple[list[str | int], str] | None:
+    """A target's audience that no policy has would never be served: a typo, said at once."""
+    if known is None:
+        return None
+    for index, target in enumerate(config.target):
+        for audience in target.audiences:
+            if audience != EVERY_AUDIENCE and audience not in known:
+                listed = ", ".join(sorted(known))
+                return (["target", index, "audiences"],
+                        f"no policy has an audience {audience!r} (they have: {listed}; \"*\": every one)")
+    return None
 
 
 def _check_semantics(config: Config) -> tuple[list[str | int], str] | None:

@@ -80,10 +80,11 @@ async def seed_demo_database(path: str | None = None, now: datetime | None = Non
 class DemoServiceThread:
     """The demo health service (warroom.probes.demo_service) on 127.0.0.1, on its own event loop in
     a daemon thread, for as long as the `with` block runs (the war room's lifetime). Leaving the
-    block stops it within a second (requests in progress get demo_service.STOP_GRACE)."""
+    block stops it within a second (requests in progress get demo_service.STOP_GRACE). `factory`
+    makes another service with the same start()/close() (a drill's, warroom.service.drill)."""
 
-    def __init__(self, **options):
-        self.options = options
+    def __init__(self, factory=None, **options):
+        self.factory, self.options = factory, options
         self.service = None
         self._loop = None
         self._thread = None
@@ -100,7 +101,7 @@ class DemoServiceThread:
         def serve() -> None:
             loop = self._loop = asyncio.new_event_loop()
             try:
-                self.service = DemoService(**self.options)
+                self.service = (self.factory or DemoService)(**self.options)
                 loop.run_until_complete(self.service.start())
             except BaseException as error:  # reported to the caller below
                 failure.append(error)

@@ -24,12 +24,14 @@ from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.report import IncidentRecord
 from warroom.domain.stats import Stats, compute_stats
 from warroom.probes.config import ProbeSpec
-from warroom.service.commands import CommandWriter, assign, commander_role
+from warroom.service.commands import CommandWriter, assign, commander_role, write_action_done
 from warroom.service.config import Config
 from warroom.service.live import LiveIncident
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
+from warroom.store.probe_states import StoredProbeState
+from warroom.store.probe_states import probe_states as probe_state_rows
 from warroom.store.probes import AttachedProbe, ProbeStore
 from warroom.store.stats import stats_inputs
 
@@ -164,6 +166,12 @@ class IncidentService(ProcedureMethods):
     async def entries(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> list[Entry]:
         return await q.all_entries(self.db.reader, incident_id, kinds)
 
+    async def newest_times(self, incident_id: str) -> tuple[datetime | None, datetime | None]:
+        """(when the newest entry was written, by its writer's clock; the latest moment on the
+        timeline): what a screen compares its clock with (domain.clock.clock_behind)."""
+        reader = self.db.reader
+        return await q.newest_recorded_at(reader, incident_id), await q.latest_occurred_at(reader, incident_id)
+
     async def entries_page(self, incident_id: str, offset: int, limit: int, query: str = "") -> list[Entry]:
         """One page of the timeline; a page in the newer half is read from the newest entry back."""
         from_end = not query.strip() and offset > await q.last_entry_number(self.db.reader, incident_id) // 2
@@ -287,17 +295,14 @@ class IncidentService(ProcedureMethods):
             return await CommandWriter(conn, incident_id, policy, author, now, at, self.config).run(command)
 
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
-        now = self.now()
+        """Action item `action_id` (its stored id, as F4 keeps it) done or open again."""
         async with self.db.transaction() as conn:
-            current = next((a for a in await q.list_actions(conn, incident_id) if a.id == action_id), None)
-            if current is not None and current.done == done:
-                raise RuleError(f"action {action_id} is already {'done' if done else 'open'}")
-            item = await q.set_action_done(conn, incident_id, action_id, done)
-            return await q.insert_entry(
-                conn, incident_id=incident_id, occurred_at=now, recorded_at=now, author=author,
-                kind=EntryKind.ACTION, text=f"Action {'done' if done else 'reopened'}: {item.text}",
-                data={"action_id": action_id, "done": done},
-            )
+            items = await q.list_actions(conn, incident_id)
+            number = next((n for n, a in enumerate(items, start=1) if a.id == action_id), None)
+            if number is None:
+                raise NotFoundError(f"{incident_id} has no action item {action_id}")
+            return await write_action_done(conn, incident_id, items[number - 1], done, author, self.now(),
+                                           number=number)
 
     # ---- probes attached to incidents -------------------------------------------------------
 
@@ -305,6 +310,10 @@ class IncidentService(ProcedureMethods):
         """The probes stored with an incident (`/probe add`, the demo), as stored."""
         await self.incident(incident_id)  # an unknown id is an error, not "no probes"
         return await ProbeStore(self.db).attached(incident_id)
+
+    async def probe_states(self, incident_id: str) -> list[StoredProbeState]:
+        """Each probe's state as its lease holder stored it (what every screen shows)."""
+        return await probe_state_rows(self.db.reader, incident_id)
 
     async def attach_probe(self, incident_id: str, spec: ProbeSpec) -> bool:
         """Store a probe with an incident in its redacted form (``${VAR}`` templates, never the

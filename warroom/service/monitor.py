@@ -53,8 +53,8 @@ def detected_offer(transition: Transition, milestones: dict) -> str:
     if transition.new is not ProbeState.DOWN or Milestone.DETECTED in milestones:
         return ""
     first = transition.first_failure_at or transition.at
-    return (f" No detected milestone yet: the first failure was at {first:%Y-%m-%d %H:%M:%S} UTC;"
-            f" to record it, type: @{first:%Y-%m-%dT%H:%M:%S} /detected")
+    return (f". No detected milestone yet: the first failure was at {first:%Y-%m-%d %H:%M:%S} UTC;"
+            f" to record it, type: @{first:%Y-%m-%dT%H:%M:%S} /detected (or d on this entry)")
 
 
 def takeover_bound(lease_seconds: float = LEASE_SECONDS, retry_every: float = LEASE_RETRY_EVERY) -> float:
@@ -146,11 +146,11 @@ class ProbeMonitor:
             self.engine.replace_all(specs)
             self.uptimes.forget({spec.name for spec in specs})
             self.settings = await ps.probe_settings(self.db.reader, self.incident_id)
-            rows = await ps.probe_states(self.db.reader, self.incident_id)
+            rows = await self.service.probe_states(self.incident_id)
             if self.writing:
                 self._apply_settings(rows)
                 if await self._publish():
-                    rows = await ps.probe_states(self.db.reader, self.incident_id)
+                    rows = await self.service.probe_states(self.incident_id)
             self._show(rows)
 
     def _apply_settings(self, rows: list[ps.StoredProbeState]) -> None:
@@ -380,8 +380,8 @@ class ProbeMonitor:
 
     # -- reading (the stored truth) ----------------------------------------------------------
     async def refresh_board(self) -> None:
-        """Read the stored state of every probe (one query)."""
-        self._show(await ps.probe_states(self.db.reader, self.incident_id))
+        """Read the stored state of every probe (one query; as of its clock in a replay)."""
+        self._show(await self.service.probe_states(self.incident_id))
 
     def _show(self, rows: list[ps.StoredProbeState]) -> None:
         self.board = board_of(rows, f"incident {self.incident_id}", self._specs)

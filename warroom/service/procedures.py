@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable
 
 from warroom.domain import commands as cmd
+from warroom.domain.checklists import PLAYBOOK_STEPS, PROOF_KINDS, Proof, record_ticks
 from warroom.domain.clock import format_moment
 from warroom.domain.duties import (
     DUTY_ENTRY_KINDS, Duty, DutyKind, DutyRecord, derive_duties, duty_record, update_promise,
@@ -14,7 +16,8 @@ from warroom.domain.duties import (
 from warroom.domain.errors import NotFoundError, ParseError, RuleError
 from warroom.domain.escalation import EscalationNotice, escalation_notice
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
-from warroom.domain.policy import Policy
+from warroom.domain.policy import Checklist, Policy
+from warroom.domain.standing import first_owed
 from warroom.store import procedures as pq
 from warroom.store import queries as q
 
@@ -36,9 +39,10 @@ async def read_duty_record(conn, incident: Incident) -> DutyRecord:
 
 
 async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, done: bool, author: str,
-                          now: datetime, note: str = "") -> Entry:
-    """Inside an open write: a `duty` entry marking the duty `key` done (or not done after all).
-    Refused for an unknown key, for updates (posting one is what does them) and for no change."""
+                          now: datetime, note: str = "", at: datetime | None = None) -> Entry:
+    """Inside an open write: a `duty` entry marking the duty `key` done (or not done after all),
+    at `at` (back-dated) or now. Refused for an unknown key, for updates (posting one is what
+    does them) and for no change."""
     duties = derive_duties(policy, await read_duty_record(conn, incident))
     duty = next((d for d in duties if d.key == key), None)
     if duty is None:
@@ -51,8 +55,8 @@ async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, do
     text = f"{'Done' if done else 'Not done after all'}: {duty.what} ({duty.severity}, {due})"
     if note.strip():
         text += f": {note.strip()}"
-    return await q.insert_entry(conn, incident_id=incident.id, occurred_at=now, recorded_at=now, author=author,
-                                kind=EntryKind.DUTY, text=text, data={"duty": key, "done": done})
+    return await q.insert_entry(conn, incident_id=incident.id, occurred_at=at or now, recorded_at=now,
+                                author=author, kind=EntryKind.DUTY, text=text, data={"duty": key, "done": done})
 
 
 def check_audience(policy: Policy, audience: str) -> None:
@@ -106,10 +110,21 @@ class ProcedureMethods:
         """The entry that last ticked or unticked each checklist item: who and when."""
         return await pq.checklist_tick_entries(self.db.reader, incident_id)
 
+    async def checklist_proofs(self, incident_id: str) -> dict[tuple[str, int], Proof]:
+        """The checklist items the record already proves (domain.checklists), with when and why."""
+        return record_ticks(await self.record(incident_id, kinds=PROOF_KINDS))
+
     async def tick_checklist(self, incident_id: str, checklist_id: str, index: int, done: bool,
                              author: str) -> Entry:
-        """Tick (or untick) item `index` of a policy checklist, with a checklist entry saying who and when."""
-        checklist = next((c for c in (await self.policy_of(incident_id)).checklist if c.id == checklist_id), None)
+        """Tick (or untick) item `index` of a policy checklist, or step `index` of an attached playbook
+        (`playbook:ID`), with a checklist entry saying who and when."""
+        policy = await self.policy_of(incident_id)
+        checklist = next((c for c in policy.checklist if c.id == checklist_id), None)
+        if checklist_id.startswith(PLAYBOOK_STEPS):
+            playbook = next((p for p in policy.playbook if p.id == checklist_id.removeprefix(PLAYBOOK_STEPS)), None)
+            if playbook is None or playbook.id not in await self.attached_playbooks(incident_id):
+                raise NotFoundError(f"no attached playbook {checklist_id.removeprefix(PLAYBOOK_STEPS)!r}")
+            checklist = Checklist(id=checklist_id, title=f"Playbook {playbook.title}", items=playbook.steps)
         if checklist is None:
             raise NotFoundError(f"the policy has no checklist {checklist_id!r}")
         if not 0 <= index < len(checklist.items):
@@ -178,6 +193,10 @@ class ProcedureMethods:
     async def duties(self, incident: Incident) -> list[Duty]:
         """Every duty the incident's policy implies, done ones included (see domain.duties)."""
         return derive_duties(self.policy_for(incident), await self.duty_record(incident))
+
+    async def first_duties(self, incidents: Iterable[Incident]) -> dict[str, Duty | None]:
+        """Each incident's open duty due first, whatever its kind (None: nothing owed)."""
+        return {incident.id: first_owed(await self.duties(incident)) for incident in incidents}
 
     async def escalation_for(self, incident: Incident) -> EscalationNotice:
         """The severity, the open duties (whom to tell, which updates, by when) and the paths up."""

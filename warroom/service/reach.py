@@ -294,8 +294,7 @@ class Reach:
             row = await rq.add_page(conn, incident_id=request.incident_id, pager=pager.name, action=request.action,
                                     dedup_key=request.dedup_key, reason=request.reason, now=now)
         try:
-            result = await send_page(pager, request, environ=self.environ, attempts=self.attempts,
-                                     backoff=self.backoff)
+            result = await self._send_page(pager, request)
         except Exception as error:  # never lose the record of a page that did not go out
             result = SendResult(False, 1, f"{type(error).__name__} while paging")
         now = self.service.now()
@@ -316,3 +315,7 @@ class Reach:
             await rq.finish_page(conn, row.id, ok=result.ok, attempts=result.attempts, error=result.error, now=now,
                                  entry_id=entry.id)
         return next(p for p in await self.pages(request.incident_id) if p.id == row.id)
+
+    async def _send_page(self, pager: Pager, request: PageRequest) -> SendResult:
+        """Send one page (a drill's Reach sends it to its outbox instead)."""
+        return await send_page(pager, request, environ=self.environ, attempts=self.attempts, backoff=self.backoff)

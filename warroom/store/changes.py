@@ -36,13 +36,13 @@ class Change:
 
 
 async def last_change_id(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM changes") as cursor:
-        return int((await cursor.fetchone())[0])
+    # execute_fetchall: read to the end in one step, so a cancelled caller leaves no statement open
+    rows = await conn.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM changes")
+    return int(list(rows)[0][0])
 
 
 async def changes_since(conn: aiosqlite.Connection, after: int, limit: int) -> list[Change]:
     """The changes after id `after`, oldest first, for every incident (at most `limit`)."""
-    async with conn.execute(
-        "SELECT id, incident_id, part, number FROM changes WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
-    ) as cursor:
-        return [Change(row[0], row[1], row[2], row[3]) for row in await cursor.fetchall()]
+    rows = await conn.execute_fetchall(
+        "SELECT id, incident_id, part, number FROM changes WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+    return [Change(row[0], row[1], row[2], row[3]) for row in rows]

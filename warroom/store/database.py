@@ -124,9 +124,8 @@ class Database:
     async def data_version(self) -> int:
         """Changes when any connection but the reader commits, this process's writer included
         (PRAGMA data_version on the reader, which never writes)."""
-        async with self.reader.execute("PRAGMA data_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0])
+        rows = await self.reader.execute_fetchall("PRAGMA data_version")  # one step: nothing left open
+        return int(list(rows)[0][0])
 
 
 async def _retry_while_locked(step, attempts: int = 40) -> None:

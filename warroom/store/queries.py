@@ -41,13 +41,16 @@ def entry_from_row(row: sqlite3.Row | tuple) -> Entry:
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
-    async with conn.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    """The first row of a query that returns one row at most (see `_all`)."""
+    rows = await _all(conn, sql, params)
+    return rows[0] if rows else None
 
 
 async def _all(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    """Every row, run and read to the end in the connection's thread in one step: a caller
+    cancelled meanwhile (a screen's exclusive worker) leaves no statement open behind it. An open
+    one would hold the reader's snapshot, and every screen would stop seeing new commits."""
+    return list(await conn.execute_fetchall(sql, params))
 
 
 # ---- incidents -------------------------------------------------------------------------------
@@ -99,6 +102,7 @@ def incident_from_row(row: sqlite3.Row, milestones: dict[Milestone, datetime]) -
         services=tuple(json.loads(row["services"])),
         impact=row["impact"],
         milestones=milestones,
+        customer_impact=row["customer_impact"],
     )
 
 
@@ -113,8 +117,8 @@ async def list_incidents(conn: aiosqlite.Connection) -> list[Incident]:
 
 
 async def update_incident(conn: aiosqlite.Connection, incident_id: str, **fields: Any) -> None:
-    """Change the incident's current severity, status, impact or services (history is in the timeline)."""
-    allowed = {"severity", "status", "impact", "services", "title"}
+    """Change the incident's current severity, status, facts or services (history is in the timeline)."""
+    allowed = {"severity", "status", "impact", "services", "title", "customer_impact"}
     assert set(fields) <= allowed, fields
     if "services" in fields:
         fields["services"] = json.dumps(list(fields["services"]))
@@ -203,20 +207,30 @@ def _filter_clause(query: str) -> tuple[str, tuple]:
     )
 
 
-async def count_entries(conn: aiosqlite.Connection, incident_id: str, query: str = "") -> int:
+def _until_clause(until: datetime | None) -> tuple[str, tuple]:
+    """Only the entries that had happened by `until` (a replay's clock); nothing when None."""
+    return ("", ()) if until is None else (" AND occurred_at <= ?", (to_stored(until),))
+
+
+async def count_entries(conn: aiosqlite.Connection, incident_id: str, query: str = "",
+                        until: datetime | None = None) -> int:
     clause, params = _filter_clause(query)
-    row = await _one(conn, f"SELECT COUNT(*) FROM entries WHERE incident_id = ?{clause}", (incident_id, *params))
+    before, moment = _until_clause(until)
+    row = await _one(conn, f"SELECT COUNT(*) FROM entries WHERE incident_id = ?{clause}{before}",
+                     (incident_id, *params, *moment))
     return int(row[0])
 
 
 async def entries_page(
-    conn: aiosqlite.Connection, incident_id: str, offset: int, limit: int, query: str = "", *, from_end: bool = False
+    conn: aiosqlite.Connection, incident_id: str, offset: int, limit: int, query: str = "",
+    until: datetime | None = None, *, from_end: bool = False,
 ) -> list[Entry]:
-    """Entries in timeline order (occurred_at, then number), one page at a time, optionally filtered.
-    `from_end` (unfiltered only): the same page read backwards from the newest entry, which costs
-    what is after it instead of what is before it (a page near the end of 100,000 entries: 0.3 ms,
-    not 24); the count and the page come from one statement, so they agree."""
-    if from_end and not query.strip():
+    """Entries in timeline order (occurred_at, then number), one page at a time, optionally filtered
+    (and only those that had happened by `until`). `from_end` (neither filtered nor `until`): the
+    same page read backwards from the newest entry, which costs what is after it instead of what is
+    before it (a page near the end of 100,000 entries: 0.3 ms, not 24); the count and the page come
+    from one statement, so they agree."""
+    if from_end and not query.strip() and until is None:
         rows = await _all(
             conn,
             "WITH n(total) AS (SELECT COALESCE(MAX(number), 0) FROM entries WHERE incident_id = ?)"
@@ -226,19 +240,47 @@ async def entries_page(
             (incident_id, incident_id, offset, offset, limit, offset, limit, offset, limit, offset, limit))
         return [entry_from_row(row) for row in reversed(rows)]
     clause, params = _filter_clause(query)
+    before, moment = _until_clause(until)
     rows = await _all(
         conn,
-        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ?{clause}"
+        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ?{clause}{before}"
         " ORDER BY occurred_at, number LIMIT ? OFFSET ?",
-        (incident_id, *params, limit, offset),
+        (incident_id, *params, *moment, limit, offset),
     )
     return [entry_from_row(row) for row in rows]
 
 
+async def entries_occurred(conn: aiosqlite.Connection, incident_id: str, after: datetime | None,
+                           until: datetime) -> list[Entry]:
+    """The entries that happened after `after` (None: from the start) and by `until`, in timeline order."""
+    since, params = ("", ()) if after is None else (" AND occurred_at > ?", (to_stored(after),))
+    rows = await _all(conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ?{since} AND occurred_at <= ?"
+                            " ORDER BY occurred_at, number", (incident_id, *params, to_stored(until)))
+    return [entry_from_row(row) for row in rows]
+
+
+async def occurrence_span(conn: aiosqlite.Connection, incident_id: str) -> tuple[datetime, datetime] | None:
+    """When the incident's first and last entries happened (None: it has none)."""
+    row = await _one(conn, "SELECT MIN(occurred_at), MAX(occurred_at) FROM entries WHERE incident_id = ?",
+                     (incident_id,))
+    return (from_stored(row[0]), from_stored(row[1])) if row and row[0] else None
+
+
+async def next_occurrence(conn: aiosqlite.Connection, incident_id: str, after: datetime) -> datetime | None:
+    """When the first entry after `after` happened (None: nothing happened after it)."""
+    row = await _one(conn, "SELECT MIN(occurred_at) FROM entries WHERE incident_id = ? AND occurred_at > ?",
+                     (incident_id, to_stored(after)))
+    return from_stored(row[0]) if row and row[0] else None
+
+
 async def all_entries(conn: aiosqlite.Connection, incident_id: str,
-                      kinds: Iterable[EntryKind] | None = None) -> list[Entry]:
-    """Every entry of the incident in time order; only those of `kinds` when given."""
+                      kinds: Iterable[EntryKind] | None = None, until: datetime | None = None) -> list[Entry]:
+    """Every entry of the incident in time order; only those of `kinds` when given (and only those
+    that had happened by `until`)."""
     where, params = "incident_id = ?", [incident_id]
+    if until is not None:
+        where += " AND occurred_at <= ?"
+        params.append(to_stored(until))
     if kinds is not None:
         chosen = [kind.value for kind in kinds]
         where += f" AND kind IN ({', '.join('?' * len(chosen))})"  # SQLite accepts an empty list
@@ -285,6 +327,19 @@ async def last_entry_number(conn: aiosqlite.Connection, incident_id: str) -> int
     entries are append-only and each takes the next number)."""
     row = await _one(conn, "SELECT COALESCE(MAX(number), 0) FROM entries WHERE incident_id = ?", (incident_id,))
     return int(row[0])
+
+
+async def newest_recorded_at(conn: aiosqlite.Connection, incident_id: str) -> datetime | None:
+    """The latest time any of the incident's entries was written at, by its writer's clock (a
+    computer whose clock is behind writes earlier times after it: the maximum, not the last)."""
+    row = await _one(conn, "SELECT MAX(recorded_at) FROM entries WHERE incident_id = ?", (incident_id,))
+    return from_stored(row[0]) if row and row[0] else None
+
+
+async def latest_occurred_at(conn: aiosqlite.Connection, incident_id: str) -> datetime | None:
+    """The latest moment on the incident's timeline (its last entry in time order)."""
+    row = await _one(conn, "SELECT MAX(occurred_at) FROM entries WHERE incident_id = ?", (incident_id,))
+    return from_stored(row[0]) if row and row[0] else None
 
 
 async def entries_after(conn: aiosqlite.Connection, incident_id: str, number: int) -> list[Entry]:

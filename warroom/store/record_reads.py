@@ -40,11 +40,11 @@ async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_n
 
 async def notable_entries(conn: aiosqlite.Connection, incident_id: str, up_to_number: int,
                           kinds: Iterable[EntryKind]) -> list[Entry]:
-    """In timeline order: the entries of `kinds`, every correction and every entry a correction
-    points at (what a report quotes in its written sections)."""
+    """In timeline order: the entries of `kinds`, the first one, every correction and every entry a
+    correction points at (what a report quotes in its sections)."""
     clause, chosen = _kinds(kinds)
     async with conn.execute(
-        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number <= ? AND ({clause}"
+        f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number <= ? AND ({clause} OR number = 1"
         " OR corrects IS NOT NULL OR id IN (SELECT corrects FROM entries WHERE incident_id = ?"
         " AND corrects IS NOT NULL)) ORDER BY occurred_at, number",
         (incident_id, up_to_number, *chosen, incident_id)) as cursor:

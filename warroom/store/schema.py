@@ -443,5 +443,11 @@ END;
     step=chain_existing_entries,
 )
 
-MIGRATIONS: tuple[str | Migration, ...] = (V1, V2, V3, V4, V5, V6)
+# Version 7 (numbered by the lead at merge): who is hit, a fact kept current from the entry bar
+# (`/set users ...`) beside the impact, services and title the incident row already holds.
+V7 = """
+ALTER TABLE incidents ADD COLUMN customer_impact TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: tuple[str | Migration, ...] = (V1, V2, V3, V4, V5, V6, V7)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
 
 from warroom.domain.clock import system_clock
 from warroom.domain.policy import PolicyBook
@@ -43,13 +44,17 @@ class WarRoomApp(App):
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
         config=None, updates_dir: Path | None = None, default_policy: str | None = None,
-        read_only: bool = False, drafts=None,
+        read_only: bool = False, drafts=None, session=None, quiet: bool = False,
     ) -> None:
         # A driver named in the environment (textual-serve's web driver for `warroom serve`) wins;
         # in a terminal, WarRoomDriver survives bad bytes and notices the terminal going away.
         terminal_driver = os.name == "posix" and not os.environ.get("TEXTUAL_DRIVER")
         super().__init__(driver_class=WarRoomDriver if terminal_driver else None)
-        self.read_only = read_only  # the service refuses every write; the screens say so
+        from warroom.ui.session import Session  # noqa: PLC0415
+
+        self.session = session or Session(read_only)  # a replay or a drill opens its own service and screen
+        self.read_only = self.session.read_only  # the service refuses every write; the screens say so
+        self.quiet = quiet  # `--quiet`: no terminal bell, whatever the config says
         self.db_path, self.policies, self.user = db_path, policies, user
         self.incident_id, self.clock = incident_id, clock
         self.default_policy = default_policy
@@ -68,14 +73,18 @@ class WarRoomApp(App):
         self.gone_reason: str | None = None  # why the app left by itself (terminal gone, a signal)
         self.undecodable_bytes = 0  # bytes from the terminal that were not UTF-8, so far
         self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
+        self.key_in_hand: str | None = None  # the key being handled now (see pop_screen)
+
+    @property
+    def bell_setting(self) -> str:
+        """From which duty state on the bell rings: the config's `[attention] bell`, "off" when quiet."""
+        return "off" if self.quiet else self.config.attention.bell
 
     @property
     def reach(self):
         """Update delivery and paging (warroom.service.reach), made once the service is open."""
         if self._reach is None:
-            from warroom.service.reach import Reach  # noqa: PLC0415
-
-            self._reach = Reach(self.service, self.config, updates_dir=self.updates_dir)
+            self._reach = self.session.reach(self)
         return self._reach
 
     async def on_mount(self) -> None:
@@ -96,8 +105,7 @@ class WarRoomApp(App):
             self.theme = wanted
         if problems:
             self.notify("Theme problem: " + "; ".join(problems), severity="warning", timeout=8, markup=False)
-        self.service = await IncidentService.open(self.db_path, self.policies, self.clock, self.default_policy,
-                                                  read_only=self.read_only, config=self.config)
+        self.service = await self.session.open_service(self)
         if self.incident_id:
             self.open_incident(self.incident_id)
         else:
@@ -106,6 +114,46 @@ class WarRoomApp(App):
     async def on_unmount(self) -> None:
         if self.service is not None:
             await self.service.close()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys: a dialog's own Escape (or Enter, see `_closes_now`) is run here, in key order,
+        before the keys typed behind it are dispatched: Textual would queue it on the dialog's
+        focused widget and hand the next keys to the same widget, to be lost with the dialog."""
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        self.key_in_hand = event.key
+        try:
+            if not await self._closes_now(event):
+                await super().on_event(event)
+        finally:
+            self.key_in_hand = None
+
+    async def _closes_now(self, event: events.Key) -> bool:
+        """Run the key's binding at once when it is one of warroom's dialogs' own (on the screen,
+        not on a widget inside it such as an open drop-down); True when it was run."""
+        screen = self.screen
+        if not isinstance(screen, ModalScreen) or not type(screen).__module__.startswith("warroom."):
+            return False
+        active = screen.active_bindings.get(event.key)
+        if active is None or active.node is not screen or not active.enabled:
+            return False
+        if event.key != "escape" and not getattr(active.binding, "priority", False):
+            return False
+        await self.run_action(active.binding.action, screen)
+        return True
+
+    def pop_screen(self):
+        """Pop as Textual does; a dialog closed by Escape hands the focus to the screen below at
+        once (`escape_returned`), before the keys queued behind the Escape are dispatched, so what
+        is typed right after it goes where Escape leads (the war room's entry bar), not to a pane
+        where letters are shortcuts."""
+        closed_by_escape = self.key_in_hand == "escape"
+        done = super().pop_screen()
+        returned = getattr(self.screen, "escape_returned", None)
+        if closed_by_escape and returned is not None:
+            returned()
+        return done
 
     def on_terminal_gone(self, message: TerminalGone) -> None:
         self.leave_now(message.reason, 128 + signal.SIGHUP)
@@ -162,11 +210,39 @@ class WarRoomApp(App):
 
     @work(exclusive=True, group="start")
     async def open_incident(self, incident_id: str) -> None:
+        """The war room of `incident_id`, instead of whatever was open (the war room left keeps its
+        draft and gives its probe lease up as it closes); back to it if it is the one open."""
         from warroom.ui.screens.war_room import WarRoomScreen
 
         incident = await self.service.incident(incident_id)
-        self.sub_title = incident.id + (" · read-only" if self.read_only else "")
-        await self.push_screen(WarRoomScreen(incident))
+        self.sub_title = self.session.sub_title(incident)
+        showing = next((s for s in self.screen_stack if isinstance(s, WarRoomScreen)), None)
+        if showing is not None and showing.incident.id == incident_id:
+            while self.screen is not showing:
+                await self.pop_screen()
+            return
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(self.session.screen(incident))
+
+    def choose_incident(self, current: str | None = None, declare: bool = False) -> None:
+        """The picker over the war room: switch to another open incident, or declare one."""
+        from warroom.ui.screens.picker import PickerScreen
+
+        self.push_screen(PickerScreen(current, declare=declare))
+
+    @work(group="reach")
+    async def announce_declared(self, incident) -> None:
+        """What the new incident owes at once, in one toast (its declaration entry and F5 hold it all)."""
+        from warroom.ui.screens.war_room_procedures import owed_toast
+
+        from warroom.domain.models import EntryKind
+
+        declared = await self.service.entries(incident.id, [EntryKind.SYSTEM])
+        started = next(((e.data or {})["started"] for e in declared if (e.data or {}).get("started")), [])
+        if started:
+            self.notify(owed_toast(f"Declared {incident.severity}", started, self.service.now()),
+                        severity="warning", timeout=8, markup=False)
 
     @work(group="reach")
     async def page_declared(self, incident) -> None:

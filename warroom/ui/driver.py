@@ -8,7 +8,11 @@ the next key). This driver reads the same way, but:
 - bytes that are not UTF-8 become U+FFFD and the app gets `UndecodableInput` to say so;
 - end of input, a read error (EIO) or a write error on the terminal post `TerminalGone` once,
   and the input thread stops, so the app can leave by itself whoever started it;
-- the body of a bracketed paste is cut out with `str.find` and posted as one `events.Paste`.
+- the body of a bracketed paste is cut out with `str.find` and posted as one `events.Paste`;
+- Escape and a character typed right behind it (within the parser's 100 ms wait, which makes
+  them one `alt+h` key) come out as the two keys they were: Escape closes the dialog, and the
+  character is typed where the focus lands, instead of the Escape being lost and the character
+  typed into the dialog. warroom binds no Alt key.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 import codecs
 import itertools
 import os
+import re
 import selectors
 import sys
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -69,17 +75,57 @@ class TerminalDecoder:
         return count
 
 
+_ESC_BEFORE_CONTROL = re.compile("\x1b(?=[\x00-\x07\x0a-\x1a\x1c-\x1f])")  # not Tab, Backspace
+
+
+def parse_keys(parser: XTermParser, text: str) -> list[Message]:
+    """`parser.feed(text)`, except that Escape typed right before a control key (Esc then Ctrl+N:
+    ESC 0x0e) comes out as Escape and that key; the parser would drop the Escape."""
+    out: list[Message] = []
+    for index, piece in enumerate(_ESC_BEFORE_CONTROL.split(text)):
+        if index:
+            out.append(events.Key("escape", "\x1b"))
+        if piece:
+            out.extend(parser.feed(piece))
+    return out
+
+
+def split_alt(parser: XTermParser, messages: Iterable[Message]) -> list[Message]:
+    """`alt+X` keys with a printable X (Escape, then X, within the escape delay) as Escape and X."""
+    out: list[Message] = []
+    for message in messages:
+        character = getattr(message, "character", None)
+        if (isinstance(message, events.Key) and message.key.startswith("alt+") and character
+                and len(character) == 1 and character.isprintable()):
+            out.append(events.Key("escape", "\x1b"))
+            out.extend(parser._sequence_to_key_events(character))
+        else:
+            out.append(message)
+    return out
+
+
 class InputSplitter:
     """Feeds terminal text to Textual's parser, except bracketed pastes: those are found with
-    str.find and come out as one events.Paste (NULs removed, as Textual does)."""
+    str.find and come out as one events.Paste (NULs removed, as Textual does). Escape typed just
+    before a character comes out as two keys (`split_alt`), and so does Escape before a control
+    key, even when the two come in two reads: a lone ESC at the end of a read is kept here, not in
+    the parser, until the next read or until ESCAPE_WAIT has passed."""
+
+    ESCAPE_WAIT = 0.1  # seconds, as the parser waits for what follows a lone ESC
 
     def __init__(self, parser: XTermParser) -> None:
         self.parser = parser
         self._paste: list[str] | None = None  # the paste being collected
         self._carry = ""  # the end of the last chunk, which may hold the start of PASTE_END
+        self._escape_at: float | None = None  # when a lone ESC kept back came
 
     def feed(self, text: str) -> Iterable[Message]:
+        return split_alt(self.parser, self._feed(text))
+
+    def _feed(self, text: str) -> Iterable[Message]:
         events_out: list[Message] = []
+        if self._escape_at is not None and self._paste is None and text:
+            text, self._escape_at = "\x1b" + text, None
         while text:
             if self._paste is not None:
                 joined, self._carry = self._carry + text, ""
@@ -96,18 +142,24 @@ class InputSplitter:
                 continue
             start = text.find(PASTE_START)
             if start < 0:
-                events_out.extend(self.parser.feed(text))
+                if (len(text) - len(text.rstrip("\x1b"))) % 2:  # ends with a lone ESC: keep it back
+                    text, self._escape_at = text[:-1], time.monotonic()
+                events_out.extend(parse_keys(self.parser, text))
                 break
             # The parser gets what came before and an empty paste in place of this one, so a key
             # it holds (a lone ESC waiting for more) comes out now, in order, and its state stays right.
-            parsed = self.parser.feed(text[:start] + PASTE_START + PASTE_END)
+            parsed = parse_keys(self.parser, text[:start] + PASTE_START + PASTE_END)
             events_out.extend(e for e in parsed if not (isinstance(e, events.Paste) and not e.text))
             self._paste = []
             text = text[start + len(PASTE_START):]
         return events_out
 
     def tick(self) -> Iterable[Message]:
-        return self.parser.tick()
+        held: list[Message] = []
+        if self._escape_at is not None and time.monotonic() - self._escape_at >= self.ESCAPE_WAIT:
+            self._escape_at = None
+            held.append(events.Key("escape", "\x1b"))  # nothing came after it: a plain Escape
+        return held + split_alt(self.parser, self.parser.tick())
 
 
 class _TerminalOutput:

@@ -84,8 +84,9 @@ def probes_path(context) -> Path | None:
     return probe_file(getattr(context, "probes_option", None), context.config.probes, config_dir())
 
 
-def build_app(context, incident_id: str | None = None):
-    """The app for `context` (a cli._Context): theme from --theme, the config file, or the last one picked."""
+def build_app(context, incident_id: str | None = None, session=None):
+    """The app for `context` (a cli._Context): theme from --theme, the config file, or the last one
+    picked; `session` a replay's or a drill's (warroom.ui.session)."""
     from warroom.ui.app import WarRoomApp
 
     theme = context.theme_option or context.config.theme or _remembered_theme()
@@ -95,17 +96,18 @@ def build_app(context, incident_id: str | None = None):
         on_theme_change=None if read_only else remember_theme, extra_theme_dirs=[config_dir() / "themes"],
         config=context.config, default_policy=context.config.default_policy,
         updates_dir=resolve_updates_dir(context.config, context.database()), read_only=read_only,
-        drafts=getattr(context, "drafts", None) or DraftStore(drafts_root(), context.database()),
+        drafts=getattr(context, "drafts", None) or DraftStore(drafts_root(), context.database()), session=session,
+        quiet=getattr(context, "quiet", False),
     )
-    app.probes_path = probes_path(context)
+    app.probes_path = probes_path(context) if getattr(session, "probe_file", True) else None
     return app
 
 
-def launch(context, incident_id: str | None = None) -> None:
+def launch(context, incident_id: str | None = None, session=None) -> None:
     """Open the war room (errors in the database or the id are reported before the screen opens)."""
     context.policies()  # a broken policy file is reported before the screen opens
     asyncio.run(_check(context, incident_id))
-    app = build_app(context, incident_id)
+    app = build_app(context, incident_id, session)
     app.on_leaving = lambda code: arm_exit_deadline(DEADLINE_AFTER_HANGUP, code)
     try:
         app.run()
@@ -166,3 +168,76 @@ def launch_demo(context, path: Path, incident_id: str, *, temporary: bool) -> No
             launch(context, incident_id)
     finally:
         remove()
+
+
+def launch_replay(context, incident_id: str, speed: float, start: str | None = None) -> None:
+    """`warroom replay`: the war room of a past incident, read-only, its clock moving through the
+    record from its first moment (or `start`, see domain.replay.replay_start) at `speed`."""
+    from warroom.domain.playback import PlaybackClock
+    from warroom.domain.replay import replay_start
+    from warroom.ui.screens.replay import ReplaySession
+
+    context.read_only = True  # nothing is written, not even a migration
+    context.policies()
+    first, last, points = asyncio.run(_replay_span(context, incident_id))
+    try:
+        begin = replay_start(start, first, points) if start else first
+    except ValueError as error:
+        raise WarroomError(f"--from: {error}") from None
+    if not first <= begin <= last:
+        raise WarroomError(f"--from: {begin:%Y-%m-%d %H:%M:%S} UTC is outside the record "
+                           f"({first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} UTC)")
+    launch(context, incident_id, ReplaySession(PlaybackClock(begin, speed, end=last), first, last))
+
+
+async def _replay_span(context, incident_id: str):
+    from warroom.domain.clock import system_clock
+    from warroom.service.replay import ReplayService
+
+    service = await ReplayService.open(context.database(), context.policies(), system_clock,
+                                       context.config.default_policy, context.config)
+    try:
+        first, last = await service.replay_span(incident_id)
+        return first, last, await service.replay_points(incident_id)
+    finally:
+        await service.close()
+
+
+def launch_drill(context, drill_file: str, speed: float, live_delivery: bool) -> None:
+    """`warroom drill`: a fresh practice incident in a database of its own (a new folder, kept and
+    named at the end: database, outbox, report), its fake service on 127.0.0.1, its script played
+    on the drill's clock; the drill report is printed when the war room closes."""
+    import tempfile
+
+    from warroom.domain.clock import system_clock
+    from warroom.domain.drill import load_drill
+    from warroom.domain.playback import PlaybackClock
+    from warroom.service.demo import DemoServiceThread
+    from warroom.service.drill import DrillTarget, final_report, open_drill
+    from warroom.ui.screens.drill import DrillSession
+
+    scenario = load_drill(drill_file, context.policies())  # a mistake in the file: one line, exit 2
+    folder = Path(tempfile.mkdtemp(prefix="warroom-drill-"))
+    path, outbox, report_path = folder / "drill.db", folder / "outbox", folder / "drill-report.md"
+    context.db_option = str(path)
+    context.drafts = DraftStore(folder / "drafts", path, lasting=False)
+    clock = PlaybackClock(system_clock(), speed)
+    states = {probe.name: probe.state for probe in scenario.file.probe}
+    session = None
+    with DemoServiceThread(DrillTarget, names=list(states), states=states) as target:
+        incident = asyncio.run(open_drill(path, context.policies(), clock, context.config, scenario, target,
+                                          outbox, live_delivery))
+        session = DrillSession(scenario, clock, incident.created_at, target=target, outbox=outbox,
+                               live=live_delivery, report_path=report_path)
+        try:
+            launch(context, incident.id, session)
+        finally:
+            text = session.report_text or asyncio.run(final_report(
+                path, context.policies(), clock, context.config, scenario, incident, outbox, live_delivery,
+                report_path))
+            try:
+                print(text)
+                print(f"warroom: drill folder {folder} (database, outbox, drill-report.md); replay it with "
+                      f"warroom --db {path} replay {incident.id}", file=sys.stderr)
+            except (OSError, ValueError):  # the terminal is gone: the report is in the folder
+                pass

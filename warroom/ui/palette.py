@@ -78,6 +78,8 @@ def war_room_commands(screen) -> list[tuple[str, Callable[[], object], str]]:
         ("Action items", procedures.actions, "Owners, due dates, done"),
         ("Write post-incident report", procedures.export_report, "Markdown report into the updates folder"),
         ("Escalation: who to tell now", procedures.escalation, "Parties and deadlines for this severity (F5)"),
+        ("Switch incident…", screen.action_switch_incident, "The other open incidents and what each owes (ctrl+o)"),
+        ("Declare a new incident…", screen.action_declare_incident, "Title, policy, severity, commander (ctrl+n)"),
         ("Log decision…", prefill("/decision "), "Record a decision"),
         ("Add action item…", prefill("/action "), "A follow-up with @owner and due:DATE"),
     ]

@@ -1,4 +1,10 @@
-"""The update composer: a draft per audience from the record, edited, posted, then delivered."""
+"""The update composer: a draft per audience from the record, edited, posted, then delivered.
+
+Two traps are closed here: an edited draft never silently follows a switch of audience (switching
+asks: a new draft for that audience, or keep the text), and nothing is posted without the
+audience being named, on the post button and in the confirmation Ctrl+S asks for. Every field
+says when it has the focus by its border's shape and a ▶ in its title, not by colour alone.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +38,8 @@ class UpdateDraft:
 
 
 class ComposerScreen(ModalScreen[UpdateDraft | None]):
-    """Ctrl+S returns the draft to post; Esc returns None. Switching audience re-drafts unless you edited."""
+    """Ctrl+S asks to confirm the audience, then returns the draft to post; Esc returns None.
+    Switching audience re-drafts, or asks first when the draft was edited."""
 
     BINDINGS = [
         Binding("ctrl+s", "post", "Post update", priority=True),
@@ -50,12 +57,21 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
     ComposerScreen #composer-buttons { height: auto; align: right middle; }
     ComposerScreen Button { margin-left: 2; }
     ComposerScreen .hint { color: $text-muted; }
+    ComposerScreen #composer-target { text-style: bold; }
+    ComposerScreen #composer-next, ComposerScreen #composer-text, ComposerScreen SelectCurrent { border: round $border-blurred; }
+    ComposerScreen #composer-next:focus, ComposerScreen #composer-text:focus,
+    ComposerScreen #composer-audience:focus-within SelectCurrent { border: double $accent; }
     """
 
     def __init__(self, incident_id: str, policy: Policy) -> None:
         super().__init__()
         self.incident_id, self.policy = incident_id, policy
         self._draft = ""
+        self._audience = policy.audience[0].id if policy.audience else "internal"  # what the text is for
+        self._switching = False  # the select is being set back by the screen, not by the user
+
+    def audience_label(self, audience: str) -> str:
+        return next((a.label for a in self.policy.audience if a.id == audience), audience)
 
     @property
     def service(self):
@@ -65,11 +81,13 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         audiences = [(Text(a.label), a.id) for a in self.policy.audience] or [(Text("Internal"), "internal")]  # no markup
         with Vertical():
             yield Label(Text(f"Stakeholder update for {self.incident_id}"))
+            yield Label("", id="composer-target")
             with Horizontal(id="composer-row"):
-                yield Select(audiences, value=audiences[0][1], allow_blank=False, id="composer-audience")
+                select = Select(audiences, value=audiences[0][1], allow_blank=False, id="composer-audience")
+                yield select
                 yield Input(placeholder="next update at HH:MM (UTC)", id="composer-next")
             yield TextArea(id="composer-text", soft_wrap=True)
-            yield Label(Text("Ctrl+S posts, copies, files and sends it · Esc cancels"),
+            yield Label(Text("Ctrl+S posts (asks first), files and sends it · Tab: next field · Esc: cancel"),
                         classes="hint")
             yield DeliveryList(self.incident_id, id="composer-deliveries")
             with Horizontal(id="composer-buttons"):
@@ -77,8 +95,42 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
                 yield Button("Post (Ctrl+S)", id="composer-post", variant="primary")
 
     def on_mount(self) -> None:
-        self.redraft(str(self.query_one("#composer-audience", Select).value))
+        self._audience_box().border_title = "Audience"
+        self.query_one("#composer-next", Input).border_title = "Next update at"
+        self.query_one(TextArea).border_title = "Text"
+        self.show_audience(self._audience)
+        self.redraft(self._audience)
         self.query_one(TextArea).focus()
+
+    def show_audience(self, audience: str) -> None:
+        """Name the audience being posted to: above the fields and on the post button."""
+        self._audience = audience
+        label = self.audience_label(audience)
+        self.query_one("#composer-target", Label).update(Text(f"Posting to: {label} ({audience})"))
+        button = self.query_one("#composer-post", Button)
+        button.label = Text(f"Post to {label} (Ctrl+S)")
+        button.refresh(layout=True)  # the new label's width
+
+    def _audience_box(self):
+        """The bordered part of the audience select (the Select itself draws no border)."""
+        from textual.widgets._select import SelectCurrent
+
+        return self.query_one("#composer-audience", Select).query_one(SelectCurrent)
+
+    def on_descendant_focus(self, event) -> None:
+        self._mark_focus()
+
+    def on_descendant_blur(self, event) -> None:
+        self.call_after_refresh(self._mark_focus)
+
+    def _mark_focus(self) -> None:
+        """A ▶ in the title of the field that has the focus (its border also turns double)."""
+        focused = self.focused
+        for widget, title in ((self._audience_box(), "Audience"),
+                              (self.query_one("#composer-next", Input), "Next update at"),
+                              (self.query_one(TextArea), "Text")):
+            here = focused is not None and focused in widget.ancestors_with_self  # the Select holds its box
+            widget.border_title = f"▶ {title}" if here else title
 
     @work(exclusive=True, group="draft")
     async def redraft(self, audience: str) -> None:
@@ -91,15 +143,41 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         area.load_text(self._draft)
         promise = next_update_promise(record, audience, now)  # this audience's cadence, not another's
         self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
-        area.focus()
+        area.focus()  # after a switch too: typed text lands in the draft, where it shows
 
     @on(Select.Changed, "#composer-audience")
     def audience_changed(self, event: Select.Changed) -> None:
+        if self._switching:
+            self._switching = False
+            return
+        audience = str(event.value)
+        if audience == self._audience:
+            return
         area = self.query_one(TextArea)
         if not area.text.strip() or area.text == self._draft:
-            self.redraft(str(event.value))
+            self.show_audience(audience)
+            self.redraft(audience)
         else:
-            self.repromise(str(event.value))
+            self.ask_switch(audience)
+
+    @work(exclusive=True, group="switch")
+    async def ask_switch(self, audience: str) -> None:
+        """The draft was edited: a new draft for the new audience, the text kept, or no switch."""
+        from warroom.ui.screens.dialogs import Choose
+
+        old, new = self.audience_label(self._audience), self.audience_label(audience)
+        answer = await self.app.push_screen_wait(Choose(
+            f"You edited the {old} draft. Switch to {new} with:\n"
+            f"  r  a new {new} draft from the record (your edits are dropped)\n"
+            f"  k  your text as it is (check that it is fit for {new})\n"
+            f"  Esc  stay on {old}", [("r", "New draft", "rebuild"), ("k", "Keep text", "keep")], cancel="Stay"))
+        if answer is None:
+            self._switching = True
+            self.query_one("#composer-audience", Select).value = self._audience
+        else:
+            self.show_audience(audience)
+            (self.redraft if answer == "rebuild" else self.repromise)(audience)
+        self.query_one(TextArea).focus()  # what is typed next goes where it can be seen
 
     @work(exclusive=True, group="draft")
     async def repromise(self, audience: str) -> None:
@@ -114,6 +192,7 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
             updated = _NEXT_LINE.sub("Next update when there is news.", area.text)
             if updated != area.text:
                 area.load_text(updated)
+        self.query_one(TextArea).focus()
 
     def action_retry_failed(self) -> None:
         self.query_one(DeliveryList).retry_failed()
@@ -156,4 +235,22 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         except ValueError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        self.dismiss(UpdateDraft(str(self.query_one("#composer-audience", Select).value), text, promise))
+        self.confirm_post(UpdateDraft(self._audience, text, promise))
+
+    @work(exclusive=True, group="post")
+    async def confirm_post(self, draft: UpdateDraft) -> None:
+        """Name the audience (and where it goes) before anything is posted; y posts, n comes back."""
+        from warroom.domain.text import visible
+        from warroom.ui.screens.dialogs import Confirm
+
+        label = self.audience_label(draft.audience)
+        targets = [target.name for target in self.app.reach.targets_for(draft.audience)]
+        where = "the updates folder" + (", " + ", ".join(targets) if targets else "")
+        first = visible(draft.text.split("\n", 1)[0])
+        first = first if len(first) <= 70 else first[:69] + "…"
+        if await self.app.push_screen_wait(Confirm(
+                f"Post this update to {label} ({draft.audience})?\n“{first}”\nIt goes to {where}.",
+                yes=f"Post to {label}", no="Back to the draft")):
+            self.dismiss(draft)
+        else:
+            self.query_one(TextArea).focus()

@@ -13,9 +13,11 @@ from warroom.ui.widgets.inert_input import InertInput
 
 
 class AskText(ModalScreen[str | None]):
-    """One-line prompt; Enter returns the text, Escape returns None."""
+    """One-line prompt; Enter returns the text, Escape returns None. Enter is a priority binding,
+    so the dialog closes before the keys typed behind it are dispatched (they go to the screen
+    below, not into this input, which is about to go)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("enter", "submit", "Confirm", show=False, priority=True)]
     DEFAULT_CSS = """
     AskText { align: center middle; }
     AskText > Vertical {
@@ -38,6 +40,9 @@ class AskText(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value)
+
+    def action_submit(self) -> None:
+        self.dismiss(self.query_one("#ask-input", Input).value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -80,6 +85,45 @@ class Confirm(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class Choose(ModalScreen[str | None]):
+    """A question with a few answers, each on its own key (and button); Escape returns None."""
+
+    BINDINGS = [Binding("escape", "answer('')", "Cancel")]
+    DEFAULT_CSS = """
+    Choose { align: center middle; }
+    Choose > Vertical {
+        width: 76; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+    }
+    Choose Label { width: 100%; margin-bottom: 1; }
+    Choose Horizontal { height: auto; align: right middle; }
+    Choose Button { margin-left: 1; }
+    """
+
+    def __init__(self, question: str, answers: list[tuple[str, str, str]], cancel: str = "Cancel") -> None:
+        """`answers`: (key, button label, value returned), the first one focused."""
+        super().__init__()
+        self.question, self.answers, self.cancel = question, answers, cancel
+        for key, _, value in answers:
+            self._bindings.bind(key, f"answer({value!r})", show=False)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.question))
+            with Horizontal():
+                yield Button(f"{self.cancel} (Esc)", id="choose-cancel")
+                for key, label, value in self.answers:
+                    yield Button(f"{label} ({key})", id=f"choose-{value}")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#choose-{self.answers[0][2]}", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "choose-cancel" else str(event.button.id).removeprefix("choose-"))
+
+    def action_answer(self, value: str) -> None:
+        self.dismiss(value or None)
 
 
 class TextPanel(ModalScreen[None]):

@@ -21,8 +21,28 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Label, Static
 
-from warroom.domain.models import Entry
+from warroom.domain.models import Entry, EntryKind
 from warroom.domain.text import visible
+
+_PROBE_DETAILS = (("probe", "Probe"), ("group", "Group"), ("old", "Was"), ("new", "Now"), ("at", "At"),
+                  ("reason", "Why"), ("failed_condition", "Failed condition"), ("status_code", "HTTP status"),
+                  ("error", "Error"), ("latency_ms", "Latency (ms)"), ("consecutive_failures", "Failures in a row"),
+                  ("first_failure_at", "First failure at"), ("consecutive_successes", "Good checks in a row"))
+
+
+def full_text(entry: Entry) -> str:
+    """What the view shows: the entry's text, then what its data holds that the text may not say
+    (a probe entry's transition, in full; which entry a correction corrects)."""
+    parts = [entry.text]
+    data = entry.data or {}
+    if entry.kind is EntryKind.CORRECTION and "corrects_number" in data:
+        parts.append(f"(corrects #{data['corrects_number']})")
+    transition = data.get("transition") if entry.kind is EntryKind.PROBE else None
+    if isinstance(transition, dict):
+        rows = [f"{label}: {transition[key]}" for key, label in _PROBE_DETAILS
+                if transition.get(key) not in (None, "")]
+        parts.append("Details\n" + "\n".join(rows))
+    return "\n\n".join(parts)
 
 
 def wrap_rows(line: str, width: int) -> list[str] | int:
@@ -97,8 +117,9 @@ class EntryViewScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.head, id="entry-view-head")
-            yield EntryText(self.entry.text, id="entry-view-text")
-            lines = self.entry.text.count("\n") + 1
+            shown = full_text(self.entry)
+            yield EntryText(shown, id="entry-view-text")
+            lines = shown.count("\n") + 1
             yield Label(Text(f"{lines} line{'s' if lines != 1 else ''} · ↑↓ PgUp PgDn Home End scroll · Esc closes"),
                         classes="hint")
 

@@ -12,28 +12,31 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from warroom.domain import commands as cmd
-from warroom.domain.duties import DutyRecord, derive_duties
+from warroom.domain.clock import clock_note, format_moment, from_stored
 from warroom.domain.errors import SummaryRequired, WarroomError
 from warroom.domain.models import Entry, EntryKind, Incident, StatusUpdate
-from warroom.domain.text import size_words, visible
+from warroom.domain.text import visible
 from warroom.ui.messages import (
     AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
 )
+from warroom.ui.clock_watch import ClockWatch
 from warroom.ui.drafts import EntryDrafts
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
+from warroom.ui.screens.war_room_attention import WarRoomAttention
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
+from warroom.service.live import ACTIONS
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
+from warroom.ui.widgets.entry_detail import EntryDetail, entry_heading
 from warroom.ui.widgets.header import IncidentHeader
 from warroom.ui.widgets.health import HealthPane
 from warroom.ui.widgets.roles import RolesPane
@@ -65,13 +68,16 @@ class WarRoomScreen(Screen):
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", tooltip="Every key and entry-bar command"),
         Binding("escape", "focus('#entry-input')", "Entry bar", show=False),
-        Binding("ctrl+f", "filter", "Filter", tooltip="Filter the timeline by text, kind or author"),
+        Binding("ctrl+f", "filter", "Filter", show=False, tooltip="Filter the timeline by text, kind or author"),
         Binding("f2,u", "procedure('compose_update')", "Update", tooltip="Compose and post a stakeholder update"),
         Binding("f3", "procedure('checklists')", "Checklists", tooltip="Checklists and playbooks from the policy"),
         Binding("f4", "procedure('actions')", "Actions", tooltip="Action items: owner, due, done"),
+        Binding("f5", "procedure('escalation')", "Duties",
+                tooltip="Every duty owed (updates, notices, reviews), by when, and the escalation paths"),
         Binding("f6", "procedure('export_report')", "Report", tooltip="Write the post-incident report (Markdown)"),
-        Binding("f5", "procedure('escalation')", "Escalation", show=False,
-                tooltip="Who the policy says to tell at this severity, by when, and the escalation paths"),
+        Binding("ctrl+o", "switch_incident", "Incidents", show=False,
+                tooltip="The other open incidents, with what each owes first: switch to one"),
+        Binding("ctrl+n", "declare_incident", "Declare", show=False, tooltip="Declare a new incident"),
         Binding("ctrl+t", "focus('#timeline')", "Timeline", show=False),
         Binding("ctrl+r", "focus('#roles')", "Roles", show=False),
     ]
@@ -80,14 +86,15 @@ class WarRoomScreen(Screen):
         super().__init__(**kwargs)
         self.incident = incident
         self.updates: list[StatusUpdate] = []
-        self.duty_record: DutyRecord | None = None  # what the countdown's duties derive from
         self.commander: str | None = None
         self.procedures = WarRoomProcedures(self)
+        self.attention = WarRoomAttention(self)  # duties, late actions, other incidents: countdown, header
         self.live = None
         self._following = self._follow_again = self._loaded = False
         self._stop_listening = None
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
         self.drafts = EntryDrafts(self)  # unsent text survives any exit
+        self.clock_watch = ClockWatch()  # a clock behind the record, or entries landing out of sight
 
     @property
     def service(self):
@@ -105,7 +112,7 @@ class WarRoomScreen(Screen):
                 timeline = Timeline(_Source(self.service, self.incident.id), clock, id="timeline")
                 timeline.border_title = "Timeline (times UTC)"
                 yield timeline
-                yield Static("", id="detail")
+                yield EntryDetail("", id="detail")
             with Vertical(id="side"):
                 yield CountdownPane(id="countdown")
                 roles = RolesPane(clock, id="roles")
@@ -130,7 +137,7 @@ class WarRoomScreen(Screen):
         self.follow_record()
         self.query_one(HealthPane).watch_incident(self.incident.id)
         self.set_interval(POLL_SECONDS, self.follow_record)
-        self.set_interval(1.0, self.tick)
+        self.attention.start()
 
     def on_unmount(self) -> None:
         """Keep the draft, then stop following the record (the Health pane stops the probes)."""
@@ -148,6 +155,7 @@ class WarRoomScreen(Screen):
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
         self.set_class(self.size.height < 30, "-short")
+        self.query_one(IncidentHeader).show_facts(self.size.width >= 100 and self.size.height >= 30)
 
     # ---- keeping up with the record ------------------------------------------------------------
 
@@ -173,6 +181,9 @@ class WarRoomScreen(Screen):
 
     async def on_record_changed(self, message: RecordChanged) -> None:
         delta = message.delta
+        if delta.everything:
+            self.clock_watch.start(*await self.service.newest_times(self.incident.id), delta.total)
+        self.clock_watch.note(delta.appended)
         if delta.incident is not None:
             self.incident = delta.incident
         if delta.roster is not None:
@@ -184,7 +195,9 @@ class WarRoomScreen(Screen):
             self.query_one(IncidentHeader).show(self.incident, self.policy, self.commander)
         if (delta.everything or delta.incident is not None or delta.updates is not None
                 or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
-            self.refresh_duties()
+            self.attention.reload_duties()
+        if ACTIONS in delta or delta.incident is not None:
+            self.attention.reload_actions()
         timeline = self.query_one(Timeline)
         if delta.everything:
             timeline.reset(delta.total)
@@ -195,17 +208,37 @@ class WarRoomScreen(Screen):
         for screen in stack[stack.index(self) + 1:] if self in stack else []:  # dialogs over it follow too
             screen.post_message(RecordChanged(delta))
 
-    @work(group="duties", exclusive=True)
-    async def refresh_duties(self) -> None:
-        """Re-read what the duties derive from (severity steps, updates, marks; incremental)."""
-        self.duty_record = await self.service.duty_record(self.incident)
-        self.tick()
-
     def tick(self) -> None:
-        panes = self.query(CountdownPane)  # none once the screen is being taken down (a refresh may end then)
-        if self.duty_record is not None and panes:
-            panes.first().show(derive_duties(self.policy, self.duty_record), self.service.now(),
-                               short=self.has_class("-short"))
+        """Show the duties at this second (the attention does it every second by itself), and say
+        so when this computer's clock is behind the record."""
+        self.check_clock()
+        self.attention.tick()
+
+    # ---- the clock and where entries land ------------------------------------------------------
+
+    def check_clock(self) -> None:
+        """The header says when this computer's clock is behind the record or jumped back; the
+        timeline is told once (warroom.ui.clock_watch)."""
+        headers = self.query(IncidentHeader)  # none once the screen is being taken down
+        if not headers:
+            return
+        now = self.service.now()
+        warning, behind = self.clock_watch.look(now)
+        headers.first().warn_clock(warning)
+        if behind is not None and not self.clock_watch.logged and not self.service.read_only:
+            self.clock_watch.logged = True
+            self.log_clock(clock_note(now, self.clock_watch.newest_recorded, behind), behind)
+
+    @work(group="write")
+    async def log_clock(self, note: str, behind) -> None:
+        try:
+            entry = await self.service.record_system(
+                self.incident.id, f"Clock warning from {self.app.user}'s screen: {note}",
+                {"clock_behind_seconds": round(behind.total_seconds())})
+        except WarroomError as error:
+            log.warning("clock warning not logged: %s", error)
+            return
+        await self.committed(None, [entry])
 
     async def committed(self, text: str | None, entries: list[Entry]) -> None:
         """Entries this screen just committed: shown without reading them back. Call it right after
@@ -240,6 +273,8 @@ class WarRoomScreen(Screen):
                     return
                 entries = await self.service.apply(self.incident.id, command, self.app.user)
                 await self.committed(text, entries)
+                if isinstance(command, cmd.PinEntry):  # as `p` on the timeline says it
+                    self.notify(f"{'Pinned ★' if command.pinned else 'Unpinned'} #{command.number}", markup=False)
         except SummaryRequired:
             self.procedures.resolve_with_summary(text)
             return
@@ -256,44 +291,17 @@ class WarRoomScreen(Screen):
 
     def on_entry_committed(self, message: EntryCommitted) -> None:
         self.drafts.settled(message.text)
+        for entry in self.clock_watch.landed_earlier(message.entries):  # the timeline follows its end
+            when = format_moment(entry.occurred_at, self.service.now())
+            self.notify(f"#{entry.number} went in at {when}, earlier in the timeline (not at its end)",
+                        markup=False, timeout=8)
         self.query_one(Timeline).follow()  # what the scribe just wrote is what they want to see
 
     # ---- timeline actions ----------------------------------------------------------------------
 
-    @staticmethod
-    def entry_heading(entry: Entry) -> Text:
-        when = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        recorded = "" if entry.recorded_at == entry.occurred_at else f" (logged {entry.recorded_at:%H:%M:%S} UTC)"
-        text = Text(f"#{entry.number} {when}{recorded} · {entry.kind.glyph} {entry.kind.label} · ")
-        text.append(visible(entry.author), style="bold")
-        text.append(f"{' · pinned' if entry.pinned else ''}")
-        return text
-
     def on_entry_chosen(self, message: EntryChosen) -> None:
-        """The selected entry under the timeline, its lines as typed or pasted, as many as the pane
-        holds (cut before rendering: an entry may hold a 1 MB paste); Enter on the timeline shows all."""
-        entry = message.entry
-        detail = self.query_one("#detail", Static)
-        if entry is None:
-            detail.update("", layout=False)  # the pane's height is fixed (warroom.tcss): no layout
-            return
         rows = DETAIL_ROWS_SHORT if self.has_class("-short") else DETAIL_ROWS
-        width = max(20, detail.content_region.width or 80)
-        lines = entry.text.split("\n", rows)  # at most rows + 1 pieces
-        text = self.entry_heading(entry)
-        if sum(max(1, -(-len(line) // width)) for line in lines) <= rows:  # fits, wrapped
-            for line in lines:
-                text.append("\n" + visible(line))
-        else:
-            more = f"… {size_words(entry.text)} in all · Enter on the timeline: every line"
-            if rows == 1 or len(more) > width:
-                more = f"… {size_words(entry.text)} · Enter: all"
-            shown = [visible(line[:width])[: width - 1] for line in lines[: max(1, rows - 1)]]
-            if rows == 1:  # the first line and the hint share the only row
-                shown[0] = shown[0][: max(0, width - len(more) - 1)] + " "
-            text.append("\n" + "\n".join(shown))
-            text.append(("" if rows == 1 else "\n") + more, style="italic")
-        detail.update(text, layout=False)
+        self.query_one(EntryDetail).show(message.entry, rows)
 
     def on_timeline_action(self, message: Timeline.Action) -> None:
         entry = message.entry
@@ -306,7 +314,7 @@ class WarRoomScreen(Screen):
         if message.action == "view":
             from warroom.ui.screens.entry_view import EntryViewScreen
 
-            self.app.push_screen(EntryViewScreen(entry, self.entry_heading(entry)))
+            self.app.push_screen(EntryViewScreen(entry, entry_heading(entry)))
         elif message.action == "pin":
             self.apply_command(cmd.PinEntry(number=entry.number, pinned=not entry.pinned),
                                f"{'Unpinned' if entry.pinned else 'Pinned'} #{entry.number}")
@@ -316,6 +324,20 @@ class WarRoomScreen(Screen):
             self.notify(f"Copied #{entry.number} to the clipboard (OSC 52)")
         elif message.action == "correct":
             self.correct_entry(entry)
+        elif message.action == "detected":
+            self.offer_detected(entry)
+
+    def offer_detected(self, entry: Entry) -> None:
+        """`d` on a probe DOWN entry: its first failure as the detected milestone, ready in the bar."""
+        transition = (entry.data or {}).get("transition") or {}
+        if entry.kind is not EntryKind.PROBE or transition.get("new") != "down":
+            self.notify("d takes the first failure of a probe DOWN entry as the detected milestone; "
+                        f"#{entry.number} is not one", severity="warning", markup=False)
+            return
+        first = from_stored(transition.get("first_failure_at") or transition["at"])
+        self.prefill(f"@{first:%Y-%m-%dT%H:%M:%S} /detected probe {transition.get('probe', '')} down (#{entry.number})")
+        self.notify(f"Enter records the detected milestone at {format_moment(first, self.service.now())}",
+                    markup=False)
 
     @work(group="dialog")
     async def correct_entry(self, entry: Entry) -> None:
@@ -361,6 +383,12 @@ class WarRoomScreen(Screen):
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
 
+    def action_switch_incident(self) -> None:
+        self.app.choose_incident(self.incident.id)
+
+    def action_declare_incident(self) -> None:
+        self.app.choose_incident(self.incident.id, declare=True)
+
     @work(group="dialog")
     async def action_filter(self) -> None:
         timeline = self.query_one(Timeline)
@@ -369,6 +397,12 @@ class WarRoomScreen(Screen):
         if query is not None:
             timeline.query = query.strip()
             timeline.focus()
+
+    def escape_returned(self) -> None:
+        """A dialog over this screen was closed with Escape: back to the entry bar, as Escape does here."""
+        bar = self.query_one(EntryBar).input
+        if not bar.disabled:
+            self.set_focus(bar)
 
     def prefill(self, text: str) -> None:
         """Put a command in the entry bar for the user to finish (used by the palette)."""

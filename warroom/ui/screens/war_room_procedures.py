@@ -23,6 +23,16 @@ FOLLOWED_KINDS = (EntryKind.UPDATE, EntryKind.SEVERITY, EntryKind.SYSTEM, EntryK
 """Entry kinds `Reach.follow_up` may act on (updates, escalations, page requests, resolution)."""
 
 
+def owed_toast(heading: str, started: list[dict], now: datetime) -> str:
+    """'Now SEV-1: 4 owed, first by 15:00 UTC. F5: all duties', from the `started` list a
+    declaration or severity entry keeps (domain.duties.owed_note)."""
+    from warroom.domain.clock import format_moment
+
+    dues = [datetime.fromisoformat(item["due_at"]) for item in started if item.get("due_at")]
+    first = f", first by {format_moment(min(dues), now, seconds=False)}" if dues else ""
+    return f"{heading}: {len(started)} owed{first}. F5: all duties"
+
+
 class WarRoomProcedures:
     """The procedure actions of one war-room screen (F2-F6 and what follows a committed entry)."""
 
@@ -89,14 +99,10 @@ class WarRoomProcedures:
             self.screen.post_message(EntryRejected(str(error), typed))
 
     def escalation(self) -> None:
-        """F5: every open duty, most urgent first, and the escalation paths."""
-        self._run(self._escalation(), "dialog")
-
-    async def _escalation(self) -> None:
+        """F5: every duty, most urgent first, tickable, and the escalation paths."""
         from warroom.ui.screens.escalation import EscalationScreen
 
-        notice = await self.service.escalation_for(await self.service.incident(self.incident.id))
-        self.app.push_screen(EscalationScreen(notice, self.service.now()))
+        self.app.push_screen(EscalationScreen(self.incident.id))
 
     def export_report(self) -> None:
         """F6: the post-incident report as Markdown in the updates folder."""
@@ -181,11 +187,7 @@ class WarRoomProcedures:
 
     def announce_duties(self, severity: str, started: list[dict]) -> None:
         """A one-line toast of what a severity change started; its entry and F5 hold the details."""
-        from warroom.domain.clock import format_moment
-
-        dues = [datetime.fromisoformat(item["due_at"]) for item in started if item.get("due_at")]
-        first = f", first by {format_moment(min(dues), self.service.now(), seconds=False)}" if dues else ""
-        self.app.notify(f"Now {severity}: {len(started)} owed{first}. F5: all duties",
+        self.app.notify(owed_toast(f"Now {severity}", started, self.service.now()),
                         severity="warning", timeout=8, markup=False)
 
     # ---- posting updates ---------------------------------------------------------------------

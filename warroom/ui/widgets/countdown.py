@@ -12,15 +12,14 @@ from textual.widgets import Digits, Static
 
 from warroom.domain.clock import UTC
 from warroom.domain.duties import Duty, DutyState, open_duties
+from warroom.domain.standing import duty_brief
 from warroom.domain.text import visible
+
+NOTHING_OWED = "– nothing owed now"
+RESOLVED_NOTHING_OWED = "✓ no more updates due"  # the header says Resolved or Closed
 
 MAX_OTHERS = 6
 MAX_OTHERS_SHORT = 2  # at 24 rows the roles and health panes need the room
-
-
-def headline(duty: Duty, now: datetime) -> str:
-    """'⚠ Status page update OVERDUE by 03:06', '◷ notify Executives in 12:00'."""
-    return f"{duty.state(now).glyph} {visible(duty.what)} {duty.status_words(now)}"
 
 
 def other_line(duty: Duty, now: datetime) -> str:
@@ -67,8 +66,9 @@ class CountdownPane(Vertical):
         yield Static("", id="countdown-reason")
         yield Static("", id="countdown-others")
 
-    def show(self, duties: list[Duty], now: datetime, short: bool = False) -> None:
-        """Show the open `duties` at `now`; `short` keeps the list to a couple of lines."""
+    def show(self, duties: list[Duty], now: datetime, short: bool = False, resolved: bool = False) -> None:
+        """Show the open `duties` at `now`; `short` keeps the list to a couple of lines; `resolved`:
+        the incident is over (once nothing more is owed, the pane says so, in one line)."""
         owed = open_duties(duties)
         first = owed[0] if owed else None
         state = first.state(now) if first else None
@@ -79,12 +79,12 @@ class CountdownPane(Vertical):
         if digits.value != (value := first.digits(now) if first else "--:--"):
             digits.update(value)
         if first is None:
-            self._put("#countdown-words", "– nothing owed now")
+            self._put("#countdown-words", RESOLVED_NOTHING_OWED if resolved else NOTHING_OWED)
             self._put("#countdown-reason", "")
             self._put("#countdown-others", "")
             self.query_one("#countdown-others", Static).display = False
             return
-        self._put("#countdown-words", headline(first, now))
+        self._put("#countdown-words", duty_brief(first, now))
         self._put("#countdown-reason", f"{first.due_words(now)} · {visible(first.reason(now))}")
         rest = owed[1:]
         limit = MAX_OTHERS_SHORT if short else MAX_OTHERS

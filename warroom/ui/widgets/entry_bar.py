@@ -17,10 +17,12 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
-from warroom.domain.grammar import MAX_ENTRY_BYTES, complete
+from warroom.domain.completion import complete
+from warroom.domain.grammar import MAX_ENTRY_BYTES
 from warroom.domain.policy import Policy
 from warroom.domain.text import size_words, visible
 from warroom.ui.messages import EntrySubmitted
@@ -56,11 +58,17 @@ class EntryInput(InertInput):
     """An Input with Up/Down history of what was submitted, Tab completion of /commands and
     pasted blocks held whole behind markers (`full_text` is what Enter sends)."""
 
+    class NothingToComplete(Message):
+        """Tab with text in the bar and nothing to complete: the focus stays (the bar says so)."""
+
+        def __init__(self, input: "EntryInput") -> None:
+            super().__init__()
+            self.input = input
+
     BINDINGS = [
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
-        Binding("tab", "complete", "Complete", show=False),
-    ]
+    ]  # Tab and Shift+Tab are taken in _on_key (completion), as Enter is
 
     def __init__(self, policy: Policy, **kwargs) -> None:
         # No select-all on focus: the next key would replace the unsent text (a draft put back,
@@ -144,8 +152,14 @@ class EntryInput(InertInput):
         self.insert_block(event.text)
 
     async def _on_key(self, event: events.Key) -> None:
-        """Enter is taken here, in key order: as a binding it would run only after keys typed behind
-        it were inserted, and a fast scribe's next entry would be glued onto this one."""
+        """Enter and Tab are taken here, in key order: as bindings they would run only after keys
+        typed behind them were inserted (a fast scribe's next entry glued onto this one; `/update e`
+        Tab `xecutive` completing `/update executive` only after the rest was typed)."""
+        if event.key in ("tab", "shift+tab"):
+            event.stop()
+            event.prevent_default()
+            self.action_complete(1 if event.key == "tab" else -1)
+            return
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -155,18 +169,25 @@ class EntryInput(InertInput):
             return
         await super()._on_key(event)
 
-    def action_complete(self) -> None:
-        """Complete the command, role, severity or status name; Tab again cycles; no completion: next pane."""
+    def action_complete(self, step: int = 1) -> None:
+        """Complete the command, role, severity, status or audience name; Tab again cycles (Shift+Tab
+        backwards). Focus leaves the bar only when it is empty: while it holds text, a Tab that has
+        nothing to complete says so and stays, so the next letters are never taken as shortcuts."""
         if self._cycle and self.value in self._cycle[1]:
             typed, options = self._cycle
-            choice = options[(options.index(self.value) + 1) % len(options)]
+            choice = options[(options.index(self.value) + step) % len(options)]
         else:
             typed, options = self.value, complete(self.value, self.policy) if self.value.lstrip() else []
             if not options:
                 self._cycle = None
-                self.screen.focus_next()
+                if self.value.strip() or self.pastes:
+                    self.post_message(self.NothingToComplete(self))
+                elif step > 0:
+                    self.screen.focus_next()
+                else:
+                    self.screen.focus_previous()
                 return
-            choice = options[0]
+            choice = options[0] if step > 0 else options[-1]
         self._cycle = (typed, options)
         self.value = choice
         self.cursor_position = len(choice)
@@ -204,6 +225,7 @@ class EntryBar(Vertical):
         self._kept: str | None = None  # a rejected text put back in the bar (editing it clears the error)
         self._failed: str | None = None  # the last rejected text
         self._last_submitted = ""
+        self._tab_notice = False  # the notice says Tab had nothing to complete (goes at the next edit)
 
     def compose(self) -> ComposeResult:
         yield EntryInput(self.policy, placeholder="Type a note, or /help for commands (Enter to log)",
@@ -244,8 +266,16 @@ class EntryBar(Vertical):
             self._last_submitted = text
             self.post_message(EntrySubmitted(text))
 
+    def on_entry_input_nothing_to_complete(self, event: EntryInput.NothingToComplete) -> None:
+        event.stop()
+        self.show_notice("Tab: nothing to complete; the text stays (Tab changes pane from an empty bar)")
+        self._tab_notice = True
+
     def on_input_changed(self, event: Input.Changed) -> None:
         """An error goes once its text is being fixed: edited after it came back or was recalled."""
+        if self._tab_notice:
+            self._tab_notice = False
+            self.clear_notice()
         if self._failed is None and self._kept is None:
             return
         text = self.input.full_text

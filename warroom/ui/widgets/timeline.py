@@ -29,7 +29,8 @@ PAGE_SIZE = 200
 SHORT_LABELS = {
     EntryKind.DECISION: "decide", EntryKind.SEVERITY: "sev", EntryKind.MILESTONE: "milest",
     EntryKind.CHECKLIST: "check", EntryKind.CORRECTION: "correc", EntryKind.ROOT_CAUSE: "cause",
-    EntryKind.COMMAND: "cmd",
+    EntryKind.COMMAND: "cmd", EntryKind.HYPOTHESIS: "hypoth", EntryKind.WENT_WELL: "well",
+    EntryKind.WENT_BADLY: "badly",
 }
 MAX_PAGES = 40
 MAX_STRIPS = 4000
@@ -52,9 +53,9 @@ class _Columns:
     """How much room each column gets: the text keeps as much of the line as the width allows."""
 
     seconds: bool
-    number: int  # width of the entry number after '#' (0: not shown)
+    number: int  # width of the entry number after '#': always shown (/pin N and /correct N need it)
     short_labels: bool
-    label: int
+    label: int  # width of the kind's word after its glyph (0: the glyph alone)
     author: int
 
     @classmethod
@@ -64,7 +65,9 @@ class _Columns:
             return cls(seconds=True, number=digits, short_labels=False, label=10, author=12)
         if width >= 72:
             return cls(seconds=True, number=digits, short_labels=True, label=6, author=8)
-        return cls(seconds=False, number=0, short_labels=True, label=6, author=8)
+        if width >= 56:
+            return cls(seconds=False, number=digits, short_labels=True, label=6, author=7)
+        return cls(seconds=False, number=digits, short_labels=True, label=0, author=6)
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -82,6 +85,8 @@ class Timeline(ScrollView, can_focus=True):
         Binding("y", "copy", "Copy", tooltip="Copy the selected entry to the clipboard"),
         Binding("slash", "filter", "Filter", tooltip="Filter by text, kind or author"),
         Binding("enter,v", "view", "View", show=False),  # in the help; the footer is full at 120 columns
+        Binding("d", "detected", "Detected", show=False,
+                tooltip="On a probe DOWN entry: its first failure as the detected milestone, in the bar"),
     ]
 
     COMPONENT_CLASSES = {
@@ -268,7 +273,7 @@ class Timeline(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         row = self.scroll_offset.y + y
-        width = self.size.width
+        width = self.scrollable_content_region.width  # not under the scrollbar: the … stays in sight
         if row >= self.total:
             return Strip.blank(width, self.rich_style)
         entry = self.entry_at(row)
@@ -299,7 +304,8 @@ class Timeline(ScrollView, can_focus=True):
             line.append(f"#{entry.number:<{layout.number}}", style("timeline--number"))
         line.append("★" if entry.pinned else " ", style("timeline--pinned"))
         label = SHORT_LABELS.get(entry.kind, entry.kind.label) if layout.short_labels else entry.kind.label
-        line.append(f"{entry.kind.glyph} {label:<{layout.label}} ", style(_kind_class(entry.kind)))
+        kind = f"{entry.kind.glyph} {label:<{layout.label}} " if layout.label else f"{entry.kind.glyph} "
+        line.append(kind, style(_kind_class(entry.kind)))
         line.append(f"{visible(entry.author)[:layout.author]:<{layout.author}} ", style("timeline--author"))
         text = visible(entry.text[: width * 2])  # never more than fits: an entry may hold a 1 MB paste
         if entry.kind is EntryKind.CORRECTION and entry.data:
@@ -390,6 +396,9 @@ class Timeline(ScrollView, can_focus=True):
 
     def action_view(self) -> None:
         self.post_message(self.Action("view", self.selected))
+
+    def action_detected(self) -> None:
+        self.post_message(self.Action("detected", self.selected))
 
 
 def _order(entry: Entry) -> tuple:

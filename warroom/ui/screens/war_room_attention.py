@@ -1,0 +1,105 @@
+"""The war room's attention: every second it derives the duties, shows them in the countdown and
+the header, and rings (toast, bell) for each duty that just became due soon or overdue; it keeps
+the action items (overdue ones counted in the header) and looks at the other open incidents
+(the header's badge when one of them owes an update).
+
+`WarRoomAttention` is composed into WarRoomScreen (`screen.attention`), like WarRoomProcedures.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from warroom.domain.attention import DutyWatch, pressing
+from warroom.domain.duties import DutyRecord, DutyState, derive_duties
+from warroom.domain.models import ActionItem
+from warroom.domain.standing import action_overdue
+from warroom.ui.widgets.countdown import CountdownPane
+from warroom.ui.widgets.header import IncidentHeader, OtherIncidents
+
+log = logging.getLogger("warroom.ui")
+OTHERS_EVERY = 5.0  # seconds between looks at the other open incidents
+
+
+class WarRoomAttention:
+    """Duties, action items and other incidents, as the countdown and the header show them."""
+
+    def __init__(self, screen) -> None:
+        self.screen = screen
+        self.watch = DutyWatch()
+        self.duty_record: DutyRecord | None = None  # what the duties derive from
+        self.actions: list[ActionItem] | None = None  # None until first read
+        self.duties = []  # as derived at the last tick
+
+    @property
+    def settled(self) -> bool:
+        """Duties and actions have been read once (the header and the countdown show them)."""
+        return self.duty_record is not None and self.actions is not None
+
+    @property
+    def app(self):
+        return self.screen.app
+
+    @property
+    def service(self):
+        return self.app.service
+
+    def start(self) -> None:
+        self.screen.set_interval(1.0, self.screen.tick)  # the duties, and the clock against the record
+        self.screen.set_interval(OTHERS_EVERY, self.look_at_others)
+        self.look_at_others()
+
+    # ---- reloading what the duties and actions derive from ------------------------------------
+
+    def reload_duties(self) -> None:
+        self.screen.run_worker(self._reload_duties(), group="duties", exclusive=True)
+
+    async def _reload_duties(self) -> None:
+        """Re-read the severity steps, updates and marks (incrementally), then show them at once."""
+        self.duty_record = await self.service.duty_record(self.screen.incident)
+        self.tick()
+
+    def reload_actions(self) -> None:
+        self.screen.run_worker(self._reload_actions(), group="actions", exclusive=True)
+
+    async def _reload_actions(self) -> None:
+        self.actions = await self.service.actions(self.screen.incident.id)
+        self.tick()
+
+    # ---- every second ------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        screen = self.screen
+        if self.duty_record is None or not screen.query(CountdownPane):
+            return  # nothing read yet, or the screen is being taken down (a refresh may end then)
+        now = self.service.now()
+        self.duties = derive_duties(screen.policy, self.duty_record)
+        screen.query_one(CountdownPane).show(self.duties, now, short=screen.has_class("-short"),
+                                             resolved=not screen.incident.is_open)
+        late = sum(action_overdue(item, now) for item in self.actions or ())
+        screen.query_one(IncidentHeader).show_attention(pressing(self.duties, now), late)
+        for alarm in self.watch.look(self.duties, now):
+            overdue = alarm.state is DutyState.OVERDUE
+            self.app.notify(alarm.words(now) + " · F5: duties", severity="error" if overdue else "warning",
+                            timeout=12 if overdue else 8, markup=False)
+            if alarm.rings(self.app.bell_setting):
+                self.app.bell()
+
+    # ---- the other open incidents --------------------------------------------------------------
+
+    def look_at_others(self) -> None:
+        self.screen.run_worker(self._look_at_others(), group="others", exclusive=True)
+
+    async def _look_at_others(self) -> None:
+        try:
+            others = [i for i in await self.service.incidents() if i.id != self.screen.incident.id]
+            firsts = await self.service.first_duties(others)
+        except Exception as error:  # the file is busy or gone: look again at the next round
+            log.warning("looking at the other incidents failed: %s", error)
+            return
+        now = self.service.now()
+        states = {incident_id: duty.state(now) for incident_id, duty in firsts.items() if duty is not None}
+        self.screen.query_one(IncidentHeader).show_others(OtherIncidents(
+            len(others),
+            tuple(i for i, state in states.items() if state is DutyState.OVERDUE),
+            tuple(i for i, state in states.items() if state is DutyState.DUE_SOON)))
