@@ -23,14 +23,16 @@ WRITE_BATCH = 1 << 16  # characters gathered before one write
 
 
 class EntryStream:
-    """An incident's timeline numbered up to `count`, in timeline order, read in chunks as it is
-    iterated (again at each iteration). Sized (len is known up front); iterate it in a worker
-    thread, never on the loop."""
+    """An incident's timeline numbered up to `newest`, in timeline order, read in chunks as it is
+    iterated (again at each iteration). Sized (`count` entries); iterate it in a worker thread,
+    never on the loop."""
 
-    def __init__(self, reader, incident_id: str, count: int, kinds_or_pinned: Iterable[EntryKind] | None = None):
+    def __init__(self, reader, incident_id: str, count: int, newest: int,
+                 kinds_or_pinned: Iterable[EntryKind] | None = None):
         """Made on the event loop that owns `reader`; with `kinds_or_pinned`, only the entries of
         those kinds and the pinned ones (then `len` is still the whole timeline's)."""
         self.reader, self.incident_id, self.count, self.kinds = reader, incident_id, count, kinds_or_pinned
+        self.newest = newest
         self.loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
         self.read = 0  # entries handed out so far (progress)
 
@@ -53,7 +55,7 @@ class EntryStream:
 
     def _fetch(self, after: tuple[str, int] | None):
         return asyncio.run_coroutine_threadsafe(
-            record_reads.entry_rows_after(self.reader, self.incident_id, self.count, after, CHUNK, self.kinds),
+            record_reads.entry_rows_after(self.reader, self.incident_id, self.newest, after, CHUNK, self.kinds),
             self.loop)
 
 
@@ -61,10 +63,10 @@ async def streamed_record(service, incident_id: str) -> IncidentRecord:
     """The incident's record with its timeline and its key entries as EntryStreams (its few
     notable entries read at once): what it holds does not grow with the incident."""
     reader = service.db.reader
-    count = await q.last_entry_number(reader, incident_id)  # numbers run 1..N: the snapshot's end
-    notable = await record_reads.notable_entries(reader, incident_id, count, NOTABLE_KINDS)
-    return await service.record(incident_id, entries=EntryStream(reader, incident_id, count), notable=notable,
-                                key_entries=EntryStream(reader, incident_id, count, KEY_KINDS))
+    count, newest = await record_reads.timeline_extent(reader, incident_id)  # the snapshot ends at `newest`
+    notable = await record_reads.notable_entries(reader, incident_id, newest, NOTABLE_KINDS)
+    return await service.record(incident_id, entries=EntryStream(reader, incident_id, count, newest), notable=notable,
+                                key_entries=EntryStream(reader, incident_id, count, newest, KEY_KINDS))
 
 
 def _write(pieces: Iterable[str], sink: BinaryIO) -> None:

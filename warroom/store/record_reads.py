@@ -18,6 +18,15 @@ def _kinds(kinds: Iterable[EntryKind]) -> tuple[str, list[str]]:
     return f"kind IN ({', '.join('?' * len(chosen))})", chosen  # SQLite accepts an empty list
 
 
+async def timeline_extent(conn: aiosqlite.Connection, incident_id: str) -> tuple[int, int]:
+    """(how many entries, the newest number) of the incident, from one statement (the two differ
+    in a file `warroom recover` salvaged: the entries on a damaged page are missing)."""
+    async with conn.execute("SELECT COUNT(*), COALESCE(MAX(number), 0) FROM entries WHERE incident_id = ?",
+                            (incident_id,)) as cursor:
+        count, newest = await cursor.fetchone()
+    return int(count), int(newest)
+
+
 async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_number: int,
                            after: tuple[str, int] | None, limit: int,
                            kinds_or_pinned: Iterable[EntryKind] | None = None) -> list[sqlite3.Row]:
