@@ -1,7 +1,7 @@
 """Run every benchmark: `python -m bench` (full) or `python -m bench --smoke` (quick, for CI).
 
 Each benchmark module runs its subject side by side with a peer in one process run and reports
-ratios. `--only NAME` runs one of them. The smoke mode only proves that each benchmark still
+ratios; at the end one table (bench.table) puts every path beside its floor or peer. `--only NAME` runs one of them. The smoke mode only proves that each benchmark still
 runs end to end; its figures are not meaningful.
 """
 
@@ -12,8 +12,9 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("bench_paste", "bench_probes", "bench_refresh", "bench_replay", "bench_serve", "bench_sqlite_sync",
-              "bench_stats", "bench_team", "bench_timeline")
+BENCHMARKS = ("bench_startup", "bench_latency", "bench_cli", "bench_procedures", "bench_paste", "bench_probes",
+              "bench_refresh", "bench_replay", "bench_serve", "bench_sqlite_sync", "bench_stats", "bench_team",
+              "bench_timeline")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         code = module.main(["--smoke"] if args.smoke else [])
         print(f"-- {name}: exit {code}, {time.perf_counter() - started:.1f} s wall\n", flush=True)
         failures += 1 if code else 0
+    from bench import table
+
+    if table.ROWS:
+        print("== every path beside its floor or peer ==")
+        print(table.render(), flush=True)
     return 1 if failures else 0
 
 

@@ -19,17 +19,14 @@ Aim: the echo delay behind a 1 MB paste within 100 ms of the floor.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
-import pty
-import select
 import statistics
-import struct
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
+
+from bench.terminal import Terminal
 
 READY = b"Enter to log"
 
@@ -57,52 +54,15 @@ def parser_seconds(paste: str, splitter: bool) -> float:
     raise AssertionError("the key never came out")
 
 
-class Terminal:
-    """warroom under a pseudo-terminal of 120x40."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.execvpe(argv[0], argv, env)
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        self.seen = b""
-
-    def read_until(self, needle: bytes, timeout: float) -> float:
-        started = time.perf_counter()
-        while needle not in self.seen:
-            left = timeout - (time.perf_counter() - started)
-            if left <= 0:
-                raise TimeoutError(f"{needle!r} not seen in {timeout} s")
-            if select.select([self.fd], [], [], left)[0]:
-                self.seen += os.read(self.fd, 1 << 20)
-        return time.perf_counter() - started
-
-    def drain(self) -> None:
-        while select.select([self.fd], [], [], 0.3)[0]:
-            os.read(self.fd, 1 << 20)
-        self.seen = b""
-
-    def echo_delay(self, paste: str | None, marker: str) -> float:
-        self.write(b"\x15")  # Ctrl+U: empty the bar
-        self.drain()
-        data = (f"\x1b[200~{paste}\x1b[201~" if paste is not None else "") + marker
-        started = time.perf_counter()
-        self.write(data.encode())
-        self.read_until(marker[:-1].encode(), 30)
-        return time.perf_counter() - started
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            readable, writable, _ = select.select([self.fd], [self.fd], [], 5)
-            if readable:
-                self.seen += os.read(self.fd, 1 << 20)  # keep the screen output flowing
-            if writable:
-                view = view[os.write(self.fd, view[:65536]):]
-
-    def close(self) -> None:
-        os.close(self.fd)
-        os.waitpid(self.pid, 0)
+def echo_delay(terminal: Terminal, paste: str | None, marker: str) -> float:
+    """Seconds from writing `paste` (bracketed, if any) and `marker` until the marker shows."""
+    terminal.write(b"\x15")  # Ctrl+U: empty the bar
+    terminal.drain()
+    data = (f"\x1b[200~{paste}\x1b[201~" if paste is not None else "") + marker
+    started = time.perf_counter()
+    terminal.write(data.encode())
+    terminal.read_until(marker[:-1].encode(), 30)
+    return time.perf_counter() - started
 
 
 def terminal_delays(size: int, rounds: int) -> dict[str, list[float]]:
@@ -122,7 +82,7 @@ def terminal_delays(size: int, rounds: int) -> dict[str, list[float]]:
         for round_number in range(rounds):
             for label, paste in (("no paste", None), ("2-line paste", "one\ntwo"),
                                  (f"{size // 1000} kB paste", paste_of(size))):
-                figures[label].append(terminal.echo_delay(paste, f"Q{round_number}{len(label)}ZW"))
+                figures[label].append(echo_delay(terminal, paste, f"Q{round_number}{len(label)}ZW"))
         return figures
     finally:
         terminal.close()

@@ -149,9 +149,14 @@ async def test_sev1_declared_in_the_picker_pages_and_slash_page_pages(tmp_path, 
             await wait_for(pilot, lambda: len(pagerduty.received) == 2)
             assert pagerduty.received[1].body["dedup_key"] != pagerduty.received[0].body["dedup_key"]
             incident_id = app.screen.incident.id
-            texts = [e.text for e in await app.service.entries(incident_id)]
+
+            async def paged() -> list[str] | None:  # the entry is written once the pager has answered
+                texts = [e.text for e in await app.service.entries(incident_id)]
+                return texts if any(t.startswith("Paged PD on-call (paged by scribe: need the payments team)")
+                                    for t in texts) else None
+
+            texts = await until(pilot, paged)
             assert "Paging PD on-call: need the payments team" in texts
-            assert any(t.startswith("Paged PD on-call (paged by scribe: need the payments team)") for t in texts)
 
 
 def test_a_delivery_line_says_state_in_words_and_the_date_when_not_today():

@@ -308,15 +308,18 @@ async def test_back_dated_update_counts_from_when_it_was_posted(service, inciden
     assert (await duty(service, incident.id, "update:internal")).due_at == update.next_update_at
 
 
-async def test_a_record_of_the_draft_kinds_drafts_the_same_update(service, incident, clock):
-    from warroom.domain.updates import DRAFT_ENTRY_KINDS, compose_update
+async def test_a_draft_record_of_the_last_changes_drafts_the_same_update(service, incident, clock):
+    from warroom.domain.updates import MAX_CHANGES, compose_update
 
-    for text in ("a plain note", "/decision fail over", "/action page the vendor @bob", "/status identified",
-                 "/sev 1 spreading", "/rootcause pool exhausted", "another note"):
+    script = ["a plain note", "/decision fail over", "/action page the vendor @bob", "/status identified",
+              "/sev 1 spreading", "/rootcause pool exhausted", "another note", "/update internal first word"]
+    script += [f"/decision step {n}" for n in range(MAX_CHANGES + 3)] + ["-30m /decision back-dated", "last note"]
+    for text in script:
         clock.advance(minutes=1)
         await service.execute(incident.id, text, "alice")
     full = await service.record(incident.id)
-    drafted = await service.record(incident.id, kinds=DRAFT_ENTRY_KINDS)
-    assert len(drafted.entries) < len(full.entries)
     for audience in ("internal", "executive", "public"):
+        drafted = await service.draft_record(incident.id, audience)
+        assert len(drafted.entries) <= MAX_CHANGES < len(full.entries)
         assert compose_update(drafted, audience, clock()) == compose_update(full, audience, clock())
+    assert "(4 earlier changes not repeated)" in compose_update(full, "internal", clock())

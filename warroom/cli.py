@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 usage/config/input errors (one line on stderr), 1 anyth
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -282,12 +283,20 @@ def list_command(obj: _Context, include_closed: bool, as_json: bool) -> None:
 @pass_context
 def show(obj: _Context, incident_id: str) -> None:
     """Print an incident's record."""
-    from warroom.domain.report import plain_summary
+    from warroom.domain.report import joined, summary_lines
+    from warroom.service.exports import streamed_record, write_pieces
 
-    async def work(service):
-        return plain_summary(await service.record(incident_id), service.now())
+    async def work(service):  # streamed: memory does not grow with the incident
+        record, now = await streamed_record(service, incident_id), service.now()
+        await write_pieces(lambda: itertools.chain(joined(summary_lines(record, now)), "\n"), _stdout())
 
-    click.echo(obj.run(work))
+    obj.run(work)
+
+
+def _stdout():
+    """Standard output for bytes (what was echoed before goes first)."""
+    sys.stdout.flush()
+    return sys.stdout.buffer
 
 
 @cli.command()
@@ -303,25 +312,27 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
     if (output and isinstance(database, Path) and database.exists() and Path(output).exists()
             and os.path.samefile(output, database)):
         raise WarroomError(f"refusing to write the export over the database {database}")
-    record = obj.run(lambda s: s.record(incident_id))
     if fmt == "json":
-        dumped = json.dumps(report.to_json_dict(record), indent=2, sort_keys=True, ensure_ascii=False)
-        text = inert_json(dumped) + "\n"
+        render = report.json_pieces  # inert wherever it goes: a terminal, a pipe or a file
     elif fmt == "csv":
-        text = report.to_csv(record)  # inert wherever it goes: a terminal, a pipe or a file
+        render = report.csv_pieces
     else:
-        from warroom.domain.postmortem import to_markdown
+        from warroom.domain.postmortem import markdown_pieces as render
+    from warroom.service.exports import streamed_record, write_pieces
 
-        text = to_markdown(record)
-    if output:
-        from warroom.service.files import write_private
+    async def work(service):  # streamed: memory does not grow with the incident
+        record = await streamed_record(service, incident_id)
+        if not output:
+            return await write_pieces(lambda: render(record), _stdout())
+        from warroom.service.files import open_private
 
         try:
-            write_private(output, text)
+            with open_private(output) as sink:
+                await write_pieces(lambda: render(record), sink)
         except OSError as error:
             raise WarroomError(f"cannot write {output}: {error.strerror}") from None
-    else:
-        click.echo(text, nl=False)
+
+    obj.run(work)
 
 
 @cli.command()

@@ -7,7 +7,9 @@ a policy file is escaped, so it cannot change the report's structure."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Iterable, Iterator
 
 from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
@@ -18,7 +20,7 @@ from warroom.domain.duties import (
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
-from warroom.domain.report import IncidentRecord
+from warroom.domain.report import IncidentRecord, joined, key_entries, notable_entries
 from warroom.domain.standing import by_phase, numbered_actions, shown_status
 from warroom.domain.text import markdown_inline, visible
 
@@ -30,7 +32,6 @@ DEFAULT_SECTIONS = (
 )
 """The sections of a policy that names none."""
 
-_KEY_KINDS = (EntryKind.MILESTONE, EntryKind.DECISION, EntryKind.SEVERITY, EntryKind.STATUS, EntryKind.ROOT_CAUSE)
 _BLOCK_START = re.compile(r"^([#>+=\-*_|]|[0-9]+(?=[.)]))")
 _METRICS = (("Time to detect", "time_to_detect", "detect"), ("Time to acknowledge", "time_to_acknowledge", "acknowledge"),
             ("Time to mitigate", "time_to_mitigate", "mitigate"), ("Time to resolve", "time_to_resolve", None))
@@ -53,7 +54,7 @@ def markdown_line(text: str) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "not set"
+    return moment.isoformat(" ", "seconds")[:19] + " UTC" if moment else "not set"  # strftime is 5x slower
 
 
 def _span(span: timedelta | None) -> str:
@@ -94,7 +95,8 @@ class _Report:
     def __init__(self, record: IncidentRecord):
         self.record, self.incident, self.policy = record, record.incident, record.policy
         self.metrics = compute_metrics(self.incident, record.exported_at)
-        self.timeline = _Timeline(record.entries)
+        self.notable = notable_entries(record)  # what the sections quote (the full timeline is read once, last)
+        self.timeline = _Timeline(self.notable)
         self.duty_record: DutyRecord = record.duty_record or duty_record(self.incident, record.entries, record.updates)
         self.peak = peak_severity(self.policy, self.duty_record)
         self.ended = self.incident.milestones.get(Milestone.RESOLVED) or self.incident.milestones.get(Milestone.CLOSED)
@@ -176,7 +178,7 @@ class _Report:
                  f"- **Who is affected:** {markdown_inline(incident.customer_impact) or '_not recorded_ (`/set users`)'}",
                  f"- **Services:** {markdown_inline(', '.join(incident.services)) or '_none recorded_ (`/service add`)'}",
                  f"- **Highest severity:** {self.severity_name(self.peak)}"]
-        changes = [e for e in self.record.entries if e.kind is EntryKind.FACT]
+        changes = [e for e in self.notable if e.kind is EntryKind.FACT]
         if changes:
             lines += ["", "How the picture changed:", ""]
             lines += [f"- {_when(e.occurred_at)}, {markdown_inline(e.author)} (#{e.number}): {markdown_inline(e.text)}"
@@ -189,22 +191,26 @@ class _Report:
         """Contributing factors, what went well, what went badly: as recorded during the incident."""
         lines: list[str] = []
         for title, kind, command in _REVIEW:
-            lines += [f"### {title}", "", *self.written([e for e in self.record.entries if e.kind is kind], command, []), ""]
+            lines += [f"### {title}", "", *self.written([e for e in self.notable if e.kind is kind], command, []), ""]
         if section.prompts:
             lines += ["> Check that it covers: " + "; ".join(markdown_inline(p) for p in section.prompts) + ".", ""]
         return lines[:-1]
 
-    def key_timeline(self, section: ReportSection) -> list[str]:
-        key = [e for e in self.record.entries if e.pinned or e.kind in _KEY_KINDS
-               or (e.kind is EntryKind.ROLE and "role" in (e.data or {}))]
-        # Severity changes without the list of what they owed: the duties appendix has it.
-        lines = [self.timeline.line(e, without_owed_note(e)) for e in key] or ["- _No key entries._"]
-        lines += ["", "### Milestones", ""]
-        lines += [f"- {m.label.capitalize()}: {_when(self.incident.milestones.get(m))}" for m in Milestone]
-        return lines
+    def key_timeline(self, section: ReportSection) -> Iterator[str]:
+        """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
+        empty = True
+        for e in key_entries(self.record):
+            if e.pinned or e.kind is not EntryKind.ROLE or "role" in (e.data or {}):
+                # Severity changes without the list of what they owed: the duties appendix has it.
+                yield self.timeline.line(e, without_owed_note(e))
+                empty = False
+        if empty:
+            yield "- _No key entries._"
+        yield from ["", "### Milestones", ""]
+        yield from [f"- {m.label.capitalize()}: {_when(self.incident.milestones.get(m))}" for m in Milestone]
 
     def resolution(self, section: ReportSection) -> list[str]:
-        entries = [e for e in self.record.entries if e.kind is EntryKind.MILESTONE
+        entries = [e for e in self.notable if e.kind is EntryKind.MILESTONE
                    and (e.data or {}).get("milestone") in (Milestone.MITIGATED.value, Milestone.RESOLVED.value)]
         return self.written(entries, "/mitigated or /resolve", section.prompts)
 
@@ -232,10 +238,10 @@ class _Report:
             lines += ["#### Not grouped yet", "", *[_action_line(a.item) for a in loose], ""]
         return lines[:-1]
 
-    def section(self, section: ReportSection) -> list[str]:
+    def section(self, section: ReportSection) -> Iterable[str]:
         if section.fill in _WRITTEN:
             kind, command = _WRITTEN[section.fill]
-            return self.written([e for e in self.record.entries if e.kind is kind], command, section.prompts)
+            return self.written([e for e in self.notable if e.kind is kind], command, section.prompts)
         if section.fill == "notes":
             return self.to_be_written("", section.prompts)
         return {"summary": self.summary, "metrics": self.metrics_table, "impact": self.impact,
@@ -260,8 +266,8 @@ class _Report:
 
     def procedure_lines(self) -> list[str]:
         """Every checklist item (and attached playbook step): ticked by whom, by the record, or not."""
-        proofs = record_ticks(self.record)
-        ticks = {(d.get("checklist"), d.get("item")): e for e in self.record.entries
+        proofs = record_ticks(replace(self.record, entries=self.notable))  # the notable entries prove the same
+        ticks = {(d.get("checklist"), d.get("item")): e for e in self.notable
                  if e.kind is EntryKind.CHECKLIST and "checklist" in (d := e.data or {})}
         titles = {p.id: p for p in self.policy.playbook}
         groups = [(c.id, c.title, c.items) for c in self.policy.checklist]
@@ -317,6 +323,15 @@ def report_sections(policy: Policy) -> tuple[ReportSection, ...]:
 
 def to_markdown(record: IncidentRecord) -> str:
     """The post-incident report in the policy's sections, then the appendices."""
+    return "".join(markdown_pieces(record))
+
+
+def markdown_pieces(record: IncidentRecord) -> Iterator[str]:
+    """to_markdown in pieces, the full timeline as it is read (for writing a stream)."""
+    return joined(_markdown_lines(record))
+
+
+def _markdown_lines(record: IncidentRecord) -> Iterator[str]:
     report = _Report(record)
     incident = record.incident
     lines = [f"# Incident post-mortem: {incident.id}: {markdown_inline(incident.title)}", ""]
@@ -324,7 +339,10 @@ def to_markdown(record: IncidentRecord) -> str:
         lines += [f"> **{DRILL_MARK}**: a practice incident played with `warroom drill`, not a real one.", ""]
     sections = report_sections(record.policy)
     for section in sections:
-        lines += [f"## {markdown_inline(section.title)}", "", *report.section(section), ""]
+        lines += [f"## {markdown_inline(section.title)}", ""]
+        yield from lines
+        yield from report.section(section)
+        lines = [""]
     if not any(section.fill == "review" for section in sections):
         lines += ["## Review", "", *report.review(ReportSection(title="Review", fill="review")), ""]
     if not any(section.fill == "metrics" for section in sections):
@@ -333,9 +351,14 @@ def to_markdown(record: IncidentRecord) -> str:
     lines += ["## Checklists and playbooks", "", *report.procedure_lines(), ""]
     lines += ["## Updates posted", "", *report.update_lines()]
     lines += ["## Appendix: full timeline", ""]
-    lines += [report.timeline.line(e) for e in record.entries] or ["- _Empty._"]
-    lines += ["", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""]
-    return "\n".join(lines)
+    yield from lines
+    empty = True
+    for entry in record.entries:
+        yield report.timeline.line(entry)
+        empty = False
+    if empty:
+        yield "- _Empty._"
+    yield from ["", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""]
 
 
 def _chain_line(record: IncidentRecord) -> str:

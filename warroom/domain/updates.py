@@ -22,9 +22,7 @@ _CHANGE_KINDS = {
                  EntryKind.MILESTONE, EntryKind.ROOT_CAUSE, EntryKind.FACT),
     "executive": (EntryKind.DECISION, EntryKind.STATUS, EntryKind.SEVERITY, EntryKind.MILESTONE, EntryKind.FACT),
 }
-DRAFT_ENTRY_KINDS = frozenset(kind for kinds in _CHANGE_KINDS.values() for kind in kinds)
-"""The only entry kinds compose_update reads: a record of just these drafts the same update."""
-_MAX_CHANGES = 12
+MAX_CHANGES = 12  # changes a draft repeats; it counts the earlier ones
 
 # What the status page says in each phase, keyed by words found in the policy's status ids.
 _PUBLIC_PHASES = (
@@ -61,6 +59,17 @@ def _when(moment: datetime, now: datetime) -> str:
 def _last_update(updates: list[StatusUpdate], audience: str) -> StatusUpdate | None:
     same = [u for u in updates if u.audience == audience]
     return same[-1] if same else None
+
+
+def draft_wants(policy: Policy, updates: list[StatusUpdate], audience: str) -> tuple[tuple[EntryKind, ...], datetime | None]:
+    """The entry kinds a draft for `audience` repeats and since when (its last update; None: from
+    the start): a record of only the last MAX_CHANGES such entries, with `entries_left_out` the
+    others, drafts the same update as the whole record."""
+    template = audience_template(policy, audience)
+    if template == "public":
+        return (), None
+    last = _last_update(updates, audience)
+    return _CHANGE_KINDS.get(template, _CHANGE_KINDS["internal"]), last.posted_at if last else None
 
 
 def changes_since(record: IncidentRecord, since: datetime | None, kinds: tuple[EntryKind, ...]) -> list[Entry]:
@@ -127,9 +136,10 @@ def compose_update(record: IncidentRecord, audience: str, now: datetime) -> str:
         "",
         (f"Since the last update ({_when(last.posted_at, now)}):" if last else "What has happened so far:"),
     ]
-    shown = changes[-_MAX_CHANGES:]
-    if len(changes) > len(shown):
-        lines.append(f"- ({len(changes) - len(shown)} earlier changes not repeated)")
+    shown = changes[-MAX_CHANGES:]
+    earlier = record.entries_left_out + len(changes) - len(shown)
+    if earlier:
+        lines.append(f"- ({earlier} earlier changes not repeated)")
     lines += [_change_line(e) for e in shown] or ["- No changes."]
     if template != "executive":
         open_actions = [a for a in record.actions if not a.done]

@@ -59,14 +59,8 @@ class ProbeEngine:
                  flush_every: float = 1.0, batch_max: int = 500, stale_after: float = 2.0,
                  keep_runs: int = 200_000, clock: Clock = system_clock):
         self.clock = clock  # wall time for results and transitions; scheduling uses the loop's clock
-        if checker is None:
-            from warroom.probes.checks import Checker
-
-            checker = Checker(max_connections=max(2 * concurrency, concurrency + 32), clock=clock)
-            self._owns_checker = True
-        else:
-            self._owns_checker = False
-        self.checker = checker
+        self._checker = checker  # None: our own Checker, made at the first use (it imports the HTTP clients)
+        self._owns_checker = checker is None
         self.on_results, self.on_transition = on_results, on_transition
         self.concurrency, self.jitter, self.jitter_max = concurrency, jitter, jitter_max
         self.flush_every, self.batch_max, self.stale_after = flush_every, batch_max, stale_after
@@ -86,6 +80,14 @@ class ProbeEngine:
         self._running = False
         for spec in specs:
             self.add(spec)
+
+    @property
+    def checker(self) -> CheckRunner:
+        if self._checker is None:
+            from warroom.probes.checks import Checker
+
+            self._checker = Checker(max_connections=max(2 * self.concurrency, self.concurrency + 32), clock=self.clock)
+        return self._checker
 
     # -- lifecycle -------------------------------------------------------------------------
     async def __aenter__(self) -> "ProbeEngine":
@@ -134,8 +136,9 @@ class ProbeEngine:
             task.cancel()
         await asyncio.gather(*self._service[1:], return_exceptions=True)
         self._service = []
-        if self._owns_checker:
-            await self.checker.aclose()  # type: ignore[attr-defined]
+        if self._owns_checker and self._checker is not None:
+            await self._checker.aclose()  # type: ignore[attr-defined]
+            self._checker = None
 
     # -- probes ----------------------------------------------------------------------------
     def add(self, spec: ProbeSpec) -> None:

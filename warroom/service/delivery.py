@@ -18,12 +18,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Awaitable, Callable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING, Awaitable, Callable, Mapping
 
 from warroom.domain.text import inert_json, visible
 from warroom.service.files import private_folder, write_private
+
+if TYPE_CHECKING:  # httpx is imported where a request is made: most commands never make one
+    import httpx
 
 ATTEMPTS = 3
 BACKOFF_SECONDS = (0.5, 1.5)  # wait before the 2nd and 3rd attempt
@@ -116,6 +117,7 @@ async def with_retries(once: Callable[[], Awaitable[Attempt]], *, attempts: int 
 
 def url_from_env(variable: str, environ: Mapping[str, str] | None) -> tuple[str, str]:
     """(url, "") or ("", why not) for the URL held in environment variable `variable`."""
+    import httpx
     url = (environ if environ is not None else os.environ).get(variable, "").strip()
     if not url:
         return "", f"environment variable {variable} is not set"
@@ -134,6 +136,7 @@ def secret_from_env(variable: str, environ: Mapping[str, str] | None, what: str)
 
 
 def describe_http_error(error: Exception, timeout: float, url: str) -> str:
+    import httpx
     if isinstance(error, httpx.TimeoutException):
         message = f"timed out after {timeout:g} s"
     elif isinstance(error, httpx.ConnectError):
@@ -152,6 +155,7 @@ async def http_attempt(client: httpx.AsyncClient, method: str, url: str, payload
                        headers: Mapping[str, str] | None = None,
                        detail: Callable[[httpx.Response], str] | None = None) -> Attempt:
     """One JSON request: timeouts, refused connections, 5xx and 429 may be retried; other 4xx not."""
+    import httpx
     sent = {"Content-Type": "application/json", **(headers or {})}
     try:
         response = await client.request(method, url, content=json_body(payload), headers=sent, timeout=timeout)
@@ -166,6 +170,7 @@ async def http_attempt(client: httpx.AsyncClient, method: str, url: str, payload
 async def post_json(url_env: str, payload: dict, *, timeout: float, environ: Mapping[str, str] | None = None,
                     attempts: int | None = None, backoff: tuple[float, ...] | None = None) -> SendResult:
     """POST `payload` to the URL held in `url_env`, retrying what may pass."""
+    import httpx
     url, problem = url_from_env(url_env, environ)
     if problem:
         return failed(problem)

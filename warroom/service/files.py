@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
@@ -31,9 +32,9 @@ def private_folder(path: Path | str) -> Path:
     return path
 
 
-def write_private(path: Path | str, text: str, *, exclusive: bool = False) -> Path:
-    """Write `text` (UTF-8) to `path` with mode 0600. `exclusive`: fail with FileExistsError rather
-    than replace a file. A file replaced is made 0600 too; devices and pipes (`-o /dev/stdout`)
+def open_private(path: Path | str, *, exclusive: bool = False) -> BinaryIO:
+    """`path` opened for writing (binary) with mode 0600. `exclusive`: fail with FileExistsError
+    rather than replace a file. A file replaced is made 0600 too; devices and pipes (`-o /dev/stdout`)
     are written to as they are."""
     path = Path(path).expanduser()
     flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
@@ -42,11 +43,14 @@ def write_private(path: Path | str, text: str, *, exclusive: bool = False) -> Pa
         info = os.fstat(fd)
         if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) != FILE_MODE:
             os.fchmod(fd, FILE_MODE)
-        data = text.encode("utf-8")
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-    finally:
+        return os.fdopen(fd, "wb")
+    except BaseException:
         os.close(fd)
-    return path
+        raise
+
+
+def write_private(path: Path | str, text: str, *, exclusive: bool = False) -> Path:
+    """Write `text` (UTF-8) to `path` with mode 0600 (see open_private)."""
+    with open_private(path, exclusive=exclusive) as file:
+        file.write(text.encode("utf-8"))
+    return Path(path).expanduser()

@@ -10,12 +10,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Collection, Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.captured import CommandRun, command_entry
 from warroom.domain.chain import ChainReport, verify_chain
-from warroom.domain.clock import Clock, clock_skew_warning, system_clock
+from warroom.domain.clock import Clock, clock_skew_warning, system_clock, to_stored
 from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
@@ -196,7 +196,9 @@ class IncidentService(ProcedureMethods):
         return await q.newest_recorded_at(reader, incident_id), await q.latest_occurred_at(reader, incident_id)
 
     async def entries_page(self, incident_id: str, offset: int, limit: int, query: str = "") -> list[Entry]:
-        return await q.entries_page(self.db.reader, incident_id, offset, limit, query)
+        """One page of the timeline; a page in the newer half is read from the newest entry back."""
+        from_end = not query.strip() and offset > await q.last_entry_number(self.db.reader, incident_id) // 2
+        return await q.entries_page(self.db.reader, incident_id, offset, limit, query, from_end=from_end)
 
     async def entry_count(self, incident_id: str, query: str = "") -> int:
         return await q.count_entries(self.db.reader, incident_id, query)
@@ -223,16 +225,22 @@ class IncidentService(ProcedureMethods):
     async def actions(self, incident_id: str) -> list[ActionItem]:
         return await q.list_actions(self.db.reader, incident_id)
 
-    async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None) -> IncidentRecord:
+    async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None, *,
+                     entries: Collection[Entry] | None = None, notable: list[Entry] | None = None,
+                     key_entries: Iterable[Entry] | None = None, entries_left_out: int = 0) -> IncidentRecord:
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
-        the entries of those kinds (an update draft needs a few kinds, not every note)."""
+        the entries of those kinds; with `entries` (and `notable`), those instead of reading them
+        (a stream: service.exports.streamed_record; the last few: service.drafts_of)."""
         incident = await self.incident(incident_id)
         duty_record = await self.duty_record(incident)
         policy = self.policy_for(incident)
         return IncidentRecord(
             incident=incident,
             policy=policy,
-            entries=await self.entries(incident_id, kinds),
+            entries=await self.entries(incident_id, kinds) if entries is None else entries,
+            notable=notable,
+            key_entries=key_entries,
+            entries_left_out=entries_left_out,
             roles=await self.role_history(incident_id),
             updates=await self.updates(incident_id),
             actions=await self.actions(incident_id),
@@ -243,6 +251,18 @@ class IncidentService(ProcedureMethods):
             duty_record=duty_record,
             duties=tuple(derive_duties(policy, duty_record)),
         )
+
+    async def draft_record(self, incident_id: str, audience: str) -> IncidentRecord:
+        """The record an update draft for `audience` needs: of the entries it repeats only the last
+        few, read by the database (domain.updates.draft_wants), whatever the length of the timeline."""
+        from warroom.domain.updates import MAX_CHANGES, draft_wants
+        from warroom.store.record_reads import last_entries_of
+
+        incident = await self.incident(incident_id)
+        kinds, since = draft_wants(self.policy_for(incident), await self.updates(incident_id), audience)
+        shown, total = await last_entries_of(self.db.reader, incident_id, kinds, to_stored(since) if since else None,
+                                             MAX_CHANGES)
+        return await self.record(incident_id, entries=shown, entries_left_out=total - len(shown))
 
     async def verify(self, incident_id: str) -> ChainReport:
         """Check the incident's hash chain as stored (domain.chain.verify_chain)."""

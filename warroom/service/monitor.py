@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from importlib import import_module
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
@@ -33,7 +34,7 @@ from warroom.probes.states import ProbeState, Transition
 from warroom.service.live import PROBE_STATE, PROBES, ChangeCursor
 from warroom.service.probe_sources import RETENTION, ProbeSources
 from warroom.service.probe_board import (
-    ProbeView, UptimeWindow, board_of, fast_remaining, snapshot_from_transition, snapshot_of,
+    ProbeView, SpecCache, UptimeWindow, board_of, fast_remaining, snapshot_from_transition, snapshot_of,
 )
 from warroom.store import probe_states as ps
 from warroom.store import queries as q
@@ -86,6 +87,7 @@ class ProbeMonitor:
         self._checker, self._engine_options = checker, engine_options
         self.engine = self._new_engine()
         self.board: list[ProbeView] = []
+        self._specs = SpecCache()
         self.settings = ps.ProbeSettings()
         self.cursor = ChangeCursor(service.db)
         self._sync_lock = asyncio.Lock()
@@ -103,11 +105,17 @@ class ProbeMonitor:
                            checker=self._checker, clock=self.clock, **self._engine_options)
 
     # -- lifecycle ---------------------------------------------------------------------------
+    async def show_stored(self) -> None:
+        """Load the probe file and the incident's probes and show the stored truth, checking nothing
+        yet (a screen draws its first frame with it, then calls start())."""
+        if self.cursor.position is None:
+            self.sources.reload_file(initial=True)
+            await self.cursor.start()
+            await self.sync()
+
     async def start(self) -> None:
-        """Load the probe file and the incident's probes, show the stored truth, take the lease if free."""
-        self.sources.reload_file(initial=True)
-        await self.cursor.start()
-        await self.sync()
+        """show_stored() if not done, then take the lease if free (and check) and keep it."""
+        await self.show_stored()
         await self.claim_lease()
         self._tasks = [asyncio.create_task(self._maintain(), name="probe monitor"),
                        asyncio.create_task(self._keep_lease(), name="probe lease")]
@@ -242,6 +250,7 @@ class ProbeMonitor:
         """Become the holder: resume every probe from the stored state, count the stored results of
         the uptime window, run the stored settings, then start checking."""
         self.writing = True
+        await asyncio.to_thread(import_module, "warroom.probes.checks")  # the HTTP clients: the loop draws meanwhile
         reader, engine = self.db.reader, self.engine
         rows = {row.probe: row for row in await ps.probe_states(reader, self.incident_id)}
         names = [spec.name for spec in engine.specs()]
@@ -394,7 +403,7 @@ class ProbeMonitor:
         self._show(await self.service.probe_states(self.incident_id))
 
     def _show(self, rows: list[ps.StoredProbeState]) -> None:
-        self.board = board_of(rows, f"incident {self.incident_id}")
+        self.board = board_of(rows, f"incident {self.incident_id}", self._specs)
         if self.on_board is not None:
             self.on_board()
 

@@ -8,15 +8,16 @@ they cover. The routing key and URLs come from environment variables and are nev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
-
-import httpx
+from typing import TYPE_CHECKING, Mapping
 
 from warroom.domain.text import visible
 from warroom.service.config import Config, JsonPager, Pager, PagerDutyPager
 from warroom.service.delivery import (
     SendResult, failed, http_attempt, post_json, secret_from_env, with_retries,
 )  # fmt: skip
+
+if TYPE_CHECKING:  # httpx is imported where a page is sent: most commands never send one
+    import httpx
 
 PAGERDUTY_SEVERITIES = ("critical", "error", "warning", "info")
 
@@ -82,6 +83,8 @@ async def send_page(pager: Pager, request: PageRequest, *, environ: Mapping[str,
     if problem:
         return failed(problem)
     event = pagerduty_event(request, key)
+
+    import httpx
 
     def accepted(response: httpx.Response) -> str:
         try:

@@ -8,6 +8,7 @@ it takes to read them (about a second), and a screen opened after an outage show
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,13 +40,31 @@ class ProbeView:
     attached: bool
 
 
-def view_of(row: StoredProbeState, source: str) -> ProbeView | None:
+class SpecCache:
+    """The probe specs of stored configs, validated once per config (a board is read each time
+    results are stored: the configs rarely change)."""
+
+    def __init__(self) -> None:
+        self._specs: dict[tuple[str, str], ProbeSpec | None] = {}
+
+    def spec(self, probe: str, config: dict, source: str) -> ProbeSpec | None:
+        key = (probe, json.dumps(config, sort_keys=True, default=str))
+        if key not in self._specs:
+            if len(self._specs) > 1000:  # configs edited over a long incident: start again
+                self._specs.clear()
+            try:
+                self._specs[key] = spec_from_dict(config, source)
+            except ProbeConfigError:
+                self._specs[key] = None
+        return self._specs[key]
+
+
+def view_of(row: StoredProbeState, source: str, specs: SpecCache | None = None) -> ProbeView | None:
     """The view of one stored row; None for a row no holder has described yet (only a pause)."""
     if not row.config:
         return None
-    try:
-        spec = spec_from_dict(row.config, source)
-    except ProbeConfigError:
+    spec = (specs or SpecCache()).spec(row.probe, row.config, source)
+    if spec is None:
         return None
     return ProbeView(
         name=row.probe, group=spec.group, spec=spec, state=ProbeState(row.state), since=row.since,
@@ -56,9 +75,9 @@ def view_of(row: StoredProbeState, source: str) -> ProbeView | None:
     )
 
 
-def board_of(rows: Iterable[StoredProbeState], source: str) -> list[ProbeView]:
+def board_of(rows: Iterable[StoredProbeState], source: str, specs: SpecCache | None = None) -> list[ProbeView]:
     """Every described probe, worst state first, then by group and name."""
-    views = [view for view in (view_of(row, source) for row in rows) if view is not None]
+    views = [view for view in (view_of(row, source, specs) for row in rows) if view is not None]
     return sorted(views, key=lambda v: (v.state.rank, v.group, v.name))
 
 

@@ -23,7 +23,6 @@ from warroom.service.config import (
 )  # fmt: skip
 from warroom.service.delivery import SendResult, UpdateMessage, post_json, slack_payload, write_to_folder
 from warroom.service.incidents import IncidentService
-from warroom.service.mailer import send_email
 from warroom.service.paging import PageRequest, pagers_for_incident, send_page
 from warroom.service.statuspage import PublishedIncident, PublishedUpdate, publish_status_files, send_statuspage
 from warroom.store import queries as q
@@ -204,6 +203,8 @@ class Reach:
         if isinstance(target, JsonTarget):
             return await post_json(target.url_env, message.as_json(), timeout=target.timeout, **options)
         if isinstance(target, EmailTarget):
+            from warroom.service.mailer import send_email  # smtplib and ssl only for e-mail targets
+
             return await send_email(target, message, **options)
         async with self._locks.setdefault((row.incident_id, target.name), asyncio.Lock()):
             if isinstance(target, StatusFileTarget):

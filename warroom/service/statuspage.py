@@ -17,15 +17,16 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Mapping
-
-import httpx
+from typing import TYPE_CHECKING, Mapping
 
 from warroom.domain.text import inert_json, visible
 from warroom.service.config import StatusFileTarget, StatuspageTarget
 from warroom.service.delivery import (
     Attempt, SendResult, UpdateMessage, failed, http_attempt, secret_from_env, with_retries,
 )  # fmt: skip
+
+if TYPE_CHECKING:  # httpx is imported where a request is made: most commands never make one
+    import httpx
 
 GENERATOR = "warroom"
 _PHASES = (("investigat", "investigating"), ("identif", "identified"), ("mitigat", "identified"),
@@ -59,6 +60,8 @@ async def send_statuspage(target: StatuspageTarget, message: UpdateMessage, remo
         return failed(problem), remote_id
     base = f"{target.api_url.rstrip('/')}/pages/{target.page_id}/incidents"
     created: list[str] = []
+
+    import httpx
 
     def remember(response: httpx.Response) -> str:
         try:

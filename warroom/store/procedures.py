@@ -21,7 +21,7 @@ async def checklist_tick_entries(conn: aiosqlite.Connection, incident_id: str) -
     """(checklist id, item index) -> the entry that last ticked or unticked it (who and when)."""
     columns = ", ".join(f"e.{name}" for name in ENTRY_COLUMNS.split(", "))
     async with conn.execute(
-        f"SELECT t.checklist AS tick_checklist, t.item AS tick_item, {columns}"
+        f"SELECT {columns}, t.checklist AS tick_checklist, t.item AS tick_item"  # entry columns first
         " FROM checklist_ticks t JOIN entries e ON e.id = t.entry_id WHERE t.incident_id = ?", (incident_id,)
     ) as cursor:
         return {(row["tick_checklist"], row["tick_item"]): entry_from_row(row) for row in await cursor.fetchall()}

@@ -134,9 +134,9 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
 
     @work(exclusive=True, group="draft")
     async def redraft(self, audience: str) -> None:
-        from warroom.domain.updates import DRAFT_ENTRY_KINDS, compose_update, next_update_promise
+        from warroom.domain.updates import compose_update, next_update_promise
 
-        record = await self.service.record(self.incident_id, kinds=DRAFT_ENTRY_KINDS)
+        record = await self.service.draft_record(self.incident_id, audience)  # the last few changes only
         now = self.service.now()
         self._draft = compose_update(record, audience, now)
         area = self.query_one(TextArea)

@@ -45,7 +45,7 @@ from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 log = logging.getLogger("warroom.ui")
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.1  # another process's commit is on screen within about this (one statement when none came)
 RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed

@@ -9,6 +9,7 @@ Nothing here refreshes the screen after a write: the change log does (warroom.se
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -108,19 +109,26 @@ class WarRoomProcedures:
         self._run(self._export_report(), "write")
 
     async def _export_report(self) -> None:
-        from warroom.domain.postmortem import to_markdown
-        from warroom.service.files import private_folder, write_private
+        """Read and written in a worker thread, streamed (the event loop stays free for keys and
+        probes); a toast says it started, with the number of entries, and another when it is done."""
+        from warroom.domain.postmortem import markdown_pieces
+        from warroom.service.exports import streamed_record, write_pieces
+        from warroom.service.files import open_private, private_folder
 
         try:
             self.service.require_writable()
         except WarroomError as error:
             self.app.notify(str(error), severity="error", markup=False)
             return
-        record = await self.service.record(self.incident.id)
+        record = await streamed_record(self.service, self.incident.id)
         path = Path(self.app.updates_dir) / f"{self.incident.id}-report.md"
+        self.app.notify(f"Writing the report ({len(record.entries):,} entries)…", markup=False)
+        partial = path.with_name(path.name + ".partial")  # the report appears whole, or not at all
         try:
             private_folder(path.parent)
-            write_private(path, to_markdown(record))
+            with open_private(partial) as sink:
+                await write_pieces(lambda: markdown_pieces(record), sink)
+            os.replace(partial, path)
         except OSError as error:
             self.app.notify(f"Report not written: {error}", severity="error", markup=False)
             return

@@ -53,6 +53,10 @@ class CountdownPane(Vertical):
     CountdownPane #countdown-reason, CountdownPane #countdown-others { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._texts: dict[str, str] = {}  # what each line shows
+
     def on_mount(self) -> None:
         self.border_title = "Due next (UTC)"
 
@@ -71,23 +75,31 @@ class CountdownPane(Vertical):
         self.set_class(state is DutyState.DUE_SOON, "-due-soon")
         self.set_class(state is DutyState.OVERDUE, "-overdue")
         self.set_class(state in (None, DutyState.OPEN), "-none")
-        self.query_one("#countdown-digits", Digits).update(first.digits(now) if first else "--:--")
-        words = self.query_one("#countdown-words", Static)
-        reason = self.query_one("#countdown-reason", Static)
-        others = self.query_one("#countdown-others", Static)
+        digits = self.query_one("#countdown-digits", Digits)
+        if digits.value != (value := first.digits(now) if first else "--:--"):
+            digits.update(value)
         if first is None:
-            words.update(Text(RESOLVED_NOTHING_OWED if resolved else NOTHING_OWED))
-            reason.update("")
-            others.update("")
-            others.display = False
+            self._put("#countdown-words", RESOLVED_NOTHING_OWED if resolved else NOTHING_OWED)
+            self._put("#countdown-reason", "")
+            self._put("#countdown-others", "")
+            self.query_one("#countdown-others", Static).display = False
             return
-        words.update(Text(duty_brief(first, now)))
-        reason.update(Text(f"{first.due_words(now)} · {visible(first.reason(now))}"))
+        self._put("#countdown-words", duty_brief(first, now))
+        self._put("#countdown-reason", f"{first.due_words(now)} · {visible(first.reason(now))}")
         rest = owed[1:]
         limit = MAX_OTHERS_SHORT if short else MAX_OTHERS
         shown = rest if len(rest) <= limit else rest[:limit - 1]
         lines = [other_line(duty, now) for duty in shown]
         if len(rest) > len(shown):
             lines.append(f"+{len(rest) - len(shown)} more (F5)")
-        others.display = bool(lines)
-        others.update(Text("\n".join(lines)))
+        self.query_one("#countdown-others", Static).display = bool(lines)
+        self._put("#countdown-others", "\n".join(lines))
+
+    def _put(self, selector: str, text: str) -> None:
+        """Show `text` (as plain text) in one of the lines; a new layout only when its length
+        changes (each second only the figures change, and a layout of the whole screen is not free)."""
+        before = self._texts.get(selector)
+        if text == before:
+            return
+        self._texts[selector] = text
+        self.query_one(selector, Static).update(Text(text), layout=before is None or len(before) != len(text))

@@ -26,7 +26,7 @@ class EntryDetail(Static):
 
     def show(self, entry: Entry | None, rows: int) -> None:
         if entry is None:
-            self.update("")
+            self.update("", layout=False)  # the pane's height is fixed (warroom.tcss): no layout
             return
         width = max(20, self.content_region.width or 80)
         lines = entry.text.split("\n", rows)  # at most rows + 1 pieces
@@ -43,4 +43,4 @@ class EntryDetail(Static):
                 shown[0] = shown[0][: max(0, width - len(more) - 1)] + " "
             text.append("\n" + "\n".join(shown))
             text.append(("" if rows == 1 else "\n") + more, style="italic")
-        self.update(text)
+        self.update(text, layout=False)

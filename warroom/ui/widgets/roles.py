@@ -46,10 +46,9 @@ class RolesPane(OptionList):
         self._redraw()
 
     def _redraw(self) -> None:
-        highlighted = self.highlighted
-        self.clear_options()
         now = self.clock()
         style = self.get_component_rich_style
+        lines = []
         for seat in self.seats:
             line = Text(no_wrap=True, overflow="ellipsis")
             if seat.person:
@@ -62,7 +61,16 @@ class RolesPane(OptionList):
                 line.append(mark + f"{seat.name}: ", style("roles--unfilled" if seat.required else "roles--muted"))
                 line.append("unfilled" + (" (needed)" if seat.required else ""),
                             style("roles--unfilled" if seat.required else "roles--muted"))
-            self.add_option(Option(line, id=seat.role_id))
+            lines.append(line)
+        ids = [seat.role_id for seat in self.seats]
+        if ids == [option.id for option in self.options]:  # the same roles: redraw only what changed
+            for index, line in enumerate(lines):
+                if line != self.options[index].prompt:  # rich Text: same text and styles
+                    self.replace_option_prompt_at_index(index, line)
+            return
+        highlighted = self.highlighted
+        self.clear_options()
+        self.add_options([Option(line, id=role_id) for line, role_id in zip(lines, ids)])
         if highlighted is not None and self.option_count:
             self.highlighted = min(highlighted, self.option_count - 1)
 

@@ -206,8 +206,16 @@ class Timeline(ScrollView, can_focus=True):
 
     def _resized(self, total: int) -> None:
         grown = total - self.total
+        scrolled_before = self.total > self.size.height
         self.total = total
-        self.virtual_size = Size(self.size.width, total)
+        size = Size(self.size.width, total)
+        if scrolled_before and total > self.size.height and size.width == self.virtual_size.width:
+            # The scrollbar stays: only it changes, so no layout of the whole screen (virtual_size is
+            # a layout reactive) for each entry appended.
+            self.set_reactive(Timeline.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
         if self.following:
             self.unseen = 0
             self.cursor = total - 1
