@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test tools browser bench bench-smoke clean
+.PHONY: demo test tools browser postgres bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ demo: $(STAMP)
 	exec $(BIN)/warroom demo
 
 # One worker per core (pytest-xdist): on 2 cores the suite takes about 0.6x as long as in one.
-test: $(STAMP) tools
+test: $(STAMP) tools postgres
 	$(BIN)/python -m pytest -q -n auto
 
 # Programs some tests drive for real: Debian's chromium (headless, tests/test_serve_browser.py
@@ -37,10 +37,23 @@ tools:
 
 browser: tools
 
-bench: $(STAMP)
+# The PostgreSQL tests (and bench/bench_team.py) start a throwaway server of their own from Debian's
+# postgresql binaries (initdb + pg_ctl in a temp dir, as the postgres user when run as root) and stop
+# it afterwards; WARROOM_TEST_PG_URL names a server of your own instead. As root a missing package is
+# installed; anyone else is told how, and those tests skip, except under CI=true, where they fail.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  [ -n "$$WARROOM_TEST_PG_URL" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing Debian postgresql for the PostgreSQL tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "make: no PostgreSQL: its tests will skip (sudo apt-get install postgresql)"; fi; }
+
+bench: $(STAMP) postgres
 	$(BIN)/python -m bench
 
-bench-smoke: $(STAMP)
+bench-smoke: $(STAMP) postgres
 	$(BIN)/python -m bench --smoke
 
 clean:

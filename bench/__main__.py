@@ -13,7 +13,8 @@ import sys
 import time
 
 BENCHMARKS = ("bench_startup", "bench_latency", "bench_cli", "bench_procedures", "bench_paste", "bench_probes",
-              "bench_refresh", "bench_replay", "bench_serve", "bench_sqlite_sync", "bench_stats", "bench_timeline")
+              "bench_refresh", "bench_replay", "bench_serve", "bench_sqlite_sync", "bench_stats", "bench_team",
+              "bench_timeline")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,13 @@
 """Shared fixtures: the one frozen clock (NOW, FrozenClock), the packaged policies, a service on a
 tmp_path database, the `warroom` command run in this process (`run_cli`; the few tests that need
-the real program start it themselves), a loopback HTTP target and a probe checker."""
+the real program start it themselves), a loopback HTTP target and a probe checker.
+
+`database` is where a test's record lives, once per backend: a SQLite file in tmp_path, and a fresh
+database on the session's throwaway PostgreSQL server (tests/pg_server.py). `service`, `cli_env`
+and `run_cli` follow it, so every test built on them runs on both. A test (or module) marked
+`sqlite_only` (files, pages, recovery) runs on SQLite alone. Without PostgreSQL binaries the
+PostgreSQL runs skip, except under CI=true, where they fail.
+"""
 
 from __future__ import annotations
 
@@ -57,10 +64,59 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warroom.db"
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked sqlite_only keep their SQLite run only."""
+    kept, dropped = [], []
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("database")
+        (dropped if backend == "postgresql" and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL server (started on first use, stopped at the end)."""
+    from pg_server import PgServer
+
+    server = PgServer()
+    try:
+        server.start()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", "") or error
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true and no PostgreSQL server could be started: {detail}")
+        pytest.skip(f"no PostgreSQL server: {detail}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-async def service(db_path: Path, policies: PolicyBook, clock: FrozenClock):
-    """An IncidentService on a fresh database in tmp_path, with a frozen clock."""
-    opened = await IncidentService.open(db_path, policies, clock)
+def pg_url(pg_server) -> str:
+    """A fresh, migrated warroom database on the session's server (dropped afterwards)."""
+    url = pg_server.new_database()
+    yield url
+    pg_server.drop_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request, tmp_path: Path) -> str | Path:
+    """Where the test's record lives: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "warroom.db"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+async def service(database, policies: PolicyBook, clock: FrozenClock):
+    """An IncidentService on a fresh database (each backend in turn), with a frozen clock."""
+    opened = await IncidentService.open(database, policies, clock)
     try:
         yield opened
     finally:
@@ -68,12 +124,18 @@ async def service(db_path: Path, policies: PolicyBook, clock: FrozenClock):
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, db_path: Path) -> dict[str, str]:
-    """Environment for running `warroom`: tmp database, tmp config dir, a user, 120 columns."""
+def cli_env(tmp_path: Path, database) -> dict[str, str]:
+    """Environment for running `warroom`: the test's database, tmp config dir, a user, 120 columns."""
+    return cli_environment(tmp_path, database)
+
+
+def cli_environment(tmp_path: Path, database) -> dict[str, str]:
+    """What cli_env gives, for a database of the test's own choosing."""
     config_dir = tmp_path / "config"
     config_dir.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
-    env.update(WARROOM_DB=str(db_path), WARROOM_CONFIG_DIR=str(config_dir), WARROOM_USER="tester",
+    env.update(WARROOM_DB=str(database), WARROOM_CONFIG_DIR=str(config_dir), WARROOM_USER="tester",
+               XDG_DATA_HOME=str(tmp_path / "data"), XDG_STATE_HOME=str(tmp_path / "state"),
                PYTHONPATH=str(REPO_ROOT), COLUMNS="120")
     return env
 

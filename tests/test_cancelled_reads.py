@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 
 import aiosqlite.core
+import pytest
 
 from warroom.store import changes
 from warroom.store import queries as q
+
+pytestmark = pytest.mark.sqlite_only  # aiosqlite's own hand-over; a server session reads in one await
 
 
 async def test_a_read_cancelled_after_its_result_came_leaves_the_reader_current(service, monkeypatch):

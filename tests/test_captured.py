@@ -9,7 +9,6 @@ import json
 import os
 import pty
 import select
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -20,21 +19,13 @@ from warroom.domain.captured import OUTPUT_LINES, command_entry, command_run, la
 from warroom.domain.models import EntryKind
 from warroom.domain.redact import redact_argv
 from conftest import NOW
+from db_access import everything_stored, rows_now
 
 
-def command_entries(db_path: Path, incident_id: str) -> list[dict]:
-    conn = sqlite3.connect(db_path)
-    try:
-        rows = conn.execute("SELECT number, author, text, data FROM entries WHERE incident_id = ? AND kind = ?"
-                            " ORDER BY number", (incident_id, EntryKind.COMMAND.value)).fetchall()
-    finally:
-        conn.close()
+def command_entries(database, incident_id: str) -> list[dict]:
+    rows = rows_now(database, "SELECT number, author, text, data FROM entries WHERE incident_id = ? AND kind = ?"
+                              " ORDER BY number", (incident_id, EntryKind.COMMAND.value))
     return [{"number": n, "author": a, "text": t, **json.loads(d)} for n, a, t, d in rows]
-
-
-def everything_stored(db_path: Path) -> bytes:
-    """Every byte of the database, its WAL and any other file SQLite left next to it."""
-    return b"".join(path.read_bytes() for path in sorted(db_path.parent.glob(db_path.name + "*")))
 
 
 @pytest.fixture
@@ -44,45 +35,45 @@ def incident_id(run_cli) -> str:
     return declared.stdout.strip()
 
 
-def test_the_done_means_commands(run_cli, db_path, incident_id):
+def test_the_done_means_commands(run_cli, database, incident_id):
     done = run_cli("run", incident_id, "--", "sh", "-c", "echo hi; exit 3")
     assert (done.returncode, done.stdout) == (3, "hi\n")
     curl = run_cli("run", incident_id, "--", "curl", "-u", "admin:hunter2", "http://127.0.0.1:1/")
     assert curl.returncode != 0
-    first, second = command_entries(db_path, incident_id)
+    first, second = command_entries(database, incident_id)
     assert (first["exit_code"], first["output"]) == (3, ["hi"]) and "exit 3" in first["text"]
     assert second["command"] == "curl -u admin:<redacted> http://127.0.0.1:1/"
-    assert b"hunter2" not in everything_stored(db_path)
+    assert b"hunter2" not in everything_stored(database)
 
 
-def test_run_streams_passes_the_exit_code_through_and_logs_output(run_cli, db_path, incident_id):
+def test_run_streams_passes_the_exit_code_through_and_logs_output(run_cli, database, incident_id, tmp_path):
     done = run_cli("run", incident_id, "--", "sh", "-c", "echo hi; echo oops >&2; exit 3")
     assert done.returncode == 3
     assert done.stdout == "hi\n"  # the command's own output, as it printed it
     assert done.stderr.startswith("oops\n") and f"logged as #2 on {incident_id} (exit 3)" in done.stderr
-    [entry] = command_entries(db_path, incident_id)
+    [entry] = command_entries(database, incident_id)
     assert entry["exit_code"] == 3 and entry["signal"] is None and entry["source"] == "run"
     assert entry["output"] == ["hi", "oops"] and entry["output_lines"] == 2
     assert entry["command"] == "sh -c 'echo hi; echo oops >&2; exit 3'" and entry["author"] == "tester"
     assert entry["text"].startswith("sh -c 'echo hi; echo oops >&2; exit 3' → exit 3 after ")
-    assert entry["text"].endswith("; output: oops") and entry["cwd"] == str(db_path.parent)
+    assert entry["text"].endswith("; output: oops") and entry["cwd"] == str(tmp_path)
     assert 0 <= entry["duration_s"] < 30
     assert run_cli("verify", incident_id).returncode == 0  # chained like every entry
 
 
-def test_curl_with_a_password_stores_no_part_of_it(run_cli, db_path, incident_id):
+def test_curl_with_a_password_stores_no_part_of_it(run_cli, database, incident_id):
     done = run_cli("run", incident_id, "--", "curl", "-sS", "-u", "admin:hunter2", "http://127.0.0.1:1/")
     assert done.returncode != 0  # nothing listens on port 1 (or curl is missing: 127)
-    [entry] = command_entries(db_path, incident_id)
+    [entry] = command_entries(database, incident_id)
     assert entry["command"] == "curl -sS -u admin:<redacted> http://127.0.0.1:1/"
     assert entry["exit_code"] == done.returncode
     for export in ("json", "markdown", "csv"):
         assert "hunter" not in run_cli("export", incident_id, "-f", export).stdout
-    stored = everything_stored(db_path)
+    stored = everything_stored(database)
     assert b"hunter" not in stored and base64.b64encode(b"admin:hunter2") not in stored
 
 
-async def test_curl_verbose_output_keeps_no_credentials(cli_env, db_path, incident_id, target, tmp_path):
+async def test_curl_verbose_output_keeps_no_credentials(cli_env, database, incident_id, target, tmp_path):
     """curl -v prints the Authorization header it sends (base64 of user:password)."""
     env = {**cli_env, "SECRET_TOKEN": "tok-5551212"}
     process = await asyncio.create_subprocess_exec(
@@ -92,9 +83,9 @@ async def test_curl_verbose_output_keeps_no_credentials(cli_env, db_path, incide
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err
-    [entry] = command_entries(db_path, incident_id)
+    [entry] = command_entries(database, incident_id)
     assert entry["command"].startswith("sh -c \"curl -sv -u admin:<redacted> -H 'X-Api-Key: <redacted>' http")
-    stored = everything_stored(db_path)
+    stored = everything_stored(database)
     for secret in (b"hunter2", b"k-998877", b"pw-4433", b"tok-5551212", base64.b64encode(b"admin:hunter2")):
         assert secret not in stored, secret
     assert entry["output"][-1].endswith("leaked https://bob:<redacted>@example.com/ SECRET_TOKEN=<redacted>")
@@ -102,13 +93,13 @@ async def test_curl_verbose_output_keeps_no_credentials(cli_env, db_path, incide
         assert any("Authorization: <redacted>" in line for line in entry["output"])
 
 
-def test_without_an_id_the_only_open_incident_is_used_and_otherwise_nothing_runs(run_cli, db_path, tmp_path):
+def test_without_an_id_the_only_open_incident_is_used_and_otherwise_nothing_runs(run_cli, database, tmp_path):
     marker = tmp_path / "ran"
     none_open = run_cli("run", "--", "sh", "-c", f"touch {marker}")
     assert none_open.returncode == 2 and "no incident is open" in none_open.stderr and not marker.exists()
     first = run_cli("declare", "One", "-s", "SEV-3").stdout.strip()
     assert run_cli("run", "--", "true").returncode == 0
-    assert [e["command"] for e in command_entries(db_path, first)] == ["true"]
+    assert [e["command"] for e in command_entries(database, first)] == ["true"]
     run_cli("declare", "Two", "-s", "SEV-3")
     several = run_cli("run", "--", "sh", "-c", f"touch {marker}")
     assert several.returncode == 2 and "2 incidents are open: name one" in several.stderr and not marker.exists()
@@ -124,23 +115,23 @@ def test_usage_errors(run_cli, incident_id):
     assert run_cli("run", "--help").returncode == 0
 
 
-def test_a_missing_command_and_a_signal_are_recorded(run_cli, db_path, incident_id):
+def test_a_missing_command_and_a_signal_are_recorded(run_cli, database, incident_id):
     missing = run_cli("run", incident_id, "--", "no-such-command-here", "--password=hunter2")
     assert missing.returncode == 127 and "command not found" in missing.stderr
     killed = run_cli("run", incident_id, "--", "sh", "-c", "echo bye; kill -INT $$")
     assert killed.returncode == 130
-    first, second = command_entries(db_path, incident_id)
+    first, second = command_entries(database, incident_id)
     assert first["exit_code"] == 127 and first["command"] == "no-such-command-here --password=<redacted>"
     assert (second["exit_code"], second["signal"], second["output"]) == (130, 2, ["bye"])
     assert "exit 130 (signal 2)" in second["text"]
 
 
-def test_long_and_hostile_output_is_capped_and_inert(run_cli, db_path, incident_id):
+def test_long_and_hostile_output_is_capped_and_inert(run_cli, database, incident_id):
     script = ("seq 1 5000; printf 'x%.0s' $(seq 1 500); echo; "
               r"printf '\033]52;c;aGk=\007\033[31mred\033[0m \342\200\256evil\r\n'; printf 'tail\tcol\r\n'")
     done = run_cli("run", incident_id, "--", "sh", "-c", script)
     assert done.returncode == 0
-    [entry] = command_entries(db_path, incident_id)
+    [entry] = command_entries(database, incident_id)
     assert len(entry["output"]) == OUTPUT_LINES and entry["output_lines"] == 5003
     assert entry["output"][0] == str(5000 - OUTPUT_LINES + 4)
     assert entry["output"][-3] == "x" * 199 + "…" and entry["output"][-2] == "red evil"
@@ -149,7 +140,7 @@ def test_long_and_hostile_output_is_capped_and_inert(run_cli, db_path, incident_
     assert "\x1b" not in stored and "\u202e" not in stored and "\x07" not in stored
 
 
-def test_on_a_terminal_the_command_still_sees_a_terminal(cli_env, db_path, incident_id, tmp_path):
+def test_on_a_terminal_the_command_still_sees_a_terminal(cli_env, database, incident_id, tmp_path):
     master, slave = pty.openpty()
     code = "import os, sys; print('tty', sys.stdout.isatty(), os.get_terminal_size().columns)"
     process = subprocess.Popen([sys.executable, "-m", "warroom", "run", incident_id, "--", sys.executable, "-c", code],
@@ -169,7 +160,7 @@ def test_on_a_terminal_the_command_still_sees_a_terminal(cli_env, db_path, incid
     os.close(master)
     assert process.wait(timeout=60) == 0, seen
     assert b"tty True" in seen
-    [entry] = command_entries(db_path, incident_id)
+    [entry] = command_entries(database, incident_id)
     assert entry["output"][0].startswith("tty True ")
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from db_access import is_pg, updates_folder
+
 ID = re.compile(r"^INC-\d{8}-\d{3}$")
 
 
@@ -56,7 +58,7 @@ def snapshot(path: Path) -> tuple[bytes, int]:
     return path.read_bytes(), path.stat().st_mtime_ns
 
 
-def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
+def test_declare_log_list_show_export_policies(run_cli, tmp_path, database):
     declared = run_cli("declare", "Checkout API returning 502s", "--severity", "SEV-2",
                        "--commander", "alice", "--service", "checkout", "--service", "payments",
                        "--impact", "EU card payments fail")
@@ -80,8 +82,8 @@ def test_declare_log_list_show_export_policies(run_cli, tmp_path, db_path):
     update = logged.pop(5)  # an update is delivered as in the war room, and the CLI says so on stderr
     assert update.stdout == "8\n" and update.stderr == "warroom: update 1 delivered to 1 of 1: updates folder\n"
     assert [assert_ok(r) for r in logged] == [f"{n}\n" for n in (3, 4, 5, 6, 7, 9, 10)]
-    assert (db_path.parent / "updates" / f"{incident_id}-1.md").exists()
-    assert stat_mode(db_path) == 0o600
+    assert (updates_folder(database, tmp_path) / f"{incident_id}-1.md").exists()
+    assert is_pg(database) or stat_mode(database) == 0o600
 
     (listed, listed_json, shown, exported, csv_out, markdown_out, policies, policies_json) = [run_cli(*argv) for argv in (
         ["list"], ["list", "--all", "--json"], ["show", incident_id], ["export", incident_id, "--format", "json"],
@@ -140,7 +142,7 @@ def stat_mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
 
 
-def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli_env, tmp_path):
+def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli_env, tmp_path, database):
     incident_id = assert_declared(run_cli("declare", "x", "--severity", "SEV-3", "--commander", "al"))
     assert_ok(run_cli("log", incident_id, "-5m /detected"))
     notes = tmp_path / "notes.txt"
@@ -152,8 +154,8 @@ def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli
     conn.close()
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"SQLite format 3\x00" + b"\x00\xff" * 300)
-    database = Path(cli_env["WARROOM_DB"])
-    before = {path: snapshot(path) for path in (notes, foreign, garbage, database)}
+    files = (notes, foreign, garbage) + (() if is_pg(database) else (Path(database),))
+    before = {path: snapshot(path) for path in files}
 
     cases = [
         (["declare", "--severity", "SEV-1"], ["give TITLE and --severity"]),
@@ -171,12 +173,13 @@ def test_user_errors_exit_2_with_one_line_and_leave_files_untouched(run_cli, cli
         (["log", incident_id, "/assign ic al"], ["al already holds Incident Commander"]),
         (["log", incident_id, "/correct 99 x"], ["has no entry #99"]),
         (["export", incident_id, "-o", str(tmp_path / "missing-dir" / "r.md")], ["cannot write"]),
-        (["export", incident_id, "-o", cli_env["WARROOM_DB"]], ["refusing to write the export over the database"]),
         (["--db", str(notes), "list"], ["not a SQLite database", "refusing to touch it"]),
         (["--db", str(foreign), "log", incident_id, "x"], ["another program"]),
         (["--db", str(garbage), "show", incident_id], ["cannot be read as a database"]),
         (["--db", str(tmp_path), "list"], ["is a directory"]),
     ]
+    if not is_pg(database):
+        cases.append((["export", incident_id, "-o", str(database)], ["refusing to write the export over the database"]))
     for argv, fragments in cases:
         assert_user_error(run_cli(*argv), *fragments)
     assert {path: snapshot(path) for path in before} == before

@@ -1,4 +1,5 @@
-"""Several processes writing one database at once: nothing lost, nothing duplicated, no lock errors.
+"""Several processes writing one database at once: nothing lost, nothing duplicated, no lock errors,
+on a SQLite file and on a PostgreSQL server (the `database` fixture gives each in turn).
 
 The large run uses 4 worker processes that each call the CLI's code (`warroom.cli.run`, what the
 entry point runs) 250 times in-process: the same code path as `warroom log`, including opening and
@@ -14,7 +15,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+from conftest import cli_environment
+from db_access import rows_now
+
 from warroom.domain.models import EntryKind
+from warroom.store.schema import MIGRATIONS
 
 # A worker: calls warroom.cli.run([...]) COUNT times as `warroom log ID "wWORKER-SEQ ..."`, printing
 # one line per call: "SEQ EXITCODE ENTRY_NUMBER", and anything the CLI wrote to stderr.
@@ -65,16 +71,10 @@ def run_workers(script: str, workers: int, count: int, incident_id: str, env: di
     return lines
 
 
-def check_timeline(db_path: Path, incident_id: str, workers: int, count: int, printed: list[str]) -> None:
+def check_timeline(database, incident_id: str, workers: int, count: int, printed: list[str]) -> None:
     """Every write is there exactly once, numbered 2..N+1 without gaps, as each worker was told."""
-    import sqlite3
-
-    conn = sqlite3.connect(db_path)
-    try:
-        rows = conn.execute("SELECT number, text, kind FROM entries WHERE incident_id = ? ORDER BY number",
-                            (incident_id,)).fetchall()
-    finally:
-        conn.close()
+    rows = rows_now(database, "SELECT number, text, kind FROM entries WHERE incident_id = ? ORDER BY number",
+                    (incident_id,))
     notes = [(number, text) for number, text, kind in rows if kind == EntryKind.NOTE.value]
     assert len(rows) == workers * count + 1 and len(notes) == workers * count
     assert [number for number, _, _ in rows] == list(range(1, workers * count + 2))
@@ -86,24 +86,24 @@ def check_timeline(db_path: Path, incident_id: str, workers: int, count: int, pr
     assert len(outcomes) == workers * count and {code for _, code, _ in outcomes} == {"0"}
     assert sorted(int(number) for _, _, number in outcomes) == list(range(2, workers * count + 2))
     # Concurrent writers never chain two entries to the same predecessor.
-    verified = subprocess.run([sys.executable, "-m", "warroom", "--db", str(db_path), "verify", incident_id],
+    verified = subprocess.run([sys.executable, "-m", "warroom", "--db", str(database), "verify", incident_id],
                               capture_output=True, text=True, timeout=60)
     assert verified.returncode == 0 and " intact, " in verified.stdout, verified.stdout + verified.stderr
 
 
-def test_4_processes_x_250_cli_calls_lose_and_duplicate_nothing(run_cli, cli_env, db_path, tmp_path):
+def test_4_processes_x_250_cli_calls_lose_and_duplicate_nothing(run_cli, cli_env, database, tmp_path):
     incident_id = run_cli("declare", "Load test", "--severity", "SEV-3").stdout.strip()
     printed = run_workers(IN_PROCESS_WORKER, 4, 250, incident_id, cli_env, tmp_path)
-    check_timeline(db_path, incident_id, 4, 250, printed)
+    check_timeline(database, incident_id, 4, 250, printed)
 
 
-def test_4_processes_x_5_warroom_log_commands(run_cli, cli_env, db_path, tmp_path):
+def test_4_processes_x_5_warroom_log_commands(run_cli, cli_env, database, tmp_path):
     incident_id = run_cli("declare", "Shell test", "--severity", "SEV-3").stdout.strip()
     printed = run_workers(SUBPROCESS_WORKER, 4, 5, incident_id, cli_env, tmp_path)
-    check_timeline(db_path, incident_id, 4, 5, printed)
+    check_timeline(database, incident_id, 4, 5, printed)
 
 
-def test_two_processes_declaring_at_the_same_moment_get_distinct_ids(cli_env, db_path, tmp_path):
+def test_two_processes_declaring_at_the_same_moment_get_distinct_ids(cli_env, tmp_path):
     script = tmp_path / "declare.py"
     script.write_text(
         "import sys\nfrom warroom.cli import run\n"
@@ -162,6 +162,7 @@ for line in sys.stdin:
 '''
 
 
+@pytest.mark.sqlite_only
 def test_8_processes_declaring_on_a_file_that_does_not_exist_yet_all_succeed(cli_env, tmp_path):
     """25 rounds of 8 simultaneous `declare` on a new file: none refused (it used to see the tables
     of a migration committing between reading user_version and reading the schema: 'another program')."""
@@ -248,3 +249,32 @@ async def test_a_migration_committing_while_a_new_file_is_looked_at_is_seen_whol
     finally:
         other.close()
     assert looks and looks[0].fired
+
+
+async def test_8_processes_opening_a_new_server_database_at_once_all_succeed(pg_server, tmp_path):
+    """The migrations of an empty PostgreSQL database run under an advisory lock: 8 processes
+    declaring on it at the same moment take turns; each sees the schema whole, none is refused."""
+    script = tmp_path / "declare_on_signal.py"
+    script.write_text(DECLARE_ON_SIGNAL)
+    env = cli_environment(tmp_path, "")
+    workers = [subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(8)]
+    outcomes, urls = [], []
+    try:
+        for _ in range(3):
+            urls.append(pg_server.new_database(migrated=False))
+            for worker in workers:
+                worker.stdin.write(f"{urls[-1]}\n")
+            for worker in workers:
+                worker.stdin.flush()
+            outcomes += [worker.stdout.readline().strip() for worker in workers]
+            assert rows_now(urls[-1], "SELECT count(DISTINCT id) FROM incidents") == [(8,)]
+            assert rows_now(urls[-1], "SELECT version FROM warroom_schema") == [(len(MIGRATIONS),)]
+    finally:
+        for worker in workers:
+            worker.stdin.close()
+            worker.wait(timeout=60)
+        for url in urls:
+            pg_server.drop_database(url)
+    refused = [outcome for outcome in outcomes if not outcome.startswith("0") or "error" in outcome]
+    assert len(outcomes) == 24 and not refused, refused

@@ -1,5 +1,6 @@
 """kill -9 in the middle of writing: every entry a writer was told was saved is there afterwards,
-exactly once, and the file passes SQLite's integrity check (README, Durability).
+exactly once, and the file passes SQLite's integrity check (README, Durability); on a PostgreSQL
+server the killed writer's connection ends with it, its open transaction rolled back by the server.
 
 A worker process calls the real CLI entry point (`warroom.cli.main(["log", ...])`) in a loop and
 prints each entry number the moment `log` returned it, i.e. after its transaction committed. The
@@ -17,6 +18,8 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from db_access import is_pg, rows_now
 
 TRIALS = 6
 
@@ -60,7 +63,7 @@ def crash_trial(script: Path, env: dict, cwd: Path, incident_id: str, acknowledg
     return acked
 
 
-def test_kill_9_during_writes_loses_no_acknowledged_entry(run_cli, cli_env, db_path, tmp_path):
+def test_kill_9_during_writes_loses_no_acknowledged_entry(run_cli, cli_env, database, tmp_path):
     incident_id = run_cli("declare", "Crash test", "--severity", "SEV-3").stdout.strip()
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
@@ -70,12 +73,13 @@ def test_kill_9_during_writes_loses_no_acknowledged_entry(run_cli, cli_env, db_p
         acked = crash_trial(script, cli_env, tmp_path, incident_id, rng.randint(3, 40))
         for seq, number in acked:
             all_acked[number] = (f"crash-{seq:06d} " + "x" * (seq % 700)).strip()
-        conn = sqlite3.connect(db_path)
-        try:
-            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", trial
-            rows = dict(conn.execute("SELECT number, text FROM entries WHERE incident_id = ?", (incident_id,)))
-        finally:
-            conn.close()
+        if not is_pg(database):
+            conn = sqlite3.connect(database)
+            try:
+                assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", trial
+            finally:
+                conn.close()
+        rows = dict(rows_now(database, "SELECT number, text FROM entries WHERE incident_id = ?", (incident_id,)))
         for number, text in all_acked.items():  # every acknowledged entry, with its own text
             assert rows.get(number) == text, (trial, number)
         assert sorted(rows) == list(range(1, len(rows) + 1))  # numbered without gaps or duplicates

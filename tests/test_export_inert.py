@@ -113,7 +113,7 @@ def export_everywhere(cli_env, tmp_path: Path, incident_id: str, fmt: str) -> di
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-async def test_exports_are_safe_to_cat_from_a_file_a_pipe_and_a_terminal(service, clock, cli_env, db_path, tmp_path, fmt):
+async def test_exports_are_safe_to_cat_from_a_file_a_pipe_and_a_terminal(service, clock, cli_env, tmp_path, fmt):
     import asyncio
 
     incident_id = await hostile_record(service, clock)

@@ -3,7 +3,8 @@
 A module may import its own layer and the layers below it, never a layer above, and the two
 layers that share a level (`ui` and `cli`; `store` and `probes`) never import each other; the one
 exceptions are the CLI starting the UI through `warroom.ui.launch` (also from `warroom.cli_learning`,
-a CLI module of its own: replay and drill) and registering the commands of `warroom.cli_learning`. `ui/` never imports `store/`
+a CLI module of its own: replay and drill) and registering the commands of `warroom.cli_learning`
+and `warroom.cli_moving` (copy, backup). `ui/` never imports `store/`
 (it goes through the service). Every import counts, also the ones inside functions. Below the UI
 nothing imports textual, and importing those layers does not load it either.
 """
@@ -19,8 +20,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "warroom"
 
 # Layer of each top-level part of the package, and its level (higher may import lower).
-LAYERS = {"__main__": 4, "ui": 3, "cli": 3, "cli_learning": 3, "service": 2, "store": 1, "probes": 1, "domain": 0}
-ALLOWED_SIDEWAYS = {("cli", "warroom.ui.launch"), ("cli", "warroom.cli_learning"), ("cli_learning", "warroom.ui.launch")}
+LAYERS = {"__main__": 4, "ui": 3, "cli": 3, "cli_learning": 3, "cli_moving": 3, "service": 2, "store": 1, "probes": 1, "domain": 0}
+ALLOWED_SIDEWAYS = {("cli", "warroom.ui.launch"), ("cli", "warroom.cli_learning"), ("cli", "warroom.cli_moving"), ("cli_learning", "warroom.ui.launch")}
 FORBIDDEN_DOWNWARDS = {("ui", "store")}  # the UI reads and writes only through the service
 TEXTUAL_FREE = ("domain", "store", "probes", "service")
 

@@ -12,6 +12,7 @@ from warroom.domain.models import DeliveryState, EntryKind
 from warroom.service import IncidentService
 from warroom.service.config import Config, JsonPager, PagerDutyPager
 from warroom.service.reach import Reach
+from db_access import everything_stored
 
 FAST = {"attempts": 3, "backoff": (0.01, 0.02)}
 ROUTING_KEY = "R0UTING-KEY-abcdef0123456789"
@@ -23,9 +24,9 @@ def pagerduty(fake: HttpFake, **extra) -> PagerDutyPager:
 
 
 @pytest.fixture
-async def paging_service(db_path, policies, clock):
+async def paging_service(database, policies, clock):
     """A service whose config has pagers (set per test), as the CLI and the UI open it."""
-    opened = await IncidentService.open(db_path, policies, clock)
+    opened = await IncidentService.open(database, policies, clock)
     try:
         yield opened
     finally:
@@ -37,7 +38,7 @@ def with_pagers(service: IncidentService, *pagers) -> Reach:
     return Reach(service, service.config, environ={"WR_PD_KEY": ROUTING_KEY, "WR_PAGE_URL": ""}, **FAST)
 
 
-async def test_sev1_declare_sends_one_trigger_and_resolve_sends_resolve(paging_service, db_path):
+async def test_sev1_declare_sends_one_trigger_and_resolve_sends_resolve(paging_service, database):
     service = paging_service
     async with HttpFake() as fake:
         reach = with_pagers(service, pagerduty(fake))
@@ -61,7 +62,7 @@ async def test_sev1_declare_sends_one_trigger_and_resolve_sends_resolve(paging_s
         assert (await service.entries(incident.id))[-1].text.startswith("Resolved the page on PagerDuty on-call")
         again = await service.execute(incident.id, "/close done", "alice")
         assert (await reach.follow_up(incident.id, again)).pages == []  # nothing left to resolve
-    stored = b"".join(p.read_bytes() for p in db_path.parent.glob("warroom.db*"))
+    stored = everything_stored(database)
     assert ROUTING_KEY.encode() not in stored
 
 

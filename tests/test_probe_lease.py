@@ -6,6 +6,7 @@ a crash, or every screen closed) resumes each probe's state instead of reporting
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 from probe_servers import until
@@ -39,9 +40,9 @@ class TaggedChecker:
 
 
 @pytest.fixture
-async def two_screens(db_path, policies, clock):
-    """Two IncidentService instances (two processes' worth of connections) on one file."""
-    services = [await IncidentService.open(db_path, policies, clock) for _ in range(2)]
+async def two_screens(database, policies, clock):
+    """Two IncidentService instances (two processes' worth of connections) on one database."""
+    services = [await IncidentService.open(database, policies, clock) for _ in range(2)]
     try:
         yield services
     finally:
@@ -92,23 +93,67 @@ async def stop_all(*monitors: ProbeMonitor) -> None:
         await monitor.engine.checker.aclose()
 
 
+class LeaseTime:
+    """How time passes for a lease: the test clock on a file; on a server its own clock, which a
+    test cannot move, so leases there are short and the test waits for the server's time."""
+
+    def __init__(self, service, clock):
+        self.service, self.clock = service, clock
+        self.on_server = service.db.session_locks
+        self.unit = 0.4 if self.on_server else 1.0  # seconds per "second" of the test below
+
+    async def advance(self, seconds: float) -> None:
+        if not self.on_server:
+            self.clock.advance(seconds=seconds)
+            return
+        target = await self.service.db.server_time() + timedelta(seconds=seconds * self.unit)
+
+        async def passed():
+            return await self.service.db.server_time() >= target
+        await until(passed)
+
+
 async def test_a_lease_is_held_by_one_holder_until_released_or_expired(service, clock):
+    time = LeaseTime(service, clock)
     incident = await service.declare("x", "SEV-2", author="a")
-    first = ProbeLease(service.db, incident.id, duration=15, clock=clock)
-    second = ProbeLease(service.db, incident.id, duration=15, clock=clock)
+    first = ProbeLease(service.db, incident.id, duration=15 * time.unit, clock=clock)
+    second = ProbeLease(service.db, incident.id, duration=15 * time.unit, clock=clock)
     assert await first.acquire() and not await second.acquire()
-    clock.advance(seconds=10)
+    await time.advance(10)
     assert await first.acquire()  # renewed: 15 s from now
-    clock.advance(seconds=10)
+    await time.advance(10)
     assert not await second.acquire()
     assert await second.current_holder() == first.holder
-    clock.advance(seconds=6)  # the holder stopped renewing: expired
+    await time.advance(6)  # the holder stopped renewing: expired
     assert await first.current_holder() is None
     assert await second.acquire() and not await first.acquire()
     await first.release()  # not its lease any more: nothing happens
     assert await first.current_holder() == second.holder
     await second.release()
     assert await first.current_holder() is None and await first.acquire()
+
+
+async def test_a_lease_goes_with_its_holders_connection_on_a_server(pg_url, policies, clock):
+    """On a server the holder's session lock goes when its connection dies (a crash): the next
+    look of another screen takes the lease, long before it would have run out. On a file the
+    lease runs out instead (test_a_crashed_holder_is_replaced_within_the_readme_promise)."""
+    holder_service, other_service = [await IncidentService.open(pg_url, policies, clock) for _ in range(2)]
+    try:
+        incident = await holder_service.declare("x", "SEV-2", author="a")
+        holder = ProbeLease(holder_service.db, incident.id, duration=600)
+        other = ProbeLease(other_service.db, incident.id, duration=600)
+        assert await holder.acquire() and not await other.acquire()
+        assert await other.current_holder() == holder.holder
+        holder_service.db.writer.conn.terminate()  # as when its process is killed
+
+        async def taken_over():
+            return await other.current_holder() is None and await other.acquire()
+        await until(taken_over, timeout=5)
+        assert await other.current_holder() == other.holder
+        assert not await holder.acquire()  # back with a new connection: the lease is the other's
+    finally:
+        await holder_service.close()
+        await other_service.close()
 
 
 async def test_two_screens_show_one_truth_and_only_the_holder_checks(two_screens, target, tmp_path):
@@ -190,11 +235,11 @@ async def test_fast_mode_and_pause_from_a_screen_without_the_lease_apply_to_all(
         await stop_all(first, second)
 
 
-async def test_closing_every_screen_while_down_and_reopening_records_nothing_again(db_path, policies, clock,
+async def test_closing_every_screen_while_down_and_reopening_records_nothing_again(database, policies, clock,
                                                                                    target, tmp_path):
     target.flap_pattern = [500]
     path = probe_file(tmp_path, target.url("/flap"))
-    service = await IncidentService.open(db_path, policies, clock)
+    service = await IncidentService.open(database, policies, clock)
     incident = await service.declare("Checkout errors", "SEV-2", author="alice")
     first = monitor_for(service, incident.id, path, "before")
     await first.start()
@@ -208,7 +253,7 @@ async def test_closing_every_screen_while_down_and_reopening_records_nothing_aga
     outage_start = clock.now
     clock.advance(minutes=10)  # every screen closed for ten minutes; the outage goes on
 
-    service = await IncidentService.open(db_path, policies, clock)
+    service = await IncidentService.open(database, policies, clock)
     again = monitor_for(service, incident.id, path, "after")
     await again.start()
     try:
@@ -243,6 +288,20 @@ async def test_a_crashed_holder_is_replaced_within_the_readme_promise(two_screen
     incident = await screen_1.declare("Checkout errors", "SEV-2", author="alice")
     assert LEASE_SECONDS >= 2 * LEASE_RENEW_EVERY + 2  # a renewal may be late twice without losing the lease
     assert takeover_bound() == LEASE_SECONDS + LEASE_RETRY_EVERY <= README_TAKEOVER_PROMISE - 5
+    if screen_1.db.session_locks:  # a server: the crash ends the holder's connection, and its lock
+        holder, other = ProbeMonitor(screen_1, incident.id), ProbeMonitor(screen_2, incident.id)
+        await holder.claim_lease()
+        await other.claim_lease()
+        assert holder.writing and not other.writing
+        screen_1.db.writer.conn.terminate()
+
+        async def taken_over():
+            await other.claim_lease()
+            return other.writing
+        await until(taken_over, timeout=2 * LEASE_RETRY_EVERY)  # the next look or two, not LEASE_SECONDS
+        await holder.engine.stop()
+        await other.stop()
+        return
     worst = 0.0
     for phase in (0.0, 0.25, 0.5, 0.999):  # where the other screen's look falls after the last renewal
         holder = ProbeMonitor(screen_1, incident.id)

@@ -21,6 +21,7 @@ from warroom.service.probe_sources import probe_file
 from warroom.probes.config import make_http_probe
 from warroom.probes.result import ProbeResult
 from warroom.store.probes import ProbeStore
+from db_access import everything_stored
 
 
 async def declare(service):
@@ -173,7 +174,7 @@ async def test_views_are_worst_first_with_uptime(service, target, tmp_path):
         await monitor.stop()
 
 
-async def test_env_secrets_are_used_but_never_stored(service, target, tmp_path, monkeypatch, db_path):
+async def test_env_secrets_are_used_but_never_stored(service, target, tmp_path, monkeypatch, database):
     secret = "tok-9f8e7d6c5b4a"
     monkeypatch.setenv("API_TOKEN", secret)
     incident = await declare(service)
@@ -203,8 +204,7 @@ async def test_env_secrets_are_used_but_never_stored(service, target, tmp_path, 
         assert secret not in repr(view)
     finally:
         await monitor.stop()
-    await service.db.conn.execute("PRAGMA wal_checkpoint(FULL)")
-    everything = b"".join(p.read_bytes() for p in Path(db_path).parent.glob(Path(db_path).name + "*"))
+    everything = everything_stored(database)
     assert secret.encode() not in everything
     rows = await ProbeStore(service.db).recent("echo", 5, incident.id)
     assert any("${API_TOKEN}" in (r.excerpt or "") for r in rows)

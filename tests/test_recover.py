@@ -102,6 +102,7 @@ def test_recover_refuses_another_programs_file(tmp_path, run_cli):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "config") == ["songs.db"]
 
 
+@pytest.mark.sqlite_only  # a damaged page is a file's problem
 def test_a_read_that_meets_damage_after_opening_is_one_line_with_the_way_out(monkeypatch, capsys, cli_env):
     """Damage the open-time check cannot see (it appears later, or in a way quick_check misses)."""
     from warroom.cli import main

@@ -15,6 +15,7 @@ from warroom.domain.redact import (
 )
 from warroom.domain.secrets import redact_urls_in
 from warroom.probes.config import make_http_probe, parse_probes
+from db_access import everything_stored
 
 # (argv, the line stored, a secret that must be gone)
 ARGV_CASES = [
@@ -105,14 +106,14 @@ def test_probe_configs_use_the_same_rules():
     assert spec.target.startswith("https://svc:hunter2@")  # the check itself still uses it
 
 
-async def test_probe_add_refuses_a_url_with_a_password_and_stores_nothing(service, db_path):
+async def test_probe_add_refuses_a_url_with_a_password_and_stores_nothing(service, database):
     incident = await service.declare("Outage", "SEV-2", author="alice")
     with pytest.raises(ParseError, match="holds the password written out"):
         await service.execute(incident.id, "/probe add api https://svc:hunter2@api.example.com/", "alice")
     assert await service.attached_probes(incident.id) == []
     assert make_http_probe("api", "https://svc@api.example.com/").redacted()["target"] == "https://svc@api.example.com/"
     await service.close()
-    assert b"hunter2" not in b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+    assert b"hunter2" not in everything_stored(database)
 
 
 TEMPLATES = [

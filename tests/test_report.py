@@ -57,11 +57,11 @@ async def test_json_has_a_format_version_and_every_part_of_the_record(service, c
     assert duties["update:internal"]["origin"] == "promised in the last update"
 
 
-async def test_json_is_stable_across_exports_and_reopening(service, clock, db_path, policies):
+async def test_json_is_stable_across_exports_and_reopening(service, clock, database, policies):
     incident_id = await busy_incident(service, clock)
     first = dumped(await service.record(incident_id))
     assert dumped(await service.record(incident_id)) == first
-    reopened = await IncidentService.open(db_path, policies, clock)
+    reopened = await IncidentService.open(database, policies, clock)
     try:
         assert dumped(await reopened.record(incident_id)) == first
     finally:

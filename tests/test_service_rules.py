@@ -28,8 +28,8 @@ async def test_help_parses_to_a_command_that_writes_nothing(service):
     assert len(await service.entries(incident.id)) == 1  # the declaration only
 
 
-async def test_the_configured_default_policy_is_used_when_none_is_named(db_path, policies, clock):
-    service = await IncidentService.open(db_path, policies, clock, default_policy="p-levels-003")
+async def test_the_configured_default_policy_is_used_when_none_is_named(database, policies, clock):
+    service = await IncidentService.open(database, policies, clock, default_policy="p-levels-003")
     try:
         assert service.default_policy.id == "p-levels-003"
         incident = await service.declare("x", "P1", author="a")

@@ -9,10 +9,10 @@ import pty
 import re
 import select
 import shutil
-import sqlite3
 import time
 
 import pytest
+from db_access import everything_stored, rows_now
 
 from probe_servers import until
 
@@ -56,12 +56,8 @@ class Shell:
         os.close(self.fd)
 
 
-def logged(db_path) -> list[dict]:
-    conn = sqlite3.connect(db_path)
-    try:
-        rows = conn.execute("SELECT text, data FROM entries WHERE kind = 'command' ORDER BY occurred_at").fetchall()
-    finally:
-        conn.close()
+def logged(database) -> list[dict]:
+    rows = rows_now(database, "SELECT text, data FROM entries WHERE kind = 'command' ORDER BY occurred_at")
     return [{"text": text, **json.loads(data)} for text, data in rows]
 
 
@@ -69,7 +65,7 @@ def prompt_line(screen: str) -> str:
     return screen.splitlines()[-1].split("\x1b[?2004h")[-1]
 
 
-async def test_bash_hook_logs_typed_commands_while_on_and_marks_the_prompt(run_cli, cli_env, db_path, tmp_path):
+async def test_bash_hook_logs_typed_commands_while_on_and_marks_the_prompt(run_cli, cli_env, database, tmp_path):
     incident_id = run_cli("declare", "Hooked", "--severity", "SEV-2").stdout.strip()
     hook = run_cli("shell-hook", "bash")
     assert hook.returncode == 0 and "warroom_log()" in hook.stdout
@@ -92,11 +88,11 @@ async def test_bash_hook_logs_typed_commands_while_on_and_marks_the_prompt(run_c
         shell.type("echo after")
         shell.type(f"warroom_log on {incident_id}")
         shell.type("echo marker")
-        await until(lambda: _logged_all(db_path, 4, "echo marker"), timeout=60)  # each is logged in the background
+        await until(lambda: _logged_all(database, 4, "echo marker"), timeout=60)  # each is logged in the background
         shell.type("warroom_log off")
     finally:
         shell.close()
-    entries = logged(db_path)
+    entries = logged(database)
     assert [e["command"] for e in entries] == [
         "echo hi; false",
         "true --password=<redacted> https://ops:<redacted>@example.com/ && true",
@@ -107,13 +103,13 @@ async def test_bash_hook_logs_typed_commands_while_on_and_marks_the_prompt(run_c
     assert (first["exit_code"], first["source"], first["output"], first["output_lines"]) == (1, "shell", [], None)
     assert first["cwd"] == str(tmp_path) and 0 <= first["duration_s"] < 30
     assert first["text"].startswith("echo hi; false → exit 1 after ")
-    stored = b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+    stored = everything_stored(database)
     assert b"hunter2" not in stored and b"pw-4433" not in stored and b"tok-777" not in stored
     assert run_cli("verify", incident_id).returncode == 0
 
 
-async def _logged_all(db_path, count: int, last: str) -> bool:
-    entries = logged(db_path)
+async def _logged_all(database, count: int, last: str) -> bool:
+    entries = logged(database)
     return len(entries) >= count and any(entry["command"] == last for entry in entries)
 
 
@@ -149,7 +145,7 @@ def test_the_zsh_snippet_parses(run_cli, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None and os.environ.get("CI") != "true", reason="zsh is not installed here")
-async def test_zsh_hook_logs_typed_commands_while_on_and_marks_the_prompt(run_cli, cli_env, db_path, tmp_path):
+async def test_zsh_hook_logs_typed_commands_while_on_and_marks_the_prompt(run_cli, cli_env, database, tmp_path):
     incident_id = run_cli("declare", "Hooked in zsh", "--severity", "SEV-2").stdout.strip()
     plain_prompt = "\nPS1='$ '\nunsetopt PROMPT_SP\nunset zle_bracketed_paste\n"  # what the test waits for
     (tmp_path / ".zshrc").write_text(run_cli("shell-hook", "zsh").stdout + plain_prompt)
@@ -163,12 +159,12 @@ async def test_zsh_hook_logs_typed_commands_while_on_and_marks_the_prompt(run_cl
         assert prompt_line(screen).endswith(f"[rec {incident_id}] $ ")
         shell.type("echo hi; false")
         shell.type("true --password=hunter2 && true")
-        await until(lambda: _logged_all(db_path, 2, "true --password=<redacted> && true"), timeout=60)
+        await until(lambda: _logged_all(database, 2, "true --password=<redacted> && true"), timeout=60)
         screen = shell.type("warroom_log off")
         assert f"stopped logging to {incident_id}" in screen
         shell.type("echo after")
     finally:
         shell.close()
-    entries = logged(db_path)
+    entries = logged(database)
     assert [e["command"] for e in entries] == ["echo hi; false", "true --password=<redacted> && true"]
     assert entries[0]["exit_code"] == 1 and entries[0]["cwd"] == str(tmp_path)

@@ -1,11 +1,10 @@
-"""The incident record in SQLite, through the service layer: ids, append-only timeline, milestones,
-roles, updates, action items, and one transaction per write."""
+"""The incident record, through the service layer, on each backend (SQLite and PostgreSQL): ids,
+append-only timeline, milestones, roles, updates, action items, and one transaction per write."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,18 +18,7 @@ UTC = timezone.utc
 ID_PATTERN = re.compile(r"^INC-\d{8}-\d{3}$")
 
 
-def rows(db_path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Read the file with a separate plain sqlite3 connection (what another process would see)."""
-    conn = sqlite3.connect(db_path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def table_counts(db_path) -> dict[str, int]:
-    tables = ("incidents", "entries", "milestones", "role_assignments", "status_updates", "action_items")
-    return {table: rows(db_path, f"SELECT COUNT(*) FROM {table}")[0][0] for table in tables}
+from db_access import driver_error, in_transaction, refused, rows, table_counts
 
 
 # ---- incident ids --------------------------------------------------------------------------------
@@ -53,8 +41,8 @@ async def test_incident_day_is_the_utc_date_not_the_local_one(service, clock):
     assert incident.created_at == datetime(2026, 11, 22, 20, 30, tzinfo=UTC)
 
 
-async def test_two_connections_declaring_at_once_get_distinct_ids(db_path, policies, clock):
-    services = [await IncidentService.open(db_path, policies, clock) for _ in range(2)]
+async def test_two_connections_declaring_at_once_get_distinct_ids(database, policies, clock):
+    services = [await IncidentService.open(database, policies, clock) for _ in range(2)]
     try:
         declared = await asyncio.gather(*(
             s.declare(f"race {n}-{k}", "SEV-2", author="a") for n in range(5) for k, s in enumerate(services)
@@ -98,25 +86,21 @@ async def test_commander_goes_to_the_policys_commander_role(service):
 # ---- the append-only timeline -----------------------------------------------------------------
 
 
-async def test_sql_update_or_delete_of_entry_text_is_refused(service, db_path):
+async def test_sql_update_or_delete_of_entry_text_is_refused(service, database):
     incident = await service.declare("x", "SEV-2", author="a")
     await service.execute(incident.id, "the original words", "bob")
-    conn = sqlite3.connect(db_path)
-    try:
-        for statement in (
-            "UPDATE entries SET text = 'rewritten' WHERE number = 2",
-            "UPDATE entries SET author = 'mallory' WHERE number = 2",
-            "UPDATE entries SET occurred_at = '2000-01-01T00:00:00.000000Z' WHERE number = 2",
-            "DELETE FROM entries WHERE number = 2",
-            "DELETE FROM entries",
-        ):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                conn.execute(statement)
-        conn.execute("UPDATE entries SET pinned = 1 WHERE number = 2")  # pinning is allowed
-        conn.commit()
-    finally:
-        conn.close()
-    [declared, typed] = rows(db_path, "SELECT number, text, author, pinned FROM entries ORDER BY number")
+    for statement in (
+        "UPDATE entries SET text = 'rewritten' WHERE number = 2",
+        "UPDATE entries SET author = 'mallory' WHERE number = 2",
+        "UPDATE entries SET occurred_at = '2000-01-01T00:00:00.000000Z' WHERE number = 2",
+        "UPDATE entries SET hash = 'forged' WHERE number = 2",
+        "DELETE FROM entries WHERE number = 2",
+        "DELETE FROM entries",
+    ):
+        with pytest.raises(refused(), match="append-only"):
+            await rows(database, statement)
+    await rows(database, "UPDATE entries SET pinned = 1 WHERE number = 2")  # pinning is allowed
+    [declared, typed] = await rows(database, "SELECT number, text, author, pinned FROM entries ORDER BY number")
     assert declared[0] == 1 and declared[1].startswith("Declared SEV-2 (High): x | Owed: ")
     assert typed == (2, "the original words", "bob", 1)
 
@@ -184,10 +168,10 @@ async def test_resolve_sets_the_milestone_and_the_resolved_status(service):
     assert await service.incidents() == [] and len(await service.incidents(include_closed=True)) == 1
 
 
-async def test_milestone_order_is_checked_against_what_another_process_just_committed(db_path, policies, clock):
+async def test_milestone_order_is_checked_against_what_another_process_just_committed(database, policies, clock):
     """The incident is re-read inside the write lock, so a concurrent writer's milestone counts."""
-    first = await IncidentService.open(db_path, policies, clock)
-    second = await IncidentService.open(db_path, policies, clock)
+    first = await IncidentService.open(database, policies, clock)
+    second = await IncidentService.open(database, policies, clock)
     try:
         incident = await first.declare("x", "SEV-2", author="a")
         real_transaction = first.db.transaction
@@ -297,40 +281,40 @@ async def test_action_items_record_owner_due_and_done_toggling(service, clock):
 # ---- one transaction per write ---------------------------------------------------------------
 
 
-async def test_failure_in_the_middle_of_an_action_leaves_nothing_behind(service, db_path, monkeypatch):
+async def test_failure_in_the_middle_of_an_action_leaves_nothing_behind(service, database, monkeypatch):
     incident = await service.declare("x", "SEV-2", author="a")
-    before = table_counts(db_path)
+    before = await table_counts(database)
 
     async def disk_full(*args, **kwargs):
-        raise sqlite3.OperationalError("database or disk is full")
+        raise driver_error(database, "database or disk is full")
 
     monkeypatch.setattr(q, "insert_action", disk_full)  # the entry is written first, then this fails
     with pytest.raises(DatabaseError, match="nothing was saved .*disk is full"):
         await service.execute(incident.id, "/action roll back @bob", "a")
-    assert table_counts(db_path) == before
+    assert await table_counts(database) == before
     monkeypatch.undo()
     await service.execute(incident.id, "the connection still works", "a")  # no transaction left open
-    assert table_counts(db_path)["entries"] == before["entries"] + 1
+    assert (await table_counts(database))["entries"] == before["entries"] + 1
 
 
-async def test_failure_while_seating_the_commander_undoes_the_declaration(service, db_path, monkeypatch):
+async def test_failure_while_seating_the_commander_undoes_the_declaration(service, database, monkeypatch):
     async def broken(*args, **kwargs):
-        raise sqlite3.IntegrityError("FOREIGN KEY constraint failed")
+        raise driver_error(database, "FOREIGN KEY constraint failed", integrity=True)
 
     monkeypatch.setattr(q, "assign_role", broken)
     with pytest.raises(DatabaseError, match="FOREIGN KEY"):
         await service.declare("x", "SEV-2", author="a", commander="alice")
-    assert set(table_counts(db_path).values()) == {0}
+    assert set((await table_counts(database)).values()) == {0}
 
 
-async def test_refused_second_half_of_a_command_rolls_back_the_first(service, db_path):
+async def test_refused_second_half_of_a_command_rolls_back_the_first(service, database):
     incident = await service.declare("x", "SEV-2", author="a")
     await service.execute(incident.id, "/mitigated", "a")
-    before = table_counts(db_path)
+    before = await table_counts(database)
     # The status change is written first; the resolved milestone 10 minutes ago is then refused.
     with pytest.raises(RuleError, match="would come before mitigated"):
         await service.execute(incident.id, "-10m /status resolved fixed", "a")
-    assert table_counts(db_path) == before
+    assert await table_counts(database) == before
     assert (await service.incident(incident.id)).status == "investigating"
 
 
@@ -383,7 +367,7 @@ async def test_a_write_cancelled_while_beginning_leaves_no_transaction_open(serv
     await asyncio.sleep(0)  # the task is now waiting for BEGIN IMMEDIATE to come back from the thread
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)  # the task ends once its ROLLBACK has run
-    assert not service.db.conn.in_transaction
+    assert not in_transaction(service.db)
     [entry] = await service.execute(incident.id, "after the cancel", "a")
     assert [e.text for e in await service.entries(incident.id)][-1] == "after the cancel" == entry.text
 

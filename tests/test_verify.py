@@ -12,10 +12,18 @@ import pytest
 from warroom.domain.chain import GENESIS, ChainFields, chain, entry_hash, verify_chain, verify_export
 from warroom.domain.errors import WarroomError
 from warroom.domain.report import to_json_dict
+from db_access import is_pg, rows_now
 
 
-def tamper(db_path, *statements: str) -> None:
-    """Change the file behind warroom's back, as someone with the sqlite3 shell would."""
+def tamper(database, *statements: str) -> None:
+    """Change the record behind warroom's back, as someone with the sqlite3 shell (or psql, as the
+    owner of the tables) would."""
+    if is_pg(database):
+        for statement in statements:
+            rows_now(database, statement.replace("DROP TRIGGER entries_no_rewrite;", "DROP TRIGGER entries_no_rewrite ON entries")
+                     .replace("DROP TRIGGER entries_no_delete;", "DROP TRIGGER entries_no_delete ON entries"))
+        return
+    db_path = database
     script = "\n".join(statements) + "\n"
     if shutil.which("sqlite3"):
         done = subprocess.run(["sqlite3", str(db_path)], input=script, capture_output=True, text=True, timeout=30)
@@ -80,7 +88,7 @@ def test_verify_chain_names_the_first_entry_that_does_not_match():
     assert verify_chain("INC-1", []).intact and verify_chain("INC-1", []).head is None
 
 
-def test_untouched_record_verifies_and_a_rewritten_entry_is_named(run_cli, db_path):
+def test_untouched_record_verifies_and_a_rewritten_entry_is_named(run_cli, database):
     incident_id = declare_and_log(run_cli, "first note", "second note", "third note")
     ok = run_cli("verify", incident_id)
     assert ok.returncode == 0, ok.stderr
@@ -88,7 +96,7 @@ def test_untouched_record_verifies_and_a_rewritten_entry_is_named(run_cli, db_pa
     everything = run_cli("verify")
     assert everything.returncode == 0 and incident_id in everything.stdout
 
-    tamper(db_path, "DROP TRIGGER entries_no_rewrite;",
+    tamper(database, "DROP TRIGGER entries_no_rewrite;",
            f"UPDATE entries SET text = 'nothing happened' WHERE incident_id = '{incident_id}' AND number = 4;")
     broken = run_cli("verify", incident_id)
     assert broken.returncode == 1, broken.stdout + broken.stderr
@@ -97,19 +105,19 @@ def test_untouched_record_verifies_and_a_rewritten_entry_is_named(run_cli, db_pa
     assert run_cli("verify").returncode == 1
 
 
-def test_a_removed_entry_and_a_changed_time_are_found(run_cli, db_path):
+def test_a_removed_entry_and_a_changed_time_are_found(run_cli, database):
     incident_id = declare_and_log(run_cli, "one", "two", "three")
-    tamper(db_path, "DROP TRIGGER entries_no_delete;", f"DELETE FROM entries WHERE number = 3 AND incident_id = '{incident_id}';")
+    tamper(database, "DROP TRIGGER entries_no_delete;", f"DELETE FROM entries WHERE number = 3 AND incident_id = '{incident_id}';")
     broken = run_cli("verify", incident_id)
     assert broken.returncode == 1 and "BROKEN at entry #4: entry #4: the entries before it (#3) are missing" in broken.stdout
     other = declare_and_log(run_cli, "alpha")
-    tamper(db_path, "DROP TRIGGER entries_no_rewrite;",
+    tamper(database, "DROP TRIGGER entries_no_rewrite;",
            f"UPDATE entries SET occurred_at = '2026-01-01T00:00:00.000000Z' WHERE number = 1 AND incident_id = '{other}';")
     broken = run_cli("verify", other)
     assert broken.returncode == 1 and f"{other}: BROKEN at entry #1:" in broken.stdout
 
 
-def test_head_from_a_report_pins_the_record(run_cli, db_path):
+def test_head_from_a_report_pins_the_record(run_cli, database):
     incident_id = declare_and_log(run_cli, "one")
     report = run_cli("export", incident_id, "-f", "markdown")
     head = report.stdout.split("chain head `")[1].split("`")[0]

@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 import click
 
 from warroom.cli_learning import COMMANDS as LEARNING_COMMANDS
+from warroom.cli_moving import COMMANDS as MOVING_COMMANDS
 from warroom.domain.errors import WarroomError
 from warroom.domain.text import inert_json
 
@@ -45,7 +46,8 @@ class _Context:
 
         return resolve_user(override or self.user_option, self.config)
 
-    def database(self) -> Path:
+    def database(self) -> Path | str:
+        """A file path, or a postgresql:// URL."""
         from warroom.service.config import resolve_database
 
         return resolve_database(self.db_option, self.config)
@@ -79,6 +81,9 @@ class _Context:
 
         async def main() -> Any:
             service = await self.open_service()
+            warning = service.clock_warning()
+            if warning:
+                click.echo(f"warroom: warning: {warning}", err=True)
             try:
                 return await work(service)
             finally:
@@ -89,7 +94,7 @@ class _Context:
         except sqlite3.DatabaseError as error:  # a read that met a damaged page: say so, and the way out
             from warroom.service.recovery import damage_error
 
-            explained = damage_error(error, self.database())
+            explained = damage_error(error, self.database()) if isinstance(self.database(), Path) else None
             if explained is None:
                 raise
             raise explained from None
@@ -100,7 +105,8 @@ as_option = click.option("--as", "as_user", metavar="NAME", help="Who is writing
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", metavar="PATH", help="Database file (default: $WARROOM_DB, config, user data dir).")
+@click.option("--db", metavar="PATH|URL", help="Database file or postgresql:// URL (default: $WARROOM_DB, config, "
+              "user data dir).")
 @click.option("--as", "as_user", metavar="NAME", help="Who is typing (default: config, $WARROOM_USER, login).")
 @click.option("--theme", metavar="NAME", help="UI theme (warroom-dark, warroom-light, warroom-contrast...).")
 @click.option("--probes", "probes_file", metavar="FILE", type=click.Path(dir_okay=False), help="Probe definitions (TOML).")
@@ -303,7 +309,8 @@ def export(obj: _Context, incident_id: str, fmt: str, output: str | None) -> Non
     from warroom.domain import report
 
     database = obj.database()
-    if output and database.exists() and Path(output).exists() and os.path.samefile(output, database):
+    if (output and isinstance(database, Path) and database.exists() and Path(output).exists()
+            and os.path.samefile(output, database)):
         raise WarroomError(f"refusing to write the export over the database {database}")
     if fmt == "json":
         render = report.json_pieces  # inert wherever it goes: a terminal, a pipe or a file
@@ -525,7 +532,7 @@ def serve(obj: _Context, people_file: Path, host: str, port: int, tls_cert: Path
                    max_sessions=max_sessions, session_hours=session_hours, public_urls=list(public_urls))
 
 
-for _command in LEARNING_COMMANDS:  # verify, run, log-command, shell-hook, stats
+for _command in (*LEARNING_COMMANDS, *MOVING_COMMANDS):  # verify, run, ..., copy, backup
     cli.add_command(_command)
 
 

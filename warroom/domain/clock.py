@@ -22,6 +22,19 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+SERVER_CLOCK_TOLERANCE = 2.0  # seconds a machine's clock may be off a shared server's before warroom says so
+
+
+def clock_skew_warning(offset: float, server: str) -> str | None:
+    """A sentence when this machine's clock is more than SERVER_CLOCK_TOLERANCE seconds off the server's
+    (`offset`: the server's clock minus ours, in seconds); None when it is close enough."""
+    if abs(offset) <= SERVER_CLOCK_TOLERANCE:
+        return None
+    how = "behind" if offset > 0 else "ahead of"
+    return (f"this machine's clock is {abs(offset):.1f} s {how} the database server's ({server}): entries are "
+            "stamped with this machine's time; set it right (NTP: timedatectl set-ntp true)")
+
+
 def to_stored(moment: datetime) -> str:
     """Fixed-width, sortable UTC text for the database."""
     if moment.tzinfo is None:

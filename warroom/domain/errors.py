@@ -33,3 +33,10 @@ class SummaryRequired(RuleError):
 
 class ReadOnlyError(WarroomError):
     """This session may look but not write (`--read-only`, a stakeholder's browser session)."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database server cannot be reached (down, restarting, the network gone): nothing was
+    saved and nothing is queued. Not the user's mistake: the CLI exits 1."""
+
+    exit_code = 1

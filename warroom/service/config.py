@@ -12,6 +12,7 @@ import platformdirs
 
 from warroom.domain.errors import WarroomError
 from warroom.domain.tomlspot import decode_toml, line_of, read_text_file
+from warroom.store import is_server_url
 
 APP_NAME = "warroom"
 
@@ -154,6 +155,14 @@ class AlertRule(_Strict):
     policy: str | None = None  # policy of an incident declared (default: default_policy)
 
 
+class DatabaseSettings(_Strict):
+    """`[database]`: where the record is (a file path or a postgresql:// URL) and, for a server,
+    the environment variable holding the password (never the password itself)."""
+
+    url: str
+    password_env: Annotated[str, msgspec.Meta(pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")] = ""
+
+
 class Attention(_Strict):
     """How the war room gets attention when a duty becomes due soon or overdue (a toast and the
     header always; the bell as set here, and never with `--quiet`)."""
@@ -164,7 +173,7 @@ class Attention(_Strict):
 class Config(_Strict):
     user: str | None = None
     theme: str | None = None
-    database: str | None = None
+    database: str | DatabaseSettings | None = None  # a path or URL, or a [database] table
     default_policy: str | None = None
     updates_dir: str | None = None
     probes: str | None = None
@@ -278,17 +287,40 @@ def _check_semantics(config: Config) -> tuple[list[str | int], str] | None:
     return None
 
 
-def resolve_database(cli_value: str | None, config: Config) -> Path:
-    """--db, then WARROOM_DB, then the config file, then the user data dir."""
-    chosen = cli_value or os.environ.get("WARROOM_DB") or config.database
+def _configured_database(config: Config) -> str | None:
+    chosen = config.database
+    return chosen.url if isinstance(chosen, DatabaseSettings) else chosen
+
+
+def resolve_database(cli_value: str | None, config: Config) -> Path | str:
+    """--db, then WARROOM_DB, then the config file, then the user data dir: a file path, or a
+    postgresql:// URL kept as it is (warroom.store.is_server_url)."""
+    chosen = cli_value or os.environ.get("WARROOM_DB") or _configured_database(config)
+    if chosen and is_server_url(chosen):
+        return chosen
     return Path(chosen).expanduser() if chosen else default_database_path()
 
 
-def resolve_updates_dir(config: Config, database: Path) -> Path:
+def database_password(config: Config, location: Path | str) -> str | None:
+    """The server password from the config's `password_env` variable (None: asyncpg's own
+    PGPASSWORD or ~/.pgpass); never stored, never shown."""
+    chosen = config.database
+    if not is_server_url(location) or not isinstance(chosen, DatabaseSettings) or not chosen.password_env:
+        return None
+    value = os.environ.get(chosen.password_env)
+    if not value:
+        raise ConfigError(f"database.password_env names ${chosen.password_env}, which is not set")
+    return value
+
+
+def resolve_updates_dir(config: Config, database: Path | str) -> Path:
     """Where posted updates and reports are written: the config's `updates_dir`, else an
-    `updates` folder next to the database (so it never depends on the current directory)."""
+    `updates` folder next to the database file (so it never depends on the current directory),
+    or, for a database on a server, in the user data dir."""
     if config.updates_dir:
         return Path(config.updates_dir).expanduser()
+    if is_server_url(database):
+        return default_database_path().parent / "updates"
     return Path(database).expanduser().resolve().parent / "updates"
 
 

@@ -1,7 +1,7 @@
 """Drafts: the unsent text of an entry bar, kept on disk so no exit, crash or hangup loses it.
 
 Layout: DRAFTS_DIR/<database key>/<incident key>/<slot>.txt, where the database key is a hash of
-the database's resolved path and each open war-room screen owns one slot for its lifetime (held
+the database's resolved path (a server's: its URL, password left out) and each open war-room screen owns one slot for its lifetime (held
 by an flock on <slot>.lock, so two screens on one incident never overwrite each other). A slot
 whose lock nobody holds belongs to a screen that has gone (quit, crashed, killed): its text is
 offered back by the next screen that opens the incident, which then takes it over.
@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from warroom.service.config import config_dir
+from warroom.store import describe, is_server_url
 
 DRAFTS_FOLDER = "drafts"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -157,8 +158,9 @@ def _take_lock(path: Path) -> int | None:
 class DraftStore:
     """The drafts of one database. `lasting` is False for a demo, whose drafts go with its folder."""
 
-    def __init__(self, root: Path, database: Path, *, lasting: bool = True) -> None:
-        self.database = Path(database).expanduser().resolve()
+    def __init__(self, root: Path, database: Path | str, *, lasting: bool = True) -> None:
+        # A file by its resolved path; a server's database by its URL without the password.
+        self.database = describe(database) if is_server_url(database) else Path(database).expanduser().resolve()
         digest = hashlib.sha256(str(self.database).encode("utf-8", "surrogatepass")).hexdigest()[:16]
         self.root = Path(root)
         self.folder = self.root / digest

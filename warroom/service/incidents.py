@@ -15,7 +15,7 @@ from typing import Callable, Collection, Iterable
 from warroom.domain import commands as cmd
 from warroom.domain.captured import CommandRun, command_entry
 from warroom.domain.chain import ChainReport, verify_chain
-from warroom.domain.clock import Clock, system_clock, to_stored
+from warroom.domain.clock import Clock, clock_skew_warning, system_clock, to_stored
 from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
@@ -25,7 +25,7 @@ from warroom.domain.report import IncidentRecord
 from warroom.domain.stats import Stats, compute_stats
 from warroom.probes.config import ProbeSpec
 from warroom.service.commands import CommandWriter, assign, commander_role, write_action_done
-from warroom.service.config import Config
+from warroom.service.config import Config, database_password
 from warroom.service.live import LiveIncident
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
@@ -99,15 +99,38 @@ class IncidentService(ProcedureMethods):
         self._policy_ids: dict[str, str] = {}  # incident id -> policy id (an incident never changes policy)
 
     @classmethod
-    async def open(cls, path: Path | str, policies: PolicyBook, clock: Clock = system_clock,
+    async def open(cls, location: Path | str, policies: PolicyBook, clock: Clock = system_clock,
                    default_policy: str | None = None, config: Config | None = None, *,
                    read_only: bool = False) -> "IncidentService":
-        """The service on the database at `path`; `read_only`: every write raises ReadOnlyError."""
-        return cls(await open_database(path, read_only=read_only), policies, clock, default_policy, config)
+        """The service on the database at `location` (a file path or a postgresql:// URL; its
+        password from the config's `password_env`, else PGPASSWORD or ~/.pgpass); `read_only`:
+        every write raises ReadOnlyError."""
+        password = database_password(config, location) if config is not None else None
+        return cls(await open_database(location, read_only=read_only, password=password), policies, clock,
+                   default_policy, config)
 
     def on_commit(self, listener: Callable[[], object]) -> Callable[[], None]:
-        """Call `listener()` after each transaction this service commits; returns the way to stop."""
+        """Call `listener()` after each transaction this service commits, and on a shared server
+        after anyone's (it says so at once: `pushes_changes`); returns the way to stop."""
         return self.db.add_commit_listener(listener)
+
+    def on_connection(self, listener: Callable[[str], object]) -> Callable[[], None]:
+        """Call `listener(state)` when the database server goes away ("reconnecting") and comes
+        back ("connected"); a file never calls it. Returns the way to stop."""
+        return self.db.add_state_listener(listener)
+
+    @property
+    def pushes_changes(self) -> bool:
+        """Whether every commit anywhere reaches `on_commit` (a server): no need to look by time."""
+        return self.db.pushes_changes
+
+    @property
+    def connection_state(self) -> str:
+        return self.db.state
+
+    def clock_warning(self) -> str | None:
+        """A sentence when this machine's clock is more than SERVER_CLOCK_TOLERANCE off the server's."""
+        return clock_skew_warning(self.db.clock_offset, self.db.where)
 
     @property
     def read_only(self) -> bool:

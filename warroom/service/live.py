@@ -1,9 +1,15 @@
 """Following an incident as it changes, cheaply: the change log (schema V4) read through a cursor.
 
-`ChangeCursor` asks `PRAGMA data_version` first (one statement that changes only when another
-connection committed) and reads the change log only when it moved. `LiveIncident` is one screen's
-view of an incident built on it: a poll reloads only the parts that changed and returns them as a
-`RecordDelta`; entries a local write returns are taken as they are, without reading them again.
+`ChangeCursor` asks the database's data version first (on a SQLite file `PRAGMA data_version`, one
+statement that changes only when another connection committed; on a PostgreSQL server a counter
+its LISTEN moves, no round trip) and reads the change log only when it moved. When the connection
+to a server came back after a loss (`generation`), it reloads everything: what happened while it
+was away is not in any notification. `LiveIncident` is one screen's view of an incident built on
+it: a poll reloads only the parts that changed and returns them as a `RecordDelta`; entries a
+local write returns are taken as they are, without reading them again.
+
+When to poll: on a file, on a timer and after each local commit; on a server (`pushes_changes`)
+only when told, since every commit anywhere calls the service's commit listeners.
 """
 
 from __future__ import annotations
@@ -32,15 +38,26 @@ class ChangeCursor:
         self.position: int | None = None
         self.moved = False  # the last poll saw a commit (of anything: probe results too)
         self._version: int | None = None
+        self._generation = 0
 
     async def start(self) -> None:
         """Start from now: take the position before reading anything, so no later commit is missed."""
-        self._version = await self.db.data_version()
-        self.position = await log.last_change_id(self.db.reader)
+        generation = self.db.generation
+        version = await self.db.data_version()
+        position = await log.last_change_id(self.db.reader)
+        self._generation, self._version, self.position = generation, version, position
+
+    def invalidate(self) -> None:
+        """A look failed part-way (the server went again, say): the next poll reads everything."""
+        self._generation = -1
 
     async def poll(self, incident_id: str) -> list[log.Change] | None:
         """The incident's changes since the last poll ([] when only other data moved, such as probe
         results or another incident), or None when the reader fell behind the bounded log."""
+        if self.db.generation != self._generation:  # back after a lost connection: look at everything
+            self.moved = True
+            await self.start()
+            return None
         version = await self.db.data_version()
         self.moved = version != self._version
         if not self.moved:
@@ -87,7 +104,11 @@ class LiveIncident:
     async def load(self) -> RecordDelta:
         """Everything (the first look)."""
         async with self._lock:
-            return await self._load_all()
+            try:
+                return await self._load_all()
+            except BaseException:
+                self.cursor.invalidate()
+                raise
 
     async def _load_all(self) -> RecordDelta:
         await self.cursor.start()
@@ -102,12 +123,16 @@ class LiveIncident:
         """What another connection (or this service) committed since the last look; None if nothing
         about this incident. Costs one statement when nothing was committed anywhere."""
         async with self._lock:
-            found = await self.cursor.poll(self.incident_id)
-            if found is None:
-                return await self._load_all()
-            if not found:
-                return None
-            return await self._reload(found)
+            try:
+                found = await self.cursor.poll(self.incident_id)
+                if found is None:
+                    return await self._load_all()
+                if not found:
+                    return None
+                return await self._reload(found)
+            except BaseException:  # half a look shows half the change: the next one reads everything
+                self.cursor.invalidate()
+                raise
 
     async def _reload(self, found: list[log.Change]) -> RecordDelta:
         service, parts = self.service, frozenset(change.part for change in found)

@@ -11,7 +11,8 @@ Pause, fast mode and a check asked for from a screen are stored too, so they app
 
 The others do not check (one set of requests per incident, however many screens; see README).
 They look for a free or expired lease every LEASE_RETRY_EVERY seconds: when the holder quits it
-releases the lease, when it crashes the lease runs out after LEASE_SECONDS. A new holder resumes
+releases the lease, when it crashes the lease runs out after LEASE_SECONDS (on a PostgreSQL server
+sooner: the holder's connection died with it, and its session lock with it; see store.leases). A new holder resumes
 each probe from its stored state, so an outage still going on is not recorded again and keeps its
 start time. No textual import: the screen passes plain callbacks.
 """
@@ -126,12 +127,11 @@ class ProbeMonitor:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self.engine.stop()
-        if self.writing:
-            self.writing = False
-            try:
-                await self.lease.release()
-            except Exception as error:  # e.g. the database is already closed: it runs out by itself
-                log.warning("probe lease not released: %s", error)
+        writing, self.writing = self.writing, False
+        try:
+            await (self.lease.release() if writing else self.lease.close())
+        except Exception as error:  # e.g. the database is already closed: it runs out by itself
+            log.warning("probe lease not released: %s", error)
 
     @property
     def running(self) -> bool:
@@ -186,10 +186,29 @@ class ProbeMonitor:
         return True
 
     async def _maintain(self) -> None:
+        """Every reload_every seconds, and on a server at once when anyone commits, look at the probe
+        file and the change log; prune now and then."""
         waited = self.prune_every  # prune soon after start, then every prune_every seconds
+        woken = asyncio.Event()
+        stop_listening = self.service.on_commit(woken.set) if self.service.pushes_changes else (lambda: None)
+        try:
+            await self._maintain_loop(woken, waited)
+        finally:
+            stop_listening()
+
+    async def _maintain_loop(self, woken: asyncio.Event, waited: float) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.reload_every)
-            waited += self.reload_every
+            started = loop.time()
+            # asyncio.wait, not wait_for: on Python 3.11 wait_for swallows a cancel that comes as
+            # the event is set (a server's commits set it often), and stop() would wait forever
+            waiter = asyncio.ensure_future(woken.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=self.reload_every)
+            finally:
+                waiter.cancel()
+            woken.clear()
+            waited += loop.time() - started
             try:
                 file_changed = self.sources.reload_file()
                 changes = await self.cursor.poll(self.incident_id)

@@ -1,5 +1,6 @@
-"""SQLite persistence for warroom (aiosqlite). Never imports textual."""
+"""Persistence for warroom: a SQLite file (aiosqlite) or a PostgreSQL server (asyncpg), behind one
+interface (warroom.store.backend). Never imports textual."""
 
-from warroom.store.database import Database, open_database
+from warroom.store.backend import Database, describe, is_server_url, open_database
 
-__all__ = ["Database", "open_database"]
+__all__ = ["Database", "describe", "is_server_url", "open_database"]

@@ -1,4 +1,5 @@
-"""Opening the database file safely, migrating it, and running write transactions.
+"""The SQLite backend: opening the database file safely, migrating it, and running write
+transactions (the PostgreSQL one is warroom.store.postgres; the interface, warroom.store.backend).
 
 Journal mode WAL lets the screen read while `warroom log` in another terminal writes.
 `synchronous=FULL`: in WAL mode NORMAL may lose the last commits on power loss; FULL fsyncs
@@ -15,10 +16,12 @@ import sqlite3
 import stat
 from contextlib import asynccontextmanager
 from pathlib import Path
+from datetime import datetime
 from typing import AsyncIterator, Callable
 
 import aiosqlite
 
+from warroom.domain.clock import system_clock
 from warroom.domain.errors import DatabaseError, ReadOnlyError
 from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, look_at
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
@@ -45,16 +48,25 @@ def _create_file(path: Path) -> None:
         raise DatabaseError(f"cannot create database {path}: {error.strerror}") from None
 
 
-class Database:
-    """A warroom database: `conn` for retrying write transactions, `reader` for everything shown.
+class SQLiteDatabase:
+    """A warroom database file: `conn` for retrying write transactions, `reader` for everything shown.
 
     The reader is a second, query-only connection: in WAL mode it sees only committed data, so
     nothing read for the screen can come from a transaction that is still open (or later rolls
-    back) on the writing connection."""
+    back) on the writing connection. Other processes' commits are seen through `data_version()`
+    (a file has no server to tell us); there is no server clock, and no session locks."""
+
+    kind = "sqlite"
+    pushes_changes = False
+    session_locks = False
+    generation = 0  # a file never reconnects
+    state = "connected"
+    clock_offset = 0.0
 
     def __init__(self, path: Path, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None,
                  *, read_only: bool = False):
         self.path = path
+        self.where = str(path)
         self.conn = connection
         self.reader = reader or connection
         self.read_only = read_only  # every transaction is refused, and both connections are query-only
@@ -67,6 +79,14 @@ class Database:
         function that removes it."""
         self._commit_listeners.append(listener)
         return lambda: self._commit_listeners.remove(listener) if listener in self._commit_listeners else None
+
+    def add_state_listener(self, listener: Callable[[str], object]) -> Callable[[], None]:
+        """A file is always there: the listener is never called."""
+        return lambda: None
+
+    async def server_time(self) -> datetime:
+        """No server: this machine's clock."""
+        return system_clock()
 
     async def close(self) -> None:
         if self.reader is not self.conn:
@@ -120,6 +140,30 @@ class Database:
                         listener()
                     except Exception:  # a listener's problem never undoes or hides a commit
                         log.exception("commit listener failed")
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The reader inside one read transaction: every read in it sees the same commit."""
+        await self.reader.execute("BEGIN")
+        try:
+            yield self.reader
+        finally:
+            await self.reader.execute("ROLLBACK")
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the whole file at `target` (a new file), by SQLite's backup API."""
+        def copy() -> None:
+            source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            try:
+                destination = sqlite3.connect(target)
+                try:
+                    source.backup(destination)
+                    destination.execute("PRAGMA journal_mode = DELETE")  # one file, nothing beside it
+                finally:
+                    destination.close()
+            finally:
+                source.close()
+        await asyncio.to_thread(copy)
 
     async def data_version(self) -> int:
         """Changes when any connection but the reader commits, this process's writer included
@@ -186,7 +230,7 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
-async def open_database(path: Path | str, *, read_only: bool = False) -> Database:
+async def open_sqlite(path: Path | str, *, read_only: bool = False) -> SQLiteDatabase:
     """Open (creating with mode 0600 if needed) and migrate a warroom database; `read_only` opens
     an existing, migrated one with both connections query-only and no write ever attempted.
 
@@ -237,10 +281,10 @@ async def open_database(path: Path | str, *, read_only: bool = False) -> Databas
         await conn.close()
         raise DatabaseError(f"cannot open database {path}: {error}") from None
     reader.row_factory = sqlite3.Row
-    return Database(path, conn, reader)
+    return SQLiteDatabase(path, conn, reader)
 
 
-async def _open_read_only(path: Path) -> Database:
+async def _open_read_only(path: Path) -> SQLiteDatabase:
     if not path.exists():
         raise DatabaseError(f"no database at {path} (a read-only session cannot create one)")
     if not path.is_file():
@@ -264,4 +308,4 @@ async def _open_read_only(path: Path) -> Database:
         for connection in connections:
             await connection.close()
         raise DatabaseError(f"{path} needs migrating: open it once without --read-only")
-    return Database(path, connections[0], connections[1], read_only=True)
+    return SQLiteDatabase(path, connections[0], connections[1], read_only=True)

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import aiosqlite
 
 from warroom.domain.clock import from_stored, to_stored
+from warroom.store.schema import stored_data
 
 
 def _when(text: str | None) -> datetime | None:
@@ -96,7 +97,9 @@ async def put_configs(conn, incident_id: str, probes: Iterable[tuple[str, dict[s
         "INSERT INTO probe_states (incident_id, probe, config, interval, attached) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (incident_id, probe) DO UPDATE SET config = excluded.config, interval = excluded.interval,"
         " attached = excluded.attached"
-        " WHERE config IS NOT excluded.config OR interval IS NOT excluded.interval OR attached IS NOT excluded.attached",
+        " WHERE probe_states.config IS DISTINCT FROM excluded.config"
+        " OR probe_states.interval IS DISTINCT FROM excluded.interval"
+        " OR probe_states.attached IS DISTINCT FROM excluded.attached",
         [(incident_id, name, json.dumps(config, sort_keys=True), interval, int(attached))
          for name, config, interval, attached in probes],
     )
@@ -185,23 +188,34 @@ async def recent_outcomes(conn: aiosqlite.Connection, incident_id: str,
         return [(row["probe"], from_stored(row["checked_at"]), bool(row["ok"])) for row in await cursor.fetchall()]
 
 
+async def _transitions(conn, incident_id: str):
+    """(probe, transition data) of the incident's probe entries, newest first. The data is read
+    here rather than by the database: PostgreSQL's JSON cannot read data holding a \u0000."""
+    async with conn.execute("SELECT data FROM entries WHERE incident_id = ? AND kind = 'probe' ORDER BY id DESC",
+                            (incident_id,)) as cursor:
+        rows = await cursor.fetchall()
+    for row in rows:
+        data = stored_data(row["data"])
+        transition = data.get("transition") if isinstance(data, dict) else None
+        if isinstance(transition, dict) and transition.get("probe") is not None:
+            yield transition["probe"], transition
+
+
 async def last_transitions(conn: aiosqlite.Connection, incident_id: str) -> dict[str, dict[str, Any]]:
     """The newest logged transition of each probe on the incident's timeline (probe -> its data):
     where a probe stood when no state row says it (a file from before schema V4)."""
-    async with conn.execute(
-        "SELECT json_extract(data, '$.transition') AS t FROM entries WHERE id IN ("
-        " SELECT MAX(id) FROM entries WHERE incident_id = ? AND kind = 'probe'"
-        " AND json_extract(data, '$.transition.probe') IS NOT NULL"
-        " GROUP BY json_extract(data, '$.transition.probe'))", (incident_id,),
-    ) as cursor:
-        found = [json.loads(row["t"]) for row in await cursor.fetchall()]
-    return {transition["probe"]: transition for transition in found}
+    found: dict[str, dict[str, Any]] = {}
+    async for probe, transition in _transitions(conn, incident_id):
+        found.setdefault(probe, transition)
+    return found
 
 
 async def probe_history(conn: aiosqlite.Connection, incident_id: str, probe: str, limit: int = 20) -> list[dict]:
     """The probe's logged transitions (entry data), newest first: the same history on every screen."""
-    async with conn.execute(
-        "SELECT json_extract(data, '$.transition') AS t FROM entries WHERE incident_id = ? AND kind = 'probe'"
-        " AND json_extract(data, '$.transition.probe') = ? ORDER BY id DESC LIMIT ?", (incident_id, probe, limit),
-    ) as cursor:
-        return [json.loads(row["t"]) for row in await cursor.fetchall()]
+    found = []
+    async for name, transition in _transitions(conn, incident_id):
+        if name == probe:
+            found.append(transition)
+            if len(found) == limit:
+                break
+    return found

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterable, Protocol
 
 from warroom.domain.clock import from_stored, to_stored
-from warroom.store.database import Database
+from warroom.store.backend import Database
 
 class CheckOutcome(Protocol):
     """What the store keeps of one probe check (the probe engine's ProbeResult has these fields)."""

@@ -47,9 +47,8 @@ async def attached_playbooks(conn: aiosqlite.Connection, incident_id: str) -> li
 
 async def attach_playbook(conn: aiosqlite.Connection, incident_id: str, playbook_id: str) -> bool:
     """Attach; False when it already was."""
-    cursor = await conn.execute(
-        "INSERT OR IGNORE INTO attached_playbooks (incident_id, playbook) VALUES (?, ?)", (incident_id, playbook_id)
-    )
-    added = cursor.rowcount == 1
-    await cursor.close()
-    return added
+    async with conn.execute(
+        "INSERT INTO attached_playbooks (incident_id, playbook) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING playbook",
+        (incident_id, playbook_id),
+    ) as cursor:
+        return await cursor.fetchone() is not None

@@ -53,6 +53,12 @@ async def _all(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list
     return list(await conn.execute_fetchall(sql, params))
 
 
+async def insert_returning_id(conn, sql: str, params: tuple) -> int | None:
+    """Run an INSERT and return the id of the row it added (None: ON CONFLICT DO NOTHING skipped it)."""
+    row = await _one(conn, sql + " RETURNING id", params)
+    return row[0] if row is not None else None
+
+
 # ---- incidents -------------------------------------------------------------------------------
 
 
@@ -167,14 +173,13 @@ async def insert_entry(
     fields = ChainFields(incident_id, number, to_stored(occurred_at), to_stored(recorded_at), author, kind.value,
                          text, stored_data(stored), corrects)
     digest = entry_hash(fields, (last[1] or GENESIS) if last else GENESIS)
-    cursor = await conn.execute(
+    entry_id = await insert_returning_id(
+        conn,
         "INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, hash)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (incident_id, number, fields.occurred_at, fields.recorded_at, author, kind.value, text, stored, corrects,
          digest),
     )
-    entry_id = cursor.lastrowid
-    await cursor.close()
     return Entry(
         id=entry_id, incident_id=incident_id, number=number, occurred_at=occurred_at,
         recorded_at=recorded_at, author=author, kind=kind, text=text, data=data, corrects=corrects, hash=digest,
@@ -405,15 +410,13 @@ async def insert_update(
     conn: aiosqlite.Connection, *, incident_id: str, audience: str, text: str, posted_at: datetime,
     author: str, next_update_at: datetime | None, entry_id: int,
 ) -> int:
-    cursor = await conn.execute(
+    return await insert_returning_id(
+        conn,
         "INSERT INTO status_updates (incident_id, audience, text, posted_at, author, next_update_at, entry_id)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (incident_id, audience, text, to_stored(posted_at), author,
          to_stored(next_update_at) if next_update_at else None, entry_id),
     )
-    update_id = cursor.lastrowid
-    await cursor.close()
-    return update_id
 
 
 async def list_updates(conn: aiosqlite.Connection, incident_id: str) -> list[StatusUpdate]:
@@ -432,13 +435,10 @@ async def insert_action(
     conn: aiosqlite.Connection, *, incident_id: str, text: str, owner: str | None, due: datetime | None,
     created_at: datetime, entry_id: int,
 ) -> int:
-    cursor = await conn.execute(
-        "INSERT INTO action_items (incident_id, text, owner, due, created_at, entry_id) VALUES (?, ?, ?, ?, ?, ?)",
+    return await insert_returning_id(
+        conn, "INSERT INTO action_items (incident_id, text, owner, due, created_at, entry_id) VALUES (?, ?, ?, ?, ?, ?)",
         (incident_id, text, owner, to_stored(due) if due else None, to_stored(created_at), entry_id),
     )
-    action_id = cursor.lastrowid
-    await cursor.close()
-    return action_id
 
 
 async def set_action_done(conn: aiosqlite.Connection, incident_id: str, action_id: int, done: bool) -> ActionItem:
@@ -452,15 +452,21 @@ async def set_action_done(conn: aiosqlite.Connection, incident_id: str, action_i
 
 
 async def list_actions(conn: aiosqlite.Connection, incident_id: str) -> list[ActionItem]:
-    # The group lives in the data of the action entry that created the item (no column of its own).
-    rows = await _all(conn, "SELECT a.*, json_extract(e.data, '$.group') AS action_group FROM action_items a "
+    # The group lives in the data of the action entry that created the item (no column of its own),
+    # read here rather than by the database: PostgreSQL's JSON cannot read data holding a \u0000.
+    rows = await _all(conn, "SELECT a.*, e.data AS entry_data FROM action_items a "
                             "LEFT JOIN entries e ON e.id = a.entry_id WHERE a.incident_id = ? ORDER BY a.id",
                       (incident_id,))
     return [
         ActionItem(
             id=row["id"], incident_id=row["incident_id"], text=row["text"], owner=row["owner"],
             created_at=from_stored(row["created_at"]), due=from_stored(row["due"]) if row["due"] else None,
-            done=bool(row["done"]), group=row["action_group"],
+            done=bool(row["done"]), group=_data_field(row["entry_data"], "group"),
         )
         for row in rows
     ]
+
+
+def _data_field(data: str | None, name: str) -> Any:
+    value = stored_data(data)
+    return value.get(name) if isinstance(value, dict) else None

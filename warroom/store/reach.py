@@ -12,6 +12,7 @@ import aiosqlite
 from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.errors import NotFoundError
 from warroom.domain.models import Delivery, DeliveryState, Page, StatusUpdate
+from warroom.store.queries import insert_returning_id
 
 # ---- alerts ----------------------------------------------------------------------------------
 
@@ -19,14 +20,11 @@ from warroom.domain.models import Delivery, DeliveryState, Page, StatusUpdate
 async def record_alert(conn: aiosqlite.Connection, *, dedupe_key: str, source: str, fingerprint: str, status: str,
                        title: str, received_at: datetime, outcome: str) -> int | None:
     """Remember one alert delivery; None when the same delivery was recorded before (a duplicate)."""
-    cursor = await conn.execute(
-        "INSERT INTO alerts (dedupe_key, source, fingerprint, status, title, received_at, outcome)"
+    return await insert_returning_id(
+        conn, "INSERT INTO alerts (dedupe_key, source, fingerprint, status, title, received_at, outcome)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
         (dedupe_key, source, fingerprint, status, title, to_stored(received_at), outcome),
     )
-    row_id = cursor.lastrowid if cursor.rowcount else None
-    await cursor.close()
-    return row_id
 
 
 async def settle_alert(conn: aiosqlite.Connection, alert_id: int, *, outcome: str, incident_id: str | None,
@@ -134,13 +132,11 @@ def _page(row: sqlite3.Row) -> Page:
 
 async def add_page(conn: aiosqlite.Connection, *, incident_id: str, pager: str, action: str, dedup_key: str,
                    reason: str, now: datetime) -> Page:
-    cursor = await conn.execute(
-        "INSERT INTO pages (incident_id, pager, action, dedup_key, reason, state, created_at, updated_at)"
+    page_id = await insert_returning_id(
+        conn, "INSERT INTO pages (incident_id, pager, action, dedup_key, reason, state, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
         (incident_id, pager, action, dedup_key, reason, to_stored(now), to_stored(now)),
     )
-    page_id = cursor.lastrowid
-    await cursor.close()
     async with conn.execute("SELECT * FROM pages WHERE id = ?", (page_id,)) as rows:
         return _page(await rows.fetchone())
 

@@ -37,7 +37,7 @@ async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_n
     where, params = "incident_id = ? AND number <= ?", [incident_id, up_to_number]
     if kinds_or_pinned is not None:
         clause, chosen = _kinds(kinds_or_pinned)
-        where += f" AND ({clause} OR pinned)"
+        where += f" AND ({clause} OR pinned = 1)"  # a flag, as integer (PostgreSQL wants a comparison)
         params += chosen
     if after is not None:
         where += " AND (occurred_at, number) > (?, ?)"

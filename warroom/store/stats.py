@@ -13,10 +13,10 @@ from warroom.domain.models import ActionItem, EntryKind, Milestone, StatusUpdate
 from warroom.domain.stats import IncidentFacts
 from warroom.store.queries import incident_from_row
 
-_WINDOW = "SELECT id FROM incidents WHERE created_at >= ? AND (? IS NULL OR policy = ?)"
+_WINDOW = "SELECT id FROM incidents WHERE created_at >= ? AND (CAST(? AS TEXT) IS NULL OR policy = ?)"
 
 # The statements, for the benchmark's floor (the same SQL, run bare) and for reading.
-INCIDENTS_SQL = "SELECT * FROM incidents WHERE created_at >= ? AND (? IS NULL OR policy = ?) ORDER BY created_at, id"
+INCIDENTS_SQL = "SELECT * FROM incidents WHERE created_at >= ? AND (CAST(? AS TEXT) IS NULL OR policy = ?) ORDER BY created_at, id"
 MILESTONES_SQL = f"SELECT incident_id, name, at FROM milestones WHERE incident_id IN ({_WINDOW})"
 UPDATES_SQL = (f"SELECT id, incident_id, audience, posted_at, author, next_update_at FROM status_updates"
                f" WHERE incident_id IN ({_WINDOW}) ORDER BY incident_id, posted_at, id")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from datetime import datetime
@@ -13,8 +14,10 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
+from textual.worker import WorkerFailed
 
 from warroom.domain.clock import system_clock
+from warroom.domain.errors import DatabaseUnavailable
 from warroom.domain.policy import PolicyBook
 from warroom.domain.text import size_words, visible
 from warroom.service import IncidentService
@@ -25,6 +28,7 @@ from warroom.ui.screens.help import HelpScreen
 from warroom.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
 
 
+log = logging.getLogger("warroom.ui")
 TOAST_GLYPHS = {"warning": "⚠", "error": "✗"}
 LEAVING_SIGNALS = {signal.SIGHUP: 128 + signal.SIGHUP, signal.SIGTERM: 128 + signal.SIGTERM}
 
@@ -114,6 +118,14 @@ class WarRoomApp(App):
     async def on_unmount(self) -> None:
         if self.service is not None:
             await self.service.close()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A worker that failed because the database server is away does not end the war room: the
+        header says "reconnecting", and everything is read again when the server is back."""
+        if isinstance(error, WorkerFailed) and isinstance(error.error, DatabaseUnavailable):
+            log.warning("not read while the database server is away: %s", error.error)
+            return
+        super()._handle_exception(error)
 
     async def on_event(self, event: events.Event) -> None:
         """Keys: a dialog's own Escape (or Enter, see `_closes_now`) is run here, in key order,

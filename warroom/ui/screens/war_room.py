@@ -1,8 +1,10 @@
 """The war-room screen: header, timeline, countdown, roles, health and the entry bar.
 
-It follows the record through a `LiveIncident` (warroom.service.live): every half second, and at
-once after each commit through this app's service, it reads the change log and reloads only the
-parts that changed; the entries a local write returns join the timeline without being read again.
+It follows the record through a `LiveIncident` (warroom.service.live): at once after each commit
+through this app's service, on a file also every half second, on a PostgreSQL server at once after
+anyone's commit (LISTEN), it reads the change log and reloads only the parts that changed; the
+entries a local write returns join the timeline without being read again. When the server goes
+away the header says "reconnecting"; when it is back, everything is read again.
 The procedures (updates, checklists, actions, resolution, escalation, report) are a composed
 `WarRoomProcedures`; the Health pane runs the incident's `ProbeMonitor` and shows it.
 """
@@ -44,6 +46,7 @@ from warroom.ui.widgets.timeline import Timeline
 
 log = logging.getLogger("warroom.ui")
 POLL_SECONDS = 0.1  # another process's commit is on screen within about this (one statement when none came)
+RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
 DETAIL_ROWS, DETAIL_ROWS_SHORT = 2, 1  # text rows under the heading in the detail pane (see warroom.tcss)
@@ -91,7 +94,7 @@ class WarRoomScreen(Screen):
         self.attention = WarRoomAttention(self)  # duties, late actions, other incidents: countdown, header
         self.live = None
         self._following = self._follow_again = self._loaded = False
-        self._stop_listening = None
+        self._stop_listening = self._stop_watching = None
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
         self.drafts = EntryDrafts(self)  # unsent text survives any exit
         self.clock_watch = ClockWatch()  # a clock behind the record, or entries landing out of sight
@@ -133,19 +136,47 @@ class WarRoomScreen(Screen):
             self.drafts.open()
         self.query_one(HealthPane).show([])
         self.live = self.service.live(self.incident.id)
-        self._stop_listening = self.service.on_commit(self.follow_record)
+        self._stop_listening = self.service.on_commit(self._commit_heard)
+        self._stop_watching = self.service.on_connection(self._connection_changed)
         self.follow_record()
         self.query_one(HealthPane).watch_incident(self.incident.id)
-        self.set_interval(POLL_SECONDS, self.follow_record)
+        if not self.service.pushes_changes:  # a file: look now and then; a server says when
+            self.set_interval(POLL_SECONDS, self.follow_record)
         self.attention.start()
+        if self.service.connection_state != "connected":
+            self._connection_changed(self.service.connection_state)
+        warning = self.service.clock_warning()
+        if warning:
+            self.notify(warning, severity="warning", timeout=15, markup=False)
 
     def on_unmount(self) -> None:
         """Keep the draft, then stop following the record (the Health pane stops the probes)."""
         try:
             self.drafts.close()
         finally:
-            if self._stop_listening is not None:
-                self._stop_listening()
+            for stop in (self._stop_listening, self._stop_watching):
+                if stop is not None:
+                    stop()
+
+    def _commit_heard(self) -> None:
+        """A commit here, or (on a server) anywhere: look at what changed, on this screen's turn."""
+        self.call_later(self.follow_record)
+
+    def _connection_changed(self, state: str) -> None:
+        self.call_later(self.show_connection, state)
+
+    def show_connection(self, state: str) -> None:
+        """The database server went away ("reconnecting") or came back ("connected"): say so in the
+        header. When back, the change log is read from scratch (see LiveIncident)."""
+        away = state != "connected"
+        self.query_one(IncidentHeader).show_connection(
+            "reconnecting to the database server… (nothing can be saved until it is back)" if away else None)
+        if away:
+            self.notify("The database server is away: reconnecting. Unsent text stays in the entry bar.",
+                        severity="warning", markup=False)
+        else:
+            self.notify("The database server is back: the war room is current again.", markup=False)
+            self.follow_record()
 
     @property
     def monitor(self):
@@ -176,6 +207,8 @@ class WarRoomScreen(Screen):
                     self.post_message(RecordChanged(delta))
         except Exception as error:  # say the file is locked or gone: try again at the next tick
             log.warning("war room refresh failed: %s", error)
+            if self.service.pushes_changes:  # a server has no tick: look again soon (all of it)
+                self.set_timer(RETRY_SECONDS, self.follow_record)
         finally:
             self._following = False
 

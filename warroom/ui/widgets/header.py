@@ -46,6 +46,7 @@ class IncidentHeader(Widget):
     IncidentHeader.-clock-warning, IncidentHeader.-facts { max-height: 3; }
     IncidentHeader.-sev-top { background: $error 30%; }
     IncidentHeader.-sev-high { background: $warning 25%; }
+    IncidentHeader.-disconnected { background: $warning 40%; }
     """
 
     COMPONENT_CLASSES = {"header--id", "header--badge", "header--status", "header--muted", "header--alert",
@@ -73,6 +74,7 @@ class IncidentHeader(Widget):
         self.mark: Callable[[], str] | None = None  # a drill or a replay says so first: "DRILL", "REPLAY ×60"
         self.clock_warning = ""  # why this computer's clock cannot be trusted now ("" when it can)
         self.facts = False  # room for a second line with the incident's facts
+        self.connection: str | None = None  # what is wrong with the database connection, if anything
 
     def warn_clock(self, warning: str) -> None:
         """Say (or stop saying, with "") that this computer's clock is behind the record."""
@@ -86,6 +88,12 @@ class IncidentHeader(Widget):
             self.facts = shown
             self.set_class(shown, "-facts")
             self.refresh(layout=True)
+
+    def show_connection(self, problem: str | None) -> None:
+        """Say (first, in words) that the database server is away; None when it is back."""
+        self.connection = problem
+        self.set_class(problem is not None, "-disconnected")
+        self.refresh(layout=True)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.refresh)
@@ -122,13 +130,15 @@ class IncidentHeader(Widget):
 
     def render(self) -> Text:
         if self.incident is None:
-            return Text("loading…")
+            return Text(f"⟳ {self.connection}" if self.connection else "loading…")
         incident, policy = self.incident, self.policy
         style = self.get_component_rich_style
         now = self.clock()
         level = policy.find_severity(incident.severity)
         took = format_duration(elapsed(incident, now))
         line = Text(no_wrap=False, end="")
+        if self.connection:
+            line.append(f"⟳ {self.connection}  ", style("header--badge"))
         mark = self.mark() if self.mark is not None else ""
         if mark:
             line.append(f" {mark} ", style("header--mark"))

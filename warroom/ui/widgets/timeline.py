@@ -6,6 +6,7 @@ incident with 100,000 entries scrolls as fast as one with ten (see bench/bench_t
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +22,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from warroom.domain.errors import WarroomError
 from warroom.domain.models import Entry, EntryKind
 from warroom.domain.text import visible
 from warroom.ui.messages import EntryChosen
+
+log = logging.getLogger("warroom.ui.timeline")
 
 PAGE_SIZE = 200
 SHORT_LABELS = {
@@ -45,7 +49,7 @@ class TimelineSource(Protocol):
 class _PageLoaded(Message):
     generation: int
     page: int
-    entries: list[Entry]
+    entries: list[Entry] | None  # None: the read failed (it is asked again when next shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +145,12 @@ class Timeline(ScrollView, can_focus=True):
     async def reload(self) -> None:
         """Count again and drop cached pages (a new filter, or new entries in a filtered view)."""
         self._drop_pages()
-        self._resized(await self.source.count(self.query))
+        try:
+            total = await self.source.count(self.query)
+        except WarroomError as error:  # the database server is away: read again when it is back
+            log.warning("timeline not counted: %s", error)
+            return
+        self._resized(total)
 
     def reset(self, total: int) -> None:
         """The incident has `total` entries and any of them may have changed: drop cached pages."""
@@ -255,7 +264,11 @@ class Timeline(ScrollView, can_focus=True):
         self.run_worker(self._load(page, self._generation), group="timeline-pages")
 
     async def _load(self, page: int, generation: int) -> None:
-        entries = await self.source.page(page * PAGE_SIZE, PAGE_SIZE, self.query)
+        try:
+            entries = await self.source.page(page * PAGE_SIZE, PAGE_SIZE, self.query)
+        except WarroomError as error:  # the database server is away: the page is read when it is back
+            log.warning("timeline page %d not read: %s", page, error)
+            entries = None
         self.post_message(_PageLoaded(generation, page, entries))
 
     def on__page_loaded(self, message: _PageLoaded) -> None:
@@ -263,6 +276,8 @@ class Timeline(ScrollView, can_focus=True):
         if message.generation != self._generation:
             return
         self._pending.discard(message.page)
+        if message.entries is None:
+            return
         self._pages[message.page] = message.entries
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)

@@ -1,0 +1,98 @@
+"""The store seam: what every warroom database offers, whichever engine holds it.
+
+A database is a SQLite file (warroom.store.database, the embedded default) or a schema on a
+PostgreSQL server (warroom.store.postgres, shared by a team on several machines). `open_database`
+takes either a path or a `postgresql://user@host:port/dbname` URL. The queries (queries.py and
+the others) take the `Session` a transaction or `reader` gives and are the same for both; the
+SQL that differs is translated by warroom.store.dialect.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any, AsyncContextManager, Callable, Iterable, Protocol, Sequence
+
+from warroom.domain.errors import DatabaseError
+from warroom.domain.secrets import redact_url
+
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+_OTHER_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class Session(Protocol):
+    """A connection as the queries use it (aiosqlite's, or warroom.store.pg_session.PgSession)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+
+    async def execute_fetchall(self, sql: str, params: Sequence[Any] = ...) -> Iterable[Any]: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any: ...
+
+
+class Database(Protocol):
+    """A warroom database, migrated and ready.
+
+    - `transaction()`: one write transaction (one writer at a time), rolled back on any error;
+      `snapshot()`: the reader in one read transaction (every read sees the same commit);
+    - `reader`: the query-only session for everything shown (sees committed data only);
+    - `data_version()`: moves on when anyone commits (how followers know to look);
+      `generation`: moves on when the connection came back after a loss (look at everything);
+    - `add_commit_listener`: called after this process's commits, and with `pushes_changes`
+      after everyone's (a server NOTIFYs); `add_state_listener`: "reconnecting"/"connected";
+    - `server_time()`, `clock_offset`: the record's clock and how far this machine is from it;
+    - `session_locks`: whether `try_session_lock` & co. exist (locks the server drops when
+      their holder's connection dies).
+    """
+
+    kind: str
+    where: str
+    read_only: bool
+    reader: Session
+    pushes_changes: bool
+    session_locks: bool
+    generation: int
+    state: str
+    clock_offset: float
+
+    def transaction(self) -> AsyncContextManager[Session]: ...
+
+    def snapshot(self) -> AsyncContextManager[Session]:
+        """The reader in one read transaction (a consistent view for copies and backups)."""
+        ...
+
+    async def data_version(self) -> int: ...
+
+    async def server_time(self) -> datetime: ...
+
+    def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]: ...
+
+    def add_state_listener(self, listener: Callable[[str], object]) -> Callable[[], None]: ...
+
+    async def close(self) -> None: ...
+
+
+def is_server_url(location: str | Path) -> bool:
+    """Whether `location` names a PostgreSQL database rather than a file."""
+    return isinstance(location, str) and location.lower().startswith(SERVER_SCHEMES)
+
+
+def describe(location: str | Path) -> str:
+    """`location` for messages: a path as it is, a URL with any password masked."""
+    return redact_url(location) if is_server_url(location) else str(location)
+
+
+async def open_database(location: str | Path, *, read_only: bool = False, password: str | None = None) -> Database:
+    """Open (creating and migrating as needed; `read_only`: only an existing, migrated one) the
+    database at `location`: a SQLite file path or a postgresql:// URL. `password`: for a server
+    (else PGPASSWORD or ~/.pgpass)."""
+    if is_server_url(location):
+        from warroom.store.postgres import open_postgres
+
+        return await open_postgres(str(location), read_only=read_only, password=password)
+    if isinstance(location, str) and _OTHER_URL.match(location):
+        raise DatabaseError(f"{redact_url(location)}: a database is a file path or a postgresql:// URL")
+    from warroom.store.database import open_sqlite
+
+    return await open_sqlite(location, read_only=read_only)
