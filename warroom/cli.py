@@ -38,7 +38,7 @@ class _Context:
         if self._config is None:
             from warroom.service.config import load_config
 
-            self._config = load_config(audiences={a.id for p in self.policies() for a in p.audience})
+            self._config = load_config(audiences=lambda: {a.id for p in self.policies() for a in p.audience})
         return self._config
 
     def user(self, override: str | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 import msgspec
 import platformdirs
@@ -217,9 +217,11 @@ def default_database_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "warroom.db"
 
 
-def load_config(path: Path | None = None, audiences: set[str] | None = None) -> Config:
+def load_config(path: Path | None = None,
+                audiences: set[str] | Callable[[], set[str]] | None = None) -> Config:
     """Read the config file; a missing file is an empty config, a broken one a ConfigError. With
-    `audiences` (every audience id the policies know), a target naming another one is a mistake."""
+    `audiences` (every audience id the policies know, or a function giving them, called only when
+    the config has targets), a target naming another one is a mistake."""
     path = path or config_path()
     try:
         text = read_text_file(path)
@@ -237,10 +239,12 @@ def load_config(path: Path | None = None, audiences: set[str] | None = None) -> 
     return config
 
 
-def _check_audiences(config: Config, known: set[str] | None) -> tuple[list[str | int], str] | None:
+def _check_audiences(config: Config, known: set[str] | Callable[[], set[str]] | None,
+                     ) -> tuple[list[str | int], str] | None:
     """A target's audience that no policy has would never be served: a typo, said at once."""
-    if known is None:
+    if known is None or not config.target:
         return None
+    known = known() if callable(known) else known
     for index, target in enumerate(config.target):
         for audience in target.audiences:
             if audience != EVERY_AUDIENCE and audience not in known:
