@@ -20,6 +20,7 @@ class CliContext:
         self.quiet = False
         self._config = None
         self._policies = None
+        self._warned = False  # the clock warning was given (once per command, however many runs)
         self.drafts = None  # a DraftStore other than the user's (the demo's, which goes with it)
 
     @property
@@ -50,12 +51,13 @@ class CliContext:
             self._policies = PolicyBook.load(user_policy_dir())
         return self._policies
 
-    async def open_service(self):
-        """The application layer on this context's database, policies and default policy."""
-        from warroom.service import IncidentService
+    async def open_service(self, *, blocking: bool = False):
+        """The application layer on this context's database, policies and default policy
+        (`blocking`: a file's, for use without an event loop)."""
+        from warroom.service.incidents import IncidentService
 
         return await IncidentService.open(self.database(), self.policies(), default_policy=self.config.default_policy,
-                                          read_only=self.read_only, config=self.config)
+                                          read_only=self.read_only, config=self.config, blocking=blocking)
 
     def reach(self, service):
         """Delivery of updates and paging, as the war room does them (the updates folder included)."""
@@ -64,16 +66,18 @@ class CliContext:
 
         return Reach(service, self.config, updates_dir=resolve_updates_dir(self.config, self.database()))
 
-    def run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
-        """Open the service, run `work(service)`, close it."""
-        import asyncio
-
+    def run(self, work: Callable[[Any], Awaitable[Any]], *, blocking: bool = False) -> Any:
+        """Open the service, run `work(service)`, close it. `blocking`: on a file, without an event
+        loop (no asyncio, no threads: what starts faster), for work that awaits nothing but the
+        record (no network, no worker threads); on a server, as always."""
         self.policies()  # a broken policy file is reported before the database is touched
+        database = self.database()
 
-        async def main() -> Any:
-            service = await self.open_service()
+        async def main(blocking: bool) -> Any:
+            service = await self.open_service(blocking=blocking)
             warning = service.clock_warning()
-            if warning:
+            if warning and not self._warned:
+                self._warned = True
                 click.echo(f"warroom: warning: {warning}", err=True)
             try:
                 return await work(service)
@@ -81,11 +85,17 @@ class CliContext:
                 await service.close()
 
         try:
-            return asyncio.run(main())
+            if blocking and isinstance(database, Path):
+                from warroom.store.blocking import run_to_end
+
+                return run_to_end(main(True))
+            import asyncio
+
+            return asyncio.run(main(False))
         except sqlite3.DatabaseError as error:  # a read that met a damaged page: say so, and the way out
             from warroom.service.recovery import damage_error
 
-            explained = damage_error(error, self.database()) if isinstance(self.database(), Path) else None
+            explained = damage_error(error, database) if isinstance(database, Path) else None
             if explained is None:
                 raise
             raise explained from None

@@ -99,19 +99,19 @@ def say_sent(done) -> None:
 def log(obj: CliContext, incident_id: str, text: tuple[str, ...], as_user: str | None) -> None:
     """Add TEXT to the timeline (any entry-bar command works); prints only the entry number."""
     from warroom.domain.commands import ShowHelp
+    from warroom.service.follow_ups import needs_follow_up
 
     author = obj.user(as_user)
     joined = " ".join(text)
 
-    async def work(service):
+    async def write(service):
         command = await service.parse(incident_id, joined)
         if isinstance(command, ShowHelp):
             return None
-        entries = await service.apply(incident_id, command, author)
-        return entries, await obj.reach(service).follow_up(incident_id, entries)
+        return await service.apply(incident_id, command, author)
 
-    done = obj.run(work)
-    if done is None:
+    entries = obj.run(write, blocking=True)  # one committed transaction: nothing here waits on anything else
+    if entries is None:
         from warroom.domain.grammar import COMMANDS
 
         click.echo("Entry-bar commands (plain text is a note; -5m or @14:02 first back-dates):")
@@ -119,9 +119,11 @@ def log(obj: CliContext, incident_id: str, text: tuple[str, ...], as_user: str |
             names = ", ".join(f"/{name}" for name in spec.aliases)
             click.echo(f"  {spec.usage:<34} {spec.help}" + (f" (also {names})" if names else ""))
         return
-    entries, sent = done
+    sent = obj.run(lambda service: obj.reach(service).follow_up(incident_id, entries)) \
+        if needs_follow_up(entries) else None  # updates go out, pages are sent: the network, on an event loop
     click.echo(entries[0].number if entries else "")
-    say_sent(sent)
+    if sent is not None:
+        say_sent(sent)
 
 
 @click.command(name="list")

@@ -6,7 +6,6 @@ either. `parse` raises only ParseError, whose message says what was expected.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -132,6 +131,8 @@ def _unknown_command(word: str) -> str:
     escape = "start with // for a note beginning with '/'"
     if not word:
         return f"type a command name after '/' (see /help), or {escape}"
+    import difflib
+
     close = difflib.get_close_matches(word.lower(), list(_SPECS), n=3, cutoff=0.6)
     hint = f"did you mean {', '.join('/' + name for name in close)}? " if close else ""
     return f"unknown command '/{word}'; {hint}see /help, or {escape}"

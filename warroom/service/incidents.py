@@ -100,13 +100,14 @@ class IncidentService(ProcedureMethods):
     @classmethod
     async def open(cls, location: Path | str, policies: PolicyBook, clock: Clock = system_clock,
                    default_policy: str | None = None, config: Config | None = None, *,
-                   read_only: bool = False) -> "IncidentService":
+                   read_only: bool = False, blocking: bool = False) -> "IncidentService":
         """The service on the database at `location` (a file path or a postgresql:// URL; its
         password from the config's `password_env`, else PGPASSWORD or ~/.pgpass); `read_only`:
-        every write raises ReadOnlyError."""
+        every write raises ReadOnlyError; `blocking` (a file only): without an event loop, its
+        coroutines run by warroom.store.blocking.run_to_end (a command-line process)."""
         password = database_password(config, location) if config is not None else None
-        return cls(await open_database(location, read_only=read_only, password=password), policies, clock,
-                   default_policy, config)
+        return cls(await open_database(location, read_only=read_only, password=password, blocking=blocking),
+                   policies, clock, default_policy, config)
 
     @property
     def _duty_lock(self):

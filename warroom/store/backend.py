@@ -83,11 +83,15 @@ def describe(location: str | Path) -> str:
     return redact_url(location) if is_server_url(location) else str(location)
 
 
-async def open_database(location: str | Path, *, read_only: bool = False, password: str | None = None) -> Database:
+async def open_database(location: str | Path, *, read_only: bool = False, password: str | None = None,
+                        blocking: bool = False) -> Database:
     """Open (creating and migrating as needed; `read_only`: only an existing, migrated one) the
     database at `location`: a SQLite file path or a postgresql:// URL. `password`: for a server
-    (else PGPASSWORD or ~/.pgpass)."""
+    (else PGPASSWORD or ~/.pgpass). `blocking` (a file only): for use without an event loop, every
+    statement run in the calling thread (warroom.store.blocking)."""
     if is_server_url(location):
+        if blocking:
+            raise ValueError("a server is only reached from an event loop: open it without blocking")
         from warroom.store.postgres import open_postgres
 
         return await open_postgres(str(location), read_only=read_only, password=password)
@@ -95,4 +99,4 @@ async def open_database(location: str | Path, *, read_only: bool = False, passwo
         raise DatabaseError(f"{redact_url(location)}: a database is a file path or a postgresql:// URL")
     from warroom.store.database import open_sqlite
 
-    return await open_sqlite(location, read_only=read_only)
+    return await open_sqlite(location, read_only=read_only, blocking=blocking)

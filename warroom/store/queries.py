@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from typing import Any, Iterable
-
-import aiosqlite
+from typing import TYPE_CHECKING, Any, Iterable
 
 from warroom.domain.chain import GENESIS, ChainFields, entry_hash
 from warroom.domain.clock import from_stored, to_stored
@@ -23,6 +21,9 @@ from warroom.domain.models import (
     StatusUpdate,
 )
 from warroom.store.schema import stored_data
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned, hash"
 

@@ -5,12 +5,13 @@ report quotes, and the last changes an update draft repeats."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterable
-
-import aiosqlite
+from typing import TYPE_CHECKING, Iterable
 
 from warroom.domain.models import Entry, EntryKind
 from warroom.store.queries import ENTRY_COLUMNS, entry_from_row
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 
 def _kinds(kinds: Iterable[EntryKind]) -> tuple[str, list[str]]:
