@@ -177,10 +177,11 @@ def show(obj: CliContext, incident_id: str) -> None:
     from warroom.service.exports import streamed_record, write_pieces
 
     async def work(service):  # streamed: memory does not grow with the incident
-        record, now = await streamed_record(service, incident_id), service.now()
-        await write_pieces(lambda: itertools.chain(joined(summary_lines(record, now)), "\n"), _stdout())
+        record, now = await streamed_record(service, incident_id, notable=False), service.now()  # it quotes none
+        await write_pieces(lambda: itertools.chain(joined(summary_lines(record, now)), "\n"), _stdout(),
+                           blocking=service.db.blocking)
 
-    obj.run(work)
+    obj.run(work, blocking=True)  # reads only, and the writing: nothing here waits on anything else
 
 
 def _stdout():
@@ -211,18 +212,18 @@ def export(obj: CliContext, incident_id: str, fmt: str, output: str | None) -> N
     from warroom.service.exports import streamed_record, write_pieces
 
     async def work(service):  # streamed: memory does not grow with the incident
-        record = await streamed_record(service, incident_id)
+        record, blocking = await streamed_record(service, incident_id), service.db.blocking
         if not output:
-            return await write_pieces(lambda: render(record), _stdout())
+            return await write_pieces(lambda: render(record), _stdout(), blocking=blocking)
         from warroom.service.files import open_private
 
         try:
             with open_private(output) as sink:
-                await write_pieces(lambda: render(record), sink)
+                await write_pieces(lambda: render(record), sink, blocking=blocking)
         except OSError as error:
             raise WarroomError(f"cannot write {output}: {error.strerror}") from None
 
-    obj.run(work)
+    obj.run(work, blocking=True)  # reads only, and the writing: nothing here waits on anything else
 
 
 COMMANDS = (declare, log, list_command, show, export)

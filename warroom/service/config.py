@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Callable, Literal
 
 import msgspec
-import platformdirs
 
 from warroom.domain.errors import WarroomError
 from warroom.domain.tomlspot import decode_toml, line_of, read_text_file
@@ -197,7 +196,11 @@ class Config(_Strict):
 
 def config_dir() -> Path:
     override = os.environ.get("WARROOM_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
+    if override:
+        return Path(override)
+    import platformdirs  # here: with WARROOM_CONFIG_DIR (the tests, a script's own) it is not needed
+
+    return Path(platformdirs.user_config_dir(APP_NAME))
 
 
 def config_path() -> Path:
@@ -214,6 +217,8 @@ def state_path() -> Path:
 
 
 def default_database_path() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME)) / "warroom.db"
 
 

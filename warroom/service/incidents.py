@@ -111,12 +111,16 @@ class IncidentService(ProcedureMethods):
 
     @property
     def _duty_lock(self):
-        """The lock of `_duty_entries` (made on first use: a command that reads no duties does
-        without asyncio)."""
+        """The lock of `_duty_entries` (made on first use; without an event loop, one that never waits)."""
         if self._duty_guard is None:
-            import asyncio
+            if self.db.blocking:
+                from warroom.store.blocking import NoWaitLock
 
-            self._duty_guard = asyncio.Lock()
+                self._duty_guard = NoWaitLock()
+            else:
+                import asyncio
+
+                self._duty_guard = asyncio.Lock()
         return self._duty_guard
 
     def on_commit(self, listener: Callable[[], object]) -> Callable[[], None]:

@@ -43,7 +43,8 @@ class Database(Protocol):
       after everyone's (a server NOTIFYs); `add_state_listener`: "reconnecting"/"connected";
     - `server_time()`, `clock_offset`: the record's clock and how far this machine is from it;
     - `session_locks`: whether `try_session_lock` & co. exist (locks the server drops when
-      their holder's connection dies).
+      their holder's connection dies);
+    - `blocking`: opened for use without an event loop (a file only: warroom.store.blocking).
     """
 
     kind: str
@@ -52,6 +53,7 @@ class Database(Protocol):
     reader: Session
     pushes_changes: bool
     session_locks: bool
+    blocking: bool
     generation: int
     state: str
     clock_offset: float

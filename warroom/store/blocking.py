@@ -27,6 +27,21 @@ def run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("a coroutine run without an event loop waited for something")
 
 
+class NoWaitLock:
+    """An asyncio.Lock's place where nothing ever waits (no event loop: one coroutine at a time), so
+    taking it while it is held is a bug, raised, not a wait that never ends."""
+
+    held = False
+
+    async def __aenter__(self) -> None:
+        if self.held:
+            raise RuntimeError("a lock taken without an event loop is already held")
+        self.held = True
+
+    async def __aexit__(self, *exc) -> None:
+        self.held = False
+
+
 class BlockingCursor:
     """The cursor of one statement that already ran."""
 

@@ -64,21 +64,6 @@ async def _pause(blocking: bool, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-class _Unshared:
-    """The write lock of a database opened `blocking`: nothing ever waits there, so only one
-    transaction can be open, and a transaction begun inside another is a bug, not a wait."""
-
-    held = False
-
-    async def __aenter__(self) -> None:
-        if self.held:
-            raise RuntimeError("a write transaction was begun inside another")
-        self.held = True
-
-    async def __aexit__(self, *exc) -> None:
-        self.held = False
-
-
 def _create_file(path: Path) -> None:
     parent = path.parent
     try:
@@ -120,7 +105,9 @@ class SQLiteDatabase:
         self.read_only = read_only  # every transaction is refused, and both connections are query-only
         self.blocking = blocking  # BlockingConnections, used without an event loop
         if blocking:
-            self._write_lock = _Unshared()
+            from warroom.store.blocking import NoWaitLock
+
+            self._write_lock = NoWaitLock()  # one transaction at a time by construction
         else:
             import asyncio
 

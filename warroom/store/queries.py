@@ -20,25 +20,13 @@ from warroom.domain.models import (
     RoleAssignment,
     StatusUpdate,
 )
+from warroom.domain.stored import STORED_COLUMNS, entry_from_row
 from warroom.store.schema import stored_data
 
 if TYPE_CHECKING:
     import aiosqlite
 
-ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned, hash"
-
-
-_KINDS = {kind.value: kind for kind in EntryKind}
-
-
-def entry_from_row(row: sqlite3.Row | tuple) -> Entry:
-    """The entry in a row whose first columns are ENTRY_COLUMNS, in that order."""
-    (id_, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned,
-     hash_) = row[:12]
-    return Entry(id=id_, incident_id=incident_id, number=number, occurred_at=from_stored(occurred_at),
-                 recorded_at=from_stored(recorded_at), author=author, kind=_KINDS.get(kind) or EntryKind(kind),
-                 text=text, data=json.loads(data) if data else None, corrects=corrects, pinned=bool(pinned),
-                 hash=hash_)
+ENTRY_COLUMNS = ", ".join(STORED_COLUMNS)
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
