@@ -67,9 +67,9 @@ def stamp_of(stored: str) -> tuple[str, str]:
     "seconds")` says, cut from the text itself when it has the fixed-width form to_stored writes.
     A value that is no time raises ValueError, as from_stored does."""
     if (len(stored) == 27 and stored[10] == "T" and stored[26] == "Z" and stored[4] == stored[7] == "-"
-            and stored[5] in "01" and stored[13] == stored[16] == ":" and stored[19] == "."):
-        # YYYY-MM-DDTHH:MM:SS.ffffffZ (not a week date: 2026-W47-1...), if fromisoformat takes it:
-        # digits that make a time (a month 13 is refused, as from_stored refuses it)
+            and stored[13] == stored[16] == ":" and stored[19] == "."):
+        # YYYY-MM-DDTHH:MM:SS.ffffffZ if fromisoformat takes it: digits that make a time (a month
+        # 13 is refused, as from_stored refuses it), not another form of the same length
         datetime.fromisoformat(stored)
         return stored[:10], stored[11:19]
     shown = from_stored(stored).isoformat(" ", "seconds")

@@ -20,8 +20,7 @@ from warroom.domain.report import KEY_KINDS, NOTABLE_KINDS, IncidentRecord
 from warroom.domain.stored import NUMBER, OCCURRED, StoredRow, entry_from_row
 from warroom.store import record_reads
 
-CHUNK = 2000  # entries per read: a few ms of the loop's time each
-BLOCKING_CHUNK = 10_000  # without a loop to share, fewer and larger reads (a few MB at most)
+CHUNK = 2000  # entries per read: a few ms of the loop's time each, a MB or two held
 WRITE_BATCH = 1 << 16  # characters gathered before one write
 
 
@@ -53,27 +52,32 @@ class EntryStream:
         """The rows of the entries (domain.stored.STORED_COLUMNS first), in timeline order."""
         if not self.blocking and threading.get_ident() == self._loop_thread:
             raise RuntimeError("an EntryStream is read from a worker thread")
-        size = BLOCKING_CHUNK if self.blocking else CHUNK
-        pending = self._fetch(None, size)
+        pending = self._fetch(None)
         while True:
             rows = pending()
-            if len(rows) == size:  # on a loop, the next chunk is read while this one is written
-                pending = self._fetch((rows[-1][OCCURRED], rows[-1][NUMBER]), size)
+            if len(rows) < CHUNK:
+                self.read += len(rows)
+                yield from rows
+                return
+            # On a loop the next chunk is read while this one is written; without one, when it is
+            # wanted, after this one is let go (one chunk held at a time).
+            pending = self._fetch((rows[-1][OCCURRED], rows[-1][NUMBER]))
             self.read += len(rows)
             yield from rows
-            if len(rows) < size:
-                return
+            del rows
 
-    def _fetch(self, after: tuple[str, int] | None, size: int) -> Callable[[], list]:
-        """A chunk being read: call it for its rows."""
-        reading = record_reads.entry_rows_after(self.reader, self.incident_id, self.newest, after, size, self.kinds)
+    def _fetch(self, after: tuple[str, int] | None) -> Callable[[], list]:
+        """A chunk being read (without an event loop: when called): call it for its rows."""
+        def reading():
+            return record_reads.entry_rows_after(self.reader, self.incident_id, self.newest, after, CHUNK, self.kinds)
+
         if self.blocking:
             from warroom.store.blocking import run_to_end
 
-            return lambda: run_to_end(reading)
+            return lambda: run_to_end(reading())
         import asyncio
 
-        return asyncio.run_coroutine_threadsafe(reading, self.loop).result
+        return asyncio.run_coroutine_threadsafe(reading(), self.loop).result
 
 
 async def streamed_record(service, incident_id: str, *, notable: bool = True) -> IncidentRecord:

@@ -97,7 +97,7 @@ class BlockingConnection:
     """A sqlite3 connection speaking aiosqlite's interface, each call done before it returns."""
 
     def __init__(self, connection: sqlite3.Connection):
-        self._conn = connection
+        self.connection = connection  # the sqlite3 connection itself
 
     @classmethod
     def connect(cls, path, **options) -> "BlockingConnection":
@@ -105,30 +105,30 @@ class BlockingConnection:
 
     @property
     def row_factory(self):
-        return self._conn.row_factory
+        return self.connection.row_factory
 
     @row_factory.setter
     def row_factory(self, factory) -> None:
-        self._conn.row_factory = factory
+        self.connection.row_factory = factory
 
     @property
     def total_changes(self) -> int:
-        return self._conn.total_changes
+        return self.connection.total_changes
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _Statement:
-        return _Statement(lambda: BlockingCursor(self._conn.execute(sql, () if parameters is None else parameters)))
+        return _Statement(lambda: BlockingCursor(self.connection.execute(sql, () if parameters is None else parameters)))
 
     async def execute_fetchall(self, sql: str, parameters: Sequence[Any] | None = None) -> list:
-        return self._conn.execute(sql, () if parameters is None else parameters).fetchall()
+        return self.connection.execute(sql, () if parameters is None else parameters).fetchall()
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> BlockingCursor:
-        return BlockingCursor(self._conn.executemany(sql, rows))
+        return BlockingCursor(self.connection.executemany(sql, rows))
 
     async def commit(self) -> None:
-        self._conn.commit()
+        self.connection.commit()
 
     async def rollback(self) -> None:
-        self._conn.rollback()
+        self.connection.rollback()
 
     async def close(self) -> None:
-        self._conn.close()
+        self.connection.close()
