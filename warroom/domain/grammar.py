@@ -7,9 +7,11 @@ either. `parse` raises only ParseError, whose message says what was expected.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
+
+import msgspec
 
 from warroom.domain.clock import UTC, parse_duration
 from warroom.domain.commands import (
@@ -110,7 +112,7 @@ def parse(text: str, policy: Policy, now: datetime) -> Command:
         return _parse_body(line, policy, now)
     if not rest:
         raise ParseError(f"nothing after '{token}': type the note or /command it back-dates")
-    return replace(_parse_body(rest, policy, now), occurred_at=occurred_at)
+    return msgspec.structs.replace(_parse_body(rest, policy, now), occurred_at=occurred_at)
 
 
 def _parse_body(body: str, policy: Policy, now: datetime) -> Command:
