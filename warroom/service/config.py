@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from pathlib import Path
 from typing import Annotated, Callable, Literal
@@ -342,6 +341,8 @@ def resolve_user(cli_value: str | None, config: Config) -> str:
             except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
                 raise ConfigError("WARROOM_USER is not valid UTF-8; set it to your name as text") from None
             return chosen.strip()
+    import getpass
+
     try:
         login = getpass.getuser()  # $LOGNAME, $USER... then the password database
     except Exception:  # no login name in some containers
