@@ -195,3 +195,16 @@ def test_a_packaged_policy_is_found_by_its_file_name(tmp_path, monkeypatch):
         book.get("misnamed")
     for path in builtin_policy_dir().glob("*.toml"):  # and every shipped one is
         assert policy_module.load_policy_file(path).id == path.stem
+
+
+@pytest.mark.sqlite_only
+def test_log_migrates_an_old_file_without_an_event_loop(run_cli, tmp_path):
+    """Every migration step (the hash chain's included) runs on a file opened blocking."""
+    from tests.test_migrations import make_version_1_file
+
+    path = tmp_path / "v1.db"
+    make_version_1_file(path)
+    logged = run_cli("--db", str(path), "log", "INC-20261120-001", "after the upgrade")
+    assert (logged.returncode, logged.stdout) == (0, "3\n"), logged.stderr
+    verified = run_cli("--db", str(path), "verify", "INC-20261120-001")
+    assert verified.returncode == 0 and "intact, 3 entries" in verified.stdout

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-import msgspec
-
 from warroom.domain.clock import UTC
 from warroom.domain.commands import (
     AddAction, AddEntry, AddProbe, AssignRole, ChangeServices, Command, CorrectEntry, Handoff, MarkDuty,
     PageOnCall, PinEntry, PostUpdate, SetActionDone, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
+    replaced,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
 from warroom.domain.models import FACTS, EntryKind, Milestone
@@ -106,7 +105,7 @@ def parse(text: str, policy: Policy, now: datetime) -> Command:
         return _parse_body(line, policy, now)
     if not rest:
         raise ParseError(f"nothing after '{token}': type the note or /command it back-dates")
-    return msgspec.structs.replace(_parse_body(rest, policy, now), occurred_at=occurred_at)
+    return replaced(_parse_body(rest, policy, now), occurred_at=occurred_at)
 
 
 def _parse_body(body: str, policy: Policy, now: datetime) -> Command:
