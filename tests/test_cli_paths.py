@@ -208,3 +208,30 @@ def test_log_migrates_an_old_file_without_an_event_loop(run_cli, tmp_path):
     assert (logged.returncode, logged.stdout) == (0, "3\n"), logged.stderr
     verified = run_cli("--db", str(path), "verify", "INC-20261120-001")
     assert verified.returncode == 0 and "intact, 3 entries" in verified.stdout
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("kinds", [None, ("decision", "status")])
+def test_a_chunk_of_the_timeline_is_read_in_time_order_by_the_index_never_sorted(db_path, kinds):
+    """A streamed export's chunks (the first too) walk the time index: no chunk sorts the timeline."""
+    from warroom.domain.models import EntryKind
+    from warroom.store import record_reads
+    from warroom.store.blocking import run_to_end
+    from warroom.store.database import open_sqlite
+
+    async def plans():
+        db = await open_sqlite(db_path, blocking=True)
+        try:
+            traced: list[str] = []
+            db.reader.connection.set_trace_callback(traced.append)
+            wanted = None if kinds is None else [EntryKind(kind) for kind in kinds]
+            for after in (None, ("2026-11-23T15:00:00.000000Z", 3)):
+                await record_reads.entry_rows_after(db.reader, "INC-1", 10, after, 2000, wanted)
+            db.reader.connection.set_trace_callback(None)
+            return [" ".join(row[3] for row in db.reader.connection.execute("EXPLAIN QUERY PLAN " + sql))
+                    for sql in traced]
+        finally:
+            await db.close()
+
+    found = run_to_end(plans())
+    assert len(found) == 2 and all("entries_by_time" in plan and "TEMP B-TREE" not in plan for plan in found), found
