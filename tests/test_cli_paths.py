@@ -235,3 +235,39 @@ def test_a_chunk_of_the_timeline_is_read_in_time_order_by_the_index_never_sorted
 
     found = run_to_end(plans())
     assert len(found) == 2 and all("entries_by_time" in plan and "TEMP B-TREE" not in plan for plan in found), found
+
+
+@pytest.mark.sqlite_only
+def test_the_files_look_begun_ahead_is_the_look_the_open_takes(tmp_path, monkeypatch):
+    """`warroom log --db FILE` begins the read-only look (quick_check: the whole file) before its
+    modules load; opening the file takes that look's outcome, refusals included, and looks once."""
+    import warroom.store.database as database
+    from warroom.cli_context import CliContext
+    from warroom.domain.errors import DatabaseError
+    from warroom.store.blocking import run_to_end
+
+    looks: list[Path] = []
+    real = database.look_at
+    monkeypatch.setattr(database, "look_at", lambda path, **kw: looks.append(path) or real(path, **kw))
+    path = tmp_path / "w.db"
+    run_to_end(run_to_end(database.open_sqlite(path, blocking=True)).close())  # a new file: made, not looked at
+    assert looks == []
+    forget = CliContext(str(path), None, None).look_ahead()
+    db = run_to_end(database.open_sqlite(path, blocking=True))
+    run_to_end(db.close())
+    assert looks == [path] and database._LOOKS_AHEAD == {}
+    forget()  # taken already: nothing to drop
+    CliContext(str(path), None, None).look_ahead()()  # a command that failed before opening drops its look
+    assert database._LOOKS_AHEAD == {} and len(looks) == 2
+
+    foreign = tmp_path / "other.db"
+    other = sqlite3.connect(foreign)
+    other.execute("CREATE TABLE notes (body TEXT)")
+    other.commit()
+    other.close()
+    monkeypatch.setenv("WARROOM_DB", str(foreign))
+    forget = CliContext(None, None, None).look_ahead()
+    with pytest.raises(DatabaseError, match="another program"):
+        run_to_end(database.open_sqlite(foreign, blocking=True))
+    forget()
+    assert database._LOOKS_AHEAD == {}

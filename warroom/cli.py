@@ -29,6 +29,8 @@ COMMAND_MODULES = {
     **dict.fromkeys(("copy", "backup"), "warroom.cli_moving"),
 }
 """Each command's module (its COMMANDS are registered together, when the first is asked for)."""
+LOOKING_AHEAD = ("log", "log-command", "run", "show", "export")
+"""Commands that open a file without an event loop: its read-only look begins before they load."""
 
 
 class _Commands(click.Group):
@@ -63,6 +65,8 @@ def cli(ctx: click.Context, db: str | None, as_user: str | None, theme: str | No
     ctx.obj = CliContext(db, as_user, theme, read_only)
     ctx.obj.probes_option = probes_file
     ctx.obj.quiet = quiet
+    if ctx.invoked_subcommand in LOOKING_AHEAD:
+        ctx.call_on_close(ctx.obj.look_ahead())
     if ctx.invoked_subcommand is None:
         from warroom.cli_serving import open_ui
 

@@ -42,6 +42,21 @@ class CliContext:
 
         return resolve_database(self.db_option, self.config)
 
+    def look_ahead(self) -> Callable[[], None]:
+        """Begin the read-only look at the database file now (warroom.store.database.look_ahead)
+        when it is named before the config is read (--db, then WARROOM_DB, as `database` takes
+        them): a command that opens it blocking finds the look done. Returns the way to drop it."""
+        import os
+
+        from warroom.store.backend import is_server_url
+
+        named = self.db_option or os.environ.get("WARROOM_DB")
+        if not named or is_server_url(named):
+            return lambda: None
+        from warroom.store.database import look_ahead
+
+        return look_ahead(Path(named))
+
     def policies(self):
         """The packaged policies and the user's own (loaded once per command)."""
         if self._policies is None:
@@ -68,10 +83,11 @@ class CliContext:
 
     def run(self, work: Callable[[Any], Awaitable[Any]], *, blocking: bool = False) -> Any:
         """Open the service, run `work(service)`, close it. `blocking`: on a file, without an event
-        loop (no asyncio, no threads: what starts faster), for work that awaits nothing but the
-        record (no network, no worker threads); on a server, as always."""
-        self.policies()  # a broken policy file is reported before the database is touched
+        loop (no asyncio: what starts faster), for work that awaits nothing but the record (no
+        network, no worker threads); on a server, as always."""
+        self.policies()  # a broken policy file is reported before the database is opened
         database = self.database()
+        on_file = isinstance(database, Path)
 
         async def main(blocking: bool) -> Any:
             service = await self.open_service(blocking=blocking)
@@ -84,8 +100,13 @@ class CliContext:
             finally:
                 await service.close()
 
+        forget = lambda: None  # noqa: E731
         try:
-            if blocking and isinstance(database, Path):
+            if blocking and on_file:
+                from warroom.store.database import look_ahead
+
+                forget = look_ahead(database)  # (unless begun already) the look runs while the service is imported
+            if blocking and on_file:
                 from warroom.store.blocking import run_to_end
 
                 return run_to_end(main(True))
@@ -95,10 +116,12 @@ class CliContext:
         except sqlite3.DatabaseError as error:  # a read that met a damaged page: say so, and the way out
             from warroom.service.recovery import damage_error
 
-            explained = damage_error(error, database) if isinstance(database, Path) else None
+            explained = damage_error(error, database) if on_file else None
             if explained is None:
                 raise
             raise explained from None
+        finally:
+            forget()
 
 
 pass_context = click.make_pass_decorator(CliContext)
