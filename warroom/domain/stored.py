@@ -66,8 +66,7 @@ def stamp_of(stored: str) -> tuple[str, str]:
     """("YYYY-MM-DD", "HH:MM:SS") of a stored time, in UTC: what `from_stored(stored).isoformat(" ",
     "seconds")` says, cut from the text itself when it has the fixed-width form to_stored writes.
     A value that is no time raises ValueError, as from_stored does."""
-    if (len(stored) == 27 and stored[10] == "T" and stored[26] == "Z" and stored[4] == stored[7] == "-"
-            and stored[13] == stored[16] == ":" and stored[19] == "."):
+    if len(stored) == 27 and stored[4:20:3] == "--T::." and stored[26] == "Z":  # the separators at 4, 7... 19
         # YYYY-MM-DDTHH:MM:SS.ffffffZ if fromisoformat takes it: digits that make a time (a month
         # 13 is refused, as from_stored refuses it), not another form of the same length
         datetime.fromisoformat(stored)
