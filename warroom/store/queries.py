@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from typing import Any, Iterable
-
-import aiosqlite
+from typing import TYPE_CHECKING, Any, Iterable
 
 from warroom.domain.chain import GENESIS, ChainFields, entry_hash
 from warroom.domain.clock import from_stored, to_stored
@@ -22,22 +20,13 @@ from warroom.domain.models import (
     RoleAssignment,
     StatusUpdate,
 )
+from warroom.domain.stored import STORED_COLUMNS, entry_from_row
 from warroom.store.schema import stored_data
 
-ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned, hash"
+if TYPE_CHECKING:
+    import aiosqlite
 
-
-_KINDS = {kind.value: kind for kind in EntryKind}
-
-
-def entry_from_row(row: sqlite3.Row | tuple) -> Entry:
-    """The entry in a row whose first columns are ENTRY_COLUMNS, in that order."""
-    (id_, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned,
-     hash_) = row[:12]
-    return Entry(id=id_, incident_id=incident_id, number=number, occurred_at=from_stored(occurred_at),
-                 recorded_at=from_stored(recorded_at), author=author, kind=_KINDS.get(kind) or EntryKind(kind),
-                 text=text, data=json.loads(data) if data else None, corrects=corrects, pinned=bool(pinned),
-                 hash=hash_)
+ENTRY_COLUMNS = ", ".join(STORED_COLUMNS)
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
