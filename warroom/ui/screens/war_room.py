@@ -242,10 +242,15 @@ class WarRoomScreen(Screen):
             screen.post_message(RecordChanged(delta))
 
     def tick(self) -> None:
-        """Show the duties at this second (the attention does it every second by itself), and say
-        so when this computer's clock is behind the record."""
+        """Every second (the attention's one timer; a replay's clock moving too): the duties at this
+        second, the header's clock, the time since each probe's check, and a warning when this
+        computer's clock is behind the record. One timer for all, so they are drawn in one frame."""
         self.check_clock()
         self.attention.tick()
+        for header in self.query(IncidentHeader):  # none once the screen is being taken down
+            header.tick()
+        for health in self.query(HealthPane):
+            health.refresh_rows()
 
     # ---- the clock and where entries land ------------------------------------------------------
 

@@ -45,7 +45,7 @@ class WarRoomAttention:
         return self.app.service
 
     def start(self) -> None:
-        self.screen.set_interval(1.0, self.screen.tick)  # the duties, and the clock against the record
+        self.screen.set_interval(1.0, self.screen.tick)  # the screen's one timer a second (see WarRoomScreen.tick)
         self.screen.set_interval(OTHERS_EVERY, self.look_at_others)
         self.look_at_others()
 

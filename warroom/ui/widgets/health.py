@@ -6,7 +6,8 @@ Keys (when the pane has focus): Enter details, c check all now, f fast mode, p p
 The pane runs the incident's ProbeMonitor (warroom.service.monitor; started by `watch_incident`,
 stopped when the pane goes) and shows its board: what the incident's lease holder stored, so
 every screen on the incident shows the same. It redraws when the board changes (`BoardChanged`)
-and once a second (the "ago" figures).
+and when the screen ticks, once a second (`refresh_rows`: the "ago" figures), in the same frame as
+the header's clock and the countdown; only the rows whose drawing changed are drawn again.
 """
 
 from __future__ import annotations
@@ -130,9 +131,6 @@ class HealthPane(OptionList):
         self.monitor = None
         self._shown: list[ProbeRow] | None = None
 
-    def on_mount(self) -> None:
-        self.set_interval(1.0, self.refresh_rows)
-
     def on_resize(self) -> None:
         self._shown = None  # the layout (one or two lines a probe) depends on the size
         self.show(self.rows)
@@ -180,7 +178,9 @@ class HealthPane(OptionList):
         now = monitor.clock()
         self.show([ProbeRow.from_view(view, now) for view in monitor.views()])
         remaining = monitor.fast_remaining()
-        self.border_subtitle = f"fast {format_duration_short(remaining)}" if remaining is not None else ""
+        subtitle = f"fast {format_duration_short(remaining)}" if remaining is not None else ""
+        if subtitle != self.border_subtitle:  # setting it draws the whole pane again, even unchanged
+            self.border_subtitle = subtitle
 
     @property
     def selected_name(self) -> str | None:
@@ -191,7 +191,8 @@ class HealthPane(OptionList):
 
     def show(self, rows: list[ProbeRow]) -> None:
         """Replace the rows (worst first), keeping the same probe highlighted. When the probes and
-        their order are the same, only the rows that changed are redrawn (each second, the "ago")."""
+        their order are the same, only the rows drawn differently are redrawn (each second, the
+        "ago"; when the pane is short, one line a probe, the "ago" is not shown and nothing is)."""
         rows = sorted(rows, key=lambda r: (r.severity_rank, r.name))
         if rows == self._shown:
             return
@@ -204,7 +205,9 @@ class HealthPane(OptionList):
             self.rows, self._shown = rows, rows
             for index, (old, row) in enumerate(zip(shown, rows)):
                 if old != row:
-                    self._redraw_row(index, self._render_row(row, width, compact, styles))
+                    prompt = self._render_row(row, width, compact, styles)
+                    if prompt != self.get_option_at_index(index).prompt:
+                        self._redraw_row(index, prompt)
             return
         # with focus the cursor stays on its probe; without, the worst probe is kept in view
         keep = self.selected_name if self.has_focus else None
