@@ -141,7 +141,7 @@ class WarRoomScreen(Screen):
         self.follow_record()
         self.query_one(HealthPane).watch_incident(self.incident.id)
         if not self.service.pushes_changes:  # a file: look now and then; a server says when
-            self.set_interval(POLL_SECONDS, self.follow_record)
+            self.set_interval(POLL_SECONDS, self._follow)  # in the timer's task: no worker every 0.1 s
         self.attention.start()
         if self.service.connection_state != "connected":
             self._connection_changed(self.service.connection_state)
@@ -194,6 +194,9 @@ class WarRoomScreen(Screen):
     async def follow_record(self) -> None:
         """Read what changed since the last look (a commit here, in another terminal or `warroom log`)
         and post it; one look at a time, and a call during a look asks for one more."""
+        await self._follow()
+
+    async def _follow(self) -> None:
         if self._following:
             self._follow_again = True
             return
