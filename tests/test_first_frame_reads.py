@@ -45,3 +45,60 @@ async def test_entries_of_some_kinds_come_in_time_order_through_the_kind_index(s
     assert len(found) == 2 and found[0].text.endswith("it was not") and found[0].number > found[1].number
     plan = await _plan(service, *asked[0])
     assert not plan or "entries_by_kind" in plan  # not every entry of the incident, by the time index
+
+
+async def test_the_timeline_asks_for_its_tail_when_it_learns_the_total_not_when_it_draws():
+    from textual.app import App
+
+    from warroom.ui.widgets.timeline import PAGE_SIZE, Timeline
+
+    class Source:
+        asked: list[int] = []
+
+        async def count(self, query: str) -> int:
+            return 0
+
+        async def page(self, offset: int, limit: int, query: str):
+            self.asked.append(offset // PAGE_SIZE)
+            return []
+
+    class TimelineApp(App):
+        def compose(self):
+            yield Timeline(Source(), lambda: None)
+
+    async with TimelineApp().run_test(size=(80, 30)) as pilot:
+        timeline = pilot.app.query_one(Timeline)
+        timeline.reset(2 * PAGE_SIZE + 10)  # rows 390-409 are in view: pages 2 and 1
+        assert timeline._pending == {1, 2}  # asked at once, before a frame with "loading…" in it
+        assert not timeline.tail_shown
+
+
+async def test_the_probes_start_checking_after_the_first_full_frame(tmp_path, monkeypatch, target):
+    from test_ui_support import make_app, small_database, wait_for
+    from warroom.probes.config import make_http_probe
+    from warroom.service import IncidentService
+    from warroom.service.monitor import ProbeMonitor
+    from warroom.ui.widgets.health import HealthPane
+    from warroom.ui.widgets.timeline import Timeline
+    from test_ui_support import POLICIES
+
+    path, incident_id = await small_database(tmp_path, notes=40)
+    service = await IncidentService.open(path, POLICIES)
+    try:
+        await service.attach_probe(incident_id, make_http_probe("api", target.url("/ok"), interval="1s"))
+    finally:
+        await service.close()
+    seen = []
+    real_start = ProbeMonitor.start
+
+    async def start(self):
+        screen = app.screen
+        seen.append((screen.first_frame.is_set(), screen.query_one(Timeline).tail_shown,
+                     screen.query_one(HealthPane).board_shown, screen.attention.settled))
+        await real_start(self)
+
+    monkeypatch.setattr(ProbeMonitor, "start", start)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: seen)
+        assert seen == [(True, True, True, True)]

@@ -50,6 +50,8 @@ RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
 DETAIL_ROWS, DETAIL_ROWS_SHORT = 2, 1  # text rows under the heading in the detail pane (see warroom.tcss)
+FIRST_FRAME_EVERY = 0.01  # seconds between looks at whether the first frame has everything in it
+FIRST_FRAME_WAIT = 2.0  # the probes start checking after the first full frame, or after this at most
 
 
 class _Source:
@@ -98,6 +100,8 @@ class WarRoomScreen(Screen):
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
         self.drafts = EntryDrafts(self)  # unsent text survives any exit
         self.clock_watch = ClockWatch()  # a clock behind the record, or entries landing out of sight
+        self.first_frame = asyncio.Event()  # set once drawn in full: record, timeline tail, duties, probes
+        self._record_shown = False  # the first look at the record is on the screen
 
     @property
     def service(self):
@@ -143,11 +147,27 @@ class WarRoomScreen(Screen):
         if not self.service.pushes_changes:  # a file: look now and then; a server says when
             self.set_interval(POLL_SECONDS, self._follow)  # in the timer's task: no worker every 0.1 s
         self.attention.start()
+        self._first_frame_look = self.set_interval(FIRST_FRAME_EVERY, self._look_at_first_frame)
+        self.set_timer(FIRST_FRAME_WAIT, self._first_frame_drawn)  # whatever is still missing then
         if self.service.connection_state != "connected":
             self._connection_changed(self.service.connection_state)
         warning = self.service.clock_warning()
         if warning:
             self.notify(warning, severity="warning", timeout=15, markup=False)
+
+    def _look_at_first_frame(self) -> None:
+        """Once everything the first frame shows is in (the record, the tail of the timeline, the
+        duties and actions, the probes' stored states), `first_frame` is set after it is drawn:
+        the work that can wait (the probe lease, the HTTP clients' import) waits for it."""
+        if not (self._record_shown and self.attention.settled and self.query_one(Timeline).tail_shown
+                and self.query_one(HealthPane).board_shown):
+            return
+        self._first_frame_look.stop()
+        self.call_after_refresh(self._first_frame_drawn)
+
+    def _first_frame_drawn(self) -> None:
+        self._first_frame_look.stop()
+        self.first_frame.set()
 
     def on_unmount(self) -> None:
         """Keep the draft, then stop following the record (the Health pane stops the probes)."""
@@ -240,6 +260,7 @@ class WarRoomScreen(Screen):
         else:
             timeline.append(delta.appended, delta.total)
             timeline.restate(delta.restated)
+        self._record_shown = True
         stack = self.app.screen_stack
         for screen in stack[stack.index(self) + 1:] if self in stack else []:  # dialogs over it follow too
             screen.post_message(RecordChanged(delta))

@@ -129,6 +129,7 @@ class HealthPane(OptionList):
         super().__init__(**kwargs)
         self.rows: list[ProbeRow] = []
         self.monitor = None
+        self.board_shown = False  # the stored states are shown (the first frame has them)
         self._shown: list[ProbeRow] | None = None
 
     def on_resize(self) -> None:
@@ -151,12 +152,19 @@ class HealthPane(OptionList):
                                retention=retention)
         await monitor.show_stored()  # the stored rows in the first frame; checking starts after it
         self.refresh_rows(monitor)
-        painted = asyncio.Event()
-        self.call_after_refresh(painted.set)
-        await painted.wait()
+        self.board_shown = True
+        await self._first_frame_drawn()
         await monitor.start()
         self.monitor = monitor
         self.refresh_rows()
+
+    async def _first_frame_drawn(self) -> None:
+        """The screen's first full frame (a war room's `first_frame`), else this pane's rows, drawn."""
+        drawn = getattr(self.screen, "first_frame", None)
+        if drawn is None:
+            drawn = asyncio.Event()
+            self.call_after_refresh(drawn.set)
+        await drawn.wait()
 
     async def on_unmount(self) -> None:
         if self.monitor is not None:

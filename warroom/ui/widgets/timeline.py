@@ -219,11 +219,28 @@ class Timeline(ScrollView, can_focus=True):
         if self.following:
             self.unseen = 0
             self.cursor = total - 1
+            self._request_tail()
             self.call_after_refresh(self._follow_tail)
         elif grown > 0:
             self.unseen += grown
         self._update_subtitle()
         self.refresh()
+
+    def _request_tail(self) -> None:
+        """Read the pages of the rows the tail shows now, newest first, before they are drawn (a
+        frame of "loading…" less when the war room opens or reloads)."""
+        shown = self.size.height or self.app.size.height  # before its first layout: the terminal's
+        first = max(0, self.total - shown)
+        for page in range((self.total - 1) // PAGE_SIZE, first // PAGE_SIZE - 1, -1):
+            if page not in self._pages:
+                self._request(page)
+
+    @property
+    def tail_shown(self) -> bool:
+        """Every row of the tail in view has its entry (nothing of it reads "loading…")."""
+        shown = self.size.height or self.app.size.height
+        return all(page in self._pages for page in range(max(0, self.total - shown) // PAGE_SIZE,
+                                                         (self.total - 1) // PAGE_SIZE + 1))
 
     def follow(self) -> None:
         """Follow the tail again from the next reload (after the scribe wrote something)."""
