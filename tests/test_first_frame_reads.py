@@ -102,3 +102,31 @@ async def test_the_probes_start_checking_after_the_first_full_frame(tmp_path, mo
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: seen)
         assert seen == [(True, True, True, True)]
+
+
+async def test_the_war_room_is_mounted_with_everything_its_first_frame_shows(tmp_path, monkeypatch):
+    """Read before the screen is put up (war_room_first_look), shown by on_mount: the first frame
+    needs no read after it, and is laid out for the terminal's size (the header's facts line)."""
+    from test_ui_support import make_app, small_database, war_room_ready
+    from warroom.ui.screens.war_room import WarRoomScreen
+    from warroom.ui.widgets.header import IncidentHeader
+    from warroom.ui.widgets.health import HealthPane
+    from warroom.ui.widgets.roles import RolesPane
+    from warroom.ui.widgets.timeline import Timeline
+
+    path, incident_id = await small_database(tmp_path, notes=30)
+    at_mount = []
+    real = WarRoomScreen.on_mount
+
+    async def on_mount(self):
+        await real(self)
+        timeline = self.query_one(Timeline)
+        at_mount.append((self._record_shown, timeline.total, timeline.tail_shown, self.query_one(HealthPane).board_shown,
+                         self.attention.settled, bool(self.query_one(RolesPane).seats),
+                         self.query_one(IncidentHeader).facts))
+
+    monkeypatch.setattr(WarRoomScreen, "on_mount", on_mount)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+    assert at_mount == [(True, 32, True, True, True, True, True)]  # the declaration, its commander, 30 notes

@@ -235,7 +235,11 @@ class WarRoomApp(App):
             return
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        await self.push_screen(self.session.screen(incident))
+        screen = self.session.screen(incident)
+        prepare = getattr(screen, "prepare", None)
+        if prepare is not None:
+            await prepare()  # what its first frame shows, read before it is drawn
+        await self.push_screen(screen)
 
     def choose_incident(self, current: str | None = None, declare: bool = False) -> None:
         """The picker over the war room: switch to another open incident, or declare one."""

@@ -34,6 +34,7 @@ from warroom.ui.drafts import EntryDrafts
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
 from warroom.ui.screens.war_room_attention import WarRoomAttention
+from warroom.ui.screens.war_room_first_look import FirstLook
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
 from warroom.service.live import ACTIONS
 from warroom.ui.widgets.countdown import CountdownPane
@@ -68,7 +69,9 @@ class _Source:
 
 
 class WarRoomScreen(Screen):
-    """One incident, live."""
+    """One incident, live. `prepare()` reads what its first frame shows before it is put up."""
+
+    LOOK_FIRST = True  # prepare() reads a FirstLook (a replay reads after it is mounted)
 
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", tooltip="Every key and entry-bar command"),
@@ -102,6 +105,7 @@ class WarRoomScreen(Screen):
         self.clock_watch = ClockWatch()  # a clock behind the record, or entries landing out of sight
         self.first_frame = asyncio.Event()  # set once drawn in full: record, timeline tail, duties, probes
         self._record_shown = False  # the first look at the record is on the screen
+        self._first_look: FirstLook | None = None  # read by prepare(), shown by on_mount
 
     @property
     def service(self):
@@ -131,6 +135,16 @@ class WarRoomScreen(Screen):
         yield EntryBar(self.policy, id="entry-bar")
         yield Footer()
 
+    async def prepare(self) -> None:
+        """Read everything the first frame shows (see war_room_first_look), before being pushed;
+        if that fails, the screen reads after it is mounted."""
+        if not self.LOOK_FIRST:
+            return
+        try:
+            self._first_look = await FirstLook.read(self, self.app.size.height)
+        except Exception as error:  # say the file is busy: the screen's own looks try again
+            log.warning("first look at %s failed: %s", self.incident.id, error)
+
     async def on_mount(self) -> None:
         if self.service.read_only:
             self.query_one(EntryBar).make_read_only(f"Read-only session: {self.app.user} can look, not write")
@@ -138,15 +152,25 @@ class WarRoomScreen(Screen):
         else:
             self.query_one(EntryBar).input.focus()
             self.drafts.open()
-        self.query_one(HealthPane).show([])
-        self.live = self.service.live(self.incident.id)
+        self._fit(self.app.size)
+        look, self._first_look = self._first_look, None
+        health = self.query_one(HealthPane)
+        self.live = look.live if look else self.service.live(self.incident.id)
         self._stop_listening = self.service.on_commit(self._commit_heard)
         self._stop_watching = self.service.on_connection(self._connection_changed)
-        self.follow_record()
-        self.query_one(HealthPane).watch_incident(self.incident.id)
+        if look is None:
+            health.show([])
+            self.follow_record()
+            health.watch_incident(self.incident.id)
+        else:  # all of the first frame at once
+            self._loaded = True
+            self.clock_watch.start(*look.newest, look.delta.total)
+            self._show_record(look.delta, look.pages)
+            health.show_board(look.monitor)
+            health.watch_incident(self.incident.id, look.monitor)
         if not self.service.pushes_changes:  # a file: look now and then; a server says when
             self.set_interval(POLL_SECONDS, self._follow)  # in the timer's task: no worker every 0.1 s
-        self.attention.start()
+        self.attention.start(look)
         self._first_frame_look = self.set_interval(FIRST_FRAME_EVERY, self._look_at_first_frame)
         self.set_timer(FIRST_FRAME_WAIT, self._first_frame_drawn)  # whatever is still missing then
         if self.service.connection_state != "connected":
@@ -204,9 +228,14 @@ class WarRoomScreen(Screen):
         return self.query_one(HealthPane).monitor
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < 100, "-narrow")
-        self.set_class(self.size.height < 30, "-short")
-        self.query_one(IncidentHeader).show_facts(self.size.width >= 100 and self.size.height >= 30)
+        self._fit(self.size)
+
+    def _fit(self, size) -> None:
+        """The layout for a terminal of `size` (on_mount does it with the app's, so the first frame
+        is laid out for it, not again once the screen learns its size)."""
+        self.set_class(size.width < 100, "-narrow")
+        self.set_class(size.height < 30, "-short")
+        self.query_one(IncidentHeader).show_facts(size.width >= 100 and size.height >= 30)
 
     # ---- keeping up with the record ------------------------------------------------------------
 
@@ -239,6 +268,11 @@ class WarRoomScreen(Screen):
         delta = message.delta
         if delta.everything:
             self.clock_watch.start(*await self.service.newest_times(self.incident.id), delta.total)
+        self._show_record(delta)
+
+    def _show_record(self, delta, pages: dict | None = None) -> None:
+        """Show what changed; `pages`: the timeline's tail, read with a first look (which read the
+        duties and the action items too)."""
         self.clock_watch.note(delta.appended)
         if delta.incident is not None:
             self.incident = delta.incident
@@ -249,14 +283,14 @@ class WarRoomScreen(Screen):
             self.updates = delta.updates
         if delta.incident is not None or delta.roster is not None:
             self.query_one(IncidentHeader).show(self.incident, self.policy, self.commander)
-        if (delta.everything or delta.incident is not None or delta.updates is not None
-                or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
+        if pages is None and (delta.everything or delta.incident is not None or delta.updates is not None
+                              or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
             self.attention.reload_duties()
-        if ACTIONS in delta or delta.incident is not None:
+        if pages is None and (ACTIONS in delta or delta.incident is not None):
             self.attention.reload_actions()
         timeline = self.query_one(Timeline)
         if delta.everything:
-            timeline.reset(delta.total)
+            timeline.reset(delta.total, pages)
         else:
             timeline.append(delta.appended, delta.total)
             timeline.restate(delta.restated)

@@ -136,23 +136,19 @@ class HealthPane(OptionList):
         self._shown = None  # the layout (one or two lines a probe) depends on the size
         self.show(self.rows)
 
-    @work(group="probes", exclusive=True)
-    async def watch_incident(self, incident_id: str) -> None:
-        """Start the incident's probe monitor (the probe file and retention from the app)."""
-        from warroom.service.monitor import ProbeMonitor
-        from warroom.service.probe_sources import retention_setting
-
-        app = self.app
-        problem = lambda text: app.notify(text, title="Probes", severity="error", timeout=12, markup=False)  # noqa: E731
-        retention, wrong = retention_setting(app.config.probe_retention)
-        if wrong:
-            problem(wrong)
-        monitor = ProbeMonitor(app.service, incident_id, probes_path=getattr(app, "probes_path", None),
-                               on_problem=problem, on_board=lambda: self.post_message(self.BoardChanged()),
-                               retention=retention)
-        await monitor.show_stored()  # the stored rows in the first frame; checking starts after it
+    def show_board(self, monitor) -> None:
+        """Show the stored states a monitor read (`show_stored`), before it runs (`watch_incident`)."""
+        monitor.on_board = lambda: self.post_message(self.BoardChanged())
         self.refresh_rows(monitor)
         self.board_shown = True
+
+    @work(group="probes", exclusive=True)
+    async def watch_incident(self, incident_id: str, monitor=None) -> None:
+        """Start the incident's probe monitor (`monitor`: one already showing the stored states)."""
+        if monitor is None:
+            monitor = probe_monitor(self.app, incident_id)
+            await monitor.show_stored()  # the stored rows in the first frame; checking starts after it
+            self.show_board(monitor)
         await self._first_frame_drawn()
         await monitor.start()
         self.monitor = monitor
@@ -305,6 +301,20 @@ class HealthPane(OptionList):
         paused = await self.monitor.toggle_pause(name)
         self.notify(f"{visible(name)} {'paused' if paused else 'resumed'}", markup=False)
         self.refresh_rows()
+
+
+def probe_monitor(app, incident_id: str):
+    """The incident's ProbeMonitor as the war room runs it: the probe file and retention from the
+    app, problems as toasts (`show_stored()` it, then `HealthPane.watch_incident` runs it)."""
+    from warroom.service.monitor import ProbeMonitor
+    from warroom.service.probe_sources import retention_setting
+
+    problem = lambda text: app.notify(text, title="Probes", severity="error", timeout=12, markup=False)  # noqa: E731
+    retention, wrong = retention_setting(app.config.probe_retention)
+    if wrong:
+        problem(wrong)
+    return ProbeMonitor(app.service, incident_id, probes_path=getattr(app, "probes_path", None), on_problem=problem,
+                        retention=retention)
 
 
 def format_duration_short(seconds: float) -> str:
