@@ -130,3 +130,16 @@ async def test_the_war_room_is_mounted_with_everything_its_first_frame_shows(tmp
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
     assert at_mount == [(True, 32, True, True, True, True, True)]  # the declaration, its commander, 30 notes
+
+
+async def test_the_app_says_it_is_drawn_once_the_war_rooms_first_full_frame_is(tmp_path):
+    from test_ui_support import make_app, small_database, war_room_ready
+
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    calls = []
+    app.on_drawn = lambda: calls.append(app.screen.first_frame.is_set() and app.screen.query_one("Timeline").tail_shown)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await war_room_ready(pilot)
+        app.drawn()  # once only
+    assert calls == [True]

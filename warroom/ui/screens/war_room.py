@@ -192,6 +192,7 @@ class WarRoomScreen(Screen):
     def _first_frame_drawn(self) -> None:
         self._first_frame_look.stop()
         self.first_frame.set()
+        self.app.drawn()
 
     def on_unmount(self) -> None:
         """Keep the draft, then stop following the record (the Health pane stops the probes)."""
