@@ -8,6 +8,9 @@ from warroom.domain.models import EntryKind
 from warroom.store import queries as q
 
 
+SCROLLBARS = str.maketrans("▁▂▃▄▅▆▇█", "        ")
+
+
 async def _plan(service, sql: str, params: tuple) -> str:
     if service.db.pushes_changes:  # a server plans its own way
         return ""
@@ -143,3 +146,48 @@ async def test_the_app_says_it_is_drawn_once_the_war_rooms_first_full_frame_is(t
         await war_room_ready(pilot)
         app.drawn()  # once only
     assert calls == [True]
+
+
+async def test_the_first_frame_of_the_war_room_is_its_picture_not_a_draft_of_it(tmp_path, monkeypatch, target):
+    """The Health pane cuts its rows and the detail pane its entry during the layout (the rows as
+    they are once the scrollbar shows): the first frame drawn is what the screen then keeps showing
+    (each was cut for no size first, and a second frame followed the Resize). Only the scrollbars
+    come a frame later (Textual lays a scrollbar out after the layout that finds it needed: so do
+    the bare app's); the probes here are all one line (no sparkline)."""
+    from textual.screen import Screen
+
+    from test_ui_support import POLICIES, make_app, small_database, war_room_ready
+    from warroom.probes.config import make_http_probe
+    from warroom.service import IncidentService
+    from warroom.ui.screens.war_room import WarRoomScreen
+
+    path, incident_id = await small_database(tmp_path, notes=30)
+    service = await IncidentService.open(path, POLICIES)
+    try:
+        for number in range(20):  # more probes than the pane has lines: one line each, and a scrollbar
+            await service.attach_probe(incident_id, make_http_probe(f"probe-{number:02d}", target.url("/ok")))
+        monitor = __import__("warroom.service.monitor", fromlist=["ProbeMonitor"]).ProbeMonitor(service, incident_id)
+        await monitor.start()  # the holder stores the probes' states, as a war room open before did
+        await monitor.stop()
+    finally:
+        await service.close()
+    frames = []
+    real = Screen._compositor_refresh
+
+    def compositor_refresh(self):
+        real(self)
+        drawn = [strip.text.translate(SCROLLBARS) for strip in self._compositor.render_strips()] \
+            if isinstance(self, WarRoomScreen) else []
+        if drawn:  # (the footer's keys come later, as in any app)
+            frames.append(drawn[:-1])
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", compositor_refresh)
+    for size in ((120, 40), (80, 24)):
+        frames.clear()
+        app = make_app(path, incident_id)
+        async with app.run_test(size=size) as pilot:
+            await war_room_ready(pilot)
+            await pilot.pause()
+        changed = [[(line, frames[-1][n]) for n, line in enumerate(frame) if line != frames[-1][n]] for frame in frames]
+        assert frames and not any(changed), (size, changed)
+        assert any("probe-00" in line for line in frames[0])

@@ -166,6 +166,7 @@ class WarRoomScreen(Screen):
             self._loaded = True
             self.clock_watch.start(*look.newest, look.delta.total)
             self._show_record(look.delta, look.pages)
+            self.on_entry_chosen(EntryChosen(self.query_one(Timeline).selected))  # the detail pane too
             health.show_board(look.monitor)
             health.watch_incident(self.incident.id, look.monitor)
         if not self.service.pushes_changes:  # a file: look now and then; a server says when

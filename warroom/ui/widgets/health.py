@@ -131,10 +131,32 @@ class HealthPane(OptionList):
         self.monitor = None
         self.board_shown = False  # the stored states are shown (the first frame has them)
         self._shown: list[ProbeRow] | None = None
+        self._fitted_to: tuple[int, bool] | None = None  # the geometry the rows were made for
 
     def on_resize(self) -> None:
-        self._shown = None  # the layout (one or two lines a probe) depends on the size
-        self.show(self.rows)
+        self._fit()
+
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        """Textual's, then the rows for the new size at once: during the layout, so the frame drawn
+        right after it has them (on_resize comes after that frame, and a second one followed)."""
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        self._fit()
+        return changed
+
+    def _fit(self) -> None:
+        """Rows for the pane's size (one or two lines a probe, cut to the width), when it changed."""
+        if self._geometry(len(self.rows)) != self._fitted_to:
+            self._shown = None
+            self.show(self.rows)
+
+    def _geometry(self, count: int) -> tuple[int, bool]:
+        """(the width rows are cut to, one line a probe) for `count` probes in the pane as laid out:
+        from its content region with the scrollbar's room, so the rows do not change when the
+        scrollbar appears (it shows when the rows are more than the pane's lines)."""
+        region = self.content_region
+        compact = 0 < region.height < 2 * count
+        bar = self.styles.scrollbar_size_vertical if (count if compact else 2 * count) > region.height else 0
+        return max(10, region.width - bar - 2), compact  # and room for a scrollbar
 
     def show_board(self, monitor) -> None:
         """Show the stored states a monitor read (`show_stored`), before it runs (`watch_incident`)."""
@@ -200,8 +222,7 @@ class HealthPane(OptionList):
         rows = sorted(rows, key=lambda r: (r.severity_rank, r.name))
         if rows == self._shown:
             return
-        width = max(10, self.scrollable_content_region.width - 2)  # room for a scrollbar
-        compact = 0 < self.scrollable_content_region.height < 2 * len(rows)
+        width, compact = self._fitted_to = self._geometry(len(rows))
         styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
         shown = self._shown
         if shown and len(shown) == len(rows) == self.option_count and \
