@@ -159,6 +159,7 @@ async def test_the_first_frame_of_the_war_room_is_its_picture_not_a_draft_of_it(
     from test_ui_support import POLICIES, make_app, small_database, war_room_ready
     from warroom.probes.config import make_http_probe
     from warroom.service import IncidentService
+    from warroom.service.monitor import ProbeMonitor
     from warroom.ui.screens.war_room import WarRoomScreen
 
     path, incident_id = await small_database(tmp_path, notes=30)
@@ -166,7 +167,7 @@ async def test_the_first_frame_of_the_war_room_is_its_picture_not_a_draft_of_it(
     try:
         for number in range(20):  # more probes than the pane has lines: one line each, and a scrollbar
             await service.attach_probe(incident_id, make_http_probe(f"probe-{number:02d}", target.url("/ok")))
-        monitor = __import__("warroom.service.monitor", fromlist=["ProbeMonitor"]).ProbeMonitor(service, incident_id)
+        monitor = ProbeMonitor(service, incident_id)
         await monitor.start()  # the holder stores the probes' states, as a war room open before did
         await monitor.stop()
     finally:
@@ -182,12 +183,21 @@ async def test_the_first_frame_of_the_war_room_is_its_picture_not_a_draft_of_it(
             frames.append(drawn[:-1])
 
     monkeypatch.setattr(Screen, "_compositor_refresh", compositor_refresh)
+    checking = []  # the frames drawn before the probes start checking (their states then change)
+    real_start = ProbeMonitor.start
+
+    async def start(self):
+        checking.append(len(frames))
+        await real_start(self)
+
+    monkeypatch.setattr(ProbeMonitor, "start", start)
     for size in ((120, 40), (80, 24)):
         frames.clear()
+        checking.clear()
         app = make_app(path, incident_id)
         async with app.run_test(size=size) as pilot:
             await war_room_ready(pilot)
-            await pilot.pause()
-        changed = [[(line, frames[-1][n]) for n, line in enumerate(frame) if line != frames[-1][n]] for frame in frames]
-        assert frames and not any(changed), (size, changed)
-        assert any("probe-00" in line for line in frames[0])
+        still = frames[:checking[0]]
+        changed = [[(line, still[-1][n]) for n, line in enumerate(frame) if line != still[-1][n]] for frame in still]
+        assert len(still) >= 2 and not any(changed), (size, changed)
+        assert any("probe-00" in line for line in still[0])
