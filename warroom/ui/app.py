@@ -31,6 +31,7 @@ from warroom.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
 log = logging.getLogger("warroom.ui")
 TOAST_GLYPHS = {"warning": "⚠", "error": "✗"}
 LEAVING_SIGNALS = {signal.SIGHUP: 128 + signal.SIGHUP, signal.SIGTERM: 128 + signal.SIGTERM}
+DRAWN_AT_THE_LATEST = 3.0  # seconds after start: `drawn()` if no war room said so (the picker)
 
 
 class WarRoomApp(App):
@@ -78,6 +79,7 @@ class WarRoomApp(App):
         self.undecodable_bytes = 0  # bytes from the terminal that were not UTF-8, so far
         self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
         self.key_in_hand: str | None = None  # the key being handled now (see pop_screen)
+        self.on_drawn: Callable[[], None] | None = None  # run once the first screen is drawn (see drawn)
 
     @property
     def bell_setting(self) -> str:
@@ -91,7 +93,15 @@ class WarRoomApp(App):
             self._reach = self.session.reach(self)
         return self._reach
 
+    def drawn(self) -> None:
+        """The first screen is drawn in full (a war room's first frame, or DRAWN_AT_THE_LATEST
+        seconds after start): run `on_drawn`, once (launch turns the garbage collector on there)."""
+        callback, self.on_drawn = self.on_drawn, None
+        if callback is not None:
+            callback()
+
     async def on_mount(self) -> None:
+        self.set_timer(DRAWN_AT_THE_LATEST, self.drawn)
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for signum, code in LEAVING_SIGNALS.items():
@@ -235,7 +245,11 @@ class WarRoomApp(App):
             return
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        await self.push_screen(self.session.screen(incident))
+        screen = self.session.screen(incident)
+        prepare = getattr(screen, "prepare", None)
+        if prepare is not None:
+            await prepare()  # what its first frame shows, read before it is drawn
+        await self.push_screen(screen)
 
     def choose_incident(self, current: str | None = None, declare: bool = False) -> None:
         """The picker over the war room: switch to another open incident, or declare one."""
