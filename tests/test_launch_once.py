@@ -117,3 +117,20 @@ def test_the_garbage_collector_is_on_again_when_the_war_room_cannot_start(tmp_pa
     with pytest.raises(NotFoundError):
         launching.launch(_Context(path), "INC-20991231-001")
     assert gc.isenabled()
+
+
+@pytest.mark.sqlite_only
+def test_warroom_open_begins_the_files_look_before_the_war_room_loads(tmp_path, monkeypatch, run_cli, cli_env):
+    """The look (quick_check reads the whole file) runs in a thread while the CLI, the policies and
+    the UI load; the war room's open takes its outcome (warroom.store.database.look_ahead)."""
+    import asyncio
+
+    import warroom.store.database as database
+
+    path, incident_id = asyncio.run(small_database(tmp_path))
+    begun = []
+    monkeypatch.setattr(launching, "launch", lambda context, incident_id=None: begun.append(
+        str(context.database()) in database._LOOKS_AHEAD))
+    done = run_cli("--db", str(path), "open", incident_id, env={**cli_env, "WARROOM_DB": ""})
+    assert done.returncode == 0, done.stderr
+    assert begun == [True] and database._LOOKS_AHEAD == {}  # begun, then dropped as the command ended
