@@ -134,3 +134,19 @@ def test_warroom_open_begins_the_files_look_before_the_war_room_loads(tmp_path, 
     done = run_cli("--db", str(path), "open", incident_id, env={**cli_env, "WARROOM_DB": ""})
     assert done.returncode == 0, done.stderr
     assert begun == [True] and database._LOOKS_AHEAD == {}  # begun, then dropped as the command ended
+
+
+def test_the_dialogs_and_the_help_are_imported_when_first_opened_not_before_the_first_frame():
+    """What `warroom open` imports before its first frame (the modules of its screens, the probe
+    monitor): not the dialogs, the help or the procedures' screens, which open on a key."""
+    import subprocess
+    import sys
+
+    code = ("import sys, warroom.cli, warroom.cli_serving, warroom.ui.launch, warroom.ui.app, "
+            "warroom.ui.screens.war_room, warroom.ui.screens.war_room_first_look, warroom.service.monitor\n"
+            "later = ('warroom.ui.screens.dialogs', 'warroom.ui.screens.help', 'warroom.ui.screens.composer', "
+            "'warroom.ui.screens.procedures', 'warroom.ui.screens.actions', 'warroom.ui.screens.escalation', "
+            "'warroom.ui.screens.picker', 'warroom.domain.report', 'warroom.domain.stats', 'httpx', 'aiohttp')\n"
+            "print(sorted(m for m in later if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
