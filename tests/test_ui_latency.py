@@ -5,6 +5,8 @@ The figures these stand for are in bench/bench_latency.py and README "Performanc
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from test_ui_support import make_app, small_database, submit_and_wait, wait_for, war_room_ready
 from textual import events
@@ -52,3 +54,24 @@ async def test_typing_and_logging_an_entry_lay_out_nothing(tmp_path, layouts):
         assert timeline.selected.text == "a second one"
         assert layouts == []
 
+
+async def test_a_war_room_session_freezes_its_start_up_heap_once_drawn(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id, settle_heap=True)  # as `warroom open` builds it (ui.launch)
+    try:
+        assert gc.get_freeze_count() == 0
+        async with app.run_test(size=(120, 40)) as pilot:
+            await war_room_ready(pilot)
+            await wait_for(pilot, lambda: gc.get_freeze_count() > 0)
+            await submit_and_wait(pilot, "after the freeze")
+    finally:
+        gc.unfreeze()  # this process opens many apps: their garbage must stay collectable
+
+
+async def test_an_app_in_a_shared_process_freezes_nothing(tmp_path):
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await submit_and_wait(pilot, "no freeze in a shared process")
+        assert gc.get_freeze_count() == 0

@@ -148,6 +148,7 @@ class WarRoomScreen(Screen):
         warning = self.service.clock_warning()
         if warning:
             self.notify(warning, severity="warning", timeout=15, markup=False)
+        self.call_after_refresh(self.app.settle_heap)  # once composed and drawn (see WarRoomApp.settle_heap)
 
     def on_unmount(self) -> None:
         """Keep the draft, then stop following the record (the Health pane stops the probes)."""

@@ -159,6 +159,9 @@ class HealthPane(OptionList):
         await monitor.start()
         self.monitor = monitor
         self.refresh_rows()
+        settle = getattr(self.app, "settle_heap", None)  # the HTTP clients are imported now (see WarRoomApp)
+        if settle is not None:
+            settle()
 
     async def on_unmount(self) -> None:
         if self.monitor is not None:
