@@ -36,6 +36,11 @@ from warroom.store.probes import AttachedProbe, ProbeStore
 from warroom.store.stats import stats_inputs
 
 
+async def _given(value):
+    """`value` as an awaitable, beside reads in a gather."""
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class RoleSeat:
     """One role of the policy and who holds it now (person None: unfilled)."""
@@ -232,22 +237,29 @@ class IncidentService(ProcedureMethods):
         the entries of those kinds; with `entries` (and `notable`), those instead of reading them
         (a stream: service.exports.streamed_record; the last few: service.drafts_of)."""
         incident = await self.incident(incident_id)
-        duty_record = await self.duty_record(incident)
+        # The reads are independent: sent at once, the connection runs them one after another
+        # without waiting for the event loop between them (a busy loop, a screen being drawn,
+        # would otherwise delay each one in turn).
+        duty_record, read, roles, updates, actions, ticks, playbooks, chain_head = await asyncio.gather(
+            self.duty_record(incident), self.entries(incident_id, kinds) if entries is None else _given(entries),
+            self.role_history(incident_id), self.updates(incident_id), self.actions(incident_id),
+            self.checklist_state(incident_id), self.attached_playbooks(incident_id),
+            q.chain_head(self.db.reader, incident_id))
         policy = self.policy_for(incident)
         return IncidentRecord(
             incident=incident,
             policy=policy,
-            entries=await self.entries(incident_id, kinds) if entries is None else entries,
+            entries=read,
             notable=notable,
             key_entries=key_entries,
             entries_left_out=entries_left_out,
-            roles=await self.role_history(incident_id),
-            updates=await self.updates(incident_id),
-            actions=await self.actions(incident_id),
+            roles=roles,
+            updates=updates,
+            actions=actions,
             exported_at=self.now(),
-            checklist_ticks=await self.checklist_state(incident_id),
-            playbooks=tuple(await self.attached_playbooks(incident_id)),
-            chain_head=await q.chain_head(self.db.reader, incident_id),
+            checklist_ticks=ticks,
+            playbooks=tuple(playbooks),
+            chain_head=chain_head,
             duty_record=duty_record,
             duties=tuple(derive_duties(policy, duty_record)),
         )
@@ -258,8 +270,8 @@ class IncidentService(ProcedureMethods):
         from warroom.domain.updates import MAX_CHANGES, draft_wants
         from warroom.store.record_reads import last_entries_of
 
-        incident = await self.incident(incident_id)
-        kinds, since = draft_wants(self.policy_for(incident), await self.updates(incident_id), audience)
+        incident, updates = await asyncio.gather(self.incident(incident_id), self.updates(incident_id))
+        kinds, since = draft_wants(self.policy_for(incident), updates, audience)
         shown, total = await last_entries_of(self.db.reader, incident_id, kinds, to_stored(since) if since else None,
                                              MAX_CHANGES)
         return await self.record(incident_id, entries=shown, entries_left_out=total - len(shown))

@@ -4,6 +4,7 @@ report quotes, and the last changes an update draft repeats."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import Iterable
 
@@ -69,9 +70,10 @@ async def last_entries_of(conn: aiosqlite.Connection, incident_id: str, kinds: I
     if recorded_after is not None:
         where += " AND recorded_at > ?"
         params.append(recorded_after)
-    async with conn.execute(f"SELECT COUNT(*) FROM entries WHERE {where}", params) as cursor:
-        total = int((await cursor.fetchone())[0])
-    async with conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where}"
-                            " ORDER BY occurred_at DESC, number DESC LIMIT ?", (*params, limit)) as cursor:
-        rows = await cursor.fetchall()
-    return [entry_from_row(row) for row in reversed(rows)], total
+    # Each read in one step (no cursor left open if the caller is cancelled), both sent at once:
+    # the connection runs the second while the loop takes the first's answer.
+    counted, rows = await asyncio.gather(
+        conn.execute_fetchall(f"SELECT COUNT(*) FROM entries WHERE {where}", params),
+        conn.execute_fetchall(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where}"
+                              " ORDER BY occurred_at DESC, number DESC LIMIT ?", (*params, limit)))
+    return [entry_from_row(row) for row in reversed(list(rows))], int(list(counted)[0][0])
