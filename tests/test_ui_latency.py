@@ -1,18 +1,26 @@
-"""What a key, a commit and a look at the record cost the war room, by mechanism (no timings): the
-entry bar lays nothing out, a committed entry is drawn from what the write returned with a
-constant number of statements, and the start-up heap is kept out of the collector's way.
+"""What a key, a commit, a look at the record and the composer cost the war room, by mechanism (no
+timings): the entry bar lays nothing out, the start-up heap is kept out of the collector's way,
+and one composer serves a war room, drawn once with its real draft.
 The figures these stand for are in bench/bench_latency.py and README "Performance"."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 import pytest
-from test_ui_support import make_app, small_database, submit_and_wait, wait_for, war_room_ready
+from test_ui_support import (
+    WAIT, make_app, screen_text, showing, small_database, submit_and_wait, wait_for, war_room_ready,
+)
 from textual import events
 from textual.keys import _character_to_key
 from textual.screen import Screen
+from textual.widgets import TextArea
 
+from warroom.service import IncidentService
+from warroom.ui.screens import composer as composer_module
+from warroom.ui.screens.composer import ComposerScreen
+from warroom.ui.widgets.deliveries import DeliveryList
 from warroom.ui.widgets.entry_bar import EntryInput
 from warroom.ui.widgets.timeline import Timeline
 
@@ -75,3 +83,104 @@ async def test_an_app_in_a_shared_process_freezes_nothing(tmp_path):
         await war_room_ready(pilot)
         await submit_and_wait(pilot, "no freeze in a shared process")
         assert gc.get_freeze_count() == 0
+
+
+# ---- the update composer (F2) ---------------------------------------------------------------
+
+
+async def open_composer(pilot) -> "ComposerScreen":
+    await pilot.press("f2")
+    await wait_for(pilot, lambda: showing(pilot.app, ComposerScreen))
+    composer = pilot.app.screen
+    area = composer.query_one(TextArea)
+    await wait_for(pilot, lambda: "INCIDENT UPDATE" in area.text)
+    return composer
+
+
+async def test_one_composer_serves_the_war_room_with_a_fresh_draft_each_time(tmp_path, monkeypatch):
+    built = []
+    real = ComposerScreen.compose
+    monkeypatch.setattr(ComposerScreen, "compose", lambda self: built.append(self) or real(self))
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        composer = await open_composer(pilot)
+        composer.query_one("#composer-audience").value = "public"  # left on another audience, and edited
+        await wait_for(pilot, lambda: composer.query_one(TextArea).text.startswith("Investigating - "))
+        composer.query_one(TextArea).load_text("my own words, not sent")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ComposerScreen))
+        await submit_and_wait(pilot, "/decision roll back the canary")
+        again = await open_composer(pilot)
+        assert again is composer and built == [composer]  # shown again, not built again
+        text = again.query_one(TextArea).text
+        assert "roll back the canary" in text and "my own words" not in text
+        assert text.startswith("INCIDENT UPDATE (Internal)") and again.query_one("#composer-audience").value == "internal"
+        assert "Posting to: Internal (internal)" in screen_text(app)
+        deliveries = again.query_one(DeliveryList)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ComposerScreen))
+        assert not deliveries._timer._active.is_set()  # out of sight, it reads nothing
+        app.open_incident(incident_id)  # the same one: nothing changes
+        await pilot.pause()
+        assert app.is_screen_installed(composer)
+        await app.pop_screen()  # the war room goes (as when another incident is opened): its composer too
+        await wait_for(pilot, lambda: not app.is_screen_installed(composer) and not composer.is_attached)
+
+
+async def test_the_composer_is_drawn_once_its_draft_is_in(tmp_path, monkeypatch):
+    gate = asyncio.Event()
+    real = IncidentService.draft_record
+
+    async def slow_draft(self, *args, **kwargs):
+        await gate.wait()
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(IncidentService, "draft_record", slow_draft)
+    monkeypatch.setattr(composer_module, "DRAFT_HOLD", WAIT)  # held however slow the machine
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        painted: list[str] = []
+        real_display = app._display
+
+        def display(screen, update):  # each frame of the composer sent to the terminal, with its text then
+            if isinstance(screen, ComposerScreen) and not app._batch_count:  # (Textual drops it in a batch)
+                painted.append(screen.query_one(TextArea).text)
+            return real_display(screen, update)
+
+        app._display = display
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: showing(app, ComposerScreen))
+        composer = app.screen
+        await wait_for(pilot, lambda: any(w.group == "draft" and w.is_running for w in composer.workers))
+        for _ in range(3):
+            await pilot.pause()
+        assert painted == []  # nothing drawn while the draft is read
+        gate.set()
+        await wait_for(pilot, lambda: painted)
+        assert "INCIDENT UPDATE" in painted[0]  # the first frame shows the real draft
+
+
+async def test_a_slow_draft_does_not_hold_the_composer_back(tmp_path, monkeypatch):
+    gate = asyncio.Event()
+    real = IncidentService.draft_record
+
+    async def slow_draft(self, *args, **kwargs):
+        await gate.wait()
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(IncidentService, "draft_record", slow_draft)
+    monkeypatch.setattr(composer_module, "DRAFT_HOLD", 0)
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: showing(app, ComposerScreen) and "Posting to: Internal" in screen_text(app))
+        area = app.screen.query_one(TextArea)
+        assert area.text == ""  # drawn without it: never a draft of before
+        gate.set()
+        await wait_for(pilot, lambda: "INCIDENT UPDATE" in area.text)

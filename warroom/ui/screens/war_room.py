@@ -158,6 +158,7 @@ class WarRoomScreen(Screen):
             for stop in (self._stop_listening, self._stop_watching):
                 if stop is not None:
                     stop()
+            self.procedures.close()
 
     def _commit_heard(self) -> None:
         """A commit here, or (on a server) anywhere: look at what changed, on this screen's turn."""

@@ -38,6 +38,14 @@ class WarRoomProcedures:
 
     def __init__(self, screen) -> None:
         self.screen = screen
+        self._composer = None  # the update composer, once F2 built it
+
+    def close(self) -> None:
+        """The war room is going: so does its composer."""
+        composer, self._composer = self._composer, None
+        if composer is not None and composer not in self.app.screen_stack:
+            self.app.uninstall_screen(composer)
+            composer.remove()
 
     @property
     def app(self):
@@ -61,10 +69,16 @@ class WarRoomProcedures:
         self._run(self._compose_update(), "dialog")
 
     async def _compose_update(self) -> None:
-        from warroom.ui.screens.composer import ComposerScreen
+        composer = self._composer
+        if composer is None:  # built once, kept while the war room is open: F2 shows it again
+            from warroom.ui.screens.composer import ComposerScreen
 
-        incident = self.incident
-        draft = await self.app.push_screen_wait(ComposerScreen(incident.id, self.service.policy_for(incident)))
+            composer = self._composer = ComposerScreen(self.incident.id, self.service.policy_for(self.incident))
+            self.app.install_screen(composer, f"composer-{id(composer)}")
+        elif composer in self.app.screen_stack:  # already open (F2 twice in a row)
+            return
+        composer.begin(self.service)
+        draft = await self.app.push_screen_wait(composer)
         if draft is not None:
             self._run(self._post_update(draft.audience, draft.text, draft.promise), "write")
 
