@@ -12,6 +12,7 @@ import pytest
 from warroom.domain.errors import DatabaseError
 from warroom.store import open_database
 from warroom.store.database import BUSY_TIMEOUT_MS
+from warroom.store.identity import APPLICATION_ID
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, V2, V3, V6, sql_of
 
 # The version-1 schema as released, written out here on purpose: if schema.py's V1 is ever edited,
@@ -423,3 +424,83 @@ async def test_version_3_file_gets_the_change_log_and_keeps_its_pauses(tmp_path,
         assert await live.poll() is None  # nothing new: one PRAGMA, no reload
     finally:
         await service.close()
+
+
+def make_version_7_file(path, entries: int) -> None:
+    """A file as warroom made it before the kind index (schema 7), with a timeline."""
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:7]:
+        conn.executescript(sql_of(script))
+    conn.execute("INSERT INTO incidents (id, day, day_seq, title, policy, severity, status, created_at, created_by)"
+                 f" VALUES ('INC-20261120-001', '20261120', 1, 'Old', 'default', 'SEV-2', 'investigating', '{T0}', 'al')")
+    kinds = ("note", "status", "decision", "action")
+    conn.executemany(
+        "INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text)"
+        " VALUES ('INC-20261120-001', ?, ?, ?, 'al', ?, 'x')",
+        [(n, T0, T0 if n % 2 else T1, kinds[n % 4]) for n in range(1, entries + 1)])
+    conn.execute("PRAGMA user_version = 7")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.commit()
+    conn.close()
+
+
+async def test_a_version_7_file_gains_the_kind_index_that_the_draft_reads_use(tmp_path):
+    """An update draft counts the changes it repeats and reads the last few: by the kind index,
+    not by walking the incident's whole timeline."""
+    from warroom.domain.models import EntryKind
+    from warroom.store.record_reads import last_entries_of
+
+    path = tmp_path / "v7.db"
+    make_version_7_file(path, 40)
+    db = await open_database(path)
+    try:
+        assert await pragma(db, "user_version") == SCHEMA_VERSION
+        statements: list[str] = []
+        await db.reader.set_trace_callback(statements.append)
+        shown, total = await last_entries_of(db.reader, "INC-20261120-001", [EntryKind.STATUS, EntryKind.DECISION],
+                                             T0, 3)
+        await db.reader.set_trace_callback(None)
+        assert total == 10 and [e.number for e in shown] == [30, 34, 38]  # decisions: recorded after T0
+        [count] = [sql for sql in statements if sql.startswith("SELECT COUNT(*)")]
+        async with db.reader.execute(f"EXPLAIN QUERY PLAN {count}") as cursor:
+            plan = " ".join(row[3] for row in await cursor.fetchall())
+        assert "COVERING INDEX entries_by_kind" in plan, plan
+    finally:
+        await db.close()
+
+
+def test_both_backends_have_one_version_number_per_schema():
+    from warroom.store.pg_schema import PG_MIGRATIONS
+
+    assert len(PG_MIGRATIONS) == len(MIGRATIONS) == SCHEMA_VERSION
+
+
+async def test_postgresql_gets_the_same_tables_and_columns_as_sqlite(pg_url):
+    """PostgreSQL's tables are derived from SQLite's text: the same tables, the same columns (its
+    own bookkeeping and the stand-in for SQLite's implicit rowid aside), and the same indexes."""
+    import asyncpg
+
+    from warroom.store.identity import known_fingerprints
+
+    conn = await asyncpg.connect(pg_url)
+    try:
+        columns = await conn.fetch("SELECT table_name, column_name FROM information_schema.columns"
+                                   " WHERE table_schema = 'public' ORDER BY table_name, ordinal_position")
+        indexes = {row[0] for row in await conn.fetch("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+    finally:
+        await conn.close()
+    on_postgresql: dict[str, set[str]] = {}
+    for table, column in columns:
+        on_postgresql.setdefault(table, set()).add(column)
+    on_postgresql.pop("warroom_schema")
+    on_postgresql.pop("change_counter")
+    on_postgresql["attached_playbooks"].discard("rowid")
+    on_sqlite = {table: set(names) for table, names in known_fingerprints()[SCHEMA_VERSION]}
+    assert on_postgresql == on_sqlite
+    conn = sqlite3.connect(":memory:")
+    for script in MIGRATIONS:
+        conn.executescript(sql_of(script))
+    sqlite_indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                                     " AND name NOT LIKE 'sqlite_autoindex%'")}
+    conn.close()
+    assert sqlite_indexes <= indexes and "entries_by_kind" in indexes

@@ -3,7 +3,8 @@ severities, statuses, audiences, facts, service verbs), after any back-dating pr
 
 from __future__ import annotations
 
-from warroom.domain.grammar import _CLOCK, _COMMAND, _OFFSET, _SPECS, _STAMP, COMMANDS, _is_quoted, _split_first
+from warroom.domain.grammar import _COMMAND, _SPECS, COMMANDS, _is_quoted, _split_first
+from warroom.domain.moments import CLOCK, OFFSET, STAMP
 from warroom.domain.policy import Policy
 
 
@@ -58,6 +59,6 @@ def _argument_choices(name: str, policy: Policy) -> list[tuple[str, list[str]]]:
 
 def _looks_backdated(token: str) -> bool:
     """Whether `token` has back-dating syntax (its value is not checked)."""
-    if len(token) > 1 and _OFFSET.fullmatch(token):
+    if len(token) > 1 and OFFSET.fullmatch(token):
         return True
-    return token[:1] == "@" and any(p.fullmatch(token[1:]) for p in (_CLOCK, _STAMP))
+    return token[:1] == "@" and any(p.fullmatch(token[1:]) for p in (CLOCK, STAMP))

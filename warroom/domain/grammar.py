@@ -9,16 +9,17 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 
-from warroom.domain.clock import UTC, parse_duration
+from warroom.domain.clock import UTC
 from warroom.domain.commands import (
     AddAction, AddEntry, AddProbe, AssignRole, ChangeServices, Command, CorrectEntry, Handoff, MarkDuty,
     PageOnCall, PinEntry, PostUpdate, SetActionDone, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
 from warroom.domain.models import FACTS, EntryKind, Milestone
+from warroom.domain.moments import backdate, due_date
 from warroom.domain.policy import Policy
 from warroom.domain.secrets import redact_url
 
@@ -78,12 +79,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
 
 _SPECS: dict[str, CommandSpec] = {name: spec for spec in COMMANDS for name in spec.names}
 
-# Back-dating and due-date syntax. Digits are ASCII on purpose: `int()` would accept others.
-_N = r"[0-9]+(?:\.[0-9]+)?"
-_OFFSET = re.compile(rf"-(?:{_N}d)?(?:{_N}h)?(?:{_N}m)?(?:{_N}s)?(?:{_N}ms)?")  # as domain.clock.parse_duration
-_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_STAMP = re.compile(_DATE.pattern + r"[Tt]" + _CLOCK.pattern)
 _WORD = re.compile(r"\S+")
 _COMMAND = re.compile(r"/(\S*)(\s+)?(.*)", re.DOTALL)
 _OWNER = re.compile(r"@(\w+(?:[.\-]\w+)*)")
@@ -91,7 +86,6 @@ _NUMBER = re.compile(r"#?([0-9]{1,9})")
 _QUOTES = "\"'"
 _MAX_NAME_WORDS = 6  # longest unquoted multi-word role/status/severity name tried
 MAX_ENTRY_BYTES = 2 * 2**20  # an entry holds at most 2 MiB of UTF-8 (a 1 MB paste fits whole)
-_DUE_FORMS = "YYYY-MM-DD, YYYY-MM-DDTHH:MM, HH:MM (UTC) or a duration like 2h or 3d"
 
 
 def parse(text: str, policy: Policy, now: datetime) -> Command:
@@ -106,7 +100,7 @@ def parse(text: str, policy: Policy, now: datetime) -> Command:
     if not line:
         raise ParseError("nothing to record: type a note, or a /command (see /help)")
     token, rest = _split_first(line)
-    occurred_at = _backdate(token, now)
+    occurred_at = backdate(token, now)
     if occurred_at is None:
         return _parse_body(line, policy, now)
     if not rest:
@@ -135,69 +129,6 @@ def _unknown_command(word: str) -> str:
     close = difflib.get_close_matches(word.lower(), list(_SPECS), n=3, cutoff=0.6)
     hint = f"did you mean {', '.join('/' + name for name in close)}? " if close else ""
     return f"unknown command '/{word}'; {hint}see /help, or {escape}"
-
-
-# --- time --------------------------------------------------------------------------------------
-
-
-def _backdate(token: str, now: datetime) -> datetime | None:
-    """The moment a leading `-1h30m` / `@14:02[:30]` / `@YYYY-MM-DDTHH:MM` token names, or None."""
-    if len(token) > 1 and _OFFSET.fullmatch(token):
-        return _shifted(now, -_duration(token[1:], token), token)
-    if not token.startswith("@"):
-        return None
-    if clock := _CLOCK.fullmatch(token[1:]):
-        moment = _at(now.date(), clock.groups(), token)
-        return _shifted(moment, -timedelta(days=1), token) if moment > now else moment
-    if stamp := _STAMP.fullmatch(token[1:]):
-        moment = _at(_day(stamp.groups()[:3], token), stamp.groups()[3:], token)
-        if moment > now:
-            raise ParseError(f"'{token}' is in the future (now is {now:%Y-%m-%d %H:%M} UTC)")
-        return moment
-    return None
-
-
-def _due(value: str, now: datetime) -> datetime:
-    """A due date: a UTC date (midnight), date and time, clock time (next one) or duration."""
-    token = f"due:{value}"
-    if day := _DATE.fullmatch(value):
-        return _at(_day(day.groups(), token), ("0", "0", None), token)
-    if stamp := _STAMP.fullmatch(value):
-        return _at(_day(stamp.groups()[:3], token), stamp.groups()[3:], token)
-    if clock := _CLOCK.fullmatch(value):
-        moment = _at(now.date(), clock.groups(), token)
-        return _shifted(moment, timedelta(days=1), token) if moment < now else moment
-    problem = f"invalid due date '{value}'; use {_DUE_FORMS}"
-    return _shifted(now, _duration(value, token, problem), token)
-
-
-def _duration(text: str, token: str, message: str = "") -> timedelta:
-    try:
-        return parse_duration(text)
-    except (ValueError, OverflowError):
-        raise ParseError(message or f"'{token}' is not a usable time offset") from None
-
-
-def _shifted(moment: datetime, delta: timedelta, token: str) -> datetime:
-    try:
-        return moment + delta
-    except OverflowError:
-        raise ParseError(f"'{token}' is too far away in time") from None
-
-
-def _day(parts: tuple[str | None, ...], token: str) -> date:
-    try:
-        return date(*(int(part or 0) for part in parts))
-    except ValueError:
-        raise ParseError(f"'{token}' is not a valid date") from None
-
-
-def _at(day: date, clock: tuple[str | None, ...], token: str) -> datetime:
-    hour, minute, second = (int(part or 0) for part in clock)
-    try:
-        return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
-    except ValueError:
-        raise ParseError(f"'{token}' is not a valid time (use HH:MM, 00:00 to 23:59)") from None
 
 
 # --- argument helpers --------------------------------------------------------------------------
@@ -315,7 +246,7 @@ def _action(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Comm
         raise _usage(spec, "give at most one group:")
     owners = [word for word in words if _OWNER.fullmatch(word.group())]
     owner = owners[-1].group()[1:] if owners else None
-    due = _due(dues[0].group()[4:], now) if dues else None
+    due = due_date(dues[0].group()[4:], now) if dues else None
     group = _action_group(groups[0].group()[6:], policy) if groups else None
     text = _cut(args, [word.span() for word in dues + groups + owners[-1:]])
     if not text:

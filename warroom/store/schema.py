@@ -1,5 +1,9 @@
 """Schema and migrations. `PRAGMA user_version` holds the number of migrations applied.
 
+The tables are written once, here, in SQLite's words; warroom.store.pg_schema derives PostgreSQL's
+from the same text (`V1_TABLES`, `V2`, ...) and adds only what differs: the rules (triggers) and
+the change log's numbering.
+
 A migration is SQL text, or a `Migration`: SQL and then a Python step run in the same transaction
 (for what SQL cannot do, such as hashing the existing timeline)."""
 
@@ -28,7 +32,7 @@ def sql_of(migration: "str | Migration") -> str:
 
 
 # Version 1: the incident record. Timeline text is append-only, enforced by triggers.
-V1 = """
+V1_TABLES = """
 CREATE TABLE incidents (
     id          TEXT PRIMARY KEY,
     day         TEXT NOT NULL,
@@ -67,20 +71,6 @@ CREATE TABLE entries (
 );
 CREATE INDEX entries_by_time ON entries (incident_id, occurred_at, number);
 
-CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
-BEGIN
-    SELECT RAISE(ABORT, 'timeline entries are append-only');
-END;
-
-CREATE TRIGGER entries_no_rewrite BEFORE UPDATE ON entries
-WHEN NEW.text IS NOT OLD.text OR NEW.kind IS NOT OLD.kind OR NEW.author IS NOT OLD.author
-  OR NEW.occurred_at IS NOT OLD.occurred_at OR NEW.recorded_at IS NOT OLD.recorded_at
-  OR NEW.data IS NOT OLD.data OR NEW.corrects IS NOT OLD.corrects
-  OR NEW.incident_id IS NOT OLD.incident_id OR NEW.number IS NOT OLD.number
-BEGIN
-    SELECT RAISE(ABORT, 'timeline entries are append-only');
-END;
-
 CREATE TABLE role_assignments (
     id          INTEGER PRIMARY KEY,
     incident_id TEXT NOT NULL REFERENCES incidents(id),
@@ -112,6 +102,22 @@ CREATE TABLE action_items (
     created_at  TEXT NOT NULL,
     entry_id    INTEGER REFERENCES entries(id)
 );
+"""
+
+V1 = V1_TABLES + """
+CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+BEGIN
+    SELECT RAISE(ABORT, 'timeline entries are append-only');
+END;
+
+CREATE TRIGGER entries_no_rewrite BEFORE UPDATE ON entries
+WHEN NEW.text IS NOT OLD.text OR NEW.kind IS NOT OLD.kind OR NEW.author IS NOT OLD.author
+  OR NEW.occurred_at IS NOT OLD.occurred_at OR NEW.recorded_at IS NOT OLD.recorded_at
+  OR NEW.data IS NOT OLD.data OR NEW.corrects IS NOT OLD.corrects
+  OR NEW.incident_id IS NOT OLD.incident_id OR NEW.number IS NOT OLD.number
+BEGIN
+    SELECT RAISE(ABORT, 'timeline entries are append-only');
+END;
 """
 
 # Version 2: health probes attached to incidents, their results and per-incident checklist ticks.
@@ -174,6 +180,40 @@ CREATE INDEX probe_results_by_time ON probe_results (checked_at);
 # screen shares (fast mode, a check requested from a screen that does not hold the lease).
 # `part` names what changed; `number` is the entry number for `entries` (appended) and `entry`
 # (its pin changed). Probe result batches write no change row.
+V4_TABLES = """
+CREATE TABLE probe_states (
+    incident_id           TEXT NOT NULL REFERENCES incidents(id),
+    probe                 TEXT NOT NULL,
+    config                TEXT NOT NULL DEFAULT '{}',
+    interval              REAL NOT NULL DEFAULT 30,
+    attached              INTEGER NOT NULL DEFAULT 0,
+    state                 TEXT NOT NULL DEFAULT 'unknown',
+    health                TEXT NOT NULL DEFAULT 'unknown',
+    since                 TEXT,
+    first_failure_at      TEXT,
+    consecutive_failures  INTEGER NOT NULL DEFAULT 0,
+    consecutive_successes INTEGER NOT NULL DEFAULT 0,
+    paused                INTEGER NOT NULL DEFAULT 0,
+    last_result           TEXT,
+    recent                TEXT NOT NULL DEFAULT '[]',
+    uptime_checks         INTEGER NOT NULL DEFAULT 0,
+    uptime_ok             INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (incident_id, probe)
+);
+
+CREATE TABLE probe_settings (
+    incident_id        TEXT PRIMARY KEY REFERENCES incidents(id),
+    fast_interval      REAL,
+    fast_until         TEXT,
+    check_requested_at TEXT
+);
+"""
+
+V4_BACKFILL = """
+INSERT INTO probe_states (incident_id, probe, config, attached, paused)
+    SELECT incident_id, name, config, 1, paused FROM probes WHERE incident_id IS NOT NULL AND paused = 1;
+"""
+
 V4 = """
 CREATE TABLE changes (
     id          INTEGER PRIMARY KEY,
@@ -272,27 +312,7 @@ CREATE TRIGGER changes_probe_changed AFTER UPDATE ON probes WHEN NEW.incident_id
 BEGIN
     INSERT INTO changes (incident_id, part) VALUES (NEW.incident_id, 'probes');
 END;
-
-CREATE TABLE probe_states (
-    incident_id           TEXT NOT NULL REFERENCES incidents(id),
-    probe                 TEXT NOT NULL,
-    config                TEXT NOT NULL DEFAULT '{}',
-    interval              REAL NOT NULL DEFAULT 30,
-    attached              INTEGER NOT NULL DEFAULT 0,
-    state                 TEXT NOT NULL DEFAULT 'unknown',
-    health                TEXT NOT NULL DEFAULT 'unknown',
-    since                 TEXT,
-    first_failure_at      TEXT,
-    consecutive_failures  INTEGER NOT NULL DEFAULT 0,
-    consecutive_successes INTEGER NOT NULL DEFAULT 0,
-    paused                INTEGER NOT NULL DEFAULT 0,
-    last_result           TEXT,
-    recent                TEXT NOT NULL DEFAULT '[]',
-    uptime_checks         INTEGER NOT NULL DEFAULT 0,
-    uptime_ok             INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (incident_id, probe)
-);
-
+""" + V4_TABLES + """
 CREATE TRIGGER changes_probe_state AFTER UPDATE ON probe_states
 WHEN NEW.state IS NOT OLD.state OR NEW.paused IS NOT OLD.paused OR NEW.config IS NOT OLD.config
   OR NEW.interval IS NOT OLD.interval
@@ -310,13 +330,6 @@ BEGIN
     INSERT INTO changes (incident_id, part) VALUES (OLD.incident_id, 'probe-state');
 END;
 
-CREATE TABLE probe_settings (
-    incident_id        TEXT PRIMARY KEY REFERENCES incidents(id),
-    fast_interval      REAL,
-    fast_until         TEXT,
-    check_requested_at TEXT
-);
-
 CREATE TRIGGER changes_probe_settings_added AFTER INSERT ON probe_settings
 BEGIN
     INSERT INTO changes (incident_id, part) VALUES (NEW.incident_id, 'probes');
@@ -326,10 +339,7 @@ CREATE TRIGGER changes_probe_settings_changed AFTER UPDATE ON probe_settings
 BEGIN
     INSERT INTO changes (incident_id, part) VALUES (NEW.incident_id, 'probes');
 END;
-
-INSERT INTO probe_states (incident_id, probe, config, attached, paused)
-    SELECT incident_id, name, config, 1, paused FROM probes WHERE incident_id IS NOT NULL AND paused = 1;
-"""
+""" + V4_BACKFILL
 
 # Version 5: reaching people. Alerts taken in (one row per delivery, so a repeated delivery of the
 # same alert is recognised), each update's delivery to each target (state, attempts, why it
@@ -424,10 +434,12 @@ async def chain_existing_entries(conn: aiosqlite.Connection) -> None:
 # Version 6 (numbered by the lead at merge): the verifiable record. Each entry's hash chains it to
 # the entry before it (warroom.domain.chain); existing timelines are chained by the Python step.
 # The rewrite trigger also protects a hash once it is set.
-V6 = Migration(
-    sql="""
+V6_COLUMNS = """
 ALTER TABLE entries ADD COLUMN hash TEXT;
+"""
 
+V6 = Migration(
+    sql=V6_COLUMNS + """
 DROP TRIGGER entries_no_rewrite;
 
 CREATE TRIGGER entries_no_rewrite BEFORE UPDATE ON entries
@@ -449,5 +461,11 @@ V7 = """
 ALTER TABLE incidents ADD COLUMN customer_impact TEXT NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: tuple[str | Migration, ...] = (V1, V2, V3, V4, V5, V6, V7)
+# Version 8: the entries of some kinds, counted or listed without reading the whole timeline (the
+# changes an update draft repeats: how many there are since the last update, and the last few).
+V8 = """
+CREATE INDEX entries_by_kind ON entries (incident_id, kind, recorded_at);
+"""
+
+MIGRATIONS: tuple[str | Migration, ...] = (V1, V2, V3, V4, V5, V6, V7, V8)
 SCHEMA_VERSION = len(MIGRATIONS)
