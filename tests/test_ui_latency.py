@@ -184,3 +184,26 @@ async def test_a_slow_draft_does_not_hold_the_composer_back(tmp_path, monkeypatc
         assert area.text == ""  # drawn without it: never a draft of before
         gate.set()
         await wait_for(pilot, lambda: "INCIDENT UPDATE" in area.text)
+
+
+async def test_the_footer_is_not_built_again_when_a_dialog_covers_the_war_room(tmp_path, monkeypatch):
+    from warroom.ui.widgets.footer import KeysFooter
+
+    built = []
+    real = KeysFooter.compose
+    monkeypatch.setattr(KeysFooter, "compose", lambda self: built.append(self) or real(self))
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        await pilot.pause()
+        built.clear()
+        await open_composer(pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ComposerScreen))
+        await pilot.pause()
+        assert built == []  # the same keys: not built again (Textual's Footer is, twice)
+        assert "f2 Update" in screen_text(app)
+        await pilot.press("ctrl+t")  # the timeline's own keys join the footer: built again
+        await wait_for(pilot, lambda: "p Pin" in screen_text(app))
+        assert built

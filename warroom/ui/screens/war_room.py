@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import clock_note, format_moment, from_stored
@@ -39,6 +39,7 @@ from warroom.service.live import ACTIONS
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.entry_detail import EntryDetail, entry_heading
+from warroom.ui.widgets.footer import KeysFooter
 from warroom.ui.widgets.header import IncidentHeader
 from warroom.ui.widgets.health import HealthPane
 from warroom.ui.widgets.roles import RolesPane
@@ -125,7 +126,7 @@ class WarRoomScreen(Screen):
                 health.border_title = "Health"
                 yield health
         yield EntryBar(self.policy, id="entry-bar")
-        yield Footer()
+        yield KeysFooter()
 
     async def on_mount(self) -> None:
         if self.service.read_only:
