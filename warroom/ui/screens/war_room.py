@@ -46,7 +46,7 @@ from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 log = logging.getLogger("warroom.ui")
-POLL_SECONDS = 0.1  # another process's commit is on screen within about this (one statement when none came)
+POLL_SECONDS = 0.05  # another process's commit is looked for this often (one PRAGMA when none came)
 RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
@@ -142,7 +142,7 @@ class WarRoomScreen(Screen):
         self.follow_record()
         self.query_one(HealthPane).watch_incident(self.incident.id)
         if not self.service.pushes_changes:  # a file: look now and then; a server says when
-            self.set_interval(POLL_SECONDS, self.follow_record)
+            self.set_interval(POLL_SECONDS, self.look)
         self.attention.start()
         if self.service.connection_state != "connected":
             self._connection_changed(self.service.connection_state)
@@ -195,8 +195,15 @@ class WarRoomScreen(Screen):
 
     @work(group="record")
     async def follow_record(self) -> None:
+        """Look at the record now, in a worker (after a commit here, on a server's word)."""
+        await self.look()
+
+    async def look(self) -> None:
         """Read what changed since the last look (a commit here, in another terminal or `warroom log`)
-        and post it; one look at a time, and a call during a look asks for one more."""
+        and post it; one look at a time, and a call during a look asks for one more. On a file the
+        poll timer calls this itself, not through a worker: when nothing was committed anywhere it
+        costs one PRAGMA (the store's data_version, answered on the loop in microseconds) and no
+        message, so the poll can come often."""
         if self._following:
             self._follow_again = True
             return
