@@ -63,6 +63,55 @@ async def test_typing_and_logging_an_entry_lay_out_nothing(tmp_path, layouts):
         assert layouts == []
 
 
+async def test_the_emptied_bar_and_the_entry_it_wrote_come_in_one_frame(tmp_path):
+    path, incident_id = await small_database(tmp_path, notes=60, declared_minutes_ago=40)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline, bar = app.screen.query_one(Timeline), app.screen.query_one(EntryInput)
+        bar.value = "EU error rate back under 1%"
+        await pilot.pause()
+        total = timeline.total
+        frames: list[tuple[str, int]] = []  # (the bar, the entries shown) at each frame sent out
+        real_display = app._display
+
+        def display(screen, update):
+            if not app._batch_count:  # (Textual drops a frame inside a batch)
+                frames.append((bar.value, timeline.total))
+            return real_display(screen, update)
+
+        app._display = display
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: frames and frames[-1][1] == total + 1)
+        assert frames[0] == ("", total + 1)  # no frame of the emptied bar alone, the entry a frame later
+
+
+async def test_a_slow_write_does_not_hold_the_emptied_bar_back(tmp_path, monkeypatch):
+    from warroom.ui.widgets import entry_bar
+
+    gate = asyncio.Event()
+    real = IncidentService.apply
+
+    async def slow_apply(self, *args, **kwargs):
+        await gate.wait()  # the file is locked by another writer, say
+        return await real(self, *args, **kwargs)
+
+    path, incident_id = await small_database(tmp_path, notes=60, declared_minutes_ago=40)
+    monkeypatch.setattr(IncidentService, "apply", slow_apply)
+    monkeypatch.setattr(entry_bar, "WRITE_HOLD", 0.01)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        timeline, bar = app.screen.query_one(Timeline), app.screen.query_one(EntryInput)
+        total = timeline.total
+        bar.value = "written once the lock is gone"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not app._batch_count and bar.value == "")  # drawn without the entry
+        assert timeline.total == total
+        gate.set()
+        await wait_for(pilot, lambda: timeline.total == total + 1)
+
+
 async def test_a_war_room_session_freezes_its_start_up_heap_once_drawn(tmp_path):
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id, settle_heap=True)  # as `warroom open` builds it (ui.launch)
@@ -173,15 +222,15 @@ async def test_a_slow_draft_does_not_hold_the_composer_back(tmp_path, monkeypatc
         return await real(self, *args, **kwargs)
 
     monkeypatch.setattr(IncidentService, "draft_record", slow_draft)
-    monkeypatch.setattr(composer_module, "DRAFT_HOLD", 0)
+    monkeypatch.setattr(composer_module, "DRAFT_HOLD", 0.01)
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
         await pilot.press("f2")
-        await wait_for(pilot, lambda: showing(app, ComposerScreen) and "Posting to: Internal" in screen_text(app))
+        await wait_for(pilot, lambda: showing(app, ComposerScreen) and not app._batch_count)  # drawn without it
         area = app.screen.query_one(TextArea)
-        assert area.text == ""  # drawn without it: never a draft of before
+        assert area.text == "" and "Posting to: Internal" in screen_text(app)  # never a draft of before
         gate.set()
         await wait_for(pilot, lambda: "INCIDENT UPDATE" in area.text)
 

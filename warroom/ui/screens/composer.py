@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Select, TextArea
 
 from warroom.domain.policy import Policy
 from warroom.domain.updates import promise_from_clock
+from warroom.ui.paint_hold import PaintHold
 from warroom.ui.widgets.deliveries import DeliveryList
 
 DRAFT_HOLD = 0.15  # seconds the screen waits for the draft before it is drawn without it
@@ -74,7 +75,7 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         self._switching = False  # the select is being set back by the screen, not by the user
         self._reading: tuple[str, asyncio.Future] | None = None  # (audience, its record) asked for by begin()
         self._fresh = False  # begin() was called and the screen not shown since
-        self._hold = self._hold_timer = None  # the app's painting, held by begin() (see _release_hold)
+        self._hold: PaintHold | None = None  # the app's painting, held by begin() until the draft is in
 
     def begin(self, service) -> None:
         """A new update, just before the screen is shown (one composer serves a war room: built at
@@ -82,10 +83,8 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         read at once. Nothing is painted until the draft is in (DRAFT_HOLD at most): the first
         frame shows the real draft, and the record is read while the loop is idle."""
         self._audience, self._draft, self._fresh = self._first_audience, "", True
-        if self._hold is None:
-            self._hold = self.app.batch_update()  # released with the draft, or by the timer
-            self._hold.__enter__()
-            self._hold_timer = self.app.set_timer(DRAFT_HOLD, self._release_hold)
+        if self._hold is None or not self._hold.held:
+            self._hold = PaintHold(self.app, DRAFT_HOLD)  # released with the draft, or by its limit
         if self._reading is not None:
             self._reading[1].cancel()
         self._reading = (self._audience, asyncio.ensure_future(service.draft_record(self.incident_id, self._audience)))
@@ -140,12 +139,10 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         self.query_one(DeliveryList).pause()  # nothing is read for a composer out of sight
 
     def _release_hold(self) -> None:
-        """Let the app paint again: the draft is in, or it took DRAFT_HOLD (then it is drawn
-        without it, and the draft when it comes), or the composer went."""
-        hold, self._hold = self._hold, None
-        if hold is not None:
-            self._hold_timer.stop()
-            hold.__exit__(None, None, None)
+        """Let the app paint again: the draft is in, or the composer went (after DRAFT_HOLD the
+        hold ends by itself: the composer is drawn without the draft, and the draft when it comes)."""
+        if self._hold is not None:
+            self._hold.release()
 
     def show_audience(self, audience: str) -> None:
         """Name the audience being posted to: above the fields and on the post button."""

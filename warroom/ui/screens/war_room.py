@@ -301,12 +301,21 @@ class WarRoomScreen(Screen):
 
     def on_entry_submitted(self, message: EntrySubmitted) -> None:
         self.drafts.sent(message.text)
-        self.write_entry(message.text)
+        self.write_entry(message.text, message.painting)
 
     @work(group="write")
-    async def write_entry(self, text: str) -> None:
+    async def write_entry(self, text: str, painting=None) -> None:
         """Parse and apply what was typed, in typed order. The rules are the service's: `/help`
-        writes nothing, resolving without a summary asks for one (as `warroom log` refuses it)."""
+        writes nothing, resolving without a summary asks for one (as `warroom log` refuses it).
+        `painting` (held since Enter) is released once the outcome is posted: the frame after it
+        shows the entry (or the error) with the emptied bar."""
+        try:
+            await self._write_entry(text)
+        finally:
+            if painting is not None:
+                painting.release()
+
+    async def _write_entry(self, text: str) -> None:
         try:
             async with self._entry_lock:  # the next entry is parsed against this one's result
                 command = await self.service.parse(self.incident.id, text)
