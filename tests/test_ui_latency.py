@@ -72,18 +72,53 @@ async def test_the_emptied_bar_and_the_entry_it_wrote_come_in_one_frame(tmp_path
         bar.value = "EU error rate back under 1%"
         await pilot.pause()
         total = timeline.total
-        frames: list[tuple[str, int]] = []  # (the bar, the entries shown) at each frame sent out
+        frames: list[tuple[str, bool]] = []  # (the bar, the new entry's row in view) at each frame sent out
         real_display = app._display
 
         def display(screen, update):
             if not app._batch_count:  # (Textual drops a frame inside a batch)
-                frames.append((bar.value, timeline.total))
+                top = timeline.scroll_offset.y
+                frames.append((bar.value, timeline.total == total + 1 and top <= total < top + timeline.size.height))
             return real_display(screen, update)
 
         app._display = display
         await pilot.press("enter")
-        await wait_for(pilot, lambda: frames and frames[-1][1] == total + 1)
-        assert frames[0] == ("", total + 1)  # no frame of the emptied bar alone, the entry a frame later
+        await wait_for(pilot, lambda: frames and frames[-1][1])
+        assert frames[0] == ("", True)  # no frame of the emptied bar alone, nor of the entry out of view
+
+
+async def test_an_appended_entry_asks_the_screen_for_its_frame_at_once(tmp_path, monkeypatch):
+    """Not when the timeline's own queue next runs dry (Textual's way): by then the screen may
+    have drawn the emptied bar alone, and the entry waits a frame more."""
+    from textual import messages
+
+    from warroom.ui.screens.war_room import WarRoomScreen
+
+    path, incident_id = await small_database(tmp_path, notes=60, declared_minutes_ago=40)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        screen, handling = app.screen, []
+        timeline = screen.query_one(Timeline)
+        asked: list[bool] = []  # for each repaint the timeline asked of the screen: while the delta was handled?
+        real_post, real_changed = screen.post_message, WarRoomScreen.on_record_changed
+
+        def post(message):
+            if isinstance(message, messages.Update) and message.widget is timeline:
+                asked.append(bool(handling))
+            return real_post(message)
+
+        async def changed(self, message):
+            handling.append(1)
+            try:
+                return await real_changed(self, message)
+            finally:
+                handling.pop()
+
+        monkeypatch.setattr(screen, "post_message", post)
+        monkeypatch.setattr(WarRoomScreen, "on_record_changed", changed)
+        await submit_and_wait(pilot, "EU error rate back under 1%")
+        assert asked and asked[0]
 
 
 async def test_a_slow_write_does_not_hold_the_emptied_bar_back(tmp_path, monkeypatch):

@@ -312,8 +312,8 @@ class WarRoomScreen(Screen):
         try:
             await self._write_entry(text)
         finally:
-            if painting is not None:
-                painting.release()
+            if painting is not None:  # once the screen has taken in what the write posted
+                self.call_after_refresh(painting.release)
 
     async def _write_entry(self, text: str) -> None:
         try:

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
+from textual import messages
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -224,6 +225,15 @@ class Timeline(ScrollView, can_focus=True):
             self.unseen += grown
         self._update_subtitle()
         self.refresh()
+        self._repaint_now()
+
+    def _repaint_now(self) -> None:
+        """Tell the screen at once that this needs drawing. Textual's refresh() tells it only when
+        this widget's own message queue next runs dry, often after the screen has drawn its next
+        frame: the entry just written came one frame (16-25 ms) after the emptied entry bar. An
+        extra word once drawn costs nothing: the screen finds no region left to draw."""
+        if self.is_mounted:
+            self.screen.post_message(messages.Update(self))
 
     def follow(self) -> None:
         """Follow the tail again from the next reload (after the scribe wrote something)."""
@@ -346,11 +356,13 @@ class Timeline(ScrollView, can_focus=True):
         if clamped != new:
             self.cursor = clamped
             return
+        # Scrolled at once, not after the next frame (Textual's default): an appended entry that
+        # the cursor follows is in the frame that shows it, not one frame later.
         top, height = self.scroll_offset.y, self.size.height
         if new < top:
-            self.scroll_to(y=new, animate=False, force=True)
+            self.scroll_to(y=new, animate=False, force=True, immediate=True)
         elif height and new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False, force=True)
+            self.scroll_to(y=new - height + 1, animate=False, force=True, immediate=True)
         self.following = new >= self.total - 1
         if self.following:
             self.unseen = 0
