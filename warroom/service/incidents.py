@@ -114,6 +114,11 @@ class IncidentService(ProcedureMethods):
         return cls(await open_database(location, read_only=read_only, password=password), policies, clock,
                    default_policy, config)
 
+    async def checkpoint_in_background(self) -> None:
+        """For a process that stays open (a war room): the database's housekeeping (SQLite's WAL
+        checkpoints) leaves its commits, so an entry is on screen as soon as it is committed."""
+        await self.db.checkpoint_in_background()
+
     def on_commit(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each transaction this service commits, and on a shared server
         after anyone's (it says so at once: `pushes_changes`); returns the way to stop."""

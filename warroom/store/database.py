@@ -28,6 +28,7 @@ from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
 
 log = logging.getLogger("warroom.store")
 BUSY_TIMEOUT_MS = 15_000
+CHECKPOINT_EVERY = 64  # commits between two background checkpoints (see checkpoint_in_background)
 _LOCK_RETRIES = 8
 
 
@@ -74,6 +75,8 @@ class SQLiteDatabase:
         self._commit_listeners: list[Callable[[], object]] = []
         self._versions: sqlite3.Connection | None = None  # see data_version
         self._unknown_versions = 0
+        self._commits_to_checkpoint: int | None = None  # see checkpoint_in_background
+        self._checkpointing: asyncio.Future | None = None
 
     def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each transaction this Database commits (so a screen follows its
@@ -91,6 +94,8 @@ class SQLiteDatabase:
         return system_clock()
 
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
         if self._versions is not None:
             self._versions.close()
             self._versions = None
@@ -145,6 +150,29 @@ class SQLiteDatabase:
                         listener()
                     except Exception:  # a listener's problem never undoes or hides a commit
                         log.exception("commit listener failed")
+                self._checkpoint_soon()
+
+    async def checkpoint_in_background(self) -> None:
+        """From now on a commit here never copies the WAL into the file itself (SQLite's automatic
+        checkpoint, done by the commit that crosses 1,000 pages: 50-200 ms at 100,000 entries,
+        every hundred commits or so, an entry on screen that much later): every CHECKPOINT_EVERY
+        commits a checkpoint runs in a thread, on a connection of its own, after the commit has
+        returned. For a process that stays open (a war room); a short one (`warroom log`) keeps
+        SQLite's own, and the last connection to close checkpoints anyway. Durability is the
+        same: a commit is in the WAL, synced, before it returns."""
+        if self.read_only or self._commits_to_checkpoint is not None:
+            return
+        await self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._commits_to_checkpoint = CHECKPOINT_EVERY
+
+    def _checkpoint_soon(self) -> None:
+        if self._commits_to_checkpoint is None:
+            return
+        self._commits_to_checkpoint -= 1
+        if self._commits_to_checkpoint > 0 or (self._checkpointing is not None and not self._checkpointing.done()):
+            return
+        self._commits_to_checkpoint = CHECKPOINT_EVERY
+        self._checkpointing = asyncio.ensure_future(asyncio.to_thread(_checkpoint, self.path))
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -187,6 +215,18 @@ class SQLiteDatabase:
             log.debug("data_version not known, so it moved: %s", error)
             self._unknown_versions += 1
             return -self._unknown_versions
+
+
+def _checkpoint(path: Path) -> None:
+    """Copy what the WAL holds into the file, as far as readers allow (PASSIVE: nobody waits)."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as error:  # the next one, or SQLite's at the last close, does it
+        log.warning("background checkpoint of %s: %s", path, error)
 
 
 def _version_connection(path: Path) -> sqlite3.Connection:

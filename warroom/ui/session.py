@@ -17,8 +17,10 @@ class Session:
         self.read_only = read_only  # every write is refused (the service says so too)
 
     async def open_service(self, app) -> IncidentService:
-        return await IncidentService.open(app.db_path, app.policies, app.clock, app.default_policy,
-                                          read_only=self.read_only, config=app.config)
+        service = await IncidentService.open(app.db_path, app.policies, app.clock, app.default_policy,
+                                             read_only=self.read_only, config=app.config)
+        await service.checkpoint_in_background()  # a war room stays open: its commits stay short
+        return service
 
     def screen(self, incident):
         from warroom.ui.screens.war_room import WarRoomScreen
