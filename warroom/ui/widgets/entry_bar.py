@@ -310,6 +310,16 @@ class EntryBar(Vertical):
     def clear_notice(self) -> None:
         self.remove_class("-notice")
 
+    def show_progress(self, message: str | None) -> None:
+        """A long job's progress on the notice line, updated in place (one short line: redrawn,
+        never laid out again while it is shown); None takes it away."""
+        if message is None:
+            self.clear_notice()
+            return
+        shown = self.has_class("-notice")
+        self.query_one("#entry-notice", Static).update(Text("ℹ " + visible(message)), layout=not shown)
+        self.add_class("-notice")
+
     def rejected(self, error: str, text: str) -> None:
         """`text` was not saved: put it back for fixing, unless the scribe has already typed or sent
         something after it (then it waits in the history: Up recalls it). Nothing typed is lost."""
