@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 
 import pytest
 from test_ui_support import (
@@ -147,26 +148,32 @@ async def test_a_slow_write_does_not_hold_the_emptied_bar_back(tmp_path, monkeyp
         await wait_for(pilot, lambda: timeline.total == total + 1)
 
 
-async def test_a_war_room_session_freezes_its_start_up_heap_once_drawn(tmp_path):
+async def test_a_war_room_in_a_process_of_its_own_freezes_its_start_up_heap_and_switches_threads_sooner(tmp_path):
+    from warroom.ui.app import SWITCH_INTERVAL
+
     path, incident_id = await small_database(tmp_path)
-    app = make_app(path, incident_id, settle_heap=True)  # as `warroom open` builds it (ui.launch)
+    app = make_app(path, incident_id, own_process=True)  # as `warroom open` builds it (ui.launch)
+    interval = sys.getswitchinterval()
     try:
         assert gc.get_freeze_count() == 0
         async with app.run_test(size=(120, 40)) as pilot:
             await war_room_ready(pilot)
             await wait_for(pilot, lambda: gc.get_freeze_count() > 0)
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
             await submit_and_wait(pilot, "after the freeze")
     finally:
         gc.unfreeze()  # this process opens many apps: their garbage must stay collectable
+        sys.setswitchinterval(interval)
 
 
-async def test_an_app_in_a_shared_process_freezes_nothing(tmp_path):
+async def test_an_app_in_a_shared_process_tunes_nothing(tmp_path):
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
+    interval = sys.getswitchinterval()
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
         await submit_and_wait(pilot, "no freeze in a shared process")
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() == 0 and sys.getswitchinterval() == interval
 
 
 # ---- the update composer (F2) ---------------------------------------------------------------

@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import signal
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -30,6 +31,7 @@ from warroom.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
 
 
 log = logging.getLogger("warroom.ui")
+SWITCH_INTERVAL = 0.001  # seconds a thread holds the interpreter while another waits (Python: 0.005)
 TOAST_GLYPHS = {"warning": "⚠", "error": "✗"}
 LEAVING_SIGNALS = {signal.SIGHUP: 128 + signal.SIGHUP, signal.SIGTERM: 128 + signal.SIGTERM}
 
@@ -49,7 +51,7 @@ class WarRoomApp(App):
         theme: str | None = None, clock: Callable[[], datetime] = system_clock,
         on_theme_change: Callable[[str], None] | None = None, extra_theme_dirs: list[Path] = (),
         config=None, updates_dir: Path | None = None, default_policy: str | None = None,
-        read_only: bool = False, drafts=None, session=None, quiet: bool = False, settle_heap: bool = False,
+        read_only: bool = False, drafts=None, session=None, quiet: bool = False, own_process: bool = False,
     ) -> None:
         # A driver named in the environment (textual-serve's web driver for `warroom serve`) wins;
         # in a terminal, WarRoomDriver survives bad bytes and notices the terminal going away.
@@ -79,7 +81,7 @@ class WarRoomApp(App):
         self.undecodable_bytes = 0  # bytes from the terminal that were not UTF-8, so far
         self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
         self.key_in_hand: str | None = None  # the key being handled now (see pop_screen)
-        self._settle_heap = settle_heap  # a real session: see settle_heap()
+        self.own_process = own_process  # alone in its process (`warroom open`): see settle_heap, on_mount
 
     @property
     def bell_setting(self) -> str:
@@ -94,6 +96,11 @@ class WarRoomApp(App):
         return self._reach
 
     async def on_mount(self) -> None:
+        if self.own_process:
+            # A thread that wants the interpreter (the database's, a report's) gets it within 1 ms
+            # instead of Python's 5: a key, or the read a frame waits for, is not held that long
+            # behind a thread that computes.
+            sys.setswitchinterval(SWITCH_INTERVAL)
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for signum, code in LEAVING_SIGNALS.items():
@@ -173,9 +180,9 @@ class WarRoomApp(App):
         """Take everything alive now (the modules, the screen as composed, the HTTP clients once
         imported) out of the garbage collector's sight (gc.freeze): its full collections then scan
         only what was made since, instead of pausing the screen 50-170 ms every few seconds while
-        entries are typed. Only in a session of its own (`settle_heap`, as `warroom open` runs):
+        entries are typed. Only in a process of its own (`own_process`, as `warroom open` runs):
         in a process that opens many apps, such as the tests, it would keep their garbage forever."""
-        if self._settle_heap:
+        if self.own_process:
             gc.collect(1)  # the young garbage goes first; what is left is start-up's and stays
             gc.freeze()
 
