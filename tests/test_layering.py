@@ -2,9 +2,8 @@
 
 A module may import its own layer and the layers below it, never a layer above, and the two
 layers that share a level (`ui` and `cli`; `store` and `probes`) never import each other; the one
-exceptions are the CLI starting the UI through `warroom.ui.launch` (also from `warroom.cli_learning`,
-a CLI module of its own: replay and drill) and registering the commands of `warroom.cli_learning`
-and `warroom.cli_moving` (copy, backup). `ui/` never imports `store/`
+exception is the CLI (`warroom.cli` and its command modules `warroom.cli_*`, one layer) starting
+the UI through `warroom.ui.launch`. `ui/` never imports `store/`
 (it goes through the service). Every import counts, also the ones inside functions. Below the UI
 nothing imports textual, and importing those layers does not load it either.
 """
@@ -20,18 +19,19 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "warroom"
 
 # Layer of each top-level part of the package, and its level (higher may import lower).
-LAYERS = {"__main__": 4, "ui": 3, "cli": 3, "cli_learning": 3, "cli_moving": 3, "service": 2, "store": 1, "probes": 1, "domain": 0}
-ALLOWED_SIDEWAYS = {("cli", "warroom.ui.launch"), ("cli", "warroom.cli_learning"), ("cli", "warroom.cli_moving"), ("cli_learning", "warroom.ui.launch")}
+LAYERS = {"__main__": 4, "ui": 3, "cli": 3, "service": 2, "store": 1, "probes": 1, "domain": 0}
+ALLOWED_SIDEWAYS = {("cli", "warroom.ui.launch")}
 FORBIDDEN_DOWNWARDS = {("ui", "store")}  # the UI reads and writes only through the service
 TEXTUAL_FREE = ("domain", "store", "probes", "service")
 
 
 def layer_of(module: str) -> str | None:
-    """'warroom.store.queries' -> 'store'; 'warroom' itself and non-warroom modules -> None."""
+    """'warroom.store.queries' -> 'store', 'warroom.cli_record' -> 'cli'; 'warroom' itself and
+    non-warroom modules -> None."""
     parts = module.split(".")
     if parts[0] != "warroom" or len(parts) < 2:
         return None
-    return parts[1]
+    return "cli" if parts[1].startswith("cli_") else parts[1]
 
 
 def module_name(path: Path, root: Path = PACKAGE) -> str:
@@ -108,11 +108,13 @@ def test_the_checker_finds_every_kind_of_upward_or_sideways_import(tmp_path):
         "probes/c.py": "from warroom import service\nfrom warroom.domain import clock\n",
         "domain/d.py": "import textual\nfrom warroom.domain.clock import UTC\n",
         "cli.py": "from warroom.ui import app\nfrom warroom.ui.launch import launch\n",  # only launch may
+        "cli_x.py": "from warroom.cli import cli\nfrom warroom.ui import app\n",  # a CLI module: the same layer
         "loose.py": "x = 1\n",
         "domain/e.py": "from warroom import loose\n",  # a module in no layer
     })
     assert violations(root) == [
         "warroom/cli.py:1: cli imports warroom.ui (ui)",
+        "warroom/cli_x.py:2: cli imports warroom.ui (ui)",
         "warroom/domain/e.py:1: domain imports warroom.loose (no layer)",
         "warroom/probes/c.py:1: probes imports warroom.service (service)",
         "warroom/service/a.py:2: service imports warroom.ui.app (ui)",

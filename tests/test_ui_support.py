@@ -118,15 +118,19 @@ def showing(app, screen: type | tuple[type, ...] | str) -> bool:
 
 
 async def war_room_ready(pilot) -> None:
-    """Wait until the war room is mounted, on screen, with its timeline loaded and a line selected."""
+    """Wait until the war room is mounted, on screen, with its timeline loaded and a line selected,
+    its first full frame drawn and its probe monitor started (it takes the lease after that frame)."""
     from warroom.ui.screens.war_room import WarRoomScreen
+    from warroom.ui.widgets.health import HealthPane
     from warroom.ui.widgets.timeline import Timeline
 
     def ready() -> bool:
         if not showing(pilot.app, WarRoomScreen):
             return False
-        timeline = pilot.app.screen.query_one(Timeline)
-        return timeline.total > 0 and timeline.selected is not None
+        screen = pilot.app.screen
+        timeline = screen.query_one(Timeline)
+        return (timeline.total > 0 and timeline.selected is not None and screen.first_frame.is_set()
+                and screen.query_one(HealthPane).monitor is not None)
 
     await wait_for(pilot, ready)
     await pilot.pause()

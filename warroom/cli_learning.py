@@ -114,7 +114,7 @@ def run(ctx: click.Context, incident_id: str | None, as_user: str | None) -> Non
     if not argv:
         raise click.UsageError("no command after --", ctx)
     author = obj.user(as_user)
-    incident = obj.run(lambda service: service.resolve_incident(incident_id))  # before running anything
+    incident = obj.run(lambda service: service.resolve_incident(incident_id), blocking=True)  # before running anything
     redacted = redact_argv(argv)
     started_at = system_clock()
     finished = run_streaming(argv)
@@ -128,7 +128,7 @@ def run(ctx: click.Context, incident_id: str | None, as_user: str | None) -> Non
 def _log(obj, incident_id: str, captured, author: str) -> None:
     """Record the command; when that fails say so (the command did run) and exit non-zero."""
     try:
-        entry = obj.run(lambda service: service.log_command(incident_id, captured, author))
+        entry = obj.run(lambda service: service.log_command(incident_id, captured, author), blocking=True)
     except WarroomError as error:
         click.echo(visible(f"warroom: error: the command ran (exit {captured.exit_code}) but was not logged: {error}"),
                    err=True)
@@ -155,7 +155,7 @@ def log_command(obj, incident_id: str | None, exit_code: int, started: str | Non
     from warroom.domain.clock import system_clock
     from warroom.domain.redact import redact_command_line
 
-    incident = obj.run(lambda service: service.resolve_incident(incident_id))
+    incident = obj.run(lambda service: service.resolve_incident(incident_id), blocking=True)
     if check:
         click.echo(incident.id)
         return

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from warroom.domain.models import EntryKind, Milestone
-from warroom.domain.report import IncidentRecord
+
+if TYPE_CHECKING:
+    from warroom.domain.report import IncidentRecord
 
 PROOFS: dict[str, str] = {
     "declared": "the incident was declared (its log started)",

@@ -405,7 +405,7 @@ def owed_note(text: str, started: list[Duty], at: datetime) -> tuple[str, dict]:
     return text + OWED_SEPARATOR + describe(started, at), data
 
 
-def without_owed_note(entry: Entry) -> str:
-    """An entry's text without the owed list `owed_note` appended to it."""
-    length = (entry.data or {}).get("text_length")
-    return entry.text[:length] if isinstance(length, int) and (entry.data or {}).get("started") else entry.text
+def text_without_owed_note(text: str, data: dict | None) -> str:
+    """`text` (of an entry with `data`) without the owed list `owed_note` appended to it."""
+    length = (data or {}).get("text_length")
+    return text[:length] if isinstance(length, int) and (data or {}).get("started") else text

@@ -6,9 +6,8 @@ either. `parse` raises only ParseError, whose message says what was expected.
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
@@ -16,6 +15,7 @@ from warroom.domain.clock import UTC
 from warroom.domain.commands import (
     AddAction, AddEntry, AddProbe, AssignRole, ChangeServices, Command, CorrectEntry, Handoff, MarkDuty,
     PageOnCall, PinEntry, PostUpdate, SetActionDone, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
+    replaced,
 )  # fmt: skip
 from warroom.domain.errors import ParseError
 from warroom.domain.models import FACTS, EntryKind, Milestone
@@ -105,7 +105,7 @@ def parse(text: str, policy: Policy, now: datetime) -> Command:
         return _parse_body(line, policy, now)
     if not rest:
         raise ParseError(f"nothing after '{token}': type the note or /command it back-dates")
-    return replace(_parse_body(rest, policy, now), occurred_at=occurred_at)
+    return replaced(_parse_body(rest, policy, now), occurred_at=occurred_at)
 
 
 def _parse_body(body: str, policy: Policy, now: datetime) -> Command:
@@ -126,6 +126,8 @@ def _unknown_command(word: str) -> str:
     escape = "start with // for a note beginning with '/'"
     if not word:
         return f"type a command name after '/' (see /help), or {escape}"
+    import difflib
+
     close = difflib.get_close_matches(word.lower(), list(_SPECS), n=3, cutoff=0.6)
     hint = f"did you mean {', '.join('/' + name for name in close)}? " if close else ""
     return f"unknown command '/{word}'; {hint}see /help, or {escape}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -332,44 +331,57 @@ DEFAULT_POLICY_ID = "default"
 
 
 def builtin_policy_dir() -> Path:
-    return Path(str(resources.files("warroom") / "policies"))
+    return Path(__file__).resolve().parent.parent / "policies"
 
 
 class PolicyBook:
-    """All known policies: the packaged ones plus the user's own (which may override by id)."""
+    """All known policies: the packaged ones plus the user's own (which may override by id).
 
-    def __init__(self, policies: dict[str, Policy]):
+    The user's files are read and checked when the book is loaded (a broken one is reported
+    before anything else happens); a packaged file, whose name is its policy's id, is read the
+    first time its policy is wanted, so a command on one incident reads one policy file."""
+
+    def __init__(self, policies: dict[str, Policy], packaged: dict[str, Path] | None = None):
         self._policies = policies
+        self._unread = {pid: path for pid, path in (packaged or {}).items() if pid not in policies}
 
     @classmethod
     def load(cls, user_dir: Path | None = None) -> "PolicyBook":
         found: dict[str, Policy] = {}
-        dirs = [builtin_policy_dir()]
         if user_dir is not None and user_dir.is_dir():
-            dirs.append(user_dir)
-        for directory in dirs:
-            for path in sorted(directory.glob("*.toml")):
+            for path in sorted(user_dir.glob("*.toml")):
                 policy = load_policy_file(path)
                 found[policy.id] = policy
-        return cls(found)
+        return cls(found, {path.stem: path for path in sorted(builtin_policy_dir().glob("*.toml"))})
+
+    def _read(self, policy_id: str) -> Policy:
+        path = self._unread[policy_id]
+        policy = load_policy_file(path)
+        if policy.id != policy_id:  # a packaging mistake: the name is how the policy is found
+            raise PolicyError(f"{path}: a packaged policy file is named after its id, and this one's is {policy.id!r}")
+        self._policies[policy_id] = policy
+        del self._unread[policy_id]
+        return policy
 
     def get(self, policy_id: str) -> Policy:
-        try:
-            return self._policies[policy_id]
-        except KeyError:
-            raise PolicyError(
-                f"unknown policy {policy_id!r}; known: {', '.join(sorted(self._policies))}"
-            ) from None
+        found = self._policies.get(policy_id)
+        if found is not None:
+            return found
+        if policy_id in self._unread:
+            return self._read(policy_id)
+        raise PolicyError(f"unknown policy {policy_id!r}; known: {', '.join(sorted({*self._policies, *self._unread}))}")
 
     @property
     def default(self) -> Policy:
         return self.get(DEFAULT_POLICY_ID)
 
     def __iter__(self):
+        for policy_id in list(self._unread):
+            self._read(policy_id)
         return iter(sorted(self._policies.values(), key=lambda p: (p.id != DEFAULT_POLICY_ID, p.id)))
 
     def __len__(self) -> int:
-        return len(self._policies)
+        return len(self._policies) + len(self._unread)
 
 
 def update_cadences(policy: Policy, severity_id: str) -> str:

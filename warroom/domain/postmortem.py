@@ -15,13 +15,16 @@ from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
 from warroom.domain.drill import DRILL_MARK, is_drill
 from warroom.domain.duties import (
-    DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, without_owed_note,
+    DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, text_without_owed_note,
 )  # fmt: skip
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
 from warroom.domain.report import IncidentRecord, joined, key_entries, notable_entries
 from warroom.domain.standing import by_phase, numbered_actions, shown_status
+from warroom.domain.stored import (
+    AUTHOR, CORRECTS, ID, KIND, NUMBER, OCCURRED, PINNED, TEXT, StoredRow, row_data, row_kind, stamp_of, stored_rows,
+)  # fmt: skip
 from warroom.domain.text import markdown_inline, visible
 
 DEFAULT_SECTIONS = (
@@ -61,6 +64,9 @@ def _span(span: timedelta | None) -> str:
     return format_duration(span) if span is not None else "n/a"
 
 
+_LABELS = {kind.value: kind.label for kind in EntryKind}
+
+
 class _Timeline:
     """Entry numbers and the corrections that point at each entry."""
 
@@ -71,17 +77,19 @@ class _Timeline:
             if entry.corrects is not None:
                 self.corrections.setdefault(entry.corrects, []).append(entry)
 
-    def line(self, entry: Entry, text: str | None = None) -> str:
-        """A timeline line for `entry` (with `text` instead of its own when given)."""
-        notes = []
-        if entry.corrects:
-            notes.append(f"corrects #{self.numbers.get(entry.corrects, '?')}")
-        notes += [f"corrected by #{c.number}" for c in self.corrections.get(entry.id, [])]
-        if entry.pinned:
-            notes.append("pinned")
-        note = f" ({', '.join(notes)})" if notes else ""
-        return (f"- `#{entry.number}` {_when(entry.occurred_at)}, {entry.kind.label}, "
-                f"{markdown_inline(entry.author)}{note}: {markdown_inline(entry.text if text is None else text)}")
+    def line(self, row: StoredRow, text: str | None = None) -> str:
+        """A timeline line for the entry stored as `row` (with `text` instead of its own when given)."""
+        note = ""
+        if row[CORRECTS] or row[PINNED] or self.corrections:
+            notes = [f"corrects #{self.numbers.get(row[CORRECTS], '?')}"] if row[CORRECTS] else []
+            notes += [f"corrected by #{c.number}" for c in self.corrections.get(row[ID], [])]
+            if row[PINNED]:
+                notes.append("pinned")
+            note = f" ({', '.join(notes)})" if notes else ""
+        day, time = stamp_of(row[OCCURRED])
+        label = _LABELS.get(row[KIND]) or row_kind(row).label  # (an unknown kind raises)
+        return (f"- `#{row[NUMBER]}` {day} {time} UTC, {label}, "
+                f"{markdown_inline(row[AUTHOR])}{note}: {markdown_inline(row[TEXT] if text is None else text)}")
 
     def latest_text(self, entry: Entry) -> str:
         """The entry's text as last corrected."""
@@ -199,10 +207,11 @@ class _Report:
     def key_timeline(self, section: ReportSection) -> Iterator[str]:
         """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
         empty = True
-        for e in key_entries(self.record):
-            if e.pinned or e.kind is not EntryKind.ROLE or "role" in (e.data or {}):
+        for row in stored_rows(key_entries(self.record)):  # as read: no Entry made for a line
+            data = row_data(row)
+            if row[PINNED] or row_kind(row) is not EntryKind.ROLE or "role" in (data or {}):
                 # Severity changes without the list of what they owed: the duties appendix has it.
-                yield self.timeline.line(e, without_owed_note(e))
+                yield self.timeline.line(row, text_without_owed_note(row[TEXT], data))
                 empty = False
         if empty:
             yield "- _No key entries._"
@@ -353,8 +362,8 @@ def _markdown_lines(record: IncidentRecord) -> Iterator[str]:
     lines += ["## Appendix: full timeline", ""]
     yield from lines
     empty = True
-    for entry in record.entries:
-        yield report.timeline.line(entry)
+    for row in stored_rows(record.entries):
+        yield report.timeline.line(row)
         empty = False
     if empty:
         yield "- _Empty._"

@@ -20,6 +20,9 @@ from warroom.domain.models import (
 )
 from warroom.domain.policy import Policy
 from warroom.domain.standing import shown_status
+from warroom.domain.stored import (
+    AUTHOR, KIND, NUMBER, OCCURRED, PINNED, TEXT, StoredRow, row_data, row_kind, stamp_of, stored_rows,
+)
 from warroom.domain.text import csv_cell, inert_json, visible
 
 EXPORT_FORMAT_VERSION = 2  # 2: each entry carries its chain hash, and "chain" the head
@@ -209,6 +212,24 @@ def plain_summary(record: IncidentRecord, now: datetime) -> str:
     return "\n".join(summary_lines(record, now))
 
 
+_KIND_COLUMNS = {kind.value: (kind, f"{kind.glyph} {kind.label:<10}") for kind in EntryKind}
+
+
+def summary_line(row: StoredRow, today: str, audiences: dict[str, str]) -> str:
+    """The timeline line of one entry's stored row in `warroom show` (the date shown unless it is
+    `today`, "YYYY-MM-DD" in UTC)."""
+    day, time = stamp_of(row[OCCURRED])
+    known = _KIND_COLUMNS.get(row[KIND])
+    kind, shown = known if known is not None else (row_kind(row), "")  # (an unknown kind raises)
+    to = ""
+    if kind is EntryKind.UPDATE:
+        audience = (row_data(row) or {}).get("audience")
+        to = f"[to {visible(audiences.get(audience, audience))}] " if audience else ""
+    # (str.ljust(N) pads as a format spec of <N does, in half the time)
+    return (f"  #{str(row[NUMBER]).ljust(4)} {time if day == today else day + ' ' + time} UTC  {shown} "
+            f"{visible(row[AUTHOR]).ljust(10)} {to}{visible(row[TEXT])}{' [pinned]' if row[PINNED] else ''}")
+
+
 def summary_lines(record: IncidentRecord, now: datetime) -> Iterator[str]:
     """plain_summary one line at a time, the timeline as it is read."""
     incident, policy = record.incident, record.policy
@@ -237,16 +258,10 @@ def summary_lines(record: IncidentRecord, now: datetime) -> Iterator[str]:
     out.append(f"Timeline ({len(record.entries)} entries):")
     yield from out
     out = []
-    today = now.date()
+    today = now.date().isoformat()
     audiences = {a.id: a.label for a in policy.audience}
-    for e in record.entries:
-        stamp = e.occurred_at.isoformat(" ", "seconds")  # as %Y-%m-%d %H:%M:%S, 5x faster
-        stamp = stamp[:19] if e.occurred_at.date() != today else stamp[11:19]
-        pin = " [pinned]" if e.pinned else ""
-        audience = (e.data or {}).get("audience") if e.kind is EntryKind.UPDATE else None
-        to = f"[to {visible(audiences.get(audience, audience))}] " if audience else ""
-        yield (f"  #{e.number:<4} {stamp} UTC  {e.kind.glyph} {e.kind.label:<10} {visible(e.author):<10} "
-               f"{to}{visible(e.text)}{pin}")
+    for row in stored_rows(record.entries):  # as read: no Entry made for a line
+        yield summary_line(row, today, audiences)
     owed = open_duties(record.duties)
     out.append(f"Open duties ({len(owed)}):" if owed else "Open duties: none")
     for duty in owed:

@@ -7,7 +7,6 @@ import errno
 import os
 import re
 import stat
-import tomllib
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -39,6 +38,8 @@ def read_text_file(path: Path) -> str:
 def load_toml(text: str) -> dict:
     """tomllib.loads, and arrays or tables nested too deeply for it (a RecursionError) reported
     as the TOMLDecodeError every loader already turns into its one-line error."""
+    import tomllib  # here: a command that reads no TOML file (no config file) does without it
+
     try:
         return tomllib.loads(text)
     except RecursionError:
@@ -52,6 +53,8 @@ def decode_toml(text: str, source: str, into: type[T], error: type[Exception],
                 hint: Callable[[str], str] = str) -> T:
     """TOML `text` validated as `into` (a msgspec Struct), or `error` with one line naming the
     file (`source`), the line and the field: the one way every loader reads its TOML."""
+    import tomllib
+
     try:
         raw = load_toml(text)
     except tomllib.TOMLDecodeError as problem:

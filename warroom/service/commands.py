@@ -20,11 +20,9 @@ from warroom.domain.metrics import milestone_order_problem
 from warroom.domain.models import FACTS, ActionItem, Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.service.config import Config
-from warroom.service.paging import pagers_named
 from warroom.domain.standing import find_markable
 from warroom.service.procedures import read_duty_record, write_duty_mark, write_update
 from warroom.store import queries as q
-from warroom.store.probe_states import probe_states
 
 RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolve rolled back the deploy"
 
@@ -236,6 +234,8 @@ class CommandWriter:
         """What the incoming person needs, one ' | '-separated part each (the handoff panel shows a
         part a line): where it stands, the current hypothesis, the last and next update per
         audience, recent decisions, probes, what is owed, actions, open needs and the roster."""
+        from warroom.store.probe_states import probe_states as stored_probe_states
+
         incident = await self.current()
         status = self.policy.find_status(incident.status)
         elapsed = format_duration(self.now - incident.created_at)
@@ -254,7 +254,7 @@ class CommandWriter:
             "Updates: " + await self._update_standing(incident, duties),
             "Recent decisions: " + ("; ".join(f"#{e.number} {_quoted(e.text)}" for e in [
                 e for e in thinking if e.kind is EntryKind.DECISION][-RECENT_DECISIONS:]) or "none"),
-            "Probes: " + _probe_words(await probe_states(self.conn, incident.id), self.now),
+            "Probes: " + _probe_words(await stored_probe_states(self.conn, incident.id), self.now),
             "Owed: " + ("; ".join(f"{d.what} {d.status_words(self.now)}" for d in owed) or "nothing besides updates"),
             "Actions in flight: " + ("; ".join(f"{a.text} ({a.owner or 'no owner'})" for a in actions) or "none"),
             "Open needs: " + (", ".join(f"{n} unfilled" for n in needs) or "none"),
@@ -351,6 +351,8 @@ class CommandWriter:
 
     async def _page_request(self, c: cmd.PageOnCall) -> Entry:
         """The request, signed by whoever typed it; `Reach.follow_up` sends it and logs the result."""
+        from warroom.service.paging import pagers_named
+
         pagers = pagers_named(self.config, c.target)
         if not pagers:
             known = ", ".join(p.name for p in self.config.pager)

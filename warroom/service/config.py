@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from pathlib import Path
 from typing import Annotated, Callable, Literal
 
 import msgspec
-import platformdirs
 
 from warroom.domain.errors import WarroomError
 from warroom.domain.tomlspot import decode_toml, line_of, read_text_file
@@ -197,7 +195,11 @@ class Config(_Strict):
 
 def config_dir() -> Path:
     override = os.environ.get("WARROOM_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
+    if override:
+        return Path(override)
+    import platformdirs  # here: with WARROOM_CONFIG_DIR (the tests, a script's own) it is not needed
+
+    return Path(platformdirs.user_config_dir(APP_NAME))
 
 
 def config_path() -> Path:
@@ -214,6 +216,8 @@ def state_path() -> Path:
 
 
 def default_database_path() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME)) / "warroom.db"
 
 
@@ -337,6 +341,8 @@ def resolve_user(cli_value: str | None, config: Config) -> str:
             except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
                 raise ConfigError("WARROOM_USER is not valid UTF-8; set it to your name as text") from None
             return chosen.strip()
+    import getpass
+
     try:
         login = getpass.getuser()  # $LOGNAME, $USER... then the password database
     except Exception:  # no login name in some containers

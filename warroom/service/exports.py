@@ -2,71 +2,94 @@
 loop left free while they are written.
 
 `streamed_record` is the record with its timeline as an `EntryStream`; `write_pieces` renders it
-(domain.report.json_pieces / csv_pieces / summary_lines, domain.postmortem.markdown_pieces) in a
-worker thread into a binary sink, a batch at a time. The stream's chunks are fetched on the
-service's event loop (where its connection lives) and turned into entries in the thread.
+(domain.report.json_pieces / csv_pieces / summary_lines, domain.postmortem.markdown_pieces) into a
+binary sink, a batch at a time. On a service with an event loop, the rendering runs in a worker
+thread and the stream's chunks are fetched on the loop (where the connection lives); on a service
+opened `blocking` (a command-line process, no event loop) both happen in the calling thread.
+The formatters of long outputs take the stream's rows as read (domain.stored): no Entry is made
+for a line.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from warroom.domain.models import Entry, EntryKind
 from warroom.domain.report import KEY_KINDS, NOTABLE_KINDS, IncidentRecord
-from warroom.store import queries as q
+from warroom.domain.stored import NUMBER, OCCURRED, StoredRow, entry_from_row
 from warroom.store import record_reads
 
-CHUNK = 2000  # entries per read: a few ms of the loop's time each
+CHUNK = 2000  # entries per read: a few ms of the loop's time each, a MB or two held
 WRITE_BATCH = 1 << 16  # characters gathered before one write
 
 
 class EntryStream:
     """An incident's timeline numbered up to `newest`, in timeline order, read in chunks as it is
-    iterated (again at each iteration). Sized (`count` entries); iterate it in a worker thread,
-    never on the loop."""
+    iterated (again at each iteration): as entries, or as stored rows (`stored_rows()`). Sized
+    (`count` entries). On an event loop's service, iterate it in a worker thread, never on the loop."""
 
     def __init__(self, reader, incident_id: str, count: int, newest: int,
-                 kinds_or_pinned: Iterable[EntryKind] | None = None):
-        """Made on the event loop that owns `reader`; with `kinds_or_pinned`, only the entries of
-        those kinds and the pinned ones (then `len` is still the whole timeline's)."""
+                 kinds_or_pinned: Iterable[EntryKind] | None = None, *, blocking: bool = False):
+        """Made on the event loop that owns `reader` (or, `blocking`, on a reader used without
+        one); with `kinds_or_pinned`, only the entries of those kinds and the pinned ones (then
+        `len` is still the whole timeline's)."""
         self.reader, self.incident_id, self.count, self.kinds = reader, incident_id, count, kinds_or_pinned
-        self.newest = newest
-        self.loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
-        self.read = 0  # entries handed out so far (progress)
+        self.newest, self.blocking = newest, blocking
+        if not blocking:
+            import asyncio
+
+            self.loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
+        self.read = 0  # entries read so far (progress)
 
     def __len__(self) -> int:
         return self.count
 
     def __iter__(self) -> Iterator[Entry]:
-        if threading.get_ident() == self._loop_thread:
+        return map(entry_from_row, self.stored_rows())
+
+    def stored_rows(self) -> Iterator[StoredRow]:
+        """The rows of the entries (domain.stored.STORED_COLUMNS first), in timeline order."""
+        if not self.blocking and threading.get_ident() == self._loop_thread:
             raise RuntimeError("an EntryStream is read from a worker thread")
         pending = self._fetch(None)
         while True:
-            rows = pending.result()
-            if len(rows) == CHUNK:  # the next chunk is read while this one is turned into entries
-                pending = self._fetch((rows[-1]["occurred_at"], rows[-1]["number"]))
-            for row in rows:
-                self.read += 1
-                yield q.entry_from_row(row)
+            rows = pending()
             if len(rows) < CHUNK:
+                self.read += len(rows)
+                yield from rows
                 return
+            # On a loop the next chunk is read while this one is written; without one, when it is
+            # wanted, after this one is let go (one chunk held at a time).
+            pending = self._fetch((rows[-1][OCCURRED], rows[-1][NUMBER]))
+            self.read += len(rows)
+            yield from rows
+            del rows
 
-    def _fetch(self, after: tuple[str, int] | None):
-        return asyncio.run_coroutine_threadsafe(
-            record_reads.entry_rows_after(self.reader, self.incident_id, self.newest, after, CHUNK, self.kinds),
-            self.loop)
+    def _fetch(self, after: tuple[str, int] | None) -> Callable[[], list]:
+        """A chunk being read (without an event loop: when called): call it for its rows."""
+        def reading():
+            return record_reads.entry_rows_after(self.reader, self.incident_id, self.newest, after, CHUNK, self.kinds)
+
+        if self.blocking:
+            from warroom.store.blocking import run_to_end
+
+            return lambda: run_to_end(reading())
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(reading(), self.loop).result
 
 
-async def streamed_record(service, incident_id: str) -> IncidentRecord:
+async def streamed_record(service, incident_id: str, *, notable: bool = True) -> IncidentRecord:
     """The incident's record with its timeline and its key entries as EntryStreams (its few
-    notable entries read at once): what it holds does not grow with the incident."""
-    reader = service.db.reader
+    notable entries read at once; not with `notable=False`, for what quotes none: `warroom show`):
+    what it holds does not grow with the incident."""
+    reader, blocking = service.db.reader, service.db.blocking
     count, newest = await record_reads.timeline_extent(reader, incident_id)  # the snapshot ends at `newest`
-    notable = await record_reads.notable_entries(reader, incident_id, newest, NOTABLE_KINDS)
-    return await service.record(incident_id, entries=EntryStream(reader, incident_id, count, newest), notable=notable,
-                                key_entries=EntryStream(reader, incident_id, count, newest, KEY_KINDS))
+    quoted = await record_reads.notable_entries(reader, incident_id, newest, NOTABLE_KINDS) if notable else None
+    return await service.record(incident_id, entries=EntryStream(reader, incident_id, count, newest, blocking=blocking),
+                                notable=quoted,
+                                key_entries=EntryStream(reader, incident_id, count, newest, KEY_KINDS, blocking=blocking))
 
 
 def _write(pieces: Iterable[str], sink: BinaryIO) -> None:
@@ -82,6 +105,11 @@ def _write(pieces: Iterable[str], sink: BinaryIO) -> None:
     sink.flush()
 
 
-async def write_pieces(render: Callable[[], Iterable[str]], sink: BinaryIO) -> None:
-    """Write what `render()` yields (UTF-8) to `sink` from a worker thread."""
+async def write_pieces(render: Callable[[], Iterable[str]], sink: BinaryIO, *, blocking: bool = False) -> None:
+    """Write what `render()` yields (UTF-8) to `sink`: from a worker thread, or (`blocking`: a
+    service opened without an event loop) here."""
+    if blocking:
+        return _write(render(), sink)
+    import asyncio
+
     await asyncio.to_thread(lambda: _write(render(), sink))

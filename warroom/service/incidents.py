@@ -6,39 +6,50 @@ reads the record back for screens, exports and reports. Nothing here imports tex
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Collection, Iterable
+from typing import TYPE_CHECKING, Callable, Collection, Iterable
 
 from warroom.domain import commands as cmd
-from warroom.domain.captured import CommandRun, command_entry
-from warroom.domain.chain import ChainReport, verify_chain
 from warroom.domain.clock import Clock, clock_skew_warning, system_clock, to_stored
 from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
-from warroom.domain.report import IncidentRecord
-from warroom.domain.stats import Stats, compute_stats
-from warroom.probes.config import ProbeSpec
 from warroom.service.commands import CommandWriter, assign, commander_role, write_action_done
 from warroom.service.config import Config, database_password
-from warroom.service.live import LiveIncident
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
-from warroom.store.probe_states import StoredProbeState
-from warroom.store.probe_states import probe_states as probe_state_rows
-from warroom.store.probes import AttachedProbe, ProbeStore
-from warroom.store.stats import stats_inputs
+
+if TYPE_CHECKING:  # the rest is imported where it is used: a scripted `warroom log` needs none of it
+    from warroom.domain.captured import CommandRun
+    from warroom.domain.chain import ChainReport
+    from warroom.domain.report import IncidentRecord
+    from warroom.domain.stats import Stats
+    from warroom.probes.config import ProbeSpec
+    from warroom.service.live import LiveIncident
+    from warroom.store.probe_states import StoredProbeState
+    from warroom.store.probes import AttachedProbe
 
 
 async def _given(value):
-    """`value` as an awaitable, beside reads in a gather."""
+    """`value` as an awaitable, beside reads in `_all_of`."""
     return value
+
+
+async def _all_of(db, *reads) -> list:
+    """What the independent `reads` return, in order. On an event loop they are sent at once:
+    the connection runs them one after the other without waiting for the loop between them (a
+    screen being drawn would otherwise delay each in turn). Without one (a blocking connection:
+    `warroom show`), one after the other."""
+    if getattr(db, "blocking", False):
+        return [await read for read in reads]
+    import asyncio
+
+    return list(await asyncio.gather(*reads))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +111,34 @@ class IncidentService(ProcedureMethods):
         self.default_policy_id = default_policy  # the config's `default_policy`; None: the book's default
         self.config = config or Config()  # the pagers `/page` may name
         self._duty_entries: dict[str, tuple[int, tuple[Entry, ...]]] = {}  # incident -> (read up to id, entries)
-        self._duty_lock = asyncio.Lock()
+        self._duty_guard = None  # the lock of `_duty_entries`, made when first needed
         self._policy_ids: dict[str, str] = {}  # incident id -> policy id (an incident never changes policy)
 
     @classmethod
     async def open(cls, location: Path | str, policies: PolicyBook, clock: Clock = system_clock,
                    default_policy: str | None = None, config: Config | None = None, *,
-                   read_only: bool = False) -> "IncidentService":
+                   read_only: bool = False, blocking: bool = False) -> "IncidentService":
         """The service on the database at `location` (a file path or a postgresql:// URL; its
         password from the config's `password_env`, else PGPASSWORD or ~/.pgpass); `read_only`:
-        every write raises ReadOnlyError."""
+        every write raises ReadOnlyError; `blocking` (a file only): without an event loop, its
+        coroutines run by warroom.store.blocking.run_to_end (a command-line process)."""
         password = database_password(config, location) if config is not None else None
-        return cls(await open_database(location, read_only=read_only, password=password), policies, clock,
-                   default_policy, config)
+        return cls(await open_database(location, read_only=read_only, password=password, blocking=blocking),
+                   policies, clock, default_policy, config)
+
+    @property
+    def _duty_lock(self):
+        """The lock of `_duty_entries` (made on first use; without an event loop, one that never waits)."""
+        if self._duty_guard is None:
+            if self.db.blocking:
+                from warroom.store.blocking import NoWaitLock
+
+                self._duty_guard = NoWaitLock()
+            else:
+                import asyncio
+
+                self._duty_guard = asyncio.Lock()
+        return self._duty_guard
 
     async def checkpoint_in_background(self) -> None:
         """For a process that stays open (a war room): the database's housekeeping (SQLite's WAL
@@ -172,6 +198,8 @@ class IncidentService(ProcedureMethods):
 
     def live(self, incident_id: str) -> LiveIncident:
         """A view of the incident that a screen keeps current with `poll()` (see service.live)."""
+        from warroom.service.live import LiveIncident
+
         return LiveIncident(self, incident_id)
 
     async def incidents(self, include_closed: bool = False) -> list[Incident]:
@@ -241,12 +269,11 @@ class IncidentService(ProcedureMethods):
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
         the entries of those kinds; with `entries` (and `notable`), those instead of reading them
         (a stream: service.exports.streamed_record; the last few: service.drafts_of)."""
+        from warroom.domain.report import IncidentRecord
+
         incident = await self.incident(incident_id)
-        # The reads are independent: sent at once, the connection runs them one after another
-        # without waiting for the event loop between them (a busy loop, a screen being drawn,
-        # would otherwise delay each one in turn).
-        duty_record, read, roles, updates, actions, ticks, playbooks, chain_head = await asyncio.gather(
-            self.duty_record(incident), self.entries(incident_id, kinds) if entries is None else _given(entries),
+        duty_record, read, roles, updates, actions, ticks, playbooks, chain_head = await _all_of(
+            self.db, self.duty_record(incident), self.entries(incident_id, kinds) if entries is None else _given(entries),
             self.role_history(incident_id), self.updates(incident_id), self.actions(incident_id),
             self.checklist_state(incident_id), self.attached_playbooks(incident_id),
             q.chain_head(self.db.reader, incident_id))
@@ -275,7 +302,7 @@ class IncidentService(ProcedureMethods):
         from warroom.domain.updates import MAX_CHANGES, draft_wants
         from warroom.store.record_reads import last_entries_of
 
-        incident, updates = await asyncio.gather(self.incident(incident_id), self.updates(incident_id))
+        incident, updates = await _all_of(self.db, self.incident(incident_id), self.updates(incident_id))
         kinds, since = draft_wants(self.policy_for(incident), updates, audience)
         shown, total = await last_entries_of(self.db.reader, incident_id, kinds, to_stored(since) if since else None,
                                              MAX_CHANGES)
@@ -283,11 +310,16 @@ class IncidentService(ProcedureMethods):
 
     async def verify(self, incident_id: str) -> ChainReport:
         """Check the incident's hash chain as stored (domain.chain.verify_chain)."""
+        from warroom.domain.chain import verify_chain
+
         await self.incident(incident_id)  # an unknown id is an error, not an empty chain
         return verify_chain(incident_id, await q.chain_links(self.db.reader, incident_id))
 
     async def stats(self, since: datetime | None = None, policy_id: str | None = None) -> Stats:
         """The numbers across the incidents declared since `since` (of one policy when given)."""
+        from warroom.domain.stats import compute_stats
+        from warroom.store.stats import stats_inputs
+
         if policy_id is not None:
             policy_id = self.policies.get(policy_id).id  # an unknown policy is an error, not "no incidents"
         facts, actions = await stats_inputs(self.db.reader, since, policy_id)
@@ -348,21 +380,29 @@ class IncidentService(ProcedureMethods):
 
     async def attached_probes(self, incident_id: str) -> list[AttachedProbe]:
         """The probes stored with an incident (`/probe add`, the demo), as stored."""
+        from warroom.store.probes import ProbeStore
+
         await self.incident(incident_id)  # an unknown id is an error, not "no probes"
         return await ProbeStore(self.db).attached(incident_id)
 
     async def probe_states(self, incident_id: str) -> list[StoredProbeState]:
         """Each probe's state as its lease holder stored it (what every screen shows)."""
-        return await probe_state_rows(self.db.reader, incident_id)
+        from warroom.store.probe_states import probe_states
+
+        return await probe_states(self.db.reader, incident_id)
 
     async def attach_probe(self, incident_id: str, spec: ProbeSpec) -> bool:
         """Store a probe with an incident in its redacted form (``${VAR}`` templates, never the
         secrets); True when the name is new."""
+        from warroom.store.probes import ProbeStore
+
         return await ProbeStore(self.db).attach(incident_id, spec.name, spec.redacted(), self.now())
 
     async def log_command(self, incident_id: str, run: CommandRun, author: str) -> Entry:
         """A `command` entry for a command that ran (redacted and inert already: domain.captured),
         dated when it started."""
+        from warroom.domain.captured import command_entry
+
         text, data = command_entry(run)
         async with self.db.transaction() as conn:
             await q.get_incident(conn, incident_id)

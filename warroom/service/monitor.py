@@ -215,7 +215,9 @@ class ProbeMonitor:
                 parts = None if changes is None else {change.part for change in changes}
                 if file_changed or parts is None or parts & {PROBES, PROBE_STATE}:
                     await self.sync()  # also picks up probes attached meanwhile (/probe add, `warroom log`)
-                elif self.cursor.moved and not parts:  # results were stored (they write no change row)
+                elif self.cursor.moved and not parts and not self.writing:
+                    # results were stored (they write no change row); the holder stores them itself,
+                    # and read the board again as it did (`_store_results`)
                     await self.refresh_board()
                 if waited >= self.prune_every and self.writing:
                     waited = 0.0

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from warroom.domain.errors import NotFoundError, RuleError
-from warroom.domain.models import Delivery, DeliveryState, Entry, EntryKind, Incident, Milestone, Page
+from warroom.domain.models import Delivery, DeliveryState, Entry, EntryKind, Incident, Page
 from warroom.service.config import (
     Config, EmailTarget, JsonTarget, Pager, SlackTarget, StatusFileTarget, StatuspageTarget, Target,
 )  # fmt: skip
 from warroom.service.delivery import SendResult, UpdateMessage, post_json, slack_payload, write_to_folder
+from warroom.service.follow_ups import DELIVER, ESCALATED, PAGE_REQUEST, RESOLVED, follow_up_of
 from warroom.service.incidents import IncidentService
 from warroom.service.paging import PageRequest, pagers_for_incident, send_page
 from warroom.service.statuspage import PublishedIncident, PublishedUpdate, publish_status_files, send_statuspage
@@ -79,14 +80,14 @@ class Reach:
         resolutions among them."""
         done = FollowUp()
         for entry in entries:
-            data = entry.data or {}
-            if entry.kind is EntryKind.UPDATE:
+            data, wanted = entry.data or {}, follow_up_of(entry)
+            if wanted == DELIVER:
                 done.deliveries.extend(await self.deliver(incident_id, entry))
-            elif entry.kind is EntryKind.SEVERITY and data.get("to"):
+            elif wanted == ESCALATED:
                 done.pages.extend(await self._escalated(incident_id, data.get("from", ""), data["to"]))
-            elif entry.kind is EntryKind.SYSTEM and data.get("page_request"):
+            elif wanted == PAGE_REQUEST:
                 done.pages.extend(await self._page_request(incident_id, entry, data))
-            elif entry.kind is EntryKind.MILESTONE and data.get("milestone") in (Milestone.RESOLVED, Milestone.CLOSED):
+            elif wanted == RESOLVED:
                 done.pages.extend(await self.resolve_pages(incident_id))
         return done
 

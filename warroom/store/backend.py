@@ -43,7 +43,8 @@ class Database(Protocol):
       after everyone's (a server NOTIFYs); `add_state_listener`: "reconnecting"/"connected";
     - `server_time()`, `clock_offset`: the record's clock and how far this machine is from it;
     - `session_locks`: whether `try_session_lock` & co. exist (locks the server drops when
-      their holder's connection dies).
+      their holder's connection dies);
+    - `blocking`: opened for use without an event loop (a file only: warroom.store.blocking).
     """
 
     kind: str
@@ -52,6 +53,7 @@ class Database(Protocol):
     reader: Session
     pushes_changes: bool
     session_locks: bool
+    blocking: bool
     generation: int
     state: str
     clock_offset: float
@@ -87,11 +89,15 @@ def describe(location: str | Path) -> str:
     return redact_url(location) if is_server_url(location) else str(location)
 
 
-async def open_database(location: str | Path, *, read_only: bool = False, password: str | None = None) -> Database:
+async def open_database(location: str | Path, *, read_only: bool = False, password: str | None = None,
+                        blocking: bool = False) -> Database:
     """Open (creating and migrating as needed; `read_only`: only an existing, migrated one) the
     database at `location`: a SQLite file path or a postgresql:// URL. `password`: for a server
-    (else PGPASSWORD or ~/.pgpass)."""
+    (else PGPASSWORD or ~/.pgpass). `blocking` (a file only): for use without an event loop, every
+    statement run in the calling thread (warroom.store.blocking)."""
     if is_server_url(location):
+        if blocking:
+            raise ValueError("a server is only reached from an event loop: open it without blocking")
         from warroom.store.postgres import open_postgres
 
         return await open_postgres(str(location), read_only=read_only, password=password)
@@ -99,4 +105,4 @@ async def open_database(location: str | Path, *, read_only: bool = False, passwo
         raise DatabaseError(f"{redact_url(location)}: a database is a file path or a postgresql:// URL")
     from warroom.store.database import open_sqlite
 
-    return await open_sqlite(location, read_only=read_only)
+    return await open_sqlite(location, read_only=read_only, blocking=blocking)

@@ -9,8 +9,10 @@ missing knows it fell behind and reloads everything instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import aiosqlite
+if TYPE_CHECKING:
+    import aiosqlite
 
 # What a change row says changed (the `part` column).
 ENTRIES = "entries"  # an entry was appended (number: its number)

@@ -1,6 +1,9 @@
 """The SQLite backend: opening the database file safely, migrating it, and running write
 transactions (the PostgreSQL one is warroom.store.postgres; the interface, warroom.store.backend).
 
+A command-line process opens it `blocking` (warroom.store.blocking): the same connections without
+an event loop, each statement run in the calling thread.
+
 Journal mode WAL lets the screen read while `warroom log` in another terminal writes.
 `synchronous=FULL`: in WAL mode NORMAL may lose the last commits on power loss; FULL fsyncs
 the WAL on every commit. bench/bench_sqlite_sync.py measures the price (see README): well
@@ -9,27 +12,98 @@ under what a person typing, or the batched probe writer, can notice, so durabili
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sqlite3
 import stat
+import threading
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from datetime import datetime
-from typing import AsyncIterator, Callable
-
-import aiosqlite
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from warroom.domain.clock import system_clock
 from warroom.domain.errors import DatabaseError, ReadOnlyError
 from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, look_at
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
 
+if TYPE_CHECKING:
+    import aiosqlite
+
 log = logging.getLogger("warroom.store")
 BUSY_TIMEOUT_MS = 15_000
 CHECKPOINT_EVERY = 64  # commits between two background checkpoints (see checkpoint_in_background)
 _LOCK_RETRIES = 8
+
+
+async def _connect(path: Path, blocking: bool):
+    """An aiosqlite connection, or with `blocking` a BlockingConnection (no event loop, no thread)."""
+    if blocking:
+        from warroom.store.blocking import BlockingConnection
+
+        return BlockingConnection.connect(path, isolation_level=None)
+    import aiosqlite
+
+    return await aiosqlite.connect(path, isolation_level=None)
+
+
+async def _in_thread(blocking: bool, function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` off the event loop; without one (`blocking`), here and now."""
+    if blocking:
+        return function(*args)
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)
+
+
+async def _pause(blocking: bool, seconds: float) -> None:
+    if blocking:
+        time.sleep(seconds)
+    else:
+        import asyncio
+
+        await asyncio.sleep(seconds)
+
+
+_LOOKS_AHEAD: dict[str, tuple[threading.Thread, list]] = {}
+
+
+def look_ahead(path: Path) -> Callable[[], None]:
+    """Begin the read-only look at an existing file (store.identity.look_at: its PRAGMA quick_check
+    reads the whole file, some 40 ms at 100,000 entries) in a thread, for the next `open_sqlite` of
+    it to take the outcome of: a command-line process imports the service meanwhile (SQLite checks
+    without the GIL). Nothing is written; the look is the same, only begun earlier. Returns the
+    way to drop a look that no open took (the command failed before it opened the file)."""
+    path = Path(path).expanduser()
+    key = str(path)
+    if key in _LOOKS_AHEAD or not path.is_file():  # begun already (its beginner drops it), or nothing to look at
+        return lambda: None
+    outcome: list = []
+
+    def look() -> None:
+        try:
+            outcome.append((look_at(path), None))
+        except BaseException as error:  # raised where the look is taken, as if it were taken there
+            outcome.append((None, error))
+
+    thread = threading.Thread(target=look, name="warroom-look", daemon=True)
+    ahead = _LOOKS_AHEAD[key] = (thread, outcome)
+    thread.start()
+    return lambda: _LOOKS_AHEAD.pop(key, None) if _LOOKS_AHEAD.get(key) is ahead else None
+
+
+async def _look(path: Path, blocking: bool) -> None:
+    """look_at(path), or the outcome of the look begun ahead for it."""
+    ahead = _LOOKS_AHEAD.pop(str(path), None)
+    if ahead is None:
+        await _in_thread(blocking, look_at, path)
+        return
+    thread, outcome = ahead
+    await _in_thread(blocking, thread.join)
+    error = outcome[0][1]
+    if error is not None:
+        raise error
 
 
 def _create_file(path: Path) -> None:
@@ -65,18 +139,26 @@ class SQLiteDatabase:
     clock_offset = 0.0
 
     def __init__(self, path: Path, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None,
-                 *, read_only: bool = False):
+                 *, read_only: bool = False, blocking: bool = False):
         self.path = path
         self.where = str(path)
         self.conn = connection
         self.reader = reader or connection
         self.read_only = read_only  # every transaction is refused, and both connections are query-only
-        self._write_lock = asyncio.Lock()
+        self.blocking = blocking  # BlockingConnections, used without an event loop
+        if blocking:
+            from warroom.store.blocking import NoWaitLock
+
+            self._write_lock = NoWaitLock()  # one transaction at a time by construction
+        else:
+            import asyncio
+
+            self._write_lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[], object]] = []
         self._versions: sqlite3.Connection | None = None  # see data_version
         self._unknown_versions = 0
         self._commits_to_checkpoint: int | None = None  # see checkpoint_in_background
-        self._checkpointing: asyncio.Future | None = None
+        self._checkpointing = None  # the background checkpoint's future, once one ran
 
     def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each transaction this Database commits (so a screen follows its
@@ -95,6 +177,8 @@ class SQLiteDatabase:
 
     async def close(self) -> None:
         if self._checkpointing is not None:
+            import asyncio
+
             await asyncio.gather(self._checkpointing, return_exceptions=True)
         if self._versions is not None:
             self._versions.close()
@@ -121,7 +205,7 @@ class SQLiteDatabase:
                         raise DatabaseError(f"cannot write to {self.path}: {error}") from error
                     if attempt == _LOCK_RETRIES - 1:
                         raise DatabaseError(f"{self.path} stayed locked by another writer") from None
-                    await asyncio.sleep(0.05 * (attempt + 1))
+                    await _pause(self.blocking, 0.05 * (attempt + 1))
                 except BaseException:
                     # Cancelled while BEGIN ran (or waited) in the connection's thread: it may still
                     # open the transaction. ROLLBACK queues behind it, so nothing is left open.
@@ -172,6 +256,8 @@ class SQLiteDatabase:
         if self._commits_to_checkpoint > 0 or (self._checkpointing is not None and not self._checkpointing.done()):
             return
         self._commits_to_checkpoint = CHECKPOINT_EVERY
+        import asyncio  # (only a war room asks for this: it has a loop)
+
         self._checkpointing = asyncio.ensure_future(asyncio.to_thread(_checkpoint, self.path))
 
     @asynccontextmanager
@@ -196,7 +282,7 @@ class SQLiteDatabase:
                     destination.close()
             finally:
                 source.close()
-        await asyncio.to_thread(copy)
+        await _in_thread(self.blocking, copy)
 
     async def data_version(self) -> int:
         """Changes when any connection but the one asked commits, this process's writer included.
@@ -241,7 +327,7 @@ def _version_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
-async def _retry_while_locked(step, attempts: int = 40) -> None:
+async def _retry_while_locked(step, blocking: bool, attempts: int = 40) -> None:
     """Run `step()` again while another process holds a lock SQLite will not wait for.
 
     Switching a new file to WAL (and the first migration) need locks for which SQLite returns
@@ -254,7 +340,7 @@ async def _retry_while_locked(step, attempts: int = 40) -> None:
         except sqlite3.OperationalError as error:
             if ("locked" not in str(error) and "busy" not in str(error)) or attempt == attempts - 1:
                 raise
-            await asyncio.sleep(0.02 + 0.01 * attempt)
+            await _pause(blocking, 0.02 + 0.01 * attempt)
 
 
 async def _version_and_id(conn: aiosqlite.Connection) -> tuple[int, int]:
@@ -299,9 +385,10 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
-async def open_sqlite(path: Path | str, *, read_only: bool = False) -> SQLiteDatabase:
+async def open_sqlite(path: Path | str, *, read_only: bool = False, blocking: bool = False) -> SQLiteDatabase:
     """Open (creating with mode 0600 if needed) and migrate a warroom database; `read_only` opens
-    an existing, migrated one with both connections query-only and no write ever attempted.
+    an existing, migrated one with both connections query-only and no write ever attempted;
+    `blocking`: with BlockingConnections, for use without an event loop (warroom.store.blocking).
 
     An existing file is first looked at read-only (store.identity): another program's file, one
     from a newer warroom, or a damaged one is refused before anything could write to it."""
@@ -309,11 +396,11 @@ async def open_sqlite(path: Path | str, *, read_only: bool = False) -> SQLiteDat
     if path.is_dir():
         raise DatabaseError(f"{path} is a directory, not a database file")
     if read_only:
-        return await _open_read_only(path)
+        return await _open_read_only(path, blocking)
     if path.exists():
         if not path.is_file():  # a FIFO would block the look forever; a device is no database
             raise DatabaseError(f"{path} is not a regular file, not a database file")
-        await asyncio.to_thread(look_at, path)
+        await _look(path, blocking)
         if not os.access(path, os.R_OK | os.W_OK):
             raise DatabaseError(f"database {path} is not readable and writable by you")
         if not os.access(path.parent, os.W_OK | os.X_OK):
@@ -321,15 +408,15 @@ async def open_sqlite(path: Path | str, *, read_only: bool = False) -> SQLiteDat
     else:
         _create_file(path)
     try:
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn = await _connect(path, blocking)
     except sqlite3.Error as error:
         raise DatabaseError(f"cannot open database {path}: {error}") from None
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await _retry_while_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+        await _retry_while_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"), blocking)
         await conn.execute("PRAGMA synchronous = FULL")
         await conn.execute("PRAGMA foreign_keys = ON")
-        await _retry_while_locked(lambda: _migrate(conn, path))
+        await _retry_while_locked(lambda: _migrate(conn, path), blocking)
     except sqlite3.DatabaseError as error:
         await conn.close()
         if is_damage(error):
@@ -341,7 +428,7 @@ async def open_sqlite(path: Path | str, *, read_only: bool = False) -> SQLiteDat
     conn.row_factory = sqlite3.Row
     reader = None
     try:
-        reader = await aiosqlite.connect(path, isolation_level=None)
+        reader = await _connect(path, blocking)
         await reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await reader.execute("PRAGMA query_only = ON")
     except sqlite3.Error as error:
@@ -350,19 +437,19 @@ async def open_sqlite(path: Path | str, *, read_only: bool = False) -> SQLiteDat
         await conn.close()
         raise DatabaseError(f"cannot open database {path}: {error}") from None
     reader.row_factory = sqlite3.Row
-    return SQLiteDatabase(path, conn, reader)
+    return SQLiteDatabase(path, conn, reader, blocking=blocking)
 
 
-async def _open_read_only(path: Path) -> SQLiteDatabase:
+async def _open_read_only(path: Path, blocking: bool) -> SQLiteDatabase:
     if not path.exists():
         raise DatabaseError(f"no database at {path} (a read-only session cannot create one)")
     if not path.is_file():
         raise DatabaseError(f"{path} is not a regular file, not a database file")
-    await asyncio.to_thread(look_at, path)
+    await _look(path, blocking)
     connections: list[aiosqlite.Connection] = []
     try:
         for _ in range(2):
-            connection = await aiosqlite.connect(path, isolation_level=None)
+            connection = await _connect(path, blocking)
             connections.append(connection)
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await connection.execute("PRAGMA query_only = ON")
@@ -377,4 +464,4 @@ async def _open_read_only(path: Path) -> SQLiteDatabase:
         for connection in connections:
             await connection.close()
         raise DatabaseError(f"{path} needs migrating: open it once without --read-only")
-    return SQLiteDatabase(path, connections[0], connections[1], read_only=True)
+    return SQLiteDatabase(path, connections[0], connections[1], read_only=True, blocking=blocking)

@@ -75,6 +75,7 @@ class PostgresDatabase:
     kind = "postgresql"
     pushes_changes = True  # commits anywhere call the commit listeners
     session_locks = True
+    blocking = False  # a server is reached from an event loop only
 
     def __init__(self, url: str, *, read_only: bool = False, password: str | None = None):
         self.url, self.where = url, redact_url(url)

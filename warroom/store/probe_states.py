@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
-
-import aiosqlite
+from typing import TYPE_CHECKING, Any, Iterable
 
 from warroom.domain.clock import from_stored, to_stored
 from warroom.store.schema import stored_data
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 
 def _when(text: str | None) -> datetime | None:

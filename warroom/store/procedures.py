@@ -3,10 +3,12 @@ Writers take a connection inside `Database.transaction()`."""
 
 from __future__ import annotations
 
-import aiosqlite
-
+from typing import TYPE_CHECKING
 from warroom.domain.models import Entry
 from warroom.store.queries import ENTRY_COLUMNS, entry_from_row
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 
 async def checklist_ticks(conn: aiosqlite.Connection, incident_id: str) -> dict[tuple[str, int], bool]:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
-from typing import Any, Iterable
-
-import aiosqlite
+from typing import TYPE_CHECKING, Any, Iterable
 
 from warroom.domain.chain import GENESIS, ChainFields, entry_hash
 from warroom.domain.clock import from_stored, to_stored
@@ -22,22 +20,13 @@ from warroom.domain.models import (
     RoleAssignment,
     StatusUpdate,
 )
+from warroom.domain.stored import STORED_COLUMNS, entry_from_row
 from warroom.store.schema import stored_data
 
-ENTRY_COLUMNS = "id, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned, hash"
+if TYPE_CHECKING:
+    import aiosqlite
 
-
-_KINDS = {kind.value: kind for kind in EntryKind}
-
-
-def entry_from_row(row: sqlite3.Row | tuple) -> Entry:
-    """The entry in a row whose first columns are ENTRY_COLUMNS, in that order."""
-    (id_, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned,
-     hash_) = row[:12]
-    return Entry(id=id_, incident_id=incident_id, number=number, occurred_at=from_stored(occurred_at),
-                 recorded_at=from_stored(recorded_at), author=author, kind=_KINDS.get(kind) or EntryKind(kind),
-                 text=text, data=json.loads(data) if data else None, corrects=corrects, pinned=bool(pinned),
-                 hash=hash_)
+ENTRY_COLUMNS = ", ".join(STORED_COLUMNS)
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
@@ -290,7 +279,10 @@ async def all_entries(conn: aiosqlite.Connection, incident_id: str,
         chosen = [kind.value for kind in kinds]
         where += f" AND kind IN ({', '.join('?' * len(chosen))})"  # SQLite accepts an empty list
         params += chosen
-    rows = await _all(conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where} ORDER BY occurred_at, number", params)
+    # With kinds, `+` keeps the time index from being picked for the order: it would read every
+    # entry of the incident (18 ms at 100k) where the kind index finds the few asked for
+    order = "+occurred_at, +number" if kinds is not None else "occurred_at, number"
+    rows = await _all(conn, f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where} ORDER BY {order}", params)
     return [entry_from_row(row) for row in rows]
 
 
@@ -334,10 +326,26 @@ async def last_entry_number(conn: aiosqlite.Connection, incident_id: str) -> int
     return int(row[0])
 
 
+# The maximum of each kind's newest, the kinds found by skipping through the index on (incident,
+# kind, recorded time): a few lookups instead of reading the whole incident's index (10 ms at 100k).
+_NEWEST_RECORDED = """
+WITH RECURSIVE kinds(kind) AS (
+    SELECT MIN(kind) FROM entries WHERE incident_id = ?
+    UNION ALL
+    SELECT (SELECT MIN(e.kind) FROM entries e WHERE e.incident_id = ? AND e.kind > kinds.kind)
+    FROM kinds WHERE kinds.kind IS NOT NULL
+)
+SELECT MAX(newest) FROM (
+    SELECT (SELECT MAX(e.recorded_at) FROM entries e WHERE e.incident_id = ? AND e.kind = kinds.kind) AS newest
+    FROM kinds WHERE kinds.kind IS NOT NULL
+) AS per_kind
+"""
+
+
 async def newest_recorded_at(conn: aiosqlite.Connection, incident_id: str) -> datetime | None:
     """The latest time any of the incident's entries was written at, by its writer's clock (a
     computer whose clock is behind writes earlier times after it: the maximum, not the last)."""
-    row = await _one(conn, "SELECT MAX(recorded_at) FROM entries WHERE incident_id = ?", (incident_id,))
+    row = await _one(conn, _NEWEST_RECORDED, (incident_id, incident_id, incident_id))
     return from_stored(row[0]) if row and row[0] else None
 
 

@@ -4,15 +4,17 @@ the status page's id for an incident, and pages. Writers take a connection insid
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import sqlite3
 from datetime import datetime
-
-import aiosqlite
 
 from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.errors import NotFoundError
 from warroom.domain.models import Delivery, DeliveryState, Page, StatusUpdate
 from warroom.store.queries import insert_returning_id
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 # ---- alerts ----------------------------------------------------------------------------------
 

@@ -4,14 +4,14 @@ report quotes, and the last changes an update draft repeats."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from typing import Iterable
-
-import aiosqlite
+from typing import TYPE_CHECKING, Iterable
 
 from warroom.domain.models import Entry, EntryKind
 from warroom.store.queries import ENTRY_COLUMNS, entry_from_row
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 
 def _kinds(kinds: Iterable[EntryKind]) -> tuple[str, list[str]]:
@@ -35,7 +35,9 @@ async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_n
     ((stored occurred_at, number) of the last row read; None: from the start), numbered up to
     `up_to_number`; only those of `kinds_or_pinned` and the pinned ones when given. Rows, not
     entries: the caller converts them where the time is spent best."""
-    where, params = "incident_id = ? AND number <= ?", [incident_id, up_to_number]
+    # `+number`: the bound is checked on each row, not sought by the (incident, number) index; a
+    # first chunk read by that index would sort the whole timeline to give its first rows
+    where, params = "incident_id = ? AND +number <= ?", [incident_id, up_to_number]
     if kinds_or_pinned is not None:
         clause, chosen = _kinds(kinds_or_pinned)
         where += f" AND ({clause} OR pinned = 1)"  # a flag, as integer (PostgreSQL wants a comparison)
@@ -70,10 +72,8 @@ async def last_entries_of(conn: aiosqlite.Connection, incident_id: str, kinds: I
     if recorded_after is not None:
         where += " AND recorded_at > ?"
         params.append(recorded_after)
-    # Each read in one step (no cursor left open if the caller is cancelled), both sent at once:
-    # the connection runs the second while the loop takes the first's answer.
-    counted, rows = await asyncio.gather(
-        conn.execute_fetchall(f"SELECT COUNT(*) FROM entries WHERE {where}", params),
-        conn.execute_fetchall(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where}"
-                              " ORDER BY occurred_at DESC, number DESC LIMIT ?", (*params, limit)))
+    # Each read in one step: no cursor left open if the caller is cancelled (a draft replaced).
+    counted = await conn.execute_fetchall(f"SELECT COUNT(*) FROM entries WHERE {where}", params)
+    rows = await conn.execute_fetchall(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where}"
+                                       " ORDER BY occurred_at DESC, number DESC LIMIT ?", (*params, limit))
     return [entry_from_row(row) for row in reversed(list(rows))], int(list(counted)[0][0])

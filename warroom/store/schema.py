@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
-
-import aiosqlite
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from warroom.domain.chain import ChainFields, chain
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 
 @dataclass(frozen=True, slots=True)

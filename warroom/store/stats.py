@@ -3,15 +3,17 @@ the window, their milestones, their updates, their severity changes and their op
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import json
 from datetime import datetime
-
-import aiosqlite
 
 from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.models import ActionItem, EntryKind, Milestone, StatusUpdate
 from warroom.domain.stats import IncidentFacts
 from warroom.store.queries import incident_from_row
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 _WINDOW = "SELECT id FROM incidents WHERE created_at >= ? AND (CAST(? AS TEXT) IS NULL OR policy = ?)"
 

@@ -34,6 +34,7 @@ log = logging.getLogger("warroom.ui")
 SWITCH_INTERVAL = 0.001  # seconds a thread holds the interpreter while another waits (Python: 0.005)
 TOAST_GLYPHS = {"warning": "⚠", "error": "✗"}
 LEAVING_SIGNALS = {signal.SIGHUP: 128 + signal.SIGHUP, signal.SIGTERM: 128 + signal.SIGTERM}
+DRAWN_AT_THE_LATEST = 3.0  # seconds after start: `drawn()` if no war room said so (the picker)
 
 
 class WarRoomApp(App):
@@ -82,6 +83,8 @@ class WarRoomApp(App):
         self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
         self.key_in_hand: str | None = None  # the key being handled now (see pop_screen)
         self.own_process = own_process  # alone in its process (`warroom open`): see settle_heap, on_mount
+        self.on_drawn: Callable[[], None] | None = None  # run once the first screen is drawn (see drawn)
+        self._drawn = False
 
     @property
     def bell_setting(self) -> str:
@@ -95,12 +98,24 @@ class WarRoomApp(App):
             self._reach = self.session.reach(self)
         return self._reach
 
+    def drawn(self) -> None:
+        """The first screen is drawn in full (a war room's first frame, or DRAWN_AT_THE_LATEST
+        seconds after start): run `on_drawn`, once (launch turns the garbage collector on there)."""
+        if self._drawn:
+            return
+        self._drawn = True
+        self.settle_heap()  # what starting made lives on: out of the collector's sight first
+        callback, self.on_drawn = self.on_drawn, None
+        if callback is not None:
+            callback()
+
     async def on_mount(self) -> None:
         if self.own_process:
             # A thread that wants the interpreter (the database's, a report's) gets it within 1 ms
             # instead of Python's 5: a key, or the read a frame waits for, is not held that long
             # behind a thread that computes.
             sys.setswitchinterval(SWITCH_INTERVAL)
+        self.set_timer(DRAWN_AT_THE_LATEST, self.drawn)
         if not self.is_headless:
             loop = asyncio.get_running_loop()
             for signum, code in LEAVING_SIGNALS.items():
@@ -183,8 +198,7 @@ class WarRoomApp(App):
         entries are typed. Only in a process of its own (`own_process`, as `warroom open` runs):
         in a process that opens many apps, such as the tests, it would keep their garbage forever."""
         if self.own_process:
-            gc.collect(1)  # the young garbage goes first; what is left is start-up's and stays
-            gc.freeze()
+            gc.freeze()  # (no collection first: what starting made lives on, and it took 70 ms)
 
     def on_terminal_gone(self, message: TerminalGone) -> None:
         self.leave_now(message.reason, 128 + signal.SIGHUP)
@@ -254,7 +268,11 @@ class WarRoomApp(App):
             return
         while len(self.screen_stack) > 1:
             await self.pop_screen()
-        await self.push_screen(self.session.screen(incident))
+        screen = self.session.screen(incident)
+        prepare = getattr(screen, "prepare", None)
+        if prepare is not None:
+            await prepare()  # what its first frame shows, read before it is drawn
+        await self.push_screen(screen)
 
     def choose_incident(self, current: str | None = None, declare: bool = False) -> None:
         """The picker over the war room: switch to another open incident, or declare one."""

@@ -15,10 +15,19 @@ class Session:
 
     def __init__(self, read_only: bool = False):
         self.read_only = read_only  # every write is refused (the service says so too)
+        self._handed: IncidentService | None = None
+
+    def hand_over(self, service: IncidentService) -> None:
+        """The service `warroom open` opened to check the record before the screen took the
+        terminal: the app runs on it instead of opening the file a second time."""
+        self._handed = service
 
     async def open_service(self, app) -> IncidentService:
-        service = await IncidentService.open(app.db_path, app.policies, app.clock, app.default_policy,
-                                             read_only=self.read_only, config=app.config)
+        if self._handed is not None:
+            service, self._handed = self._handed, None
+        else:
+            service = await IncidentService.open(app.db_path, app.policies, app.clock, app.default_policy,
+                                                 read_only=self.read_only, config=app.config)
         await service.checkpoint_in_background()  # a war room stays open: its commits stay short
         return service
 

@@ -190,6 +190,8 @@ class ReplayBar(Static):
 class ReplayScreen(WarRoomScreen):
     """The war room of a past incident, read-only, its clock moving through it."""
 
+    LOOK_FIRST = False  # its controller moves the clock, then looks (on_record_changed)
+
     BINDINGS = [
         Binding("space", "replay_toggle", "Pause/play", tooltip="Pause or play the replay"),
         Binding("n", "replay_step", "Next entry", tooltip="Jump to the moment of the next entry"),

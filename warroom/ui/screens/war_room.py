@@ -34,6 +34,7 @@ from warroom.ui.drafts import EntryDrafts
 from warroom.ui.screens.dialogs import AskText
 from warroom.ui.screens.help import HelpScreen
 from warroom.ui.screens.war_room_attention import WarRoomAttention
+from warroom.ui.screens.war_room_first_look import FirstLook
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
 from warroom.service.live import ACTIONS
 from warroom.ui.widgets.countdown import CountdownPane
@@ -51,6 +52,8 @@ RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
 DETAIL_ROWS, DETAIL_ROWS_SHORT = 2, 1  # text rows under the heading in the detail pane (see warroom.tcss)
+FIRST_FRAME_EVERY = 0.01  # seconds between looks at whether the first frame has everything in it
+FIRST_FRAME_WAIT = 2.0  # the probes start checking after the first full frame, or after this at most
 
 
 class _Source:
@@ -67,7 +70,9 @@ class _Source:
 
 
 class WarRoomScreen(Screen):
-    """One incident, live."""
+    """One incident, live. `prepare()` reads what its first frame shows before it is put up."""
+
+    LOOK_FIRST = True  # prepare() reads a FirstLook (a replay reads after it is mounted)
 
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", tooltip="Every key and entry-bar command"),
@@ -99,6 +104,9 @@ class WarRoomScreen(Screen):
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
         self.drafts = EntryDrafts(self)  # unsent text survives any exit
         self.clock_watch = ClockWatch()  # a clock behind the record, or entries landing out of sight
+        self.first_frame = asyncio.Event()  # set once drawn in full: record, timeline tail, duties, probes
+        self._record_shown = False  # the first look at the record is on the screen
+        self._first_look: FirstLook | None = None  # read by prepare(), shown by on_mount
 
     @property
     def service(self):
@@ -128,6 +136,16 @@ class WarRoomScreen(Screen):
         yield EntryBar(self.policy, id="entry-bar")
         yield KeysFooter()
 
+    async def prepare(self) -> None:
+        """Read everything the first frame shows (see war_room_first_look), before being pushed;
+        if that fails, the screen reads after it is mounted."""
+        if not self.LOOK_FIRST:
+            return
+        try:
+            self._first_look = await FirstLook.read(self, self.app.size.height)
+        except Exception as error:  # say the file is busy: the screen's own looks try again
+            log.warning("first look at %s failed: %s", self.incident.id, error)
+
     async def on_mount(self) -> None:
         if self.service.read_only:
             self.query_one(EntryBar).make_read_only(f"Read-only session: {self.app.user} can look, not write")
@@ -135,21 +153,48 @@ class WarRoomScreen(Screen):
         else:
             self.query_one(EntryBar).input.focus()
             self.drafts.open()
-        self.query_one(HealthPane).show([])
-        self.live = self.service.live(self.incident.id)
+        self._fit(self.app.size)
+        look, self._first_look = self._first_look, None
+        health = self.query_one(HealthPane)
+        self.live = look.live if look else self.service.live(self.incident.id)
         self._stop_listening = self.service.on_commit(self._commit_heard)
         self._stop_watching = self.service.on_connection(self._connection_changed)
-        self.follow_record()
-        self.query_one(HealthPane).watch_incident(self.incident.id)
+        if look is None:
+            health.show([])
+            self.follow_record()
+            health.watch_incident(self.incident.id)
+        else:  # all of the first frame at once
+            self._loaded = True
+            self.clock_watch.start(*look.newest, look.delta.total)
+            self._show_record(look.delta, look.pages)
+            self.on_entry_chosen(EntryChosen(self.query_one(Timeline).selected))  # the detail pane too
+            health.show_board(look.monitor)
+            health.watch_incident(self.incident.id, look.monitor)
         if not self.service.pushes_changes:  # a file: look now and then; a server says when
-            self.set_interval(POLL_SECONDS, self.look)
-        self.attention.start()
+            self.set_interval(POLL_SECONDS, self._follow)  # in the timer's task: no worker each tick
+        self.attention.start(look)
+        self._first_frame_look = self.set_interval(FIRST_FRAME_EVERY, self._look_at_first_frame)
+        self.set_timer(FIRST_FRAME_WAIT, self._first_frame_drawn)  # whatever is still missing then
         if self.service.connection_state != "connected":
             self._connection_changed(self.service.connection_state)
         warning = self.service.clock_warning()
         if warning:
             self.notify(warning, severity="warning", timeout=15, markup=False)
-        self.call_after_refresh(self.app.settle_heap)  # once composed and drawn (see WarRoomApp.settle_heap)
+
+    def _look_at_first_frame(self) -> None:
+        """Once everything the first frame shows is in (the record, the tail of the timeline, the
+        duties and actions, the probes' stored states), `first_frame` is set after it is drawn:
+        the work that can wait (the probe lease, the HTTP clients' import) waits for it."""
+        if not (self._record_shown and self.attention.settled and self.query_one(Timeline).tail_shown
+                and self.query_one(HealthPane).board_shown):
+            return
+        self._first_frame_look.stop()
+        self.call_after_refresh(self._first_frame_drawn)
+
+    def _first_frame_drawn(self) -> None:
+        self._first_frame_look.stop()
+        self.first_frame.set()
+        self.app.drawn()
 
     def on_unmount(self) -> None:
         """Keep the draft, then stop following the record (the Health pane stops the probes)."""
@@ -187,23 +232,27 @@ class WarRoomScreen(Screen):
         return self.query_one(HealthPane).monitor
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < 100, "-narrow")
-        self.set_class(self.size.height < 30, "-short")
-        self.query_one(IncidentHeader).show_facts(self.size.width >= 100 and self.size.height >= 30)
+        self._fit(self.size)
+
+    def _fit(self, size) -> None:
+        """The layout for a terminal of `size` (on_mount does it with the app's, so the first frame
+        is laid out for it, not again once the screen learns its size)."""
+        self.set_class(size.width < 100, "-narrow")
+        self.set_class(size.height < 30, "-short")
+        self.query_one(IncidentHeader).show_facts(size.width >= 100 and size.height >= 30)
 
     # ---- keeping up with the record ------------------------------------------------------------
 
     @work(group="record")
     async def follow_record(self) -> None:
-        """Look at the record now, in a worker (after a commit here, on a server's word)."""
-        await self.look()
-
-    async def look(self) -> None:
         """Read what changed since the last look (a commit here, in another terminal or `warroom log`)
-        and post it; one look at a time, and a call during a look asks for one more. On a file the
-        poll timer calls this itself, not through a worker: when nothing was committed anywhere it
-        costs one PRAGMA (the store's data_version, answered on the loop in microseconds) and no
-        message, so the poll can come often."""
+        and post it; one look at a time, and a call during a look asks for one more."""
+        await self._follow()
+
+    async def _follow(self) -> None:
+        """follow_record's look; on a file the poll timer calls it itself, not through a worker:
+        when nothing was committed anywhere it costs one PRAGMA (the store's data_version, answered
+        on the loop in microseconds) and no message, so the poll can come often."""
         if self._following:
             self._follow_again = True
             return
@@ -226,6 +275,11 @@ class WarRoomScreen(Screen):
         delta = message.delta
         if delta.everything:
             self.clock_watch.start(*await self.service.newest_times(self.incident.id), delta.total)
+        self._show_record(delta)
+
+    def _show_record(self, delta, pages: dict | None = None) -> None:
+        """Show what changed; `pages`: the timeline's tail, read with a first look (which read the
+        duties and the action items too)."""
         self.clock_watch.note(delta.appended)
         if delta.incident is not None:
             self.incident = delta.incident
@@ -236,26 +290,32 @@ class WarRoomScreen(Screen):
             self.updates = delta.updates
         if delta.incident is not None or delta.roster is not None:
             self.query_one(IncidentHeader).show(self.incident, self.policy, self.commander)
-        if (delta.everything or delta.incident is not None or delta.updates is not None
-                or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
+        if pages is None and (delta.everything or delta.incident is not None or delta.updates is not None
+                              or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
             self.attention.reload_duties()
-        if ACTIONS in delta or delta.incident is not None:
+        if pages is None and (ACTIONS in delta or delta.incident is not None):
             self.attention.reload_actions()
         timeline = self.query_one(Timeline)
         if delta.everything:
-            timeline.reset(delta.total)
+            timeline.reset(delta.total, pages)
         else:
             timeline.append(delta.appended, delta.total)
             timeline.restate(delta.restated)
+        self._record_shown = True
         stack = self.app.screen_stack
         for screen in stack[stack.index(self) + 1:] if self in stack else []:  # dialogs over it follow too
             screen.post_message(RecordChanged(delta))
 
     def tick(self) -> None:
-        """Show the duties at this second (the attention does it every second by itself), and say
-        so when this computer's clock is behind the record."""
+        """Every second (the attention's one timer; a replay's clock moving too): the duties at this
+        second, the header's clock, the time since each probe's check, and a warning when this
+        computer's clock is behind the record. One timer for all, so they are drawn in one frame."""
         self.check_clock()
         self.attention.tick()
+        for header in self.query(IncidentHeader):  # none once the screen is being taken down
+            header.tick()
+        for health in self.query(HealthPane):
+            health.refresh_rows()
 
     # ---- the clock and where entries land ------------------------------------------------------
 

@@ -44,10 +44,17 @@ class WarRoomAttention:
     def service(self):
         return self.app.service
 
-    def start(self) -> None:
-        self.screen.set_interval(1.0, self.screen.tick)  # the duties, and the clock against the record
+    def start(self, first_look=None) -> None:
+        """Tick every second; look at the other incidents now and every OTHERS_EVERY seconds (now:
+        the screen's `first_look` read them, with the duties and actions: shown at once)."""
+        self.screen.set_interval(1.0, self.screen.tick)  # the screen's one timer a second (see WarRoomScreen.tick)
         self.screen.set_interval(OTHERS_EVERY, self.look_at_others)
-        self.look_at_others()
+        if first_look is None:
+            self.look_at_others()
+            return
+        self.duty_record, self.actions = first_look.duty_record, first_look.actions
+        self.show_others(first_look.others)
+        self.tick()
 
     # ---- reloading what the duties and actions derive from ------------------------------------
 
@@ -92,11 +99,19 @@ class WarRoomAttention:
 
     async def _look_at_others(self) -> None:
         try:
-            others = [i for i in await self.service.incidents() if i.id != self.screen.incident.id]
-            firsts = await self.service.first_duties(others)
+            found = await self.read_others()
         except Exception as error:  # the file is busy or gone: look again at the next round
             log.warning("looking at the other incidents failed: %s", error)
             return
+        self.show_others(found)
+
+    async def read_others(self) -> tuple:
+        """(the other open incidents, the first duty each owes)."""
+        others = [i for i in await self.service.incidents() if i.id != self.screen.incident.id]
+        return others, await self.service.first_duties(others)
+
+    def show_others(self, found: tuple) -> None:
+        others, firsts = found
         now = self.service.now()
         states = {incident_id: duty.state(now) for incident_id, duty in firsts.items() if duty is not None}
         self.screen.query_one(IncidentHeader).show_others(OtherIncidents(

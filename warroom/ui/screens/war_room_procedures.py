@@ -10,10 +10,10 @@ Nothing here refreshes the screen after a write: the change log does (warroom.se
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from warroom.domain.commands import replaced
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import DeliveryState, Entry, EntryKind
 from warroom.ui.messages import EntryRejected
@@ -107,7 +107,7 @@ class WarRoomProcedures:
             return
         try:  # the same command (back-dating kept) with the summary as its note
             command = await self.service.parse(self.incident.id, typed)
-            entries = await self.service.apply(self.incident.id, replace(command, note=" ".join(summary.split())),
+            entries = await self.service.apply(self.incident.id, replaced(command, note=" ".join(summary.split())),
                                                self.app.user)
             await self.screen.committed(typed, entries)
         except WarroomError as error:

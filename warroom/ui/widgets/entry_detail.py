@@ -24,7 +24,19 @@ def entry_heading(entry: Entry) -> Text:
 class EntryDetail(Static):
     """The selected entry, in `rows` rows of text under its heading."""
 
+    _showing: tuple[Entry | None, int] | None = None  # what show() was last given
+    _cut_to = 0  # the width it was cut to
+
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        """Textual's, then the entry cut again for the new width at once: during the layout, so
+        the frame drawn right after it is cut for it (the war room shows one before its layout)."""
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        if self._showing is not None and self.content_region.width and self.content_region.width != self._cut_to:
+            self.show(*self._showing)
+        return changed
+
     def show(self, entry: Entry | None, rows: int) -> None:
+        self._showing, self._cut_to = (entry, rows), self.content_region.width
         if entry is None:
             self.update("", layout=False)  # the pane's height is fixed (warroom.tcss): no layout
             return

@@ -75,6 +75,7 @@ class IncidentHeader(Widget):
         self.clock_warning = ""  # why this computer's clock cannot be trusted now ("" when it can)
         self.facts = False  # room for a second line with the incident's facts
         self.connection: str | None = None  # what is wrong with the database connection, if anything
+        self._drawn: Text | None = None  # what the last render drew
 
     def warn_clock(self, warning: str) -> None:
         """Say (or stop saying, with "") that this computer's clock is behind the record."""
@@ -95,8 +96,11 @@ class IncidentHeader(Widget):
         self.set_class(problem is not None, "-disconnected")
         self.refresh(layout=True)
 
-    def on_mount(self) -> None:
-        self.set_interval(1.0, self.refresh)
+    def tick(self) -> None:
+        """The clock moved (the screen says so once a second): draw again only if what the header
+        shows changed (the elapsed time moves by the minute, an overdue duty's count by the second)."""
+        if self._line() != self._drawn:
+            self.refresh()
 
     def show(self, incident: Incident, policy: Policy, commander: str | None) -> None:
         self.incident, self.policy, self.commander = incident, policy, commander
@@ -129,6 +133,10 @@ class IncidentHeader(Widget):
         return found
 
     def render(self) -> Text:
+        self._drawn = self._line()
+        return self._drawn
+
+    def _line(self) -> Text:
         if self.incident is None:
             return Text(f"⟳ {self.connection}" if self.connection else "loading…")
         incident, policy = self.incident, self.policy

@@ -6,7 +6,8 @@ Keys (when the pane has focus): Enter details, c check all now, f fast mode, p p
 The pane runs the incident's ProbeMonitor (warroom.service.monitor; started by `watch_incident`,
 stopped when the pane goes) and shows its board: what the incident's lease holder stored, so
 every screen on the incident shows the same. It redraws when the board changes (`BoardChanged`)
-and once a second (the "ago" figures).
+and when the screen ticks, once a second (`refresh_rows`: the "ago" figures), in the same frame as
+the header's clock and the countdown; only the rows whose drawing changed are drawn again.
 """
 
 from __future__ import annotations
@@ -128,40 +129,63 @@ class HealthPane(OptionList):
         super().__init__(**kwargs)
         self.rows: list[ProbeRow] = []
         self.monitor = None
+        self.board_shown = False  # the stored states are shown (the first frame has them)
         self._shown: list[ProbeRow] | None = None
-
-    def on_mount(self) -> None:
-        self.set_interval(1.0, self.refresh_rows)
+        self._fitted_to: tuple[int, bool] | None = None  # the geometry the rows were made for
 
     def on_resize(self) -> None:
-        self._shown = None  # the layout (one or two lines a probe) depends on the size
-        self.show(self.rows)
+        self._fit()
+
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        """Textual's, then the rows for the new size at once: during the layout, so the frame drawn
+        right after it has them (on_resize comes after that frame, and a second one followed)."""
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        self._fit()
+        return changed
+
+    def _fit(self) -> None:
+        """Rows for the pane's size (one or two lines a probe, cut to the width), when it changed."""
+        if self._geometry(len(self.rows)) != self._fitted_to:
+            self._shown = None
+            self.show(self.rows)
+
+    def _geometry(self, count: int) -> tuple[int, bool]:
+        """(the width rows are cut to, one line a probe) for `count` probes in the pane as laid out:
+        from its content region with the scrollbar's room, so the rows do not change when the
+        scrollbar appears (it shows when the rows are more than the pane's lines)."""
+        region = self.content_region
+        compact = 0 < region.height < 2 * count
+        bar = self.styles.scrollbar_size_vertical if (count if compact else 2 * count) > region.height else 0
+        return max(10, region.width - bar - 2), compact  # and room for a scrollbar
+
+    def show_board(self, monitor) -> None:
+        """Show the stored states a monitor read (`show_stored`), before it runs (`watch_incident`)."""
+        monitor.on_board = lambda: self.post_message(self.BoardChanged())
+        self.refresh_rows(monitor)
+        self.board_shown = True
 
     @work(group="probes", exclusive=True)
-    async def watch_incident(self, incident_id: str) -> None:
-        """Start the incident's probe monitor (the probe file and retention from the app)."""
-        from warroom.service.monitor import ProbeMonitor
-        from warroom.service.probe_sources import retention_setting
-
-        app = self.app
-        problem = lambda text: app.notify(text, title="Probes", severity="error", timeout=12, markup=False)  # noqa: E731
-        retention, wrong = retention_setting(app.config.probe_retention)
-        if wrong:
-            problem(wrong)
-        monitor = ProbeMonitor(app.service, incident_id, probes_path=getattr(app, "probes_path", None),
-                               on_problem=problem, on_board=lambda: self.post_message(self.BoardChanged()),
-                               retention=retention)
-        await monitor.show_stored()  # the stored rows in the first frame; checking starts after it
-        self.refresh_rows(monitor)
-        painted = asyncio.Event()
-        self.call_after_refresh(painted.set)
-        await painted.wait()
+    async def watch_incident(self, incident_id: str, monitor=None) -> None:
+        """Start the incident's probe monitor (`monitor`: one already showing the stored states)."""
+        if monitor is None:
+            monitor = probe_monitor(self.app, incident_id)
+            await monitor.show_stored()  # the stored rows in the first frame; checking starts after it
+            self.show_board(monitor)
+        await self._first_frame_drawn()
         await monitor.start()
         self.monitor = monitor
         self.refresh_rows()
         settle = getattr(self.app, "settle_heap", None)  # the HTTP clients are imported now (see WarRoomApp)
         if settle is not None:
             settle()
+
+    async def _first_frame_drawn(self) -> None:
+        """The screen's first full frame (a war room's `first_frame`), else this pane's rows, drawn."""
+        drawn = getattr(self.screen, "first_frame", None)
+        if drawn is None:
+            drawn = asyncio.Event()
+            self.call_after_refresh(drawn.set)
+        await drawn.wait()
 
     async def on_unmount(self) -> None:
         if self.monitor is not None:
@@ -183,7 +207,9 @@ class HealthPane(OptionList):
         now = monitor.clock()
         self.show([ProbeRow.from_view(view, now) for view in monitor.views()])
         remaining = monitor.fast_remaining()
-        self.border_subtitle = f"fast {format_duration_short(remaining)}" if remaining is not None else ""
+        subtitle = f"fast {format_duration_short(remaining)}" if remaining is not None else ""
+        if subtitle != self.border_subtitle:  # setting it draws the whole pane again, even unchanged
+            self.border_subtitle = subtitle
 
     @property
     def selected_name(self) -> str | None:
@@ -194,12 +220,12 @@ class HealthPane(OptionList):
 
     def show(self, rows: list[ProbeRow]) -> None:
         """Replace the rows (worst first), keeping the same probe highlighted. When the probes and
-        their order are the same, only the rows that changed are redrawn (each second, the "ago")."""
+        their order are the same, only the rows drawn differently are redrawn (each second, the
+        "ago"; when the pane is short, one line a probe, the "ago" is not shown and nothing is)."""
         rows = sorted(rows, key=lambda r: (r.severity_rank, r.name))
         if rows == self._shown:
             return
-        width = max(10, self.scrollable_content_region.width - 2)  # room for a scrollbar
-        compact = 0 < self.scrollable_content_region.height < 2 * len(rows)
+        width, compact = self._fitted_to = self._geometry(len(rows))
         styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
         shown = self._shown
         if shown and len(shown) == len(rows) == self.option_count and \
@@ -207,7 +233,9 @@ class HealthPane(OptionList):
             self.rows, self._shown = rows, rows
             for index, (old, row) in enumerate(zip(shown, rows)):
                 if old != row:
-                    self._redraw_row(index, self._render_row(row, width, compact, styles))
+                    prompt = self._render_row(row, width, compact, styles)
+                    if prompt != self.get_option_at_index(index).prompt:
+                        self._redraw_row(index, prompt)
             return
         # with focus the cursor stays on its probe; without, the worst probe is kept in view
         keep = self.selected_name if self.has_focus else None
@@ -297,6 +325,20 @@ class HealthPane(OptionList):
         paused = await self.monitor.toggle_pause(name)
         self.notify(f"{visible(name)} {'paused' if paused else 'resumed'}", markup=False)
         self.refresh_rows()
+
+
+def probe_monitor(app, incident_id: str):
+    """The incident's ProbeMonitor as the war room runs it: the probe file and retention from the
+    app, problems as toasts (`show_stored()` it, then `HealthPane.watch_incident` runs it)."""
+    from warroom.service.monitor import ProbeMonitor
+    from warroom.service.probe_sources import retention_setting
+
+    problem = lambda text: app.notify(text, title="Probes", severity="error", timeout=12, markup=False)  # noqa: E731
+    retention, wrong = retention_setting(app.config.probe_retention)
+    if wrong:
+        problem(wrong)
+    return ProbeMonitor(app.service, incident_id, probes_path=getattr(app, "probes_path", None), on_problem=problem,
+                        retention=retention)
 
 
 def format_duration_short(seconds: float) -> str:

@@ -153,12 +153,14 @@ class Timeline(ScrollView, can_focus=True):
             return
         self._resized(total)
 
-    def reset(self, total: int) -> None:
-        """The incident has `total` entries and any of them may have changed: drop cached pages."""
+    def reset(self, total: int, pages: dict[int, list[Entry]] | None = None) -> None:
+        """The incident has `total` entries and any of them may have changed: drop cached pages
+        (and take `pages`, just read, instead: {page number: its entries})."""
         if self.query:
             self.run_worker(self.reload(), group="timeline-reload", exclusive=True)
             return
         self._drop_pages()
+        self._pages.update(pages or {})
         self._resized(total)
 
     def append(self, entries: list[Entry], total: int) -> None:
@@ -210,9 +212,10 @@ class Timeline(ScrollView, can_focus=True):
         scrolled_before = self.total > self.size.height
         self.total = total
         size = Size(self.size.width, total)
-        if scrolled_before and total > self.size.height and size.width == self.virtual_size.width:
+        if scrolled_before and total > self.size.height:
             # The scrollbar stays: only it changes, so no layout of the whole screen (virtual_size is
-            # a layout reactive) for each entry appended.
+            # a layout reactive) for each entry appended. (Its width may be the one from before the
+            # first layout, when the first look set it: the timeline never scrolls sideways.)
             self.set_reactive(Timeline.virtual_size, size)
             self._scroll_update(size)
         else:
@@ -220,7 +223,9 @@ class Timeline(ScrollView, can_focus=True):
         if self.following:
             self.unseen = 0
             self.cursor = total - 1
-            self.call_after_refresh(self._follow_tail)
+            self._request_tail()
+            self._follow_tail()  # now too: before the first layout the end is clamped to the tail when laid out,
+            self.call_after_refresh(self._follow_tail)  # so the first frame draws the tail, not the top
         elif grown > 0:
             self.unseen += grown
         self._update_subtitle()
@@ -234,6 +239,18 @@ class Timeline(ScrollView, can_focus=True):
         extra word once drawn costs nothing: the screen finds no region left to draw."""
         if self.is_mounted:
             self.screen.post_message(messages.Update(self))
+
+    def _request_tail(self) -> None:
+        """Read the pages of the rows the tail shows now, newest first, before they are drawn (a
+        frame of "loading…" less when the war room opens or reloads)."""
+        for page in tail_pages(self.total, self.size.height or self.app.size.height):  # before a layout: the terminal's
+            if page not in self._pages:
+                self._request(page)
+
+    @property
+    def tail_shown(self) -> bool:
+        """Every row of the tail in view has its entry (nothing of it reads "loading…")."""
+        return all(page in self._pages for page in tail_pages(self.total, self.size.height or self.app.size.height))
 
     def follow(self) -> None:
         """Follow the tail again from the next reload (after the scribe wrote something)."""
@@ -426,6 +443,11 @@ class Timeline(ScrollView, can_focus=True):
 
     def action_detected(self) -> None:
         self.post_message(self.Action("detected", self.selected))
+
+
+def tail_pages(total: int, rows: int) -> list[int]:
+    """The pages holding the last `rows` of `total` rows, newest first."""
+    return list(range((total - 1) // PAGE_SIZE, max(0, total - rows) // PAGE_SIZE - 1, -1)) if total else []
 
 
 def _order(entry: Entry) -> tuple:

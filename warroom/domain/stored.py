@@ -1,0 +1,75 @@
+"""A timeline entry as the record stores it: a row of STORED_COLUMNS (times as fixed-width UTC
+text, the kind's value, `data` as JSON text), whichever engine holds it, and the Entry it is.
+
+The formatters of long outputs (`warroom show`, the report's timelines) take rows: a streamed
+export hands them its rows as read, without making an Entry of each (the 100,000th costs what
+the first does), and a record held as entries gives them `stored_row(entry)`, the same row. So
+each line has one formatter, whichever way the record came.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterable, Iterator, Sequence
+
+from warroom.domain.clock import from_stored, to_stored
+from warroom.domain.models import Entry, EntryKind
+
+STORED_COLUMNS = ("id", "incident_id", "number", "occurred_at", "recorded_at", "author", "kind", "text", "data",
+                  "corrects", "pinned", "hash")
+ID, INCIDENT, NUMBER, OCCURRED, RECORDED, AUTHOR, KIND, TEXT, DATA, CORRECTS, PINNED, HASH = range(12)
+"""Where each column is in a row."""
+
+StoredRow = Sequence[Any]  # a tuple, a sqlite3.Row or an asyncpg Record, STORED_COLUMNS first
+
+_KINDS = {kind.value: kind for kind in EntryKind}
+
+
+def entry_from_row(row: StoredRow) -> Entry:
+    """The entry in a row whose first columns are STORED_COLUMNS, in that order."""
+    (id_, incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, pinned,
+     hash_) = row[:12]
+    return Entry(id=id_, incident_id=incident_id, number=number, occurred_at=from_stored(occurred_at),
+                 recorded_at=from_stored(recorded_at), author=author, kind=_KINDS.get(kind) or EntryKind(kind),
+                 text=text, data=json.loads(data) if data else None, corrects=corrects, pinned=bool(pinned),
+                 hash=hash_)
+
+
+def stored_row(entry: Entry) -> tuple:
+    """The row the record holds for `entry` (entry_from_row gives the entry back)."""
+    return (entry.id, entry.incident_id, entry.number, to_stored(entry.occurred_at), to_stored(entry.recorded_at),
+            entry.author, entry.kind.value, entry.text,
+            json.dumps(entry.data, sort_keys=True) if entry.data is not None else None, entry.corrects,
+            int(entry.pinned), entry.hash)
+
+
+def stored_rows(entries: Iterable[Entry]) -> Iterator[StoredRow]:
+    """The rows of a timeline: as read, from a stream that has them (`stored_rows()`), else each
+    entry's."""
+    rows = getattr(entries, "stored_rows", None)
+    return rows() if rows is not None else map(stored_row, entries)
+
+
+def row_kind(row: StoredRow) -> EntryKind:
+    """The row's kind (an unknown one raises ValueError, as reading it as an entry does)."""
+    kind = row[KIND]
+    return _KINDS.get(kind) or EntryKind(kind)
+
+
+def row_data(row: StoredRow) -> dict | None:
+    data = row[DATA]
+    return json.loads(data) if data else None
+
+
+def stamp_of(stored: str) -> tuple[str, str]:
+    """("YYYY-MM-DD", "HH:MM:SS") of a stored time, in UTC: what `from_stored(stored).isoformat(" ",
+    "seconds")` says, cut from the text itself when it has the fixed-width form to_stored writes.
+    A value that is no time raises ValueError, as from_stored does."""
+    if len(stored) == 27 and stored[4:20:3] == "--T::." and stored[26] == "Z":  # the separators at 4, 7... 19
+        # YYYY-MM-DDTHH:MM:SS.ffffffZ if fromisoformat takes it: digits that make a time (a month
+        # 13 is refused, as from_stored refuses it), not another form of the same length
+        datetime.fromisoformat(stored)
+        return stored[:10], stored[11:19]
+    shown = from_stored(stored).isoformat(" ", "seconds")
+    return shown[:10], shown[11:19]
