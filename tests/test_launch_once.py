@@ -117,3 +117,36 @@ def test_the_garbage_collector_is_on_again_when_the_war_room_cannot_start(tmp_pa
     with pytest.raises(NotFoundError):
         launching.launch(_Context(path), "INC-20991231-001")
     assert gc.isenabled()
+
+
+@pytest.mark.sqlite_only
+def test_warroom_open_begins_the_files_look_before_the_war_room_loads(tmp_path, monkeypatch, run_cli, cli_env):
+    """The look (quick_check reads the whole file) runs in a thread while the CLI, the policies and
+    the UI load; the war room's open takes its outcome (warroom.store.database.look_ahead)."""
+    import asyncio
+
+    import warroom.store.database as database
+
+    path, incident_id = asyncio.run(small_database(tmp_path))
+    begun = []
+    monkeypatch.setattr(launching, "launch", lambda context, incident_id=None: begun.append(
+        str(context.database()) in database._LOOKS_AHEAD))
+    done = run_cli("--db", str(path), "open", incident_id, env={**cli_env, "WARROOM_DB": ""})
+    assert done.returncode == 0, done.stderr
+    assert begun == [True] and database._LOOKS_AHEAD == {}  # begun, then dropped as the command ended
+
+
+def test_the_dialogs_and_the_help_are_imported_when_first_opened_not_before_the_first_frame():
+    """What `warroom open` imports before its first frame (the modules of its screens, the probe
+    monitor): not the dialogs, the help or the procedures' screens, which open on a key."""
+    import subprocess
+    import sys
+
+    code = ("import sys, warroom.cli, warroom.cli_serving, warroom.ui.launch, warroom.ui.app, "
+            "warroom.ui.screens.war_room, warroom.ui.screens.war_room_first_look, warroom.service.monitor\n"
+            "later = ('warroom.ui.screens.dialogs', 'warroom.ui.screens.help', 'warroom.ui.screens.composer', "
+            "'warroom.ui.screens.procedures', 'warroom.ui.screens.actions', 'warroom.ui.screens.escalation', "
+            "'warroom.ui.screens.picker', 'warroom.domain.report', 'warroom.domain.stats', 'httpx', 'aiohttp')\n"
+            "print(sorted(m for m in later if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

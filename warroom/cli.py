@@ -29,8 +29,8 @@ COMMAND_MODULES = {
     **dict.fromkeys(("copy", "backup"), "warroom.cli_moving"),
 }
 """Each command's module (its COMMANDS are registered together, when the first is asked for)."""
-LOOKING_AHEAD = ("log", "log-command", "run", "show", "export")
-"""Commands that open a file without an event loop: its read-only look begins before they load."""
+LOOKING_AHEAD = ("log", "log-command", "run", "show", "export", "open")
+"""Commands that open a file (`open`: the war room) soon: its read-only look begins before they load."""
 
 
 class _Commands(click.Group):

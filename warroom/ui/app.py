@@ -25,8 +25,6 @@ from warroom.domain.text import size_words, visible
 from warroom.service import IncidentService
 from warroom.ui.driver import TerminalGone, UndecodableInput, WarRoomDriver
 from warroom.ui.palette import WarRoomCommands
-from warroom.ui.screens.dialogs import Confirm
-from warroom.ui.screens.help import HelpScreen
 from warroom.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
 
 
@@ -305,6 +303,8 @@ class WarRoomApp(App):
                             timeout=15, markup=False)
 
     def action_help(self) -> None:
+        from warroom.ui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     @work(exclusive=True, group="quit")
@@ -312,6 +312,8 @@ class WarRoomApp(App):
         screen = self.screen
         unsent = screen.unsent_text() if hasattr(screen, "unsent_text") else ""
         if unsent:
+            from warroom.ui.screens.dialogs import Confirm
+
             shown = visible(unsent[:200]) + (f"… ({size_words(unsent)})" if len(unsent) > 200 else "")
             kept = getattr(getattr(screen, "drafts", None), "slot", None) is not None and self.drafts.lasting
             question = ("It is kept as a draft and put back in the bar the next time this incident is opened."

@@ -31,8 +31,6 @@ from warroom.ui.messages import (
 )
 from warroom.ui.clock_watch import ClockWatch
 from warroom.ui.drafts import EntryDrafts
-from warroom.ui.screens.dialogs import AskText
-from warroom.ui.screens.help import HelpScreen
 from warroom.ui.screens.war_room_attention import WarRoomAttention
 from warroom.ui.screens.war_room_first_look import FirstLook
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
@@ -453,6 +451,8 @@ class WarRoomScreen(Screen):
 
     @work(group="dialog")
     async def correct_entry(self, entry: Entry) -> None:
+        from warroom.ui.screens.dialogs import AskText
+
         text = await self.app.push_screen_wait(
             AskText(f"Correct #{entry.number} (the original stays; a correction entry points at it)",
                     value=entry.text))
@@ -473,6 +473,8 @@ class WarRoomScreen(Screen):
     @on(AssignRequested)
     @work(group="dialog")
     async def assign(self, message: AssignRequested) -> None:
+        from warroom.ui.screens.dialogs import AskText
+
         person = await self.app.push_screen_wait(AskText(f"Who takes {message.role_name}?", placeholder="name"))
         if person and person.strip():
             self.apply_command(cmd.AssignRole(role_id=message.role_id, person=person.strip().lstrip("@")),
@@ -493,6 +495,8 @@ class WarRoomScreen(Screen):
         getattr(self.procedures, name)()
 
     def action_help(self) -> None:
+        from warroom.ui.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     def action_switch_incident(self) -> None:
@@ -503,6 +507,8 @@ class WarRoomScreen(Screen):
 
     @work(group="dialog")
     async def action_filter(self) -> None:
+        from warroom.ui.screens.dialogs import AskText
+
         timeline = self.query_one(Timeline)
         query = await self.app.push_screen_wait(
             AskText("Filter the timeline", value=timeline.query, placeholder="text, author or kind (empty: all)"))

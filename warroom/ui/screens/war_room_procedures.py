@@ -17,7 +17,6 @@ from warroom.domain.commands import replaced
 from warroom.domain.errors import WarroomError
 from warroom.domain.models import DeliveryState, Entry, EntryKind
 from warroom.ui.messages import EntryRejected
-from warroom.ui.screens.dialogs import AskText
 
 REPORT_PROGRESS_EVERY = 0.25  # seconds between two words on how far F6's report is
 FOLLOWED_KINDS = (EntryKind.UPDATE, EntryKind.SEVERITY, EntryKind.SYSTEM, EntryKind.MILESTONE)
@@ -100,6 +99,8 @@ class WarRoomProcedures:
         self._run(self._resolve(typed), "dialog")
 
     async def _resolve(self, typed: str) -> None:
+        from warroom.ui.screens.dialogs import AskText
+
         summary = await self.app.push_screen_wait(
             AskText("Resolve the incident: one-line resolution summary", placeholder="what fixed it"))
         if not summary or not summary.strip():
