@@ -112,7 +112,7 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
                 yield select
                 yield Input(placeholder="next update at HH:MM (UTC)", id="composer-next")
             yield TextArea(id="composer-text", soft_wrap=True)
-            yield Label(Text("Ctrl+S posts (asks first), files and sends it · Tab: next field · Esc: cancel"),
+            yield Label(Text("Ctrl+S: post (asks first), file, send · Tab: next field · Esc: cancel"),
                         classes="hint")
             yield DeliveryList(self.incident_id, id="composer-deliveries")
             with Horizontal(id="composer-buttons"):
