@@ -56,10 +56,11 @@ def draft_sql(path: Path, incident_id: str) -> float:
     return time.perf_counter() - begin
 
 
-def _cursor_after(typed: str) -> bytes:
-    """Where the driver puts the cursor once the bar holds `typed` (row 38 of 40; after the bar's
-    border, padding and text): each frame ends with it, so it shows when the key was drawn."""
-    return f"\x1b[38;{4 + len(typed) + 1}H".encode()
+def _cursor_after(typed: str) -> list[bytes]:
+    """Where the driver puts the cursor once the bar holds `typed` (row 38 of 40, or 37 while a
+    notice line such as the report's progress sits under the bar; after the bar's border, padding
+    and text): each frame ends with it, so it shows when the key was drawn."""
+    return [f"\x1b[{row};{4 + len(typed) + 1}H".encode() for row in (38, 37)]
 
 
 def _key_delays(terminal: Terminal, count: int, every: float,
@@ -79,7 +80,7 @@ def _key_delays(terminal: Terminal, count: int, every: float,
             typed = KEYS[index % len(KEYS)]
         begin = time.perf_counter()
         terminal.write(typed[-1].encode())
-        terminal.read_until(_cursor_after(typed), 30)
+        terminal.read_until_any(_cursor_after(typed), 30)
         delays.append(time.perf_counter() - begin)
         if until is not None and done != done and until():
             done = time.perf_counter()

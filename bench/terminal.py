@@ -45,6 +45,16 @@ class Terminal:
             self.pump(left)
         return time.perf_counter() - started
 
+    def read_until_any(self, needles: list[bytes], timeout: float) -> float:
+        """Seconds from now until one of `needles` has been written to the screen."""
+        started = time.perf_counter()
+        while not any(needle in self.seen for needle in needles):
+            left = timeout - (time.perf_counter() - started)
+            if left <= 0:
+                raise TimeoutError(f"none of {needles!r} seen in {timeout} s")
+            self.pump(left)
+        return time.perf_counter() - started
+
     def watch(self, needle: bytes) -> None:
         """Note when `needle` is first drawn from now on, whatever else reads the screen (`watched`)."""
         self.watched[needle] = None

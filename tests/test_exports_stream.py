@@ -123,6 +123,38 @@ async def test_the_report_key_writes_the_report_from_a_worker_thread(tmp_path, m
     assert not report.with_name(report.name + ".partial").exists()
 
 
+async def test_the_report_key_shows_how_far_the_report_is(tmp_path, monkeypatch):
+    from test_ui_procedures import SIZE, make_app, notices, seeded
+    from test_ui_support import screen_text, wait_for, war_room_ready
+
+    from warroom.ui.screens import war_room_procedures  # noqa: F401 (imports markdown_pieces when F6 runs)
+    import warroom.domain.postmortem as postmortem
+
+    path, incident_id = await seeded(tmp_path, *[f"note {i}" for i in range(15)])
+    monkeypatch.setattr(exports, "CHUNK", 7)
+    halfway = threading.Event()  # (the stream counts a chunk as it starts handing it out)
+    real = postmortem.markdown_pieces
+
+    def paused(record):  # the timeline's appendix stops half way until the test has seen the progress
+        for piece in real(record):
+            if record.entries.read == 14:  # two chunks of 7 read (CHUNK below)
+                halfway.wait(60)
+            yield piece
+
+    monkeypatch.setattr(postmortem, "markdown_pieces", paused)
+    app = make_app(tmp_path, path, incident_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await war_room_ready(pilot)
+        await pilot.press("f6")
+        try:
+            # 17 entries: the declaration, the commander's seat and the 15 notes
+            await wait_for(pilot, lambda: "ℹ Report: timeline 14 of 17 entries (82%)" in screen_text(app))
+        finally:
+            halfway.set()
+        await wait_for(pilot, lambda: any("Report written" in n for n in notices(app)))
+        await wait_for(pilot, lambda: "Report: " not in screen_text(app))  # gone once written
+
+
 async def test_pages_read_from_the_end_equal_pages_read_from_the_start(service, incident):
     from warroom.store import queries as q
 

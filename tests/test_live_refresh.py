@@ -15,22 +15,28 @@ from warroom.probes.config import make_http_probe
 from warroom.probes.result import ProbeResult
 from warroom.service import IncidentService
 from warroom.store.probes import ProbeStore
+from warroom.ui.screens.war_room import POLL_SECONDS
 from warroom.ui.widgets.health import HealthPane
 from warroom.ui.widgets.timeline import Timeline
 
 
 @asynccontextmanager
 async def counting(app):
-    """Every statement the app's service runs while inside, as (connection, SQL) pairs."""
+    """Every statement the app's service runs while inside, as (connection, SQL) pairs: on the
+    writer, the reader, and the plain connection that answers data_version (see SQLiteDatabase)."""
     seen: list[tuple[str, str]] = []
     db = app.service.db
+    await db.data_version()  # its connection is opened at the first question
+    versions = db._versions
     await db.conn.set_trace_callback(lambda sql: seen.append(("writer", sql)))
     await db.reader.set_trace_callback(lambda sql: seen.append(("reader", sql)))
+    versions.set_trace_callback(lambda sql: seen.append(("versions", sql)))
     try:
         yield seen
     finally:
         await db.conn.set_trace_callback(None)
         await db.reader.set_trace_callback(None)
+        versions.set_trace_callback(None)
 
 
 async def quiet(pilot):
@@ -238,3 +244,49 @@ async def test_the_change_log_stays_bounded_and_a_reader_that_fell_behind_reload
     delta = await live.poll()
     assert delta.everything and delta.total == 5001  # its next change was pruned: everything again
     assert await live.poll() is None
+
+
+async def test_data_version_is_answered_on_the_loop_and_moves_with_every_commit(tmp_path):
+    from warroom.store.database import open_sqlite
+
+    path, incident_id = await small_database(tmp_path)
+    db, other = await open_sqlite(path), await IncidentService.open(path, POLICIES)
+    try:
+        reader_saw: list[str] = []
+        await db.reader.set_trace_callback(reader_saw.append)
+        first = await db.data_version()
+        assert await db.data_version() == first  # nothing committed: the same
+        await other.execute(incident_id, "from another process", "bob")
+        second = await db.data_version()
+        assert second != first  # another connection committed
+        async with db.transaction() as conn:  # and this one's own writer
+            await conn.execute("UPDATE incidents SET title = title")
+        assert await db.data_version() != second
+        assert reader_saw == []  # not one hop to the reader's thread
+        db._versions.close()  # its connection broken: a number never given, so a look, not a miss
+        unknown = [await db.data_version() for _ in range(2)]
+        assert len(set(unknown) | {first, second}) == 4
+    finally:
+        await other.close()
+        await db.close()
+
+
+async def test_an_idle_poll_asks_one_pragma_and_starts_no_worker(tmp_path, monkeypatch):
+    from textual.worker import Worker
+
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        screen = await quiet(pilot)
+        for timer in list(screen._timers):  # the poll alone (probes and the clock's ticks stay still)
+            if timer._interval == POLL_SECONDS:
+                timer.resume()
+        await wait_for(pilot, lambda: idle(app))
+        started: list[str] = []
+        real = Worker.__init__
+        monkeypatch.setattr(Worker, "__init__", lambda self, *a, **k: started.append(k.get("group")) or real(self, *a, **k))
+        async with counting(app) as seen:
+            await wait_for(pilot, lambda: len(seen) >= 5)  # five looks by the poll timer
+        assert {sql for _, sql in seen} == {"PRAGMA data_version"} and {c for c, _ in seen} == {"versions"}
+        assert "record" not in started  # no worker for a look that finds nothing

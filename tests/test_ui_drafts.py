@@ -173,3 +173,42 @@ async def test_a_full_disk_is_said_once_and_typing_goes_on(tmp_path, monkeypatch
         assert war_room(app).query_one(EntryInput).value == "first and more"
         await wait_for(pilot, lambda: "first and more" in attempts)  # tried again, not said again
         assert len(problems()) == 1
+
+
+async def test_a_disk_slow_to_save_the_draft_holds_no_key_back(tmp_path, monkeypatch):
+    """The save runs beside the screen, one at a time: while the disk takes its time, keys are
+    echoed and drawn, and the latest text is saved once the disk is back."""
+    import threading
+
+    disk, saving = threading.Event(), threading.Event()
+    real = DraftSlot.save
+
+    def slow_save(self, text):
+        saving.set()
+        disk.wait(120)  # a disk busy with a report, a checkpoint, another program (longer than any wait_for)
+        return real(self, text)
+
+    path, incident_id = await small_database(tmp_path)
+    store = DraftStore(tmp_path / "state" / "drafts", path)
+    app = make_app(path, incident_id, drafts=store)
+    monkeypatch.setattr(DraftSlot, "save", slow_save)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await war_room_ready(pilot)
+            drawn: list[str] = []  # the bar's text at each frame sent out
+            real_display = app._display
+            bar = war_room(app).query_one(EntryInput)
+
+            def display(screen, update):
+                drawn.append(bar.value)
+                return real_display(screen, update)
+
+            app._display = display
+            await pilot.press(*"first")
+            await wait_for(pilot, saving.is_set)  # the save of "first" waits for the disk
+            await pilot.press(*" and more")
+            await wait_for(pilot, lambda: "first and more" in drawn)  # drawn while the save waits
+            disk.set()
+            await wait_for(pilot, lambda: draft_texts(store) == ["first and more"])
+    finally:
+        disk.set()

@@ -35,6 +35,23 @@ if TYPE_CHECKING:  # the rest is imported where it is used: a scripted `warroom 
     from warroom.store.probes import AttachedProbe
 
 
+async def _given(value):
+    """`value` as an awaitable, beside reads in `_all_of`."""
+    return value
+
+
+async def _all_of(db, *reads) -> list:
+    """What the independent `reads` return, in order. On an event loop they are sent at once:
+    the connection runs them one after the other without waiting for the loop between them (a
+    screen being drawn would otherwise delay each in turn). Without one (a blocking connection:
+    `warroom show`), one after the other."""
+    if getattr(db, "blocking", False):
+        return [await read for read in reads]
+    import asyncio
+
+    return list(await asyncio.gather(*reads))
+
+
 @dataclass(frozen=True, slots=True)
 class RoleSeat:
     """One role of the policy and who holds it now (person None: unfilled)."""
@@ -122,6 +139,11 @@ class IncidentService(ProcedureMethods):
 
                 self._duty_guard = asyncio.Lock()
         return self._duty_guard
+
+    async def checkpoint_in_background(self) -> None:
+        """For a process that stays open (a war room): the database's housekeeping (SQLite's WAL
+        checkpoints) leaves its commits, so an entry is on screen as soon as it is committed."""
+        await self.db.checkpoint_in_background()
 
     def on_commit(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each transaction this service commits, and on a shared server
@@ -250,22 +272,26 @@ class IncidentService(ProcedureMethods):
         from warroom.domain.report import IncidentRecord
 
         incident = await self.incident(incident_id)
-        duty_record = await self.duty_record(incident)
+        duty_record, read, roles, updates, actions, ticks, playbooks, chain_head = await _all_of(
+            self.db, self.duty_record(incident), self.entries(incident_id, kinds) if entries is None else _given(entries),
+            self.role_history(incident_id), self.updates(incident_id), self.actions(incident_id),
+            self.checklist_state(incident_id), self.attached_playbooks(incident_id),
+            q.chain_head(self.db.reader, incident_id))
         policy = self.policy_for(incident)
         return IncidentRecord(
             incident=incident,
             policy=policy,
-            entries=await self.entries(incident_id, kinds) if entries is None else entries,
+            entries=read,
             notable=notable,
             key_entries=key_entries,
             entries_left_out=entries_left_out,
-            roles=await self.role_history(incident_id),
-            updates=await self.updates(incident_id),
-            actions=await self.actions(incident_id),
+            roles=roles,
+            updates=updates,
+            actions=actions,
             exported_at=self.now(),
-            checklist_ticks=await self.checklist_state(incident_id),
-            playbooks=tuple(await self.attached_playbooks(incident_id)),
-            chain_head=await q.chain_head(self.db.reader, incident_id),
+            checklist_ticks=ticks,
+            playbooks=tuple(playbooks),
+            chain_head=chain_head,
             duty_record=duty_record,
             duties=tuple(derive_duties(policy, duty_record)),
         )
@@ -276,8 +302,8 @@ class IncidentService(ProcedureMethods):
         from warroom.domain.updates import MAX_CHANGES, draft_wants
         from warroom.store.record_reads import last_entries_of
 
-        incident = await self.incident(incident_id)
-        kinds, since = draft_wants(self.policy_for(incident), await self.updates(incident_id), audience)
+        incident, updates = await _all_of(self.db, self.incident(incident_id), self.updates(incident_id))
+        kinds, since = draft_wants(self.policy_for(incident), updates, audience)
         shown, total = await last_entries_of(self.db.reader, incident_id, kinds, to_stored(since) if since else None,
                                              MAX_CHANGES)
         return await self.record(incident_id, entries=shown, entries_left_out=total - len(shown))

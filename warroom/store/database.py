@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("warroom.store")
 BUSY_TIMEOUT_MS = 15_000
+CHECKPOINT_EVERY = 64  # commits between two background checkpoints (see checkpoint_in_background)
 _LOCK_RETRIES = 8
 
 
@@ -154,6 +155,10 @@ class SQLiteDatabase:
 
             self._write_lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[], object]] = []
+        self._versions: sqlite3.Connection | None = None  # see data_version
+        self._unknown_versions = 0
+        self._commits_to_checkpoint: int | None = None  # see checkpoint_in_background
+        self._checkpointing = None  # the background checkpoint's future, once one ran
 
     def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each transaction this Database commits (so a screen follows its
@@ -171,6 +176,13 @@ class SQLiteDatabase:
         return system_clock()
 
     async def close(self) -> None:
+        if self._checkpointing is not None:
+            import asyncio
+
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+        if self._versions is not None:
+            self._versions.close()
+            self._versions = None
         if self.reader is not self.conn:
             await self.reader.close()
         await self.conn.close()
@@ -222,6 +234,31 @@ class SQLiteDatabase:
                         listener()
                     except Exception:  # a listener's problem never undoes or hides a commit
                         log.exception("commit listener failed")
+                self._checkpoint_soon()
+
+    async def checkpoint_in_background(self) -> None:
+        """From now on a commit here never copies the WAL into the file itself (SQLite's automatic
+        checkpoint, done by the commit that crosses 1,000 pages: 50-200 ms at 100,000 entries,
+        every hundred commits or so, an entry on screen that much later): every CHECKPOINT_EVERY
+        commits a checkpoint runs in a thread, on a connection of its own, after the commit has
+        returned. For a process that stays open (a war room); a short one (`warroom log`) keeps
+        SQLite's own, and the last connection to close checkpoints anyway. Durability is the
+        same: a commit is in the WAL, synced, before it returns."""
+        if self.read_only or self._commits_to_checkpoint is not None:
+            return
+        await self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._commits_to_checkpoint = CHECKPOINT_EVERY
+
+    def _checkpoint_soon(self) -> None:
+        if self._commits_to_checkpoint is None:
+            return
+        self._commits_to_checkpoint -= 1
+        if self._commits_to_checkpoint > 0 or (self._checkpointing is not None and not self._checkpointing.done()):
+            return
+        self._commits_to_checkpoint = CHECKPOINT_EVERY
+        import asyncio  # (only a war room asks for this: it has a loop)
+
+        self._checkpointing = asyncio.ensure_future(asyncio.to_thread(_checkpoint, self.path))
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -248,10 +285,46 @@ class SQLiteDatabase:
         await _in_thread(self.blocking, copy)
 
     async def data_version(self) -> int:
-        """Changes when any connection but the reader commits, this process's writer included
-        (PRAGMA data_version on the reader, which never writes)."""
-        rows = await self.reader.execute_fetchall("PRAGMA data_version")  # one step: nothing left open
-        return int(list(rows)[0][0])
+        """Changes when any connection but the one asked commits, this process's writer included.
+
+        Asked of a plain, query-only connection of its own, on the caller's thread: a screen asks
+        20 times a second, and through aiosqlite's thread each answer cost a thread hop and a
+        turn of the event loop (most of an idle war room's polling); here it is a read of the
+        WAL index, microseconds. It never waits for a lock (busy timeout 0): when SQLite says
+        busy, or anything else goes wrong, the answer is a number never given before (negative),
+        so the caller looks at the change log rather than miss a commit."""
+        try:
+            if self._versions is None:
+                self._versions = _version_connection(self.path)
+            return int(self._versions.execute("PRAGMA data_version").fetchall()[0][0])  # read to the end
+        except sqlite3.Error as error:
+            log.debug("data_version not known, so it moved: %s", error)
+            self._unknown_versions += 1
+            return -self._unknown_versions
+
+
+def _checkpoint(path: Path) -> None:
+    """Copy what the WAL holds into the file, as far as readers allow (PASSIVE: nobody waits)."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as error:  # the next one, or SQLite's at the last close, does it
+        log.warning("background checkpoint of %s: %s", path, error)
+
+
+def _version_connection(path: Path) -> sqlite3.Connection:
+    """A connection that only ever asks PRAGMA data_version: query-only, never waits for a lock."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
 
 
 async def _retry_while_locked(step, blocking: bool, attempts: int = 40) -> None:

@@ -236,6 +236,9 @@ class PostgresDatabase:
         """Moves on with every commit this process hears of (no round trip: LISTEN tells)."""
         return self._revision
 
+    async def checkpoint_in_background(self) -> None:
+        """Nothing to do: the server checkpoints by itself, never in a client's commit."""
+
     async def server_time(self) -> datetime:
         return (await self.reader.raw(lambda conn: conn.fetchval("SELECT clock_timestamp()"))).astimezone(timezone.utc)
 

@@ -72,9 +72,8 @@ async def last_entries_of(conn: aiosqlite.Connection, incident_id: str, kinds: I
     if recorded_after is not None:
         where += " AND recorded_at > ?"
         params.append(recorded_after)
-    async with conn.execute(f"SELECT COUNT(*) FROM entries WHERE {where}", params) as cursor:
-        total = int((await cursor.fetchone())[0])
-    async with conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where}"
-                            " ORDER BY occurred_at DESC, number DESC LIMIT ?", (*params, limit)) as cursor:
-        rows = await cursor.fetchall()
-    return [entry_from_row(row) for row in reversed(rows)], total
+    # Each read in one step: no cursor left open if the caller is cancelled (a draft replaced).
+    counted = await conn.execute_fetchall(f"SELECT COUNT(*) FROM entries WHERE {where}", params)
+    rows = await conn.execute_fetchall(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where}"
+                                       " ORDER BY occurred_at DESC, number DESC LIMIT ?", (*params, limit))
+    return [entry_from_row(row) for row in reversed(list(rows))], int(list(counted)[0][0])

@@ -18,7 +18,9 @@ SAVE_DELAY = 0.2  # seconds from a change to its save: all a kill -9 can lose
 
 class DraftKeeper:
     """Saves `read_text()` to the slot at most SAVE_DELAY after each change, in a worker thread so a
-    slow disk never stalls typing; `save_now()` saves at once (on exit or hangup)."""
+    slow disk never stalls typing; `save_now()` saves at once (on exit or hangup). The save runs
+    beside the screen, not in its message queue (a write the disk kept 100-900 ms held every
+    frame and key echo that long), and one at a time: a change meanwhile is saved right after."""
 
     def __init__(self, slot: DraftSlot | None, read_text: Callable[[], str],
                  on_problem: Callable[[str], None] | None = None) -> None:
@@ -29,6 +31,8 @@ class DraftKeeper:
         self._wanted = ""
         self._write_lock = threading.Lock()
         self._failed = False
+        self._saving: asyncio.Task | None = None  # the save in flight
+        self._again = False  # the text changed while it ran: save once more
 
     @classmethod
     def open(cls, store, incident_id: str, read_text: Callable[[], str],
@@ -50,10 +54,22 @@ class DraftKeeper:
             self._armed = True
             owner.set_timer(SAVE_DELAY, self._save_soon)
 
-    async def _save_soon(self) -> None:
+    def _save_soon(self) -> None:
         self._armed = False
-        self._wanted = self.read_text()
-        self._report(await asyncio.to_thread(self._write))
+        if self._saving is not None and not self._saving.done():
+            self._again = True
+            return
+        self._saving = asyncio.ensure_future(self._save_until_current())
+
+    async def _save_until_current(self) -> None:
+        self._again = True
+        try:
+            while self._again:
+                self._again = False
+                self._wanted = self.read_text()
+                self._report(await asyncio.to_thread(self._write))
+        except Exception as error:  # the screen is going: close() saves what is left
+            log.warning("draft not saved: %s", error)
 
     def _write(self) -> OSError | None:
         """Write the latest wanted text (read under the lock, so an older text never wins); runs

@@ -106,7 +106,7 @@ def build_app(context, incident_id: str | None = None, session=None):
         config=context.config, default_policy=context.config.default_policy,
         updates_dir=resolve_updates_dir(context.config, context.database()), read_only=read_only,
         drafts=getattr(context, "drafts", None) or DraftStore(drafts_root(), context.database()), session=session,
-        quiet=getattr(context, "quiet", False),
+        quiet=getattr(context, "quiet", False), own_process=True,
     )
     app.probes_path = probes_path(context) if getattr(session, "probe_file", True) else None
     return app

@@ -12,9 +12,11 @@ from warroom.service.live import RecordDelta
 
 @dataclass
 class EntrySubmitted(Message):
-    """The scribe pressed Enter in the entry bar."""
+    """The scribe pressed Enter in the entry bar. `painting`: the app's painting, held since the
+    key (warroom.ui.paint_hold), for the one who writes the entry to release once it is shown."""
 
     text: str
+    painting: object = None
 
 
 @dataclass

@@ -25,9 +25,11 @@ class Session:
     async def open_service(self, app) -> IncidentService:
         if self._handed is not None:
             service, self._handed = self._handed, None
-            return service
-        return await IncidentService.open(app.db_path, app.policies, app.clock, app.default_policy,
-                                          read_only=self.read_only, config=app.config)
+        else:
+            service = await IncidentService.open(app.db_path, app.policies, app.clock, app.default_policy,
+                                                 read_only=self.read_only, config=app.config)
+        await service.checkpoint_in_background()  # a war room stays open: its commits stay short
+        return service
 
     def screen(self, incident):
         from warroom.ui.screens.war_room import WarRoomScreen

@@ -8,6 +8,7 @@ says when it has the focus by its border's shape and a ▶ in its title, not by 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +23,10 @@ from textual.widgets import Button, Input, Label, Select, TextArea
 
 from warroom.domain.policy import Policy
 from warroom.domain.updates import promise_from_clock
+from warroom.ui.paint_hold import PaintHold
 from warroom.ui.widgets.deliveries import DeliveryList
 
+DRAFT_HOLD = 0.15  # seconds the screen waits for the draft before it is drawn without it
 _NEXT_LINE = re.compile(r"^Next update at [0-9:\- ]+ UTC\.$", re.MULTILINE)
 
 
@@ -66,9 +69,31 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
     def __init__(self, incident_id: str, policy: Policy) -> None:
         super().__init__()
         self.incident_id, self.policy = incident_id, policy
+        self._first_audience = policy.audience[0].id if policy.audience else "internal"
         self._draft = ""
-        self._audience = policy.audience[0].id if policy.audience else "internal"  # what the text is for
+        self._audience = self._first_audience  # what the text is for
         self._switching = False  # the select is being set back by the screen, not by the user
+        self._reading: tuple[str, asyncio.Future] | None = None  # (audience, its record) asked for by begin()
+        self._fresh = False  # begin() was called and the screen not shown since
+        self._hold: PaintHold | None = None  # the app's painting, held by begin() until the draft is in
+
+    def begin(self, service) -> None:
+        """A new update, just before the screen is shown (one composer serves a war room: built at
+        the first F2, shown again at the next): the first audience, an empty text, and its draft
+        read at once. Nothing is painted until the draft is in (DRAFT_HOLD at most): the first
+        frame shows the real draft, and the record is read while the loop is idle."""
+        self._audience, self._draft, self._fresh = self._first_audience, "", True
+        if self._hold is None or not self._hold.held:
+            self._hold = PaintHold(self.app, DRAFT_HOLD)  # released with the draft, or by its limit
+        if self._reading is not None:
+            self._reading[1].cancel()
+        self._reading = (self._audience, asyncio.ensure_future(service.draft_record(self.incident_id, self._audience)))
+        if self.is_mounted:
+            select = self.query_one("#composer-audience", Select)
+            self._switching = select.value != self._audience  # set back by the screen: no question asked
+            select.value = self._audience
+            self.query_one(TextArea).load_text("")
+            self.query_one("#composer-next", Input).value = ""
 
     def audience_label(self, audience: str) -> str:
         return next((a.label for a in self.policy.audience if a.id == audience), audience)
@@ -87,7 +112,7 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
                 yield select
                 yield Input(placeholder="next update at HH:MM (UTC)", id="composer-next")
             yield TextArea(id="composer-text", soft_wrap=True)
-            yield Label(Text("Ctrl+S posts (asks first), files and sends it · Tab: next field · Esc: cancel"),
+            yield Label(Text("Ctrl+S: post (asks first), file, send · Tab: next field · Esc: cancel"),
                         classes="hint")
             yield DeliveryList(self.incident_id, id="composer-deliveries")
             with Horizontal(id="composer-buttons"):
@@ -98,9 +123,26 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
         self._audience_box().border_title = "Audience"
         self.query_one("#composer-next", Input).border_title = "Next update at"
         self.query_one(TextArea).border_title = "Text"
+
+    def on_screen_resume(self) -> None:
+        """Shown for a new update (see begin), or back from a dialog over it (nothing changes)."""
+        if not self._fresh:
+            self.query_one(DeliveryList).resume()
+            return
+        self._fresh = False
         self.show_audience(self._audience)
-        self.redraft(self._audience)
+        self.redraft(self._audience, first=True)
         self.query_one(TextArea).focus()
+
+    def on_screen_suspend(self) -> None:
+        self._release_hold()
+        self.query_one(DeliveryList).pause()  # nothing is read for a composer out of sight
+
+    def _release_hold(self) -> None:
+        """Let the app paint again: the draft is in, or the composer went (after DRAFT_HOLD the
+        hold ends by itself: the composer is drawn without the draft, and the draft when it comes)."""
+        if self._hold is not None:
+            self._hold.release()
 
     def show_audience(self, audience: str) -> None:
         """Name the audience being posted to: above the fields and on the post button."""
@@ -133,17 +175,28 @@ class ComposerScreen(ModalScreen[UpdateDraft | None]):
             widget.border_title = f"▶ {title}" if here else title
 
     @work(exclusive=True, group="draft")
-    async def redraft(self, audience: str) -> None:
+    async def redraft(self, audience: str, first: bool = False) -> None:
+        """The draft for `audience` from the record, in the text area; `first`: the one begin()
+        asked for, then the painting it held goes on and the deliveries are read."""
         from warroom.domain.updates import compose_update, next_update_promise
 
-        record = await self.service.draft_record(self.incident_id, audience)  # the last few changes only
-        now = self.service.now()
-        self._draft = compose_update(record, audience, now)
-        area = self.query_one(TextArea)
-        area.load_text(self._draft)
-        promise = next_update_promise(record, audience, now)  # this audience's cadence, not another's
-        self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
-        area.focus()  # after a switch too: typed text lands in the draft, where it shows
+        reading, self._reading = self._reading, None
+        if reading is None or reading[0] != audience:  # begin() asked for another, or for none
+            reading = (audience, asyncio.ensure_future(self.service.draft_record(self.incident_id, audience)))
+        try:
+            record = await reading[1]  # the last few changes only (IncidentService.draft_record)
+            now = self.service.now()
+            self._draft = compose_update(record, audience, now)
+            area = self.query_one(TextArea)
+            area.load_text(self._draft)
+            promise = next_update_promise(record, audience, now)  # this audience's cadence, not another's
+            self.query_one("#composer-next", Input).value = f"{promise:%H:%M}" if promise else ""
+            area.focus()  # after a switch too: typed text lands in the draft, where it shows
+        finally:
+            if first:
+                self._release_hold()
+                for deliveries in self.query(DeliveryList):  # none once the screen is taken down
+                    deliveries.resume()  # read after the draft, not before it
 
     @on(Select.Changed, "#composer-audience")
     def audience_changed(self, event: Select.Changed) -> None:

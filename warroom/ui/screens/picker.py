@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select
+from textual.widgets import Button, DataTable, Input, Label, Select
 
 from warroom.domain.clock import format_duration
 from warroom.domain.duties import Duty, DutyState
@@ -22,6 +22,7 @@ from warroom.domain.errors import WarroomError
 from warroom.domain.policy import Policy
 from warroom.domain.standing import elapsed, shown_status
 from warroom.domain.text import visible
+from warroom.ui.widgets.footer import KeysFooter
 from warroom.ui.widgets.inert_input import InertInput
 
 WIDE = 110  # columns from which the age, the commander and what is owed get columns of their own
@@ -90,7 +91,7 @@ class PickerScreen(Screen):
                     yield InertInput(placeholder="Services (optional): api, db", id="declare-services")
                     yield Button("Declare", id="declare-button", variant="error")
                 yield Label("", id="declare-error")
-        yield Footer()
+        yield KeysFooter()
 
     @staticmethod
     def severity_options(policy: Policy) -> list[tuple[Text, str]]:

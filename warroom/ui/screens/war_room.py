@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import clock_note, format_moment, from_stored
@@ -38,13 +38,14 @@ from warroom.service.live import ACTIONS
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.entry_detail import EntryDetail, entry_heading
+from warroom.ui.widgets.footer import KeysFooter
 from warroom.ui.widgets.header import IncidentHeader
 from warroom.ui.widgets.health import HealthPane
 from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 log = logging.getLogger("warroom.ui")
-POLL_SECONDS = 0.1  # another process's commit is on screen within about this (one statement when none came)
+POLL_SECONDS = 0.05  # another process's commit is looked for this often (one PRAGMA when none came)
 RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
@@ -131,7 +132,7 @@ class WarRoomScreen(Screen):
                 health.border_title = "Health"
                 yield health
         yield EntryBar(self.policy, id="entry-bar")
-        yield Footer()
+        yield KeysFooter()
 
     async def prepare(self) -> None:
         """Read everything the first frame shows (see war_room_first_look), before being pushed;
@@ -168,7 +169,7 @@ class WarRoomScreen(Screen):
             health.show_board(look.monitor)
             health.watch_incident(self.incident.id, look.monitor)
         if not self.service.pushes_changes:  # a file: look now and then; a server says when
-            self.set_interval(POLL_SECONDS, self._follow)  # in the timer's task: no worker every 0.1 s
+            self.set_interval(POLL_SECONDS, self._follow)  # in the timer's task: no worker each tick
         self.attention.start(look)
         self._first_frame_look = self.set_interval(FIRST_FRAME_EVERY, self._look_at_first_frame)
         self.set_timer(FIRST_FRAME_WAIT, self._first_frame_drawn)  # whatever is still missing then
@@ -201,6 +202,7 @@ class WarRoomScreen(Screen):
             for stop in (self._stop_listening, self._stop_watching):
                 if stop is not None:
                     stop()
+            self.procedures.close()
 
     def _commit_heard(self) -> None:
         """A commit here, or (on a server) anywhere: look at what changed, on this screen's turn."""
@@ -246,6 +248,9 @@ class WarRoomScreen(Screen):
         await self._follow()
 
     async def _follow(self) -> None:
+        """follow_record's look; on a file the poll timer calls it itself, not through a worker:
+        when nothing was committed anywhere it costs one PRAGMA (the store's data_version, answered
+        on the loop in microseconds) and no message, so the poll can come often."""
         if self._following:
             self._follow_again = True
             return
@@ -354,12 +359,21 @@ class WarRoomScreen(Screen):
 
     def on_entry_submitted(self, message: EntrySubmitted) -> None:
         self.drafts.sent(message.text)
-        self.write_entry(message.text)
+        self.write_entry(message.text, message.painting)
 
     @work(group="write")
-    async def write_entry(self, text: str) -> None:
+    async def write_entry(self, text: str, painting=None) -> None:
         """Parse and apply what was typed, in typed order. The rules are the service's: `/help`
-        writes nothing, resolving without a summary asks for one (as `warroom log` refuses it)."""
+        writes nothing, resolving without a summary asks for one (as `warroom log` refuses it).
+        `painting` (held since Enter) is released once the outcome is posted: the frame after it
+        shows the entry (or the error) with the emptied bar."""
+        try:
+            await self._write_entry(text)
+        finally:
+            if painting is not None:  # once the screen has taken in what the write posted
+                self.call_after_refresh(painting.release)
+
+    async def _write_entry(self, text: str) -> None:
         try:
             async with self._entry_lock:  # the next entry is parsed against this one's result
                 command = await self.service.parse(self.incident.id, text)

@@ -18,6 +18,7 @@ from warroom.domain.errors import WarroomError
 from warroom.domain.models import DeliveryState, Entry, EntryKind
 from warroom.ui.messages import EntryRejected
 
+REPORT_PROGRESS_EVERY = 0.25  # seconds between two words on how far F6's report is
 FOLLOWED_KINDS = (EntryKind.UPDATE, EntryKind.SEVERITY, EntryKind.SYSTEM, EntryKind.MILESTONE)
 """Entry kinds `Reach.follow_up` may act on (updates, escalations, page requests, resolution)."""
 
@@ -37,6 +38,14 @@ class WarRoomProcedures:
 
     def __init__(self, screen) -> None:
         self.screen = screen
+        self._composer = None  # the update composer, once F2 built it
+
+    def close(self) -> None:
+        """The war room is going: so does its composer."""
+        composer, self._composer = self._composer, None
+        if composer is not None and composer not in self.app.screen_stack:
+            self.app.uninstall_screen(composer)
+            composer.remove()
 
     @property
     def app(self):
@@ -60,10 +69,16 @@ class WarRoomProcedures:
         self._run(self._compose_update(), "dialog")
 
     async def _compose_update(self) -> None:
-        from warroom.ui.screens.composer import ComposerScreen
+        composer = self._composer
+        if composer is None:  # built once, kept while the war room is open: F2 shows it again
+            from warroom.ui.screens.composer import ComposerScreen
 
-        incident = self.incident
-        draft = await self.app.push_screen_wait(ComposerScreen(incident.id, self.service.policy_for(incident)))
+            composer = self._composer = ComposerScreen(self.incident.id, self.service.policy_for(self.incident))
+            self.app.install_screen(composer, f"composer-{id(composer)}")
+        elif composer in self.app.screen_stack:  # already open (F2 twice in a row)
+            return
+        composer.begin(self.service)
+        draft = await self.app.push_screen_wait(composer)
         if draft is not None:
             self._run(self._post_update(draft.audience, draft.text, draft.promise), "write")
 
@@ -125,6 +140,7 @@ class WarRoomProcedures:
         path = Path(self.app.updates_dir) / f"{self.incident.id}-report.md"
         self.app.notify(f"Writing the report ({len(record.entries):,} entries)…", markup=False)
         partial = path.with_name(path.name + ".partial")  # the report appears whole, or not at all
+        progress = self.screen.set_interval(REPORT_PROGRESS_EVERY, lambda: self._report_progress(record))
         try:
             private_folder(path.parent)
             with open_private(partial) as sink:
@@ -133,7 +149,22 @@ class WarRoomProcedures:
         except OSError as error:
             self.app.notify(f"Report not written: {error}", severity="error", markup=False)
             return
+        finally:
+            progress.stop()
+            self._show_progress(None)
         self.app.notify(f"Report written: {path.name} (in {path.parent})", markup=False, timeout=8)
+
+    def _report_progress(self, record) -> None:
+        """How far the report is, on the entry bar's notice line: the key entries, then the timeline."""
+        done, total = record.entries.read, len(record.entries)
+        self._show_progress(f"Report: timeline {done:,} of {total:,} entries ({100 * done // max(total, 1)}%)"
+                            if done else f"Report: key entries read {record.key_entries.read:,}…")
+
+    def _show_progress(self, message: str | None) -> None:
+        from warroom.ui.widgets.entry_bar import EntryBar
+
+        for bar in self.screen.query(EntryBar):  # none once the screen is being taken down
+            bar.show_progress(message)
 
     # ---- after an entry committed --------------------------------------------------------------
 

@@ -58,6 +58,7 @@ class DeliveryList(Vertical):
         super().__init__(**options)
         self.incident_id = incident_id
         self.rows: list[Delivery] = []
+        self._timer = None
 
     def compose(self) -> ComposeResult:
         rows = OptionList(id="delivery-rows")
@@ -66,7 +67,18 @@ class DeliveryList(Vertical):
 
     def on_mount(self) -> None:
         self.reload()
-        self.set_interval(0.5, self.reload)
+        self._timer = self.set_interval(0.5, self.reload)
+
+    def pause(self) -> None:
+        """Stop reading (the composer is out of sight)."""
+        if self._timer is not None:
+            self._timer.pause()
+
+    def resume(self) -> None:
+        """Read now and twice a second again (the first time, on_mount does)."""
+        if self._timer is not None:
+            self.reload()
+            self._timer.resume()
 
     @work(exclusive=True, group="deliveries")
     async def reload(self) -> None:

@@ -26,10 +26,12 @@ from warroom.domain.grammar import MAX_ENTRY_BYTES
 from warroom.domain.policy import Policy
 from warroom.domain.text import size_words, visible
 from warroom.ui.messages import EntrySubmitted
+from warroom.ui.paint_hold import PaintHold
 from warroom.ui.widgets.inert_input import InertInput
 
 HISTORY_LIMIT = 500
 INLINE_PASTE_LIMIT = 1000  # a one-line paste up to this many characters goes in as if typed
+WRITE_HOLD = 0.05  # seconds the screen waits for an entry to be written before it draws without it
 _MARKER = re.compile(r"⟦paste (\d+)[^⟧]*⟧")
 
 
@@ -163,9 +165,14 @@ class EntryInput(InertInput):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
+            # Nothing is drawn until the entry is written and shown (WRITE_HOLD at most): the bar
+            # emptied and the new entry come in one frame, not the entry one frame wait later.
+            painting = PaintHold(self.app, WRITE_HOLD)
             text = self.full_text
             self.set_text("")
-            self.post_message(self.Submitted(self, text))
+            submitted = self.Submitted(self, text)
+            submitted.painting = painting  # handed on with EntrySubmitted (see EntryBar)
+            self.post_message(submitted)
             return
         await super()._on_key(event)
 
@@ -260,11 +267,14 @@ class EntryBar(Vertical):
         commits; a rejected text comes back (see `rejected`)."""
         event.stop()
         text = event.value
+        painting = getattr(event, "painting", None)  # held since Enter (EntryInput._on_key)
         self.clear_notice()
         if text.strip():
             self.input.remember(text)
             self._last_submitted = text
-            self.post_message(EntrySubmitted(text))
+            self.post_message(EntrySubmitted(text, painting))
+        elif painting is not None:
+            painting.release()  # nothing to write: the emptied bar is drawn now
 
     def on_entry_input_nothing_to_complete(self, event: EntryInput.NothingToComplete) -> None:
         event.stop()
@@ -299,6 +309,16 @@ class EntryBar(Vertical):
 
     def clear_notice(self) -> None:
         self.remove_class("-notice")
+
+    def show_progress(self, message: str | None) -> None:
+        """A long job's progress on the notice line, updated in place (one short line: redrawn,
+        never laid out again while it is shown); None takes it away."""
+        if message is None:
+            self.clear_notice()
+            return
+        shown = self.has_class("-notice")
+        self.query_one("#entry-notice", Static).update(Text("ℹ " + visible(message)), layout=not shown)
+        self.add_class("-notice")
 
     def rejected(self, error: str, text: str) -> None:
         """`text` was not saved: put it back for fixing, unless the scribe has already typed or sent

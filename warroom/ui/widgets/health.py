@@ -175,6 +175,9 @@ class HealthPane(OptionList):
         await monitor.start()
         self.monitor = monitor
         self.refresh_rows()
+        settle = getattr(self.app, "settle_heap", None)  # the HTTP clients are imported now (see WarRoomApp)
+        if settle is not None:
+            settle()
 
     async def _first_frame_drawn(self) -> None:
         """The screen's first full frame (a war room's `first_frame`), else this pane's rows, drawn."""

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
+from textual import messages
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -211,9 +212,10 @@ class Timeline(ScrollView, can_focus=True):
         scrolled_before = self.total > self.size.height
         self.total = total
         size = Size(self.size.width, total)
-        if scrolled_before and total > self.size.height and size.width == self.virtual_size.width:
+        if scrolled_before and total > self.size.height:
             # The scrollbar stays: only it changes, so no layout of the whole screen (virtual_size is
-            # a layout reactive) for each entry appended.
+            # a layout reactive) for each entry appended. (Its width may be the one from before the
+            # first layout, when the first look set it: the timeline never scrolls sideways.)
             self.set_reactive(Timeline.virtual_size, size)
             self._scroll_update(size)
         else:
@@ -228,6 +230,15 @@ class Timeline(ScrollView, can_focus=True):
             self.unseen += grown
         self._update_subtitle()
         self.refresh()
+        self._repaint_now()
+
+    def _repaint_now(self) -> None:
+        """Tell the screen at once that this needs drawing. Textual's refresh() tells it only when
+        this widget's own message queue next runs dry, often after the screen has drawn its next
+        frame: the entry just written came one frame (16-25 ms) after the emptied entry bar. An
+        extra word once drawn costs nothing: the screen finds no region left to draw."""
+        if self.is_mounted:
+            self.screen.post_message(messages.Update(self))
 
     def _request_tail(self) -> None:
         """Read the pages of the rows the tail shows now, newest first, before they are drawn (a
@@ -362,11 +373,13 @@ class Timeline(ScrollView, can_focus=True):
         if clamped != new:
             self.cursor = clamped
             return
+        # Scrolled at once, not after the next frame (Textual's default): an appended entry that
+        # the cursor follows is in the frame that shows it, not one frame later.
         top, height = self.scroll_offset.y, self.size.height
         if new < top:
-            self.scroll_to(y=new, animate=False, force=True)
+            self.scroll_to(y=new, animate=False, force=True, immediate=True)
         elif height and new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False, force=True)
+            self.scroll_to(y=new - height + 1, animate=False, force=True, immediate=True)
         self.following = new >= self.total - 1
         if self.following:
             self.unseen = 0
