@@ -1,6 +1,6 @@
 """An idle war room draws only what changed, once a second, in one frame: one timer a second drives
 the header's clock, the countdown and the Health pane's figures; each draws again only when what it
-shows changed; the 0.1 s look at the record starts no worker; the probe lease holder reads the board
+shows changed; the look at the record on its timer starts no worker; the probe lease holder reads the board
 once per batch of results it stores. Mechanisms, counted, not timings (README "Performance")."""
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ async def test_the_war_room_runs_one_timer_a_second(tmp_path):
                        for node in nodes)
 
 
-async def test_the_look_at_the_record_every_tenth_of_a_second_starts_no_worker(tmp_path, monkeypatch):
+async def test_the_look_at_the_record_on_its_timer_starts_no_worker(tmp_path, monkeypatch):
     looks, workers, commits = [], [], []
     real_poll = live_module.LiveIncident.poll
 
