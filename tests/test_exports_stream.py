@@ -145,10 +145,14 @@ async def test_the_report_key_shows_how_far_the_report_is(tmp_path, monkeypatch)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
+        from warroom.ui.widgets.entry_bar import EntryBar
+
+        bar = app.screen.query_one(EntryBar).region
         await pilot.press("f6")
         try:
             # 17 entries: the declaration, the commander's seat and the 15 notes
-            await wait_for(pilot, lambda: "ℹ Report: timeline 14 of 17 entries (82%)" in screen_text(app))
+            await wait_for(pilot, lambda: "Report: timeline 14 of 17 entries (82%)" in screen_text(app))
+            assert app.screen.query_one(EntryBar).region == bar  # on the bar's border: nothing moved
         finally:
             halfway.set()
         await wait_for(pilot, lambda: any("Report written" in n for n in notices(app)))

@@ -83,6 +83,7 @@ class EntryInput(InertInput):
         self._cycle: tuple[str, list[str]] | None = None  # (what was typed, its completions)
         self.pastes: dict[int, str] = {}  # paste number -> the text its marker stands for
         self._paste_numbers = itertools.count(1)
+        self.progress = ""  # a long job's progress, on the lower border (see show_progress)
 
     # ---- pasted blocks -----------------------------------------------------------------------
 
@@ -113,16 +114,22 @@ class EntryInput(InertInput):
 
     def _show_pastes(self) -> None:
         """What the markers hold, on the input's lower border (a repaint, not a new layout: the
-        bar does not grow, so a key typed right after a big paste is not held up)."""
-        if not self.pastes:
-            self.border_subtitle = ""
-            return
-        held = "\n".join(self.pastes.values())
-        over = len(held.encode("utf-8", "surrogatepass")) > MAX_ENTRY_BYTES
-        self.border_subtitle = (
-            f"pasted {size_words(held)}" + (f" · over the {MAX_ENTRY_BYTES // 2**20} MiB an entry holds: kept as a draft"
-                                             if over else " · Enter logs it all as ONE entry")
-            + " · Backspace after ⟦⟧ removes a paste")
+        bar does not grow, so a key typed right after a big paste is not held up), then a long
+        job's progress if one runs (`show_progress`)."""
+        said = [self.progress] if self.progress else []
+        if self.pastes:
+            held = "\n".join(self.pastes.values())
+            over = len(held.encode("utf-8", "surrogatepass")) > MAX_ENTRY_BYTES
+            said.insert(0, f"pasted {size_words(held)}" + (
+                f" · over the {MAX_ENTRY_BYTES // 2**20} MiB an entry holds: kept as a draft" if over
+                else " · Enter logs it all as ONE entry") + " · Backspace after ⟦⟧ removes a paste")
+        self.border_subtitle = " | ".join(said)
+
+    def show_progress(self, message: str | None) -> None:
+        """A long job's progress (F6's report) on the input's lower border, beside what a paste
+        holds: redrawn in place, nothing moves; None takes it away."""
+        self.progress = visible(message) if message else ""
+        self._show_pastes()
 
     def insert_block(self, text: str) -> None:
         """Insert text at the cursor (over the selection): short single lines as they are, anything
@@ -311,14 +318,8 @@ class EntryBar(Vertical):
         self.remove_class("-notice")
 
     def show_progress(self, message: str | None) -> None:
-        """A long job's progress on the notice line, updated in place (one short line: redrawn,
-        never laid out again while it is shown); None takes it away."""
-        if message is None:
-            self.clear_notice()
-            return
-        shown = self.has_class("-notice")
-        self.query_one("#entry-notice", Static).update(Text("ℹ " + visible(message)), layout=not shown)
-        self.add_class("-notice")
+        """A long job's progress, on the input's lower border (EntryInput.show_progress)."""
+        self.input.show_progress(message)
 
     def rejected(self, error: str, text: str) -> None:
         """`text` was not saved: put it back for fixing, unless the scribe has already typed or sent
