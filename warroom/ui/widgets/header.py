@@ -75,31 +75,48 @@ class IncidentHeader(Widget):
         self.clock_warning = ""  # why this computer's clock cannot be trusted now ("" when it can)
         self.facts = False  # room for a second line with the incident's facts
         self.connection: str | None = None  # what is wrong with the database connection, if anything
-        self._drawn: Text | None = None  # what the last render drew
+        self._ticked: tuple | None = None  # what the clock moves, as last drawn (see _moving_words)
 
     def warn_clock(self, warning: str) -> None:
         """Say (or stop saying, with "") that this computer's clock is behind the record."""
         if warning != self.clock_warning:
             self.clock_warning = warning
             self.set_class(bool(warning), "-clock-warning")
-            self.refresh(layout=True)
+            self._redraw()
 
     def show_facts(self, shown: bool) -> None:
         if shown != self.facts:
             self.facts = shown
             self.set_class(shown, "-facts")
-            self.refresh(layout=True)
+            self._redraw()
 
     def show_connection(self, problem: str | None) -> None:
         """Say (first, in words) that the database server is away; None when it is back."""
         self.connection = problem
         self.set_class(problem is not None, "-disconnected")
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """What the header shows changed: lay it out and draw it again."""
+        self._ticked = self._moving_words() if self.is_mounted else None  # None: the first frame says
         self.refresh(layout=True)
 
+    def _moving_words(self) -> tuple:
+        """What the clock moves in the header (the elapsed time, the duties' countdowns, a drill's
+        or replay's mark): a tick draws again only when these changed since it last looked. Kept
+        apart from render(), which anything may call without painting (a test reading the header)."""
+        if self.incident is None:
+            return ()
+        now = self.clock()
+        mark = self.mark() if self.mark is not None else ""
+        return format_duration(elapsed(self.incident, now)), mark, tuple(w for w, _ in self.attention_words(now))
+
     def tick(self) -> None:
-        """The clock moved (the screen says so once a second): draw again only if what the header
-        shows changed (the elapsed time moves by the minute, an overdue duty's count by the second)."""
-        if self._line() != self._drawn:
+        """The clock moved (the screen says so once a second): draw again only if what it moves in
+        the header changed (the elapsed time moves by the minute, an overdue duty's count by the second)."""
+        words = self._moving_words()
+        if words != self._ticked:
+            self._ticked = words
             self.refresh()
 
     def show(self, incident: Incident, policy: Policy, commander: str | None) -> None:
@@ -107,18 +124,18 @@ class IncidentHeader(Widget):
         rank = [s.id for s in policy.severity].index(incident.severity) if policy.find_severity(incident.severity) else 9
         self.set_class(rank == 0, "-sev-top")
         self.set_class(rank == 1, "-sev-high")
-        self.refresh(layout=True)
+        self._redraw()
 
     def show_attention(self, pressing: Pressing, late_actions: int) -> None:
         """The duties overdue or due soon now, and how many action items are overdue."""
         if (pressing, late_actions) != (self.pressing, self.late_actions):
             self.pressing, self.late_actions = pressing, late_actions
-            self.refresh(layout=True)
+            self._redraw()
 
     def show_others(self, others: OtherIncidents) -> None:
         if others != self.others:
             self.others = others
-            self.refresh(layout=True)
+            self._redraw()
 
     def attention_words(self, now: datetime) -> list[tuple[str, str]]:
         """(words, component class) of each thing that needs attention, most pressing first."""
@@ -133,8 +150,9 @@ class IncidentHeader(Widget):
         return found
 
     def render(self) -> Text:
-        self._drawn = self._line()
-        return self._drawn
+        if self._ticked is None:  # the first frame: what the ticks compare with from now on
+            self._ticked = self._moving_words()
+        return self._line()
 
     def _line(self) -> Text:
         if self.incident is None:
