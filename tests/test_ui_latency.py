@@ -27,6 +27,20 @@ from warroom.ui.widgets.timeline import Timeline
 
 
 @pytest.fixture
+def draft_gate(monkeypatch) -> asyncio.Event:
+    """Update drafts are read only once the returned event is set (a slow database, held)."""
+    gate = asyncio.Event()
+    real = IncidentService.draft_record
+
+    async def slow_draft(self, *args, **kwargs):
+        await gate.wait()
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(IncidentService, "draft_record", slow_draft)
+    return gate
+
+
+@pytest.fixture
 def layouts(monkeypatch):
     """Every layout of a whole screen from now on (Textual's Screen._refresh_layout)."""
     seen: list[str] = []
@@ -220,15 +234,8 @@ async def test_one_composer_serves_the_war_room_with_a_fresh_draft_each_time(tmp
         await wait_for(pilot, lambda: not app.is_screen_installed(composer) and not composer.is_attached)
 
 
-async def test_the_composer_is_drawn_once_its_draft_is_in(tmp_path, monkeypatch):
-    gate = asyncio.Event()
-    real = IncidentService.draft_record
-
-    async def slow_draft(self, *args, **kwargs):
-        await gate.wait()
-        return await real(self, *args, **kwargs)
-
-    monkeypatch.setattr(IncidentService, "draft_record", slow_draft)
+async def test_the_composer_is_drawn_once_its_draft_is_in(tmp_path, monkeypatch, draft_gate):
+    gate = draft_gate
     monkeypatch.setattr(composer_module, "DRAFT_HOLD", WAIT)  # held however slow the machine
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
@@ -255,15 +262,8 @@ async def test_the_composer_is_drawn_once_its_draft_is_in(tmp_path, monkeypatch)
         assert "INCIDENT UPDATE" in painted[0]  # the first frame shows the real draft
 
 
-async def test_a_slow_draft_does_not_hold_the_composer_back(tmp_path, monkeypatch):
-    gate = asyncio.Event()
-    real = IncidentService.draft_record
-
-    async def slow_draft(self, *args, **kwargs):
-        await gate.wait()
-        return await real(self, *args, **kwargs)
-
-    monkeypatch.setattr(IncidentService, "draft_record", slow_draft)
+async def test_a_slow_draft_does_not_hold_the_composer_back(tmp_path, monkeypatch, draft_gate):
+    gate = draft_gate
     monkeypatch.setattr(composer_module, "DRAFT_HOLD", 0.01)
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
