@@ -293,7 +293,8 @@ def test_texts_are_plain_together_when_each_is_given_back_as_it_is(markdown):
     from warroom.domain.text import all_plain
 
     shown = markdown_inline if markdown else visible
-    corpus = [*TEXTS.values(), *NAMES.values(), "plain", "", "a_b", "x & y", "tab\there", "é"]
+    corpus = [*TEXTS.values(), *NAMES.values(), "plain", "", "a_b", "x & y", "tab\there", "é",
+              *map(chr, range(0x100)), "\u2028", "\u202e", "\ufeff"]  # every ASCII character: the table is complete
     for text in corpus:
         assert all_plain(["plain", text, "words"], markdown=markdown) == (shown(text) == text and text.isascii()), text
     assert all_plain(["a", "b"] * 1000, markdown=markdown)
