@@ -128,20 +128,19 @@ async def test_the_report_key_shows_how_far_the_report_is(tmp_path, monkeypatch)
     from test_ui_support import screen_text, wait_for, war_room_ready
 
     from warroom.ui.screens import war_room_procedures  # noqa: F401 (imports markdown_pieces when F6 runs)
-    import warroom.domain.postmortem as postmortem
 
     path, incident_id = await seeded(tmp_path, *[f"note {i}" for i in range(15)])
     monkeypatch.setattr(exports, "CHUNK", 7)
     halfway = threading.Event()  # (the stream counts a chunk as it starts handing it out)
-    real = postmortem.markdown_pieces
+    real = exports.EntryStream.stored_chunks
 
-    def paused(record):  # the timeline's appendix stops half way until the test has seen the progress
-        for piece in real(record):
-            if record.entries.read == 14:  # two chunks of 7 read (CHUNK below)
+    def paused(stream, *args):  # the timeline stops half way until the test has seen the progress
+        for rows in real(stream, *args):
+            yield rows
+            if stream.kinds is None and stream.read == 14:  # two chunks of 7 of the whole timeline written
                 halfway.wait(60)
-            yield piece
 
-    monkeypatch.setattr(postmortem, "markdown_pieces", paused)
+    monkeypatch.setattr(exports.EntryStream, "stored_chunks", paused)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)

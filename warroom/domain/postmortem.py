@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
 from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
@@ -20,7 +20,7 @@ from warroom.domain.duties import (
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
-from warroom.domain.report import IncidentRecord, joined, key_entries, notable_entries
+from warroom.domain.report import KEY_KINDS, IncidentRecord, joined, key_entries, notable_entries
 from warroom.domain.standing import by_phase, numbered_actions, shown_status
 from warroom.domain.stored import (
     AUTHOR, CORRECTS, DATA, ID, KIND, NUMBER, OCCURRED, PART, PINNED, TEXT, StoredRow, parts, row_data, row_kind,
@@ -66,6 +66,10 @@ def _span(span: timedelta | None) -> str:
 
 
 _LABELS = {kind.value: kind.label for kind in EntryKind}
+_KEY_VALUES = frozenset(kind.value for kind in KEY_KINDS)
+_EMPTY_APPENDIX = "\n- _Empty._"
+SPOOL_BLOCK = 1 << 16
+"""Characters of the set-aside appendix copied as one piece."""
 TIMELINE_COLUMNS = (ID, NUMBER, OCCURRED, KIND, AUTHOR, TEXT, CORRECTS, PINNED)
 """The columns of a stored row _Timeline.line reads (the key timeline also reads DATA)."""
 
@@ -125,8 +129,11 @@ class _Timeline:
 class _Report:
     """One report being written: the record, its policy and what the sections share."""
 
-    def __init__(self, record: IncidentRecord):
+    def __init__(self, record: IncidentRecord, aside: IO[str] | None = None):
+        """With `aside`, the first key timeline reads the whole timeline once (not its key entries
+        apart): the appendix's lines go to `aside` as the chunks pass, to be copied in its place."""
         self.record, self.incident, self.policy = record, record.incident, record.policy
+        self.aside, self.appendix_set_aside = aside, False
         self.metrics = compute_metrics(self.incident, record.exported_at)
         self.notable = notable_entries(record)  # what the sections quote (the full timeline is read once, last)
         self.timeline = _Timeline(self.notable)
@@ -231,8 +238,17 @@ class _Report:
 
     def key_timeline(self, section: ReportSection) -> Iterator[str]:
         """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
-        empty = True
-        for rows in stored_chunks(key_entries(self.record), (*TIMELINE_COLUMNS, DATA)):  # as read: no Entry made
+        empty, timeline_empty, aside = True, True, None
+        if self.aside is not None and not self.appendix_set_aside:  # one read: the appendix set aside meanwhile
+            self.appendix_set_aside, aside = True, self.aside
+            chunks = stored_chunks(self.record.entries, (*TIMELINE_COLUMNS, DATA), KEY_KINDS)
+        else:
+            chunks = stored_chunks(key_entries(self.record), (*TIMELINE_COLUMNS, DATA))  # as read: no Entry made
+        for rows in chunks:
+            if aside is not None:
+                aside.writelines(self.appendix_of(rows))
+                rows = [row for row in rows if row[PINNED] or row[KIND] in _KEY_VALUES]  # what key_entries gives
+                timeline_empty = False
             shown, texts = [], []
             for row in rows:
                 data = row_data(row) if row[DATA] else None
@@ -245,6 +261,8 @@ class _Report:
                 empty = False
             shown.clear()  # before the next chunk is read
             texts.clear()
+        if aside is not None and timeline_empty:
+            aside.write(_EMPTY_APPENDIX)
         if empty:
             yield "- _No key entries._"
         yield from ["", "### Milestones", ""]
@@ -290,6 +308,21 @@ class _Report:
                 "actions": self.actions}[section.fill](section)
 
     # ---- appendices ---------------------------------------------------------------------------
+
+    def appendix(self, chunks: Iterable[list[StoredRow]]) -> Iterator[str]:
+        """The full timeline's lines for the appendix (chunks of its rows), each piece after a newline."""
+        empty = True
+        for rows in chunks:
+            yield from self.appendix_of(rows)
+            empty = False
+        if empty:
+            yield _EMPTY_APPENDIX
+
+    def appendix_of(self, rows: list[StoredRow]) -> Iterator[str]:
+        """The appendix's lines of a chunk of the timeline's rows, each piece after a newline."""
+        for part in parts(rows):
+            for piece in self.timeline.pieces(part):
+                yield "\n" + piece
 
     def duty_lines(self) -> list[str]:
         now = self.record.exported_at
@@ -368,17 +401,31 @@ def to_markdown(record: IncidentRecord) -> str:
 
 
 def markdown_pieces(record: IncidentRecord) -> Iterator[str]:
-    """to_markdown in pieces, the full timeline as it is read (for writing a stream)."""
-    return joined(_markdown_lines(record))
+    """to_markdown in pieces, the full timeline as it is read (for writing a stream). With the
+    record's spool, the timeline is read once: the appendix is set aside while the key timeline
+    is written, then copied in its place."""
+    sections = report_sections(record.policy)
+    aside = record.spool() if record.spool is not None and any(s.fill == "timeline" for s in sections) else None
+    try:
+        report = _Report(record, aside)
+        yield from joined(_markdown_lines(report, sections))  # to the appendix's title and the line after it
+        if report.appendix_set_aside:
+            aside.seek(0)
+            while block := aside.read(SPOOL_BLOCK):
+                yield block
+        else:
+            yield from report.appendix(stored_chunks(record.entries, TIMELINE_COLUMNS))
+        yield from ("\n" + line for line in ("", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""))
+    finally:
+        if aside is not None:
+            aside.close()
 
 
-def _markdown_lines(record: IncidentRecord) -> Iterator[str]:
-    report = _Report(record)
-    incident = record.incident
+def _markdown_lines(report: _Report, sections: tuple[ReportSection, ...]) -> Iterator[str]:
+    record, incident = report.record, report.incident
     lines = [f"# Incident post-mortem: {incident.id}: {markdown_inline(incident.title)}", ""]
     if is_drill(incident):
         lines += [f"> **{DRILL_MARK}**: a practice incident played with `warroom drill`, not a real one.", ""]
-    sections = report_sections(record.policy)
     for section in sections:
         lines += [f"## {markdown_inline(section.title)}", ""]
         yield from lines
@@ -393,14 +440,6 @@ def _markdown_lines(record: IncidentRecord) -> Iterator[str]:
     lines += ["## Updates posted", "", *report.update_lines()]
     lines += ["## Appendix: full timeline", ""]
     yield from lines
-    empty = True
-    for rows in stored_chunks(record.entries, TIMELINE_COLUMNS):
-        for part in parts(rows):
-            yield from report.timeline.pieces(part)
-        empty = False
-    if empty:
-        yield "- _Empty._"
-    yield from ["", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""]
 
 
 def _chain_line(record: IncidentRecord) -> str:

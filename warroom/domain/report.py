@@ -8,7 +8,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Collection, Iterable, Iterator
+from typing import IO, Any, Callable, Collection, Iterable, Iterator
 
 from warroom.domain.chain import ALGORITHM
 from warroom.domain.clock import format_duration, format_moment, to_stored
@@ -44,7 +44,9 @@ class IncidentRecord:
     """Everything known about one incident at one moment. `entries` is the timeline in order: a
     list, or a sized iterable that reads it as it goes (exports stream it, iterating it once);
     `notable`, when given, holds its notable entries (what the sections quote), read beforehand, and
-    `key_entries` its entries of KEY_KINDS and pinned ones (iterable more than once)."""
+    `key_entries` its entries of KEY_KINDS and pinned ones (iterable more than once); `spool`, when
+    given, opens a private temporary text file (read and written, removed when closed) where a
+    report may set text aside, to read the timeline once for two of its sections."""
 
     incident: Incident
     policy: Policy
@@ -61,6 +63,7 @@ class IncidentRecord:
     notable: list[Entry] | None = None
     key_entries: Iterable[Entry] | None = None
     entries_left_out: int = 0  # entries before `entries` a reader left out (a draft needs only the last few)
+    spool: Callable[[], IO[str]] | None = None
 
 
 def notable_entries(record: IncidentRecord) -> list[Entry]:

@@ -56,14 +56,16 @@ CHUNK = 2000
 """Rows in a list of `stored_chunks` from a record of entries (a stream gives its own chunks)."""
 
 
-def stored_chunks(entries: Iterable[Entry], columns: Collection[int] | None = None) -> Iterator[list[StoredRow]]:
+def stored_chunks(entries: Iterable[Entry], columns: Collection[int] | None = None,
+                  data_of: Iterable[EntryKind] | None = None) -> Iterator[list[StoredRow]]:
     """The rows of a timeline, a non-empty list at a time: a stream's chunks as read (with
     `columns`, the indices of the columns the caller reads, only those filled: None in the
-    others), else each entry's row (every column), CHUNK at a time. For formatters that check a
-    part at once (domain.text.all_plain) and write it as one piece (`parts`)."""
+    others; with `data_of`, `data` only in the rows of those kinds and the pinned ones), else each
+    entry's row (every column), CHUNK at a time. For formatters that check a part at once
+    (domain.text.all_plain) and write it as one piece (`parts`)."""
     chunks = getattr(entries, "stored_chunks", None)
     if chunks is not None:
-        return chunks(columns)
+        return chunks(columns) if data_of is None else chunks(columns, data_of)
     rows = map(stored_row, entries)
     return iter(lambda: list(islice(rows, CHUNK)), [])
 

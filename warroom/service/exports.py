@@ -13,7 +13,8 @@ for a line.
 from __future__ import annotations
 
 import threading
-from typing import BinaryIO, Callable, Collection, Iterable, Iterator
+from dataclasses import replace
+from typing import IO, BinaryIO, Callable, Collection, Iterable, Iterator
 
 from warroom.domain.models import Entry, EntryKind
 from warroom.domain.report import KEY_KINDS, NOTABLE_KINDS, IncidentRecord
@@ -54,13 +55,16 @@ class EntryStream:
         for rows in self.stored_chunks():
             yield from rows
 
-    def stored_chunks(self, columns: Collection[int] | None = None) -> Iterator[list[StoredRow]]:
+    def stored_chunks(self, columns: Collection[int] | None = None,
+                      data_of: Iterable[EntryKind] | None = None) -> Iterator[list[StoredRow]]:
         """The rows in timeline order, a chunk (a list) at a time as read; with `columns` (indices
-        in STORED_COLUMNS: what the caller reads), only those filled, None in the others' places.
-        A chunk is emptied when the next one is asked for: one is held at a time."""
+        in STORED_COLUMNS: what the caller reads), only those filled, None in the others' places;
+        with `data_of`, `data` only in the rows of those kinds and the pinned ones. A chunk is
+        emptied when the next one is asked for: one is held at a time."""
         if not self.blocking and threading.get_ident() == self._loop_thread:
             raise RuntimeError("an EntryStream is read from a worker thread")
-        pending = self._fetch(None, columns)
+        data_of = tuple(data_of) if data_of is not None else None
+        pending = self._fetch(None, columns, data_of)
         while True:
             rows = pending()
             if len(rows) < CHUNK:
@@ -70,16 +74,17 @@ class EntryStream:
                 return
             # On a loop the next chunk is read while this one is written; without one, when it is
             # wanted, after this one is let go (one chunk held at a time).
-            pending = self._fetch((rows[-1][OCCURRED], rows[-1][NUMBER]), columns)
+            pending = self._fetch((rows[-1][OCCURRED], rows[-1][NUMBER]), columns, data_of)
             self.read += len(rows)
             yield rows
             rows.clear()  # let go before the next is read, even by a caller's `for rows in ...`
 
-    def _fetch(self, after: tuple[str, int] | None, columns: Collection[int] | None) -> Callable[[], list]:
+    def _fetch(self, after: tuple[str, int] | None, columns: Collection[int] | None,
+               data_of: tuple[EntryKind, ...] | None) -> Callable[[], list]:
         """A chunk being read (without an event loop: when called): call it for its rows."""
         def reading():
             return record_reads.entry_rows_after(self.reader, self.incident_id, self.newest, after, CHUNK, self.kinds,
-                                                 columns)
+                                                 columns, data_of)
 
         if self.blocking:
             from warroom.store.blocking import run_to_end
@@ -97,9 +102,19 @@ async def streamed_record(service, incident_id: str, *, notable: bool = True) ->
     reader, blocking = service.db.reader, service.db.blocking
     count, newest = await record_reads.timeline_extent(reader, incident_id)  # the snapshot ends at `newest`
     quoted = await record_reads.notable_entries(reader, incident_id, newest, NOTABLE_KINDS) if notable else None
-    return await service.record(incident_id, entries=EntryStream(reader, incident_id, count, newest, blocking=blocking),
-                                notable=quoted,
-                                key_entries=EntryStream(reader, incident_id, count, newest, KEY_KINDS, blocking=blocking))
+    record = await service.record(incident_id, entries=EntryStream(reader, incident_id, count, newest, blocking=blocking),
+                                  notable=quoted,
+                                  key_entries=EntryStream(reader, incident_id, count, newest, KEY_KINDS, blocking=blocking))
+    return replace(record, spool=spool)  # the report reads the timeline once, its appendix set aside
+
+
+def spool() -> IO[str]:
+    """A private temporary file for text set aside while a report is written (domain.report's
+    IncidentRecord.spool): UTF-8, no newline translation; mode 0600 in the system's temporary
+    folder, with no name there (gone when closed, or when the process ends, however it ends)."""
+    import tempfile
+
+    return tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
 
 
 def _write(pieces: Iterable[str], sink: BinaryIO) -> None:

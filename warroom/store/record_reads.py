@@ -28,23 +28,25 @@ async def timeline_extent(conn: aiosqlite.Connection, incident_id: str) -> tuple
     return int(count), int(newest)
 
 
-def _columns(columns: Collection[int] | None, prefix: str = "") -> str:
+def _columns(columns: Collection[int] | None, prefix: str = "", data: str | None = None) -> str:
     """The select list of STORED_COLUMNS: with `columns` (their indices), only those, NULL in the
-    others' places (a row keeps its shape: the same index for each column)."""
-    return ", ".join(prefix + name if columns is None or index in columns else "NULL"
+    others' places (a row keeps its shape: the same index for each column); `data` in data's."""
+    return ", ".join((data if data and name == "data" else prefix + name) if columns is None or index in columns else "NULL"
                      for index, name in enumerate(STORED_COLUMNS))
 
 
 async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_number: int,
                            after: tuple[str, int] | None, limit: int,
                            kinds_or_pinned: Iterable[EntryKind] | None = None,
-                           columns: Collection[int] | None = None) -> list[tuple]:
+                           columns: Collection[int] | None = None,
+                           data_of: Iterable[EntryKind] | None = None) -> list[tuple]:
     """Up to `limit` raw rows of the timeline (occurred_at, number order) after the key `after`
     ((stored occurred_at, number) of the last row read; None: from the start), numbered up to
     `up_to_number`; only those of `kinds_or_pinned` and the pinned ones when given. Rows, not
     entries, as plain tuples (asyncpg's Records: as they are), with only `columns` (indices in
     STORED_COLUMNS; occurred_at and number always, the keys of the next page) when given, None in
-    the others' places: the caller converts them where the time is spent best."""
+    the others' places: the caller converts them where the time is spent best. With `data_of`,
+    `data` only in the rows of those kinds and the pinned ones (None in the others)."""
     if columns is not None:
         columns = {*columns, STORED_COLUMNS.index("occurred_at"), STORED_COLUMNS.index("number")}
     # `+number`: the bound is checked on each row, not sought by the (incident, number) index; a
@@ -54,11 +56,15 @@ async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_n
         clause, chosen = _kinds(kinds_or_pinned)
         where += f" AND ({clause} OR pinned = 1)"  # a flag, as integer (PostgreSQL wants a comparison)
         params += chosen
+    data, data_params = None, []
+    if data_of is not None:
+        clause, data_params = _kinds(data_of)
+        data = f"CASE WHEN {clause} OR pinned = 1 THEN data END"
     if after is not None:
         where += " AND (occurred_at, number) > (?, ?)"
         params += list(after)
-    async with conn.execute(f"SELECT {_columns(columns)} FROM entries WHERE {where} ORDER BY occurred_at, number"
-                            " LIMIT ?", (*params, limit)) as cursor:
+    async with conn.execute(f"SELECT {_columns(columns, data=data)} FROM entries WHERE {where}"
+                            " ORDER BY occurred_at, number LIMIT ?", (*data_params, *params, limit)) as cursor:
         cursor.row_factory = None  # tuples: a sqlite3.Row for each of 100,000 rows costs a third more
         return list(await cursor.fetchall())
 
