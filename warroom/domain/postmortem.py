@@ -67,6 +67,7 @@ def _span(span: timedelta | None) -> str:
 
 _LABELS = {kind.value: kind.label for kind in EntryKind}
 _KEY_VALUES = frozenset(kind.value for kind in KEY_KINDS)
+_ROLE = EntryKind.ROLE.value
 _EMPTY_APPENDIX = "\n- _Empty._"
 SPOOL_BLOCK = 1 << 16
 """Characters of the set-aside appendix copied as one piece."""
@@ -238,21 +239,23 @@ class _Report:
 
     def key_timeline(self, section: ReportSection) -> Iterator[str]:
         """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
-        empty, timeline_empty, aside = True, True, None
+        empty, timeline_empty, aside, key_values = True, True, None, None
         if self.aside is not None and not self.appendix_set_aside:  # one read: the appendix set aside meanwhile
-            self.appendix_set_aside, aside = True, self.aside
+            self.appendix_set_aside, aside, key_values = True, self.aside, _KEY_VALUES
             chunks = stored_chunks(self.record.entries, (*TIMELINE_COLUMNS, DATA), KEY_KINDS)
         else:
             chunks = stored_chunks(key_entries(self.record), (*TIMELINE_COLUMNS, DATA))  # as read: no Entry made
         for rows in chunks:
             if aside is not None:
                 aside.writelines(self.appendix_of(rows))
-                rows = [row for row in rows if row[PINNED] or row[KIND] in _KEY_VALUES]  # what key_entries gives
                 timeline_empty = False
             shown, texts = [], []
             for row in rows:
+                pinned, kind = row[PINNED], row[KIND]
+                if not pinned and key_values is not None and kind not in key_values:
+                    continue  # not a key entry (what key_entries leaves out): in the appendix only
                 data = row_data(row) if row[DATA] else None
-                if row[PINNED] or row_kind(row) is not EntryKind.ROLE or "role" in (data or {}):
+                if pinned or kind != _ROLE or "role" in (data or {}):  # (a key entry's kind is known)
                     # Severity changes without the list of what they owed: the duties appendix has it.
                     shown.append(row)
                     texts.append(text_without_owed_note(row[TEXT], data) if data else row[TEXT])

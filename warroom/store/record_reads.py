@@ -30,9 +30,11 @@ async def timeline_extent(conn: aiosqlite.Connection, incident_id: str) -> tuple
 
 def _columns(columns: Collection[int] | None, prefix: str = "", data: str | None = None) -> str:
     """The select list of STORED_COLUMNS: with `columns` (their indices), only those, NULL in the
-    others' places (a row keeps its shape: the same index for each column); `data` in data's."""
-    return ", ".join((data if data and name == "data" else prefix + name) if columns is None or index in columns else "NULL"
-                     for index, name in enumerate(STORED_COLUMNS))
+    others' places up to the last of them (each column keeps its index; a row ends there);
+    `data` in data's place."""
+    shown = STORED_COLUMNS if columns is None else STORED_COLUMNS[:max(columns) + 1]
+    return ", ".join((data if data and name == "data" else prefix + name) if columns is None or index in columns
+                     else "NULL" for index, name in enumerate(shown))
 
 
 async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_number: int,
@@ -45,7 +47,8 @@ async def entry_rows_after(conn: aiosqlite.Connection, incident_id: str, up_to_n
     `up_to_number`; only those of `kinds_or_pinned` and the pinned ones when given. Rows, not
     entries, as plain tuples (asyncpg's Records: as they are), with only `columns` (indices in
     STORED_COLUMNS; occurred_at and number always, the keys of the next page) when given, None in
-    the others' places: the caller converts them where the time is spent best. With `data_of`,
+    the others' places, each row ending with the last of them: the caller converts them where
+    the time is spent best. With `data_of`,
     `data` only in the rows of those kinds and the pinned ones (None in the others)."""
     if columns is not None:
         columns = {*columns, STORED_COLUMNS.index("occurred_at"), STORED_COLUMNS.index("number")}
