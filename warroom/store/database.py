@@ -16,7 +16,6 @@ import logging
 import os
 import sqlite3
 import stat
-import threading
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,7 +24,8 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from warroom.domain.clock import system_clock
 from warroom.domain.errors import DatabaseError, ReadOnlyError
-from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, look_at
+from warroom.store import first_look
+from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, judge, look_at
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
 
 if TYPE_CHECKING:
@@ -66,44 +66,22 @@ async def _pause(blocking: bool, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-_LOOKS_AHEAD: dict[str, tuple[threading.Thread, list]] = {}
-
-
 def look_ahead(path: Path) -> Callable[[], None]:
     """Begin the read-only look at an existing file (store.identity.look_at: its PRAGMA quick_check
-    reads the whole file, some 40 ms at 100,000 entries) in a thread, for the next `open_sqlite` of
-    it to take the outcome of: a command-line process imports the service meanwhile (SQLite checks
-    without the GIL). Nothing is written; the look is the same, only begun earlier. Returns the
-    way to drop a look that no open took (the command failed before it opened the file)."""
-    path = Path(path).expanduser()
-    key = str(path)
-    if key in _LOOKS_AHEAD or not path.is_file():  # begun already (its beginner drops it), or nothing to look at
-        return lambda: None
-    outcome: list = []
-
-    def look() -> None:
-        try:
-            outcome.append((look_at(path), None))
-        except BaseException as error:  # raised where the look is taken, as if it were taken there
-            outcome.append((None, error))
-
-    thread = threading.Thread(target=look, name="warroom-look", daemon=True)
-    ahead = _LOOKS_AHEAD[key] = (thread, outcome)
-    thread.start()
-    return lambda: _LOOKS_AHEAD.pop(key, None) if _LOOKS_AHEAD.get(key) is ahead else None
+    reads the whole file, some 35 ms at 100,000 entries) in a thread, for the next `open_sqlite` of
+    it to take and judge (warroom.store.first_look.begin): a command-line process imports the
+    service meanwhile (SQLite checks without the GIL). Nothing is written; the look is the same,
+    only begun earlier. Returns the way to drop a look that no open took."""
+    return first_look.begin(path)
 
 
 async def _look(path: Path, blocking: bool) -> None:
-    """look_at(path), or the outcome of the look begun ahead for it."""
-    ahead = _LOOKS_AHEAD.pop(str(path), None)
+    """look_at(path), or the look begun ahead for it, judged here."""
+    ahead = first_look.take(path)
     if ahead is None:
         await _in_thread(blocking, look_at, path)
         return
-    thread, outcome = ahead
-    await _in_thread(blocking, thread.join)
-    error = outcome[0][1]
-    if error is not None:
-        raise error
+    judge(path, await _in_thread(blocking, ahead))
 
 
 def _create_file(path: Path) -> None:
