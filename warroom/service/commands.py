@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import assert_never
+from functools import cached_property
+from typing import Callable, assert_never
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import clock_behind, clock_note, format_duration, format_moment, to_stored
@@ -93,14 +94,20 @@ class CommandWriter:
     """Applies one command inside one open transaction; returns the entries it wrote.
 
     The incident row is read (inside the write lock) only by the commands that depend on its
-    state, so a plain note costs one number lookup and one insert."""
+    state, and the policy (`policy`: the way to it) only by those that use it, so a plain note
+    costs one number lookup and one insert, and reads no policy file."""
 
-    def __init__(self, conn, incident_id: str, policy: Policy, author: str, now: datetime, at: datetime,
-                 config: Config | None = None):
-        self.conn, self.incident_id, self.policy = conn, incident_id, policy
+    def __init__(self, conn, incident_id: str, policy: Callable[[], Policy], author: str, now: datetime,
+                 at: datetime, config: Config | None = None):
+        self.conn, self.incident_id, self._policy_of = conn, incident_id, policy
         self.author, self.now, self.at = author, now, at
         self.config = config or Config()
         self._incident: Incident | None = None
+
+    @cached_property
+    def policy(self) -> Policy:
+        """The incident's policy, read when a command first needs it (a plain note never does)."""
+        return self._policy_of()
 
     async def current(self) -> Incident:
         """The incident as it was when this transaction began (read once, on first use)."""

@@ -192,9 +192,19 @@ class IncidentService(ProcedureMethods):
 
     async def policy_of(self, incident_id: str) -> Policy:
         """The incident's policy; the incident is read only the first time (its policy never changes)."""
+        return self.policies.get(await self._policy_id_of(incident_id))
+
+    async def _policy_id_of(self, incident_id: str) -> str:
+        """The incident's policy id (NotFoundError for no such incident), read the first time only."""
         if incident_id not in self._policy_ids:
             await self.incident(incident_id)
-        return self.policies.get(self._policy_ids[incident_id])
+        return self._policy_ids[incident_id]
+
+    async def _policy_getter(self, incident_id: str) -> Callable[[], Policy]:
+        """The way to the incident's policy, for work that may need none (a note): the incident is
+        read now, the policy file when first asked for."""
+        policy_id = await self._policy_id_of(incident_id)
+        return lambda: self.policies.get(policy_id)
 
     def live(self, incident_id: str) -> LiveIncident:
         """A view of the incident that a screen keeps current with `poll()` (see service.live)."""
@@ -350,7 +360,7 @@ class IncidentService(ProcedureMethods):
 
     async def parse(self, incident_id: str, text: str) -> cmd.AnyCommand:
         """What a person typed, as a command of the incident's policy (raises ParseError)."""
-        return parse(text, await self.policy_of(incident_id), self.now())
+        return parse(text, await self._policy_getter(incident_id), self.now())
 
     async def execute(self, incident_id: str, text: str, author: str) -> list[Entry]:
         """Parse what a person typed and apply it. Returns the entries it wrote."""
@@ -358,7 +368,7 @@ class IncidentService(ProcedureMethods):
 
     async def apply(self, incident_id: str, command: cmd.AnyCommand, author: str) -> list[Entry]:
         """Apply one command in one transaction (SummaryRequired when resolving without a summary)."""
-        policy = await self.policy_of(incident_id)
+        policy = await self._policy_getter(incident_id)
         now = self.now()
         at = command.occurred_at or now
         async with self.db.transaction() as conn:
