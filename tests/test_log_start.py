@@ -62,8 +62,8 @@ def test_warroom_log_begins_the_files_look_before_click_or_the_service_is_import
     assert seen["code"] == 0, done.stderr
     assert done.stdout.strip().isdigit()
     assert seen["at_look"] == ["warroom", "warroom.cli_start", "warroom.store", "warroom.store.first_look"]
-    # A plain note: no policy file parsed (tomllib), no config file (there is none), no screen.
-    assert not {"tomllib", "textual"} & set(seen["modules"])
+    # A plain note: no policy file parsed (tomllib), no config file (there is none), no screen, no logger.
+    assert not {"tomllib", "textual", "logging"} & set(seen["modules"])  # (nothing logs on this path)
 
 
 @pytest.mark.sqlite_only

@@ -17,7 +17,6 @@ from warroom.domain import commands as cmd
 from warroom.domain.clock import clock_behind, clock_note, format_duration, format_moment, to_stored
 from warroom.domain.duties import DutyKind, DutyState, derive_duties, open_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, RuleError, SummaryRequired
-from warroom.domain.metrics import milestone_order_problem
 from warroom.domain.models import FACTS, ActionItem, Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.service.config import Config
@@ -320,6 +319,8 @@ class CommandWriter:
 
     async def _milestone(self, milestone: Milestone, note: str) -> Entry:
         stones = (await self.current()).milestones
+        from warroom.domain.metrics import milestone_order_problem  # (a note needs no metrics)
+
         problem = milestone_order_problem(stones, milestone, self.at)
         if problem:
             newest = await q.newest_recorded_at(self.conn, self.incident_id)

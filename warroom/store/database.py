@@ -12,7 +12,6 @@ under what a person typing, or the batched probe writer, can notice, so durabili
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import stat
@@ -31,7 +30,14 @@ from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
 if TYPE_CHECKING:
     import aiosqlite
 
-log = logging.getLogger("warroom.store")
+
+def _log():
+    """The store's logger (logging is imported on first use: a scripted `warroom log` never logs)."""
+    import logging
+
+    return logging.getLogger("warroom.store")
+
+
 BUSY_TIMEOUT_MS = 15_000
 CHECKPOINT_EVERY = 64  # commits between two background checkpoints (see checkpoint_in_background)
 _LOCK_RETRIES = 8
@@ -211,7 +217,7 @@ class SQLiteDatabase:
                     try:
                         listener()
                     except Exception:  # a listener's problem never undoes or hides a commit
-                        log.exception("commit listener failed")
+                        _log().exception("commit listener failed")
                 self._checkpoint_soon()
 
     async def checkpoint_in_background(self) -> None:
@@ -276,7 +282,7 @@ class SQLiteDatabase:
                 self._versions = _version_connection(self.path)
             return int(self._versions.execute("PRAGMA data_version").fetchall()[0][0])  # read to the end
         except sqlite3.Error as error:
-            log.debug("data_version not known, so it moved: %s", error)
+            _log().debug("data_version not known, so it moved: %s", error)
             self._unknown_versions += 1
             return -self._unknown_versions
 
@@ -290,7 +296,7 @@ def _checkpoint(path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.Error as error:  # the next one, or SQLite's at the last close, does it
-        log.warning("background checkpoint of %s: %s", path, error)
+        _log().warning("background checkpoint of %s: %s", path, error)
 
 
 def _version_connection(path: Path) -> sqlite3.Connection:
