@@ -139,3 +139,25 @@ def test_sparkline_marks_failures_and_scales_to_the_largest():
     assert sparkline([10.0, 20.0, None, 40.0]) == "▃▅×█"
     assert sparkline([]) == ""
     assert len(sparkline([1.0] * 50)) == 12
+
+
+async def test_an_empty_pane_says_the_probes_are_starting_until_the_monitor_runs():
+    """The demo's probes (and a --probes file) are attached when the monitor starts, after the first
+    frame: until then an empty board is not "No probes"."""
+    from textual.app import App
+
+    class One(App):
+        def compose(self):
+            yield HealthPane()
+
+    app = One()
+    async with app.run_test(size=(80, 12)) as pilot:
+        pane = app.query_one(HealthPane)
+        pane.show([])
+        await pilot.pause()
+        assert "Starting the probes" in screen_text(app) and "No probes" not in screen_text(app)
+        pane.monitor, pane._shown = object(), None  # what watch_incident does once the monitor runs
+        pane.show([])
+        await pilot.pause()
+        assert "No probes. Add one" in screen_text(app)
+        pane.monitor = None  # nothing to stop

@@ -154,3 +154,28 @@ def test_the_report_names_exactly_the_rows_that_were_lost(tmp_path):
     assert recovered.items() <= written.items() and entries.copied == len(recovered)
     reported = {rowid for low, high in entries.unreadable for rowid in range(low, high + 1)}
     assert len(entries.unreadable) == 3 and reported == set(written) - set(recovered)  # numbers == rowids here
+
+
+async def test_a_salvaged_timeline_counts_its_entries_not_its_newest_number(damaged, run_cli):
+    """The entries on the damaged page are gone, so numbers have a gap: the war room's timeline has
+    as many rows as entries, and a page near its end (read from the newest entry back where numbers
+    have no gap) holds the right entries."""
+    from test_ui_support import POLICIES
+
+    from warroom.service import IncidentService
+
+    path, incident_id, _ = damaged
+    target = path.parent / "saved.db"
+    assert_ok(run_cli("recover", str(path), "-o", str(target)))
+    recovered = entries_of(target)
+    assert len(recovered) < max(recovered)  # a gap
+    service = await IncidentService.open(target, POLICIES)
+    try:
+        delta = await service.live(incident_id).load()
+        assert delta.total == len(recovered)
+        everything = await service.entries(incident_id)
+        for offset in (delta.total - 10, delta.total // 2 + 3, 0):
+            page = await service.entries_page(incident_id, offset, 10)
+            assert [e.number for e in page] == [e.number for e in everything[offset:offset + 10]]
+    finally:
+        await service.close()

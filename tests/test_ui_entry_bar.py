@@ -153,6 +153,8 @@ async def test_help_command_opens_help_and_clears_the_bar(tmp_path):
     ("/sev crit", 1, "/sev SEV-1 "),
     ("/status mit", 1, "/status mitigating "),
     ("/s", 2, "/status "),  # /sev first; Tab again cycles
+    ("/sev", 2, "/sev SEV-1 "),  # the only completion, then on to its argument
+    ("/update", 3, "/update executive "),
     ("-5m /mit", 1, "-5m /mitigated "),
 ])
 async def test_tab_completes_commands_roles_severities_and_statuses(tmp_path, typed, tabs, expected):
@@ -165,6 +167,21 @@ async def test_tab_completes_commands_roles_severities_and_statuses(tmp_path, ty
         await pilot.press(*["tab"] * tabs)
         assert bar.value == expected
         assert app.focused is bar
+
+
+async def test_a_cycle_goes_on_only_from_what_tab_put_in_the_bar(tmp_path):
+    """`/sev ` Tab Tab cycles SEV-1, SEV-2; the bar emptied and `/sev SEV-1 ` typed by hand is a
+    new start (it is complete: nothing to complete), not the cycle's next severity."""
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        bar = app.screen.query_one(EntryInput)
+        await pilot.press(*"/sev ", "tab", "tab")
+        assert bar.value == "/sev SEV-2 "
+        await pilot.press("ctrl+u", *"/sev SEV-1 ", "tab")
+        assert bar.value == "/sev SEV-1 "
+        assert "nothing to complete" in screen_text(app)
 
 
 async def test_suggestion_continues_what_is_typed_and_right_accepts_it(tmp_path):

@@ -99,6 +99,7 @@ class LiveIncident:
         self.cursor = ChangeCursor(service.db)
         self.incident: Incident | None = None
         self.last_number = 0  # every entry numbered up to here has been handed out
+        self.missing = 0  # numbers below it without an entry (a salvaged file): the total is the difference
         self._lock = asyncio.Lock()  # a poll and a local write never hand out the same entry twice
 
     async def load(self) -> RecordDelta:
@@ -115,9 +116,10 @@ class LiveIncident:
         service = self.service
         self.incident = await service.incident(self.incident_id)
         self.last_number = await q.last_entry_number(service.db.reader, self.incident_id)
+        self.missing = await service.missing_numbers(self.incident_id)
         return RecordDelta(frozenset(log.PARTS), incident=self.incident, roster=await service.roster(self.incident),
                            updates=await service.updates(self.incident_id), everything=True,
-                           total=self.last_number)
+                           total=self.last_number - self.missing)
 
     async def poll(self) -> RecordDelta | None:
         """What another connection (or this service) committed since the last look; None if nothing
@@ -151,7 +153,7 @@ class LiveIncident:
         pinned = {c.number for c in found if c.part == log.ENTRY and c.number} - {e.number for e in appended}
         restated = await q.entries_numbered(service.db.reader, self.incident_id, pinned) if pinned else []
         return RecordDelta(parts, incident=incident, roster=roster, updates=updates, appended=appended,
-                           restated=restated, total=self.last_number)
+                           restated=restated, total=self.last_number - self.missing)
 
     async def written(self, entries: list[Entry]) -> RecordDelta:
         """The entries a local write returned, as a delta: new ones appended without reading them
@@ -164,4 +166,4 @@ class LiveIncident:
             if new:
                 self.last_number = max(e.number for e in new)
             parts = frozenset(([log.ENTRIES] if new else []) + ([log.ENTRY] if restated else []))
-            return RecordDelta(parts, appended=new, restated=restated, total=self.last_number)
+            return RecordDelta(parts, appended=new, restated=restated, total=self.last_number - self.missing)

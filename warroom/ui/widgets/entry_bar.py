@@ -80,7 +80,7 @@ class EntryInput(InertInput):
         self.history: list[str] = []
         self._position = 0
         self._draft = ""
-        self._cycle: tuple[str, list[str]] | None = None  # (what was typed, its completions)
+        self._cycle: tuple[str, list[str], str] | None = None  # (what was typed, its completions, the one put in)
         self.pastes: dict[int, str] = {}  # paste number -> the text its marker stands for
         self._paste_numbers = itertools.count(1)
         self.progress = ""  # a long job's progress, on the lower border (see show_progress)
@@ -185,10 +185,12 @@ class EntryInput(InertInput):
 
     def action_complete(self, step: int = 1) -> None:
         """Complete the command, role, severity, status or audience name; Tab again cycles (Shift+Tab
-        backwards). Focus leaves the bar only when it is empty: while it holds text, a Tab that has
-        nothing to complete says so and stays, so the next letters are never taken as shortcuts."""
-        if self._cycle and self.value in self._cycle[1]:
-            typed, options = self._cycle
+        backwards); a completion that was the only one goes on to the next word (`/sev` Tab Tab:
+        `/sev `, then `/sev SEV-1 `). Focus leaves the bar only when it is empty: while it holds
+        text, a Tab that has nothing to complete says so and stays, so the next letters are never
+        taken as shortcuts. The cycle goes on only while the bar holds what Tab put there."""
+        if self._cycle and self.value == self._cycle[2] and len(self._cycle[1]) > 1:
+            typed, options, _ = self._cycle
             choice = options[(options.index(self.value) + step) % len(options)]
         else:
             typed, options = self.value, complete(self.value, self.policy) if self.value.lstrip() else []
@@ -202,7 +204,7 @@ class EntryInput(InertInput):
                     self.screen.focus_previous()
                 return
             choice = options[0] if step > 0 else options[-1]
-        self._cycle = (typed, options)
+        self._cycle = (typed, options, choice)
         self.value = choice
         self.cursor_position = len(choice)
 

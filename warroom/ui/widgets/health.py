@@ -174,6 +174,7 @@ class HealthPane(OptionList):
         await self._first_frame_drawn()
         await monitor.start()
         self.monitor = monitor
+        self._shown = None  # an empty board now means no probes, not probes still starting
         self.refresh_rows()
         settle = getattr(self.app, "settle_heap", None)  # the HTTP clients are imported now (see WarRoomApp)
         if settle is not None:
@@ -241,8 +242,9 @@ class HealthPane(OptionList):
         keep = self.selected_name if self.has_focus else None
         self.rows, self._shown = rows, rows
         self.clear_options()
-        if not rows:
-            self.add_option(Option(Text("No probes. Add one: /probe add NAME URL", style="italic"), disabled=True))
+        if not rows:  # before the monitor runs, its probe file (the demo's, --probes) is not read yet
+            words = "No probes. Add one: /probe add NAME URL" if self.monitor is not None else "Starting the probes..."
+            self.add_option(Option(Text(words, style="italic"), disabled=True))
             return
         self.add_options([Option(self._render_row(row, width, compact, styles), id=row.name) for row in rows])
         names = [row.name for row in rows]
