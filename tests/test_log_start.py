@@ -64,6 +64,9 @@ def test_warroom_log_begins_the_files_look_before_click_or_the_service_is_import
     assert seen["at_look"] == ["warroom", "warroom.cli_start", "warroom.store", "warroom.store.first_look"]
     # A plain note: no policy file parsed (tomllib), no config file (there is none), no screen, no logger.
     assert not {"tomllib", "textual", "logging"} & set(seen["modules"])  # (nothing logs on this path)
+    # ... nor the policy's procedures, which a note does not touch (imported where they are used).
+    later = {f"warroom.domain.{name}" for name in ("duties", "standing", "checklists", "escalation", "metrics")}
+    assert not later & set(seen["modules"])
 
 
 @pytest.mark.sqlite_only

@@ -15,12 +15,10 @@ from typing import Callable, assert_never
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import clock_behind, clock_note, format_duration, format_moment, to_stored
-from warroom.domain.duties import DutyKind, DutyState, derive_duties, open_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, RuleError, SummaryRequired
 from warroom.domain.models import FACTS, ActionItem, Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.service.config import Config
-from warroom.domain.standing import find_markable
 from warroom.service.procedures import read_duty_record, write_duty_mark, write_update
 from warroom.store import queries as q
 
@@ -173,6 +171,8 @@ class CommandWriter:
         if old == level.id:
             raise RuleError(f"severity is already {old}")
         # What the change starts (whom to notify, which first updates), from the record as it will be.
+        from warroom.domain.duties import derive_duties, owed_note, started_at
+
         record = (await read_duty_record(self.conn, await self.current())).with_severity(level.id, self.at)
         started = started_at(derive_duties(self.policy, record), self.at)
         await q.update_incident(self.conn, self.incident_id, severity=level.id)
@@ -251,6 +251,8 @@ class CommandWriter:
         needs = [r.name for r in self.policy.role if r.required and r.id not in holders]
         thinking = await q.all_entries(self.conn, incident.id, (EntryKind.HYPOTHESIS, EntryKind.ROOT_CAUSE,
                                                                  EntryKind.DECISION))
+        from warroom.domain.duties import DutyKind, derive_duties, open_duties
+
         duties = open_duties(derive_duties(self.policy, await read_duty_record(self.conn, incident)))
         owed = [d for d in duties if d.kind not in (DutyKind.UPDATE, DutyKind.FINAL)]
         lines = [
@@ -271,6 +273,8 @@ class CommandWriter:
     async def _update_standing(self, incident: Incident, duties: list) -> str:
         """Per audience, from its updates and the open `duties`: 'Internal: last 14:05 UTC, next
         due 14:35 UTC; Status page: none yet, OVERDUE since 14:15 UTC'."""
+        from warroom.domain.duties import DutyKind, DutyState
+
         updates = await q.list_updates(self.conn, incident.id)
         parts = []
         for audience in self.policy.audience or ():
@@ -372,6 +376,9 @@ class CommandWriter:
 
     async def _mark_duty(self, c: cmd.MarkDuty) -> Entry:
         """`/notified PARTY`: the duty it names, among those owed now, marked done."""
+        from warroom.domain.duties import derive_duties
+        from warroom.domain.standing import find_markable
+
         incident = await self.current()
         duties = derive_duties(self.policy, await read_duty_record(self.conn, incident))
         duty, note = find_markable(duties, c.party)

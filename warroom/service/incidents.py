@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Callable, Collection, Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import Clock, clock_skew_warning, system_clock, to_stored
-from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
@@ -80,6 +79,8 @@ async def write_declaration(
         conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
         created_by=author, created_at=now, services=services, impact=impact,
     )
+    from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
+
     started = started_at(derive_duties(policy, declared_record(level.id, now)), now)
     text, owed = owed_note(f"Declared {level.id} ({level.label}): {title}" + (f" | {note}" if note else ""),
                            started, now)
@@ -293,6 +294,7 @@ class IncidentService(ProcedureMethods):
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
         the entries of those kinds; with `entries` (and `notable`), those instead of reading them
         (a stream: service.exports.streamed_record; the last few: service.drafts_of)."""
+        from warroom.domain.duties import derive_duties
         from warroom.domain.report import IncidentRecord
 
         incident = await self.incident(incident_id)
