@@ -87,7 +87,7 @@ async def _look(path: Path, blocking: bool) -> None:
     if ahead is None:
         await _in_thread(blocking, look_at, path)
         return
-    judge(path, await _in_thread(blocking, ahead))
+    await _in_thread(blocking, lambda: judge(path, ahead()))  # off the loop: an old file's judge runs the migrations
 
 
 def _create_file(path: Path) -> None:
