@@ -49,8 +49,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _watched(tmp_path: Path, *argv: str) -> tuple[subprocess.CompletedProcess, dict]:
-    done = subprocess.run([sys.executable, "-c", WATCHED_MAIN, *argv], env=_env(tmp_path), capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", WATCHED_MAIN, *argv], env=_env(tmp_path), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
     return done, json.loads(done.stderr.strip().splitlines()[-1])
 
 
@@ -74,8 +74,8 @@ def test_a_look_named_by_warroom_db_begins_as_early_and_other_commands_begin_non
     path = tmp_path / "w.db"
     incident_id = warroom_file(path)
     env_done = subprocess.run([sys.executable, "-c", WATCHED_MAIN, "show", incident_id],
-                              env={**_env(tmp_path), "WARROOM_DB": str(path)}, capture_output=True, text=True,
-                              timeout=60)
+                              env={**_env(tmp_path), "WARROOM_DB": str(path)}, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
     seen = json.loads(env_done.stderr.strip().splitlines()[-1])
     assert seen["code"] == 0 and "at_look" in seen and "click" not in seen["at_look"]
     done, seen = _watched(tmp_path, "--db", str(path), "list")
@@ -91,8 +91,8 @@ def test_the_look_begun_ahead_imports_nothing_in_its_thread(tmp_path):
             f"first_look.begin({str(path)!r})\nseen = first_look.take(first_look.Path({str(path)!r}))()\n"
             "print(sorted(set(sys.modules) - before), seen.error, seen.problems, seen.application_id == "
             "first_look.APPLICATION_ID)\n")
-    done = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
     assert done.stdout.strip() == "[] None ok True", done.stderr
 
 
