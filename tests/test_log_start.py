@@ -137,3 +137,27 @@ def test_a_note_reads_no_policy_file_and_a_command_reads_its_incidents(run_cli, 
     assert read == ["default.toml"]
     refused = run_cli("log", incident_id, "/status", "no-such-status", env=env)
     assert refused.returncode == 2 and "unknown status 'no-such-status'" in refused.stderr
+
+
+def test_the_look_at_a_file_with_our_id_is_one_statement(tmp_path, monkeypatch):
+    """In the look's thread every return from SQLite waits for the GIL behind the main thread's
+    imports: id, version and quick_check come in one statement (one snapshot, no BEGIN/COMMIT)."""
+    import sqlite3
+
+    from warroom.store import first_look
+
+    path = tmp_path / "w.db"
+    warroom_file(path)
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = real_connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(first_look.sqlite3, "connect", traced)
+    seen = first_look.gather(path)
+    assert (seen.application_id, seen.problems, seen.error) == (first_look.APPLICATION_ID, "ok", None)
+    ours = [sql for sql in statements if not sql.startswith("--")]  # ("-- PRAGMA x": the pragmas it reads)
+    assert len(ours) == 1 and "pragma_quick_check" in ours[0]

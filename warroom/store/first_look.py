@@ -11,8 +11,8 @@ exactly as a look taken there and then.
 The reading connection creates no `-wal` or `-shm` file: opened `immutable` when the file is in
 WAL mode with no `-wal` beside it (nobody has it open, the file is complete), `mode=ro` otherwise
 (a rollback-journal file creates nothing when read; a `-wal` that is there is someone's live
-journal and must be read). Everything is read in one read transaction, so a process migrating
-the file at that moment is seen before or after, never half.
+journal and must be read). Everything is read in one snapshot (for a file with our id, one
+statement), so a process migrating the file at that moment is seen before or after, never half.
 """
 
 from __future__ import annotations
@@ -74,33 +74,40 @@ def _known(version: int) -> Fingerprint | None:
     return known_fingerprints().get(version)
 
 
+# One statement, so one snapshot without BEGIN and COMMIT: id, version and, for a file with our id
+# (?), the check. In a thread, each return from SQLite waits for the GIL (up to 5 ms while the main
+# thread imports), so the fewer statements the sooner the look is done.
+_AT_ONCE = ("SELECT a.application_id, v.user_version,"
+            " CASE WHEN a.application_id = ? THEN (SELECT quick_check FROM pragma_quick_check(1)) END"
+            " FROM pragma_application_id AS a, pragma_user_version AS v")
+_IDS = "SELECT a.application_id, v.user_version, ? FROM pragma_application_id AS a, pragma_user_version AS v"
+
+
 def _read(path: Path, integrity: bool) -> tuple[int, int, Fingerprint, str]:
-    """(application id, version, schema, problems), read in one snapshot. Few statements: in a
-    thread, each return from SQLite waits for the GIL, up to 5 ms while the main thread imports.
-    A file with our id needs no schema (only an older, unstamped file is known by its tables)."""
+    """(application id, version, schema, problems), read in one snapshot. A file with our id needs
+    no schema; only an older, unstamped file is known by its tables (read in a transaction)."""
     conn = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None, timeout=15)
     try:
-        conn.execute("BEGIN")  # one snapshot for id, version, schema and check
-        application_id, version = conn.execute(
-            "SELECT (SELECT application_id FROM pragma_application_id),"
-            " (SELECT user_version FROM pragma_user_version)").fetchone()
-        schema: Fingerprint = frozenset()
-        problems = "ok"
+        application_id, version, first = conn.execute(_AT_ONCE if integrity else _IDS, (APPLICATION_ID,)).fetchone()
         if application_id == APPLICATION_ID:
-            if integrity:
-                problems = _quick_check(conn)
-        elif application_id == 0:
-            schema = fingerprint(conn)
-            if integrity and schema and _known(version) == schema:  # ours from before the id existed
-                problems = _quick_check(conn)
+            return application_id, version, frozenset(), _problems(first) if integrity else "ok"
+        if application_id != 0:
+            return application_id, version, frozenset(), "ok"  # another program's: refused whatever its state
+        conn.execute("BEGIN")  # one snapshot for id, version, schema and check
+        application_id, version, _ = conn.execute(_IDS, (None,)).fetchone()  # (stamped a moment ago?)
+        schema: Fingerprint = fingerprint(conn) if application_id == 0 else frozenset()
+        ours = application_id == APPLICATION_ID or (application_id == 0 and schema and _known(version) == schema)
+        problems = "ok"
+        if integrity and ours:
+            problems = _problems(conn.execute("PRAGMA quick_check(1)").fetchone()[0])  # the first problem is enough
         conn.execute("COMMIT")
         return application_id, version, schema, problems
     finally:
         conn.close()
 
 
-def _quick_check(conn: sqlite3.Connection) -> str:
-    first = conn.execute("PRAGMA quick_check(1)").fetchone()[0]  # the first problem is enough
+def _problems(first: str) -> str:
+    """quick_check's first line, "ok" or the first problem found."""
     return first.replace("*** in database main ***", "").strip() or "ok"
 
 
