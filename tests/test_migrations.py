@@ -426,10 +426,10 @@ async def test_version_3_file_gets_the_change_log_and_keeps_its_pauses(tmp_path,
         await service.close()
 
 
-def make_version_7_file(path, entries: int) -> None:
-    """A file as warroom made it before the kind index (schema 7), with a timeline."""
+def make_version_7_file(path, entries: int, version: int = 7) -> None:
+    """A file as warroom made it before the kind index (schema 7; or `version`), with a timeline."""
     conn = sqlite3.connect(path)
-    for script in MIGRATIONS[:7]:
+    for script in MIGRATIONS[:version]:
         conn.executescript(sql_of(script))
     conn.execute("INSERT INTO incidents (id, day, day_seq, title, policy, severity, status, created_at, created_by)"
                  f" VALUES ('INC-20261120-001', '20261120', 1, 'Old', 'default', 'SEV-2', 'investigating', '{T0}', 'al')")
@@ -438,7 +438,7 @@ def make_version_7_file(path, entries: int) -> None:
         "INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text)"
         " VALUES ('INC-20261120-001', ?, ?, ?, 'al', ?, 'x')",
         [(n, T0, T0 if n % 2 else T1, kinds[n % 4]) for n in range(1, entries + 1)])
-    conn.execute("PRAGMA user_version = 7")
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.commit()
     conn.close()
@@ -465,6 +465,50 @@ async def test_a_version_7_file_gains_the_kind_index_that_the_draft_reads_use(tm
         async with db.reader.execute(f"EXPLAIN QUERY PLAN {count}") as cursor:
             plan = " ".join(row[3] for row in await cursor.fetchall())
         assert "COVERING INDEX entries_by_kind" in plan, plan
+    finally:
+        await db.close()
+
+
+async def test_a_version_8_file_gains_the_index_of_corrections_that_a_report_reads_by(tmp_path):
+    """A report's notable entries (its kinds, the first entry, the corrections and what they
+    correct) are sought by the kind index, the number and the index of corrections, not by walking
+    the incident's whole timeline; the same entries as the one-statement filter gave."""
+    from warroom.domain.models import EntryKind
+    from warroom.store.queries import ENTRY_COLUMNS, entry_from_row
+    from warroom.store.record_reads import notable_entries
+
+    path = tmp_path / "v8.db"
+    make_version_7_file(path, 60, version=8)
+    conn = sqlite3.connect(path)  # two corrections (as an older warroom wrote them), one of another incident
+    conn.execute("INSERT INTO incidents (id, day, day_seq, title, policy, severity, status, created_at, created_by)"
+                 f" VALUES ('INC-20261120-002', '20261120', 2, 'Other', 'default', 'SEV-3', 'investigating', '{T0}', 'al')")
+    for incident, number, corrects, moment in (("INC-20261120-001", 61, 7, T1), ("INC-20261120-001", 62, 50, T0),
+                                                ("INC-20261120-002", 1, 9, T0)):
+        conn.execute("INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, corrects)"
+                     " VALUES (?, ?, ?, ?, 'al', 'correction', 'fixed', ?)", (incident, number, moment, moment, corrects))
+    conn.commit()
+    conn.close()
+    db = await open_database(path)
+    try:
+        assert await pragma(db, "user_version") == SCHEMA_VERSION
+        kinds = [EntryKind.STATUS]
+        statements: list[str] = []
+        await db.reader.set_trace_callback(statements.append)
+        found = await notable_entries(db.reader, "INC-20261120-001", 61, kinds)
+        await db.reader.set_trace_callback(None)
+        [read] = [sql for sql in statements if sql.startswith("SELECT")]
+        async with db.reader.execute(f"EXPLAIN QUERY PLAN {read}") as cursor:
+            plan = " ".join(row[3] for row in await cursor.fetchall())
+        assert "entries_corrections" in plan and "entries_by_kind" in plan, plan
+        assert "SCAN" not in plan and "entries_by_time" not in plan and "(incident_id=?)" not in plan, plan
+        async with db.reader.execute(  # the filter it replaced, as it was
+                f"SELECT {ENTRY_COLUMNS} FROM entries WHERE incident_id = ? AND number <= ? AND (kind IN (?)"
+                " OR number = 1 OR corrects IS NOT NULL OR id IN (SELECT corrects FROM entries WHERE incident_id = ?"
+                " AND corrects IS NOT NULL)) ORDER BY occurred_at, number",
+                ("INC-20261120-001", 61, "status", "INC-20261120-001")) as cursor:
+            expected = [entry_from_row(row) for row in await cursor.fetchall()]
+        assert found == expected
+        assert {e.number for e in found} >= {1, 7, 61} and 62 not in {e.number for e in found}  # 62: after the snapshot
     finally:
         await db.close()
 
@@ -503,4 +547,4 @@ async def test_postgresql_gets_the_same_tables_and_columns_as_sqlite(pg_url):
     sqlite_indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'"
                                                      " AND name NOT LIKE 'sqlite_autoindex%'")}
     conn.close()
-    assert sqlite_indexes <= indexes and "entries_by_kind" in indexes
+    assert sqlite_indexes <= indexes and {"entries_by_kind", "entries_corrections"} <= indexes

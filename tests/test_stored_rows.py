@@ -219,3 +219,108 @@ def test_a_row_keeps_what_the_entry_holds():
     entry = entry_from_row(row)
     assert entry.occurred_at == moment and entry.pinned is True and entry.data == {"audience": "internal", "update": 1}
     assert stored_row(entry) == row
+
+
+def _plain_rows(count: int, start: int = 1) -> list[tuple]:
+    """Rows of plain text (the case the part formatters write without a call per line), over days."""
+    kinds = ("note", "decision", "status", "action", "probe", "system", "milestone")
+    return [(start + n, "INC-1", start + n, f"2026-11-{21 + n % 3:02d}T{n % 24:02d}:{n % 60:02d}:{n % 59:02d}.{n:06d}Z",
+             "2026-11-23T15:00:00.000000Z", ("alice", "bob", "a-very-long-name")[n % 3], kinds[n % len(kinds)],
+             f"entry {n}: p99 {200 + n} ms on web-{n % 40}, ratio {n % 7}.{n % 10}%", None, None, int(n % 11 == 0), None)
+            for n in range(count)]
+
+
+def _mixed_parts(entries) -> list[list[tuple]]:
+    """Parts of plain rows, of hostile ones, and of both (a hostile row amid plain ones), and odd times."""
+    hostile = [stored_row(e) for e in entries]
+    plain = _plain_rows(300)
+    odd = [row[:3] + ("2026-11-22T19:00:00.5Z",) + row[4:] for row in _plain_rows(3, 900)]
+    return [plain[:256], hostile, plain[:100] + hostile[:5] + plain[100:200], odd, plain[256:] + odd, [plain[0]]]
+
+
+async def test_a_part_written_at_once_is_the_lines_of_its_rows(service, hostile):
+    """`show` and the report write a part of plain rows as one piece, checked at once: the lines
+    of the per-row formatters, joined by newlines, for plain, hostile and mixed parts, every kind,
+    pinned and corrected entries, odd times, several days and a `now` in several zones."""
+    from warroom.domain.postmortem import TIMELINE_COLUMNS
+    from warroom.domain.report import SUMMARY_COLUMNS, summary_pieces
+
+    record = await service.record(hostile)
+    entries = list(record.entries)
+    audiences = {a.id: a.label for a in record.policy.audience}
+    parts = _mixed_parts(entries)
+    for zone in ZONES:
+        for now in (NOW.astimezone(zone), LATE.astimezone(zone)):
+            today = now.date().isoformat()
+            for rows in parts:
+                whole = "\n".join(summary_line(row, today, audiences) for row in rows)
+                assert "\n".join(summary_pieces(rows, today, audiences)) == whole
+                narrow = [tuple(v if i in SUMMARY_COLUMNS else None for i, v in enumerate(row)) for row in rows]
+                assert "\n".join(summary_pieces(narrow, today, audiences)) == whole
+    for timeline in (_Timeline(entries), _Timeline([])):  # with corrections noted, and none
+        for rows in parts:
+            whole = "\n".join(timeline.line(row) for row in rows)
+            assert "\n".join(timeline.pieces(rows)) == whole
+            narrow = [tuple(v if i in TIMELINE_COLUMNS else None for i, v in enumerate(row)) for row in rows]
+            assert "\n".join(timeline.pieces(narrow)) == whole
+            texts = [f"said {row[0]}" for row in rows]
+            assert "\n".join(timeline.pieces(rows, texts)) == "\n".join(map(timeline.line, rows, texts))
+    plain = _plain_rows(256)
+    assert len(list(summary_pieces(plain, "2026-11-23", {}))) == 1 and len(list(_Timeline([]).pieces(plain))) == 1
+    assert len(list(summary_pieces(parts[2], "2026-11-23", {}))) == len(parts[2])  # hostile: a line at a time
+
+
+def test_a_part_refuses_what_its_lines_refuse():
+    from warroom.domain.report import summary_pieces
+
+    for bad in ("2026-13-22T19:00:00.000000Z", "2026-11-22T19:00:00.00000xZ"):
+        rows = _plain_rows(3)
+        rows[1] = rows[1][:3] + (bad,) + rows[1][4:]
+        with pytest.raises(ValueError):
+            list(summary_pieces(rows, "2026-11-22", {}))
+        with pytest.raises(ValueError):
+            list(_Timeline([]).pieces(rows))
+    rows = _plain_rows(3)
+    rows[2] = rows[2][:6] + ("nonsense",) + rows[2][7:]
+    with pytest.raises(ValueError):
+        list(summary_pieces(rows, "2026-11-22", {}))
+    with pytest.raises(ValueError):
+        list(_Timeline([]).pieces(rows))
+
+
+@pytest.mark.parametrize("markdown", [False, True])
+def test_texts_are_plain_together_when_each_is_given_back_as_it_is(markdown):
+    from warroom.domain.text import all_plain
+
+    shown = markdown_inline if markdown else visible
+    corpus = [*TEXTS.values(), *NAMES.values(), "plain", "", "a_b", "x & y", "tab\there", "é"]
+    for text in corpus:
+        assert all_plain(["plain", text, "words"], markdown=markdown) == (shown(text) == text and text.isascii()), text
+    assert all_plain(["a", "b"] * 1000, markdown=markdown)
+    assert not all_plain(["x" * 100, "y" * 100], markdown=markdown, limit=150)  # too much to copy: one by one
+
+
+async def test_a_stream_reads_tuples_of_the_columns_asked_for_and_holds_one_chunk(service, hostile, monkeypatch):
+    """The stream's rows are plain tuples (not a Row object each), only the columns a formatter
+    reads are filled, and a chunk is let go when the next is asked for."""
+    from warroom.domain.report import SUMMARY_COLUMNS
+
+    monkeypatch.setattr(exports, "CHUNK", 7)
+    entries = list((await service.record(hostile)).entries)
+    streamed = await exports.streamed_record(service, hostile)
+
+    def read():
+        chunks, seen = [], []
+        for rows in streamed.entries.stored_chunks(SUMMARY_COLUMNS):
+            if chunks:
+                assert chunks[-1] == []  # the previous one, emptied
+            chunks.append(rows)
+            seen += [tuple(row) for row in rows]
+            assert all(type(row) is tuple or not isinstance(row, sqlite3.Row) for row in rows)
+        return seen
+
+    import sqlite3
+
+    rows = await asyncio.to_thread(read)
+    assert rows == [tuple(v if i in (*SUMMARY_COLUMNS,) else None for i, v in enumerate(stored_row(e)))
+                    for e in entries]

@@ -23,9 +23,10 @@ from warroom.domain.policy import Policy, ReportSection
 from warroom.domain.report import IncidentRecord, joined, key_entries, notable_entries
 from warroom.domain.standing import by_phase, numbered_actions, shown_status
 from warroom.domain.stored import (
-    AUTHOR, CORRECTS, ID, KIND, NUMBER, OCCURRED, PINNED, TEXT, StoredRow, row_data, row_kind, stamp_of, stored_rows,
+    AUTHOR, CORRECTS, DATA, ID, KIND, NUMBER, OCCURRED, PART, PINNED, TEXT, StoredRow, parts, row_data, row_kind,
+    stamp_of, stored_chunks,
 )  # fmt: skip
-from warroom.domain.text import markdown_inline, visible
+from warroom.domain.text import all_plain, markdown_inline, visible
 
 DEFAULT_SECTIONS = (
     ReportSection(title="Summary", fill="summary"), ReportSection(title="Metrics", fill="metrics"),
@@ -65,6 +66,8 @@ def _span(span: timedelta | None) -> str:
 
 
 _LABELS = {kind.value: kind.label for kind in EntryKind}
+TIMELINE_COLUMNS = (ID, NUMBER, OCCURRED, KIND, AUTHOR, TEXT, CORRECTS, PINNED)
+"""The columns of a stored row _Timeline.line reads (the key timeline also reads DATA)."""
 
 
 class _Timeline:
@@ -80,7 +83,7 @@ class _Timeline:
     def line(self, row: StoredRow, text: str | None = None) -> str:
         """A timeline line for the entry stored as `row` (with `text` instead of its own when given)."""
         note = ""
-        if row[CORRECTS] or row[PINNED] or self.corrections:
+        if row[CORRECTS] or row[PINNED] or row[ID] in self.corrections:
             notes = [f"corrects #{self.numbers.get(row[CORRECTS], '?')}"] if row[CORRECTS] else []
             notes += [f"corrected by #{c.number}" for c in self.corrections.get(row[ID], [])]
             if row[PINNED]:
@@ -90,6 +93,28 @@ class _Timeline:
         label = _LABELS.get(row[KIND]) or row_kind(row).label  # (an unknown kind raises)
         return (f"- `#{row[NUMBER]}` {day} {time} UTC, {label}, "
                 f"{markdown_inline(row[AUTHOR])}{note}: {markdown_inline(row[TEXT] if text is None else text)}")
+
+    def pieces(self, rows: list[StoredRow], texts: list[str] | None = None) -> Iterator[str]:
+        """line() of each of some rows (a part of a chunk; with `texts[i]` instead of row i's own
+        text): rows of plain text (domain.text.all_plain) as one piece, their lines joined by
+        newlines and written here without a call per line; others a line at a time."""
+        if texts is None:
+            texts = [row[TEXT] for row in rows]
+        if not all_plain(texts + [row[AUTHOR] for row in rows], markdown=True):
+            yield from map(self.line, rows, texts)
+            return
+        lines: list[str] = []
+        append, labels, corrections, fromisoformat = lines.append, _LABELS, self.corrections, datetime.fromisoformat
+        for row, text in zip(rows, texts):
+            occurred, label = row[OCCURRED], labels.get(row[KIND])
+            # a note to add, an unknown kind, a time not in stamp_of's fixed-width form: line()
+            if (label is None or row[CORRECTS] or row[PINNED] or row[ID] in corrections or len(occurred) != 27
+                    or occurred[4:20:3] != "--T::." or occurred[26] != "Z"):
+                append(self.line(row, text))
+                continue
+            fromisoformat(occurred)  # a time, or ValueError as stamp_of raises
+            append(f"- `#{row[NUMBER]}` {occurred[:10]} {occurred[11:19]} UTC, {label}, {row[AUTHOR]}: {text}")
+        yield "\n".join(lines)
 
     def latest_text(self, entry: Entry) -> str:
         """The entry's text as last corrected."""
@@ -207,12 +232,19 @@ class _Report:
     def key_timeline(self, section: ReportSection) -> Iterator[str]:
         """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
         empty = True
-        for row in stored_rows(key_entries(self.record)):  # as read: no Entry made for a line
-            data = row_data(row)
-            if row[PINNED] or row_kind(row) is not EntryKind.ROLE or "role" in (data or {}):
-                # Severity changes without the list of what they owed: the duties appendix has it.
-                yield self.timeline.line(row, text_without_owed_note(row[TEXT], data))
+        for rows in stored_chunks(key_entries(self.record), (*TIMELINE_COLUMNS, DATA)):  # as read: no Entry made
+            shown, texts = [], []
+            for row in rows:
+                data = row_data(row) if row[DATA] else None
+                if row[PINNED] or row_kind(row) is not EntryKind.ROLE or "role" in (data or {}):
+                    # Severity changes without the list of what they owed: the duties appendix has it.
+                    shown.append(row)
+                    texts.append(text_without_owed_note(row[TEXT], data) if data else row[TEXT])
+            for start in range(0, len(shown), PART):
+                yield from self.timeline.pieces(shown[start:start + PART], texts[start:start + PART])
                 empty = False
+            shown.clear()  # before the next chunk is read
+            texts.clear()
         if empty:
             yield "- _No key entries._"
         yield from ["", "### Milestones", ""]
@@ -362,8 +394,9 @@ def _markdown_lines(record: IncidentRecord) -> Iterator[str]:
     lines += ["## Appendix: full timeline", ""]
     yield from lines
     empty = True
-    for row in stored_rows(record.entries):
-        yield report.timeline.line(row)
+    for rows in stored_chunks(record.entries, TIMELINE_COLUMNS):
+        for part in parts(rows):
+            yield from report.timeline.pieces(part)
         empty = False
     if empty:
         yield "- _Empty._"

@@ -21,9 +21,10 @@ from warroom.domain.models import (
 from warroom.domain.policy import Policy
 from warroom.domain.standing import shown_status
 from warroom.domain.stored import (
-    AUTHOR, KIND, NUMBER, OCCURRED, PINNED, TEXT, StoredRow, row_data, row_kind, stamp_of, stored_rows,
+    AUTHOR, DATA, KIND, NUMBER, OCCURRED, PINNED, TEXT, StoredRow, parts, row_data, row_kind, stamp_of,
+    stored_chunks,
 )
-from warroom.domain.text import csv_cell, inert_json, visible
+from warroom.domain.text import all_plain, csv_cell, inert_json, visible
 
 EXPORT_FORMAT_VERSION = 2  # 2: each entry carries its chain hash, and "chain" the head
 NOTABLE_KINDS = frozenset({EntryKind.MILESTONE, EntryKind.ROOT_CAUSE, EntryKind.LESSON, EntryKind.FACT,
@@ -230,8 +231,35 @@ def summary_line(row: StoredRow, today: str, audiences: dict[str, str]) -> str:
             f"{visible(row[AUTHOR]).ljust(10)} {to}{visible(row[TEXT])}{' [pinned]' if row[PINNED] else ''}")
 
 
+SUMMARY_COLUMNS = (NUMBER, OCCURRED, KIND, AUTHOR, TEXT, DATA, PINNED)
+"""The columns of a stored row summary_line reads."""
+
+
+def summary_pieces(rows: list[StoredRow], today: str, audiences: dict[str, str]) -> Iterator[str]:
+    """The timeline lines of some stored rows (a part of a chunk) in `warroom show`, summary_line's
+    for each: rows of plain text (domain.text.all_plain) as one piece, their lines joined by
+    newlines and written here without a call per line; others a line at a time."""
+    if not all_plain([row[TEXT] for row in rows] + [row[AUTHOR] for row in rows]):
+        yield from (summary_line(row, today, audiences) for row in rows)
+        return
+    lines: list[str] = []
+    append, kinds, fromisoformat, update = lines.append, _KIND_COLUMNS, datetime.fromisoformat, EntryKind.UPDATE
+    for row in rows:
+        occurred, known = row[OCCURRED], kinds.get(row[KIND])
+        # stamp_of's own test of the fixed-width form (anything else, an update or an unknown kind: summary_line)
+        if (known is None or known[0] is update or len(occurred) != 27 or occurred[4:20:3] != "--T::."
+                or occurred[26] != "Z"):
+            append(summary_line(row, today, audiences))
+            continue
+        fromisoformat(occurred)  # a time, or ValueError as stamp_of raises
+        day = occurred[:10]
+        append(f"  #{str(row[NUMBER]).ljust(4)} {occurred[11:19] if day == today else day + ' ' + occurred[11:19]}"
+               f" UTC  {known[1]} {row[AUTHOR].ljust(10)} {row[TEXT]}{' [pinned]' if row[PINNED] else ''}")
+    yield "\n".join(lines)
+
+
 def summary_lines(record: IncidentRecord, now: datetime) -> Iterator[str]:
-    """plain_summary one line at a time, the timeline as it is read."""
+    """plain_summary a line at a time (the timeline's lines several to a piece), as it is read."""
     incident, policy = record.incident, record.policy
     metrics = compute_metrics(incident, now)
     out = [
@@ -260,8 +288,9 @@ def summary_lines(record: IncidentRecord, now: datetime) -> Iterator[str]:
     out = []
     today = now.date().isoformat()
     audiences = {a.id: a.label for a in policy.audience}
-    for row in stored_rows(record.entries):  # as read: no Entry made for a line
-        yield summary_line(row, today, audiences)
+    for rows in stored_chunks(record.entries, SUMMARY_COLUMNS):  # as read: no Entry made for a line
+        for part in parts(rows):
+            yield from summary_pieces(part, today, audiences)
     owed = open_duties(record.duties)
     out.append(f"Open duties ({len(owed)}):" if owed else "Open duties: none")
     for duty in owed:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
 from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.models import Entry, EntryKind
@@ -49,6 +50,35 @@ def stored_rows(entries: Iterable[Entry]) -> Iterator[StoredRow]:
     entry's."""
     rows = getattr(entries, "stored_rows", None)
     return rows() if rows is not None else map(stored_row, entries)
+
+
+CHUNK = 2000
+"""Rows in a list of `stored_chunks` from a record of entries (a stream gives its own chunks)."""
+
+
+def stored_chunks(entries: Iterable[Entry], columns: Collection[int] | None = None) -> Iterator[list[StoredRow]]:
+    """The rows of a timeline, a non-empty list at a time: a stream's chunks as read (with
+    `columns`, the indices of the columns the caller reads, only those filled: None in the
+    others), else each entry's row (every column), CHUNK at a time. For formatters that check a
+    part at once (domain.text.all_plain) and write it as one piece (`parts`)."""
+    chunks = getattr(entries, "stored_chunks", None)
+    if chunks is not None:
+        return chunks(columns)
+    rows = map(stored_row, entries)
+    return iter(lambda: list(islice(rows, CHUNK)), [])
+
+
+PART = 256
+"""Lines a formatter writes as one piece (a few tens of kB: what it holds beside the chunk)."""
+
+
+def parts(rows: list[StoredRow]) -> Iterator[list[StoredRow]]:
+    """A chunk of rows in lists of at most PART (the chunk itself when it is no longer)."""
+    if len(rows) <= PART:
+        yield rows
+        return
+    for start in range(0, len(rows), PART):
+        yield rows[start:start + PART]
 
 
 def row_kind(row: StoredRow) -> EntryKind:

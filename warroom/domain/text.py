@@ -103,6 +103,17 @@ def markdown_inline(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat) if _MARKDOWN_SPECIAL.search(flat) else flat  # search: 5x faster
 
 
+def all_plain(texts: list[str], *, markdown: bool = False, limit: int = 1 << 22) -> bool:
+    """Whether `visible` (with `markdown`, also markdown_inline) gives each of `texts` back as it
+    is: printable ASCII (no tab, no line break) and, for Markdown, none of its specials. One check
+    of them all, for a chunk of timeline rows; False when they hold more than `limit` characters
+    in all (not copied into one: checked one by one where they are written)."""
+    if sum(map(len, texts)) > limit:
+        return False
+    together = " ".join(texts)  # a space: printable, no special, and no special spans two texts
+    return together.isascii() and together.isprintable() and not (markdown and _MARKDOWN_SPECIAL.search(together))
+
+
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...);
 # the fullwidth forms are read as the same by some.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")

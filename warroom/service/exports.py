@@ -13,7 +13,7 @@ for a line.
 from __future__ import annotations
 
 import threading
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Collection, Iterable, Iterator
 
 from warroom.domain.models import Entry, EntryKind
 from warroom.domain.report import KEY_KINDS, NOTABLE_KINDS, IncidentRecord
@@ -26,8 +26,9 @@ WRITE_BATCH = 1 << 16  # characters gathered before one write
 
 class EntryStream:
     """An incident's timeline numbered up to `newest`, in timeline order, read in chunks as it is
-    iterated (again at each iteration): as entries, or as stored rows (`stored_rows()`). Sized
-    (`count` entries). On an event loop's service, iterate it in a worker thread, never on the loop."""
+    iterated (again at each iteration): as entries, or as stored rows (`stored_rows()`, or a list
+    at a time: `stored_chunks()`). Sized (`count` entries). On an event loop's service, iterate it
+    in a worker thread, never on the loop."""
 
     def __init__(self, reader, incident_id: str, count: int, newest: int,
                  kinds_or_pinned: Iterable[EntryKind] | None = None, *, blocking: bool = False):
@@ -50,26 +51,35 @@ class EntryStream:
 
     def stored_rows(self) -> Iterator[StoredRow]:
         """The rows of the entries (domain.stored.STORED_COLUMNS first), in timeline order."""
+        for rows in self.stored_chunks():
+            yield from rows
+
+    def stored_chunks(self, columns: Collection[int] | None = None) -> Iterator[list[StoredRow]]:
+        """The rows in timeline order, a chunk (a list) at a time as read; with `columns` (indices
+        in STORED_COLUMNS: what the caller reads), only those filled, None in the others' places.
+        A chunk is emptied when the next one is asked for: one is held at a time."""
         if not self.blocking and threading.get_ident() == self._loop_thread:
             raise RuntimeError("an EntryStream is read from a worker thread")
-        pending = self._fetch(None)
+        pending = self._fetch(None, columns)
         while True:
             rows = pending()
             if len(rows) < CHUNK:
                 self.read += len(rows)
-                yield from rows
+                if rows:
+                    yield rows
                 return
             # On a loop the next chunk is read while this one is written; without one, when it is
             # wanted, after this one is let go (one chunk held at a time).
-            pending = self._fetch((rows[-1][OCCURRED], rows[-1][NUMBER]))
+            pending = self._fetch((rows[-1][OCCURRED], rows[-1][NUMBER]), columns)
             self.read += len(rows)
-            yield from rows
-            del rows
+            yield rows
+            rows.clear()  # let go before the next is read, even by a caller's `for rows in ...`
 
-    def _fetch(self, after: tuple[str, int] | None) -> Callable[[], list]:
+    def _fetch(self, after: tuple[str, int] | None, columns: Collection[int] | None) -> Callable[[], list]:
         """A chunk being read (without an event loop: when called): call it for its rows."""
         def reading():
-            return record_reads.entry_rows_after(self.reader, self.incident_id, self.newest, after, CHUNK, self.kinds)
+            return record_reads.entry_rows_after(self.reader, self.incident_id, self.newest, after, CHUNK, self.kinds,
+                                                 columns)
 
         if self.blocking:
             from warroom.store.blocking import run_to_end
@@ -96,6 +106,12 @@ def _write(pieces: Iterable[str], sink: BinaryIO) -> None:
     batch: list[str] = []
     size = 0
     for piece in pieces:
+        if len(piece) >= WRITE_BATCH:  # a chunk's lines in one piece: written as it is, not copied into a batch
+            if batch:
+                sink.write("".join(batch).encode("utf-8"))
+                batch, size = [], 0
+            sink.write(piece.encode("utf-8"))
+            continue
         batch.append(piece)
         size += len(piece)
         if size >= WRITE_BATCH:

@@ -3,7 +3,7 @@ statement runs (`warroom log`, the shell hook's `log-command`, `show`, `export`)
 
 `BlockingConnection` runs each statement at once in the calling thread behind the part of
 aiosqlite's interface the queries use (`execute`, awaited or with `async with`, giving a cursor
-with `fetchone`, `fetchall`, `rowcount`; `execute_fetchall`, `executemany`, `commit`,
+with `fetchone`, `fetchall`, `rowcount`, `row_factory`; `execute_fetchall`, `executemany`, `commit`,
 `rollback`, `close`), so the same query and service code runs on it. Its coroutines never wait,
 and `run_to_end` runs such a coroutine to its end without an event loop, or asyncio.
 """
@@ -57,6 +57,15 @@ class BlockingCursor:
     @property
     def lastrowid(self) -> int | None:
         return self._cursor.lastrowid
+
+    @property
+    def row_factory(self):
+        return self._cursor.row_factory
+
+    @row_factory.setter
+    def row_factory(self, factory) -> None:
+        """What the rows fetched next are made with (None: tuples), as a sqlite3 cursor's."""
+        self._cursor.row_factory = factory
 
     async def fetchone(self) -> Any:
         return self._cursor.fetchone()

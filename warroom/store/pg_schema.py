@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from warroom.store.schema import (V1_TABLES, V2, V3, V4_BACKFILL, V4_TABLES, V5, V6_COLUMNS, V7, V8, Migration,
+from warroom.store.schema import (V1_TABLES, V2, V3, V4_BACKFILL, V4_TABLES, V5, V6_COLUMNS, V7, V8, V9, Migration,
                                   chain_existing_entries)
 
 CHANNEL = "warroom_changes"
@@ -172,5 +172,6 @@ EXECUTE FUNCTION warroom_append_only();
 # Version 7: who is hit (`/set users ...`), beside the impact.
 PG_V7 = _tables(V7)
 PG_V8 = _tables(V8)
+PG_V9 = _tables(V9)
 
-PG_MIGRATIONS: tuple[str | Migration, ...] = (PG_V1, PG_V2, PG_V3, PG_V4, PG_V5, PG_V6, PG_V7, PG_V8)
+PG_MIGRATIONS: tuple[str | Migration, ...] = (PG_V1, PG_V2, PG_V3, PG_V4, PG_V5, PG_V6, PG_V7, PG_V8, PG_V9)

@@ -70,6 +70,8 @@ async def install_text_codec(conn: asyncpg.Connection) -> None:
 class PgCursor:
     """The rows of one statement (all fetched), and how many rows it touched."""
 
+    row_factory = None  # what a reader may set, as on a sqlite3 cursor: asyncpg's Records are indexable as they are
+
     def __init__(self, rows: list, rowcount: int):
         self._rows, self.rowcount = rows, rowcount
         self._next = 0
