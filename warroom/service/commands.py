@@ -21,6 +21,7 @@ from warroom.domain.policy import Policy
 from warroom.service.config import Config
 from warroom.service.procedures import read_duty_record, write_duty_mark, write_update
 from warroom.store import queries as q
+from warroom.store import team_queries as team
 
 RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolve rolled back the deploy"
 
@@ -32,10 +33,10 @@ def commander_role(policy: Policy):
 
 async def assign(conn, incident_id: str, role, person: str, at: datetime, now: datetime, author: str) -> Entry:
     """Seat `person` in `role` from `at`, ending the previous holder's term, and log it."""
-    previous = await q.current_holder(conn, incident_id, role.id)
+    previous = await team.current_holder(conn, incident_id, role.id)
     if previous == person:
         raise RuleError(f"{person} already holds {role.name}")
-    await q.assign_role(conn, incident_id, role.id, person, at)
+    await team.assign_role(conn, incident_id, role.id, person, at)
     return await q.insert_entry(
         conn, incident_id=incident_id, occurred_at=at, recorded_at=now,
         author=author, kind=EntryKind.ROLE,
@@ -49,7 +50,7 @@ async def write_action_done(conn, incident_id: str, item: ActionItem, done: bool
     """Inside an open write: action `item` done (or open again), with the action entry saying so."""
     if item.done == done:
         raise RuleError(f"action {number or item.id} is already {'done' if done else 'open'}: {item.text}")
-    await q.set_action_done(conn, incident_id, item.id, done)
+    await team.set_action_done(conn, incident_id, item.id, done)
     return await q.insert_entry(
         conn, incident_id=incident_id, occurred_at=at or now, recorded_at=now, author=author,
         kind=EntryKind.ACTION, text=f"Action {'done' if done else 'reopened'}: {item.text}",
@@ -245,8 +246,8 @@ class CommandWriter:
         incident = await self.current()
         status = self.policy.find_status(incident.status)
         elapsed = format_duration(self.now - incident.created_at)
-        actions = [a for a in await q.list_actions(self.conn, incident.id) if not a.done]
-        holders = {a.role_id: a.person for a in await q.role_history(self.conn, incident.id) if a.ended_at is None}
+        actions = [a for a in await team.list_actions(self.conn, incident.id) if not a.done]
+        holders = {a.role_id: a.person for a in await team.role_history(self.conn, incident.id) if a.ended_at is None}
         roster = [f"{r.name}: {holders.get(r.id, '(unfilled)')}" for r in self.policy.role]
         needs = [r.name for r in self.policy.role if r.required and r.id not in holders]
         thinking = await q.all_entries(self.conn, incident.id, (EntryKind.HYPOTHESIS, EntryKind.ROOT_CAUSE,
@@ -275,7 +276,7 @@ class CommandWriter:
         due 14:35 UTC; Status page: none yet, OVERDUE since 14:15 UTC'."""
         from warroom.domain.duties import DutyKind, DutyState
 
-        updates = await q.list_updates(self.conn, incident.id)
+        updates = await team.list_updates(self.conn, incident.id)
         parts = []
         for audience in self.policy.audience or ():
             last = next((u for u in reversed(updates) if u.audience == audience.id), None)
@@ -307,7 +308,7 @@ class CommandWriter:
         entry = await self.entry(EntryKind.ACTION, " | ".join(parts),
                                  {"owner": c.owner, "due": c.due.isoformat() if c.due else None,
                                   "group": group.id if group else None})
-        await q.insert_action(self.conn, incident_id=self.incident_id, text=c.text, owner=c.owner, due=c.due,
+        await team.insert_action(self.conn, incident_id=self.incident_id, text=c.text, owner=c.owner, due=c.due,
                               created_at=self.now, entry_id=entry.id)
         return [entry]
 
@@ -386,7 +387,7 @@ class CommandWriter:
                                      at=self.at)
 
     async def _action_done(self, c: cmd.SetActionDone) -> Entry:
-        items = await q.list_actions(self.conn, self.incident_id)
+        items = await team.list_actions(self.conn, self.incident_id)
         if not 1 <= c.number <= len(items):
             known = f"actions are numbered 1 to {len(items)} (F4)" if items else "there are no action items yet"
             raise NotFoundError(f"no action item {c.number}: {known}")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import Clock, clock_skew_warning, system_clock, to_stored
-from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
+from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
@@ -22,6 +22,7 @@ from warroom.service.config import Config, database_password
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
+from warroom.store import team_queries as team
 
 if TYPE_CHECKING:  # the rest is imported where it is used: a scripted `warroom log` needs none of it
     from warroom.domain.captured import CommandRun
@@ -267,7 +268,7 @@ class IncidentService(ProcedureMethods):
         return await q.count_entries(self.db.reader, incident_id, query)
 
     async def role_history(self, incident_id: str) -> list[RoleAssignment]:
-        return await q.role_history(self.db.reader, incident_id)
+        return await team.role_history(self.db.reader, incident_id)
 
     async def roster(self, incident: Incident) -> list[RoleSeat]:
         """Every role of the incident's policy with its current holder."""
@@ -283,10 +284,10 @@ class IncidentService(ProcedureMethods):
         return seats
 
     async def updates(self, incident_id: str) -> list[StatusUpdate]:
-        return await q.list_updates(self.db.reader, incident_id)
+        return await team.list_updates(self.db.reader, incident_id)
 
     async def actions(self, incident_id: str) -> list[ActionItem]:
-        return await q.list_actions(self.db.reader, incident_id)
+        return await team.list_actions(self.db.reader, incident_id)
 
     async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None, *,
                      entries: Collection[Entry] | None = None, notable: list[Entry] | None = None,
@@ -395,7 +396,7 @@ class IncidentService(ProcedureMethods):
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
         """Action item `action_id` (its stored id, as F4 keeps it) done or open again."""
         async with self.db.transaction() as conn:
-            items = await q.list_actions(conn, incident_id)
+            items = await team.list_actions(conn, incident_id)
             number = next((n for n, a in enumerate(items, start=1) if a.id == action_id), None)
             if number is None:
                 raise NotFoundError(f"{incident_id} has no action item {action_id}")

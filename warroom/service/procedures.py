@@ -14,6 +14,7 @@ from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Checklist, Policy
 from warroom.store import procedures as pq
 from warroom.store import queries as q
+from warroom.store import team_queries as team
 
 if TYPE_CHECKING:  # duties, checklists and escalation are imported where used: a note needs none
     from warroom.domain.checklists import Proof
@@ -36,7 +37,7 @@ async def read_duty_record(conn, incident: Incident) -> DutyRecord:
     from warroom.domain.duties import DUTY_ENTRY_KINDS, duty_record
 
     entries = await q.all_entries(conn, incident.id, DUTY_ENTRY_KINDS)
-    return duty_record(incident, entries, await q.list_updates(conn, incident.id))
+    return duty_record(incident, entries, await team.list_updates(conn, incident.id))
 
 
 async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, done: bool, author: str,
@@ -85,12 +86,12 @@ async def write_update(
         promise = update_promise(policy, incident, audience, posted_at)
     elif promise <= now:
         raise RuleError(f"the next update must be promised for later than now ({now:%H:%M} UTC)")
-    sequence = len(await q.list_updates(conn, incident.id)) + 1
+    sequence = len(await team.list_updates(conn, incident.id)) + 1
     data = {"audience": audience, "update": sequence,
             "next_update_at": promise.isoformat() if promise else None}
     entry = await q.insert_entry(conn, incident_id=incident.id, occurred_at=posted_at, recorded_at=now,
                                  author=author, kind=EntryKind.UPDATE, text=text, data=data)
-    await q.insert_update(conn, incident_id=incident.id, audience=audience, text=text, posted_at=posted_at,
+    await team.insert_update(conn, incident_id=incident.id, audience=audience, text=text, posted_at=posted_at,
                           author=author, next_update_at=promise, entry_id=entry.id)
     return PostedUpdate(entry, sequence, promise)
 
@@ -199,7 +200,7 @@ class ProcedureMethods:
                 new = await q.entries_between(reader, incident.id, seen, upto, DUTY_ENTRY_KINDS)
             known = (*known, *new)
             self._duty_entries[incident.id] = (upto, known)
-        return duty_record(incident, known, await q.list_updates(reader, incident.id))
+        return duty_record(incident, known, await team.list_updates(reader, incident.id))
 
     async def duties(self, incident: Incident) -> list[Duty]:
         """Every duty the incident's policy implies, done ones included (see domain.duties)."""
