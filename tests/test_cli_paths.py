@@ -240,25 +240,27 @@ def test_a_chunk_of_the_timeline_is_read_in_time_order_by_the_index_never_sorted
 @pytest.mark.sqlite_only
 def test_the_files_look_begun_ahead_is_the_look_the_open_takes(tmp_path, monkeypatch):
     """`warroom log --db FILE` begins the read-only look (quick_check: the whole file) before its
-    modules load; opening the file takes that look's outcome, refusals included, and looks once."""
+    modules load; opening the file judges what that look gathered, refusals included, and reads
+    the file once."""
     import warroom.store.database as database
+    import warroom.store.first_look as first_look
     from warroom.cli_context import CliContext
     from warroom.domain.errors import DatabaseError
     from warroom.store.blocking import run_to_end
 
     looks: list[Path] = []
-    real = database.look_at
-    monkeypatch.setattr(database, "look_at", lambda path, **kw: looks.append(path) or real(path, **kw))
+    real = first_look.gather
+    monkeypatch.setattr(first_look, "gather", lambda path, **kw: looks.append(path) or real(path, **kw))
     path = tmp_path / "w.db"
     run_to_end(run_to_end(database.open_sqlite(path, blocking=True)).close())  # a new file: made, not looked at
     assert looks == []
     forget = CliContext(str(path), None, None).look_ahead()
     db = run_to_end(database.open_sqlite(path, blocking=True))
     run_to_end(db.close())
-    assert looks == [path] and database._LOOKS_AHEAD == {}
+    assert looks == [path] and first_look._AHEAD == {}
     forget()  # taken already: nothing to drop
     CliContext(str(path), None, None).look_ahead()()  # a command that failed before opening drops its look
-    assert database._LOOKS_AHEAD == {} and len(looks) == 2
+    assert first_look._AHEAD == {} and len(looks) == 2
 
     foreign = tmp_path / "other.db"
     other = sqlite3.connect(foreign)
@@ -270,4 +272,4 @@ def test_the_files_look_begun_ahead_is_the_look_the_open_takes(tmp_path, monkeyp
     with pytest.raises(DatabaseError, match="another program"):
         run_to_end(database.open_sqlite(foreign, blocking=True))
     forget()
-    assert database._LOOKS_AHEAD == {}
+    assert first_look._AHEAD == {} and len(looks) == 3

@@ -122,18 +122,18 @@ def test_the_garbage_collector_is_on_again_when_the_war_room_cannot_start(tmp_pa
 @pytest.mark.sqlite_only
 def test_warroom_open_begins_the_files_look_before_the_war_room_loads(tmp_path, monkeypatch, run_cli, cli_env):
     """The look (quick_check reads the whole file) runs in a thread while the CLI, the policies and
-    the UI load; the war room's open takes its outcome (warroom.store.database.look_ahead)."""
+    the UI load; the war room's open takes its outcome (warroom.store.first_look)."""
     import asyncio
 
-    import warroom.store.database as database
+    import warroom.store.first_look as first_look
 
     path, incident_id = asyncio.run(small_database(tmp_path))
     begun = []
     monkeypatch.setattr(launching, "launch", lambda context, incident_id=None: begun.append(
-        str(context.database()) in database._LOOKS_AHEAD))
+        first_look.begun(context.database())))
     done = run_cli("--db", str(path), "open", incident_id, env={**cli_env, "WARROOM_DB": ""})
     assert done.returncode == 0, done.stderr
-    assert begun == [True] and database._LOOKS_AHEAD == {}  # begun, then dropped as the command ended
+    assert begun == [True] and first_look._AHEAD == {}  # begun, then dropped as the command ended
 
 
 def test_the_dialogs_and_the_help_are_imported_when_first_opened_not_before_the_first_frame():

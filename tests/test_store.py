@@ -13,6 +13,7 @@ from warroom.domain.errors import DatabaseError, NotFoundError, RuleError, Warro
 from warroom.domain.models import EntryKind, Milestone
 from warroom.service import IncidentService
 from warroom.store import queries as q
+from warroom.store import team_queries as team
 
 UTC = timezone.utc
 ID_PATTERN = re.compile(r"^INC-\d{8}-\d{3}$")
@@ -288,7 +289,7 @@ async def test_failure_in_the_middle_of_an_action_leaves_nothing_behind(service,
     async def disk_full(*args, **kwargs):
         raise driver_error(database, "database or disk is full")
 
-    monkeypatch.setattr(q, "insert_action", disk_full)  # the entry is written first, then this fails
+    monkeypatch.setattr(team, "insert_action", disk_full)  # the entry is written first, then this fails
     with pytest.raises(DatabaseError, match="nothing was saved .*disk is full"):
         await service.execute(incident.id, "/action roll back @bob", "a")
     assert await table_counts(database) == before
@@ -301,7 +302,7 @@ async def test_failure_while_seating_the_commander_undoes_the_declaration(servic
     async def broken(*args, **kwargs):
         raise driver_error(database, "FOREIGN KEY constraint failed", integrity=True)
 
-    monkeypatch.setattr(q, "assign_role", broken)
+    monkeypatch.setattr(team, "assign_role", broken)
     with pytest.raises(DatabaseError, match="FOREIGN KEY"):
         await service.declare("x", "SEV-2", author="a", commander="alice")
     assert set((await table_counts(database)).values()) == {0}

@@ -17,6 +17,7 @@ import sys
 import click
 
 from warroom.cli_context import CliContext
+from warroom.cli_start import LOOKING_AHEAD
 from warroom.domain.errors import WarroomError
 
 EXIT_USAGE = 2
@@ -29,8 +30,6 @@ COMMAND_MODULES = {
     **dict.fromkeys(("copy", "backup"), "warroom.cli_moving"),
 }
 """Each command's module (its COMMANDS are registered together, when the first is asked for)."""
-LOOKING_AHEAD = ("log", "log-command", "run", "show", "export", "open")
-"""Commands that open a file (`open`: the war room) soon: its read-only look begins before they load."""
 
 
 class _Commands(click.Group):

@@ -88,9 +88,10 @@ _MAX_NAME_WORDS = 6  # longest unquoted multi-word role/status/severity name tri
 MAX_ENTRY_BYTES = 2 * 2**20  # an entry holds at most 2 MiB of UTF-8 (a 1 MB paste fits whole)
 
 
-def parse(text: str, policy: Policy, now: datetime) -> Command:
+def parse(text: str, policy: Policy | Callable[[], Policy], now: datetime) -> Command:
     """Parse what was typed in the entry bar (one line, or several pasted as one entry). `now` is
-    aware UTC; raises ParseError only."""
+    aware UTC; `policy` the incident's, or the way to get it (asked for only by a /command: a note
+    needs none, so `warroom log` reads no policy file for one); raises ParseError only."""
     now = now.astimezone(UTC)
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_ENTRY_BYTES:
@@ -108,7 +109,7 @@ def parse(text: str, policy: Policy, now: datetime) -> Command:
     return replaced(_parse_body(rest, policy, now), occurred_at=occurred_at)
 
 
-def _parse_body(body: str, policy: Policy, now: datetime) -> Command:
+def _parse_body(body: str, policy: Policy | Callable[[], Policy], now: datetime) -> Command:
     if body.startswith("//"):
         return AddEntry(kind=EntryKind.NOTE, text=body[1:])
     if not body.startswith("/"):
@@ -119,7 +120,7 @@ def _parse_body(body: str, policy: Policy, now: datetime) -> Command:
     spec = _SPECS.get(word.lower())
     if spec is None:
         raise ParseError(_unknown_command(word))
-    return _HANDLERS[spec.name](args, policy, now, spec)
+    return _HANDLERS[spec.name](args, policy if isinstance(policy, Policy) else policy(), now, spec)
 
 
 def _unknown_command(word: str) -> str:

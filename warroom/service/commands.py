@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import assert_never
+from functools import cached_property
+from typing import Callable, assert_never
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import clock_behind, clock_note, format_duration, format_moment, to_stored
-from warroom.domain.duties import DutyKind, DutyState, derive_duties, open_duties, owed_note, started_at
 from warroom.domain.errors import NotFoundError, ParseError, RuleError, SummaryRequired
-from warroom.domain.metrics import milestone_order_problem
 from warroom.domain.models import FACTS, ActionItem, Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Policy
 from warroom.service.config import Config
-from warroom.domain.standing import find_markable
 from warroom.service.procedures import read_duty_record, write_duty_mark, write_update
 from warroom.store import queries as q
+from warroom.store import team_queries as team
 
 RESOLUTION_PROMPT = "resolving needs a one-line resolution summary, e.g. /resolve rolled back the deploy"
 
@@ -34,10 +33,10 @@ def commander_role(policy: Policy):
 
 async def assign(conn, incident_id: str, role, person: str, at: datetime, now: datetime, author: str) -> Entry:
     """Seat `person` in `role` from `at`, ending the previous holder's term, and log it."""
-    previous = await q.current_holder(conn, incident_id, role.id)
+    previous = await team.current_holder(conn, incident_id, role.id)
     if previous == person:
         raise RuleError(f"{person} already holds {role.name}")
-    await q.assign_role(conn, incident_id, role.id, person, at)
+    await team.assign_role(conn, incident_id, role.id, person, at)
     return await q.insert_entry(
         conn, incident_id=incident_id, occurred_at=at, recorded_at=now,
         author=author, kind=EntryKind.ROLE,
@@ -51,7 +50,7 @@ async def write_action_done(conn, incident_id: str, item: ActionItem, done: bool
     """Inside an open write: action `item` done (or open again), with the action entry saying so."""
     if item.done == done:
         raise RuleError(f"action {number or item.id} is already {'done' if done else 'open'}: {item.text}")
-    await q.set_action_done(conn, incident_id, item.id, done)
+    await team.set_action_done(conn, incident_id, item.id, done)
     return await q.insert_entry(
         conn, incident_id=incident_id, occurred_at=at or now, recorded_at=now, author=author,
         kind=EntryKind.ACTION, text=f"Action {'done' if done else 'reopened'}: {item.text}",
@@ -93,14 +92,20 @@ class CommandWriter:
     """Applies one command inside one open transaction; returns the entries it wrote.
 
     The incident row is read (inside the write lock) only by the commands that depend on its
-    state, so a plain note costs one number lookup and one insert."""
+    state, and the policy (`policy`: the way to it) only by those that use it, so a plain note
+    costs one number lookup and one insert, and reads no policy file."""
 
-    def __init__(self, conn, incident_id: str, policy: Policy, author: str, now: datetime, at: datetime,
-                 config: Config | None = None):
-        self.conn, self.incident_id, self.policy = conn, incident_id, policy
+    def __init__(self, conn, incident_id: str, policy: Callable[[], Policy], author: str, now: datetime,
+                 at: datetime, config: Config | None = None):
+        self.conn, self.incident_id, self._policy_of = conn, incident_id, policy
         self.author, self.now, self.at = author, now, at
         self.config = config or Config()
         self._incident: Incident | None = None
+
+    @cached_property
+    def policy(self) -> Policy:
+        """The incident's policy, read when a command first needs it (a plain note never does)."""
+        return self._policy_of()
 
     async def current(self) -> Incident:
         """The incident as it was when this transaction began (read once, on first use)."""
@@ -167,6 +172,8 @@ class CommandWriter:
         if old == level.id:
             raise RuleError(f"severity is already {old}")
         # What the change starts (whom to notify, which first updates), from the record as it will be.
+        from warroom.domain.duties import derive_duties, owed_note, started_at
+
         record = (await read_duty_record(self.conn, await self.current())).with_severity(level.id, self.at)
         started = started_at(derive_duties(self.policy, record), self.at)
         await q.update_incident(self.conn, self.incident_id, severity=level.id)
@@ -239,12 +246,14 @@ class CommandWriter:
         incident = await self.current()
         status = self.policy.find_status(incident.status)
         elapsed = format_duration(self.now - incident.created_at)
-        actions = [a for a in await q.list_actions(self.conn, incident.id) if not a.done]
-        holders = {a.role_id: a.person for a in await q.role_history(self.conn, incident.id) if a.ended_at is None}
+        actions = [a for a in await team.list_actions(self.conn, incident.id) if not a.done]
+        holders = {a.role_id: a.person for a in await team.role_history(self.conn, incident.id) if a.ended_at is None}
         roster = [f"{r.name}: {holders.get(r.id, '(unfilled)')}" for r in self.policy.role]
         needs = [r.name for r in self.policy.role if r.required and r.id not in holders]
         thinking = await q.all_entries(self.conn, incident.id, (EntryKind.HYPOTHESIS, EntryKind.ROOT_CAUSE,
                                                                  EntryKind.DECISION))
+        from warroom.domain.duties import DutyKind, derive_duties, open_duties
+
         duties = open_duties(derive_duties(self.policy, await read_duty_record(self.conn, incident)))
         owed = [d for d in duties if d.kind not in (DutyKind.UPDATE, DutyKind.FINAL)]
         lines = [
@@ -265,7 +274,9 @@ class CommandWriter:
     async def _update_standing(self, incident: Incident, duties: list) -> str:
         """Per audience, from its updates and the open `duties`: 'Internal: last 14:05 UTC, next
         due 14:35 UTC; Status page: none yet, OVERDUE since 14:15 UTC'."""
-        updates = await q.list_updates(self.conn, incident.id)
+        from warroom.domain.duties import DutyKind, DutyState
+
+        updates = await team.list_updates(self.conn, incident.id)
         parts = []
         for audience in self.policy.audience or ():
             last = next((u for u in reversed(updates) if u.audience == audience.id), None)
@@ -297,7 +308,7 @@ class CommandWriter:
         entry = await self.entry(EntryKind.ACTION, " | ".join(parts),
                                  {"owner": c.owner, "due": c.due.isoformat() if c.due else None,
                                   "group": group.id if group else None})
-        await q.insert_action(self.conn, incident_id=self.incident_id, text=c.text, owner=c.owner, due=c.due,
+        await team.insert_action(self.conn, incident_id=self.incident_id, text=c.text, owner=c.owner, due=c.due,
                               created_at=self.now, entry_id=entry.id)
         return [entry]
 
@@ -313,6 +324,8 @@ class CommandWriter:
 
     async def _milestone(self, milestone: Milestone, note: str) -> Entry:
         stones = (await self.current()).milestones
+        from warroom.domain.metrics import milestone_order_problem  # (a note needs no metrics)
+
         problem = milestone_order_problem(stones, milestone, self.at)
         if problem:
             newest = await q.newest_recorded_at(self.conn, self.incident_id)
@@ -364,6 +377,9 @@ class CommandWriter:
 
     async def _mark_duty(self, c: cmd.MarkDuty) -> Entry:
         """`/notified PARTY`: the duty it names, among those owed now, marked done."""
+        from warroom.domain.duties import derive_duties
+        from warroom.domain.standing import find_markable
+
         incident = await self.current()
         duties = derive_duties(self.policy, await read_duty_record(self.conn, incident))
         duty, note = find_markable(duties, c.party)
@@ -371,7 +387,7 @@ class CommandWriter:
                                      at=self.at)
 
     async def _action_done(self, c: cmd.SetActionDone) -> Entry:
-        items = await q.list_actions(self.conn, self.incident_id)
+        items = await team.list_actions(self.conn, self.incident_id)
         if not 1 <= c.number <= len(items):
             known = f"actions are numbered 1 to {len(items)} (F4)" if items else "there are no action items yet"
             raise NotFoundError(f"no action item {c.number}: {known}")

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Iterable
 
 from warroom.domain import commands as cmd
 from warroom.domain.clock import Clock, clock_skew_warning, system_clock, to_stored
-from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
-from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError, RuleError
+from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
@@ -23,6 +22,7 @@ from warroom.service.config import Config, database_password
 from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
+from warroom.store import team_queries as team
 
 if TYPE_CHECKING:  # the rest is imported where it is used: a scripted `warroom log` needs none of it
     from warroom.domain.captured import CommandRun
@@ -80,6 +80,8 @@ async def write_declaration(
         conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
         created_by=author, created_at=now, services=services, impact=impact,
     )
+    from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
+
     started = started_at(derive_duties(policy, declared_record(level.id, now)), now)
     text, owed = owed_note(f"Declared {level.id} ({level.label}): {title}" + (f" | {note}" if note else ""),
                            started, now)
@@ -193,9 +195,19 @@ class IncidentService(ProcedureMethods):
 
     async def policy_of(self, incident_id: str) -> Policy:
         """The incident's policy; the incident is read only the first time (its policy never changes)."""
+        return self.policies.get(await self._policy_id_of(incident_id))
+
+    async def _policy_id_of(self, incident_id: str) -> str:
+        """The incident's policy id (NotFoundError for no such incident), read the first time only."""
         if incident_id not in self._policy_ids:
             await self.incident(incident_id)
-        return self.policies.get(self._policy_ids[incident_id])
+        return self._policy_ids[incident_id]
+
+    async def _policy_getter(self, incident_id: str) -> Callable[[], Policy]:
+        """The way to the incident's policy, for work that may need none (a note): the incident is
+        read now, the policy file when first asked for."""
+        policy_id = await self._policy_id_of(incident_id)
+        return lambda: self.policies.get(policy_id)
 
     def live(self, incident_id: str) -> LiveIncident:
         """A view of the incident that a screen keeps current with `poll()` (see service.live)."""
@@ -256,7 +268,7 @@ class IncidentService(ProcedureMethods):
         return await q.count_entries(self.db.reader, incident_id, query)
 
     async def role_history(self, incident_id: str) -> list[RoleAssignment]:
-        return await q.role_history(self.db.reader, incident_id)
+        return await team.role_history(self.db.reader, incident_id)
 
     async def roster(self, incident: Incident) -> list[RoleSeat]:
         """Every role of the incident's policy with its current holder."""
@@ -272,10 +284,10 @@ class IncidentService(ProcedureMethods):
         return seats
 
     async def updates(self, incident_id: str) -> list[StatusUpdate]:
-        return await q.list_updates(self.db.reader, incident_id)
+        return await team.list_updates(self.db.reader, incident_id)
 
     async def actions(self, incident_id: str) -> list[ActionItem]:
-        return await q.list_actions(self.db.reader, incident_id)
+        return await team.list_actions(self.db.reader, incident_id)
 
     async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None, *,
                      entries: Collection[Entry] | None = None, notable: list[Entry] | None = None,
@@ -283,6 +295,7 @@ class IncidentService(ProcedureMethods):
         """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
         the entries of those kinds; with `entries` (and `notable`), those instead of reading them
         (a stream: service.exports.streamed_record; the last few: service.drafts_of)."""
+        from warroom.domain.duties import derive_duties
         from warroom.domain.report import IncidentRecord
 
         incident = await self.incident(incident_id)
@@ -364,7 +377,7 @@ class IncidentService(ProcedureMethods):
 
     async def parse(self, incident_id: str, text: str) -> cmd.AnyCommand:
         """What a person typed, as a command of the incident's policy (raises ParseError)."""
-        return parse(text, await self.policy_of(incident_id), self.now())
+        return parse(text, await self._policy_getter(incident_id), self.now())
 
     async def execute(self, incident_id: str, text: str, author: str) -> list[Entry]:
         """Parse what a person typed and apply it. Returns the entries it wrote."""
@@ -372,7 +385,7 @@ class IncidentService(ProcedureMethods):
 
     async def apply(self, incident_id: str, command: cmd.AnyCommand, author: str) -> list[Entry]:
         """Apply one command in one transaction (SummaryRequired when resolving without a summary)."""
-        policy = await self.policy_of(incident_id)
+        policy = await self._policy_getter(incident_id)
         now = self.now()
         at = command.occurred_at or now
         async with self.db.transaction() as conn:
@@ -383,7 +396,7 @@ class IncidentService(ProcedureMethods):
     async def set_action_done(self, incident_id: str, action_id: int, done: bool, author: str) -> Entry:
         """Action item `action_id` (its stored id, as F4 keeps it) done or open again."""
         async with self.db.transaction() as conn:
-            items = await q.list_actions(conn, incident_id)
+            items = await team.list_actions(conn, incident_id)
             number = next((n for n, a in enumerate(items, start=1) if a.id == action_id), None)
             if number is None:
                 raise NotFoundError(f"{incident_id} has no action item {action_id}")

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from warroom.domain import commands as cmd
-from warroom.domain.checklists import PLAYBOOK_STEPS, PROOF_KINDS, Proof, record_ticks
 from warroom.domain.clock import format_moment
-from warroom.domain.duties import (
-    DUTY_ENTRY_KINDS, Duty, DutyKind, DutyRecord, derive_duties, duty_record, update_promise,
-)  # fmt: skip
 from warroom.domain.errors import NotFoundError, ParseError, RuleError
-from warroom.domain.escalation import EscalationNotice, escalation_notice
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.policy import Checklist, Policy
-from warroom.domain.standing import first_owed
 from warroom.store import procedures as pq
 from warroom.store import queries as q
+from warroom.store import team_queries as team
+
+if TYPE_CHECKING:  # duties, checklists and escalation are imported where used: a note needs none
+    from warroom.domain.checklists import Proof
+    from warroom.domain.duties import Duty, DutyRecord
+    from warroom.domain.escalation import EscalationNotice
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +34,10 @@ class PostedUpdate:
 
 async def read_duty_record(conn, incident: Incident) -> DutyRecord:
     """The facts the incident's duties derive from, read on `conn` (inside a write, the writer's)."""
+    from warroom.domain.duties import DUTY_ENTRY_KINDS, duty_record
+
     entries = await q.all_entries(conn, incident.id, DUTY_ENTRY_KINDS)
-    return duty_record(incident, entries, await q.list_updates(conn, incident.id))
+    return duty_record(incident, entries, await team.list_updates(conn, incident.id))
 
 
 async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, done: bool, author: str,
@@ -43,6 +45,8 @@ async def write_duty_mark(conn, incident: Incident, policy: Policy, key: str, do
     """Inside an open write: a `duty` entry marking the duty `key` done (or not done after all),
     at `at` (back-dated) or now. Refused for an unknown key, for updates (posting one is what
     does them) and for no change."""
+    from warroom.domain.duties import DutyKind, derive_duties
+
     duties = derive_duties(policy, await read_duty_record(conn, incident))
     duty = next((d for d in duties if d.key == key), None)
     if duty is None:
@@ -77,15 +81,17 @@ async def write_update(
     check_audience(policy, audience)
     posted_at = posted_at or now
     if promise is None:
+        from warroom.domain.duties import update_promise
+
         promise = update_promise(policy, incident, audience, posted_at)
     elif promise <= now:
         raise RuleError(f"the next update must be promised for later than now ({now:%H:%M} UTC)")
-    sequence = len(await q.list_updates(conn, incident.id)) + 1
+    sequence = len(await team.list_updates(conn, incident.id)) + 1
     data = {"audience": audience, "update": sequence,
             "next_update_at": promise.isoformat() if promise else None}
     entry = await q.insert_entry(conn, incident_id=incident.id, occurred_at=posted_at, recorded_at=now,
                                  author=author, kind=EntryKind.UPDATE, text=text, data=data)
-    await q.insert_update(conn, incident_id=incident.id, audience=audience, text=text, posted_at=posted_at,
+    await team.insert_update(conn, incident_id=incident.id, audience=audience, text=text, posted_at=posted_at,
                           author=author, next_update_at=promise, entry_id=entry.id)
     return PostedUpdate(entry, sequence, promise)
 
@@ -112,12 +118,16 @@ class ProcedureMethods:
 
     async def checklist_proofs(self, incident_id: str) -> dict[tuple[str, int], Proof]:
         """The checklist items the record already proves (domain.checklists), with when and why."""
+        from warroom.domain.checklists import PROOF_KINDS, record_ticks
+
         return record_ticks(await self.record(incident_id, kinds=PROOF_KINDS))
 
     async def tick_checklist(self, incident_id: str, checklist_id: str, index: int, done: bool,
                              author: str) -> Entry:
         """Tick (or untick) item `index` of a policy checklist, or step `index` of an attached playbook
         (`playbook:ID`), with a checklist entry saying who and when."""
+        from warroom.domain.checklists import PLAYBOOK_STEPS
+
         policy = await self.policy_of(incident_id)
         checklist = next((c for c in policy.checklist if c.id == checklist_id), None)
         if checklist_id.startswith(PLAYBOOK_STEPS):
@@ -178,6 +188,8 @@ class ProcedureMethods:
 
         The entries are kept per incident and only what was appended since the last call is read
         (entries never change once written), so a screen can ask every time the record changes."""
+        from warroom.domain.duties import DUTY_ENTRY_KINDS, duty_record
+
         reader = self.db.reader
         async with self._duty_lock:
             seen, known = self._duty_entries.get(incident.id, (0, ()))
@@ -188,18 +200,25 @@ class ProcedureMethods:
                 new = await q.entries_between(reader, incident.id, seen, upto, DUTY_ENTRY_KINDS)
             known = (*known, *new)
             self._duty_entries[incident.id] = (upto, known)
-        return duty_record(incident, known, await q.list_updates(reader, incident.id))
+        return duty_record(incident, known, await team.list_updates(reader, incident.id))
 
     async def duties(self, incident: Incident) -> list[Duty]:
         """Every duty the incident's policy implies, done ones included (see domain.duties)."""
+        from warroom.domain.duties import derive_duties
+
         return derive_duties(self.policy_for(incident), await self.duty_record(incident))
 
     async def first_duties(self, incidents: Iterable[Incident]) -> dict[str, Duty | None]:
         """Each incident's open duty due first, whatever its kind (None: nothing owed)."""
+        from warroom.domain.standing import first_owed
+
         return {incident.id: first_owed(await self.duties(incident)) for incident in incidents}
 
     async def escalation_for(self, incident: Incident) -> EscalationNotice:
         """The severity, the open duties (whom to tell, which updates, by when) and the paths up."""
+        from warroom.domain.duties import derive_duties
+        from warroom.domain.escalation import escalation_notice
+
         record = await self.duty_record(incident)
         policy = self.policy_for(incident)
         return escalation_notice(policy, record, derive_duties(policy, record))

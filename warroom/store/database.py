@@ -12,11 +12,9 @@ under what a person typing, or the batched probe writer, can notice, so durabili
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import stat
-import threading
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,13 +23,21 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from warroom.domain.clock import system_clock
 from warroom.domain.errors import DatabaseError, ReadOnlyError
-from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, look_at
+from warroom.store import first_look
+from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, judge, look_at
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
 
 if TYPE_CHECKING:
     import aiosqlite
 
-log = logging.getLogger("warroom.store")
+
+def _log():
+    """The store's logger (logging is imported on first use: a scripted `warroom log` never logs)."""
+    import logging
+
+    return logging.getLogger("warroom.store")
+
+
 BUSY_TIMEOUT_MS = 15_000
 CHECKPOINT_EVERY = 64  # commits between two background checkpoints (see checkpoint_in_background)
 _LOCK_RETRIES = 8
@@ -66,44 +72,22 @@ async def _pause(blocking: bool, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-_LOOKS_AHEAD: dict[str, tuple[threading.Thread, list]] = {}
-
-
 def look_ahead(path: Path) -> Callable[[], None]:
     """Begin the read-only look at an existing file (store.identity.look_at: its PRAGMA quick_check
-    reads the whole file, some 40 ms at 100,000 entries) in a thread, for the next `open_sqlite` of
-    it to take the outcome of: a command-line process imports the service meanwhile (SQLite checks
-    without the GIL). Nothing is written; the look is the same, only begun earlier. Returns the
-    way to drop a look that no open took (the command failed before it opened the file)."""
-    path = Path(path).expanduser()
-    key = str(path)
-    if key in _LOOKS_AHEAD or not path.is_file():  # begun already (its beginner drops it), or nothing to look at
-        return lambda: None
-    outcome: list = []
-
-    def look() -> None:
-        try:
-            outcome.append((look_at(path), None))
-        except BaseException as error:  # raised where the look is taken, as if it were taken there
-            outcome.append((None, error))
-
-    thread = threading.Thread(target=look, name="warroom-look", daemon=True)
-    ahead = _LOOKS_AHEAD[key] = (thread, outcome)
-    thread.start()
-    return lambda: _LOOKS_AHEAD.pop(key, None) if _LOOKS_AHEAD.get(key) is ahead else None
+    reads the whole file, some 35 ms at 100,000 entries) in a thread, for the next `open_sqlite` of
+    it to take and judge (warroom.store.first_look.begin): a command-line process imports the
+    service meanwhile (SQLite checks without the GIL). Nothing is written; the look is the same,
+    only begun earlier. Returns the way to drop a look that no open took."""
+    return first_look.begin(path)
 
 
 async def _look(path: Path, blocking: bool) -> None:
-    """look_at(path), or the outcome of the look begun ahead for it."""
-    ahead = _LOOKS_AHEAD.pop(str(path), None)
+    """look_at(path), or the look begun ahead for it, judged here."""
+    ahead = first_look.take(path)
     if ahead is None:
         await _in_thread(blocking, look_at, path)
         return
-    thread, outcome = ahead
-    await _in_thread(blocking, thread.join)
-    error = outcome[0][1]
-    if error is not None:
-        raise error
+    await _in_thread(blocking, lambda: judge(path, ahead()))  # off the loop: an old file's judge runs the migrations
 
 
 def _create_file(path: Path) -> None:
@@ -233,7 +217,7 @@ class SQLiteDatabase:
                     try:
                         listener()
                     except Exception:  # a listener's problem never undoes or hides a commit
-                        log.exception("commit listener failed")
+                        _log().exception("commit listener failed")
                 self._checkpoint_soon()
 
     async def checkpoint_in_background(self) -> None:
@@ -298,7 +282,7 @@ class SQLiteDatabase:
                 self._versions = _version_connection(self.path)
             return int(self._versions.execute("PRAGMA data_version").fetchall()[0][0])  # read to the end
         except sqlite3.Error as error:
-            log.debug("data_version not known, so it moved: %s", error)
+            _log().debug("data_version not known, so it moved: %s", error)
             self._unknown_versions += 1
             return -self._unknown_versions
 
@@ -312,7 +296,7 @@ def _checkpoint(path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.Error as error:  # the next one, or SQLite's at the last close, does it
-        log.warning("background checkpoint of %s: %s", path, error)
+        _log().warning("background checkpoint of %s: %s", path, error)
 
 
 def _version_connection(path: Path) -> sqlite3.Connection:

@@ -5,31 +5,26 @@ written before the id existed are recognised by their schema: exactly the tables
 warroom's own migrations make for the file's `user_version`. Anything else belongs to another
 program and is refused before a writing connection is ever opened.
 
-The look is taken through a read-only connection that creates no `-wal` or `-shm` file: opened
-`immutable` when the file is in WAL mode with no `-wal` beside it (nobody has it open, the file is
-complete), `mode=ro` otherwise (a rollback-journal file creates nothing when read; a `-wal` that is
-there is someone's live journal and must be read). Schema, version and id are read in one read
-transaction, so a process migrating the file at that moment is seen before or after, never half.
-The same look runs `PRAGMA quick_check`: a damaged file is refused with a way to recover it.
+The look (warroom.store.first_look gathers it, this module judges it) reads through a connection
+that creates no `-wal` or `-shm` file, all in one read transaction, and runs `PRAGMA quick_check`:
+a damaged file is refused with a way to recover it.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from warroom.domain.errors import DatabaseError
+from warroom.store.first_look import (APPLICATION_ID, SQLITE_MAGIC, Fingerprint, Gathered, fingerprint, gather,
+                                      read_only_uri)
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, sql_of
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-APPLICATION_ID = 0x5752_4F4D  # "WROM"
-_HEADER_SIZE = 100
-_WAL_FORMAT = 2  # header bytes 18 and 19: 1 = rollback journal, 2 = WAL
+__all__ = ["APPLICATION_ID", "SQLITE_MAGIC", "DamagedDatabaseError", "FileLook", "damaged_message", "fingerprint",
+           "is_damage", "judge", "known_fingerprints", "look_at", "read_only_uri"]
 _DAMAGE_WORDS = ("malformed", "corrupt", "disk i/o error")
-Fingerprint = frozenset[tuple[str, tuple[str, ...]]]
 
 
 class DamagedDatabaseError(DatabaseError):
@@ -57,16 +52,6 @@ def is_damage(error: BaseException) -> bool:
     return isinstance(error, sqlite3.DatabaseError) and any(word in str(error).lower() for word in _DAMAGE_WORDS)
 
 
-def fingerprint(conn: sqlite3.Connection) -> Fingerprint:
-    """The file's own tables (SQLite's internal ones left out) and their column names, in order."""
-    tables = [row[0] for row in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")]
-    return frozenset(
-        (table, tuple(row[0] for row in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))))
-        for table in tables
-    )
-
-
 @lru_cache(maxsize=1)
 def known_fingerprints() -> dict[int, Fingerprint]:
     """{version: fingerprint} of the schema warroom's migrations make, for every version."""
@@ -81,58 +66,26 @@ def known_fingerprints() -> dict[int, Fingerprint]:
         conn.close()
 
 
-def read_only_uri(path: Path) -> str:
-    """A URI that reads `path` without creating a -wal or -shm file (see the module docstring)."""
-    with path.open("rb") as handle:
-        header = handle.read(_HEADER_SIZE)
-    in_wal_mode = len(header) > 19 and header[18] == _WAL_FORMAT
-    wal = path.with_name(path.name + "-wal")
-    immutable = in_wal_mode and not wal.exists()
-    return f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
-
-
-def _read(path: Path, integrity: bool) -> tuple[int, int, Fingerprint, str]:
-    conn = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None, timeout=15)
-    try:
-        conn.execute("BEGIN")  # one snapshot for id, version, schema and check
-        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        schema = fingerprint(conn)
-        problems = "ok"
-        ours = application_id == APPLICATION_ID or (schema and known_fingerprints().get(version) == schema)
-        if integrity and ours:
-            first = conn.execute("PRAGMA quick_check(1)").fetchone()[0]  # the first problem is enough
-            problems = first.replace("*** in database main ***", "").strip() or "ok"
-        conn.execute("COMMIT")
-        return application_id, version, schema, problems
-    finally:
-        conn.close()
-
-
 def look_at(path: Path, *, integrity: bool = True) -> FileLook:
     """Classify an existing, non-empty file; raise DatabaseError for anything warroom must not open."""
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_MAGIC))
-    except OSError as error:
+    return judge(path, gather(path, integrity=integrity))
+
+
+def judge(path: Path, seen: Gathered) -> FileLook:
+    """What `gather` read of `path`, judged: the file's FileLook, or DatabaseError for anything
+    warroom must not open (another program's file, a newer warroom's, a damaged one)."""
+    error = seen.error
+    if isinstance(error, OSError):
         raise DatabaseError(f"cannot read database {path}: {error.strerror}") from None
-    if not header:
+    if not seen.header:
         return FileLook(0, False, empty=True)  # an empty file (made by mktemp, or by a process a moment ago)
-    if header != SQLITE_MAGIC:
+    if seen.header != SQLITE_MAGIC:
         raise DatabaseError(f"{path} is not a SQLite database; refusing to touch it")
-    for attempt in range(3):
-        try:
-            application_id, version, schema, problems = _read(path, integrity)
-            break
-        except sqlite3.DatabaseError as error:
-            # Another process may be writing the file's first page this very moment: look again.
-            if attempt == 2:
-                if is_damage(error):
-                    raise DamagedDatabaseError(damaged_message(path, error)) from None
-                raise DatabaseError(f"{path} cannot be read as a database: {error}") from None
-            time.sleep(0.02 * (attempt + 1))
-        except OSError as error:
-            raise DatabaseError(f"cannot read database {path}: {error.strerror}") from None
+    if error is not None:
+        if is_damage(error):
+            raise DamagedDatabaseError(damaged_message(path, error)) from None
+        raise DatabaseError(f"{path} cannot be read as a database: {error}") from None
+    application_id, version, schema = seen.application_id, seen.version, seen.schema
     stamped = application_id == APPLICATION_ID
     if not stamped:
         if application_id != 0:
@@ -146,6 +99,6 @@ def look_at(path: Path, *, integrity: bool = True) -> FileLook:
     if version > SCHEMA_VERSION:
         raise DatabaseError(
             f"{path} was written by a newer warroom (schema {version}, this one knows {SCHEMA_VERSION})")
-    if problems != "ok":
-        raise DamagedDatabaseError(damaged_message(path, problems))
+    if seen.problems != "ok":
+        raise DamagedDatabaseError(damaged_message(path, seen.problems))
     return FileLook(version, stamped)
