@@ -88,12 +88,17 @@ async def test_an_empty_set_aside_appendix_says_so(service):
     assert report == to_markdown(replace(empty, spool=None)) and "- _Empty._" in report  # read twice, without a spool
 
 
-def test_the_spool_is_private_and_has_no_name(tmp_path, monkeypatch):
+@pytest.mark.parametrize("tmpfile", [True, False])
+def test_the_spool_is_private_and_has_no_name(tmp_path, monkeypatch, tmpfile):
     import tempfile
 
     folder = tmp_path / "temporary"
     folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    if not tmpfile:  # a system without O_TMPFILE: tempfile's way
+        monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+        monkeypatch.setattr(tempfile, "_O_TMPFILE_WORKS", False, raising=False)  # it makes a name, unlinked at once
     spool = exports.spool()
     try:
         assert stat.S_IMODE(os.fstat(spool.fileno()).st_mode) == 0o600
@@ -143,3 +148,45 @@ async def test_data_is_read_only_of_the_kinds_asked_and_pinned_entries(service):
     assert [(row[ID], row[DATA]) for row in rows] == \
         [(e.id, stored_row(e)[DATA] if e.id in keys else None) for e in entries]
     assert any(row[DATA] for row in rows)
+
+
+# The entry point's main() as the `warroom` program runs it; what the command imported, on stderr.
+WATCHED_MAIN = r'''
+import json, sys
+sys.argv = ["warroom", *sys.argv[1:]]
+from warroom.cli_start import main
+try:
+    main()
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+'''
+
+
+@pytest.mark.parametrize("command", [["show"], ["export", "--format", "markdown", "-o", "report.md"]])
+def test_show_and_the_report_do_not_import_what_they_do_not_use(tmp_path, command):
+    """Not the drill files' module (the reports ask only domain.drill_mark), not csv (the CSV
+    export's), and for the report's spool not tempfile where the system makes nameless files."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from db_files import warroom_file
+
+    path = tmp_path / "w.db"
+    incident_id = warroom_file(path)
+    (tmp_path / "config").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WARROOM_")}
+    env.update(WARROOM_CONFIG_DIR=str(tmp_path / "config"), WARROOM_USER="tester", TMPDIR=str(tmp_path),
+               PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    done = subprocess.run([sys.executable, "-c", WATCHED_MAIN, "--db", str(path), command[0], incident_id, *command[1:]],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    seen = json.loads(done.stderr.strip().splitlines()[-1])
+    assert seen["code"] in (0, None), done.stderr
+    modules = set(seen["modules"])
+    assert "warroom.domain.report" in modules and not modules & {"warroom.domain.drill", "csv"}
+    if command[0] == "export":
+        assert "Incident post-mortem" in (tmp_path / "report.md").read_text(encoding="utf-8")
+        if hasattr(os, "O_TMPFILE"):
+            assert "tempfile" not in modules

@@ -26,13 +26,11 @@ from pathlib import Path
 import msgspec
 
 from warroom.domain.clock import parse_duration
+from warroom.domain.drill_mark import DRILL_MARK, TITLE_PREFIX, drill_title, is_drill  # noqa: F401 (theirs too)
 from warroom.domain.errors import ParseError, WarroomError
-from warroom.domain.models import Incident
 from warroom.domain.policy import Policy, PolicyBook
 from warroom.domain.tomlspot import decode_toml, located_message, read_text_file
 
-DRILL_MARK = "DRILL"
-TITLE_PREFIX = f"{DRILL_MARK}: "
 PROBE_STATES = ("up", "down", "slow")
 ACTIONS = ("probe", "alert", "note", "expect")
 MILESTONE_WORDS = {"ack": "acknowledged", "acknowledged": "acknowledged", "acknowledge": "acknowledged",
@@ -139,15 +137,6 @@ class Scenario:
         found = [(at, index, step) for index, (at, step) in enumerate(zip(self.offsets, self.file.step))
                  if step.expect is None]
         return sorted(found, key=lambda item: (item[0], item[1]))
-
-
-def drill_title(title: str) -> str:
-    """The practice incident's title: every export and delivered update then says DRILL."""
-    return title if title.startswith(TITLE_PREFIX) else TITLE_PREFIX + title
-
-
-def is_drill(incident: Incident) -> bool:
-    return incident.title.startswith(TITLE_PREFIX)
 
 
 def parse_offset(text: str) -> timedelta:

@@ -13,7 +13,7 @@ from typing import IO, Iterable, Iterator
 
 from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
-from warroom.domain.drill import DRILL_MARK, is_drill
+from warroom.domain.drill_mark import DRILL_MARK, is_drill
 from warroom.domain.duties import (
     DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, text_without_owed_note,
 )  # fmt: skip
@@ -23,7 +23,7 @@ from warroom.domain.policy import Policy, ReportSection
 from warroom.domain.report import KEY_KINDS, IncidentRecord, joined, key_entries, notable_entries
 from warroom.domain.standing import by_phase, numbered_actions, shown_status
 from warroom.domain.stored import (
-    AUTHOR, CORRECTS, DATA, ID, KIND, NUMBER, OCCURRED, PART, PINNED, TEXT, StoredRow, parts, row_data, row_kind,
+    AUTHOR, CORRECTS, DATA, KIND, NUMBER, OCCURRED, PART, PINNED, TEXT, StoredRow, parts, row_data, row_kind,
     stamp_of, stored_chunks,
 )  # fmt: skip
 from warroom.domain.text import all_plain, markdown_inline, visible
@@ -71,12 +71,14 @@ _ROLE = EntryKind.ROLE.value
 _EMPTY_APPENDIX = "\n- _Empty._"
 SPOOL_BLOCK = 1 << 16
 """Characters of the set-aside appendix copied as one piece."""
-TIMELINE_COLUMNS = (ID, NUMBER, OCCURRED, KIND, AUTHOR, TEXT, CORRECTS, PINNED)
+TIMELINE_COLUMNS = (NUMBER, OCCURRED, KIND, AUTHOR, TEXT, CORRECTS, PINNED)
 """The columns of a stored row _Timeline.line reads (the key timeline also reads DATA)."""
 
 
 class _Timeline:
-    """Entry numbers and the corrections that point at each entry."""
+    """Entry numbers and the corrections that point at each entry (of `entries`: the corrections
+    and the entries they point at among them), by the id and by the number of the entry corrected
+    (a row needs no id: one column fewer to read on each of 100,000)."""
 
     def __init__(self, entries: list[Entry]):
         self.numbers = {e.id: e.number for e in entries}
@@ -84,13 +86,14 @@ class _Timeline:
         for entry in entries:
             if entry.corrects is not None:
                 self.corrections.setdefault(entry.corrects, []).append(entry)
+        self.corrected = {e.number: self.corrections[e.id] for e in entries if e.id in self.corrections}
 
     def line(self, row: StoredRow, text: str | None = None) -> str:
         """A timeline line for the entry stored as `row` (with `text` instead of its own when given)."""
         note = ""
-        if row[CORRECTS] or row[PINNED] or row[ID] in self.corrections:
+        if row[CORRECTS] or row[PINNED] or row[NUMBER] in self.corrected:
             notes = [f"corrects #{self.numbers.get(row[CORRECTS], '?')}"] if row[CORRECTS] else []
-            notes += [f"corrected by #{c.number}" for c in self.corrections.get(row[ID], [])]
+            notes += [f"corrected by #{c.number}" for c in self.corrected.get(row[NUMBER], [])]
             if row[PINNED]:
                 notes.append("pinned")
             note = f" ({', '.join(notes)})" if notes else ""
@@ -109,11 +112,11 @@ class _Timeline:
             yield from map(self.line, rows, texts)
             return
         lines: list[str] = []
-        append, labels, corrections, fromisoformat = lines.append, _LABELS, self.corrections, datetime.fromisoformat
+        append, labels, corrected, fromisoformat = lines.append, _LABELS, self.corrected, datetime.fromisoformat
         for row, text in zip(rows, texts):
             occurred, label = row[OCCURRED], labels.get(row[KIND])
             # a note to add, an unknown kind, a time not in stamp_of's fixed-width form: line()
-            if (label is None or row[CORRECTS] or row[PINNED] or row[ID] in corrections or len(occurred) != 27
+            if (label is None or row[CORRECTS] or row[PINNED] or row[NUMBER] in corrected or len(occurred) != 27
                     or occurred[4:20:3] != "--T::." or occurred[26] != "Z"):
                 append(self.line(row, text))
                 continue

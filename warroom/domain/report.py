@@ -3,8 +3,6 @@ summary (the Markdown post-incident report is domain.postmortem)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +10,7 @@ from typing import IO, Any, Callable, Collection, Iterable, Iterator
 
 from warroom.domain.chain import ALGORITHM
 from warroom.domain.clock import format_duration, format_moment, to_stored
-from warroom.domain.drill import is_drill
+from warroom.domain.drill_mark import is_drill
 from warroom.domain.duties import Duty, DutyRecord, DutyState, by_urgency, open_duties
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import (
@@ -187,6 +185,9 @@ def to_csv(record: IncidentRecord) -> str:
 
 def csv_pieces(record: IncidentRecord) -> Iterator[str]:
     """to_csv in pieces, one row at a time as the entries are read."""
+    import csv  # (only here: a Markdown or JSON export, or `show`, does not load it)
+    import io
+
     numbers = {e.id: e.number for e in notable_entries(record)}  # corrected entries are notable
     out = io.StringIO()
     # RFC 4180 line ends: with "\n" alone, a cell holding a bare "\r" would go out unquoted and break rows.

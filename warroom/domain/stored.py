@@ -17,9 +17,9 @@ from typing import Any, Collection, Iterable, Iterator, Sequence
 from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.models import Entry, EntryKind
 
-STORED_COLUMNS = ("number", "occurred_at", "kind", "author", "text", "pinned", "data", "id", "corrects",
+STORED_COLUMNS = ("number", "occurred_at", "kind", "author", "text", "pinned", "data", "corrects", "id",
                   "recorded_at", "incident_id", "hash")
-NUMBER, OCCURRED, KIND, AUTHOR, TEXT, PINNED, DATA, ID, CORRECTS, RECORDED, INCIDENT, HASH = range(12)
+NUMBER, OCCURRED, KIND, AUTHOR, TEXT, PINNED, DATA, CORRECTS, ID, RECORDED, INCIDENT, HASH = range(12)
 """Where each column is in a row: what the long outputs' formatters read first, so that a row read
 for one of them (store.record_reads.entry_rows_after with `columns`) ends with its last column and
 has few empty places, if any (each costs a little on each of 100,000 rows)."""
@@ -31,7 +31,7 @@ _KINDS = {kind.value: kind for kind in EntryKind}
 
 def entry_from_row(row: StoredRow) -> Entry:
     """The entry in a row whose first columns are STORED_COLUMNS, in that order."""
-    (number, occurred_at, kind, author, text, pinned, data, id_, corrects, recorded_at, incident_id,
+    (number, occurred_at, kind, author, text, pinned, data, corrects, id_, recorded_at, incident_id,
      hash_) = row[:12]
     return Entry(id=id_, incident_id=incident_id, number=number, occurred_at=from_stored(occurred_at),
                  recorded_at=from_stored(recorded_at), author=author, kind=_KINDS.get(kind) or EntryKind(kind),
@@ -42,7 +42,7 @@ def entry_from_row(row: StoredRow) -> Entry:
 def stored_row(entry: Entry) -> tuple:
     """The row the record holds for `entry` (entry_from_row gives the entry back)."""
     return (entry.number, to_stored(entry.occurred_at), entry.kind.value, entry.author, entry.text, int(entry.pinned),
-            json.dumps(entry.data, sort_keys=True) if entry.data is not None else None, entry.id, entry.corrects,
+            json.dumps(entry.data, sort_keys=True) if entry.data is not None else None, entry.corrects, entry.id,
             to_stored(entry.recorded_at), entry.incident_id, entry.hash)
 
 

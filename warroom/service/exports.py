@@ -112,9 +112,16 @@ def spool() -> IO[str]:
     """A private temporary file for text set aside while a report is written (domain.report's
     IncidentRecord.spool): UTF-8, no newline translation; mode 0600 in the system's temporary
     folder, with no name there (gone when closed, or when the process ends, however it ends)."""
-    import tempfile
+    import os
 
-    return tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+    folder = os.environ.get("TMPDIR") or os.environ.get("TEMP") or os.environ.get("TMP") or "/tmp"
+    try:  # Linux: a file that never had a name, without importing tempfile (10 ms for a command)
+        return open(os.open(folder, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600), "w+", encoding="utf-8",
+                    newline="")
+    except (AttributeError, OSError):  # no O_TMPFILE here, or not on that file system
+        import tempfile
+
+        return tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
 
 
 def _write(pieces: Iterable[str], sink: BinaryIO) -> None:
