@@ -20,12 +20,18 @@ def _kinds(kinds: Iterable[EntryKind]) -> tuple[str, list[str]]:
 
 
 async def timeline_extent(conn: aiosqlite.Connection, incident_id: str) -> tuple[int, int]:
-    """(how many entries, the newest number) of the incident, from one statement (the two differ
-    in a file `warroom recover` salvaged: the entries on a damaged page are missing)."""
-    async with conn.execute("SELECT COUNT(*), COALESCE(MAX(number), 0) FROM entries WHERE incident_id = ?",
+    """(how many entries numbered up to the newest, the newest number) of the incident (the two
+    differ in a file `warroom recover` salvaged: the entries on a damaged page are missing). The
+    newest first, sought on the index, then the count up to it: one snapshot, as an entry is never
+    removed and each is numbered after the last committed (a count and a maximum in one statement
+    would read each index entry's number: half as slow again)."""
+    async with conn.execute("SELECT COALESCE(MAX(number), 0) FROM entries WHERE incident_id = ?",
                             (incident_id,)) as cursor:
-        count, newest = await cursor.fetchone()
-    return int(count), int(newest)
+        newest = int((await cursor.fetchone())[0])
+    async with conn.execute("SELECT COUNT(*) FROM entries WHERE incident_id = ? AND number <= ?",
+                            (incident_id, newest)) as cursor:
+        count = int((await cursor.fetchone())[0])
+    return count, newest
 
 
 def _columns(columns: Collection[int] | None, prefix: str = "", data: str | None = None) -> str:
