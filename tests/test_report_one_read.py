@@ -190,3 +190,30 @@ def test_show_and_the_report_do_not_import_what_they_do_not_use(tmp_path, comman
         assert "Incident post-mortem" in (tmp_path / "report.md").read_text(encoding="utf-8")
         if hasattr(os, "O_TMPFILE"):
             assert "tempfile" not in modules
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 2000])
+async def test_key_lines_taken_from_the_appendix_are_the_key_timeline_s(service, monkeypatch, chunk):
+    """Plain text (lines made a part at a time): a key entry's line is its appendix line, but
+    for a severity change, shown without the list of what it owed; pins and corrections noted."""
+    monkeypatch.setattr(exports, "CHUNK", chunk)
+    incident = await service.declare("Checkout slow", "SEV-3", author="alice", commander="alice")
+    for text in ["note one", "/decision roll back", "/sev SEV-1 spreading", "/status mitigating", "note two",
+                 "/correct 3 we rolled back web only", "/pin 5", "/assign scribe bob", "-5m note before"]:
+        await service.execute(incident.id, text, "bob")
+    report, whole = await _streamed(service, incident.id)
+    assert report == whole and "(corrected by #" in report
+    # the same entries in plain words ("->" and "|" are Markdown's): the parts are written at once
+    record = await service.record(incident.id)
+    plain = []
+    for e in record.entries:
+        text = e.text.replace("->", "to").replace(" | Owed:", "; owed:")
+        if e.kind.value == "severity":
+            text, data = "Severity SEV-3 to SEV-1 (Critical): spreading; owed: updates", {**e.data, "text_length": 45}
+        plain.append(replace(e, text=text, data=data if e.kind.value == "severity" else e.data))
+    record = replace(record, entries=plain)
+    once = to_markdown(replace(record, spool=io.StringIO))
+    assert once == to_markdown(record)  # the one read over a record of entries, and the two
+    key_section = once.split("## Timeline", 1)[1].split("### Milestones", 1)[0]
+    assert "SEV-1 (Critical): spreading (" not in key_section and "Critical): spreading\n" in key_section
+    assert "owed: updates" in once.split("## Appendix: full timeline", 1)[1] and "(pinned)" in key_section

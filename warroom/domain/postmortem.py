@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import IO, Iterable, Iterator
+from typing import IO, Generator, Iterable, Iterator
 
 from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
@@ -105,12 +105,20 @@ class _Timeline:
     def pieces(self, rows: list[StoredRow], texts: list[str] | None = None) -> Iterator[str]:
         """line() of each of some rows (a part of a chunk; with `texts[i]` instead of row i's own
         text): rows of plain text (domain.text.all_plain) as one piece, their lines joined by
-        newlines and written here without a call per line; others a line at a time."""
+        newlines and written here without a call per line (plain_lines); others a line at a time."""
+        lines = self.plain_lines(rows, texts)
+        if lines is None:
+            yield from map(self.line, rows, [row[TEXT] for row in rows] if texts is None else texts)
+            return
+        yield "\n".join(lines)
+
+    def plain_lines(self, rows: list[StoredRow], texts: list[str] | None = None) -> list[str] | None:
+        """line() of each of some rows (with `texts[i]` instead of row i's own text), made here
+        without a call per line, when their text is all plain (domain.text.all_plain); else None."""
         if texts is None:
             texts = [row[TEXT] for row in rows]
         if not all_plain(texts + [row[AUTHOR] for row in rows], markdown=True):
-            yield from map(self.line, rows, texts)
-            return
+            return None
         lines: list[str] = []
         append, labels, corrected, fromisoformat = lines.append, _LABELS, self.corrected, datetime.fromisoformat
         for row, text in zip(rows, texts):
@@ -122,7 +130,7 @@ class _Timeline:
                 continue
             fromisoformat(occurred)  # a time, or ValueError as stamp_of raises
             append(f"- `#{row[NUMBER]}` {occurred[:10]} {occurred[11:19]} UTC, {label}, {row[AUTHOR]}: {text}")
-        yield "\n".join(lines)
+        return lines
 
     def latest_text(self, entry: Entry) -> str:
         """The entry's text as last corrected."""
@@ -242,37 +250,60 @@ class _Report:
 
     def key_timeline(self, section: ReportSection) -> Iterator[str]:
         """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
-        empty, timeline_empty, aside, key_values = True, True, None, None
         if self.aside is not None and not self.appendix_set_aside:  # one read: the appendix set aside meanwhile
-            self.appendix_set_aside, aside, key_values = True, self.aside, _KEY_VALUES
-            chunks = stored_chunks(self.record.entries, (*TIMELINE_COLUMNS, DATA), KEY_KINDS)
+            self.appendix_set_aside = True
+            empty = yield from self._key_lines_and_appendix(self.aside)
         else:
-            chunks = stored_chunks(key_entries(self.record), (*TIMELINE_COLUMNS, DATA))  # as read: no Entry made
-        for rows in chunks:
-            if aside is not None:
-                aside.writelines(self.appendix_of(rows))
-                timeline_empty = False
-            shown, texts = [], []
-            for row in rows:
-                pinned, kind = row[PINNED], row[KIND]
-                if not pinned and key_values is not None and kind not in key_values:
-                    continue  # not a key entry (what key_entries leaves out): in the appendix only
-                data = row_data(row) if row[DATA] else None
-                if pinned or kind != _ROLE or "role" in (data or {}):  # (a key entry's kind is known)
-                    # Severity changes without the list of what they owed: the duties appendix has it.
-                    shown.append(row)
-                    texts.append(text_without_owed_note(row[TEXT], data) if data else row[TEXT])
-            for start in range(0, len(shown), PART):
-                yield from self.timeline.pieces(shown[start:start + PART], texts[start:start + PART])
-                empty = False
-            shown.clear()  # before the next chunk is read
-            texts.clear()
-        if aside is not None and timeline_empty:
-            aside.write(_EMPTY_APPENDIX)
+            empty = True
+            for rows in stored_chunks(key_entries(self.record), (*TIMELINE_COLUMNS, DATA)):  # as read: no Entry made
+                shown, texts = [], []
+                for row in rows:
+                    text = _key_text(row)
+                    if text is not None:
+                        shown.append(row)
+                        texts.append(text)
+                for start in range(0, len(shown), PART):
+                    yield from self.timeline.pieces(shown[start:start + PART], texts[start:start + PART])
+                    empty = False
+                shown.clear()  # before the next chunk is read
+                texts.clear()
         if empty:
             yield "- _No key entries._"
         yield from ["", "### Milestones", ""]
         yield from [f"- {m.label.capitalize()}: {_when(self.incident.milestones.get(m))}" for m in Milestone]
+
+    def _key_lines_and_appendix(self, aside: IO[str]) -> Generator[str, None, bool]:
+        """The key timeline's lines from the whole timeline read once, the appendix's written to
+        `aside` meanwhile (a key entry's line is its appendix line when its text is the same);
+        returns whether there was no key entry."""
+        empty, timeline_empty, key_values, timeline = True, True, _KEY_VALUES, self.timeline
+        for rows in stored_chunks(self.record.entries, (*TIMELINE_COLUMNS, DATA), KEY_KINDS):
+            timeline_empty = False
+            for part in parts(rows):
+                lines = timeline.plain_lines(part)
+                if lines is None:  # not plain: a line at a time (none held), for the appendix and the key entries
+                    aside.writelines("\n" + line for line in map(timeline.line, part))
+                    for row in part:
+                        if row[PINNED] or row[KIND] in key_values:
+                            text = _key_text(row)
+                            if text is not None:
+                                yield timeline.line(row, text)
+                                empty = False
+                    continue
+                aside.write("\n" + "\n".join(lines))
+                keyed = []
+                for row, line in zip(part, lines):
+                    if not row[PINNED] and row[KIND] not in key_values:
+                        continue  # not a key entry (what key_entries leaves out): in the appendix only
+                    text = _key_text(row)
+                    if text is not None:
+                        keyed.append(line if text == row[TEXT] else timeline.line(row, text))
+                if keyed:  # (lines of plain text: the part's own, joined as one piece)
+                    yield "\n".join(keyed)
+                    empty = False
+        if timeline_empty:
+            aside.write(_EMPTY_APPENDIX)
+        return empty
 
     def resolution(self, section: ReportSection) -> list[str]:
         entries = [e for e in self.notable if e.kind is EntryKind.MILESTONE
@@ -388,6 +419,16 @@ class _Report:
             lines += [f"> {markdown_line(line)}" if line.strip() else ">" for line in quoted]
             lines.append("")
         return lines or ["- _No updates were posted._", ""]
+
+
+def _key_text(row: StoredRow) -> str | None:
+    """The text the key timeline shows for a key entry's row (a severity change without the list
+    of what it owed: the duties appendix has it), or None: a role change that is not one (it
+    shows none)."""
+    data = row_data(row) if row[DATA] else None
+    if row[PINNED] or row[KIND] != _ROLE or "role" in (data or {}):  # (a key entry's kind is known)
+        return text_without_owed_note(row[TEXT], data) if data else row[TEXT]
+    return None
 
 
 def _action_line(a: ActionItem) -> str:
