@@ -217,3 +217,19 @@ async def test_key_lines_taken_from_the_appendix_are_the_key_timeline_s(service,
     key_section = once.split("## Timeline", 1)[1].split("### Milestones", 1)[0]
     assert "SEV-1 (Critical): spreading (" not in key_section and "Critical): spreading\n" in key_section
     assert "owed: updates" in once.split("## Appendix: full timeline", 1)[1] and "(pinned)" in key_section
+
+
+def test_one_line_of_markdown_s_specials_leaves_its_neighbours_written_at_once(monkeypatch):
+    from tests.test_stored_rows import _plain_rows
+    from warroom.domain import postmortem
+    from warroom.domain.stored import PINNED, TEXT
+
+    rows = [row[:PINNED] + (0,) + row[PINNED + 1:] for row in _plain_rows(256)]  # no notes: each line made at once
+    rows[100] = rows[100][:TEXT] + ("Status Investigating -> Mitigating",) + rows[100][TEXT + 1:]
+    timeline = postmortem._Timeline([])
+    whole = "\n".join(map(timeline.line, rows))
+    calls = []
+    real = postmortem._Timeline.line
+    monkeypatch.setattr(postmortem._Timeline, "line", lambda self, *args: calls.append(args) or real(self, *args))
+    assert "\n".join(timeline.pieces(rows)) == whole and "-\\>" in whole
+    assert 0 < len(calls) <= postmortem._FEW  # the line's few neighbours, not the part's 256

@@ -69,6 +69,7 @@ _LABELS = {kind.value: kind.label for kind in EntryKind}
 _KEY_VALUES = frozenset(kind.value for kind in KEY_KINDS)
 _ROLE = EntryKind.ROLE.value
 _EMPTY_APPENDIX = "\n- _Empty._"
+_FEW = 8  # lines of a part that is not all plain written a line at a time
 SPOOL_BLOCK = 1 << 16
 """Characters of the set-aside appendix copied as one piece."""
 TIMELINE_COLUMNS = (NUMBER, OCCURRED, KIND, AUTHOR, TEXT, CORRECTS, PINNED)
@@ -105,12 +106,20 @@ class _Timeline:
     def pieces(self, rows: list[StoredRow], texts: list[str] | None = None) -> Iterator[str]:
         """line() of each of some rows (a part of a chunk; with `texts[i]` instead of row i's own
         text): rows of plain text (domain.text.all_plain) as one piece, their lines joined by
-        newlines and written here without a call per line (plain_lines); others a line at a time."""
+        newlines and written here without a call per line (plain_lines); others a line at a time
+        (a part that is not all plain is halved until each half is, or is a few lines: one line
+        of Markdown's specials, "->", does not make its neighbours' lines a call each)."""
+        if texts is None:
+            texts = [row[TEXT] for row in rows]
         lines = self.plain_lines(rows, texts)
-        if lines is None:
-            yield from map(self.line, rows, [row[TEXT] for row in rows] if texts is None else texts)
-            return
-        yield "\n".join(lines)
+        if lines is not None:
+            yield "\n".join(lines)
+        elif len(rows) <= _FEW:
+            yield from map(self.line, rows, texts)
+        else:
+            half = len(rows) // 2
+            yield from self.pieces(rows[:half], texts[:half])
+            yield from self.pieces(rows[half:], texts[half:])
 
     def plain_lines(self, rows: list[StoredRow], texts: list[str] | None = None) -> list[str] | None:
         """line() of each of some rows (with `texts[i]` instead of row i's own text), made here
@@ -281,14 +290,18 @@ class _Report:
             timeline_empty = False
             for part in parts(rows):
                 lines = timeline.plain_lines(part)
-                if lines is None:  # not plain: a line at a time (none held), for the appendix and the key entries
-                    aside.writelines("\n" + line for line in map(timeline.line, part))
+                if lines is None:  # not all plain: as pieces() writes them, for the appendix and the key entries
+                    aside.writelines("\n" + piece for piece in timeline.pieces(part))
+                    shown, texts = [], []
                     for row in part:
                         if row[PINNED] or row[KIND] in key_values:
                             text = _key_text(row)
                             if text is not None:
-                                yield timeline.line(row, text)
-                                empty = False
+                                shown.append(row)
+                                texts.append(text)
+                    if shown:
+                        yield from timeline.pieces(shown, texts)
+                        empty = False
                     continue
                 aside.write("\n" + "\n".join(lines))
                 keyed = []
