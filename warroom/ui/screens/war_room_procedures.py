@@ -155,10 +155,10 @@ class WarRoomProcedures:
         self.app.notify(f"Report written: {path.name} (in {path.parent})", markup=False, timeout=8)
 
     def _report_progress(self, record) -> None:
-        """How far the report is, on the entry bar's lower border: the key entries, then the timeline."""
+        """How far the report is, on the entry bar's lower border: the timeline read (once, for the
+        key timeline and the appendix together: domain.postmortem)."""
         done, total = record.entries.read, len(record.entries)
-        self._show_progress(f"Report: timeline {done:,} of {total:,} entries ({100 * done // max(total, 1)}%)"
-                            if done else f"Report: key entries read {record.key_entries.read:,}…")
+        self._show_progress(f"Report: timeline {done:,} of {total:,} entries ({100 * done // max(total, 1)}%)")
 
     def _show_progress(self, message: str | None) -> None:
         from warroom.ui.widgets.entry_bar import EntryBar
