@@ -143,12 +143,19 @@ def test_sparkline_marks_failures_and_scales_to_the_largest():
 
 async def test_an_empty_pane_says_the_probes_are_starting_until_the_monitor_runs():
     """The demo's probes (and a --probes file) are attached when the monitor starts, after the first
-    frame: until then an empty board is not "No probes"."""
+    frame, and a probe is on the board only once the lease holder described it: until then an
+    empty board is not "No probes"."""
     from textual.app import App
 
     class One(App):
         def compose(self):
             yield HealthPane()
+
+    class Defining:  # what the pane asks of a running monitor
+        count = 2
+
+        def defined(self) -> int:
+            return self.count
 
     app = One()
     async with app.run_test(size=(80, 12)) as pilot:
@@ -156,7 +163,11 @@ async def test_an_empty_pane_says_the_probes_are_starting_until_the_monitor_runs
         pane.show([])
         await pilot.pause()
         assert "Starting the probes" in screen_text(app) and "No probes" not in screen_text(app)
-        pane.monitor, pane._shown = object(), None  # what watch_incident does once the monitor runs
+        pane.monitor = monitor = Defining()  # running, its two probes not yet described by the holder
+        pane.show([])
+        await pilot.pause()
+        assert "2 probes: no results yet" in screen_text(app) and "No probes" not in screen_text(app)
+        monitor.count = 0
         pane.show([])
         await pilot.pause()
         assert "No probes. Add one" in screen_text(app)

@@ -413,6 +413,11 @@ class ProbeMonitor:
         """Every probe as stored by the lease holder, worst state first."""
         return self.board
 
+    def defined(self) -> int:
+        """How many probes the probe file and the incident define, on the board or not yet (none is
+        there until the lease holder has described it)."""
+        return len(self.engine.specs())
+
     def view(self, name: str) -> ProbeView | None:
         return next((view for view in self.board if view.name == name), None)
 

@@ -131,6 +131,7 @@ class HealthPane(OptionList):
         self.monitor = None
         self.board_shown = False  # the stored states are shown (the first frame has them)
         self._shown: list[ProbeRow] | None = None
+        self._said: str | None = None  # what an empty pane says (see _empty_words)
         self._fitted_to: tuple[int, bool] | None = None  # the geometry the rows were made for
 
     def on_resize(self) -> None:
@@ -174,7 +175,6 @@ class HealthPane(OptionList):
         await self._first_frame_drawn()
         await monitor.start()
         self.monitor = monitor
-        self._shown = None  # an empty board now means no probes, not probes still starting
         self.refresh_rows()
         settle = getattr(self.app, "settle_heap", None)  # the HTTP clients are imported now (see WarRoomApp)
         if settle is not None:
@@ -224,8 +224,10 @@ class HealthPane(OptionList):
         their order are the same, only the rows drawn differently are redrawn (each second, the
         "ago"; when the pane is short, one line a probe, the "ago" is not shown and nothing is)."""
         rows = sorted(rows, key=lambda r: (r.severity_rank, r.name))
-        if rows == self._shown:
+        said = None if rows else self._empty_words()
+        if rows == self._shown and said == self._said:
             return
+        self._said = said
         width, compact = self._fitted_to = self._geometry(len(rows))
         styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
         shown = self._shown
@@ -242,13 +244,23 @@ class HealthPane(OptionList):
         keep = self.selected_name if self.has_focus else None
         self.rows, self._shown = rows, rows
         self.clear_options()
-        if not rows:  # before the monitor runs, its probe file (the demo's, --probes) is not read yet
-            words = "No probes. Add one: /probe add NAME URL" if self.monitor is not None else "Starting the probes..."
-            self.add_option(Option(Text(words, style="italic"), disabled=True))
+        if not rows:
+            self.add_option(Option(Text(said, style="italic"), disabled=True))
             return
         self.add_options([Option(self._render_row(row, width, compact, styles), id=row.name) for row in rows])
         names = [row.name for row in rows]
         self.highlighted = names.index(keep) if keep in names else 0
+
+    def _empty_words(self) -> str:
+        """What a pane without rows says: the monitor is starting (the demo's probes and a --probes
+        file are read when it runs), the probes wait for the lease holder to describe and check them
+        (a holder that just went away is taken over when its lease runs out), or there are none."""
+        if self.monitor is None:
+            return "Starting the probes..."
+        defined = self.monitor.defined()
+        if defined:
+            return f"{defined} probe{'s' if defined != 1 else ''}: no results yet (waiting for the holder of the probe lease)"
+        return "No probes. Add one: /probe add NAME URL"
 
     def _redraw_row(self, index: int, prompt: Text) -> None:
         """A new prompt for the option at `index`, of the same height (each line is cut to the
