@@ -221,15 +221,15 @@ async def test_key_lines_taken_from_the_appendix_are_the_key_timeline_s(service,
 
 def test_one_line_of_markdown_s_specials_leaves_its_neighbours_written_at_once(monkeypatch):
     from tests.test_stored_rows import _plain_rows
-    from warroom.domain import postmortem
+    from warroom.domain import timeline_lines
     from warroom.domain.stored import PINNED, TEXT
 
     rows = [row[:PINNED] + (0,) + row[PINNED + 1:] for row in _plain_rows(256)]  # no notes: each line made at once
     rows[100] = rows[100][:TEXT] + ("Status Investigating -> Mitigating",) + rows[100][TEXT + 1:]
-    timeline = postmortem._Timeline([])
+    timeline = timeline_lines.Timeline([])
     whole = "\n".join(map(timeline.line, rows))
     calls = []
-    real = postmortem._Timeline.line
-    monkeypatch.setattr(postmortem._Timeline, "line", lambda self, *args: calls.append(args) or real(self, *args))
+    real = timeline_lines.Timeline.line
+    monkeypatch.setattr(timeline_lines.Timeline, "line", lambda self, *args: calls.append(args) or real(self, *args))
     assert "\n".join(timeline.pieces(rows)) == whole and "-\\>" in whole
-    assert 0 < len(calls) <= postmortem._FEW  # the line's few neighbours, not the part's 256
+    assert 0 < len(calls) <= timeline_lines._FEW  # the line's few neighbours, not the part's 256

@@ -18,10 +18,11 @@ import pytest
 from tests.conftest import NOW
 from tests.hostile_corpus import NAMES, TEXTS
 from warroom.domain.models import EntryKind
-from warroom.domain.postmortem import _Timeline, markdown_pieces, to_markdown
+from warroom.domain.postmortem import markdown_pieces, to_markdown
 from warroom.domain.report import joined, plain_summary, summary_line, summary_lines
 from warroom.domain.stored import ID, KIND, OCCURRED, STORED_COLUMNS, entry_from_row, stamp_of, stored_row
 from warroom.domain.text import markdown_inline, visible
+from warroom.domain.timeline_lines import Timeline
 from warroom.domain.clock import from_stored
 from warroom.service import exports
 from warroom.store import queries as q
@@ -39,7 +40,7 @@ def reference_summary_line(e, today, audiences) -> str:
 
 
 def reference_markdown_line(numbers, corrections, entry, text=None) -> str:
-    """domain.postmortem._Timeline.line as it was, from an Entry."""
+    """domain.timeline_lines.Timeline.line as it was, from an Entry."""
     notes = []
     if entry.corrects:
         notes.append(f"corrects #{numbers.get(entry.corrects, '?')}")
@@ -97,7 +98,7 @@ async def test_every_line_is_the_line_of_the_formatter_it_replaced(service, host
             today = now.date()
             assert [summary_line(stored_row(e), today.isoformat(), audiences) for e in entries] == \
                 [reference_summary_line(e, today, audiences) for e in entries]
-    timeline = _Timeline(entries)  # every entry quoted: the corrections are noted both ways
+    timeline = Timeline(entries)  # every entry quoted: the corrections are noted both ways
     assert any(e.corrects for e in entries) and any(e.pinned for e in entries)
     for e in entries:
         assert timeline.line(stored_row(e)) == reference_markdown_line(timeline.numbers, timeline.corrections, e)
@@ -209,7 +210,7 @@ def test_unknown_kinds_in_a_row_are_refused_as_an_entry_refuses_them():
     with pytest.raises(ValueError):
         summary_line(row, "2026-11-22", {})
     with pytest.raises(ValueError):
-        _Timeline([]).line(row)
+        Timeline([]).line(row)
 
 
 def test_a_row_keeps_what_the_entry_holds():
@@ -246,7 +247,7 @@ async def test_a_part_written_at_once_is_the_lines_of_its_rows(service, hostile)
     """`show` and the report write a part of plain rows as one piece, checked at once: the lines
     of the per-row formatters, joined by newlines, for plain, hostile and mixed parts, every kind,
     pinned and corrected entries, odd times, several days and a `now` in several zones."""
-    from warroom.domain.postmortem import TIMELINE_COLUMNS
+    from warroom.domain.timeline_lines import TIMELINE_COLUMNS
     from warroom.domain.report import SUMMARY_COLUMNS, summary_pieces
 
     record = await service.record(hostile)
@@ -261,7 +262,7 @@ async def test_a_part_written_at_once_is_the_lines_of_its_rows(service, hostile)
                 assert "\n".join(summary_pieces(rows, today, audiences)) == whole
                 narrow = [tuple(v if i in SUMMARY_COLUMNS else None for i, v in enumerate(row)) for row in rows]
                 assert "\n".join(summary_pieces(narrow, today, audiences)) == whole
-    for timeline in (_Timeline(entries), _Timeline([])):  # with corrections noted, and none
+    for timeline in (Timeline(entries), Timeline([])):  # with corrections noted, and none
         for rows in parts:
             whole = "\n".join(timeline.line(row) for row in rows)
             assert "\n".join(timeline.pieces(rows)) == whole
@@ -270,7 +271,7 @@ async def test_a_part_written_at_once_is_the_lines_of_its_rows(service, hostile)
             texts = [f"said {row[0]}" for row in rows]
             assert "\n".join(timeline.pieces(rows, texts)) == "\n".join(map(timeline.line, rows, texts))
     plain = _plain_rows(256)
-    assert len(list(summary_pieces(plain, "2026-11-23", {}))) == 1 and len(list(_Timeline([]).pieces(plain))) == 1
+    assert len(list(summary_pieces(plain, "2026-11-23", {}))) == 1 and len(list(Timeline([]).pieces(plain))) == 1
     assert len(list(summary_pieces(parts[2], "2026-11-23", {}))) == len(parts[2])  # hostile: a line at a time
 
 
@@ -283,13 +284,13 @@ def test_a_part_refuses_what_its_lines_refuse():
         with pytest.raises(ValueError):
             list(summary_pieces(rows, "2026-11-22", {}))
         with pytest.raises(ValueError):
-            list(_Timeline([]).pieces(rows))
+            list(Timeline([]).pieces(rows))
     rows = _plain_rows(3)
     rows[2] = rows[2][:KIND] + ("nonsense",) + rows[2][KIND + 1:]
     with pytest.raises(ValueError):
         list(summary_pieces(rows, "2026-11-22", {}))
     with pytest.raises(ValueError):
-        list(_Timeline([]).pieces(rows))
+        list(Timeline([]).pieces(rows))
 
 
 @pytest.mark.parametrize("markdown", [False, True])

@@ -14,19 +14,15 @@ from typing import IO, Generator, Iterable, Iterator
 from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
 from warroom.domain.drill_mark import DRILL_MARK, is_drill
-from warroom.domain.duties import (
-    DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity, text_without_owed_note,
-)  # fmt: skip
+from warroom.domain.duties import DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
 from warroom.domain.report import KEY_KINDS, IncidentRecord, joined, key_entries, notable_entries
 from warroom.domain.standing import by_phase, numbered_actions, shown_status
-from warroom.domain.stored import (
-    AUTHOR, CORRECTS, DATA, KIND, NUMBER, OCCURRED, PART, PINNED, TEXT, StoredRow, parts, row_data, row_kind,
-    stamp_of, stored_chunks,
-)  # fmt: skip
-from warroom.domain.text import all_plain, markdown_inline, visible
+from warroom.domain.stored import DATA, KIND, PART, PINNED, TEXT, StoredRow, parts, stored_chunks
+from warroom.domain.text import markdown_inline, visible
+from warroom.domain.timeline_lines import TIMELINE_COLUMNS, Timeline, key_text
 
 DEFAULT_SECTIONS = (
     ReportSection(title="Summary", fill="summary"), ReportSection(title="Metrics", fill="metrics"),
@@ -65,86 +61,10 @@ def _span(span: timedelta | None) -> str:
     return format_duration(span) if span is not None else "n/a"
 
 
-_LABELS = {kind.value: kind.label for kind in EntryKind}
 _KEY_VALUES = frozenset(kind.value for kind in KEY_KINDS)
-_ROLE = EntryKind.ROLE.value
 _EMPTY_APPENDIX = "\n- _Empty._"
-_FEW = 8  # lines of a part that is not all plain written a line at a time
 SPOOL_BLOCK = 1 << 16
 """Characters of the set-aside appendix copied as one piece."""
-TIMELINE_COLUMNS = (NUMBER, OCCURRED, KIND, AUTHOR, TEXT, CORRECTS, PINNED)
-"""The columns of a stored row _Timeline.line reads (the key timeline also reads DATA)."""
-
-
-class _Timeline:
-    """Entry numbers and the corrections that point at each entry (of `entries`: the corrections
-    and the entries they point at among them), by the id and by the number of the entry corrected
-    (a row needs no id: one column fewer to read on each of 100,000)."""
-
-    def __init__(self, entries: list[Entry]):
-        self.numbers = {e.id: e.number for e in entries}
-        self.corrections: dict[int, list[Entry]] = {}
-        for entry in entries:
-            if entry.corrects is not None:
-                self.corrections.setdefault(entry.corrects, []).append(entry)
-        self.corrected = {e.number: self.corrections[e.id] for e in entries if e.id in self.corrections}
-
-    def line(self, row: StoredRow, text: str | None = None) -> str:
-        """A timeline line for the entry stored as `row` (with `text` instead of its own when given)."""
-        note = ""
-        if row[CORRECTS] or row[PINNED] or row[NUMBER] in self.corrected:
-            notes = [f"corrects #{self.numbers.get(row[CORRECTS], '?')}"] if row[CORRECTS] else []
-            notes += [f"corrected by #{c.number}" for c in self.corrected.get(row[NUMBER], [])]
-            if row[PINNED]:
-                notes.append("pinned")
-            note = f" ({', '.join(notes)})" if notes else ""
-        day, time = stamp_of(row[OCCURRED])
-        label = _LABELS.get(row[KIND]) or row_kind(row).label  # (an unknown kind raises)
-        return (f"- `#{row[NUMBER]}` {day} {time} UTC, {label}, "
-                f"{markdown_inline(row[AUTHOR])}{note}: {markdown_inline(row[TEXT] if text is None else text)}")
-
-    def pieces(self, rows: list[StoredRow], texts: list[str] | None = None) -> Iterator[str]:
-        """line() of each of some rows (a part of a chunk; with `texts[i]` instead of row i's own
-        text): rows of plain text (domain.text.all_plain) as one piece, their lines joined by
-        newlines and written here without a call per line (plain_lines); others a line at a time
-        (a part that is not all plain is halved until each half is, or is a few lines: one line
-        of Markdown's specials, "->", does not make its neighbours' lines a call each)."""
-        if texts is None:
-            texts = [row[TEXT] for row in rows]
-        lines = self.plain_lines(rows, texts)
-        if lines is not None:
-            yield "\n".join(lines)
-        elif len(rows) <= _FEW:
-            yield from map(self.line, rows, texts)
-        else:
-            half = len(rows) // 2
-            yield from self.pieces(rows[:half], texts[:half])
-            yield from self.pieces(rows[half:], texts[half:])
-
-    def plain_lines(self, rows: list[StoredRow], texts: list[str] | None = None) -> list[str] | None:
-        """line() of each of some rows (with `texts[i]` instead of row i's own text), made here
-        without a call per line, when their text is all plain (domain.text.all_plain); else None."""
-        if texts is None:
-            texts = [row[TEXT] for row in rows]
-        if not all_plain(texts + [row[AUTHOR] for row in rows], markdown=True):
-            return None
-        lines: list[str] = []
-        append, labels, corrected, fromisoformat = lines.append, _LABELS, self.corrected, datetime.fromisoformat
-        for row, text in zip(rows, texts):
-            occurred, label = row[OCCURRED], labels.get(row[KIND])
-            # a note to add, an unknown kind, a time not in stamp_of's fixed-width form: line()
-            if (label is None or row[CORRECTS] or row[PINNED] or row[NUMBER] in corrected or len(occurred) != 27
-                    or occurred[4:20:3] != "--T::." or occurred[26] != "Z"):
-                append(self.line(row, text))
-                continue
-            fromisoformat(occurred)  # a time, or ValueError as stamp_of raises
-            append(f"- `#{row[NUMBER]}` {occurred[:10]} {occurred[11:19]} UTC, {label}, {row[AUTHOR]}: {text}")
-        return lines
-
-    def latest_text(self, entry: Entry) -> str:
-        """The entry's text as last corrected."""
-        found = self.corrections.get(entry.id)
-        return found[-1].text if found else entry.text
 
 
 class _Report:
@@ -157,7 +77,7 @@ class _Report:
         self.aside, self.appendix_set_aside = aside, False
         self.metrics = compute_metrics(self.incident, record.exported_at)
         self.notable = notable_entries(record)  # what the sections quote (the full timeline is read once, last)
-        self.timeline = _Timeline(self.notable)
+        self.timeline = Timeline(self.notable)
         self.duty_record: DutyRecord = record.duty_record or duty_record(self.incident, record.entries, record.updates)
         self.peak = peak_severity(self.policy, self.duty_record)
         self.ended = self.incident.milestones.get(Milestone.RESOLVED) or self.incident.milestones.get(Milestone.CLOSED)
@@ -267,7 +187,7 @@ class _Report:
             for rows in stored_chunks(key_entries(self.record), (*TIMELINE_COLUMNS, DATA)):  # as read: no Entry made
                 shown, texts = [], []
                 for row in rows:
-                    text = _key_text(row)
+                    text = key_text(row)
                     if text is not None:
                         shown.append(row)
                         texts.append(text)
@@ -295,7 +215,7 @@ class _Report:
                     shown, texts = [], []
                     for row in part:
                         if row[PINNED] or row[KIND] in key_values:
-                            text = _key_text(row)
+                            text = key_text(row)
                             if text is not None:
                                 shown.append(row)
                                 texts.append(text)
@@ -308,7 +228,7 @@ class _Report:
                 for row, line in zip(part, lines):
                     if not row[PINNED] and row[KIND] not in key_values:
                         continue  # not a key entry (what key_entries leaves out): in the appendix only
-                    text = _key_text(row)
+                    text = key_text(row)
                     if text is not None:
                         keyed.append(line if text == row[TEXT] else timeline.line(row, text))
                 if keyed:  # (lines of plain text: the part's own, joined as one piece)
@@ -432,16 +352,6 @@ class _Report:
             lines += [f"> {markdown_line(line)}" if line.strip() else ">" for line in quoted]
             lines.append("")
         return lines or ["- _No updates were posted._", ""]
-
-
-def _key_text(row: StoredRow) -> str | None:
-    """The text the key timeline shows for a key entry's row (a severity change without the list
-    of what it owed: the duties appendix has it), or None: a role change that is not one (it
-    shows none)."""
-    data = row_data(row) if row[DATA] else None
-    if row[PINNED] or row[KIND] != _ROLE or "role" in (data or {}):  # (a key entry's kind is known)
-        return text_without_owed_note(row[TEXT], data) if data else row[TEXT]
-    return None
 
 
 def _action_line(a: ActionItem) -> str:
