@@ -200,4 +200,6 @@ async def test_the_first_frame_of_the_war_room_is_its_picture_not_a_draft_of_it(
         still = frames[:checking[0]]
         changed = [[(line, still[-1][n]) for n, line in enumerate(frame) if line != still[-1][n]] for frame in still]
         assert len(still) >= 2 and not any(changed), (size, changed)
-        assert any("probe-00" in line for line in still[0])
+        # the probes in the first frame (worst first: which of them are in view depends on how far
+        # the holder above got with their first checks)
+        assert any("probe-" in line for line in still[0])
