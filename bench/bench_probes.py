@@ -35,7 +35,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 EXPORTER = "prometheus-blackbox-exporter"
 CLK_TCK = os.sysconf("SC_CLK_TCK")

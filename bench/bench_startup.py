@@ -18,7 +18,6 @@ Targets (issue 14): start-up <= 1.5x the bare app, peak RSS <= 1.5x, idle CPU <=
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile

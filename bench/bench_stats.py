@@ -45,6 +45,7 @@ async def build_database(path: Path, incidents: int, entries: int, seed: int = 7
     from warroom.domain.models import EntryKind, Milestone
     from warroom.store import open_database
     from warroom.store import queries as q
+    from warroom.store import team_queries as team
 
     rng = random.Random(seed)
     db = await open_database(path)
@@ -77,7 +78,7 @@ async def build_database(path: Path, incidents: int, entries: int, seed: int = 7
                 for _ in range(rng.randint(1, 6)):
                     posted += minute * round(CADENCE[severity] * rng.uniform(0.5, 1.3))
                     update = await entry(posted, EntryKind.UPDATE, "update")
-                    await q.insert_update(conn, incident_id=incident_id, audience="internal", text="update",
+                    await team.insert_update(conn, incident_id=incident_id, audience="internal", text="update",
                                           posted_at=posted, author="alice", next_update_at=None, entry_id=update.id)
                 if rng.random() < 0.3:
                     change = await entry(start + minute * 20, EntryKind.SEVERITY, "Severity change",
@@ -86,7 +87,7 @@ async def build_database(path: Path, incidents: int, entries: int, seed: int = 7
                     assert change
                 for number in range(rng.randint(0, 3)):
                     action = await entry(start + minute, EntryKind.ACTION, f"action {number}")
-                    await q.insert_action(conn, incident_id=incident_id, text=f"follow-up {number}", owner="bob",
+                    await team.insert_action(conn, incident_id=incident_id, text=f"follow-up {number}", owner="bob",
                                           due=start + timedelta(days=7), created_at=start, entry_id=action.id)
                 for number in range(max(0, entries - 12)):
                     await entry(start + minute * number, text=f"note {number}: checked the dashboards")
