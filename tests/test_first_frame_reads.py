@@ -191,10 +191,16 @@ async def test_the_first_frame_of_the_war_room_is_its_picture_not_a_draft_of_it(
         await real_start(self)
 
     monkeypatch.setattr(ProbeMonitor, "start", start)
+    from datetime import timedelta
+
+    from conftest import NOW, FrozenClock
+
     for size in ((120, 40), (80, 24)):
         frames.clear()
         checking.clear()
-        app = make_app(path, incident_id)
+        # the notes run to 15:05: a clock at 15:00 is behind the record, and its warning line in the
+        # header leaves an 80x24 Health pane no room (test_a_clock_behind_the_record_is_in_the_first_frame_... has it)
+        app = make_app(path, incident_id, clock=FrozenClock(NOW + timedelta(minutes=10)))
         async with app.run_test(size=size) as pilot:
             await war_room_ready(pilot)
         still = frames[:checking[0]]
@@ -202,4 +208,33 @@ async def test_the_first_frame_of_the_war_room_is_its_picture_not_a_draft_of_it(
         assert len(still) >= 2 and not any(changed), (size, changed)
         # the probes in the first frame (worst first: which of them are in view depends on how far
         # the holder above got with their first checks)
-        assert any("probe-" in line for line in still[0])
+        assert any("probe-" in line for line in still[0]), "\n".join(still[0])
+
+
+async def test_a_clock_behind_the_record_is_in_the_first_frame_and_told_to_the_timeline(tmp_path, monkeypatch):
+    """The header's warning comes with the first frame (it came at the first tick, a second and a
+    frame later), and the timeline is told once."""
+    from datetime import timedelta
+
+    from textual.screen import Screen
+
+    from conftest import NOW, FrozenClock
+    from test_ui_support import make_app, screen_text, small_database, wait_for, war_room_ready
+    from warroom.ui.screens.war_room import WarRoomScreen
+
+    path, incident_id = await small_database(tmp_path, notes=3)
+    frames = []
+    real = Screen._compositor_refresh
+
+    def compositor_refresh(self):
+        real(self)
+        drawn = "\n".join(strip.text for strip in self._compositor.render_strips()) if isinstance(self, WarRoomScreen) else ""
+        if drawn.strip():
+            frames.append(drawn)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", compositor_refresh)
+    app = make_app(path, incident_id, clock=FrozenClock(NOW - timedelta(hours=2)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        assert "behind the record" in frames[0]
+        await wait_for(pilot, lambda: "Clock warning from" in screen_text(app))  # the timeline told, once

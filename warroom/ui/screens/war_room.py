@@ -165,6 +165,7 @@ class WarRoomScreen(Screen):
             self._loaded = True
             self.clock_watch.start(*look.newest, look.delta.total)
             self._show_record(look.delta, look.pages)
+            self.check_clock()  # in the first frame: it came with the first tick, a second later
             self.on_entry_chosen(EntryChosen(self.query_one(Timeline).selected))  # the detail pane too
             health.show_board(look.monitor)
             health.watch_incident(self.incident.id, look.monitor)
