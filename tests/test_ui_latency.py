@@ -193,6 +193,14 @@ async def test_an_app_in_a_shared_process_tunes_nothing(tmp_path):
 # ---- the update composer (F2) ---------------------------------------------------------------
 
 
+def builds_of(widget_class, monkeypatch) -> list:
+    """Each instance of `widget_class` whose children are composed, in order (a build each)."""
+    built = []
+    real = widget_class.compose
+    monkeypatch.setattr(widget_class, "compose", lambda self: built.append(self) or real(self))
+    return built
+
+
 async def open_composer(pilot) -> "ComposerScreen":
     await pilot.press("f2")
     await wait_for(pilot, lambda: showing(pilot.app, ComposerScreen))
@@ -203,9 +211,7 @@ async def open_composer(pilot) -> "ComposerScreen":
 
 
 async def test_one_composer_serves_the_war_room_with_a_fresh_draft_each_time(tmp_path, monkeypatch):
-    built = []
-    real = ComposerScreen.compose
-    monkeypatch.setattr(ComposerScreen, "compose", lambda self: built.append(self) or real(self))
+    built = builds_of(ComposerScreen, monkeypatch)
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -280,9 +286,7 @@ async def test_a_slow_draft_does_not_hold_the_composer_back(tmp_path, monkeypatc
 async def test_the_footer_is_not_built_again_when_a_dialog_covers_the_war_room(tmp_path, monkeypatch):
     from warroom.ui.widgets.footer import KeysFooter
 
-    built = []
-    real = KeysFooter.compose
-    monkeypatch.setattr(KeysFooter, "compose", lambda self: built.append(self) or real(self))
+    built = builds_of(KeysFooter, monkeypatch)
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
     async with app.run_test(size=(120, 40)) as pilot:
