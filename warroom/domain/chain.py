@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from warroom.domain.clock import to_stored
 from warroom.domain.errors import WarroomError
-from warroom.domain.models import Entry
+
+if TYPE_CHECKING:  # (the models are not needed to hash a row: a note written from the command line)
+    from warroom.domain.models import Entry
 
 ALGORITHM = "sha256"
 GENESIS = "0" * 64
