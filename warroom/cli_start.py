@@ -53,9 +53,16 @@ def begin_look(argv: list[str]):
 
 
 def main() -> None:
-    """Entry point of the `warroom` command: the look begun, then warroom.cli.main."""
-    drop = begin_look(sys.argv[1:])
+    """Entry point of the `warroom` command: the look begun, then a plain note written without
+    click (warroom.cli_note), or else warroom.cli.main."""
+    argv = sys.argv[1:]
+    drop = begin_look(argv)
     try:
+        from warroom.cli_note import log_plain
+
+        code = log_plain(argv)
+        if code is not None:
+            sys.exit(code)
         from warroom.cli import main as run
 
         run()
