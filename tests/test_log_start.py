@@ -29,6 +29,8 @@ def noted_start(thread):
         seen["at_look"] = sorted(name for name in sys.modules if name.split(".")[0] in ("warroom", "click", "msgspec"))
     start(thread)
 threading.Thread.start = noted_start
+import os
+os._exit = sys.exit  # (the plain path's quick exit would skip the note of what was imported)
 sys.argv = ["warroom", *sys.argv[1:]]
 from warroom.cli_start import main
 try:
