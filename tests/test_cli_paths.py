@@ -257,7 +257,7 @@ def test_the_files_look_begun_ahead_is_the_look_the_open_takes(tmp_path, monkeyp
     forget = CliContext(str(path), None, None).look_ahead()
     db = run_to_end(database.open_sqlite(path, blocking=True))
     run_to_end(db.close())
-    assert looks == [path] and first_look._AHEAD == {}
+    assert looks == [str(path)] and first_look._AHEAD == {}
     forget()  # taken already: nothing to drop
     CliContext(str(path), None, None).look_ahead()()  # a command that failed before opening drops its look
     assert first_look._AHEAD == {} and len(looks) == 2
