@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from warroom.domain.chain import GENESIS, ChainFields, entry_hash
+from warroom.domain.entry_hash import GENESIS, ChainFields, entry_hash
 from warroom.domain.errors import NotFoundError
 from warroom.store.schema import stored_data
 

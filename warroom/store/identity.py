@@ -13,9 +13,9 @@ a damaged file is refused with a way to recover it.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from warroom.domain.errors import DatabaseError
 from warroom.store.first_look import (APPLICATION_ID, SQLITE_MAGIC, Fingerprint, Gathered, fingerprint, gather,
@@ -31,8 +31,7 @@ class DamagedDatabaseError(DatabaseError):
     """The file is warroom's (or looks like it) but SQLite cannot read all of it."""
 
 
-@dataclass(frozen=True, slots=True)
-class FileLook:
+class FileLook(NamedTuple):
     """What a warroom file holds: `version` (migrations applied) and whether it carries our id."""
 
     version: int

@@ -10,17 +10,15 @@ A migration is SQL text, or a `Migration`: SQL and then a Python step run in the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, NamedTuple
 
-from warroom.domain.chain import ChainFields, chain
+from warroom.domain.entry_hash import ChainFields, chain
 
 if TYPE_CHECKING:
     import aiosqlite
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
+class Migration(NamedTuple):
     """SQL statements, then `step(conn)` inside the same migration transaction."""
 
     sql: str
