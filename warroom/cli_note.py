@@ -83,7 +83,7 @@ def log_plain(argv: list[str]) -> int | None:
     from warroom.domain.text_files import toml_files
     from warroom.service.notes import plain_note
     from warroom.service.places import config_path, config_text, database_named, user_named, user_policy_dir
-    from warroom.store import is_server_url
+    from warroom.store.locations import is_server_url
 
     try:
         check_arguments(argv)
@@ -121,9 +121,9 @@ async def _write(request: PlainLog, location, note: str, occurred_at, author: st
     its number, or None (nothing written) when the open has a clock warning to give."""
     from warroom.domain.clock import clock_skew_warning, system_clock
     from warroom.service.notes import add_note
-    from warroom.store.backend import open_database
+    from warroom.store.database import open_sqlite
 
-    db = await open_database(location, read_only=request.read_only, blocking=True)
+    db = await open_sqlite(location, read_only=request.read_only, blocking=True)  # (store.open_database's, for a path)
     number = None
     try:
         if clock_skew_warning(db.clock_offset, db.where) is None:  # (a file's clock is this machine's)

@@ -6,29 +6,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+from collections import namedtuple
 
 from warroom.domain.clock import to_stored
 
+TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
 if TYPE_CHECKING:
+    from typing import Iterable
+
     from warroom.domain.models import Entry
 
 GENESIS = "0" * 64
 _FORMAT = "warroom-entry/1"
 
 
-class ChainFields(NamedTuple):
-    """The hashed fields of one entry, as stored (times in the stored UTC text form)."""
+class ChainFields(namedtuple("ChainFields", ("incident_id", "number", "occurred_at", "recorded_at", "author", "kind",
+                                             "text", "data", "corrects"))):
+    """The hashed fields of one entry, as stored: `incident_id`, `number` (int), `occurred_at` and
+    `recorded_at` (the stored UTC text form), `author`, `kind` (an EntryKind's value), `text`,
+    `data` (the stored JSON's value, or None), `corrects` (an entry id, or None)."""
 
-    incident_id: str
-    number: int
-    occurred_at: str
-    recorded_at: str
-    author: str
-    kind: str
-    text: str
-    data: Any
-    corrects: int | None
+    __slots__ = ()
 
     @classmethod
     def of(cls, entry: Entry) -> "ChainFields":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from warroom.domain.errors import WarroomError
 from warroom.domain.text_files import read_text_file
-from warroom.store import is_server_url
+from warroom.store.locations import is_server_url
 
 APP_NAME = "warroom"
 

@@ -7,14 +7,14 @@ the record), on the very same SQL."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
-
 from warroom.domain.entry_hash import GENESIS, ChainFields, entry_hash
 from warroom.domain.errors import NotFoundError
 from warroom.store.schema import stored_data
 
+TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
 if TYPE_CHECKING:
     import sqlite3
+    from typing import Any
 
     import aiosqlite
 
