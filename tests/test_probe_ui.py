@@ -135,6 +135,27 @@ async def test_the_pane_fits_80x24(tmp_path, target):
         assert all(len(line) <= 80 for line in lines)
 
 
+async def test_an_80x24_header_of_three_lines_leaves_the_health_pane_its_worst_probe(tmp_path, target):
+    """An overdue update and a clock behind the record each take a header line: the Roles pane
+    scrolls rather than leave the Health pane only its top border."""
+    from datetime import timedelta
+
+    from conftest import NOW, FrozenClock
+    from warroom.ui.widgets.header import IncidentHeader
+
+    path, incident_id = await small_database(tmp_path, notes=30, severity="SEV-1", declared_minutes_ago=120)
+    await attach(path, incident_id, fast("service-ok", target.url("/ok")), fast("broken", target.url("/status/503")))
+    app = make_app(path, incident_id, clock=FrozenClock(NOW - timedelta(minutes=110)))  # notes run to 1h45m ago
+    async with app.run_test(size=(80, 24)) as pilot:
+        await war_room_ready(pilot)
+        pane = app.screen.query_one(HealthPane)
+        await wait_for(pilot, lambda: pane.rows and pane.rows[0].word == "DOWN")
+        header = str(app.screen.query_one(IncidentHeader).render())
+        assert "OVERDUE" in header and "behind the record" in header, header
+        await wait_for(pilot, lambda: "▼ DOWN broken" in screen_text(app))
+        assert pane.content_region.height >= 1
+
+
 def test_sparkline_marks_failures_and_scales_to_the_largest():
     assert sparkline([10.0, 20.0, None, 40.0]) == "▃▅×█"
     assert sparkline([]) == ""
