@@ -102,6 +102,7 @@ CASES = {
     "group options": (["--as", "carol", "--quiet", f"--db={DB}", "log", ID, "from carol"], {}, {}, "plain"),
     "WARROOM_DB": (["log", ID, "named by the environment"], {"WARROOM_DB": DB}, {}, "plain"),
     "a blank --as": (["--as", " ", "--db", DB, "log", ID, "who?"], {}, {}, "plain"),
+    "the user's default file": (["log", ID, "made, then no such incident"], {}, {}, "full"),
     "unknown incident": (["--db", DB, "log", "INC-20991231-999", "lost"], {}, {}, "full"),
     "no incident id given": (["--db", DB, "log"], {}, {}, "full"),
     "nothing to record": (["--db", DB, "log", ID, "  "], {}, {}, "full"),
