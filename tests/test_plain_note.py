@@ -75,7 +75,8 @@ class Place:
             return None
         conn = sqlite3.connect(self.db)
         try:
-            tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            tables = [row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
             return {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in tables}
         finally:
             conn.close()
@@ -110,8 +111,8 @@ CASES = {
     "a back-date in the future": (["--db", DB, "log", ID, "@2099-01-01T00:00", "later"], {}, {}, "full"),
     "read-only": (["--read-only", "--db", DB, "log", ID, "refused"], {}, {}, "full"),
     "invalid UTF-8": (["--db", DB, "log", ID, INVALID_UTF8], {}, {}, "full"),
-    "invalid UTF-8 user": (["--db", DB, "log", ID, "x"], {"WARROOM_USER": INVALID_UTF8.decode("utf-8", "surrogateescape")},
-                           {}, "full"),
+    "invalid UTF-8 user": (["--db", DB, "log", ID, "x"],
+                           {"WARROOM_USER": INVALID_UTF8.decode("utf-8", "surrogateescape")}, {}, "full"),
     "a /command": (["--db", DB, "log", ID, "/status", "monitoring"], {}, {}, "full"),
     "an unknown /command": (["--db", DB, "log", ID, "/nope"], {}, {}, "full"),
     "help": (["--db", DB, "log", ID, "--help"], {}, {}, "full"),

@@ -17,7 +17,9 @@ from warroom.domain.commands import (
     PageOnCall, PinEntry, PostUpdate, SetActionDone, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
     replaced,
 )  # fmt: skip
-from warroom.domain.entry_text import MAX_ENTRY_BYTES, entry_body, note_of, split_first  # noqa: F401 (MAX_ENTRY_BYTES: re-exported)
+from warroom.domain.entry_text import (  # noqa: F401 (MAX_ENTRY_BYTES: re-exported)
+    MAX_ENTRY_BYTES, entry_body, note_of, split_first,
+)  # fmt: skip
 from warroom.domain.errors import ParseError
 from warroom.domain.models import FACTS, EntryKind, Milestone
 from warroom.domain.moments import due_date

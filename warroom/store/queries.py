@@ -14,7 +14,8 @@ from warroom.domain.errors import NotFoundError
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.stored import STORED_COLUMNS, entry_from_row
 from warroom.store.appending import all_rows as _all
-from warroom.store.appending import append_entry, insert_returning_id, no_incident  # noqa: F401 (insert_returning_id: re-exported)
+from warroom.store.appending import append_entry, no_incident
+from warroom.store.appending import insert_returning_id  # noqa: F401 (re-exported)
 from warroom.store.appending import first_row as _one
 from warroom.store.schema import stored_data
 
