@@ -16,8 +16,8 @@ from typing import Any, AsyncContextManager, Callable, Iterable, Protocol, Seque
 
 from warroom.domain.errors import DatabaseError
 from warroom.domain.secrets import redact_url
+from warroom.store.locations import SERVER_SCHEMES, is_server_url  # noqa: F401 (re-exported)
 
-SERVER_SCHEMES = ("postgresql://", "postgres://")
 _OTHER_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -77,11 +77,6 @@ class Database(Protocol):
     def add_state_listener(self, listener: Callable[[str], object]) -> Callable[[], None]: ...
 
     async def close(self) -> None: ...
-
-
-def is_server_url(location: str | Path) -> bool:
-    """Whether `location` names a PostgreSQL database rather than a file."""
-    return isinstance(location, str) and location.lower().startswith(SERVER_SCHEMES)
 
 
 def describe(location: str | Path) -> str:
