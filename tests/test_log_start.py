@@ -192,3 +192,14 @@ def test_a_look_begun_for_one_spelling_of_a_file_is_taken_by_another(tmp_path):
         assert not first_look.begun(path)
     finally:
         drop()
+
+
+def test_the_peek_skips_the_value_of_every_group_option_that_takes_one():
+    """named_ahead steps over the values of the group's options (`--theme open`, `--as log`):
+    a new option of the group that takes a value must be added to cli_start's list too."""
+    from warroom.cli import cli
+    from warroom.cli_start import _VALUED
+
+    valued = {name for param in cli.params if not getattr(param, "is_flag", False) and param.name != "version"
+              for name in param.opts if name.startswith("--")}
+    assert valued == {"--db", *_VALUED}
