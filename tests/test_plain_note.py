@@ -125,6 +125,7 @@ CASES = {
     "a broken config file": (["--db", DB, "log", ID, "x"], {}, {"config.toml": "user = [\n"}, "full"),
     "a policy of the user's": (["--db", DB, "log", ID, "x"], {}, {"policies/mine.toml": "id = [\n"}, "full"),
     "a server URL": (["--db", "postgresql://warroom:s3cret-pw@127.0.0.1:9/none", "log", ID, "x"], {}, {}, "full"),
+    "another URL": (["--db", "mysql://ops:s3cret-pw@127.0.0.1/shop", "log", ID, "x"], {}, {}, "full"),
 }
 
 
@@ -208,3 +209,12 @@ def test_the_plain_path_takes_only_argv_it_understands_whole():
     for argv in (["log", "INC-1"], ["log", "-x", "text"], ["show", "INC-1"], ["--db", "--as", "log", "I", "t"],
                  ["--db"], ["-h", "log", "I", "t"], ["log", "I", "t", "--help"], ["--version"], []):
         assert plain_log(argv) is None, argv
+
+
+@pytest.mark.sqlite_only
+def test_a_url_of_another_database_is_refused_not_made_a_folder(place):
+    for way in ("full", "plain"):
+        done, _ = place.run(way, ["--db", "mysql://ops:s3cret-pw@127.0.0.1/shop", "log", place.incident_id, "x"])
+        assert done.returncode == 2 and b"a file path or a postgresql:// URL" in done.stderr, done.stderr
+        assert b"s3cret" not in done.stderr and len(done.stderr.splitlines()) == 1
+        assert not (place.folder / "mysql:").exists()

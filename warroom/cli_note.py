@@ -83,7 +83,6 @@ def log_plain(argv: list[str]) -> int | None:
     from warroom.domain.text_files import toml_files
     from warroom.service.notes import plain_note
     from warroom.service.places import config_path, config_text, database_named, user_named, user_policy_dir
-    from warroom.store.locations import is_server_url
 
     try:
         check_arguments(argv)
@@ -91,8 +90,8 @@ def log_plain(argv: list[str]) -> int | None:
             return None  # the user's config or policies: the full command reads and checks them
         author = user_named(request.as_user, None)
         location = database_named(request.db, None)
-        if is_server_url(location):
-            return None
+        if isinstance(location, str):
+            return None  # a server's URL, or another the full command refuses
         note = plain_note(request.text, system_clock())
     except Exception:  # what is wrong is said by the full command, as it says it
         return None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from warroom.domain.errors import WarroomError
 from warroom.domain.text_files import read_text_file
-from warroom.store.locations import is_server_url
+from warroom.store.locations import is_url
 
 APP_NAME = "warroom"
 
@@ -60,9 +60,10 @@ def config_text(path: Path) -> str | None:
 
 def database_named(cli_value: str | None, configured: str | None) -> Path | str:
     """--db, then WARROOM_DB, then the config's (`configured`), then the user data dir: a file
-    path, or a postgresql:// URL kept as it is (warroom.store.is_server_url)."""
+    path, or a URL kept as it is: a postgresql:// one for the server, any other for the open to
+    refuse (it is no file's name: `mysql://h/db` must not become a folder `mysql:`)."""
     chosen = cli_value or os.environ.get("WARROOM_DB") or configured
-    if chosen and is_server_url(chosen):
+    if chosen and is_url(chosen):
         return chosen
     return Path(chosen).expanduser() if chosen else default_database_path()
 
