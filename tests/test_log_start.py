@@ -29,6 +29,8 @@ def noted_start(thread):
         seen["at_look"] = sorted(name for name in sys.modules if name.split(".")[0] in ("warroom", "click", "msgspec"))
     start(thread)
 threading.Thread.start = noted_start
+import os
+os._exit = sys.exit  # (the plain path's quick exit would skip the note of what was imported)
 sys.argv = ["warroom", *sys.argv[1:]]
 from warroom.cli_start import main
 try:
@@ -88,7 +90,7 @@ def test_the_look_begun_ahead_imports_nothing_in_its_thread(tmp_path):
     path = tmp_path / "w.db"
     warroom_file(path)
     code = ("import sys\nfrom warroom.store import first_look\nbefore = set(sys.modules)\n"
-            f"first_look.begin({str(path)!r})\nseen = first_look.take(first_look.Path({str(path)!r}))()\n"
+            f"first_look.begin({str(path)!r})\nseen = first_look.take({str(path)!r})()\n"
             "print(sorted(set(sys.modules) - before), seen.error, seen.problems, seen.application_id == "
             "first_look.APPLICATION_ID)\n")
     done = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), cwd=tmp_path, capture_output=True,
@@ -141,7 +143,8 @@ def test_a_note_reads_no_policy_file_and_a_command_reads_its_incidents(run_cli, 
 
 def test_the_look_at_a_file_with_our_id_is_one_statement(tmp_path, monkeypatch):
     """In the look's thread every return from SQLite waits for the GIL behind the main thread's
-    imports: id, version and quick_check come in one statement (one snapshot, no BEGIN/COMMIT)."""
+    imports: id, version and quick_check come in one statement (one snapshot, no BEGIN/COMMIT),
+    after the small cache that spares the check the memory it would fault in."""
     import sqlite3
 
     from warroom.store import first_look
@@ -160,4 +163,43 @@ def test_the_look_at_a_file_with_our_id_is_one_statement(tmp_path, monkeypatch):
     seen = first_look.gather(path)
     assert (seen.application_id, seen.problems, seen.error) == (first_look.APPLICATION_ID, "ok", None)
     ours = [sql for sql in statements if not sql.startswith("--")]  # ("-- PRAGMA x": the pragmas it reads)
-    assert len(ours) == 1 and "pragma_quick_check" in ours[0]
+    assert len(ours) == 2 and ours[0] == first_look._SMALL_CACHE and "pragma_quick_check" in ours[1]
+
+
+@pytest.mark.parametrize("name", ["w.db", "a space.db", "per%cent?q#f.db", "caf\u00e9 \u202e.db", "\\b;c:d.db"])
+def test_the_looks_uri_is_pathlibs_without_pathlib(tmp_path, name):
+    """first_look begins before pathlib is imported: its file URI is the one pathlib gives."""
+    from warroom.store import first_look
+
+    folder = tmp_path / "a link"
+    folder.symlink_to(tmp_path, target_is_directory=True)
+    path = folder / name
+    path.write_bytes(b"")
+    assert first_look.file_uri(path) == path.resolve().as_uri() == first_look.file_uri(str(path))
+
+
+def test_a_look_begun_for_one_spelling_of_a_file_is_taken_by_another(tmp_path):
+    from warroom.store import first_look
+
+    path = tmp_path / "w.db"
+    warroom_file(path)
+    (tmp_path / "link").symlink_to(tmp_path, target_is_directory=True)
+    drop = first_look.begin(str(tmp_path / "link" / "." / "w.db"))
+    try:
+        assert first_look.begun(path)
+        seen = first_look.take(path)()
+        assert (seen.application_id, seen.problems) == (first_look.APPLICATION_ID, "ok")
+        assert not first_look.begun(path)
+    finally:
+        drop()
+
+
+def test_the_peek_skips_the_value_of_every_group_option_that_takes_one():
+    """named_ahead steps over the values of the group's options (`--theme open`, `--as log`):
+    a new option of the group that takes a value must be added to cli_start's list too."""
+    from warroom.cli import cli
+    from warroom.cli_start import _VALUED
+
+    valued = {name for param in cli.params if not getattr(param, "is_flag", False) and param.name != "version"
+              for name in param.opts if name.startswith("--")}
+    assert valued == {"--db", *_VALUED}

@@ -65,12 +65,12 @@ def test_each_hashed_field_and_the_predecessor_change_the_hash():
     for name, value in (("incident_id", "INC-2"), ("number", 2), ("occurred_at", "2026-11-23T14:00:00.000001Z"),
                         ("recorded_at", "2026-11-23T14:00:01.000000Z"), ("author", "mallory"), ("kind", "decision"),
                         ("text", "text "), ("data", {"a": [1, 3]}), ("corrects", 7)):
-        seen.add(entry_hash(ChainFields(**{**{f: getattr(base, f) for f in ChainFields.__slots__}, name: value}),
+        seen.add(entry_hash(ChainFields(**{**{f: getattr(base, f) for f in ChainFields._fields}, name: value}),
                             GENESIS))
     assert len(seen) == 11
     # The data's key order is not part of the content.
-    assert entry_hash(ChainFields(*[getattr(base, f) for f in ChainFields.__slots__][:7], {"b": 1, "a": 2}, None),
-                      GENESIS) == entry_hash(ChainFields(*[getattr(base, f) for f in ChainFields.__slots__][:7],
+    assert entry_hash(ChainFields(*[getattr(base, f) for f in ChainFields._fields][:7], {"b": 1, "a": 2}, None),
+                      GENESIS) == entry_hash(ChainFields(*[getattr(base, f) for f in ChainFields._fields][:7],
                                                          {"a": 2, "b": 1}, None), GENESIS)
 
 

@@ -17,6 +17,7 @@ import sys
 import click
 
 from warroom.cli_context import CliContext
+from warroom.cli_note import check_arguments
 from warroom.cli_start import LOOKING_AHEAD
 from warroom.domain.errors import WarroomError
 
@@ -85,18 +86,6 @@ def _with_as(command: click.Command) -> click.Command:
     return command
 
 
-def _check_arguments(argv: list[str]) -> None:
-    """Arguments that are not UTF-8 arrive with surrogates and could never be stored."""
-    for argument in argv:
-        try:
-            argument.encode("utf-8")
-        except UnicodeEncodeError:
-            from warroom.domain.text import visible
-
-            shown = visible(argument.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-            raise WarroomError(f"argument {shown!r} is not valid UTF-8") from None
-
-
 def _left_by_itself(stop: BaseException) -> bool:
     """Whether `stop` is the war room's LeftByItself (only a process that started the UI has it)."""
     launch = sys.modules.get("warroom.ui.launch")
@@ -125,7 +114,7 @@ def run(argv: list[str] | None = None) -> int:
     from warroom.domain.text import visible
 
     try:
-        _check_arguments(sys.argv[1:] if argv is None else argv)
+        check_arguments(sys.argv[1:] if argv is None else argv)
         code = cli.main(args=argv, prog_name="warroom", standalone_mode=False)
         return code if isinstance(code, int) else 0  # an int from ctx.exit(): --help, --version, check
     except SystemExit as stop:  # `warroom run` exits with the code of the command it ran

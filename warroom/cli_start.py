@@ -53,11 +53,31 @@ def begin_look(argv: list[str]):
 
 
 def main() -> None:
-    """Entry point of the `warroom` command: the look begun, then warroom.cli.main."""
-    drop = begin_look(sys.argv[1:])
+    """Entry point of the `warroom` command: the look begun, then a plain note written without
+    click (warroom.cli_note), or else warroom.cli.main."""
+    argv = sys.argv[1:]
+    drop = begin_look(argv)
     try:
+        from warroom.cli_note import log_plain
+
+        code = log_plain(argv)
+        if code is not None:
+            _leave(code)
         from warroom.cli import main as run
 
         run()
     finally:
         drop()
+
+
+def _leave(code: int) -> None:
+    """End a process whose work is done (the note committed and said, the file closed, nothing
+    else begun) at once: the interpreter's teardown of every module it loaded (some 10 ms) would
+    only delay the exit a script waits for. What was written to stdout and stderr goes first."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(code)
+

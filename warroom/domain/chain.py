@@ -9,50 +9,13 @@ head (the last entry's hash) printed in a report or kept from an export pins the
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from warroom.domain.clock import to_stored
+from warroom.domain.entry_hash import GENESIS, ChainFields, chain, entry_hash  # noqa: F401 (re-exported)
 from warroom.domain.errors import WarroomError
-from warroom.domain.models import Entry
 
 ALGORITHM = "sha256"
-GENESIS = "0" * 64
-_FORMAT = "warroom-entry/1"
-
-
-@dataclass(frozen=True, slots=True)
-class ChainFields:
-    """The hashed fields of one entry, as stored (times in the stored UTC text form)."""
-
-    incident_id: str
-    number: int
-    occurred_at: str
-    recorded_at: str
-    author: str
-    kind: str
-    text: str
-    data: Any
-    corrects: int | None
-
-    @classmethod
-    def of(cls, entry: Entry) -> "ChainFields":
-        return cls(entry.incident_id, entry.number, to_stored(entry.occurred_at), to_stored(entry.recorded_at),
-                   entry.author, entry.kind.value, entry.text, entry.data, entry.corrects)
-
-
-def entry_hash(fields: ChainFields, previous: str) -> str:
-    """The hash of one entry chained to `previous` (the hash of the entry before it, or GENESIS).
-
-    The encoding is canonical JSON: a fixed-order array, data with sorted keys, no spaces, UTF-8."""
-    canonical = json.dumps(
-        [_FORMAT, previous, fields.incident_id, fields.number, fields.occurred_at, fields.recorded_at,
-         fields.author, fields.kind, fields.text, fields.data, fields.corrects],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False,
-    )
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _hash_or_none(fields: ChainFields, previous: str) -> str | None:
@@ -61,15 +24,6 @@ def _hash_or_none(fields: ChainFields, previous: str) -> str | None:
         return entry_hash(fields, previous)
     except (ValueError, TypeError):
         return None
-
-
-def chain(links: Iterable[ChainFields]) -> list[str]:
-    """The hashes of entries given in number order, starting from GENESIS (for migrations and tests)."""
-    hashes, previous = [], GENESIS
-    for fields in links:
-        previous = entry_hash(fields, previous)
-        hashes.append(previous)
-    return hashes
 
 
 @dataclass(frozen=True, slots=True)

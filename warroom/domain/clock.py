@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable  # (not typing's: a plain note's path never imports typing)
 
 UTC = timezone.utc
 Clock = Callable[[], datetime]

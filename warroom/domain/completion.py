@@ -3,7 +3,8 @@ severities, statuses, audiences, facts, service verbs), after any back-dating pr
 
 from __future__ import annotations
 
-from warroom.domain.grammar import _COMMAND, _SPECS, COMMANDS, _is_quoted, _split_first
+from warroom.domain.entry_text import split_first
+from warroom.domain.grammar import _COMMAND, _SPECS, COMMANDS, _is_quoted
 from warroom.domain.moments import CLOCK, OFFSET, STAMP
 from warroom.domain.policy import Policy
 
@@ -12,7 +13,7 @@ def complete(text: str, policy: Policy) -> list[str]:
     """Whole-line replacements for the input so far: command names, roles, severities, statuses,
     audiences."""
     body = text.lstrip()
-    token, _ = _split_first(body)
+    token, _ = split_first(body)
     if token != body and _looks_backdated(token):
         body = body[len(token) :].lstrip()
     head = text[: len(text) - len(body)]

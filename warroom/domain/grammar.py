@@ -17,9 +17,12 @@ from warroom.domain.commands import (
     PageOnCall, PinEntry, PostUpdate, SetActionDone, SetFact, SetMilestone, SetSeverity, SetStatus, ShowHelp,
     replaced,
 )  # fmt: skip
+from warroom.domain.entry_text import (  # noqa: F401 (MAX_ENTRY_BYTES: re-exported)
+    MAX_ENTRY_BYTES, entry_body, note_of, split_first,
+)  # fmt: skip
 from warroom.domain.errors import ParseError
 from warroom.domain.models import FACTS, EntryKind, Milestone
-from warroom.domain.moments import backdate, due_date
+from warroom.domain.moments import due_date
 from warroom.domain.policy import Policy
 from warroom.domain.secrets import redact_url
 
@@ -85,7 +88,6 @@ _OWNER = re.compile(r"@(\w+(?:[.\-]\w+)*)")
 _NUMBER = re.compile(r"#?([0-9]{1,9})")
 _QUOTES = "\"'"
 _MAX_NAME_WORDS = 6  # longest unquoted multi-word role/status/severity name tried
-MAX_ENTRY_BYTES = 2 * 2**20  # an entry holds at most 2 MiB of UTF-8 (a 1 MB paste fits whole)
 
 
 def parse(text: str, policy: Policy | Callable[[], Policy], now: datetime) -> Command:
@@ -93,27 +95,15 @@ def parse(text: str, policy: Policy | Callable[[], Policy], now: datetime) -> Co
     aware UTC; `policy` the incident's, or the way to get it (asked for only by a /command: a note
     needs none, so `warroom log` reads no policy file for one); raises ParseError only."""
     now = now.astimezone(UTC)
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_ENTRY_BYTES:
-        raise ParseError(f"too long to be one entry: {size:,} bytes, and an entry holds at most "
-                         f"{MAX_ENTRY_BYTES:,} (2 MiB); split it, or save it as a file and log its path")
-    line = text.strip()
-    if not line:
-        raise ParseError("nothing to record: type a note, or a /command (see /help)")
-    token, rest = _split_first(line)
-    occurred_at = backdate(token, now)
-    if occurred_at is None:
-        return _parse_body(line, policy, now)
-    if not rest:
-        raise ParseError(f"nothing after '{token}': type the note or /command it back-dates")
-    return replaced(_parse_body(rest, policy, now), occurred_at=occurred_at)
+    body, occurred_at = entry_body(text, now)
+    command = _parse_body(body, policy, now)
+    return command if occurred_at is None else replaced(command, occurred_at=occurred_at)
 
 
 def _parse_body(body: str, policy: Policy | Callable[[], Policy], now: datetime) -> Command:
-    if body.startswith("//"):
-        return AddEntry(kind=EntryKind.NOTE, text=body[1:])
-    if not body.startswith("/"):
-        return AddEntry(kind=EntryKind.NOTE, text=body)
+    note = note_of(body)
+    if note is not None:
+        return AddEntry(kind=EntryKind.NOTE, text=note)
     match = _COMMAND.fullmatch(body)
     assert match is not None  # the pattern accepts anything starting with "/"
     word, args = match.group(1), match.group(3).strip()
@@ -137,12 +127,6 @@ def _unknown_command(word: str) -> str:
 # --- argument helpers --------------------------------------------------------------------------
 
 
-def _split_first(text: str) -> tuple[str, str]:
-    """First whitespace-separated word and the stripped rest."""
-    parts = text.split(None, 1) + ["", ""]
-    return parts[0], parts[1].strip()
-
-
 def _is_quoted(text: str) -> bool:
     return bool(text) and text[0] in _QUOTES
 
@@ -154,7 +138,7 @@ def _take_word(text: str) -> tuple[str, str]:
         if end < 0:
             raise ParseError(f"unclosed quote in '{text}'")
         return text[1:end].strip(), text[end + 1 :].strip()
-    return _split_first(text)
+    return split_first(text)
 
 
 def _usage(spec: CommandSpec, problem: str = "") -> ParseError:
@@ -195,7 +179,7 @@ def _cut(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _entry_number(args: str, spec: CommandSpec) -> tuple[int, str]:
-    word, rest = _split_first(_required(args, spec))
+    word, rest = split_first(_required(args, spec))
     match = _NUMBER.fullmatch(word)
     if match is None or int(match.group(1)) == 0:
         raise _usage(spec, f"expected an entry number like 12 or #12, got '{word}'")
@@ -280,7 +264,7 @@ def _correct(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Com
 
 
 def _action_done(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
-    word, rest = _split_first(_required(args, spec))
+    word, rest = split_first(_required(args, spec))
     match = _NUMBER.fullmatch(word)
     if match is None or int(match.group(1)) == 0 or rest:
         raise _usage(spec, f"expected an action number as F4 shows it, like 2, got '{args}'")
@@ -321,7 +305,7 @@ _SERVICE_VERBS = {"add": "add", "remove": "remove", "rm": "remove", "drop": "rem
 
 
 def _set(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
-    name, text = _split_first(_required(args, spec))
+    name, text = split_first(_required(args, spec))
     fact = _FACT_NAMES.get(name.casefold())
     if fact is None:
         raise _usage(spec, f"unknown fact '{name}'; valid: impact, users (customer impact), title")
@@ -335,7 +319,7 @@ def _title(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Comma
 
 
 def _service(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
-    verb, rest = _split_first(_required(args, spec))
+    verb, rest = split_first(_required(args, spec))
     action = _SERVICE_VERBS.get(verb.casefold())
     names = tuple(dict.fromkeys(name for name in re.split(r"[\s,]+", rest) if name))
     if action is None or not names:
@@ -344,11 +328,11 @@ def _service(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Com
 
 
 def _probe(args: str, policy: Policy, now: datetime, spec: CommandSpec) -> Command:
-    sub, rest = _split_first(args)
+    sub, rest = split_first(args)
     if sub.lower() != "add" or not rest:
         raise _usage(spec)
     name, rest = _take_word(rest)
-    url, extra = _split_first(rest)
+    url, extra = split_first(rest)
     if not name or not url or extra:
         raise _usage(spec)
     if not re.match(r"https?://.", url, re.IGNORECASE):

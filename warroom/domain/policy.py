@@ -16,6 +16,7 @@ import msgspec
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
 from warroom.domain.policy_checks import NO_DEADLINE, check_policy, moved_field_hint, norm_name
+from warroom.domain.text_files import toml_files
 from warroom.domain.tomlspot import decode_toml, located_message, read_text_file
 
 
@@ -348,11 +349,10 @@ class PolicyBook:
     @classmethod
     def load(cls, user_dir: Path | None = None) -> "PolicyBook":
         found: dict[str, Policy] = {}
-        if user_dir is not None and user_dir.is_dir():
-            for path in sorted(user_dir.glob("*.toml")):
-                policy = load_policy_file(path)
-                found[policy.id] = policy
-        return cls(found, {path.stem: path for path in sorted(builtin_policy_dir().glob("*.toml"))})
+        for path in toml_files(user_dir):
+            policy = load_policy_file(path)
+            found[policy.id] = policy
+        return cls(found, {path.stem: path for path in toml_files(builtin_policy_dir())})
 
     def _read(self, policy_id: str) -> Policy:
         path = self._unread[policy_id]

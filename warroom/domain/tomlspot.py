@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import ast
-import errno
-import os
 import re
-import stat
-from pathlib import Path
 from typing import Callable, TypeVar
 
 import msgspec
 
 from warroom.domain.text import visible
+from warroom.domain.text_files import MAX_FILE_BYTES, read_text_file  # noqa: F401 (re-exported)
 
 _PATH_PART = re.compile(r"\.([A-Za-z0-9_-]+)|\[(\d+)\]")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
 _STRING = re.compile(r""""((?:[^"\\]|\\.)*)"|'([^']*)'""")
-
-
-MAX_FILE_BYTES = 10 * 1024 * 1024
-
-
-def read_text_file(path: Path) -> str:
-    """The UTF-8 text of a config, policy, probe or theme file. Raises OSError (FileNotFoundError
-    when missing) for anything but a regular file of at most 10 MB: a FIFO would block forever,
-    /dev/zero never end; UnicodeDecodeError for bytes that are not UTF-8."""
-    info = os.stat(path)
-    if not stat.S_ISREG(info.st_mode):
-        raise OSError(errno.EINVAL, "not a regular file")
-    if info.st_size > MAX_FILE_BYTES:
-        raise OSError(errno.EFBIG, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    return Path(path).read_text(encoding="utf-8")
 
 
 def load_toml(text: str) -> dict:

@@ -8,16 +8,12 @@ from typing import Annotated, Callable, Literal
 
 import msgspec
 
-from warroom.domain.errors import WarroomError
-from warroom.domain.tomlspot import decode_toml, line_of, read_text_file
+from warroom.domain.tomlspot import decode_toml, line_of
+from warroom.service.places import (  # noqa: F401 (the places are re-exported)
+    APP_NAME, ConfigError, config_dir, config_path, config_text, database_named, default_database_path, state_path,
+    user_named, user_policy_dir,
+)  # fmt: skip
 from warroom.store import is_server_url
-
-APP_NAME = "warroom"
-
-
-class ConfigError(WarroomError):
-    """The config file has a mistake (message names file, line and field)."""
-
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     pass
@@ -193,46 +189,15 @@ class Config(_Strict):
         return found
 
 
-def config_dir() -> Path:
-    override = os.environ.get("WARROOM_CONFIG_DIR")
-    if override:
-        return Path(override)
-    import platformdirs  # here: with WARROOM_CONFIG_DIR (the tests, a script's own) it is not needed
-
-    return Path(platformdirs.user_config_dir(APP_NAME))
-
-
-def config_path() -> Path:
-    return config_dir() / "config.toml"
-
-
-def user_policy_dir() -> Path:
-    return config_dir() / "policies"
-
-
-def state_path() -> Path:
-    """Small remembered choices (the last theme picked in the UI)."""
-    return config_dir() / "state.toml"
-
-
-def default_database_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "warroom.db"
-
-
 def load_config(path: Path | None = None,
                 audiences: set[str] | Callable[[], set[str]] | None = None) -> Config:
     """Read the config file; a missing file is an empty config, a broken one a ConfigError. With
     `audiences` (every audience id the policies know, or a function giving them, called only when
     the config has targets), a target naming another one is a mistake."""
     path = path or config_path()
-    try:
-        text = read_text_file(path)
-    except FileNotFoundError:
+    text = config_text(path)
+    if text is None:
         return Config()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read config: {error}") from None
     config = decode_toml(text, str(path), Config, ConfigError)
     problem = _check_semantics(config) or _check_audiences(config, audiences)
     if problem:
@@ -301,12 +266,8 @@ def _configured_database(config: Config) -> str | None:
 
 
 def resolve_database(cli_value: str | None, config: Config) -> Path | str:
-    """--db, then WARROOM_DB, then the config file, then the user data dir: a file path, or a
-    postgresql:// URL kept as it is (warroom.store.is_server_url)."""
-    chosen = cli_value or os.environ.get("WARROOM_DB") or _configured_database(config)
-    if chosen and is_server_url(chosen):
-        return chosen
-    return Path(chosen).expanduser() if chosen else default_database_path()
+    """--db, then WARROOM_DB, then the config file, then the user data dir (places.database_named)."""
+    return database_named(cli_value, _configured_database(config))
 
 
 def database_password(config: Config, location: Path | str) -> str | None:
@@ -333,22 +294,5 @@ def resolve_updates_dir(config: Config, database: Path | str) -> Path:
 
 
 def resolve_user(cli_value: str | None, config: Config) -> str:
-    """--as, then WARROOM_USER, then the config file, then the login name."""
-    for chosen in (cli_value, os.environ.get("WARROOM_USER"), config.user):
-        if chosen and chosen.strip():  # a blank name would sign entries with nothing
-            try:
-                chosen.encode("utf-8")
-            except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as surrogates
-                raise ConfigError("WARROOM_USER is not valid UTF-8; set it to your name as text") from None
-            return chosen.strip()
-    import getpass
-
-    try:
-        login = getpass.getuser()  # $LOGNAME, $USER... then the password database
-    except Exception:  # no login name in some containers
-        return "unknown"
-    try:
-        login.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ConfigError("your login name ($LOGNAME or $USER) is not valid UTF-8; set WARROOM_USER") from None
-    return login
+    """--as, then WARROOM_USER, then the config file, then the login name (places.user_named)."""
+    return user_named(cli_value, config.user)

@@ -23,6 +23,7 @@ from warroom.service.procedures import ProcedureMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
 from warroom.store import team_queries as team
+from warroom.store.appending import incident_policy
 
 if TYPE_CHECKING:  # the rest is imported where it is used: a scripted `warroom log` needs none of it
     from warroom.domain.captured import CommandRun
@@ -205,7 +206,7 @@ class IncidentService(ProcedureMethods):
     async def _policy_id_of(self, incident_id: str) -> str:
         """The incident's policy id (NotFoundError for no such incident), read the first time only."""
         if incident_id not in self._policy_ids:
-            await self.incident(incident_id)
+            self._policy_ids[incident_id] = await incident_policy(self.db.reader, incident_id)
         return self._policy_ids[incident_id]
 
     async def _policy_getter(self, incident_id: str) -> Callable[[], Policy]:

@@ -9,16 +9,14 @@ SQL that differs is translated by warroom.store.dialect.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, AsyncContextManager, Callable, Iterable, Protocol, Sequence
 
 from warroom.domain.errors import DatabaseError
 from warroom.domain.secrets import redact_url
+from warroom.store.locations import SERVER_SCHEMES, is_server_url, is_url  # noqa: F401 (re-exported)
 
-SERVER_SCHEMES = ("postgresql://", "postgres://")
-_OTHER_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class Session(Protocol):
@@ -84,11 +82,6 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
-def is_server_url(location: str | Path) -> bool:
-    """Whether `location` names a PostgreSQL database rather than a file."""
-    return isinstance(location, str) and location.lower().startswith(SERVER_SCHEMES)
-
-
 def describe(location: str | Path) -> str:
     """`location` for messages: a path as it is, a URL with any password masked."""
     return redact_url(location) if is_server_url(location) else str(location)
@@ -106,7 +99,7 @@ async def open_database(location: str | Path, *, read_only: bool = False, passwo
         from warroom.store.postgres import open_postgres
 
         return await open_postgres(str(location), read_only=read_only, password=password)
-    if isinstance(location, str) and _OTHER_URL.match(location):
+    if is_url(location):
         raise DatabaseError(f"{redact_url(location)}: a database is a file path or a postgresql:// URL")
     from warroom.store.database import open_sqlite
 

@@ -11,9 +11,12 @@ and `run_to_end` runs such a coroutine to its end without an event loop, or asyn
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Coroutine, Iterable, Sequence, TypeVar
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
+if TYPE_CHECKING:
+    from typing import Any, Coroutine, Iterable, Sequence, TypeVar
+
+    T = TypeVar("T")
 
 
 def run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:

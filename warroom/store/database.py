@@ -19,7 +19,6 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from warroom.domain.clock import system_clock
 from warroom.domain.errors import DatabaseError, ReadOnlyError
@@ -28,7 +27,10 @@ from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged
 from warroom.store.version_watch import VersionWatch, version_connection
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
 
+TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
 if TYPE_CHECKING:
+    from typing import Any, AsyncIterator, Callable
+
     import aiosqlite
 
 

@@ -13,7 +13,7 @@ a damaged file is refused with a way to recover it.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,13 +31,11 @@ class DamagedDatabaseError(DatabaseError):
     """The file is warroom's (or looks like it) but SQLite cannot read all of it."""
 
 
-@dataclass(frozen=True, slots=True)
-class FileLook:
-    """What a warroom file holds: `version` (migrations applied) and whether it carries our id."""
+class FileLook(namedtuple("FileLook", ("version", "stamped", "empty"), defaults=(False,))):
+    """What a warroom file holds: `version` (migrations applied), `stamped` (it carries our id),
+    `empty` (no tables yet: a brand-new file, perhaps being created right now)."""
 
-    version: int
-    stamped: bool
-    empty: bool = False  # no tables yet: a brand-new file (perhaps being created right now)
+    __slots__ = ()
 
 
 def damaged_message(path: Path, problem: object) -> str:

@@ -8,36 +8,21 @@ import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable
 
-from warroom.domain.chain import GENESIS, ChainFields, entry_hash
+from warroom.domain.chain import ChainFields
 from warroom.domain.clock import from_stored, to_stored
 from warroom.domain.errors import NotFoundError
 from warroom.domain.models import Entry, EntryKind, Incident, Milestone
 from warroom.domain.stored import STORED_COLUMNS, entry_from_row
+from warroom.store.appending import all_rows as _all
+from warroom.store.appending import append_entry, no_incident
+from warroom.store.appending import insert_returning_id  # noqa: F401 (re-exported)
+from warroom.store.appending import first_row as _one
 from warroom.store.schema import stored_data
 
 if TYPE_CHECKING:
     import aiosqlite
 
 ENTRY_COLUMNS = ", ".join(STORED_COLUMNS)
-
-
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
-    """The first row of a query that returns one row at most (see `_all`)."""
-    rows = await _all(conn, sql, params)
-    return rows[0] if rows else None
-
-
-async def _all(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-    """Every row, run and read to the end in the connection's thread in one step: a caller
-    cancelled meanwhile (a screen's exclusive worker) leaves no statement open behind it. An open
-    one would hold the reader's snapshot, and every screen would stop seeing new commits."""
-    return list(await conn.execute_fetchall(sql, params))
-
-
-async def insert_returning_id(conn, sql: str, params: tuple) -> int | None:
-    """Run an INSERT and return the id of the row it added (None: ON CONFLICT DO NOTHING skipped it)."""
-    row = await _one(conn, sql + " RETURNING id", params)
-    return row[0] if row is not None else None
 
 
 # ---- incidents -------------------------------------------------------------------------------
@@ -72,7 +57,7 @@ async def insert_incident(
 async def get_incident(conn: aiosqlite.Connection, incident_id: str) -> Incident:
     row = await _one(conn, "SELECT * FROM incidents WHERE id = ?", (incident_id,))
     if row is None:
-        raise NotFoundError(f"no incident {incident_id!r} (see `warroom list --all`)")
+        raise no_incident(incident_id)
     stones = await _all(conn, "SELECT name, at FROM milestones WHERE incident_id = ?", (incident_id,))
     return incident_from_row(row, {Milestone(r["name"]): from_stored(r["at"]) for r in stones})
 
@@ -147,20 +132,9 @@ async def insert_entry(
 ) -> Entry:
     """Append one entry with the incident's next number and its hash, chained to the entry before it
     (read in this same write transaction, so two writers cannot chain from the same entry)."""
-    last = await _one(conn, "SELECT number, hash FROM entries WHERE incident_id = ? ORDER BY number DESC LIMIT 1",
-                      (incident_id,))
-    number = last[0] + 1 if last else 1
-    stored = json.dumps(data, sort_keys=True) if data is not None else None
-    fields = ChainFields(incident_id, number, to_stored(occurred_at), to_stored(recorded_at), author, kind.value,
-                         text, stored_data(stored), corrects)
-    digest = entry_hash(fields, (last[1] or GENESIS) if last else GENESIS)
-    entry_id = await insert_returning_id(
-        conn,
-        "INSERT INTO entries (incident_id, number, occurred_at, recorded_at, author, kind, text, data, corrects, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (incident_id, number, fields.occurred_at, fields.recorded_at, author, kind.value, text, stored, corrects,
-         digest),
-    )
+    entry_id, number, digest = await append_entry(
+        conn, incident_id=incident_id, occurred_at=to_stored(occurred_at), recorded_at=to_stored(recorded_at),
+        author=author, kind=kind.value, text=text, data=data, corrects=corrects)
     return Entry(
         id=entry_id, incident_id=incident_id, number=number, occurred_at=occurred_at,
         recorded_at=recorded_at, author=author, kind=kind, text=text, data=data, corrects=corrects, hash=digest,

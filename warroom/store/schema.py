@@ -10,21 +10,22 @@ A migration is SQL text, or a `Migration`: SQL and then a Python step run in the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections import namedtuple
 
-from warroom.domain.chain import ChainFields, chain
+from warroom.domain.entry_hash import ChainFields, chain
 
+TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
 if TYPE_CHECKING:
+    from typing import Any
+
     import aiosqlite
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """SQL statements, then `step(conn)` inside the same migration transaction."""
+class Migration(namedtuple("Migration", ("sql", "step"), defaults=(None,))):
+    """SQL statements (`sql`), then `step(conn)` (an async function of the open connection, or
+    None) inside the same migration transaction."""
 
-    sql: str
-    step: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None
+    __slots__ = ()
 
 
 def sql_of(migration: "str | Migration") -> str:
