@@ -11,13 +11,16 @@ a commit is never missed for an error).
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Callable
 
-log = logging.getLogger("warroom.store")
+
+def _log():
+    import logging  # not at import: `warroom log` imports the store before anything logs
+
+    return logging.getLogger("warroom.store")
 
 
 class VersionWatch:
@@ -43,14 +46,14 @@ class VersionWatch:
                         conn = version_connection(self.path)
                     version = conn.execute("PRAGMA data_version").fetchall()[0][0]
                 except sqlite3.Error as error:  # busy, or gone: say it moved, look again next time
-                    log.debug("data_version not known, so it moved: %s", error)
+                    _log().debug("data_version not known, so it moved: %s", error)
                     version = None
                 self.looks += 1
                 if version is None or version != seen:  # the first look too: what came since the caller's
                     seen = version
                     self.moved()
         except Exception:  # the caller's wake-up failed (its loop closed): nothing left to wake
-            log.debug("version watch of %s ended", self.path, exc_info=True)
+            _log().debug("version watch of %s ended", self.path, exc_info=True)
         finally:
             if conn is not None:
                 conn.close()
