@@ -14,7 +14,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Callable
+
+TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
+if TYPE_CHECKING:
+    from typing import Callable
 
 
 def _log():
