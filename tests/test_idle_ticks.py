@@ -107,25 +107,41 @@ async def test_the_war_room_runs_one_timer_a_second(tmp_path):
                        for node in nodes)
 
 
-async def test_the_look_at_the_record_on_its_timer_starts_no_worker(tmp_path, monkeypatch):
-    looks, workers, commits = [], [], []
+async def test_the_screen_looks_at_the_record_only_when_someone_committed(tmp_path, monkeypatch):
+    """No look while the file's version stands still (a thread watches it, not the event loop);
+    another process's entry makes one, and is shown."""
+    from warroom.domain.policy import PolicyBook
+    from warroom.service import IncidentService
+
+    looks = []
     real_poll = live_module.LiveIncident.poll
 
     async def poll(self):
         looks.append(1)
         return await real_poll(self)
 
-    real_follow = WarRoomScreen.follow_record
     monkeypatch.setattr(live_module.LiveIncident, "poll", poll)
-    monkeypatch.setattr(WarRoomScreen, "follow_record", lambda self: workers.append(1) or real_follow(self))
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
-        app.service.on_commit(lambda: commits.append(1))  # a local commit (the probe lease) asks for a look
-        before = len(workers)
-        await wait_for(pilot, lambda: len(looks) >= 10)
-        assert len(workers) - before <= len(commits)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query_one(HealthPane).monitor is not None)
+        await screen.monitor.stop()  # no probe results, no lease renewals: nobody commits
+        watch = screen._stop_polling.__self__
+        settled = watch.looks
+        await wait_for(pilot, lambda: watch.looks >= settled + 2)  # whatever the stop committed, seen
+        await wait_for(pilot, lambda: not screen._following)
+        before, read = len(looks), watch.looks
+        await wait_for(pilot, lambda: watch.looks >= read + 5)
+        assert len(looks) == before  # five looks at the version, none at the record
+        other = await IncidentService.open(path, PolicyBook.load())
+        try:
+            entry = (await other.execute(incident_id, "from another terminal", "bob"))[0]
+        finally:
+            await other.close()
+        await wait_for(pilot, lambda: screen.live.last_number >= entry.number)
+        assert len(looks) > before
 
 
 async def test_the_lease_holder_reads_the_board_once_per_batch_it_stores(service, target, monkeypatch):

@@ -15,7 +15,6 @@ from warroom.probes.config import make_http_probe
 from warroom.probes.result import ProbeResult
 from warroom.service import IncidentService
 from warroom.store.probes import ProbeStore
-from warroom.ui.screens.war_room import POLL_SECONDS
 from warroom.ui.widgets.health import HealthPane
 from warroom.ui.widgets.timeline import Timeline
 
@@ -40,13 +39,14 @@ async def counting(app):
 
 
 async def quiet(pilot):
-    """The war room with nothing in the background: probes stopped, the half-second poll paused
-    (a local commit still makes the screen look at the change log at once)."""
+    """The war room with nothing in the background: probes stopped, its timers paused and the
+    watch of the file's version stopped (a local commit still makes the screen look at once)."""
     screen = war_room(pilot.app)
     await wait_for(pilot, lambda: screen.query_one(HealthPane).monitor is not None)
     await screen.monitor.stop()
     for timer in list(screen._timers):
         timer.pause()
+    screen._stop_polling()
     await pilot.pause()
     return screen
 
@@ -271,22 +271,27 @@ async def test_data_version_is_answered_on_the_loop_and_moves_with_every_commit(
         await db.close()
 
 
-async def test_an_idle_poll_asks_one_pragma_and_starts_no_worker(tmp_path, monkeypatch):
+async def test_an_idle_screen_sends_no_statement_and_starts_no_worker(tmp_path, monkeypatch):
+    """While nobody commits, the file's version is read by the watch's thread on its own
+    connection: the app's connections (the data_version one too) see nothing, no worker starts."""
     from textual.worker import Worker
 
     path, incident_id = await small_database(tmp_path)
     app = make_app(path, incident_id)
     async with app.run_test(size=(120, 40)) as pilot:
         await war_room_ready(pilot)
-        screen = await quiet(pilot)
-        for timer in list(screen._timers):  # the poll alone (probes and the clock's ticks stay still)
-            if timer._interval == POLL_SECONDS:
-                timer.resume()
-        await wait_for(pilot, lambda: idle(app))
+        screen = war_room(app)
+        await wait_for(pilot, lambda: screen.query_one(HealthPane).monitor is not None)
+        await screen.monitor.stop()
+        for timer in list(screen._timers):  # the clock's ticks and the look at other incidents
+            timer.pause()
+        watch = screen._stop_polling.__self__
+        settled = watch.looks
+        await wait_for(pilot, lambda: watch.looks >= settled + 2 and idle(app))
         started: list[str] = []
         real = Worker.__init__
         monkeypatch.setattr(Worker, "__init__", lambda self, *a, **k: started.append(k.get("group")) or real(self, *a, **k))
         async with counting(app) as seen:
-            await wait_for(pilot, lambda: len(seen) >= 5)  # five looks by the poll timer
-        assert {sql for _, sql in seen} == {"PRAGMA data_version"} and {c for c, _ in seen} == {"versions"}
-        assert "record" not in started  # no worker for a look that finds nothing
+            read = watch.looks
+            await wait_for(pilot, lambda: watch.looks >= read + 5)  # five looks at the version
+        assert [sql for _, sql in seen] == [] and started == []

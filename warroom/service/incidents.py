@@ -154,6 +154,11 @@ class IncidentService(ProcedureMethods):
         after anyone's (it says so at once: `pushes_changes`); returns the way to stop."""
         return self.db.add_commit_listener(listener)
 
+    def watch_commits(self, moved: Callable[[], object], every: float) -> Callable[[], None]:
+        """On a file, call `moved()` from a thread of its own within `every` seconds of anyone's
+        commit (a server needs none: `on_commit` hears them all); returns the way to stop."""
+        return self.db.watch_commits(moved, every)
+
     def on_connection(self, listener: Callable[[str], object]) -> Callable[[], None]:
         """Call `listener(state)` when the database server goes away ("reconnecting") and comes
         back ("connected"); a file never calls it. Returns the way to stop."""

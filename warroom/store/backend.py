@@ -74,6 +74,11 @@ class Database(Protocol):
 
     def add_state_listener(self, listener: Callable[[str], object]) -> Callable[[], None]: ...
 
+    def watch_commits(self, moved: Callable[[], object], every: float) -> Callable[[], None]:
+        """Call `moved()` (from any thread) soon after anyone commits, where `pushes_changes` is
+        false (a file); returns the way to stop."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -24,6 +24,7 @@ from warroom.domain.clock import system_clock
 from warroom.domain.errors import DatabaseError, ReadOnlyError
 from warroom.store import first_look
 from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, judge, look_at
+from warroom.store.version_watch import VersionWatch, version_connection
 from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
 
 TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
@@ -157,6 +158,11 @@ class SQLiteDatabase:
         """A file is always there: the listener is never called."""
         return lambda: None
 
+    def watch_commits(self, moved: Callable[[], object], every: float) -> Callable[[], None]:
+        """Call `moved()`, from a thread of its own, within `every` seconds of another connection's
+        commit (see warroom.store.version_watch); returns the way to stop."""
+        return VersionWatch(self.path, moved, every).stop
+
     async def server_time(self) -> datetime:
         """No server: this machine's clock."""
         return system_clock()
@@ -281,7 +287,7 @@ class SQLiteDatabase:
         so the caller looks at the change log rather than miss a commit."""
         try:
             if self._versions is None:
-                self._versions = _version_connection(self.path)
+                self._versions = version_connection(self.path)
             return int(self._versions.execute("PRAGMA data_version").fetchall()[0][0])  # read to the end
         except sqlite3.Error as error:
             _log().debug("data_version not known, so it moved: %s", error)
@@ -299,18 +305,6 @@ def _checkpoint(path: Path) -> None:
             conn.close()
     except sqlite3.Error as error:  # the next one, or SQLite's at the last close, does it
         _log().warning("background checkpoint of %s: %s", path, error)
-
-
-def _version_connection(path: Path) -> sqlite3.Connection:
-    """A connection that only ever asks PRAGMA data_version: query-only, never waits for a lock."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    try:
-        conn.execute("PRAGMA busy_timeout = 0")
-        conn.execute("PRAGMA query_only = ON")
-    except sqlite3.Error:
-        conn.close()
-        raise
-    return conn
 
 
 async def _retry_while_locked(step, blocking: bool, attempts: int = 40) -> None:

@@ -232,6 +232,10 @@ class PostgresDatabase:
         self._watch_soon()
         return lambda: self._state_listeners.remove(listener) if listener in self._state_listeners else None
 
+    def watch_commits(self, moved: Callable[[], object], every: float) -> Callable[[], None]:
+        """A server says at once (`pushes_changes`: the commit listeners): nothing to watch."""
+        return lambda: None
+
     async def data_version(self) -> int:
         """Moves on with every commit this process hears of (no round trip: LISTEN tells)."""
         return self._revision

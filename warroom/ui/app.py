@@ -23,6 +23,7 @@ from warroom.domain.errors import DatabaseUnavailable
 from warroom.domain.policy import PolicyBook
 from warroom.domain.text import size_words, visible
 from warroom.service import IncidentService
+from warroom.ui.heap import EVERY as HEAP_EVERY, QuietCollector
 from warroom.ui.driver import TerminalGone, UndecodableInput, WarRoomDriver
 from warroom.ui.palette import WarRoomCommands
 from warroom.ui.themes import DEFAULT_THEME, MONOCHROME_THEME, load_themes
@@ -81,6 +82,8 @@ class WarRoomApp(App):
         self.on_leaving: Callable[[int], None] | None = None  # launch arms its exit deadline here
         self.key_in_hand: str | None = None  # the key being handled now (see pop_screen)
         self.own_process = own_process  # alone in its process (`warroom open`): see settle_heap, on_mount
+        self.heap = QuietCollector()  # full collections in the keyboard's pauses (own process only)
+        self._heap_timer = None
         self.on_drawn: Callable[[], None] | None = None  # run once the first screen is drawn (see drawn)
         self._drawn = False
 
@@ -157,6 +160,7 @@ class WarRoomApp(App):
             await super().on_event(event)
             return
         self.key_in_hand = event.key
+        self.heap.keyed()
         try:
             if not await self._closes_now(event):
                 await super().on_event(event)
@@ -194,9 +198,13 @@ class WarRoomApp(App):
         imported) out of the garbage collector's sight (gc.freeze): its full collections then scan
         only what was made since, instead of pausing the screen 50-170 ms every few seconds while
         entries are typed. Only in a process of its own (`own_process`, as `warroom open` runs):
-        in a process that opens many apps, such as the tests, it would keep their garbage forever."""
+        in a process that opens many apps, such as the tests, it would keep their garbage forever.
+        Then full collections wait for a pause of the keyboard (warroom.ui.heap)."""
         if self.own_process:
             gc.freeze()  # (no collection first: what starting made lives on, and it took 70 ms)
+            if self._heap_timer is None:
+                self.heap.start()
+                self._heap_timer = self.set_interval(HEAP_EVERY, self.heap.look)
 
     def on_terminal_gone(self, message: TerminalGone) -> None:
         self.leave_now(message.reason, 128 + signal.SIGHUP)

@@ -45,7 +45,7 @@ from warroom.ui.widgets.roles import RolesPane
 from warroom.ui.widgets.timeline import Timeline
 
 log = logging.getLogger("warroom.ui")
-POLL_SECONDS = 0.05  # another process's commit is looked for this often (one PRAGMA when none came)
+POLL_SECONDS = 0.05  # another process's commit is looked for this often (a thread's PRAGMA; see version_watch)
 RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
 DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
@@ -98,7 +98,7 @@ class WarRoomScreen(Screen):
         self.attention = WarRoomAttention(self)  # duties, late actions, other incidents: countdown, header
         self.live = None
         self._following = self._follow_again = self._loaded = False
-        self._stop_listening = self._stop_watching = None
+        self._stop_listening = self._stop_watching = self._stop_polling = None
         self._entry_lock = asyncio.Lock()  # entries commit one at a time, in the order typed
         self.drafts = EntryDrafts(self)  # unsent text survives any exit
         self.clock_watch = ClockWatch()  # a clock behind the record, or entries landing out of sight
@@ -169,8 +169,9 @@ class WarRoomScreen(Screen):
             self.on_entry_chosen(EntryChosen(self.query_one(Timeline).selected))  # the detail pane too
             health.show_board(look.monitor)
             health.watch_incident(self.incident.id, look.monitor)
-        if not self.service.pushes_changes:  # a file: look now and then; a server says when
-            self.set_interval(POLL_SECONDS, self._follow)  # in the timer's task: no worker each tick
+        if not self.service.pushes_changes:  # a file: a thread watches it; a server says when
+            self._loop = asyncio.get_running_loop()
+            self._stop_polling = self.service.watch_commits(self._version_moved, POLL_SECONDS)
         self.attention.start(look)
         self._first_frame_look = self.set_interval(FIRST_FRAME_EVERY, self._look_at_first_frame)
         self.set_timer(FIRST_FRAME_WAIT, self._first_frame_drawn)  # whatever is still missing then
@@ -200,7 +201,7 @@ class WarRoomScreen(Screen):
         try:
             self.drafts.close()
         finally:
-            for stop in (self._stop_listening, self._stop_watching):
+            for stop in (self._stop_listening, self._stop_watching, self._stop_polling):
                 if stop is not None:
                     stop()
             self.procedures.close()
@@ -208,6 +209,14 @@ class WarRoomScreen(Screen):
     def _commit_heard(self) -> None:
         """A commit here, or (on a server) anywhere: look at what changed, on this screen's turn."""
         self.call_later(self.follow_record)
+
+    def _version_moved(self) -> None:
+        """Someone committed to the file (said from the version watch's thread): look, on this
+        screen's turn. Nothing runs on the event loop while nobody commits."""
+        try:
+            self._loop.call_soon_threadsafe(self._commit_heard)
+        except RuntimeError:  # the loop is closed: nothing left to show
+            pass
 
     def _connection_changed(self, state: str) -> None:
         self.call_later(self.show_connection, state)
@@ -249,9 +258,8 @@ class WarRoomScreen(Screen):
         await self._follow()
 
     async def _follow(self) -> None:
-        """follow_record's look; on a file the poll timer calls it itself, not through a worker:
-        when nothing was committed anywhere it costs one PRAGMA (the store's data_version, answered
-        on the loop in microseconds) and no message, so the poll can come often."""
+        """follow_record's look: when nothing about this incident was committed it costs one PRAGMA
+        (the store's data_version, answered on the loop in microseconds) and no message."""
         if self._following:
             self._follow_again = True
             return
@@ -263,10 +271,9 @@ class WarRoomScreen(Screen):
                 self._loaded = True
                 if delta is not None:
                     self.post_message(RecordChanged(delta))
-        except Exception as error:  # say the file is locked or gone: try again at the next tick
+        except Exception as error:  # say the file is locked or gone: look again soon (all of it)
             log.warning("war room refresh failed: %s", error)
-            if self.service.pushes_changes:  # a server has no tick: look again soon (all of it)
-                self.set_timer(RETRY_SECONDS, self.follow_record)
+            self.set_timer(RETRY_SECONDS, self.follow_record)  # nothing else may move: no tick looks
         finally:
             self._following = False
 
