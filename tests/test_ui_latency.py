@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import sys
 
 import pytest
@@ -100,6 +101,41 @@ async def test_the_emptied_bar_and_the_entry_it_wrote_come_in_one_frame(tmp_path
         await pilot.press("enter")
         await wait_for(pilot, lambda: frames and frames[-1][1])
         assert frames[0] == ("", True)  # no frame of the emptied bar alone, nor of the entry out of view
+
+
+async def test_the_entry_is_drawn_when_the_hold_is_released_not_at_the_next_frame_slot(tmp_path):
+    """Textual's frame timer, asked soon after a frame, waits 17-33 ms for the slot after next
+    (warroom.ui.paint_hold.draw_pending). Here that timer never ticks once the Enter is pressed,
+    so a frame comes only from the release, and it must show the new row."""
+    path, incident_id = await small_database(tmp_path, notes=60, declared_minutes_ago=40)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        screen = app.screen
+        timeline, bar = screen.query_one(Timeline), screen.query_one(EntryInput)
+        bar.value = "EU error rate back under 1%"
+        await wait_for(pilot, lambda: not screen._dirty_widgets)
+        total, frames = timeline.total, []
+        real_display = app._display
+
+        def display(shown, update):
+            if not app._batch_count and update is not None:
+                frames.append("".join(strip.text for chop in update.chops for strip in chop.values() if strip))
+            return real_display(shown, update)
+
+        app._display = display
+        timer = screen._update_timer
+        timer.pause()
+        timer.resume = lambda: None  # the screen's frame slots: none from now on
+        app.post_message(events.Key("enter", "\r"))  # (the pilot's press and pause would draw too)
+        for _ in range(int(WAIT / 0.01)):
+            if frames:
+                break
+            await asyncio.sleep(0.01)
+        assert frames, "nothing drawn after the Enter"
+        assert timeline.total == total + 1
+        assert re.search(rf"#{total + 1} +· note +scribe +EU error rate back under 1%", frames[0])  # its row
+        assert bar.value == ""
 
 
 async def test_an_appended_entry_asks_the_screen_for_its_frame_at_once(tmp_path, monkeypatch):

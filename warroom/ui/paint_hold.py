@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 
+def draw_pending(app) -> None:
+    """Draw what is waiting to be drawn now, not at the screen's next frame slot.
+
+    Textual paces frames on a 1/60 s interval timer, and a frame asked for soon after another
+    waits for the slot after next: 17-33 ms (what made one Enter in ten take 35-55 ms to show
+    on an idle war room, the frame before it being the clock's or a probe's). The screen's
+    update is what that timer runs; nothing is drawn while any batch is still held."""
+    screen = app.screen
+    update = getattr(screen, "_on_timer_update", None)  # Textual 8's frame (tests/test_ui_latency.py)
+    if update is not None and screen.is_current and not app._batch_count:
+        update()
+
+
 class PaintHold:
     """Nothing is drawn from now until `release()`, or for `limit` seconds at most, whichever
     comes first (Textual's batch_update, with a bound). Textual draws at most one frame every
@@ -11,6 +24,7 @@ class PaintHold:
     the next frame, and costs a frame of its own. Release it as soon as what it waits for is in."""
 
     def __init__(self, app, limit: float) -> None:
+        self._app = app
         self._batch = app.batch_update()
         self._batch.__enter__()
         self._timer = app.set_timer(max(limit, 0.001), self.release)  # (a Textual timer of 0 s never fires)
@@ -20,8 +34,12 @@ class PaintHold:
         return self._batch is not None
 
     def release(self) -> None:
-        """Draw again (what changed meanwhile is in the next frame); a second call does nothing."""
+        """Draw again, at once: what changed meanwhile is in the frame drawn now (not one that
+        waits for the screen's next frame slot); a second call does nothing."""
         batch, self._batch = self._batch, None
         if batch is not None:
             self._timer.stop()
             batch.__exit__(None, None, None)
+            # After the messages the screen has queued already (the Update of a widget that
+            # changed while held), so the frame drawn holds them.
+            self._app.screen.call_later(draw_pending, self._app)
