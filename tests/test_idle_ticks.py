@@ -180,3 +180,22 @@ async def test_the_lease_holder_reads_the_board_once_per_batch_it_stores(service
         assert len(reads) - start_reads <= stored + 1  # its own batch read back once, not again by the look after it
     finally:
         await monitor.stop()
+
+
+async def test_the_entry_bars_cursor_is_steady_shown_while_the_bar_has_the_focus(tmp_path):
+    """A blinking cursor would draw a frame twice a second for as long as the war room is open."""
+    from warroom.ui.widgets.entry_bar import EntryInput
+    from warroom.ui.widgets.timeline import Timeline
+
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        bar = app.screen.query_one(EntryInput)
+        bar.focus()
+        await pilot.pause()
+        assert bar.has_focus and not bar.cursor_blink
+        assert bar._cursor_visible and not bar._blink_timer._active.is_set()  # shown; its timer never ticks
+        app.screen.query_one(Timeline).focus()
+        await pilot.pause()
+        assert not bar._cursor_visible  # the cursor shows where the keys go

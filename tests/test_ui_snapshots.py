@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from test_ui_support import demo_database_sync, make_app, wait_for, war_room_ready
 
-from warroom.ui.widgets.entry_bar import EntryInput
 from warroom.ui.widgets.timeline import Timeline
 
 
@@ -23,7 +22,6 @@ async def _ready(pilot) -> None:
     """The record is on screen (snap_compare then lets every pending message and repaint run)."""
     await war_room_ready(pilot)
     await wait_for(pilot, lambda: pilot.app.screen.attention.settled)  # the header's attention and the countdown
-    pilot.app.screen.query_one(EntryInput).cursor_blink = False  # a blinking cursor is a coin toss
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])

@@ -76,6 +76,10 @@ class EntryInput(InertInput):
         # No select-all on focus: the next key would replace the unsent text (a draft put back,
         # or what was typed before a dialog took the focus).
         super().__init__(select_on_focus=False, **kwargs)
+        # A steady cursor, shown while the bar has the focus: a blinking one draws a frame twice a
+        # second for as long as the war room is open (two of an idle screen's three frames a
+        # second, and their bytes over SSH), and makes every screenshot a coin toss.
+        self.cursor_blink = False
         self.policy = policy
         self.history: list[str] = []
         self._position = 0
