@@ -7,10 +7,13 @@ def draw_pending(app) -> None:
     """Draw what is waiting to be drawn now, not at the screen's next frame slot.
 
     Textual paces frames on a 1/60 s interval timer, and a frame asked for soon after another
-    waits for the slot after next: 17-33 ms (what made one Enter in ten take 35-55 ms to show
-    on an idle war room, the frame before it being the clock's or a probe's). The screen's
-    update is what that timer runs; nothing is drawn while any batch is still held."""
-    screen = app.screen
+    waits for the slot after next: 17-33 ms. That wait was most of the slowest tenth of Enters
+    (33-47 ms to show, the frame before being the clock's or a probe's). The screen's update is
+    what that timer runs; nothing is drawn while any batch is still held."""
+    try:
+        screen = app.screen
+    except Exception:  # no screen left: the app is closing
+        return
     update = getattr(screen, "_on_timer_update", None)  # Textual 8's frame (tests/test_ui_latency.py)
     if update is not None and screen.is_current and not app._batch_count:
         update()
@@ -42,4 +45,8 @@ class PaintHold:
             batch.__exit__(None, None, None)
             # After the messages the screen has queued already (the Update of a widget that
             # changed while held), so the frame drawn holds them.
-            self._app.screen.call_later(draw_pending, self._app)
+            try:
+                screen = self._app.screen
+            except Exception:  # no screen left: the app is closing, nothing to draw
+                return
+            screen.call_later(draw_pending, self._app)
