@@ -1,8 +1,9 @@
 """The war-room screen: header, timeline, countdown, roles, health and the entry bar.
 
 It follows the record through a `LiveIncident` (warroom.service.live): at once after each commit
-through this app's service, on a file also every half second, on a PostgreSQL server at once after
-anyone's commit (LISTEN), it reads the change log and reloads only the parts that changed; the
+through this app's service, on a file within POLL_SECONDS of another connection's (a thread
+watches the file's version), on a PostgreSQL server at once after anyone's commit (LISTEN), it
+reads the change log and reloads only the parts that changed; the
 entries a local write returns join the timeline without being read again. When the server goes
 away the header says "reconnecting"; when it is back, everything is read again.
 The procedures (updates, checklists, actions, resolution, escalation, report) are a composed
