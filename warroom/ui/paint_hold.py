@@ -15,7 +15,7 @@ def draw_pending(app) -> None:
     except Exception:  # no screen left: the app is closing
         return
     update = getattr(screen, "_on_timer_update", None)  # Textual 8's frame (tests/test_ui_latency.py)
-    if update is not None and screen.is_current and not app._batch_count:
+    if update is not None and screen.is_current and not getattr(app, "_batch_count", 1):
         update()
 
 
