@@ -32,6 +32,7 @@ from warroom.ui.messages import (
 )
 from warroom.ui.clock_watch import ClockWatch
 from warroom.ui.drafts import EntryDrafts
+from warroom.ui.paint_hold import draw_pending
 from warroom.ui.screens.war_room_attention import WarRoomAttention
 from warroom.ui.screens.war_room_first_look import FirstLook
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
@@ -283,6 +284,10 @@ class WarRoomScreen(Screen):
         if delta.everything:
             self.clock_watch.start(*await self.service.newest_times(self.incident.id), delta.total)
         self._show_record(delta)
+        # Drawn at once, not at Textual's next frame slot (warroom.ui.paint_hold): someone else's
+        # entry as soon as it is read (at most one look per POLL_SECONDS, so at most 20 frames a
+        # second); nothing while an Enter holds the painting (its release draws).
+        self.call_later(draw_pending, self.app)
 
     def _show_record(self, delta, pages: dict | None = None) -> None:
         """Show what changed; `pages`: the timeline's tail, read with a first look (which read the
