@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-import threading
+import time
 
 from warroom.store.version_watch import VersionWatch
 from warroom.ui import heap
@@ -45,20 +45,31 @@ def test_python_s_own_full_collections_are_made_rare():
         gc.set_threshold(*before)
 
 
+def _within(condition, seconds: float = 10.0) -> bool:
+    """True once `condition()` is; False after `seconds` (polled with sleeps: a timed wait on a
+    lock or a semaphore never ends under libfaketime, with which the suite is run at other dates)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
 def test_the_version_watch_wakes_only_when_another_connection_commits(tmp_path):
     path = tmp_path / "watched.db"
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("CREATE TABLE t (x)")
-    moved = threading.Semaphore(0)
-    watch = VersionWatch(path, moved.release, every=0.01)
+    wakes: list[int] = []
+    watch = VersionWatch(path, lambda: wakes.append(1), every=0.01)
     try:
-        assert moved.acquire(timeout=10)  # the first version read: whatever came before, looked at
-        start = watch.looks
-        while watch.looks < start + 5:  # five looks, nobody commits: no wake-up
-            assert not moved.acquire(timeout=0.01)
+        assert _within(lambda: wakes)  # the first version read: whatever came before, looked at
+        start, woken = watch.looks, len(wakes)
+        assert _within(lambda: watch.looks >= start + 5)
+        assert len(wakes) == woken  # five looks, nobody committed: no wake-up
         with sqlite3.connect(path) as conn:
             conn.execute("INSERT INTO t VALUES (1)")
-        assert moved.acquire(timeout=10)
+        assert _within(lambda: len(wakes) > woken)
     finally:
         watch.stop()

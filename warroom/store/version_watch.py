@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
@@ -43,7 +44,12 @@ class VersionWatch:
     def _run(self) -> None:
         conn, seen = None, None  # (None: the first version read counts as moved)
         try:
-            while not self._stopped.wait(self.every):
+            while True:
+                # A sleep, not a timed wait on the event: under libfaketime (the suite run at
+                # another date) such a wait never ends. stop() is heard within `every`.
+                time.sleep(self.every)
+                if self._stopped.is_set():
+                    break
                 try:
                     if conn is None:
                         conn = version_connection(self.path)
