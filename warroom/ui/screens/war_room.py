@@ -285,8 +285,8 @@ class WarRoomScreen(Screen):
             self.clock_watch.start(*await self.service.newest_times(self.incident.id), delta.total)
         self._show_record(delta)
         # Drawn at once, not at Textual's next frame slot (warroom.ui.paint_hold): someone else's
-        # entry as soon as it is read (at most one look per POLL_SECONDS, so at most 20 frames a
-        # second); nothing while an Enter holds the painting (its release draws).
+        # entry as soon as it is read (one look at a time, on a file at most one per POLL_SECONDS,
+        # so no more frames than looks); nothing while an Enter holds the painting (its release draws).
         self.call_later(draw_pending, self.app)
 
     def _show_record(self, delta, pages: dict | None = None) -> None:
