@@ -204,9 +204,7 @@ async def test_the_entry_bars_cursor_is_steady_shown_while_the_bar_has_the_focus
 async def test_another_process_entry_is_drawn_when_read_not_at_the_next_frame_slot(tmp_path):
     """As an Enter's entry (tests/test_ui_latency.py): the screen's frame timer never ticks here,
     so only the frame drawn once the entry is read can show it."""
-    import asyncio
-
-    from test_ui_support import WAIT
+    from test_ui_support import frames_sent, unpiloted
 
     from warroom.domain.policy import PolicyBook
     from warroom.service import IncidentService
@@ -219,25 +217,11 @@ async def test_another_process_entry_is_drawn_when_read_not_at_the_next_frame_sl
         await wait_for(pilot, lambda: screen.query_one(HealthPane).monitor is not None)
         await screen.monitor.stop()  # nothing else commits, nothing else is drawn
         await wait_for(pilot, lambda: not screen._dirty_widgets and not screen._following)
-        frames: list[str] = []
-        real_display = app._display
-
-        def display(shown, update):
-            if update is not None:
-                frames.append("".join(strip.text for chop in update.chops for strip in chop.values() if strip))
-            return real_display(shown, update)
-
-        app._display = display
-        timer = screen._update_timer
-        timer.pause()
-        timer.resume = lambda: None  # the screen's frame slots: none from now on
+        frames = frames_sent(app, stop_frame_slots=True)
         other = await IncidentService.open(path, PolicyBook.load())
         try:
             entry = (await other.execute(incident_id, "from another terminal", "bob"))[0]
         finally:
             await other.close()
-        for _ in range(int(WAIT / 0.01)):  # (the pilot's pauses would draw too)
-            if any(f"#{entry.number} " in frame for frame in frames):
-                break
-            await asyncio.sleep(0.01)
+        await unpiloted(lambda: any(f"#{entry.number} " in frame for frame in frames))
         assert any(f"#{entry.number} " in frame and "from another terminal" in frame for frame in frames)

@@ -12,7 +12,8 @@ import sys
 
 import pytest
 from test_ui_support import (
-    WAIT, make_app, screen_text, showing, small_database, submit_and_wait, wait_for, war_room_ready,
+    WAIT, frames_sent, make_app, screen_text, showing, small_database, submit_and_wait, unpiloted, wait_for,
+    war_room_ready,
 )
 from textual import events
 from textual.keys import _character_to_key
@@ -115,23 +116,9 @@ async def test_the_entry_is_drawn_when_the_hold_is_released_not_at_the_next_fram
         timeline, bar = screen.query_one(Timeline), screen.query_one(EntryInput)
         bar.value = "EU error rate back under 1%"
         await wait_for(pilot, lambda: not screen._dirty_widgets)
-        total, frames = timeline.total, []
-        real_display = app._display
-
-        def display(shown, update):
-            if not app._batch_count and update is not None:
-                frames.append("".join(strip.text for chop in update.chops for strip in chop.values() if strip))
-            return real_display(shown, update)
-
-        app._display = display
-        timer = screen._update_timer
-        timer.pause()
-        timer.resume = lambda: None  # the screen's frame slots: none from now on
+        total, frames = timeline.total, frames_sent(app, stop_frame_slots=True)
         app.post_message(events.Key("enter", "\r"))  # (the pilot's press and pause would draw too)
-        for _ in range(int(WAIT / 0.01)):
-            if frames:
-                break
-            await asyncio.sleep(0.01)
+        await unpiloted(lambda: frames)
         assert frames, "nothing drawn after the Enter"
         assert timeline.total == total + 1
         assert re.search(rf"#{total + 1} +· note +scribe +EU error rate back under 1%", frames[0])  # its row

@@ -109,6 +109,37 @@ async def until(pilot, check: Callable[[], Awaitable[Found]], timeout: float = W
     return found
 
 
+def frames_sent(app: WarRoomApp, stop_frame_slots: bool = False) -> list[str]:
+    """The text of every frame the app sends to the terminal from now on (none is sent inside a
+    batch). `stop_frame_slots`: the screen's frame timer never ticks from now on, so a frame comes
+    only from warroom.ui.paint_hold.draw_pending, or from a pilot's pause (use `unpiloted`)."""
+    frames: list[str] = []
+    real_display = app._display
+
+    def display(screen, update):
+        if not app._batch_count and update is not None:
+            frames.append("".join(strip.text for chop in update.chops for strip in chop.values() if strip))
+        return real_display(screen, update)
+
+    app._display = display
+    if stop_frame_slots:
+        timer = app.screen._update_timer
+        timer.pause()
+        timer.resume = lambda: None
+    return frames
+
+
+async def unpiloted(condition: Callable[[], object], timeout: float = WAIT) -> bool:
+    """Let the app run until `condition()` holds, without the pilot (its pauses draw a frame);
+    False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
 def showing(app, screen: type | tuple[type, ...] | str) -> bool:
     """`screen` (a class, classes, or a class name) is on top and mounted: its children are
     composed and its on_mount ran, so querying them cannot race its start."""
