@@ -94,3 +94,16 @@ def test_quiet_reaches_the_app_and_the_config_sets_the_bell(tmp_path, monkeypatc
         result = CliRunner().invoke(cli.cli, args, env=env)
         assert result.exit_code == 0, result.output
         assert made[-1].bell_setting == setting
+
+
+async def test_a_look_at_the_other_incidents_that_ends_as_the_screen_goes_shows_nothing(tmp_path):
+    """The look is a worker: under load it can end while the screen is being taken down (a drill
+    dismissed), when the header is gone; it raised NoMatches there and failed the worker."""
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        screen = app.screen
+        found = await screen.attention.read_others()
+        await screen.query_one(IncidentHeader).remove()
+        screen.attention.show_others(found)  # nothing to show it in: nothing raised

@@ -111,10 +111,13 @@ class WarRoomAttention:
         return others, await self.service.first_duties(others)
 
     def show_others(self, found: tuple) -> None:
+        headers = self.screen.query(IncidentHeader)
+        if not headers:
+            return  # the screen is being taken down (the look may end then)
         others, firsts = found
         now = self.service.now()
         states = {incident_id: duty.state(now) for incident_id, duty in firsts.items() if duty is not None}
-        self.screen.query_one(IncidentHeader).show_others(OtherIncidents(
+        headers.first().show_others(OtherIncidents(
             len(others),
             tuple(i for i, state in states.items() if state is DutyState.OVERDUE),
             tuple(i for i, state in states.items() if state is DutyState.DUE_SOON)))
