@@ -204,7 +204,7 @@ async def test_the_entry_bars_cursor_is_steady_shown_while_the_bar_has_the_focus
 async def test_another_process_entry_is_drawn_when_read_not_at_the_next_frame_slot(tmp_path):
     """As an Enter's entry (tests/test_ui_latency.py): the screen's frame timer never ticks here,
     so only the frame drawn once the entry is read can show it."""
-    from test_ui_support import frames_sent, unpiloted
+    from test_ui_support import frames_sent
 
     from warroom.domain.policy import PolicyBook
     from warroom.service import IncidentService
@@ -223,5 +223,5 @@ async def test_another_process_entry_is_drawn_when_read_not_at_the_next_frame_sl
             entry = (await other.execute(incident_id, "from another terminal", "bob"))[0]
         finally:
             await other.close()
-        await unpiloted(lambda: any(f"#{entry.number} " in frame for frame in frames))
+        await frames.until(lambda: any(f"#{entry.number} " in frame for frame in frames))
         assert any(f"#{entry.number} " in frame and "from another terminal" in frame for frame in frames)

@@ -4,10 +4,11 @@ collections wait for a pause of the keyboard (warroom.ui.heap)."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sqlite3
-import time
 
+from warroom.store import version_watch
 from warroom.store.version_watch import VersionWatch
 from warroom.ui import heap
 
@@ -45,31 +46,46 @@ def test_python_s_own_full_collections_are_made_rare():
         gc.set_threshold(*before)
 
 
-def _within(condition, seconds: float = 10.0) -> bool:
-    """True once `condition()` is; False after `seconds` (polled with sleeps: a timed wait on a
-    lock or a semaphore never ends under libfaketime, with which the suite is run at other dates)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.002)
-    return True
-
-
-def test_the_version_watch_wakes_only_when_another_connection_commits(tmp_path):
+async def test_the_version_watch_wakes_only_when_another_connection_commits(tmp_path, monkeypatch):
+    """Each look (the watch's statement, traced) and each wake-up is told to the event loop, and
+    the test waits on those (no sleeps, and no timed wait on a lock: under libfaketime, with which
+    the suite is run at other dates, one never ends)."""
     path = tmp_path / "watched.db"
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("CREATE TABLE t (x)")
-    wakes: list[int] = []
-    watch = VersionWatch(path, lambda: wakes.append(1), every=0.01)
+    loop = asyncio.get_running_loop()
+    counts, told = {"looks": 0, "wakes": 0}, asyncio.Event()
+
+    def tell(what: str) -> None:  # on the loop
+        counts[what] += 1
+        told.set()
+
+    real_connection = version_watch.version_connection
+
+    def traced(watched):
+        conn = real_connection(watched)
+        conn.set_trace_callback(lambda sql: loop.call_soon_threadsafe(tell, "looks"))
+        return conn
+
+    monkeypatch.setattr(version_watch, "version_connection", traced)
+
+    async def until(condition) -> None:
+        async def told_until() -> None:
+            while not condition():
+                told.clear()
+                await told.wait()
+
+        await asyncio.wait_for(told_until(), 10)
+
+    watch = VersionWatch(path, lambda: loop.call_soon_threadsafe(tell, "wakes"), every=0.01)
     try:
-        assert _within(lambda: wakes)  # the first version read: whatever came before, looked at
-        start, woken = watch.looks, len(wakes)
-        assert _within(lambda: watch.looks >= start + 5)
-        assert len(wakes) == woken  # five looks, nobody committed: no wake-up
+        await until(lambda: counts["wakes"])  # the first version read: whatever came before, looked at
+        looks, wakes = counts["looks"], counts["wakes"]
+        await until(lambda: counts["looks"] >= looks + 5)
+        assert counts["wakes"] == wakes  # five looks, nobody committed: no wake-up
         with sqlite3.connect(path) as conn:
             conn.execute("INSERT INTO t VALUES (1)")
-        assert _within(lambda: len(wakes) > woken)
+        await until(lambda: counts["wakes"] > wakes)
     finally:
         watch.stop()

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 from test_ui_support import (
-    WAIT, frames_sent, make_app, screen_text, showing, small_database, submit_and_wait, unpiloted, wait_for,
+    WAIT, frames_sent, make_app, screen_text, showing, small_database, submit_and_wait, wait_for,
     war_room_ready,
 )
 from textual import events
@@ -107,7 +107,8 @@ async def test_the_emptied_bar_and_the_entry_it_wrote_come_in_one_frame(tmp_path
 async def test_the_entry_is_drawn_when_the_hold_is_released_not_at_the_next_frame_slot(tmp_path):
     """Textual's frame timer, asked soon after a frame, waits 17-33 ms for the slot after next
     (warroom.ui.paint_hold.draw_pending). Here that timer never ticks once the Enter is pressed,
-    so a frame comes only from the release, and it must show the new row."""
+    so only a frame drawn at once (by the hold's release, or for the record change the commit
+    made) can come, and it must show the new row."""
     path, incident_id = await small_database(tmp_path, notes=60, declared_minutes_ago=40)
     app = make_app(path, incident_id)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -118,11 +119,29 @@ async def test_the_entry_is_drawn_when_the_hold_is_released_not_at_the_next_fram
         await wait_for(pilot, lambda: not screen._dirty_widgets)
         total, frames = timeline.total, frames_sent(app, stop_frame_slots=True)
         app.post_message(events.Key("enter", "\r"))  # (the pilot's press and pause would draw too)
-        await unpiloted(lambda: frames)
+        await frames.until(lambda: frames)
         assert frames, "nothing drawn after the Enter"
         assert timeline.total == total + 1
         assert re.search(rf"#{total + 1} +· note +scribe +EU error rate back under 1%", frames[0])  # its row
         assert bar.value == ""
+
+
+async def test_a_refused_entry_is_drawn_when_the_hold_is_released_not_at_the_next_frame_slot(tmp_path):
+    """No entry, so no record change to draw: the release of the Enter's hold draws the refusal
+    (the text back in the bar, and why) in the frame it sends at once."""
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        screen = app.screen
+        bar = screen.query_one(EntryInput)
+        bar.value = "/sev SEV-9"
+        await wait_for(pilot, lambda: not screen._dirty_widgets)
+        frames = frames_sent(app, stop_frame_slots=True)
+        app.post_message(events.Key("enter", "\r"))  # (the pilot's press and pause would draw too)
+        await frames.until(lambda: frames)
+        assert frames, "nothing drawn after the Enter"
+        assert "/sev SEV-9" in frames[0] and bar.value == "/sev SEV-9"  # back in the bar
 
 
 async def test_an_appended_entry_asks_the_screen_for_its_frame_at_once(tmp_path, monkeypatch):

@@ -109,16 +109,42 @@ async def until(pilot, check: Callable[[], Awaitable[Found]], timeout: float = W
     return found
 
 
-def frames_sent(app: WarRoomApp, stop_frame_slots: bool = False) -> list[str]:
-    """The text of every frame the app sends to the terminal from now on (none is sent inside a
-    batch). `stop_frame_slots`: the screen's frame timer never ticks from now on, so a frame comes
-    only from warroom.ui.paint_hold.draw_pending, or from a pilot's pause (use `unpiloted`)."""
-    frames: list[str] = []
+class SentFrames(list):
+    """The text of each frame sent, in order (see `frames_sent`); `until` waits for the next ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._arrived = asyncio.Event()
+
+    def add(self, text: str) -> None:
+        self.append(text)
+        self._arrived.set()
+
+    async def until(self, condition: Callable[[], object], timeout: float = WAIT) -> bool:
+        """Let the app run, frame by frame, until `condition()` holds (False after `timeout`),
+        without the pilot: its pauses draw a frame of their own."""
+        async def frames_until() -> None:
+            while not condition():
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        try:
+            await asyncio.wait_for(frames_until(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+def frames_sent(app: WarRoomApp, stop_frame_slots: bool = False) -> SentFrames:
+    """Every frame the app sends to the terminal from now on (none is sent inside a batch).
+    `stop_frame_slots`: the screen's frame timer never ticks from now on, so a frame comes only
+    from warroom.ui.paint_hold.draw_pending (or from a pilot's pause: wait with `until`)."""
+    frames = SentFrames()
     real_display = app._display
 
     def display(screen, update):
         if not app._batch_count and update is not None:
-            frames.append("".join(strip.text for chop in update.chops for strip in chop.values() if strip))
+            frames.add("".join(strip.text for chop in update.chops for strip in chop.values() if strip))
         return real_display(screen, update)
 
     app._display = display
@@ -127,17 +153,6 @@ def frames_sent(app: WarRoomApp, stop_frame_slots: bool = False) -> list[str]:
         timer.pause()
         timer.resume = lambda: None
     return frames
-
-
-async def unpiloted(condition: Callable[[], object], timeout: float = WAIT) -> bool:
-    """Let the app run until `condition()` holds, without the pilot (its pauses draw a frame);
-    False after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.01)
-    return True
 
 
 def showing(app, screen: type | tuple[type, ...] | str) -> bool:
