@@ -309,7 +309,10 @@ class ProbeMonitor:
 
     # -- results and transitions (the holder's) ----------------------------------------------
     async def _store_results(self, batch: list[ProbeResult]) -> None:
-        """One transaction: the results, and each probe's figures as the holder's engine has them."""
+        """One transaction: the results, and each probe's figures as the holder's engine has them.
+        Not durable on its own (see Database.transaction): an entry's commit waits for no fsync of
+        results, and a power cut takes back at most the last seconds of checks, never a change of
+        state (`_write_transition`, durable) nor an entry."""
         if not self.writing:
             return
         self.uptimes.add((result.probe, result.checked_at, result.ok) for result in batch)
@@ -322,7 +325,7 @@ class ProbeMonitor:
                 figures.append(ps.ProbeFigures(
                     status.name, status.consecutive_failures, status.consecutive_successes, status.first_failure_at,
                     result.to_dict() if result else None, list(status.recent_latencies), uptime.checks, uptime.ok))
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(durable=False) as conn:  # made again at the next check: no fsync of its own
             await insert_results(conn, batch, self.incident_id)
             await ps.put_figures(conn, self.incident_id, figures)
         await self.refresh_board()

@@ -56,7 +56,10 @@ class Database(Protocol):
     state: str
     clock_offset: float
 
-    def transaction(self) -> AsyncContextManager[Session]: ...
+    def transaction(self, *, durable: bool = True) -> AsyncContextManager[Session]:
+        """One write transaction; `durable=False` for what is made again anyway (probe results):
+        committed without waiting for the disk, made durable by the next durable commit."""
+        ...
 
     def snapshot(self) -> AsyncContextManager[Session]:
         """The reader in one read transaction (a consistent view for copies and backups)."""

@@ -7,7 +7,9 @@ an event loop, each statement run in the calling thread.
 Journal mode WAL lets the screen read while `warroom log` in another terminal writes.
 `synchronous=FULL`: in WAL mode NORMAL may lose the last commits on power loss; FULL fsyncs
 the WAL on every commit. bench/bench_sqlite_sync.py measures the price (see README): well
-under what a person typing, or the batched probe writer, can notice, so durability wins.
+under what a person typing can notice, so durability wins. Only the probe results, made again
+at every check, are committed at NORMAL (`transaction(durable=False)`): their fsync, about one a
+second, was one an Enter could queue behind.
 """
 
 from __future__ import annotations
@@ -146,6 +148,7 @@ class SQLiteDatabase:
         self._unknown_versions = 0
         self._commits_to_checkpoint: int | None = None  # see checkpoint_in_background
         self._checkpointing = None  # the background checkpoint's future, once one ran
+        self._relaxed = False  # the writer may be at synchronous=NORMAL (see transaction)
 
     def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each transaction this Database commits (so a screen follows its
@@ -180,53 +183,76 @@ class SQLiteDatabase:
         await self.conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; rolls back on any error so nothing is half-done.
 
         SQLite failures inside the transaction come out as DatabaseError (a WarroomError); on a
-        read-only database it raises ReadOnlyError before anything starts."""
+        read-only database it raises ReadOnlyError before anything starts. `durable=False` (probe
+        results: observations made again at the next check) commits without an fsync of its own,
+        at `synchronous=NORMAL`: the commit is in the WAL, safe from any crash of a process, and on
+        disk with the next durable commit or checkpoint; a power cut may take it back, never a
+        durable commit (the WAL is replayed in order, so what survives is always a prefix)."""
         if self.read_only:
             raise ReadOnlyError("this session is read-only: nothing was saved")
         async with self._write_lock:
-            for attempt in range(_LOCK_RETRIES):
-                try:
-                    await self.conn.execute("BEGIN IMMEDIATE")
-                    break
-                except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) and "busy" not in str(error):
-                        raise DatabaseError(f"cannot write to {self.path}: {error}") from error
-                    if attempt == _LOCK_RETRIES - 1:
-                        raise DatabaseError(f"{self.path} stayed locked by another writer") from None
-                    await _pause(self.blocking, 0.05 * (attempt + 1))
-                except BaseException:
-                    # Cancelled while BEGIN ran (or waited) in the connection's thread: it may still
-                    # open the transaction. ROLLBACK queues behind it, so nothing is left open.
-                    await self.conn.rollback()
-                    raise
+            if durable:
+                if self._relaxed:  # a restore that failed (see below) is done before anything durable
+                    await self.conn.execute("PRAGMA synchronous = FULL")
+                    self._relaxed = False
+                async with self._transaction() as conn:
+                    yield conn
+                return
+            self._relaxed = True
+            await self.conn.execute("PRAGMA synchronous = NORMAL")  # (refused inside a transaction)
             try:
-                yield self.conn
+                async with self._transaction() as conn:
+                    yield conn
+            finally:
+                await self.conn.execute("PRAGMA synchronous = FULL")
+                self._relaxed = False
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The transaction itself (the write lock held)."""
+        for attempt in range(_LOCK_RETRIES):
+            try:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise DatabaseError(f"cannot write to {self.path}: {error}") from error
+                if attempt == _LOCK_RETRIES - 1:
+                    raise DatabaseError(f"{self.path} stayed locked by another writer") from None
+                await _pause(self.blocking, 0.05 * (attempt + 1))
+            except BaseException:
+                # Cancelled while BEGIN ran (or waited) in the connection's thread: it may still
+                # open the transaction. ROLLBACK queues behind it, so nothing is left open.
+                await self.conn.rollback()
+                raise
+        try:
+            yield self.conn
+        except sqlite3.Error as error:
+            await self.conn.rollback()
+            if is_damage(error):
+                raise DamagedDatabaseError(damaged_message(self.path, error)) from error
+            raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
+        except BaseException:
+            await self.conn.rollback()
+            raise
+        else:
+            try:
+                await self.conn.commit()
             except sqlite3.Error as error:
                 await self.conn.rollback()
                 if is_damage(error):
                     raise DamagedDatabaseError(damaged_message(self.path, error)) from error
                 raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
-            except BaseException:
-                await self.conn.rollback()
-                raise
-            else:
+            for listener in list(self._commit_listeners):
                 try:
-                    await self.conn.commit()
-                except sqlite3.Error as error:
-                    await self.conn.rollback()
-                    if is_damage(error):
-                        raise DamagedDatabaseError(damaged_message(self.path, error)) from error
-                    raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
-                for listener in list(self._commit_listeners):
-                    try:
-                        listener()
-                    except Exception:  # a listener's problem never undoes or hides a commit
-                        _log().exception("commit listener failed")
-                self._checkpoint_soon()
+                    listener()
+                except Exception:  # a listener's problem never undoes or hides a commit
+                    _log().exception("commit listener failed")
+            self._checkpoint_soon()
 
     async def checkpoint_in_background(self) -> None:
         """From now on a commit here never copies the WAL into the file itself (SQLite's automatic

@@ -264,9 +264,12 @@ class PostgresDatabase:
                 session.lost()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PgSession]:
+    async def transaction(self, *, durable: bool = True) -> AsyncIterator[PgSession]:
         """BEGIN, the write lock, ... COMMIT; rolls back on any error, so nothing is half-done.
-        A server that is away raises DatabaseUnavailable before anything starts."""
+        A server that is away raises DatabaseUnavailable before anything starts. `durable=False`
+        (probe results) commits with `synchronous_commit = off`: the server answers before its WAL
+        is flushed (within 3 x wal_writer_delay); a crash of the server may take such a commit back,
+        never a durable one."""
         if self.read_only:
             raise ReadOnlyError("this session is read-only: nothing was saved")
         async with self._write_lock:
@@ -279,6 +282,8 @@ class PostgresDatabase:
             try:
                 try:
                     await session.raw(lambda c: c.execute("BEGIN"))
+                    if not durable:
+                        await session.raw(lambda c: c.execute("SET LOCAL synchronous_commit = off"))
                     await session.raw(lambda c: c.execute(f"SELECT pg_advisory_xact_lock({LOCK_SPACE}, {WRITE_LOCK})"))
                 except BaseException:  # cancelled, or the server went: leave no transaction open
                     await _rollback(conn)
