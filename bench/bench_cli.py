@@ -7,7 +7,8 @@ same work in a plain Python process, in interleaved runs.
 
 * log: `warroom log ID text` (parse, one committed transaction, the number printed) against a
   `python -c` that opens the file with sqlite3, sets synchronous=FULL and commits the same insert
-  (next number, then INSERT: the schema's triggers run for both).
+  (next number, then INSERT: the schema's triggers run for both); and the same `log` for a user
+  with a config file (a name and two delivery targets, read and checked as every command does).
 * show / export: the command writing to a file, against a Python loop that reads every entry with
   sqlite3 and writes one line per entry. Time, and peak RSS (the child's ru_maxrss): the memory
   at 100,000 entries beside the same command at 1,000 says whether it grows with the incident.
@@ -92,6 +93,32 @@ class Launcher:
         self.process.wait()
 
 
+TEAM_CONFIG = """\
+# what a team's config file holds: who I am, and where updates go
+user = "bench"
+
+[[target]]
+kind = "slack"
+name = "incident channel"
+audiences = ["internal"]
+url_env = "BENCH_SLACK_URL"
+
+[[target]]
+kind = "statusfile"
+name = "status page"
+audiences = ["public"]
+directory = "status"
+"""
+
+
+def _team_config(folder: Path) -> Path:
+    """A config folder with TEAM_CONFIG in it (the user's own config: read and checked by `log`)."""
+    config = folder / "team-config"
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_text(TEAM_CONFIG, encoding="utf-8")
+    return config
+
+
 def measure(entries: int, logs: int, reads: int) -> dict[str, list[tuple[float, float]]]:
     results: dict[str, list[tuple[float, float]]] = {}
 
@@ -102,8 +129,11 @@ def measure(entries: int, logs: int, reads: int) -> dict[str, list[tuple[float, 
     run = launcher.run
     with ScaleIncident(entries=entries, probes=50) as big, ScaleIncident(entries=1_000, probes=50) as small:
         python = sys.executable
+        configured = {**big.env, "WARROOM_CONFIG_DIR": str(_team_config(big.folder))}
         for index in range(logs):
             note("log", run(big.warroom_argv("log", big.incident_id, f"bench note {index}"), big.env))
+            note("log configured", run(big.warroom_argv("log", big.incident_id, f"configured note {index}"),
+                                       configured))
             note("log floor", run([python, "-c", STDLIB_WRITE, str(big.database), big.incident_id,
                                    f"stdlib note {index}"], big.env))
         for index in range(reads):
@@ -125,6 +155,8 @@ def report(results: dict[str, list[tuple[float, float]]], entries: int, smoke: b
     rows = [
         table.add("`warroom log ID text`", median("log", 0), median("log floor", 0), "s",
                   "stdlib committed write", max_ratio=3.0, smoke=smoke),
+        table.add("`warroom log ID text`, with a config file", median("log configured", 0), median("log floor", 0),
+                  "s", "stdlib committed write", max_ratio=3.0, smoke=smoke),
     ]
     for command, label in (("show", f"`warroom show`, {entries:,} entries"),
                            ("export", f"`export --format markdown`, {entries:,}")):

@@ -1,12 +1,13 @@
-"""`warroom log ID TEXT` for the common case, a plain note, without click or msgspec: the
-command line the scribes' scripts and the shell type most, made to start as fast as the file's
-look allows (issue 14).
+"""`warroom log ID TEXT` for the common case, a plain note, without click (nor msgspec, unless
+there is a config file): the command line the scribes' scripts and the shell type most, made to
+start as fast as the file's look allows (issue 14).
 
 warroom.cli_start asks `log_plain` first. It takes only an argv it understands whole (`--db`,
 `--as`, `--read-only`, `--quiet` before `log`, then an ID and words none of which is an option
-of `log`'s), no config file and no policy of the user's (the full command reads and checks
-them), a file (not a server) and text that is a note (back-dated or not; a /command goes to the
-grammar). Every step is the full command's own function (the UTF-8 check of the arguments, the
+of `log`'s), a file (not a server) and text that is a note (back-dated or not; a /command goes
+to the grammar). The user's config file and policies, when there are any, are read and checked
+as the full command reads them, and its user and database taken from there. Every step is the
+full command's own function (the UTF-8 check of the arguments, the policies and the config, the
 places and choices of service.places, the open and its look, the clock warning, the incident's
 lookup and the append of store.appending, the clock), run in the same order on the same
 transaction. Anything else, and every error before the commit, returns None: the full command
@@ -86,10 +87,9 @@ def log_plain(argv: list[str]) -> int | None:
 
     try:
         check_arguments(argv)
-        if config_text(config_path()) is not None or toml_files(user_policy_dir()):
-            return None  # the user's config or policies: the full command reads and checks them
-        author = user_named(request.as_user, None)
-        location = database_named(request.db, None)
+        configured_user, configured_database = _configured(config_path(), user_policy_dir(), config_text, toml_files)
+        author = user_named(request.as_user, configured_user)
+        location = database_named(request.db, configured_database)
         if isinstance(location, str):
             return None  # a server's URL, or another the full command refuses
         note = plain_note(request.text, system_clock())
@@ -113,6 +113,21 @@ def log_plain(argv: list[str]) -> int | None:
     except BrokenPipeError:
         return 1
     return 0
+
+
+def _configured(path, policy_dir, config_text, toml_files) -> tuple[str | None, str | None]:
+    """(user, database) the config file names, read and checked as the full command reads them:
+    the user's policies loaded (a broken one raises), then the config, strictly, its targets'
+    audiences checked against the policies. Without a config file or policies of the user's,
+    nothing is read (the packaged policies are warroom's own) and nothing is named."""
+    if config_text(path) is None and not toml_files(policy_dir):
+        return None, None
+    from warroom.domain.policy import PolicyBook
+    from warroom.service.config import configured_database, load_config
+
+    policies = PolicyBook.load(policy_dir)
+    config = load_config(path, audiences=lambda: {a.id for p in policies for a in p.audience})
+    return config.user, configured_database(config)
 
 
 async def _write(request: PlainLog, location, note: str, occurred_at, author: str) -> int | None:

@@ -260,14 +260,15 @@ def _check_semantics(config: Config) -> tuple[list[str | int], str] | None:
     return None
 
 
-def _configured_database(config: Config) -> str | None:
+def configured_database(config: Config) -> str | None:
+    """The database the config file names (a path or a URL), if any."""
     chosen = config.database
     return chosen.url if isinstance(chosen, DatabaseSettings) else chosen
 
 
 def resolve_database(cli_value: str | None, config: Config) -> Path | str:
     """--db, then WARROOM_DB, then the config file, then the user data dir (places.database_named)."""
-    return database_named(cli_value, _configured_database(config))
+    return database_named(cli_value, configured_database(config))
 
 
 def database_password(config: Config, location: Path | str) -> str | None:
