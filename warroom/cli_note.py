@@ -81,13 +81,12 @@ def log_plain(argv: list[str]) -> int | None:
     if request is None:
         return None
     from warroom.domain.clock import system_clock
-    from warroom.domain.text_files import toml_files
     from warroom.service.notes import plain_note
-    from warroom.service.places import config_path, config_text, database_named, user_named, user_policy_dir
+    from warroom.service.places import database_named, user_named
 
     try:
         check_arguments(argv)
-        configured_user, configured_database = _configured(config_path(), user_policy_dir(), config_text, toml_files)
+        configured_user, configured_database = _configured()
         author = user_named(request.as_user, configured_user)
         location = database_named(request.db, configured_database)
         if isinstance(location, str):
@@ -97,14 +96,19 @@ def log_plain(argv: list[str]) -> int | None:
         return None
     if note is None:
         return None  # a /command
-    from warroom.store.blocking import run_to_end
+    from warroom.store.first_look import begin
 
+    drop = begin(location)  # a file the config names: its look runs while the rest is imported
     try:
+        from warroom.store.blocking import run_to_end
+
         number = run_to_end(_write(request, location, *note, author))
     except KeyboardInterrupt:
         return 130
     except Exception:  # raised before the commit (after it nothing raises): nothing was written
         return None
+    finally:
+        drop()
     if number is None:
         return None
     try:
@@ -115,11 +119,15 @@ def log_plain(argv: list[str]) -> int | None:
     return 0
 
 
-def _configured(path, policy_dir, config_text, toml_files) -> tuple[str | None, str | None]:
+def _configured() -> tuple[str | None, str | None]:
     """(user, database) the config file names, read and checked as the full command reads them:
     the user's policies loaded (a broken one raises), then the config, strictly, its targets'
     audiences checked against the policies. Without a config file or policies of the user's,
     nothing is read (the packaged policies are warroom's own) and nothing is named."""
+    from warroom.domain.text_files import toml_files
+    from warroom.service.places import config_path, config_text, user_policy_dir
+
+    path, policy_dir = config_path(), user_policy_dir()
     if config_text(path) is None and not toml_files(policy_dir):
         return None, None
     from warroom.domain.policy import PolicyBook
