@@ -6,15 +6,17 @@ aiosqlite's interface the queries use (`execute`, awaited or with `async with`, 
 with `fetchone`, `fetchall`, `rowcount`, `row_factory`; `execute_fetchall`, `executemany`, `commit`,
 `rollback`, `close`), so the same query and service code runs on it. Its coroutines never wait,
 and `run_to_end` runs such a coroutine to its end without an event loop, or asyncio.
+`in_thread` and `pause` are the store's two steps that differ with and without a loop.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 
 TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
 if TYPE_CHECKING:
-    from typing import Any, Coroutine, Iterable, Sequence, TypeVar
+    from typing import Any, Callable, Coroutine, Iterable, Sequence, TypeVar
 
     T = TypeVar("T")
 
@@ -144,3 +146,22 @@ class BlockingConnection:
 
     async def close(self) -> None:
         self.connection.close()
+
+
+async def in_thread(blocking: bool, function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` off the event loop; without one (`blocking`), here and now."""
+    if blocking:
+        return function(*args)
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)
+
+
+async def pause(blocking: bool, seconds: float) -> None:
+    """Sleep `seconds`: on the event loop, or without one (`blocking`) in this thread."""
+    if blocking:
+        time.sleep(seconds)
+    else:
+        import asyncio
+
+        await asyncio.sleep(seconds)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from datetime import datetime
@@ -25,9 +24,11 @@ from datetime import datetime
 from warroom.domain.clock import system_clock
 from warroom.domain.errors import DatabaseError, ReadOnlyError
 from warroom.store import first_look
-from warroom.store.identity import APPLICATION_ID, DamagedDatabaseError, damaged_message, is_damage, judge, look_at
+from warroom.store.blocking import in_thread, pause
+from warroom.store.identity import DamagedDatabaseError, damaged_message, is_damage, judge, look_at
 from warroom.store.version_watch import VersionWatch, version_connection
-from warroom.store.schema import MIGRATIONS, SCHEMA_VERSION, Migration, sql_of
+from warroom.store.schema import SCHEMA_VERSION
+from warroom.store.sqlite_migrations import migrate, retry_while_locked
 
 TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
 if TYPE_CHECKING:
@@ -59,24 +60,6 @@ async def _connect(path: Path, blocking: bool):
     return await aiosqlite.connect(path, isolation_level=None)
 
 
-async def _in_thread(blocking: bool, function: Callable[..., Any], *args: Any) -> Any:
-    """`function(*args)` off the event loop; without one (`blocking`), here and now."""
-    if blocking:
-        return function(*args)
-    import asyncio
-
-    return await asyncio.to_thread(function, *args)
-
-
-async def _pause(blocking: bool, seconds: float) -> None:
-    if blocking:
-        time.sleep(seconds)
-    else:
-        import asyncio
-
-        await asyncio.sleep(seconds)
-
-
 def look_ahead(path: Path) -> Callable[[], None]:
     """Begin the read-only look at an existing file (store.identity.look_at: its PRAGMA quick_check
     reads the whole file, some 35 ms at 100,000 entries) in a thread, for the next `open_sqlite` of
@@ -90,9 +73,9 @@ async def _look(path: Path, blocking: bool) -> None:
     """look_at(path), or the look begun ahead for it, judged here."""
     ahead = first_look.take(path)
     if ahead is None:
-        await _in_thread(blocking, look_at, path)
+        await in_thread(blocking, look_at, path)
         return
-    await _in_thread(blocking, lambda: judge(path, ahead()))  # off the loop: an old file's judge runs the migrations
+    await in_thread(blocking, lambda: judge(path, ahead()))  # off the loop: an old file's judge runs the migrations
 
 
 def _create_file(path: Path) -> None:
@@ -223,7 +206,7 @@ class SQLiteDatabase:
                     raise DatabaseError(f"cannot write to {self.path}: {error}") from error
                 if attempt == _LOCK_RETRIES - 1:
                     raise DatabaseError(f"{self.path} stayed locked by another writer") from None
-                await _pause(self.blocking, 0.05 * (attempt + 1))
+                await pause(self.blocking, 0.05 * (attempt + 1))
             except BaseException:
                 # Cancelled while BEGIN ran (or waited) in the connection's thread: it may still
                 # open the transaction. ROLLBACK queues behind it, so nothing is left open.
@@ -300,7 +283,7 @@ class SQLiteDatabase:
                     destination.close()
             finally:
                 source.close()
-        await _in_thread(self.blocking, copy)
+        await in_thread(self.blocking, copy)
 
     async def data_version(self) -> int:
         """Changes when any connection but the one asked commits, this process's writer included.
@@ -333,64 +316,6 @@ def _checkpoint(path: Path) -> None:
         _log().warning("background checkpoint of %s: %s", path, error)
 
 
-async def _retry_while_locked(step, blocking: bool, attempts: int = 40) -> None:
-    """Run `step()` again while another process holds a lock SQLite will not wait for.
-
-    Switching a new file to WAL (and the first migration) need locks for which SQLite returns
-    "database is locked" at once instead of calling the busy handler, so processes opening a
-    brand-new file at the same moment must take turns."""
-    for attempt in range(attempts):
-        try:
-            await step()
-            return
-        except sqlite3.OperationalError as error:
-            if ("locked" not in str(error) and "busy" not in str(error)) or attempt == attempts - 1:
-                raise
-            await _pause(blocking, 0.02 + 0.01 * attempt)
-
-
-async def _version_and_id(conn: aiosqlite.Connection) -> tuple[int, int]:
-    async with conn.execute("SELECT user_version, application_id FROM pragma_user_version, pragma_application_id") as cursor:
-        version, application_id = await cursor.fetchone()
-    return version, application_id
-
-
-async def _migrate(conn: aiosqlite.Connection, path: Path) -> None:
-    """Apply the missing migrations and stamp warroom's application id, in one transaction."""
-    version, application_id = await _version_and_id(conn)
-    if version >= SCHEMA_VERSION and application_id == APPLICATION_ID:
-        return
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        version, application_id = await _version_and_id(conn)  # another process may have migrated meanwhile
-        for number in range(version, SCHEMA_VERSION):
-            migration = MIGRATIONS[number]
-            for statement in _statements(sql_of(migration)):
-                await conn.execute(statement)
-            if isinstance(migration, Migration) and migration.step is not None:
-                await migration.step(conn)
-        if version < SCHEMA_VERSION:
-            await conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if application_id != APPLICATION_ID:
-            await conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        await conn.commit()
-    except BaseException:
-        await conn.rollback()
-        raise
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (triggers contain inner semicolons)."""
-    statements, current = [], []
-    for line in script.splitlines():
-        current.append(line)
-        candidate = "\n".join(current).strip()
-        if candidate and sqlite3.complete_statement(candidate):
-            statements.append(candidate)
-            current = []
-    return statements
-
-
 async def open_sqlite(path: Path | str, *, read_only: bool = False, blocking: bool = False) -> SQLiteDatabase:
     """Open (creating with mode 0600 if needed) and migrate a warroom database; `read_only` opens
     an existing, migrated one with both connections query-only and no write ever attempted;
@@ -419,10 +344,10 @@ async def open_sqlite(path: Path | str, *, read_only: bool = False, blocking: bo
         raise DatabaseError(f"cannot open database {path}: {error}") from None
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await _retry_while_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"), blocking)
+        await retry_while_locked(lambda: conn.execute("PRAGMA journal_mode = WAL"), blocking)
         await conn.execute("PRAGMA synchronous = FULL")
         await conn.execute("PRAGMA foreign_keys = ON")
-        await _retry_while_locked(lambda: _migrate(conn, path), blocking)
+        await retry_while_locked(lambda: migrate(conn, path), blocking)
     except sqlite3.DatabaseError as error:
         await conn.close()
         if is_damage(error):
