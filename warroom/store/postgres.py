@@ -8,7 +8,8 @@ machines. The same interface as the SQLite one (warroom.store.backend.Database).
 - One writer at a time, as on SQLite: a transaction takes a transaction-level advisory lock first,
   so the read-then-write steps of the queries (the next entry number and hash, the next incident
   id of the day) cannot race between machines; the UNIQUE constraints hold them to it as well.
-- Migrations run under a session advisory lock, one process at a time, each in a transaction.
+- Migrations run under a session advisory lock, one process at a time, each in a transaction
+  (warroom.store.pg_migrations).
 - The listener watches the server: when its connection is lost it says "reconnecting" to the
   state listeners and reconnects with backoff; when back, `generation` moves on, so followers
   reload everything. A write while the server is away fails (`DatabaseUnavailable`); nothing is
@@ -36,16 +37,13 @@ import asyncpg
 
 from warroom.domain.errors import DatabaseError, DatabaseUnavailable, ReadOnlyError
 from warroom.domain.secrets import redact_url
-from warroom.store.identity import APPLICATION_ID
-from warroom.store.pg_schema import BOOKKEEPING, CHANNEL, PG_MIGRATIONS
+from warroom.store.pg_migrations import APPLICATION, LOCK_SPACE, WRITE_LOCK, migrate, schema_version
+from warroom.store.pg_schema import CHANNEL
 from warroom.store.pg_session import PgSession, install_text_codec, is_connection_loss, reason_of
-from warroom.store.schema import SCHEMA_VERSION, Migration, sql_of
+from warroom.store.schema import SCHEMA_VERSION
 
 log = logging.getLogger("warroom.store.postgres")
-LOCK_SPACE = APPLICATION_ID >> 16  # advisory lock keys: (LOCK_SPACE, what)
-MIGRATION_LOCK, WRITE_LOCK = 1, 2
 SESSION_LOCK_SPACE = LOCK_SPACE + 1  # (SESSION_LOCK_SPACE, crc32 of the name)
-APPLICATION = "warroom"
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 30.0
 PING_EVERY = 2.0  # the listener checks its connection this often when nothing arrives
@@ -55,7 +53,6 @@ CONNECTED, RECONNECTING = "connected", "reconnecting"
 # laptop that vanishes from the network (lid closed, Wi-Fi gone) lets its probe lease go in about
 # 11 s instead of the system's default of hours. (A process that dies closes its socket at once.)
 KEEPALIVES = {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "3"}
-_OUR_TABLES = ["incidents", "entries", "milestones", "role_assignments", "changes", "probe_states"]
 
 
 def wall_time() -> float:
@@ -130,11 +127,11 @@ class PostgresDatabase:
         conn = await self.writer.ready()
         try:
             if self.read_only:
-                version = await _schema_version(conn, self.where)
+                version = await schema_version(conn, self.where)
                 if version != SCHEMA_VERSION:
                     raise DatabaseError(f"{self.where} needs migrating: open it once without --read-only")
             else:
-                await _migrate(conn, self.where)
+                await migrate(conn, self.where)
             await self._measure_clock()
         except BaseException:
             await self.close()
@@ -377,60 +374,6 @@ async def _rollback(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
     except Exception:  # noqa: BLE001 - the connection died too: the server rolled it back
         conn.terminate()
-
-
-async def _schema_version(conn: asyncpg.Connection, where: str) -> int:
-    """The migrations applied (0: nothing of warroom's yet); refuse a schema that is not ours."""
-    if await conn.fetchval("SELECT to_regclass('warroom_schema') IS NOT NULL"):
-        row = await conn.fetchrow("SELECT application, version FROM warroom_schema")
-        if row is None or row["application"] != APPLICATION:
-            raise DatabaseError(f"{where} has a warroom_schema table that is not warroom's; refusing to touch it")
-        if row["version"] > SCHEMA_VERSION:
-            raise DatabaseError(f"{where} was written by a newer warroom (schema {row['version']}, this one "
-                                f"knows {SCHEMA_VERSION})")
-        return row["version"]
-    found = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                             " AND tablename = ANY($1::text[])", _OUR_TABLES)
-    if found:
-        names = ", ".join(sorted(row[0] for row in found))
-        raise DatabaseError(f"{where} already has tables of another program ({names}); refusing to touch it")
-    return 0
-
-
-async def _migrate(conn: asyncpg.Connection, where: str) -> None:
-    """Apply the missing migrations, one process at a time (a session advisory lock)."""
-    try:
-        await conn.execute(f"SELECT pg_advisory_lock({LOCK_SPACE}, {MIGRATION_LOCK})")
-        try:
-            version = await _schema_version(conn, where)
-            if version == 0 and not await conn.fetchval("SELECT to_regclass('warroom_schema') IS NOT NULL"):
-                async with conn.transaction():
-                    await conn.execute(BOOKKEEPING)
-                    await conn.execute("INSERT INTO warroom_schema (application, version) VALUES ($1, 0)", APPLICATION)
-            for number in range(version, SCHEMA_VERSION):
-                migration = PG_MIGRATIONS[number]
-                async with conn.transaction():
-                    await conn.execute(sql_of(migration))
-                    if isinstance(migration, Migration) and migration.step is not None:
-                        await migration.step(_Bare(conn, where))
-                    await conn.execute("UPDATE warroom_schema SET version = $1", number + 1)
-        finally:
-            if not conn.is_closed():
-                await conn.execute(f"SELECT pg_advisory_unlock({LOCK_SPACE}, {MIGRATION_LOCK})")
-    except asyncpg.PostgresError as error:
-        if is_connection_loss(error):
-            raise DatabaseUnavailable(f"lost the connection to {where} while migrating: {reason_of(error)}") from None
-        raise DatabaseError(f"cannot migrate {where}: {reason_of(error)}") from None
-    except OSError as error:
-        raise DatabaseUnavailable(f"lost the connection to {where} while migrating: {reason_of(error)}") from None
-
-
-class _Bare(PgSession):
-    """A session on a connection already in a transaction (a migration's Python step)."""
-
-    def __init__(self, conn: asyncpg.Connection, where: str):
-        super().__init__(lambda: None, where)
-        self.conn, self.pinned = conn, True
 
 
 async def open_postgres(url: str, *, read_only: bool = False, password: str | None = None) -> PostgresDatabase:
