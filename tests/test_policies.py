@@ -450,3 +450,14 @@ resolved = true
     assert [duty.id for duty in policy.duty] == ["executives", "management-4h", "postmortem"]
     assert policy.find_audience("internal").cadence("SEV-2") == minutes(30)
     assert policy.postmortem[0].fill == "impact" and policy.find_action_group("long").id == "long-term"
+
+
+def test_audience_ids_read_only_the_policies_they_need():
+    from warroom.domain.policy import DEFAULT_POLICY_ID, PolicyBook
+
+    book = PolicyBook.load(None)
+    packaged = len(book._unread)
+    assert book.audience_ids({"internal", "public"}) >= {"internal", "public"}
+    assert len(book._unread) == packaged - 1 and DEFAULT_POLICY_ID not in book._unread  # the default's were enough
+    everything = {audience.id for policy in PolicyBook.load(None) for audience in policy.audience}
+    assert book.audience_ids({"nobody"}) == everything and not book._unread  # missing: all read, all named

@@ -28,7 +28,7 @@ class CliContext:
         if self._config is None:
             from warroom.service.config import load_config
 
-            self._config = load_config(audiences=lambda: {a.id for p in self.policies() for a in p.audience})
+            self._config = load_config(audiences=lambda wanted: self.policies().audience_ids(wanted))
         return self._config
 
     def user(self, override: str | None = None) -> str:

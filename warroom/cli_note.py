@@ -134,7 +134,7 @@ def _configured() -> tuple[str | None, str | None]:
     from warroom.service.config import configured_database, load_config
 
     policies = PolicyBook.load(policy_dir)
-    config = load_config(path, audiences=lambda: {a.id for p in policies for a in p.audience})
+    config = load_config(path, audiences=policies.audience_ids)
     return config.user, configured_database(config)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Iterable, Literal
 
 import msgspec
 
@@ -374,6 +374,18 @@ class PolicyBook:
     @property
     def default(self) -> Policy:
         return self.get(DEFAULT_POLICY_ID)
+
+    def audience_ids(self, wanted: Iterable[str] = ()) -> set[str]:
+        """Audience ids the policies have: those read already, then the default's, then the other
+        packaged ones', reading each only while one of `wanted` is still missing (so all of them
+        when one is nowhere: a message then lists them all)."""
+        missing = set(wanted)
+        known = {audience.id for policy in self._policies.values() for audience in policy.audience}
+        for policy_id in sorted(self._unread, key=lambda pid: (pid != DEFAULT_POLICY_ID, pid)):
+            if missing <= known:
+                break
+            known |= {audience.id for audience in self._read(policy_id).audience}
+        return known if missing <= known else {audience.id for policy in self for audience in policy.audience}
 
     def __iter__(self):
         for policy_id in list(self._unread):

@@ -190,10 +190,11 @@ class Config(_Strict):
 
 
 def load_config(path: Path | None = None,
-                audiences: set[str] | Callable[[], set[str]] | None = None) -> Config:
+                audiences: set[str] | Callable[[set[str]], set[str]] | None = None) -> Config:
     """Read the config file; a missing file is an empty config, a broken one a ConfigError. With
-    `audiences` (every audience id the policies know, or a function giving them, called only when
-    the config has targets), a target naming another one is a mistake."""
+    `audiences` (every audience id the policies know, or a function giving the ones known, at
+    least those of the set it is given that exist: PolicyBook.audience_ids; called only when the
+    config has targets), a target naming another one is a mistake."""
     path = path or config_path()
     text = config_text(path)
     if text is None:
@@ -208,12 +209,13 @@ def load_config(path: Path | None = None,
     return config
 
 
-def _check_audiences(config: Config, known: set[str] | Callable[[], set[str]] | None,
+def _check_audiences(config: Config, known: set[str] | Callable[[set[str]], set[str]] | None,
                      ) -> tuple[list[str | int], str] | None:
     """A target's audience that no policy has would never be served: a typo, said at once."""
     if known is None or not config.target:
         return None
-    known = known() if callable(known) else known
+    if callable(known):
+        known = known({audience for target in config.target for audience in target.audiences} - {EVERY_AUDIENCE})
     for index, target in enumerate(config.target):
         for audience in target.audiences:
             if audience != EVERY_AUDIENCE and audience not in known:
