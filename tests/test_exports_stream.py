@@ -89,50 +89,58 @@ def test_cli_show_and_export_stream_what_the_record_holds(run_cli, tmp_path):
     assert "## Appendix: full timeline" in (tmp_path / "r.md").read_text(encoding="utf-8")
 
 
-async def test_the_report_key_writes_the_report_in_a_process_of_its_own(tmp_path, monkeypatch):
+async def test_the_report_key_writes_the_report_from_a_worker_thread(tmp_path, monkeypatch):
     from test_ui_procedures import SIZE, make_app, notices, seeded
     from test_ui_support import wait_for, war_room_ready
 
+    from warroom.ui.screens import war_room_procedures  # noqa: F401 (imports markdown_pieces when F6 runs)
     import warroom.domain.postmortem as postmortem
 
     # seeded() types a line a minute from 20 minutes before NOW: 16 lines stay in the past (a later
     # one would be ahead of the clock, which the war room records as an entry of its own)
     path, incident_id = await seeded(tmp_path, "/rootcause pool too small", *[f"note {i}" for i in range(15)])
-    rendered_here = []
+    monkeypatch.setattr(exports, "CHUNK", 7)
+    threads = []
     real = postmortem.markdown_pieces
-    monkeypatch.setattr(postmortem, "markdown_pieces", lambda record: rendered_here.append(record) or real(record))
+
+    def recorded(record):
+        threads.append(threading.get_ident())
+        return real(record)
+
+    monkeypatch.setattr(postmortem, "markdown_pieces", recorded)
     app = make_app(tmp_path, path, incident_id)
     report = tmp_path / "updates" / f"{incident_id}-report.md"
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
         await pilot.press("f6")
         await wait_for(pilot, lambda: any("Report written" in n for n in notices(app)))
-        assert rendered_here == []  # not in the war room's interpreter
+        rendered_in = list(threads)
         record = await app.service.record(incident_id)
         assert f"Writing the report ({len(record.entries)} entries)…" in notices(app)  # the start is shown
         whole = to_markdown(record)
-    assert report.read_text(encoding="utf-8") == whole  # the same report as one read whole, at the same moment
+    assert rendered_in and threading.get_ident() not in rendered_in  # rendered off the event loop
+    assert report.read_text(encoding="utf-8") == whole  # the same report as one read whole
     assert not report.with_name(report.name + ".partial").exists()
-    assert report.stat().st_mode & 0o777 == 0o600
 
 
 async def test_the_report_key_shows_how_far_the_report_is(tmp_path, monkeypatch):
     from test_ui_procedures import SIZE, make_app, notices, seeded
     from test_ui_support import screen_text, wait_for, war_room_ready
 
-    from warroom.service import report_process
+    from warroom.ui.screens import war_room_procedures  # noqa: F401 (imports markdown_pieces when F6 runs)
 
     path, incident_id = await seeded(tmp_path, *[f"note {i}" for i in range(15)])
-    monkeypatch.setattr(report_process, "PROGRESS_EVERY", 0.0)  # (the job tells the child) a line a piece
-    finished, release = asyncio.Event(), asyncio.Event()
-    real = report_process.write_report_apart
+    monkeypatch.setattr(exports, "CHUNK", 7)
+    halfway = threading.Event()  # (the stream counts a chunk as it starts handing it out)
+    real = exports.EntryStream.stored_chunks
 
-    async def held(*args):  # the last word on progress stays on screen until the test has seen it
-        await real(*args)
-        finished.set()
-        await release.wait()
+    def paused(stream, *args):  # the timeline stops half way until the test has seen the progress
+        for rows in real(stream, *args):
+            yield rows
+            if stream.kinds is None and stream.read == 14:  # two chunks of 7 of the whole timeline written
+                halfway.wait(60)
 
-    monkeypatch.setattr(report_process, "write_report_apart", held)
+    monkeypatch.setattr(exports.EntryStream, "stored_chunks", paused)
     app = make_app(tmp_path, path, incident_id)
     async with app.run_test(size=SIZE) as pilot:
         await war_room_ready(pilot)
@@ -141,46 +149,13 @@ async def test_the_report_key_shows_how_far_the_report_is(tmp_path, monkeypatch)
         bar = app.screen.query_one(EntryBar).region
         await pilot.press("f6")
         try:
-            await wait_for(pilot, finished.is_set)
             # 17 entries: the declaration, the commander's seat and the 15 notes
-            await wait_for(pilot, lambda: "Report: timeline 17 of 17 entries (100%)" in screen_text(app))
+            await wait_for(pilot, lambda: "Report: timeline 14 of 17 entries (82%)" in screen_text(app))
             assert app.screen.query_one(EntryBar).region == bar  # on the bar's border: nothing moved
         finally:
-            release.set()
+            halfway.set()
         await wait_for(pilot, lambda: any("Report written" in n for n in notices(app)))
         await wait_for(pilot, lambda: "Report: " not in screen_text(app))  # gone once written
-
-
-async def test_a_report_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path):
-    from test_ui_procedures import SIZE, make_app, notices, seeded
-    from test_ui_support import wait_for, war_room_ready
-
-    path, incident_id = await seeded(tmp_path, "note")
-    app = make_app(tmp_path, path, incident_id)
-    updates = tmp_path / "updates"
-    updates.mkdir(mode=0o700, exist_ok=True)
-    (updates / f"{incident_id}-report.md.partial").mkdir()  # where the child writes: a folder, so it cannot
-    async with app.run_test(size=SIZE) as pilot:
-        await war_room_ready(pilot)
-        await pilot.press("f6")
-        await wait_for(pilot, lambda: any("Report not written" in n for n in notices(app)))
-        [said] = [n for n in notices(app) if "Report not written" in n]
-    assert "Is a directory" in said and "Traceback" not in said and "\n" not in said
-    assert not (updates / f"{incident_id}-report.md").exists()
-
-
-def test_the_reports_process_asks_for_a_lower_priority(monkeypatch):
-    import io as stdio
-    import sys
-
-    from warroom.service import report_process
-
-    asked = []
-    monkeypatch.setattr(report_process.os, "nice", asked.append)
-    monkeypatch.setattr(sys, "stdin", stdio.TextIOWrapper(stdio.BytesIO(b"not a job")))
-    with pytest.raises(json.JSONDecodeError):  # (what comes after the priority is not this test's)
-        report_process._child()
-    assert asked == [report_process.NICE] and report_process.NICE > 0
 
 
 async def test_pages_read_from_the_end_equal_pages_read_from_the_start(service, incident):
@@ -193,17 +168,3 @@ async def test_pages_read_from_the_end_equal_pages_read_from_the_start(service, 
             assert await q.entries_page(service.db.reader, incident, offset, limit, from_end=True) == forward
     assert [e.number for e in await service.entries_page(incident, total - 3, 10)] == \
         [e.number for e in (await service.entries(incident))[-3:]]  # back-dated entries keep their place
-
-
-async def test_a_report_written_apart_is_the_report_read_whole_on_each_backend(service, tmp_path):
-    from warroom.service.report_process import write_report_apart
-
-    incident = await service.declare("Queue backlog", "SEV-2", author="alice", commander="alice")
-    for text in ("/rootcause consumer stuck", "restarted consumers", "/status monitoring"):
-        await service.execute(incident.id, text, author="alice")
-    path, told = tmp_path / "out" / "report.md", []
-    await write_report_apart(service, incident.id, path, lambda done, total: told.append((done, total)))
-    total = await service.entry_count(incident.id)
-    assert path.read_text(encoding="utf-8") == to_markdown(await service.record(incident.id))
-    assert told[0] == (0, total) and all(seen == total for _, seen in told)
-    assert sorted(p.name for p in path.parent.iterdir()) == ["report.md"]

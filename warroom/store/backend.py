@@ -56,10 +56,6 @@ class Database(Protocol):
     state: str
     clock_offset: float
 
-    def address(self) -> tuple[str, str | None]:
-        """(location, password) another process opens this same database with."""
-        ...
-
     def transaction(self, *, durable: bool = True) -> AsyncContextManager[Session]:
         """One write transaction; `durable=False` for what is made again anyway (probe results):
         committed without waiting for the disk, made durable by the next durable commit."""

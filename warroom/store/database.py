@@ -133,10 +133,6 @@ class SQLiteDatabase:
         self._checkpointing = None  # the background checkpoint's future, once one ran
         self._relaxed = False  # the writer may be at synchronous=NORMAL (see transaction)
 
-    def address(self) -> tuple[str, str | None]:
-        """(location, password) another process opens this same database with: the file's path."""
-        return str(self.path), None
-
     def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each transaction this Database commits (so a screen follows its
         own writes at once, as it follows other processes' through data_version). Returns the

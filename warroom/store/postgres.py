@@ -217,11 +217,6 @@ class PostgresDatabase:
 
     # ---- the interface -------------------------------------------------------------------------
 
-    def address(self) -> tuple[str, str | None]:
-        """(location, password) another process opens this same database with: the URL and the
-        password given (for a pipe to that process: never shown, logged nor put in its arguments)."""
-        return self.url, self._password
-
     def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each commit: this process's at once, anyone's through NOTIFY."""
         self._commit_listeners.append(listener)

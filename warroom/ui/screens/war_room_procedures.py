@@ -9,6 +9,7 @@ Nothing here refreshes the screen after a write: the change log does (warroom.se
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from warroom.domain.errors import WarroomError
 from warroom.domain.models import DeliveryState, Entry, EntryKind
 from warroom.ui.messages import EntryRejected
 
+REPORT_PROGRESS_EVERY = 0.25  # seconds between two words on how far F6's report is
 FOLLOWED_KINDS = (EntryKind.UPDATE, EntryKind.SEVERITY, EntryKind.SYSTEM, EntryKind.MILESTONE)
 """Entry kinds `Reach.follow_up` may act on (updates, escalations, page requests, resolution)."""
 
@@ -123,31 +125,40 @@ class WarRoomProcedures:
         self._run(self._export_report(), "write")
 
     async def _export_report(self) -> None:
-        """Written by a process of its own at a lower priority (warroom.service.report_process: the
-        screen's interpreter stays free for keys and probes); a toast says it started, with the
-        number of entries, the entry bar's border how far it is, and a toast when it is done."""
-        from warroom.service.report_process import write_report_apart
+        """Read and written in a worker thread, streamed (the event loop stays free for keys and
+        probes); a toast says it started, with the number of entries, and another when it is done."""
+        from warroom.domain.postmortem import markdown_pieces
+        from warroom.service.exports import streamed_record, write_pieces
+        from warroom.service.files import open_private, private_folder
 
         try:
             self.service.require_writable()
         except WarroomError as error:
             self.app.notify(str(error), severity="error", markup=False)
             return
+        record = await streamed_record(self.service, self.incident.id)
         path = Path(self.app.updates_dir) / f"{self.incident.id}-report.md"
-
-        def progress(done: int, total: int) -> None:
-            if done == 0:
-                self.app.notify(f"Writing the report ({total:,} entries)…", markup=False)
-            self._show_progress(f"Report: timeline {done:,} of {total:,} entries ({100 * done // max(total, 1)}%)")
-
+        self.app.notify(f"Writing the report ({len(record.entries):,} entries)…", markup=False)
+        partial = path.with_name(path.name + ".partial")  # the report appears whole, or not at all
+        progress = self.screen.set_interval(REPORT_PROGRESS_EVERY, lambda: self._report_progress(record))
         try:
-            await write_report_apart(self.service, self.incident.id, path, progress)
-        except WarroomError as error:
+            private_folder(path.parent)
+            with open_private(partial) as sink:
+                await write_pieces(lambda: markdown_pieces(record), sink)
+            os.replace(partial, path)
+        except OSError as error:
             self.app.notify(f"Report not written: {error}", severity="error", markup=False)
             return
         finally:
+            progress.stop()
             self._show_progress(None)
         self.app.notify(f"Report written: {path.name} (in {path.parent})", markup=False, timeout=8)
+
+    def _report_progress(self, record) -> None:
+        """How far the report is, on the entry bar's lower border: the timeline read (once, for the
+        key timeline and the appendix together: domain.postmortem)."""
+        done, total = record.entries.read, len(record.entries)
+        self._show_progress(f"Report: timeline {done:,} of {total:,} entries ({100 * done // max(total, 1)}%)")
 
     def _show_progress(self, message: str | None) -> None:
         from warroom.ui.widgets.entry_bar import EntryBar
