@@ -14,7 +14,8 @@ from typing import IO, Generator, Iterable, Iterator
 from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
 from warroom.domain.drill_mark import DRILL_MARK, is_drill
-from warroom.domain.duties import DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity
+from warroom.domain.duties import by_urgency, owed_when_posted, peak_severity
+from warroom.domain.duty_record import DutyRecord, duty_record
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection

@@ -63,7 +63,8 @@ async def write_declaration(
         conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
         created_by=author, created_at=now, services=services, impact=impact,
     )
-    from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
+    from warroom.domain.duties import derive_duties, owed_note, started_at
+    from warroom.domain.duty_record import declared_record
 
     started = started_at(derive_duties(policy, declared_record(level.id, now)), now)
     text, owed = owed_note(f"Declared {level.id} ({level.label}): {title}" + (f" | {note}" if note else ""),
