@@ -49,7 +49,8 @@ async def test_notified_matches_the_party_by_id_label_or_prefix_and_goes_through
 
 
 def test_a_prefix_that_fits_two_parties_asks_for_more(policies, clock):
-    from warroom.domain.duties import declared_record, derive_duties
+    from warroom.domain.duties import derive_duties
+    from warroom.domain.duty_record import declared_record
 
     policy = policies.get("p-levels-001")
     duties = derive_duties(policy, declared_record("P1", clock()))  # team lead and on-call engineer, 15 min

@@ -16,7 +16,8 @@ from enum import StrEnum
 
 from warroom.domain.clock import format_duration, format_moment
 from warroom.domain.drill import DRILL_MARK, Expectation, Scenario
-from warroom.domain.duties import Duty, DutyKind, DutyRecord, owed_when_posted
+from warroom.domain.duties import Duty, DutyKind, owed_when_posted
+from warroom.domain.duty_record import DutyRecord
 from warroom.domain.models import Entry, EntryKind, Milestone
 from warroom.domain.playback import speed_words
 from warroom.domain.policy import Policy

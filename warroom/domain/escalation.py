@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from warroom.domain.duties import Duty, DutyRecord, open_duties
+from warroom.domain.duties import Duty, open_duties
+from warroom.domain.duty_record import DutyRecord
 from warroom.domain.policy import EscalationPath, Policy
 
 

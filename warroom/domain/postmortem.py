@@ -2,27 +2,30 @@
 sections in their order with their prompts, each metric beside the policy's target, action items
 in the policy's groups. What the policy does not place (the review: contributing factors, what
 went well and badly; metrics, the duties, checklists, updates, the full timeline) follows. Every piece of text that came from a person, a probe or
-a policy file is escaped, so it cannot change the report's structure."""
+a policy file is escaped, so it cannot change the report's structure. The key timeline and the
+full-timeline appendix are written by domain.postmortem_timeline."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import IO, Generator, Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
 from warroom.domain.checklists import PLAYBOOK_STEPS, record_ticks
 from warroom.domain.clock import format_duration
 from warroom.domain.drill_mark import DRILL_MARK, is_drill
-from warroom.domain.duties import DutyRecord, by_urgency, duty_record, owed_when_posted, peak_severity
+from warroom.domain.duties import by_urgency, owed_when_posted, peak_severity
+from warroom.domain.duty_record import DutyRecord, duty_record
 from warroom.domain.metrics import compute_metrics, incident_start
 from warroom.domain.models import ActionItem, Entry, EntryKind, Milestone
 from warroom.domain.policy import Policy, ReportSection
-from warroom.domain.report import KEY_KINDS, IncidentRecord, joined, key_entries, notable_entries
+from warroom.domain.postmortem_timeline import appendix, key_lines, key_lines_and_appendix
+from warroom.domain.report import IncidentRecord, joined, notable_entries
 from warroom.domain.standing import by_phase, numbered_actions, shown_status
-from warroom.domain.stored import DATA, KIND, PART, PINNED, TEXT, StoredRow, parts, stored_chunks
+from warroom.domain.stored import stored_chunks
 from warroom.domain.text import markdown_inline, visible
-from warroom.domain.timeline_lines import TIMELINE_COLUMNS, Timeline, key_text
+from warroom.domain.timeline_lines import TIMELINE_COLUMNS, Timeline
 
 DEFAULT_SECTIONS = (
     ReportSection(title="Summary", fill="summary"), ReportSection(title="Metrics", fill="metrics"),
@@ -61,8 +64,6 @@ def _span(span: timedelta | None) -> str:
     return format_duration(span) if span is not None else "n/a"
 
 
-_KEY_VALUES = frozenset(kind.value for kind in KEY_KINDS)
-_EMPTY_APPENDIX = "\n- _Empty._"
 SPOOL_BLOCK = 1 << 16
 """Characters of the set-aside appendix copied as one piece."""
 
@@ -181,62 +182,13 @@ class _Report:
         """The key entries (as many as the incident has: yielded as they are read), then the milestones."""
         if self.aside is not None and not self.appendix_set_aside:  # one read: the appendix set aside meanwhile
             self.appendix_set_aside = True
-            empty = yield from self._key_lines_and_appendix(self.aside)
+            empty = yield from key_lines_and_appendix(self.record, self.timeline, self.aside)
         else:
-            empty = True
-            for rows in stored_chunks(key_entries(self.record), (*TIMELINE_COLUMNS, DATA)):  # as read: no Entry made
-                shown, texts = [], []
-                for row in rows:
-                    text = key_text(row)
-                    if text is not None:
-                        shown.append(row)
-                        texts.append(text)
-                for start in range(0, len(shown), PART):
-                    yield from self.timeline.pieces(shown[start:start + PART], texts[start:start + PART])
-                    empty = False
-                shown.clear()  # before the next chunk is read
-                texts.clear()
+            empty = yield from key_lines(self.record, self.timeline)
         if empty:
             yield "- _No key entries._"
         yield from ["", "### Milestones", ""]
         yield from [f"- {m.label.capitalize()}: {_when(self.incident.milestones.get(m))}" for m in Milestone]
-
-    def _key_lines_and_appendix(self, aside: IO[str]) -> Generator[str, None, bool]:
-        """The key timeline's lines from the whole timeline read once, the appendix's written to
-        `aside` meanwhile (a key entry's line is its appendix line when its text is the same);
-        returns whether there was no key entry."""
-        empty, timeline_empty, key_values, timeline = True, True, _KEY_VALUES, self.timeline
-        for rows in stored_chunks(self.record.entries, (*TIMELINE_COLUMNS, DATA), KEY_KINDS):
-            timeline_empty = False
-            for part in parts(rows):
-                lines = timeline.plain_lines(part)
-                if lines is None:  # not all plain: as pieces() writes them, for the appendix and the key entries
-                    aside.writelines("\n" + piece for piece in timeline.pieces(part))
-                    shown, texts = [], []
-                    for row in part:
-                        if row[PINNED] or row[KIND] in key_values:
-                            text = key_text(row)
-                            if text is not None:
-                                shown.append(row)
-                                texts.append(text)
-                    if shown:
-                        yield from timeline.pieces(shown, texts)
-                        empty = False
-                    continue
-                aside.write("\n" + "\n".join(lines))
-                keyed = []
-                for row, line in zip(part, lines):
-                    if not row[PINNED] and row[KIND] not in key_values:
-                        continue  # not a key entry (what key_entries leaves out): in the appendix only
-                    text = key_text(row)
-                    if text is not None:
-                        keyed.append(line if text == row[TEXT] else timeline.line(row, text))
-                if keyed:  # (lines of plain text: the part's own, joined as one piece)
-                    yield "\n".join(keyed)
-                    empty = False
-        if timeline_empty:
-            aside.write(_EMPTY_APPENDIX)
-        return empty
 
     def resolution(self, section: ReportSection) -> list[str]:
         entries = [e for e in self.notable if e.kind is EntryKind.MILESTONE
@@ -278,21 +230,6 @@ class _Report:
                 "actions": self.actions}[section.fill](section)
 
     # ---- appendices ---------------------------------------------------------------------------
-
-    def appendix(self, chunks: Iterable[list[StoredRow]]) -> Iterator[str]:
-        """The full timeline's lines for the appendix (chunks of its rows), each piece after a newline."""
-        empty = True
-        for rows in chunks:
-            yield from self.appendix_of(rows)
-            empty = False
-        if empty:
-            yield _EMPTY_APPENDIX
-
-    def appendix_of(self, rows: list[StoredRow]) -> Iterator[str]:
-        """The appendix's lines of a chunk of the timeline's rows, each piece after a newline."""
-        for part in parts(rows):
-            for piece in self.timeline.pieces(part):
-                yield "\n" + piece
 
     def duty_lines(self) -> list[str]:
         now = self.record.exported_at
@@ -384,7 +321,7 @@ def markdown_pieces(record: IncidentRecord) -> Iterator[str]:
             while block := aside.read(SPOOL_BLOCK):
                 yield block
         else:
-            yield from report.appendix(stored_chunks(record.entries, TIMELINE_COLUMNS))
+            yield from appendix(report.timeline, stored_chunks(record.entries, TIMELINE_COLUMNS))
         yield from ("\n" + line for line in ("", _chain_line(record), "", f"_Exported {_when(record.exported_at)} by warroom._", ""))
     finally:
         if aside is not None:

@@ -11,7 +11,8 @@ from typing import IO, Any, Callable, Collection, Iterable, Iterator
 from warroom.domain.chain import ALGORITHM
 from warroom.domain.clock import format_duration, format_moment, to_stored
 from warroom.domain.drill_mark import is_drill
-from warroom.domain.duties import Duty, DutyRecord, DutyState, by_urgency, open_duties
+from warroom.domain.duties import Duty, DutyState, by_urgency, open_duties
+from warroom.domain.duty_record import DutyRecord
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import (
     ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate,

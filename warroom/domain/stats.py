@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from warroom.domain.duties import DutyRecord, SeverityStep, owed_when_posted
+from warroom.domain.duties import owed_when_posted
+from warroom.domain.duty_record import DutyRecord, SeverityStep
 from warroom.domain.metrics import compute_metrics
 from warroom.domain.models import ActionItem, Incident, Milestone, StatusUpdate
 from warroom.domain.policy import Policy

@@ -1,7 +1,8 @@
 """IncidentService: the one way into the incident record for the CLI and the UI.
 
 It parses what people type, applies it through `CommandWriter` (one transaction per write) and
-reads the record back for screens, exports and reports. Nothing here imports textual.
+reads the record back for screens, exports and reports (the whole-record reads: service.records).
+Nothing here imports textual.
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Collection, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from warroom.domain import commands as cmd
-from warroom.domain.clock import Clock, clock_skew_warning, system_clock, to_stored
-from warroom.domain.errors import NotFoundError, ParseError, PolicyError, ReadOnlyError
+from warroom.domain.clock import Clock, clock_skew_warning, system_clock
+from warroom.domain.errors import NotFoundError, ParseError, ReadOnlyError
 from warroom.domain.grammar import parse
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, Milestone, RoleAssignment, StatusUpdate
 from warroom.domain.policy import Policy, PolicyBook
 from warroom.service.commands import CommandWriter, assign, commander_role, write_action_done
 from warroom.service.config import Config, database_password
 from warroom.service.procedures import ProcedureMethods
+from warroom.service.records import RecordMethods
 from warroom.store import Database, open_database
 from warroom.store import queries as q
 from warroom.store import team_queries as team
@@ -27,30 +29,10 @@ from warroom.store.appending import incident_policy
 
 if TYPE_CHECKING:  # the rest is imported where it is used: a scripted `warroom log` needs none of it
     from warroom.domain.captured import CommandRun
-    from warroom.domain.chain import ChainReport
-    from warroom.domain.report import IncidentRecord
-    from warroom.domain.stats import Stats
     from warroom.probes.config import ProbeSpec
     from warroom.service.live import LiveIncident
     from warroom.store.probe_states import StoredProbeState
     from warroom.store.probes import AttachedProbe
-
-
-async def _given(value):
-    """`value` as an awaitable, beside reads in `_all_of`."""
-    return value
-
-
-async def _all_of(db, *reads) -> list:
-    """What the independent `reads` return, in order. On an event loop they are sent at once:
-    the connection runs them one after the other without waiting for the loop between them (a
-    screen being drawn would otherwise delay each in turn). Without one (a blocking connection:
-    `warroom show`), one after the other."""
-    if getattr(db, "blocking", False):
-        return [await read for read in reads]
-    import asyncio
-
-    return list(await asyncio.gather(*reads))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +63,8 @@ async def write_declaration(
         conn, title=title, policy_id=policy.id, severity=level.id, status=status.id,
         created_by=author, created_at=now, services=services, impact=impact,
     )
-    from warroom.domain.duties import declared_record, derive_duties, owed_note, started_at
+    from warroom.domain.duties import derive_duties, owed_note, started_at
+    from warroom.domain.duty_record import declared_record
 
     started = started_at(derive_duties(policy, declared_record(level.id, now)), now)
     text, owed = owed_note(f"Declared {level.id} ({level.label}): {title}" + (f" | {note}" if note else ""),
@@ -103,7 +86,7 @@ async def write_declaration(
     return incident_id, written
 
 
-class IncidentService(ProcedureMethods):
+class IncidentService(ProcedureMethods, RecordMethods):
     """Reads and writes incidents through one database connection."""
 
     def __init__(self, db: Database, policies: PolicyBook, clock: Clock = system_clock,
@@ -294,76 +277,6 @@ class IncidentService(ProcedureMethods):
 
     async def actions(self, incident_id: str) -> list[ActionItem]:
         return await team.list_actions(self.db.reader, incident_id)
-
-    async def record(self, incident_id: str, kinds: Iterable[EntryKind] | None = None, *,
-                     entries: Collection[Entry] | None = None, notable: list[Entry] | None = None,
-                     key_entries: Iterable[Entry] | None = None, entries_left_out: int = 0) -> IncidentRecord:
-        """Everything about one incident, for exports, reports and `warroom show`; with `kinds`, only
-        the entries of those kinds; with `entries` (and `notable`), those instead of reading them
-        (a stream: service.exports.streamed_record; the last few: service.drafts_of)."""
-        from warroom.domain.duties import derive_duties
-        from warroom.domain.report import IncidentRecord
-
-        incident = await self.incident(incident_id)
-        duty_record, read, roles, updates, actions, ticks, playbooks, chain_head = await _all_of(
-            self.db, self.duty_record(incident), self.entries(incident_id, kinds) if entries is None else _given(entries),
-            self.role_history(incident_id), self.updates(incident_id), self.actions(incident_id),
-            self.checklist_state(incident_id), self.attached_playbooks(incident_id),
-            q.chain_head(self.db.reader, incident_id))
-        policy = self.policy_for(incident)
-        return IncidentRecord(
-            incident=incident,
-            policy=policy,
-            entries=read,
-            notable=notable,
-            key_entries=key_entries,
-            entries_left_out=entries_left_out,
-            roles=roles,
-            updates=updates,
-            actions=actions,
-            exported_at=self.now(),
-            checklist_ticks=ticks,
-            playbooks=tuple(playbooks),
-            chain_head=chain_head,
-            duty_record=duty_record,
-            duties=tuple(derive_duties(policy, duty_record)),
-        )
-
-    async def draft_record(self, incident_id: str, audience: str) -> IncidentRecord:
-        """The record an update draft for `audience` needs: of the entries it repeats only the last
-        few, read by the database (domain.updates.draft_wants), whatever the length of the timeline."""
-        from warroom.domain.updates import MAX_CHANGES, draft_wants
-        from warroom.store.record_reads import last_entries_of
-
-        incident, updates = await _all_of(self.db, self.incident(incident_id), self.updates(incident_id))
-        kinds, since = draft_wants(self.policy_for(incident), updates, audience)
-        shown, total = await last_entries_of(self.db.reader, incident_id, kinds, to_stored(since) if since else None,
-                                             MAX_CHANGES)
-        return await self.record(incident_id, entries=shown, entries_left_out=total - len(shown))
-
-    async def verify(self, incident_id: str) -> ChainReport:
-        """Check the incident's hash chain as stored (domain.chain.verify_chain)."""
-        from warroom.domain.chain import verify_chain
-
-        await self.incident(incident_id)  # an unknown id is an error, not an empty chain
-        return verify_chain(incident_id, await q.chain_links(self.db.reader, incident_id))
-
-    async def stats(self, since: datetime | None = None, policy_id: str | None = None) -> Stats:
-        """The numbers across the incidents declared since `since` (of one policy when given)."""
-        from warroom.domain.stats import compute_stats
-        from warroom.store.stats import stats_inputs
-
-        if policy_id is not None:
-            policy_id = self.policies.get(policy_id).id  # an unknown policy is an error, not "no incidents"
-        facts, actions = await stats_inputs(self.db.reader, since, policy_id)
-
-        def policy_of(known: str) -> Policy | None:
-            try:
-                return self.policies.get(known)
-            except PolicyError:  # its policy file is gone: figures without targets
-                return None
-
-        return compute_stats(facts, actions, policy_of, self.now(), since, policy_id)
 
     # ---- writing -----------------------------------------------------------------------------
 

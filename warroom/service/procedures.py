@@ -18,7 +18,8 @@ from warroom.store import team_queries as team
 
 if TYPE_CHECKING:  # duties, checklists and escalation are imported where used: a note needs none
     from warroom.domain.checklists import Proof
-    from warroom.domain.duties import Duty, DutyRecord
+    from warroom.domain.duties import Duty
+    from warroom.domain.duty_record import DutyRecord
     from warroom.domain.escalation import EscalationNotice
 
 
@@ -34,7 +35,7 @@ class PostedUpdate:
 
 async def read_duty_record(conn, incident: Incident) -> DutyRecord:
     """The facts the incident's duties derive from, read on `conn` (inside a write, the writer's)."""
-    from warroom.domain.duties import DUTY_ENTRY_KINDS, duty_record
+    from warroom.domain.duty_record import DUTY_ENTRY_KINDS, duty_record
 
     entries = await q.all_entries(conn, incident.id, DUTY_ENTRY_KINDS)
     return duty_record(incident, entries, await team.list_updates(conn, incident.id))
@@ -188,7 +189,7 @@ class ProcedureMethods:
 
         The entries are kept per incident and only what was appended since the last call is read
         (entries never change once written), so a screen can ask every time the record changes."""
-        from warroom.domain.duties import DUTY_ENTRY_KINDS, duty_record
+        from warroom.domain.duty_record import DUTY_ENTRY_KINDS, duty_record
 
         reader = self.db.reader
         async with self._duty_lock:

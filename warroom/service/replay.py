@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
-from warroom.domain.duties import DUTY_ENTRY_KINDS, DutyRecord, duty_record
+from warroom.domain.duty_record import DUTY_ENTRY_KINDS, DutyRecord, duty_record
 from warroom.domain.models import ActionItem, Entry, EntryKind, Incident, RoleAssignment, StatusUpdate
 from warroom.domain.replay import (
     MARK_KINDS, ReplayPoint, Rewind, replay_points, replay_span, roles_as_of, updates_as_of,

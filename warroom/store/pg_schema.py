@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 
-from warroom.store.schema import (V1_TABLES, V2, V3, V4_BACKFILL, V4_TABLES, V5, V6_COLUMNS, V7, V8, V9, Migration,
-                                  chain_existing_entries)
+from warroom.store.schema import V1_TABLES, V2, V3, V5, V6_COLUMNS, V7, V8, V9, Migration, chain_existing_entries
+from warroom.store.schema_change_log import V4_BACKFILL, V4_TABLES
 
 CHANNEL = "warroom_changes"
 BOOKKEEPING = """

@@ -7,7 +7,9 @@ reads the change log and reloads only the parts that changed; the
 entries a local write returns join the timeline without being read again. When the server goes
 away the header says "reconnecting"; when it is back, everything is read again.
 The procedures (updates, checklists, actions, resolution, escalation, report) are a composed
-`WarRoomProcedures`; the Health pane runs the incident's `ProbeMonitor` and shows it.
+`WarRoomProcedures`; the Health pane runs the incident's `ProbeMonitor` and shows it. Following the
+record is mixed in from `WarRoomFollowing` (war_room_following), the writes of the entry bar and the
+timeline's keys from `WarRoomWrites` (war_room_writes); the message handlers stay here.
 """
 
 from __future__ import annotations
@@ -23,10 +25,8 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from warroom.domain import commands as cmd
-from warroom.domain.clock import clock_note, format_moment, from_stored
-from warroom.domain.errors import SummaryRequired, WarroomError
-from warroom.domain.models import Entry, EntryKind, Incident, StatusUpdate
-from warroom.domain.text import visible
+from warroom.domain.clock import format_moment
+from warroom.domain.models import Entry, Incident, StatusUpdate
 from warroom.ui.messages import (
     AssignRequested, EntryChosen, EntryCommitted, EntryRejected, EntrySubmitted, RecordChanged,
 )
@@ -35,8 +35,9 @@ from warroom.ui.drafts import EntryDrafts
 from warroom.ui.paint_hold import draw_pending
 from warroom.ui.screens.war_room_attention import WarRoomAttention
 from warroom.ui.screens.war_room_first_look import FirstLook
+from warroom.ui.screens.war_room_following import WarRoomFollowing
 from warroom.ui.screens.war_room_procedures import WarRoomProcedures
-from warroom.service.live import ACTIONS
+from warroom.ui.screens.war_room_writes import WarRoomWrites
 from warroom.ui.widgets.countdown import CountdownPane
 from warroom.ui.widgets.entry_bar import EntryBar
 from warroom.ui.widgets.entry_detail import EntryDetail, entry_heading
@@ -48,9 +49,7 @@ from warroom.ui.widgets.timeline import Timeline
 
 log = logging.getLogger("warroom.ui")
 POLL_SECONDS = 0.05  # another process's commit is looked for this often (a thread's PRAGMA; see version_watch)
-RETRY_SECONDS = 1.0  # on a server, a look that failed is tried again this soon
 READ_ONLY_HIDDEN = {"compose_update", "export_report"}  # procedures that only write
-DUTY_KINDS = (EntryKind.SEVERITY, EntryKind.DUTY)  # entries that change what is owed
 DETAIL_ROWS, DETAIL_ROWS_SHORT = 2, 1  # text rows under the heading in the detail pane (see warroom.tcss)
 FIRST_FRAME_EVERY = 0.01  # seconds between looks at whether the first frame has everything in it
 FIRST_FRAME_WAIT = 2.0  # the probes start checking after the first full frame, or after this at most
@@ -69,7 +68,7 @@ class _Source:
         return await self.service.entries_page(self.incident_id, offset, limit, query)
 
 
-class WarRoomScreen(Screen):
+class WarRoomScreen(WarRoomFollowing, WarRoomWrites, Screen):
     """One incident, live. `prepare()` reads what its first frame shows before it is put up."""
 
     LOOK_FIRST = True  # prepare() reads a FirstLook (a replay reads after it is mounted)
@@ -208,34 +207,6 @@ class WarRoomScreen(Screen):
                     stop()
             self.procedures.close()
 
-    def _commit_heard(self) -> None:
-        """A commit here, or (on a server) anywhere: look at what changed, on this screen's turn."""
-        self.call_later(self.follow_record)
-
-    def _version_moved(self) -> None:
-        """Someone committed to the file (said from the version watch's thread): look, on this
-        screen's turn. Nothing runs on the event loop while nobody commits."""
-        try:
-            self._loop.call_soon_threadsafe(self._commit_heard)
-        except RuntimeError:  # the loop is closed: nothing left to show
-            pass
-
-    def _connection_changed(self, state: str) -> None:
-        self.call_later(self.show_connection, state)
-
-    def show_connection(self, state: str) -> None:
-        """The database server went away ("reconnecting") or came back ("connected"): say so in the
-        header. When back, the change log is read from scratch (see LiveIncident)."""
-        away = state != "connected"
-        self.query_one(IncidentHeader).show_connection(
-            "reconnecting to the database server… (nothing can be saved until it is back)" if away else None)
-        if away:
-            self.notify("The database server is away: reconnecting. Unsent text stays in the entry bar.",
-                        severity="warning", markup=False)
-        else:
-            self.notify("The database server is back: the war room is current again.", markup=False)
-            self.follow_record()
-
     @property
     def monitor(self):
         """The incident's probes as this screen sees them (the Health pane runs the monitor)."""
@@ -251,33 +222,7 @@ class WarRoomScreen(Screen):
         self.set_class(size.height < 30, "-short")
         self.query_one(IncidentHeader).show_facts(size.width >= 100 and size.height >= 30)
 
-    # ---- keeping up with the record ------------------------------------------------------------
-
-    @work(group="record")
-    async def follow_record(self) -> None:
-        """Read what changed since the last look (a commit here, in another terminal or `warroom log`)
-        and post it; one look at a time, and a call during a look asks for one more."""
-        await self._follow()
-
-    async def _follow(self) -> None:
-        """follow_record's look: when nothing about this incident was committed it costs one PRAGMA
-        (the store's data_version, answered on the loop in microseconds) and no message."""
-        if self._following:
-            self._follow_again = True
-            return
-        self._following = self._follow_again = True
-        try:
-            while self._follow_again:
-                self._follow_again = False
-                delta = await (self.live.poll() if self._loaded else self.live.load())
-                self._loaded = True
-                if delta is not None:
-                    self.post_message(RecordChanged(delta))
-        except Exception as error:  # say the file is locked or gone: look again soon (all of it)
-            log.warning("war room refresh failed: %s", error)
-            self.set_timer(RETRY_SECONDS, self.follow_record)  # nothing else may move: no tick looks
-        finally:
-            self._following = False
+    # ---- keeping up with the record (WarRoomFollowing) -----------------------------------------
 
     async def on_record_changed(self, message: RecordChanged) -> None:
         delta = message.delta
@@ -288,35 +233,6 @@ class WarRoomScreen(Screen):
         # entry as soon as it is read (one look at a time, on a file at most one per POLL_SECONDS,
         # so no more frames than looks); nothing while an Enter holds the painting (its release draws).
         self.call_later(draw_pending, self.app)
-
-    def _show_record(self, delta, pages: dict | None = None) -> None:
-        """Show what changed; `pages`: the timeline's tail, read with a first look (which read the
-        duties and the action items too)."""
-        self.clock_watch.note(delta.appended)
-        if delta.incident is not None:
-            self.incident = delta.incident
-        if delta.roster is not None:
-            self.commander = next((seat.person for seat in delta.roster if seat.is_commander), None)
-            self.query_one(RolesPane).show(delta.roster)
-        if delta.updates is not None:
-            self.updates = delta.updates
-        if delta.incident is not None or delta.roster is not None:
-            self.query_one(IncidentHeader).show(self.incident, self.policy, self.commander)
-        if pages is None and (delta.everything or delta.incident is not None or delta.updates is not None
-                              or any(entry.kind in DUTY_KINDS for entry in delta.appended)):
-            self.attention.reload_duties()
-        if pages is None and (ACTIONS in delta or delta.incident is not None):
-            self.attention.reload_actions()
-        timeline = self.query_one(Timeline)
-        if delta.everything:
-            timeline.reset(delta.total, pages)
-        else:
-            timeline.append(delta.appended, delta.total)
-            timeline.restate(delta.restated)
-        self._record_shown = True
-        stack = self.app.screen_stack
-        for screen in stack[stack.index(self) + 1:] if self in stack else []:  # dialogs over it follow too
-            screen.post_message(RecordChanged(delta))
 
     def tick(self) -> None:
         """Every second (the attention's one timer; a replay's clock moving too): the duties at this
@@ -329,85 +245,11 @@ class WarRoomScreen(Screen):
         for health in self.query(HealthPane):
             health.refresh_rows()
 
-    # ---- the clock and where entries land ------------------------------------------------------
-
-    def check_clock(self) -> None:
-        """The header says when this computer's clock is behind the record or jumped back; the
-        timeline is told once (warroom.ui.clock_watch)."""
-        headers = self.query(IncidentHeader)  # none once the screen is being taken down
-        if not headers:
-            return
-        now = self.service.now()
-        warning, behind = self.clock_watch.look(now)
-        headers.first().warn_clock(warning)
-        if behind is not None and not self.clock_watch.logged and not self.service.read_only:
-            self.clock_watch.logged = True
-            self.log_clock(clock_note(now, self.clock_watch.newest_recorded, behind), behind)
-
-    @work(group="write")
-    async def log_clock(self, note: str, behind) -> None:
-        try:
-            entry = await self.service.record_system(
-                self.incident.id, f"Clock warning from {self.app.user}'s screen: {note}",
-                {"clock_behind_seconds": round(behind.total_seconds())})
-        except WarroomError as error:
-            log.warning("clock warning not logged: %s", error)
-            return
-        await self.committed(None, [entry])
-
-    async def committed(self, text: str | None, entries: list[Entry]) -> None:
-        """Entries this screen just committed: shown without reading them back. Call it right after
-        the write returns (before anything else awaits), so the look at the change log that the
-        commit set off finds them already shown."""
-        try:
-            delta = await self.live.written(entries)
-        except Exception as error:  # they are saved all the same: the next look shows them
-            log.warning("written entries not shown at once: %s", error)
-            delta = None
-        if text is not None:
-            self.post_message(EntryCommitted(text, entries))
-        if delta is not None:
-            self.post_message(RecordChanged(delta))
-
-    # ---- the entry bar -------------------------------------------------------------------------
+    # ---- the entry bar (its writes: WarRoomWrites) ---------------------------------------------
 
     def on_entry_submitted(self, message: EntrySubmitted) -> None:
         self.drafts.sent(message.text)
         self.write_entry(message.text, message.painting)
-
-    @work(group="write")
-    async def write_entry(self, text: str, painting=None) -> None:
-        """Parse and apply what was typed, in typed order. The rules are the service's: `/help`
-        writes nothing, resolving without a summary asks for one (as `warroom log` refuses it).
-        `painting` (held since Enter) is released once the outcome is posted: the frame after it
-        shows the entry (or the error) with the emptied bar."""
-        try:
-            await self._write_entry(text)
-        finally:
-            if painting is not None:  # once the screen has taken in what the write posted
-                self.call_after_refresh(painting.release)
-
-    async def _write_entry(self, text: str) -> None:
-        try:
-            async with self._entry_lock:  # the next entry is parsed against this one's result
-                command = await self.service.parse(self.incident.id, text)
-                if isinstance(command, cmd.ShowHelp):
-                    self.post_message(EntryCommitted(text, []))
-                    self.app.call_later(self.action_help)
-                    return
-                entries = await self.service.apply(self.incident.id, command, self.app.user)
-                await self.committed(text, entries)
-                if isinstance(command, cmd.PinEntry):  # as `p` on the timeline says it
-                    self.notify(f"{'Pinned ★' if command.pinned else 'Unpinned'} #{command.number}", markup=False)
-        except SummaryRequired:
-            self.procedures.resolve_with_summary(text)
-            return
-        except WarroomError as error:
-            self.post_message(EntryRejected(str(error), text))
-        except Exception as error:  # keep the text: nothing typed is ever lost
-            self.post_message(EntryRejected(f"not saved: {type(error).__name__}: {error}", text))
-        else:
-            self.procedures.after_commit(entries)
 
     def on_entry_rejected(self, message: EntryRejected) -> None:
         self.query_one(EntryBar).rejected(message.error, message.text)
@@ -450,39 +292,6 @@ class WarRoomScreen(Screen):
             self.correct_entry(entry)
         elif message.action == "detected":
             self.offer_detected(entry)
-
-    def offer_detected(self, entry: Entry) -> None:
-        """`d` on a probe DOWN entry: its first failure as the detected milestone, ready in the bar."""
-        transition = (entry.data or {}).get("transition") or {}
-        if entry.kind is not EntryKind.PROBE or transition.get("new") != "down":
-            self.notify("d takes the first failure of a probe DOWN entry as the detected milestone; "
-                        f"#{entry.number} is not one", severity="warning", markup=False)
-            return
-        first = from_stored(transition.get("first_failure_at") or transition["at"])
-        self.prefill(f"@{first:%Y-%m-%dT%H:%M:%S} /detected probe {transition.get('probe', '')} down (#{entry.number})")
-        self.notify(f"Enter records the detected milestone at {format_moment(first, self.service.now())}",
-                    markup=False)
-
-    @work(group="dialog")
-    async def correct_entry(self, entry: Entry) -> None:
-        from warroom.ui.screens.dialogs import AskText
-
-        text = await self.app.push_screen_wait(
-            AskText(f"Correct #{entry.number} (the original stays; a correction entry points at it)",
-                    value=entry.text))
-        if text and text.strip() and text != entry.text:
-            self.apply_command(cmd.CorrectEntry(number=entry.number, text=text.strip()),
-                               f"Correction of #{entry.number} logged")
-
-    @work(group="write")
-    async def apply_command(self, command: cmd.Command, done: str) -> None:
-        try:
-            entries = await self.service.apply(self.incident.id, command, self.app.user)
-            await self.committed(None, entries)
-        except WarroomError as error:
-            self.notify(visible(str(error)), severity="error", markup=False)
-            return
-        self.notify(done, markup=False)
 
     @on(AssignRequested)
     @work(group="dialog")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 from warroom.domain.attention import DutyWatch, pressing
-from warroom.domain.duties import DutyRecord, DutyState, derive_duties
+from warroom.domain.duties import DutyState, derive_duties
+from warroom.domain.duty_record import DutyRecord
 from warroom.domain.models import ActionItem
 from warroom.domain.standing import action_overdue
 from warroom.ui.widgets.countdown import CountdownPane

@@ -17,7 +17,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from warroom.domain.duties import DutyRecord
+from warroom.domain.duty_record import DutyRecord
 from warroom.domain.models import ActionItem, Entry
 from warroom.service.live import LiveIncident, RecordDelta
 from warroom.ui.widgets.health import probe_monitor
