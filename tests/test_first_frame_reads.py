@@ -85,7 +85,9 @@ async def test_the_probes_start_checking_after_the_first_full_frame(tmp_path, mo
     from warroom.ui.widgets.timeline import Timeline
     from test_ui_support import POLICIES
 
-    path, incident_id = await small_database(tmp_path, notes=40)
+    # 40 notes 30 s apart end 20 minutes after the declaration: still before NOW (a later one would
+    # be ahead of the clock, and the war room's clock warning, back-dated behind it, reloads the timeline)
+    path, incident_id = await small_database(tmp_path, notes=40, declared_minutes_ago=30)
     service = await IncidentService.open(path, POLICIES)
     try:
         await service.attach_probe(incident_id, make_http_probe("api", target.url("/ok"), interval="1s"))
@@ -117,7 +119,7 @@ async def test_the_war_room_is_mounted_with_everything_its_first_frame_shows(tmp
     from warroom.ui.widgets.roles import RolesPane
     from warroom.ui.widgets.timeline import Timeline
 
-    path, incident_id = await small_database(tmp_path, notes=30)
+    path, incident_id = await small_database(tmp_path, notes=30, declared_minutes_ago=20)  # all before NOW
     at_mount = []
     real = WarRoomScreen.on_mount
 
@@ -162,7 +164,7 @@ async def test_the_first_frame_of_the_war_room_is_its_picture_not_a_draft_of_it(
     from warroom.service.monitor import ProbeMonitor
     from warroom.ui.screens.war_room import WarRoomScreen
 
-    path, incident_id = await small_database(tmp_path, notes=30)
+    path, incident_id = await small_database(tmp_path, notes=30, declared_minutes_ago=20)  # all before NOW
     service = await IncidentService.open(path, POLICIES)
     try:
         for number in range(20):  # more probes than the pane has lines: one line each, and a scrollbar
