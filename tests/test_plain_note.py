@@ -235,3 +235,46 @@ def test_a_url_of_another_database_is_refused_not_made_a_folder(place):
         assert done.returncode == 2 and b"a file path or a postgresql:// URL" in done.stderr, done.stderr
         assert b"s3cret" not in done.stderr and len(done.stderr.splitlines()) == 1
         assert not (place.folder / "mysql:").exists()
+
+
+@pytest.mark.sqlite_only
+def test_a_config_that_passed_its_check_is_remembered_until_a_file_of_it_changes(place):
+    config, memo = place.config / "config.toml", place.config / "checked-config.json"
+    argv, env = ["--db", str(place.db), "log", place.incident_id, "from the config's user"], {"WARROOM_USER": ""}
+
+    def note(expected_parser: bool) -> str:
+        done, modules = place.run("plain", argv, env)
+        assert done.returncode == 0 and done.stderr == b"", done.stderr
+        assert "click" not in modules and ("msgspec" in modules) == expected_parser
+        conn = sqlite3.connect(place.db)
+        try:
+            return conn.execute("SELECT author FROM entries ORDER BY id DESC LIMIT 1").fetchone()[0]
+        finally:
+            conn.close()
+
+    config.write_text('user = "first"\n' + TARGETS, encoding="utf-8")
+    assert note(expected_parser=True) == "first"  # checked, then remembered
+    assert memo.stat().st_mode & 0o777 == 0o600 and b"first" in memo.read_bytes()
+    assert note(expected_parser=False) == "first"  # the same files: the parser is not loaded
+    config.write_text('user = "second"\n' + TARGETS, encoding="utf-8")
+    assert note(expected_parser=True) == "second"  # changed: checked again
+    (place.config / "policies").mkdir()
+    (place.config / "policies" / "mine.toml").write_text(MY_POLICY, encoding="utf-8")
+    assert note(expected_parser=True) == "second"  # a policy of the user's is part of what was checked
+    assert note(expected_parser=False) == "second"
+    memo.write_text("{not a memo", encoding="utf-8")
+    assert note(expected_parser=True) == "second"  # a memo that cannot be read is no memo
+    config.write_text('usr = "typo"\n', encoding="utf-8")  # never remembered as good: the full command says it
+    done, _ = place.run("plain", argv, env)
+    assert done.returncode == 2 and b"usr" in done.stderr and b"Traceback" not in done.stderr
+    assert b"second" in memo.read_bytes()  # (the last good check is still the one kept)
+
+
+@pytest.mark.sqlite_only
+def test_a_server_url_in_the_config_is_not_copied_into_the_memo(place):
+    (place.config / "config.toml").write_text(
+        'database = "postgresql://warroom:s3cret-pw@127.0.0.1:9/none"\n', encoding="utf-8")
+    done, _ = place.run("plain", ["log", place.incident_id, "x"])
+    assert b"s3cret" not in done.stderr
+    memo = place.config / "checked-config.json"
+    assert not memo.exists() or b"s3cret" not in memo.read_bytes()

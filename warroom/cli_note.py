@@ -122,20 +122,32 @@ def log_plain(argv: list[str]) -> int | None:
 def _configured() -> tuple[str | None, str | None]:
     """(user, database) the config file names, read and checked as the full command reads them:
     the user's policies loaded (a broken one raises), then the config, strictly, its targets'
-    audiences checked against the policies. Without a config file or policies of the user's,
-    nothing is read (the packaged policies are warroom's own) and nothing is named."""
+    audiences checked against the policies; or, when the same files passed that check before,
+    as remembered then (warroom.service.config_memo). Without a config file or policies of the
+    user's, nothing is read (the packaged policies are warroom's own) and nothing is named."""
     from warroom.domain.text_files import toml_files
-    from warroom.service.places import config_path, config_text, user_policy_dir
+    from warroom.service.places import config_dir, config_path, config_text, user_policy_dir
+    from warroom.store.locations import is_url
 
     path, policy_dir = config_path(), user_policy_dir()
-    if config_text(path) is None and not toml_files(policy_dir):
+    text, policy_files = config_text(path), toml_files(policy_dir)
+    if text is None and not policy_files:
         return None, None
+    from warroom.service.config_memo import digest, recall, remember
+
+    key = digest(text, policy_files)
+    remembered = recall(config_dir(), key)
+    if remembered is not None:
+        return remembered
     from warroom.domain.policy import PolicyBook
     from warroom.service.config import configured_database, load_config
 
     policies = PolicyBook.load(policy_dir)
     config = load_config(path, audiences=policies.audience_ids)
-    return config.user, configured_database(config)
+    database = configured_database(config)
+    if database is None or not is_url(database):  # (a URL, perhaps with its password, is not copied)
+        remember(config_dir(), key, config.user, database)
+    return config.user, database
 
 
 async def _write(request: PlainLog, location, note: str, occurred_at, author: str) -> int | None:

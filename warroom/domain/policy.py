@@ -16,7 +16,7 @@ import msgspec
 from warroom.domain.clock import parse_duration
 from warroom.domain.errors import PolicyError
 from warroom.domain.policy_checks import NO_DEADLINE, check_policy, moved_field_hint, norm_name
-from warroom.domain.text_files import toml_files
+from warroom.domain.text_files import packaged_policy_dir, toml_files
 from warroom.domain.tomlspot import decode_toml, located_message, read_text_file
 
 
@@ -332,7 +332,7 @@ DEFAULT_POLICY_ID = "default"
 
 
 def builtin_policy_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "policies"
+    return packaged_policy_dir()
 
 
 class PolicyBook:

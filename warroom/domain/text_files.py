@@ -29,3 +29,8 @@ def toml_files(folder: Path | None) -> list[Path]:
     if folder is None or not folder.is_dir():
         return []
     return sorted(folder.glob("*.toml"))
+
+
+def packaged_policy_dir() -> Path:
+    """The folder of the policies warroom ships (in the package, beside its code)."""
+    return Path(__file__).resolve().parent.parent / "policies"
