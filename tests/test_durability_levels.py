@@ -8,12 +8,10 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 import pytest
-from probe_servers import until
 
 from warroom.domain.models import EntryKind
-from warroom.service.monitor import ProbeMonitor
 
-from test_probe_monitor import declare, probe_toml
+from test_probe_monitor import declare, run_until_down
 
 DURABLE = {"sqlite": 2, "postgresql": "on"}  # PRAGMA synchronous FULL; SHOW synchronous_commit
 NOT_DURABLE = {"sqlite": 1, "postgresql": "off"}  # NORMAL; off
@@ -70,18 +68,7 @@ async def test_probe_results_wait_for_no_sync_and_changes_of_state_and_entries_d
                          await scalar(db, conn, "SELECT COUNT(*) FROM entries") - entries))
 
     db.transaction = watched
-    target.flap_pattern = [500]
-    path = tmp_path / "probes.toml"
-    path.write_text(probe_toml("payments", target.url("/flap"), failure_threshold="2",
-                               conditions='["status == 200"]'))
-    logged = []
-    monitor = ProbeMonitor(service, incident.id, probes_path=path, on_entry=logged.append, jitter=False,
-                           flush_every=0.05)
-    await monitor.start()
-    try:
-        await until(lambda: any("DOWN" in entry.text for entry in logged))
-    finally:
-        await monitor.stop()
+    await run_until_down(service, incident.id, target, tmp_path)
     await service.execute(incident.id, "an entry after the results", author="alice")
     del db.transaction
     results_written = [level for level, results, entries in seen if results and not entries]

@@ -49,22 +49,27 @@ async def test_store_writes_batches_reads_recent_and_uptime_and_prunes(service):
     assert (await store.uptimes(now - timedelta(days=2)))["api"].checks == 25
 
 
-async def test_transitions_become_probe_entries_and_down_offers_the_detected_time(service, target, tmp_path):
-    incident = await declare(service)
+async def run_until_down(service, incident_id: str, target, folder: Path) -> list:
+    """A monitor on one probe, `payments`, that fails every check, run until its DOWN entry is
+    logged (two failures in a row): the entries it logged."""
     target.flap_pattern = [500]
-    path = tmp_path / "probes.toml"
+    path = folder / "probes.toml"
     path.write_text(probe_toml("payments", target.url("/flap"), failure_threshold="2",
                                conditions='["status == 200"]'))
     logged = []
-    monitor = ProbeMonitor(service, incident.id, probes_path=path, on_entry=logged.append, jitter=False,
+    monitor = ProbeMonitor(service, incident_id, probes_path=path, on_entry=logged.append, jitter=False,
                            flush_every=0.05)
     await monitor.start()
     try:
-        async def down_logged():
-            return any("DOWN" in entry.text for entry in logged)
-        await until(down_logged)
+        await until(lambda: any("DOWN" in entry.text for entry in logged))
     finally:
         await monitor.stop()
+    return logged
+
+
+async def test_transitions_become_probe_entries_and_down_offers_the_detected_time(service, target, tmp_path):
+    incident = await declare(service)
+    await run_until_down(service, incident.id, target, tmp_path)
     entries = [e for e in await service.entries(incident.id) if e.kind is EntryKind.PROBE]
     pending, down = entries[0], entries[1]
     assert pending.text.startswith("payments … PENDING (was ? UNKNOWN): status == 200 failed: got 500")
