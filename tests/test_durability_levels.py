@@ -78,3 +78,13 @@ async def test_probe_results_wait_for_no_sync_and_changes_of_state_and_entries_d
     assert set(entries_written) == {DURABLE[db.kind]}
     kinds = [entry.kind for entry in await service.entries(incident.id)]
     assert kinds.count(EntryKind.PROBE) >= 2 and EntryKind.NOTE in kinds
+
+
+@pytest.mark.sqlite_only
+async def test_a_durable_transaction_after_a_failed_restore_is_durable(service):
+    db = service.db
+    await db.conn.execute("PRAGMA synchronous = NORMAL")  # as if the restore after a results write had failed
+    db._relaxed = True
+    async with db.transaction() as conn:
+        assert await scalar(db, conn, sync_level_sql(db)) == DURABLE["sqlite"]
+    assert db._relaxed is False

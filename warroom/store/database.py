@@ -191,8 +191,11 @@ class SQLiteDatabase:
                 async with self._transaction() as conn:
                     yield conn
             finally:
-                await self.conn.execute("PRAGMA synchronous = FULL")
-                self._relaxed = False
+                try:
+                    await self.conn.execute("PRAGMA synchronous = FULL")
+                    self._relaxed = False
+                except sqlite3.Error:  # (said by what failed first) the next durable transaction sets it
+                    pass
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
