@@ -107,3 +107,17 @@ async def test_a_look_at_the_other_incidents_that_ends_as_the_screen_goes_shows_
         found = await screen.attention.read_others()
         await screen.query_one(IncidentHeader).remove()
         screen.attention.show_others(found)  # nothing to show it in: nothing raised
+
+
+async def test_a_reload_of_the_duties_that_ends_as_the_screen_goes_shows_nothing(tmp_path):
+    """The duties' and actions' reloads are workers too, and end in tick(): as the screen is taken
+    down its panes go one by one, and with the countdown still there and the header gone it
+    raised NoMatches (a timeline test failed so, on a busy machine)."""
+    path, incident_id = await small_database(tmp_path)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await war_room_ready(pilot)
+        screen = app.screen
+        await screen.query_one(IncidentHeader).remove()
+        screen.attention.tick()  # the countdown is there, the header is not: nothing raised
+

@@ -78,14 +78,14 @@ class WarRoomAttention:
 
     def tick(self) -> None:
         screen = self.screen
-        if self.duty_record is None or not screen.query(CountdownPane):
-            return  # nothing read yet, or the screen is being taken down (a refresh may end then)
+        countdowns, headers = screen.query(CountdownPane), screen.query(IncidentHeader)
+        if self.duty_record is None or not countdowns or not headers:
+            return  # nothing read yet, or the screen is being taken down (its panes go one by one)
         now = self.service.now()
         self.duties = derive_duties(screen.policy, self.duty_record)
-        screen.query_one(CountdownPane).show(self.duties, now, short=screen.has_class("-short"),
-                                             resolved=not screen.incident.is_open)
+        countdowns.first().show(self.duties, now, short=screen.has_class("-short"), resolved=not screen.incident.is_open)
         late = sum(action_overdue(item, now) for item in self.actions or ())
-        screen.query_one(IncidentHeader).show_attention(pressing(self.duties, now), late)
+        headers.first().show_attention(pressing(self.duties, now), late)
         for alarm in self.watch.look(self.duties, now):
             overdue = alarm.state is DutyState.OVERDUE
             self.app.notify(alarm.words(now) + " · F5: duties", severity="error" if overdue else "warning",
