@@ -278,3 +278,19 @@ def test_a_server_url_in_the_config_is_not_copied_into_the_memo(place):
     assert b"s3cret" not in done.stderr
     memo = place.config / "checked-config.json"
     assert not memo.exists() or b"s3cret" not in memo.read_bytes()
+
+
+def test_the_memos_digest_moves_with_the_check_itself(tmp_path, monkeypatch):
+    """An upgrade or an edit of the code that checks a config (or of a packaged policy) is a new
+    digest: what passed the old check is checked again by the new one."""
+    from warroom.service import config_memo
+
+    checker = tmp_path / "config.py"
+    checker.write_text("# the check\n", encoding="utf-8")
+    monkeypatch.setattr(config_memo, "CHECKERS", (str(checker),))  # (an absolute name: this file)
+    before = config_memo.digest('user = "a"\n', [])
+    assert config_memo.digest('user = "a"\n', []) == before
+    info = checker.stat()
+    os.utime(checker, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000))
+    assert config_memo.digest('user = "a"\n', []) != before
+    assert config_memo.digest('user = "b"\n', []) != config_memo.digest('user = "a"\n', [])

@@ -1,6 +1,7 @@
 """What a plain `warroom log` remembers of a config it has checked: the user and the database the
 config file names, under a digest of everything the check read (the config file, the user's policy
-files, the packaged policies' names, sizes and times, and warroom's version).
+files) and of what does the check (the packaged policies and the modules of the check: their
+names, sizes and times, which an upgrade or an edit changes).
 
 The next plain note from the same files takes those two names without loading the config's parser
 (msgspec: some 20 ms of a 60 ms command); a change to any of those files is a new digest, and the
@@ -15,23 +16,25 @@ import json
 import os
 from pathlib import Path
 
-from warroom import __version__
 from warroom.domain.text_files import packaged_policy_dir, read_text_file, toml_files
 
 MEMO_NAME = "checked-config.json"
+CHECKERS = ("service/config.py", "service/places.py", "domain/policy.py", "domain/policy_checks.py",
+            "domain/tomlspot.py", "domain/clock.py")
+"""The modules whose code decides whether a config passes (in the warroom package)."""
 
 
 def digest(config_text: str | None, policy_files: list[Path]) -> str:
     """The digest of what a config check reads: this config text, these user policy files (read
-    here), the packaged policies as they are on disk, and this warroom."""
-    seen = hashlib.sha256(f"warroom {__version__}\0".encode())
-    seen.update(b"config\0" + (config_text or "").encode("utf-8", "surrogatepass"))
+    here), and the packaged policies and the check's modules as they are on disk."""
+    seen = hashlib.sha256(b"config\0" + (config_text or "").encode("utf-8", "surrogatepass"))
     for path in policy_files:
         seen.update(b"\0policy\0" + path.name.encode("utf-8", "surrogatepass") + b"\0")
         seen.update(read_text_file(path).encode("utf-8", "surrogatepass"))
-    for path in toml_files(packaged_policy_dir()):
+    package = packaged_policy_dir().parent
+    for path in [*toml_files(packaged_policy_dir()), *(package / name for name in CHECKERS)]:
         info = path.stat()
-        seen.update(f"\0packaged\0{path.name}\0{info.st_size}\0{info.st_mtime_ns}".encode("utf-8", "surrogatepass"))
+        seen.update(f"\0{path}\0{info.st_size}\0{info.st_mtime_ns}".encode("utf-8", "surrogatepass"))
     return seen.hexdigest()
 
 
