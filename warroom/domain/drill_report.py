@@ -11,7 +11,7 @@ notify or review duty, and whatever was still owed when the drill ended.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from warroom.domain.clock import format_duration, format_moment
