@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from conftest import NOW, FrozenClock
@@ -291,3 +292,31 @@ async def test_the_declare_form_takes_any_policy_its_levels_and_the_facts_by_key
         header = app.screen.query_one(IncidentHeader)
         await wait_for(pilot, lambda: "On-call Engineer: bob" in screen_text(app))  # the policy's commander role
         assert "IC:" not in str(header.render())
+
+
+async def test_keys_typed_while_the_war_room_opens_reach_its_entry_bar_in_order(tmp_path, monkeypatch):
+    """A scribe who types as `warroom open` comes up: the keys that arrive before the war room is
+    shown went to Textual's blank first screen and were lost. They are held, then given to the
+    war room's entry bar in the order typed, before any key typed after it is shown."""
+    from warroom.domain.models import EntryKind
+    from warroom.ui.widgets.entry_bar import EntryBar
+
+    path, incident_id = await small_database(tmp_path)
+    opened = asyncio.Event()
+    real_prepare = WarRoomScreen.prepare
+
+    async def slow_prepare(self):  # the war room's first look is still being read
+        await opened.wait()
+        await real_prepare(self)
+
+    monkeypatch.setattr(WarRoomScreen, "prepare", slow_prepare)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert not isinstance(app.screen, WarRoomScreen)
+        await pilot.press(*"db failover started", "enter", *"typed early")
+        opened.set()
+        await war_room_ready(pilot)
+        await pilot.press(*" and later")
+        await wait_for(pilot, lambda: app.screen.query_one(EntryBar).text == "typed early and later")
+        notes = [entry.text for entry in await app.service.entries(incident_id) if entry.kind is EntryKind.NOTE]
+        assert notes[-1] == "db failover started"

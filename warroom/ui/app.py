@@ -34,6 +34,7 @@ SWITCH_INTERVAL = 0.001  # seconds a thread holds the interpreter while another 
 TOAST_GLYPHS = {"warning": "⚠", "error": "✗"}
 LEAVING_SIGNALS = {signal.SIGHUP: 128 + signal.SIGHUP, signal.SIGTERM: 128 + signal.SIGTERM}
 DRAWN_AT_THE_LATEST = 3.0  # seconds after start: `drawn()` if no war room said so (the picker)
+EARLY_KEY_TRIES = 20  # refreshes a first screen of ours may take to give the focus before held keys go anyway
 
 
 class WarRoomApp(App):
@@ -86,6 +87,8 @@ class WarRoomApp(App):
         self._heap_timer = None
         self.on_drawn: Callable[[], None] | None = None  # run once the first screen is drawn (see drawn)
         self._drawn = False
+        self._early_keys: list[events.Key] | None = []  # typed before the first screen of ours (see on_event)
+        self._early_key_tries = 0
 
     @property
     def bell_setting(self) -> str:
@@ -159,6 +162,34 @@ class WarRoomApp(App):
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
             return
+        if self._early_keys is not None:
+            if self._starting():  # Textual would hand it to its blank first screen, or to no widget: lost
+                self._early_keys.append(event)
+                return
+            await self.release_early_keys()
+        await self._dispatch_key(event)
+
+    def _starting(self) -> bool:
+        """No screen of ours is shown yet, or it has not given a widget the focus yet."""
+        return not type(self.screen).__module__.startswith("warroom.") or self.focused is None
+
+    async def release_early_keys(self) -> None:
+        """The keys typed while warroom was starting (a scribe who types as `warroom open` comes
+        up), in order, to the first screen of ours once it has the focus where it wants it, before
+        any key typed after (asked again after each refresh until then, EARLY_KEY_TRIES at most)."""
+        if self._early_keys is None:
+            return
+        if self._starting() and self._early_key_tries < EARLY_KEY_TRIES:
+            self._early_key_tries += 1
+            self.call_after_refresh(self.release_early_keys)
+            return
+        early, self._early_keys = self._early_keys, None
+        for held in early:  # (a new event for each: Textual has finished with the one it delivered)
+            event = events.Key(held.key, held.character)
+            event.set_sender(self)
+            await self._dispatch_key(event)
+
+    async def _dispatch_key(self, event: events.Key) -> None:
         self.key_in_hand = event.key
         self.heap.keyed()
         try:
@@ -257,7 +288,8 @@ class WarRoomApp(App):
         else:
             from warroom.ui.screens.picker import PickerScreen
 
-            self.push_screen(PickerScreen())
+            await self.push_screen(PickerScreen())
+            self.call_later(self.release_early_keys)
 
     @work(exclusive=True, group="start")
     async def open_incident(self, incident_id: str) -> None:
@@ -279,6 +311,7 @@ class WarRoomApp(App):
         if prepare is not None:
             await prepare()  # what its first frame shows, read before it is drawn
         await self.push_screen(screen)
+        self.call_later(self.release_early_keys)  # (or the next key does, whichever comes first)
 
     def choose_incident(self, current: str | None = None, declare: bool = False) -> None:
         """The picker over the war room: switch to another open incident, or declare one."""
