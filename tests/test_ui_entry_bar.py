@@ -290,6 +290,29 @@ async def test_entries_typed_in_a_burst_commit_in_order_and_a_rejected_one_comes
     assert texts[3].startswith("Severity SEV-1 -> SEV-2 (High): back down")
 
 
+@pytest.mark.parametrize("keys, expected", [
+    (["a", "b", "c", "backspace", "d"], "abd"),
+    (["a", "b", "c", "left", "x"], "abxc"),
+    (["a", "b", "c", "home", "x", "end", "y"], "xabcy"),
+    (["o", "l", "d", "ctrl+u", "n", "e", "w"], "new"),
+    (["a", "b", "c", "ctrl+w", "d"], "d"),
+])
+async def test_editing_keys_in_a_burst_apply_in_the_order_typed(tmp_path, keys, expected):
+    """Keys that arrive together (SSH after a stall, or typed while warroom started): the bar's
+    editing keys are bindings, which Textual ran only after the keys behind them (`abc` Backspace
+    `d` gave `abcd`); the bar runs them in key order."""
+    from textual import events
+
+    path, incident_id = await small_database(tmp_path, notes=0)
+    app = make_app(path, incident_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await war_room_ready(pilot)
+        for key in keys:  # all queued at once: nothing runs in between
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        bar = app.screen.query_one(EntryBar)
+        await wait_for(pilot, lambda: bar.text == expected)
+
+
 @pytest.mark.parametrize("opener", ["timeline-view", "timeline-correct", "composer", "help"])
 async def test_keys_typed_in_the_same_instant_as_the_escape_that_closes_a_dialog_reach_the_bar(tmp_path, opener):
     """Keys queued behind an Escape (a fast typist, a terminal that delivers them in one read)

@@ -15,7 +15,7 @@ import re
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, NoBinding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.suggester import Suggester
@@ -185,7 +185,28 @@ class EntryInput(InertInput):
             submitted.painting = painting  # handed on with EntrySubmitted (see EntryBar)
             self.post_message(submitted)
             return
+        action = self._own_action(event.key)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(action)
+            return
         await super()._on_key(event)
+
+    def _own_action(self, key: str) -> str | None:
+        """The action this bar binds `key` to (the Input's editing keys, the history's arrows), to
+        run here and now, in key order: as a binding it ran only after the keys behind it were
+        handled, so a burst of keys (SSH after a stall, or what was typed while warroom started)
+        came out wrong: `abc` Backspace `d` gave `abcd`."""
+        try:
+            bindings = self._bindings.get_bindings_for_key(key)
+        except NoBinding:
+            return None
+        for binding in bindings:
+            name = binding.action.partition("(")[0]
+            if self.check_action(name, ()) is not False:
+                return binding.action
+        return None
 
     def action_complete(self, step: int = 1) -> None:
         """Complete the command, role, severity, status or audience name; Tab again cycles (Shift+Tab
