@@ -15,7 +15,7 @@ import re
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, NoBinding
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.suggester import Suggester
@@ -198,11 +198,7 @@ class EntryInput(InertInput):
         run here and now, in key order: as a binding it ran only after the keys behind it were
         handled, so a burst of keys (SSH after a stall, or what was typed while warroom started)
         came out wrong: `abc` Backspace `d` gave `abcd`."""
-        try:
-            bindings = self._bindings.get_bindings_for_key(key)
-        except NoBinding:
-            return None
-        for binding in bindings:
+        for binding in self._bindings.key_to_bindings.get(key, ()):  # (a letter has none)
             name = binding.action.partition("(")[0]
             if self.check_action(name, ()) is not False:
                 return binding.action
