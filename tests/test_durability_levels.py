@@ -81,10 +81,10 @@ async def test_probe_results_wait_for_no_sync_and_changes_of_state_and_entries_d
 
 
 @pytest.mark.sqlite_only
-async def test_a_durable_transaction_after_a_failed_restore_is_durable(service):
+async def test_a_durable_transaction_after_a_level_that_failed_to_set_is_durable(service):
     db = service.db
-    await db.conn.execute("PRAGMA synchronous = NORMAL")  # as if the restore after a results write had failed
-    db._relaxed = True
+    await db.conn.execute("PRAGMA synchronous = NORMAL")  # as if setting the level had failed half way
+    db._synchronous = None
     async with db.transaction() as conn:
         assert await scalar(db, conn, sync_level_sql(db)) == DURABLE["sqlite"]
-    assert db._relaxed is False
+    assert db._synchronous == "FULL"

@@ -331,8 +331,7 @@ def load_policy_file(path: Path) -> Policy:
 DEFAULT_POLICY_ID = "default"
 
 
-def builtin_policy_dir() -> Path:
-    return packaged_policy_dir()
+builtin_policy_dir = packaged_policy_dir  # (the name the loader looks up: a test points it elsewhere)
 
 
 class PolicyBook:

@@ -131,7 +131,7 @@ class SQLiteDatabase:
         self._unknown_versions = 0
         self._commits_to_checkpoint: int | None = None  # see checkpoint_in_background
         self._checkpointing = None  # the background checkpoint's future, once one ran
-        self._relaxed = False  # the writer may be at synchronous=NORMAL (see transaction)
+        self._synchronous: str | None = "FULL"  # the writer's level as last set (None: not known)
 
     def add_commit_listener(self, listener: Callable[[], object]) -> Callable[[], None]:
         """Call `listener()` after each transaction this Database commits (so a screen follows its
@@ -178,67 +178,50 @@ class SQLiteDatabase:
         if self.read_only:
             raise ReadOnlyError("this session is read-only: nothing was saved")
         async with self._write_lock:
-            if durable:
-                if self._relaxed:  # a restore that failed (see below) is done before anything durable
-                    await self.conn.execute("PRAGMA synchronous = FULL")
-                    self._relaxed = False
-                async with self._transaction() as conn:
-                    yield conn
-                return
-            self._relaxed = True
-            await self.conn.execute("PRAGMA synchronous = NORMAL")  # (refused inside a transaction)
-            try:
-                async with self._transaction() as conn:
-                    yield conn
-            finally:
+            wanted = "FULL" if durable else "NORMAL"
+            if self._synchronous != wanted:  # (refused inside a transaction: set before BEGIN)
+                self._synchronous = None  # not known until the PRAGMA has run
+                await self.conn.execute(f"PRAGMA synchronous = {wanted}")
+                self._synchronous = wanted
+            for attempt in range(_LOCK_RETRIES):
                 try:
-                    await self.conn.execute("PRAGMA synchronous = FULL")
-                    self._relaxed = False
-                except sqlite3.Error:  # (said by what failed first) the next durable transaction sets it
-                    pass
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The transaction itself (the write lock held)."""
-        for attempt in range(_LOCK_RETRIES):
+                    await self.conn.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) and "busy" not in str(error):
+                        raise DatabaseError(f"cannot write to {self.path}: {error}") from error
+                    if attempt == _LOCK_RETRIES - 1:
+                        raise DatabaseError(f"{self.path} stayed locked by another writer") from None
+                    await pause(self.blocking, 0.05 * (attempt + 1))
+                except BaseException:
+                    # Cancelled while BEGIN ran (or waited) in the connection's thread: it may still
+                    # open the transaction. ROLLBACK queues behind it, so nothing is left open.
+                    await self.conn.rollback()
+                    raise
             try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise DatabaseError(f"cannot write to {self.path}: {error}") from error
-                if attempt == _LOCK_RETRIES - 1:
-                    raise DatabaseError(f"{self.path} stayed locked by another writer") from None
-                await pause(self.blocking, 0.05 * (attempt + 1))
-            except BaseException:
-                # Cancelled while BEGIN ran (or waited) in the connection's thread: it may still
-                # open the transaction. ROLLBACK queues behind it, so nothing is left open.
-                await self.conn.rollback()
-                raise
-        try:
-            yield self.conn
-        except sqlite3.Error as error:
-            await self.conn.rollback()
-            if is_damage(error):
-                raise DamagedDatabaseError(damaged_message(self.path, error)) from error
-            raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
-        except BaseException:
-            await self.conn.rollback()
-            raise
-        else:
-            try:
-                await self.conn.commit()
+                yield self.conn
             except sqlite3.Error as error:
                 await self.conn.rollback()
                 if is_damage(error):
                     raise DamagedDatabaseError(damaged_message(self.path, error)) from error
                 raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
-            for listener in list(self._commit_listeners):
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
                 try:
-                    listener()
-                except Exception:  # a listener's problem never undoes or hides a commit
-                    _log().exception("commit listener failed")
-            self._checkpoint_soon()
+                    await self.conn.commit()
+                except sqlite3.Error as error:
+                    await self.conn.rollback()
+                    if is_damage(error):
+                        raise DamagedDatabaseError(damaged_message(self.path, error)) from error
+                    raise DatabaseError(f"nothing was saved to {self.path}: {error}") from error
+                for listener in list(self._commit_listeners):
+                    try:
+                        listener()
+                    except Exception:  # a listener's problem never undoes or hides a commit
+                        _log().exception("commit listener failed")
+                self._checkpoint_soon()
 
     async def checkpoint_in_background(self) -> None:
         """From now on a commit here never copies the WAL into the file itself (SQLite's automatic
