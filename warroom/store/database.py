@@ -32,7 +32,7 @@ from warroom.store.sqlite_migrations import migrate, retry_while_locked
 
 TYPE_CHECKING = False  # (typing is not imported on a plain note's path)
 if TYPE_CHECKING:
-    from typing import Any, AsyncIterator, Callable
+    from typing import AsyncIterator, Callable
 
     import aiosqlite
 

@@ -37,6 +37,11 @@ DRAWN_AT_THE_LATEST = 3.0  # seconds after start: `drawn()` if no war room said 
 EARLY_KEY_TRIES = 20  # refreshes a first screen of ours may take to give the focus before held keys go anyway
 
 
+def _ours(screen) -> bool:
+    """Whether `screen` is one of warroom's (not Textual's own: its blank first screen, the palette)."""
+    return type(screen).__module__.startswith("warroom.")
+
+
 class WarRoomApp(App):
     """Opens an incident's war room, or the picker."""
 
@@ -171,7 +176,7 @@ class WarRoomApp(App):
 
     def _starting(self) -> bool:
         """No screen of ours is shown yet, or it has not given a widget the focus yet."""
-        return not type(self.screen).__module__.startswith("warroom.") or self.focused is None
+        return not _ours(self.screen) or self.focused is None
 
     async def release_early_keys(self) -> None:
         """The keys typed while warroom was starting (a scribe who types as `warroom open` comes
@@ -202,7 +207,7 @@ class WarRoomApp(App):
         """Run the key's binding at once when it is one of warroom's dialogs' own (on the screen,
         not on a widget inside it such as an open drop-down); True when it was run."""
         screen = self.screen
-        if not isinstance(screen, ModalScreen) or not type(screen).__module__.startswith("warroom."):
+        if not isinstance(screen, ModalScreen) or not _ours(screen):
             return False
         active = screen.active_bindings.get(event.key)
         if active is None or active.node is not screen or not active.enabled:
